@@ -1,0 +1,180 @@
+/**
+ * The one list of metric names that wmon's rules and dashboards may query.
+ *
+ * The bundled webhook service (service/) builds its prom-client registry from SERVICE_METRICS, and the
+ * renderer's tests check that every PromQL expression in the rules and dashboards refers only to names
+ * listed here (service metrics, node exporter metrics, and Prometheus's own synthetic series).
+ *
+ * This file has no imports on purpose: the service package compiles it too.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  /** Label names, each with a bounded set of values. */
+  readonly labels: readonly string[];
+}
+
+/** Default histogram buckets (seconds) shared by the service and the dashboards' heatmap. */
+export const REQUEST_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10,
+] as const;
+
+export const SERVICE_METRICS = {
+  requestsTotal: {
+    name: 'webhook_requests_total',
+    type: 'counter',
+    help: 'HTTP requests handled, by method, route and status code.',
+    labels: ['method', 'route', 'status'],
+  },
+  errorsTotal: {
+    name: 'webhook_errors_total',
+    type: 'counter',
+    help: 'Errors, by type (signature, payload, processing, database, cache, internal).',
+    labels: ['type'],
+  },
+  requestDuration: {
+    name: 'webhook_request_duration_seconds',
+    type: 'histogram',
+    help: 'HTTP request duration in seconds, by route and status code.',
+    labels: ['route', 'status'],
+  },
+  concurrentRequests: {
+    name: 'webhook_concurrent_requests',
+    type: 'gauge',
+    help: 'HTTP requests in flight.',
+    labels: [],
+  },
+  eventsProcessed: {
+    name: 'webhook_events_processed_total',
+    type: 'counter',
+    help: 'Stripe events handled, by outcome (success, failure, duplicate, dead_letter).',
+    labels: ['outcome'],
+  },
+  eventProcessingDuration: {
+    name: 'webhook_event_processing_duration_seconds',
+    type: 'histogram',
+    help: 'Time spent processing one Stripe event, by event type.',
+    labels: ['type'],
+  },
+  eventsByType: {
+    name: 'webhook_events_by_type_total',
+    type: 'counter',
+    help: 'Stripe events accepted, by event type (unknown shapes are counted as other).',
+    labels: ['type'],
+  },
+  queueSize: {
+    name: 'webhook_queue_size',
+    type: 'gauge',
+    help: 'Events in the processing queue, by state (pending, processing, dead_letter).',
+    labels: ['state'],
+  },
+  memoryUsage: {
+    name: 'webhook_memory_usage_bytes',
+    type: 'gauge',
+    help: 'Process memory in bytes, by kind (rss, heap_used, heap_total, external).',
+    labels: ['kind'],
+  },
+  memoryLimit: {
+    name: 'webhook_memory_limit_bytes',
+    type: 'gauge',
+    help: 'Memory available to the process in bytes (cgroup limit, or host memory when unlimited).',
+    labels: [],
+  },
+  cpuUsage: {
+    name: 'webhook_cpu_usage_percent',
+    type: 'gauge',
+    help: 'Process CPU usage in percent of one core, over the last sampling interval.',
+    labels: [],
+  },
+  dbConnections: {
+    name: 'webhook_db_connections',
+    type: 'gauge',
+    help: 'Database connections, by state (active, idle).',
+    labels: ['state'],
+  },
+  dbQueryDuration: {
+    name: 'webhook_db_query_duration_seconds',
+    type: 'histogram',
+    help: 'Database query duration in seconds, by operation.',
+    labels: ['operation'],
+  },
+  dbUp: {
+    name: 'webhook_db_up',
+    type: 'gauge',
+    help: '1 when the database answers, 0 when it does not.',
+    labels: [],
+  },
+  cacheHits: {
+    name: 'webhook_cache_hits_total',
+    type: 'counter',
+    help: 'Cache lookups that found a value, by cache.',
+    labels: ['cache'],
+  },
+  cacheMisses: {
+    name: 'webhook_cache_misses_total',
+    type: 'counter',
+    help: 'Cache lookups that found nothing, by cache.',
+    labels: ['cache'],
+  },
+  cacheOperationDuration: {
+    name: 'webhook_cache_operation_duration_seconds',
+    type: 'histogram',
+    help: 'Cache operation duration in seconds, by operation.',
+    labels: ['operation'],
+  },
+  cacheUp: {
+    name: 'webhook_cache_up',
+    type: 'gauge',
+    help: '1 when the cache answers, 0 when it does not.',
+    labels: [],
+  },
+  signatureFailures: {
+    name: 'webhook_signature_failures_total',
+    type: 'counter',
+    help: 'Requests rejected because the Stripe-Signature header did not verify, by reason.',
+    labels: ['reason'],
+  },
+  rateLimited: {
+    name: 'webhook_rate_limited_total',
+    type: 'counter',
+    help: 'Requests answered 429, by scope (client, global).',
+    labels: ['scope'],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type ServiceMetricKey = keyof typeof SERVICE_METRICS;
+
+/** Node exporter metrics that rules and dashboards use. */
+export const NODE_EXPORTER_METRICS = [
+  'node_cpu_seconds_total',
+  'node_memory_MemTotal_bytes',
+  'node_memory_MemAvailable_bytes',
+  'node_filesystem_avail_bytes',
+  'node_filesystem_size_bytes',
+  'node_load1',
+] as const;
+
+/** Series that Prometheus itself creates for every target, rule and alert. */
+export const PROMETHEUS_SYNTHETIC_METRICS = ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'scrape_duration_seconds'] as const;
+
+/** Names a histogram exposes besides its base name. */
+const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'] as const;
+
+/** Every series name a PromQL expression in wmon's rules or dashboards may refer to. */
+export function knownSeriesNames(): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
+    if (spec.type === 'histogram') {
+      for (const suffix of HISTOGRAM_SUFFIXES) names.add(spec.name + suffix);
+    } else {
+      names.add(spec.name);
+    }
+  }
+  for (const name of NODE_EXPORTER_METRICS) names.add(name);
+  for (const name of PROMETHEUS_SYNTHETIC_METRICS) names.add(name);
+  return names;
+}

@@ -1,10 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: the CLI (test/) and the bundled webhook service (service/, its own config).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
+    projects: [
+      {
+        test: {
+          name: 'cli',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+        },
+      },
+      'service/vitest.config.ts',
+    ],
   },
 });

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** A Prometheus duration as used in `for:` clauses, e.g. 30s, 5m, 1h. */
+export const promDuration = z
+  .string()
+  .regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, 'must be a Prometheus duration such as 30s, 5m or 1h');
+
+const percent = z.number().gt(0, 'must be greater than 0').max(100, 'must be at most 100 (a percentage)');
+const positive = z.number().gt(0, 'must be greater than 0');
+
+/**
+ * Alert thresholds (wmon.yaml `alerts:`). Defaults are SPEC.md's. Each alert's `for` is configurable;
+ * `critical` must be stricter than `warning` where both exist.
+ */
+export const alertsSchema = z
+  .strictObject({
+    errorRatePercent: z
+      .strictObject({
+        critical: percent.default(10),
+        warning: percent.default(5),
+        criticalFor: promDuration.default('5m'),
+        warningFor: promDuration.default('15m'),
+      })
+      .prefault({}),
+    latencyP95Ms: z
+      .strictObject({
+        critical: positive.default(1000),
+        warning: positive.default(500),
+        criticalFor: promDuration.default('5m'),
+        warningFor: promDuration.default('15m'),
+      })
+      .prefault({}),
+    memoryPercent: z.strictObject({ warning: percent.default(85), for: promDuration.default('5m') }).prefault({}),
+    cpuPercent: z.strictObject({ warning: positive.default(75), for: promDuration.default('5m') }).prefault({}),
+    databaseDownFor: promDuration.default('1m'),
+    cacheDownFor: promDuration.default('1m'),
+    targetDownFor: promDuration.default('1m'),
+    /** Signature failures per second (5m rate) above which a warning fires. */
+    signatureFailuresPerSecond: z
+      .strictObject({ warning: positive.default(0.1), for: promDuration.default('5m') })
+      .prefault({}),
+    /** Pending events in the queue above which (and growing) a warning fires. */
+    queueBacklog: z.strictObject({ warning: positive.default(100), for: promDuration.default('10m') }).prefault({}),
+    /** Dead-lettered events at or above which a warning fires. */
+    deadLetter: z.strictObject({ warning: positive.default(1), for: promDuration.default('1m') }).prefault({}),
+    /** Requests answered 429 per second (5m rate) above which an info alert fires. */
+    rateLimitedPerSecond: z.strictObject({ info: positive.default(0.01), for: promDuration.default('5m') }).prefault({}),
+    /** Base of each rule's runbook_url annotation; the alert name is appended as an anchor. */
+    runbookBaseUrl: z.url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' }).default(
+      'https://github.com/wmon-dev/wmon/blob/main/docs/runbooks.md',
+    ),
+  })
+  .superRefine((a, ctx) => {
+    if (a.errorRatePercent.critical <= a.errorRatePercent.warning) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errorRatePercent', 'critical'],
+        message: `must be greater than errorRatePercent.warning (${a.errorRatePercent.warning})`,
+      });
+    }
+    if (a.latencyP95Ms.critical <= a.latencyP95Ms.warning) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['latencyP95Ms', 'critical'],
+        message: `must be greater than latencyP95Ms.warning (${a.latencyP95Ms.warning})`,
+      });
+    }
+  });
+
+export type AlertThresholds = z.output<typeof alertsSchema>;
+
+/** The defaults, as a value (what an empty `alerts:` section means). */
+export const DEFAULT_ALERTS: AlertThresholds = alertsSchema.parse({});

@@ -1,0 +1,266 @@
+import { z } from 'zod';
+
+import { alertsSchema, promDuration } from './alerts.js';
+
+/**
+ * wmon.yaml, as one zod schema: the single source of the Config type. Every field has a default, so an
+ * empty file is a valid configuration. Objects are strict: unknown keys are errors (with a "did you mean"
+ * hint added by load.ts).
+ */
+
+export const COMPONENT_IDS = [
+  'prometheus',
+  'alertmanager',
+  'grafana',
+  'loki',
+  'jaeger',
+  'nodeExporter',
+  'webhook',
+] as const;
+export type ComponentId = (typeof COMPONENT_IDS)[number];
+
+const port = z
+  .number({ error: 'must be a port number (an integer from 1 to 65535)' })
+  .int('must be a port number (an integer from 1 to 65535)')
+  .min(1, 'must be a port number (an integer from 1 to 65535)')
+  .max(65_535, 'must be a port number (an integer from 1 to 65535)');
+
+const bindAddress = z.union([z.ipv4(), z.ipv6()], {
+  error: 'must be an IP address such as 127.0.0.1 (loopback, the default) or 0.0.0.0 (every interface)',
+});
+
+/** A full image reference: registry/name:tag or @digest. Short names resolve differently in Docker and Podman. */
+const imageRef = z
+  .string()
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/,
+    'must be a full image reference with registry and tag, such as docker.io/prom/prometheus:v3.5.0',
+  );
+
+const memory = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?[kmg]?$/i, 'must be a size such as 512m or 1g')
+  .optional();
+
+/**
+ * Where a secret comes from: exactly one of an environment variable or a file. Secrets never appear in
+ * wmon.yaml itself, in logs, or in --json output.
+ */
+export const secretRefSchema = z
+  .strictObject({
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as SLACK_WEBHOOK_URL')
+      .optional(),
+    file: z.string().min(1, 'must be a file path').optional(),
+  })
+  .refine((s) => (s.env === undefined) !== (s.file === undefined), {
+    message: 'give exactly one of env (an environment variable name) or file (a path)',
+  });
+export type SecretRef = z.output<typeof secretRefSchema>;
+
+function component(defaults: { image: string; port: number; enabled?: boolean }) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(defaults.enabled ?? true),
+      image: imageRef.default(defaults.image),
+      port: port.default(defaults.port),
+      /** Overrides the top-level bindAddress for this component. */
+      bindAddress: bindAddress.optional(),
+      memory,
+      cpus: z.number().gt(0, 'must be greater than 0').max(64).optional(),
+    })
+    .prefault({});
+}
+
+export const DEFAULT_IMAGES = {
+  prometheus: 'docker.io/prom/prometheus:v3.5.0',
+  alertmanager: 'docker.io/prom/alertmanager:v0.28.1',
+  grafana: 'docker.io/grafana/grafana:12.1.0',
+  loki: 'docker.io/grafana/loki:3.5.3',
+  jaeger: 'docker.io/jaegertracing/jaeger:2.8.0',
+  nodeExporter: 'docker.io/prom/node-exporter:v1.9.1',
+  webhook: 'localhost/wmon/webhook:latest',
+} as const satisfies Record<ComponentId, string>;
+
+const componentsSchema = z
+  .strictObject({
+    prometheus: component({ image: DEFAULT_IMAGES.prometheus, port: 9090 }),
+    alertmanager: component({ image: DEFAULT_IMAGES.alertmanager, port: 9093 }),
+    grafana: component({ image: DEFAULT_IMAGES.grafana, port: 3000 }),
+    loki: component({ image: DEFAULT_IMAGES.loki, port: 3100 }),
+    jaeger: z
+      .strictObject({
+        ...component({ image: DEFAULT_IMAGES.jaeger, port: 16686 }).unwrap().shape,
+        /** Host port for OTLP over HTTP, so handlers outside the stack can send traces too. */
+        otlpHttpPort: port.default(4318),
+      })
+      .prefault({}),
+    nodeExporter: component({ image: DEFAULT_IMAGES.nodeExporter, port: 9100 }),
+    webhook: component({ image: DEFAULT_IMAGES.webhook, port: 8080 }),
+  })
+  .prefault({});
+
+const emailSchema = z.strictObject({
+  to: z.array(z.email({ error: 'must be an email address' })).min(1, 'list at least one recipient'),
+  from: z.email({ error: 'must be an email address' }),
+  smarthost: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be host:port of an SMTP server, such as smtp.example.com:587'),
+  username: z.string().min(1).optional(),
+  password: secretRefSchema.optional(),
+  requireTls: z.boolean().default(true),
+});
+
+const slackSchema = z.strictObject({
+  webhookUrl: secretRefSchema,
+  channel: z
+    .string()
+    .regex(/^[#@][\w.-]+$/, 'must be a channel such as #alerts or a user such as @oncall')
+    .optional(),
+});
+
+const pagerdutySchema = z.strictObject({
+  routingKey: secretRefSchema,
+});
+
+const notificationsSchema = z
+  .strictObject({
+    email: emailSchema.optional(),
+    slack: slackSchema.optional(),
+    pagerduty: pagerdutySchema.optional(),
+  })
+  .prefault({});
+
+const serviceSchema = z
+  .strictObject({
+    /** Stripe's signing secret(s). Generated (whsec_…) and kept in the stack directory when absent. */
+    stripeWebhookSecret: secretRefSchema.optional(),
+    /** postgres://… for PostgreSQL; absent means SQLite in the service's data volume. */
+    databaseUrl: secretRefSchema.optional(),
+    /** redis://… for Redis; absent means the in-memory cache. */
+    redisUrl: secretRefSchema.optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    bodyLimitBytes: z.number().int().min(1024, 'must be at least 1024 bytes').default(1_048_576),
+    signatureToleranceSeconds: z.number().int().min(1).default(300),
+    rateLimit: z
+      .strictObject({
+        /** Requests per second per client address; 0 turns it off. */
+        perClient: z.number().min(0).default(50),
+        /** Requests per second for the whole service; 0 turns it off. */
+        global: z.number().min(0).default(500),
+      })
+      .prefault({}),
+    workers: z.number().int().min(1).max(64).default(4),
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+    /** Image build of the bundled service. */
+    build: z
+      .strictObject({
+        baseImage: imageRef.default('docker.io/library/node:20-bookworm-slim'),
+        /** Extra CA certificate (PEM) trusted while building, for TLS-intercepting proxies. */
+        caCertFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /**
+     * host:port Prometheus scrapes for the webhook metrics when the bundled service is switched off
+     * (your own handler exporting the same metrics), e.g. host.containers.internal:8080.
+     */
+    scrapeTarget: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be host:port, such as host.docker.internal:8080')
+      .optional(),
+  })
+  .prefault({});
+
+const prometheusSchema = z
+  .strictObject({
+    retention: z
+      .strictObject({
+        time: promDuration.default('15d'),
+        size: z
+          .string()
+          .regex(/^[0-9]+(B|KB|MB|GB|TB|PB|EB)$/, 'must be a size such as 10GB')
+          .optional(),
+      })
+      .prefault({}),
+    scrapeInterval: promDuration.default('15s'),
+    evaluationInterval: promDuration.default('15s'),
+  })
+  .prefault({});
+
+const lokiSchema = z
+  .strictObject({
+    /** How long Loki keeps the service's logs. */
+    retention: promDuration.default('7d'),
+  })
+  .prefault({});
+
+const grafanaSchema = z
+  .strictObject({
+    adminUser: z.string().min(1).default('admin'),
+    /** Generated (random) and stored with mode 0600 in the stack directory when absent. */
+    adminPassword: secretRefSchema.optional(),
+    /** The URL people open Grafana at (for dashboard links in alerts); defaults to http://bind:port. */
+    externalUrl: z.url({ error: 'must be an absolute URL such as https://grafana.example.com' }).optional(),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'must be 1 (the only wmon.yaml format so far)' }).default(1),
+    project: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter (at most 31)')
+      .default('wmon'),
+    environment: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, such as production')
+      .default('development'),
+    /** Where rendered configuration, secrets and state live; relative to wmon.yaml's folder. */
+    stackDir: z.string().min(1).default('.wmon'),
+    /** Host address every port binds to unless a component overrides it. */
+    bindAddress: bindAddress.default('127.0.0.1'),
+    /** missing: pull images that are not present; never: fail instead; always: pull every time. */
+    pullPolicy: z.enum(['missing', 'never', 'always']).default('missing'),
+    components: componentsSchema,
+    prometheus: prometheusSchema,
+    grafana: grafanaSchema,
+    loki: lokiSchema,
+    alerts: alertsSchema.prefault({}),
+    notifications: notificationsSchema,
+    service: serviceSchema,
+  })
+  .superRefine((config, ctx) => {
+    // Two enabled components cannot share a host port on the same address.
+    const seen = new Map<string, string>();
+    for (const id of COMPONENT_IDS) {
+      const c = config.components[id];
+      if (!c.enabled) continue;
+      const ports: Array<[string, number]> = [['port', c.port]];
+      if (id === 'jaeger') ports.push(['otlpHttpPort', config.components.jaeger.otlpHttpPort]);
+      for (const [field, p] of ports) {
+        const key = `${c.bindAddress ?? config.bindAddress}:${p}`;
+        const other = seen.get(key);
+        if (other) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['components', id, field],
+            message: `port ${p} is already used by ${other}; give each component its own port`,
+          });
+        } else {
+          seen.set(key, `components.${id}.${field}`);
+        }
+      }
+    }
+    if (config.components.grafana.enabled && !config.components.prometheus.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['components', 'grafana', 'enabled'],
+        message: 'Grafana needs Prometheus (its default datasource): enable components.prometheus or switch Grafana off',
+      });
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ComponentConfig = Config['components'][ComponentId];

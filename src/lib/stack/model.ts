@@ -1,0 +1,302 @@
+import type { ComponentId, Config } from '../config/schema.js';
+
+/**
+ * The Stack model: each component described once (image, ports, volumes, readiness, configuration folder,
+ * command line, environment, dependencies). Render, plan, urls, check and backup all read this one
+ * description. Pure: a function of Config only.
+ */
+
+export interface ComponentPort {
+  readonly name: string;
+  readonly containerPort: number;
+  readonly hostPort: number;
+  readonly hostIp: string;
+}
+
+export interface ComponentVolume {
+  /** Volume name without the project prefix, e.g. `prometheus-data`. */
+  readonly name: string;
+  readonly target: string;
+}
+
+/** A rendered-configuration folder (under the stack directory) mounted read-only into the container. */
+export interface ConfigMount {
+  /** Folder under the stack directory, e.g. `prometheus`. */
+  readonly dir: string;
+  readonly target: string;
+}
+
+export interface ComponentModel {
+  readonly id: ComponentId;
+  readonly title: string;
+  /** DNS name on the stack network and suffix of the container name, e.g. `node-exporter`. */
+  readonly dnsName: string;
+  readonly image: string;
+  /** The main (HTTP) port first. */
+  readonly ports: readonly ComponentPort[];
+  readonly volumes: readonly ComponentVolume[];
+  readonly config?: ConfigMount;
+  /** Folder under the stack directory's `secrets/` holding this component's secret files, if any. */
+  readonly secretsTarget?: string;
+  readonly cmd: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly user?: string;
+  readonly readiness: { readonly path: string; readonly bodyIncludes?: string };
+  /** Host binds besides the config folder (node exporter reads the host's root file system). */
+  readonly hostBinds: ReadonlyArray<{ readonly source: string; readonly target: string }>;
+  readonly dependsOn: readonly ComponentId[];
+  readonly memory?: string;
+  readonly cpus?: number;
+  /** URL on the host, e.g. http://127.0.0.1:9090. */
+  readonly url: string;
+  /** URL inside the stack network, e.g. http://prometheus:9090. */
+  readonly internalUrl: string;
+}
+
+export interface Stack {
+  readonly project: string;
+  readonly environment: string;
+  readonly network: string;
+  /** Enabled components, in start order (dependencies first). */
+  readonly components: readonly ComponentModel[];
+}
+
+export const TITLES: Record<ComponentId, string> = {
+  prometheus: 'Prometheus',
+  alertmanager: 'Alertmanager',
+  grafana: 'Grafana',
+  loki: 'Loki',
+  jaeger: 'Jaeger',
+  nodeExporter: 'Node Exporter',
+  webhook: 'Webhook service',
+};
+
+export const DNS_NAMES: Record<ComponentId, string> = {
+  prometheus: 'prometheus',
+  alertmanager: 'alertmanager',
+  grafana: 'grafana',
+  loki: 'loki',
+  jaeger: 'jaeger',
+  nodeExporter: 'node-exporter',
+  webhook: 'webhook',
+};
+
+/** Ports inside the containers (fixed; only host ports are configurable). */
+export const CONTAINER_PORTS = {
+  prometheus: 9090,
+  alertmanager: 9093,
+  grafana: 3000,
+  loki: 3100,
+  jaeger: 16686,
+  jaegerOtlpHttp: 4318,
+  nodeExporter: 9100,
+  webhook: 8080,
+} as const;
+
+/** Where each component's secret files appear inside its container. */
+export const SECRETS_TARGET = '/run/secrets/wmon';
+
+/** Start order: a component comes after everything it depends on. */
+const START_ORDER: readonly ComponentId[] = [
+  'loki',
+  'jaeger',
+  'webhook',
+  'nodeExporter',
+  'alertmanager',
+  'prometheus',
+  'grafana',
+];
+
+/** The address a client on the host uses to reach a port bound to `bind`. */
+export function hostForClients(bind: string): string {
+  if (bind === '0.0.0.0') return '127.0.0.1';
+  if (bind === '::') return '[::1]';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}
+
+export function isEnabled(config: Config, id: ComponentId): boolean {
+  return config.components[id].enabled;
+}
+
+export function buildStack(config: Config): Stack {
+  const on = (id: ComponentId) => isEnabled(config, id);
+  const models = new Map<ComponentId, ComponentModel>();
+
+  const base = (id: ComponentId, extraPorts: ComponentPort[] = []) => {
+    const c = config.components[id];
+    const hostIp = c.bindAddress ?? config.bindAddress;
+    const containerPort = CONTAINER_PORTS[id];
+    return {
+      id,
+      title: TITLES[id],
+      dnsName: DNS_NAMES[id],
+      image: c.image,
+      ports: [{ name: 'http', containerPort, hostPort: c.port, hostIp }, ...extraPorts],
+      url: `http://${hostForClients(hostIp)}:${c.port}`,
+      internalUrl: `http://${DNS_NAMES[id]}:${containerPort}`,
+      ...(c.memory === undefined ? {} : { memory: c.memory }),
+      ...(c.cpus === undefined ? {} : { cpus: c.cpus }),
+      hostBinds: [],
+    };
+  };
+  const url = (id: ComponentId) => base(id).url;
+
+  if (on('prometheus')) {
+    const p = config.prometheus;
+    const deps: ComponentId[] = (['alertmanager', 'nodeExporter', 'webhook'] as const).filter(on);
+    models.set('prometheus', {
+      ...base('prometheus'),
+      volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
+      config: { dir: 'prometheus', target: '/etc/prometheus' },
+      cmd: [
+        '--config.file=/etc/prometheus/prometheus.yml',
+        '--storage.tsdb.path=/prometheus',
+        `--storage.tsdb.retention.time=${p.retention.time}`,
+        ...(p.retention.size ? [`--storage.tsdb.retention.size=${p.retention.size}`] : []),
+        // Both are safe only because ports bind to loopback by default (see README).
+        '--web.enable-lifecycle',
+        '--web.enable-admin-api',
+        `--web.external-url=${url('prometheus')}`,
+      ],
+      env: {},
+      readiness: { path: '/-/ready' },
+      dependsOn: deps,
+    });
+  }
+
+  if (on('alertmanager')) {
+    models.set('alertmanager', {
+      ...base('alertmanager'),
+      volumes: [{ name: 'alertmanager-data', target: '/alertmanager' }],
+      config: { dir: 'alertmanager', target: '/etc/alertmanager' },
+      secretsTarget: SECRETS_TARGET,
+      cmd: [
+        '--config.file=/etc/alertmanager/alertmanager.yml',
+        '--storage.path=/alertmanager',
+        // A single Alertmanager: no gossip cluster (it would delay the first notification by ~10 s).
+        '--cluster.listen-address=',
+        `--web.external-url=${url('alertmanager')}`,
+      ],
+      env: {},
+      readiness: { path: '/-/ready' },
+      dependsOn: [],
+    });
+  }
+
+  if (on('grafana')) {
+    const g = config.grafana;
+    models.set('grafana', {
+      ...base('grafana'),
+      volumes: [{ name: 'grafana-data', target: '/var/lib/grafana' }],
+      config: { dir: 'grafana', target: '/etc/grafana/wmon' },
+      secretsTarget: SECRETS_TARGET,
+      cmd: [],
+      env: {
+        GF_PATHS_PROVISIONING: '/etc/grafana/wmon/provisioning',
+        GF_SECURITY_ADMIN_USER: g.adminUser,
+        GF_SECURITY_ADMIN_PASSWORD__FILE: `${SECRETS_TARGET}/grafana_admin_password`,
+        GF_USERS_ALLOW_SIGN_UP: 'false',
+        GF_ANALYTICS_REPORTING_ENABLED: 'false',
+        GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+        GF_SERVER_ROOT_URL: grafanaUrl(config),
+      },
+      readiness: { path: '/api/health', bodyIncludes: '"database"' },
+      dependsOn: (['prometheus', 'loki', 'jaeger'] as const).filter(on),
+    });
+  }
+
+  if (on('loki')) {
+    models.set('loki', {
+      ...base('loki'),
+      volumes: [{ name: 'loki-data', target: '/loki' }],
+      config: { dir: 'loki', target: '/etc/loki/wmon' },
+      cmd: ['-config.file=/etc/loki/wmon/loki.yaml'],
+      env: {},
+      readiness: { path: '/ready' },
+      dependsOn: [],
+    });
+  }
+
+  if (on('jaeger')) {
+    const j = config.components.jaeger;
+    const hostIp = j.bindAddress ?? config.bindAddress;
+    models.set('jaeger', {
+      ...base('jaeger', [
+        { name: 'otlp-http', containerPort: CONTAINER_PORTS.jaegerOtlpHttp, hostPort: j.otlpHttpPort, hostIp },
+      ]),
+      volumes: [],
+      cmd: [],
+      // Jaeger 2's default configuration listens on JAEGER_LISTEN_HOST (localhost unless set): other
+      // containers must reach its OTLP receiver.
+      env: { JAEGER_LISTEN_HOST: '0.0.0.0' },
+      readiness: { path: '/api/services' },
+      dependsOn: [],
+    });
+  }
+
+  if (on('nodeExporter')) {
+    models.set('nodeExporter', {
+      ...base('nodeExporter'),
+      volumes: [],
+      cmd: ['--path.rootfs=/host'],
+      env: {},
+      hostBinds: [{ source: '/', target: '/host' }],
+      readiness: { path: '/metrics' },
+      dependsOn: [],
+    });
+  }
+
+  if (on('webhook')) {
+    const s = config.service;
+    models.set('webhook', {
+      ...base('webhook'),
+      volumes: [{ name: 'webhook-data', target: '/data' }],
+      secretsTarget: SECRETS_TARGET,
+      cmd: [],
+      env: {
+        PORT: String(CONTAINER_PORTS.webhook),
+        HOST: '0.0.0.0',
+        STRIPE_WEBHOOK_SECRET_FILE: `${SECRETS_TARGET}/stripe_webhook_secret`,
+        ...(s.databaseUrl ? { DATABASE_URL_FILE: `${SECRETS_TARGET}/database_url` } : { DATABASE_URL: 'sqlite:/data/webhooks.db' }),
+        ...(s.redisUrl ? { REDIS_URL_FILE: `${SECRETS_TARGET}/redis_url` } : {}),
+        ...(on('loki') ? { LOKI_URL: `http://${DNS_NAMES.loki}:${CONTAINER_PORTS.loki}` } : {}),
+        ...(on('jaeger')
+          ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${DNS_NAMES.jaeger}:${CONTAINER_PORTS.jaegerOtlpHttp}` }
+          : {}),
+        OTEL_SERVICE_NAME: 'wmon-webhook',
+        LOG_LEVEL: s.logLevel,
+        BODY_LIMIT_BYTES: String(s.bodyLimitBytes),
+        SIGNATURE_TOLERANCE_SECONDS: String(s.signatureToleranceSeconds),
+        RATE_LIMIT_PER_CLIENT: String(s.rateLimit.perClient),
+        RATE_LIMIT_GLOBAL: String(s.rateLimit.global),
+        WORKERS: String(s.workers),
+        MAX_ATTEMPTS: String(s.maxAttempts),
+      },
+      readiness: { path: '/readyz' },
+      dependsOn: [],
+    });
+  }
+
+  return {
+    project: config.project,
+    environment: config.environment,
+    network: `${config.project}-net`,
+    components: START_ORDER.flatMap((id) => {
+      const m = models.get(id);
+      return m ? [m] : [];
+    }),
+  };
+}
+
+/** Grafana's public URL (for links in alerts and Grafana's root_url). */
+export function grafanaUrl(config: Config): string {
+  const g = config.components.grafana;
+  return (config.grafana.externalUrl ?? `http://${hostForClients(g.bindAddress ?? config.bindAddress)}:${g.port}`).replace(
+    /\/+$/,
+    '',
+  );
+}
+
+export function containerName(stack: Pick<Stack, 'project'>, component: Pick<ComponentModel, 'dnsName'>): string {
+  return `${stack.project}-${component.dnsName}`;
+}

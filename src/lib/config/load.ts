@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { closest, distance } from 'fastest-levenshtein';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Scalar } from 'yaml';
 import type { z } from 'zod';
 
 import { ConfigError, WmonError, type ConfigIssue } from '../errors.js';
@@ -66,7 +66,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 /** Parse and validate the text of a wmon.yaml (no secret checks). `file` names it in errors. */
 export function parseConfigText(text: string, file: string): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
@@ -81,10 +81,20 @@ export function parseConfigText(text: string, file: string): Config {
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
 
+  // The line of the key at a path (where a reader looks), else of the nearest node that exists.
   const lineOf = (p: readonly PropertyKey[]): number | undefined => {
-    const node = doc.getIn(p as unknown[], true) as { range?: [number, number, number] } | undefined;
-    if (!node?.range) return undefined;
-    return lineCounter.linePos(node.range[0]).line;
+    for (let n = p.length; n >= 0; n--) {
+      const parent = doc.getIn(p.slice(0, Math.max(0, n - 1)) as unknown[], true);
+      const last = p[n - 1];
+      if (n > 0 && isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === last);
+        const range = (pair?.key as Scalar | undefined)?.range;
+        if (range) return lineCounter.linePos(range[0]).line;
+      }
+      const node = doc.getIn(p.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
   };
   const issues: Array<ConfigIssue & { line: number }> = [];
   const push = (issue: ConfigIssue, line: number | undefined) =>

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Build wmon's local stand-ins for the official images, without any registry, from Debian's packages and
+# this machine's Node runtime. For CI and contributors on machines that cannot pull images (users pull the
+# official ones). Needs root and an engine (scripts/engine/install.sh).
+#
+#   scripts/engine/build-images.sh [--force] [prometheus|alertmanager|node-exporter|node ...]
+#
+# Images (FROM scratch: busybox-static for /bin/sh, /etc/passwd with nobody, the CA bundle, the binaries and
+# the glibc libraries `ldd` lists; ENTRYPOINT/CMD/USER/VOLUME/WORKDIR/EXPOSE as in the official images, so one
+# container spec fits both):
+#   localhost/wmon/prometheus:2.42       prom/prometheus     (Debian's prometheus, promtool, classic web UI)
+#   localhost/wmon/alertmanager:0.25     prom/alertmanager   (Debian's prometheus-alertmanager, amtool)
+#   localhost/wmon/node-exporter:1.5     prom/node-exporter  (Debian's prometheus-node-exporter)
+#   localhost/wmon/node:20               node:20             (this machine's node and npm)
+#
+# Each image is labelled with a hash of its inputs (this script, the .deb files, the host files copied in);
+# an image whose tag exists with the same hash is skipped, so re-runs take a second. --force rebuilds.
+# Work files live in .cache/images/ (git-ignored). Environment: WMON_ENGINE_CLI (podman or docker; default:
+# podman if installed, else docker).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+self="$root/scripts/engine/build-images.sh"
+work="$root/.cache/images"
+ca_bundle=/etc/ssl/certs/ca-certificates.crt
+prom_ui_debs=(libjs-bootstrap4 libjs-eonasdan-bootstrap-datetimepicker libjs-jquery libjs-jquery-hotkeys libjs-moment
+  libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw libjs-d3 fonts-glyphicons-halflings)
+all_images=(prometheus alertmanager node-exporter node)
+
+say() { echo "images: $*" >&2; }
+die() { echo "images: error: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
+
+force=0
+wanted=()
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    -h|--help) sed -n '2,20p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    prometheus|alertmanager|node-exporter|node) wanted+=("$arg") ;;
+    *) die "unknown argument '$arg' (images: ${all_images[*]})" ;;
+  esac
+done
+[ "${#wanted[@]}" -gt 0 ] || wanted=("${all_images[@]}")
+
+[ "$(id -u)" = 0 ] || die "run as root: the image file systems hold files owned by nobody (uid 65534)"
+[ -f "$ca_bundle" ] || die "no CA bundle at $ca_bundle (apt-get install ca-certificates)"
+cli="${WMON_ENGINE_CLI:-}"
+if [ -z "$cli" ]; then
+  if command -v podman >/dev/null; then cli=podman; elif command -v docker >/dev/null; then cli=docker; else
+    die "neither podman nor docker is installed: run scripts/engine/install.sh first"
+  fi
+fi
+"$cli" version >/dev/null 2>&1 || die "'$cli version' fails: is the engine running? (scripts/engine/install.sh)"
+
+deb_dir() { echo "$root/.cache/debs/$1"; }
+deb_file() { ls "$root/.cache/debs/archives/${1}_"*.deb | head -n 1; }
+
+# The input hash of one image: this script, the .debs it unpacks and the host files it copies.
+input_hash() { # name, then files
+  local name="$1"; shift
+  { echo "$name"; sha256sum "$self" | cut -d' ' -f1; sha256sum "$@" | cut -d' ' -f1; } | sha256sum | cut -c1-16
+}
+
+# Libraries a dynamically linked binary needs, as ldd resolves them on this machine (the same glibc as the
+# Debian packages were built for), the loader included.
+libs_of() {
+  ldd "$1" 2>/dev/null | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' | sort -u
+}
+
+# Copy a binary and its libraries into a root file system. Libraries keep the paths ldd shows.
+install_binary() { # rootfs, source binary, target path inside the image
+  local rootfs="$1" src="$2" dst="$3" lib
+  mkdir -p "$rootfs$(dirname "$dst")"
+  cp -L "$src" "$rootfs$dst"
+  chmod 0755 "$rootfs$dst"
+  while read -r lib; do
+    [ -n "$lib" ] || continue
+    mkdir -p "$rootfs$(dirname "$lib")"
+    [ -e "$rootfs$lib" ] || cp -L "$lib" "$rootfs$lib"
+  done < <(libs_of "$src")
+}
+
+# What every image has: busybox applets in /bin (a shell for `exec`, wget for probes), users, the CA bundle.
+base_rootfs() { # rootfs
+  local rootfs="$1" applet bb
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs"/{bin,etc/ssl/certs,tmp,home,root,usr/bin,var/tmp}
+  chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
+  chmod 0700 "$rootfs/root"
+  bb="$(deb_dir busybox-static)/bin/busybox"
+  cp "$bb" "$rootfs/bin/busybox"
+  for applet in $("$bb" --list); do
+    [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  ln -s ../../bin/busybox "$rootfs/usr/bin/env"
+  cat >"$rootfs/etc/passwd" <<'PASSWD'
+root:x:0:0:root:/root:/bin/sh
+node:x:1000:1000:node:/home/node:/bin/sh
+nobody:x:65534:65534:nobody:/home:/bin/false
+PASSWD
+  cat >"$rootfs/etc/group" <<'GROUP'
+root:x:0:
+node:x:1000:
+nobody:x:65534:
+GROUP
+  printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
+  cp -L "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
+}
+
+# Pack a root file system as the single layer of an image and build it (skipped when up to date).
+build() { # name, tag, input hash, rootfs, Dockerfile instructions after ADD (stdin)
+  local name="$1" tag="$2" hash="$3" rootfs="$4" ctx="$work/$1/context" t0 old_id
+  t0=$(now)
+  mkdir -p "$ctx"
+  # Reproducible layer: sorted, fixed times, numeric owners as staged.
+  tar --sort=name --mtime='2000-01-01 00:00:00Z' --numeric-owner --format=gnu -C "$rootfs" -cf "$ctx/rootfs.tar" .
+  {
+    echo "FROM scratch"
+    echo "ADD rootfs.tar /"
+    echo "LABEL wmon.input-hash=\"$hash\" org.opencontainers.image.source=\"wmon scripts/engine/build-images.sh\""
+    cat
+  } >"$ctx/Dockerfile"
+  old_id="$("$cli" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
+  "$cli" build --quiet -t "$tag" -f "$ctx/Dockerfile" "$ctx" >/dev/null
+  rm -f "$ctx/rootfs.tar"
+  # The image this one replaces is now untagged: remove it unless a container still uses it.
+  if [ -n "$old_id" ] && [ "$old_id" != "$("$cli" image inspect --format '{{.Id}}' "$tag")" ]; then
+    "$cli" rmi "$old_id" >/dev/null 2>&1 || true
+  fi
+  built=1
+  say "built $tag in $(since "$t0")s"
+}
+
+up_to_date() { # tag, hash
+  [ "$force" = 0 ] || return 1
+  local have
+  have="$("$cli" image inspect --format '{{index .Config.Labels "wmon.input-hash"}}' "$1" 2>/dev/null || true)"
+  [ "$have" = "$2" ]
+}
+
+image_prometheus() {
+  local tag=localhost/wmon/prometheus:2.42 d rootfs="$work/prometheus/rootfs" pkg sub hash debs=() dirs=()
+  "$root/scripts/fetch-debs.sh" prometheus busybox-static "${prom_ui_debs[@]}" >&2
+  for pkg in prometheus busybox-static "${prom_ui_debs[@]}"; do debs+=("$(deb_file "$pkg")"); done
+  hash="$(input_hash prometheus "${debs[@]}" "$ca_bundle" $(libs_of "$(deb_dir prometheus)/usr/bin/prometheus"))"
+  if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
+  d="$(deb_dir prometheus)"
+  base_rootfs "$rootfs"
+  install_binary "$rootfs" "$d/usr/bin/prometheus" /bin/prometheus
+  install_binary "$rootfs" "$d/usr/bin/promtool" /bin/promtool
+  # The classic web UI: Debian's templates and static files (--web.local-assets defaults to
+  # /usr/share/prometheus/web/) and the JavaScript libraries they link to in /usr/share.
+  mkdir -p "$rootfs/usr/share"
+  cp -a "$d/usr/share/prometheus" "$rootfs/usr/share/"
+  for pkg in "${prom_ui_debs[@]}"; do
+    # Only what a browser loads (bootstrap and popper link into nodejs/): not moment-timezone's raw data
+    # (212 MB), sass sources or docs.
+    dirs=()
+    for sub in javascript nodejs fonts fonts-glyphicons; do
+      [ ! -d "$(deb_dir "$pkg")/usr/share/$sub" ] || dirs+=("./$sub")
+    done
+    tar -C "$(deb_dir "$pkg")/usr/share" --exclude=./javascript/moment-timezone/data -cf - "${dirs[@]}" |
+      tar -C "$rootfs/usr/share" -xf -
+  done
+  # Console directories at the paths both Debian's defaults and the official image use.
+  mkdir -p "$rootfs/etc/prometheus" "$rootfs/usr/share/prometheus/consoles" "$rootfs/usr/share/prometheus/console_libraries" \
+    "$rootfs/prometheus"
+  ln -s /usr/share/prometheus/consoles "$rootfs/etc/prometheus/consoles"
+  ln -s /usr/share/prometheus/console_libraries "$rootfs/etc/prometheus/console_libraries"
+  cat >"$rootfs/etc/prometheus/prometheus.yml" <<'YAML'
+# The official image's example configuration: Prometheus scrapes itself.
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ['localhost:9090']
+YAML
+  find -L "$rootfs/usr/share/prometheus/web" -type l -print | sed 's/^/images: warning: dangling link /' >&2 || true
+  chown -R 65534:65534 "$rootfs/etc/prometheus" "$rootfs/prometheus"
+  build prometheus "$tag" "$hash" "$rootfs" <<'DOCKERFILE'
+USER nobody
+EXPOSE 9090
+VOLUME ["/prometheus"]
+WORKDIR /prometheus
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+DOCKERFILE
+}
+
+image_alertmanager() {
+  local tag=localhost/wmon/alertmanager:0.25 d rootfs="$work/alertmanager/rootfs" hash ui
+  "$root/scripts/fetch-debs.sh" prometheus-alertmanager busybox-static tzdata >&2
+  d="$(deb_dir prometheus-alertmanager)"
+  hash="$(input_hash alertmanager "$(deb_file prometheus-alertmanager)" "$(deb_file busybox-static)" "$(deb_file tzdata)" \
+    "$ca_bundle" $(libs_of "$d/usr/bin/prometheus-alertmanager"))"
+  if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
+  base_rootfs "$rootfs"
+  install_binary "$rootfs" "$d/usr/bin/prometheus-alertmanager" /bin/alertmanager
+  install_binary "$rootfs" "$d/usr/bin/amtool" /bin/amtool
+  # Time zones for time_intervals with a location; Debian's built-in templates; its UI placeholder page
+  # (Debian cannot ship the Elm UI) where --web.ui-path looks.
+  mkdir -p "$rootfs/usr/share"
+  cp -a "$(deb_dir tzdata)/usr/share/zoneinfo" "$rootfs/usr/share/"
+  cp -a "$d/usr/share/prometheus" "$rootfs/usr/share/"
+  ui="$rootfs/usr/share/prometheus/alertmanager/ui"
+  [ -n "$(ls -A "$ui")" ] || cp -a "$rootfs/usr/share/prometheus/alertmanager/no-ui/." "$ui/"
+  mkdir -p "$rootfs/etc/alertmanager" "$rootfs/alertmanager"
+  cat >"$rootfs/etc/alertmanager/alertmanager.yml" <<'YAML'
+# A minimal valid configuration: every alert goes to a receiver without notifiers.
+route:
+  receiver: default
+receivers:
+  - name: default
+YAML
+  chown -R 65534:65534 "$rootfs/etc/alertmanager" "$rootfs/alertmanager"
+  build alertmanager "$tag" "$hash" "$rootfs" <<'DOCKERFILE'
+USER nobody
+EXPOSE 9093
+VOLUME ["/alertmanager"]
+WORKDIR /alertmanager
+ENTRYPOINT ["/bin/alertmanager"]
+CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]
+DOCKERFILE
+}
+
+image_node_exporter() {
+  local tag=localhost/wmon/node-exporter:1.5 d rootfs="$work/node-exporter/rootfs" hash
+  "$root/scripts/fetch-debs.sh" prometheus-node-exporter busybox-static >&2
+  d="$(deb_dir prometheus-node-exporter)"
+  hash="$(input_hash node-exporter "$(deb_file prometheus-node-exporter)" "$(deb_file busybox-static)" "$ca_bundle" \
+    $(libs_of "$d/usr/bin/prometheus-node-exporter"))"
+  if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
+  base_rootfs "$rootfs"
+  install_binary "$rootfs" "$d/usr/bin/prometheus-node-exporter" /bin/node_exporter
+  # Debian's build defaults --collector.textfile.directory to this directory, and turns the systemd
+  # collector on (upstream: off; without systemd it fails every scrape): the entrypoint turns it off.
+  mkdir -p "$rootfs/var/lib/prometheus/node-exporter"
+  build node-exporter "$tag" "$hash" "$rootfs" <<'DOCKERFILE'
+USER nobody
+EXPOSE 9100
+ENTRYPOINT ["/bin/node_exporter", "--no-collector.systemd"]
+DOCKERFILE
+}
+
+image_node() {
+  local tag=localhost/wmon/node:20 rootfs="$work/node/rootfs" hash node npm version
+  "$root/scripts/fetch-debs.sh" busybox-static >&2
+  node="$(readlink -f "$(command -v node)")"
+  version="$("$node" --version)"
+  case "$version" in v20.*) ;; *) die "this machine's node is $version, localhost/wmon/node:20 needs Node 20" ;; esac
+  npm="$(dirname "$node")/../lib/node_modules/npm"
+  [ -f "$npm/package.json" ] || npm=/usr/lib/node_modules/npm
+  [ -f "$npm/package.json" ] || npm=/usr/local/lib/node_modules/npm
+  [ -f "$npm/package.json" ] || die "npm not found next to $node"
+  npm="$(cd "$npm" && pwd -P)"
+  # npm is thousands of small files: hash their names, sizes and times rather than their contents.
+  hash="$(input_hash node "$(deb_file busybox-static)" "$ca_bundle" "$node" $(libs_of "$node") \
+    <(find "$npm" -printf '%P %s %T@\n' | sort))"
+  if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
+  base_rootfs "$rootfs"
+  # Where the official image has them: /usr/local/bin/node, npm and npx in /usr/local/lib/node_modules.
+  install_binary "$rootfs" "$node" /usr/local/bin/node
+  mkdir -p "$rootfs/usr/local/lib/node_modules"
+  cp -a "$npm" "$rootfs/usr/local/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+  mkdir -p "$rootfs/home/node"
+  chown 1000:1000 "$rootfs/home/node"
+  build node "$tag" "$hash" "$rootfs" <<DOCKERFILE
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=${version#v} \\
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+CMD ["node"]
+DOCKERFILE
+}
+
+# Each new image must at least start: the loader and libraries are all there.
+smoke() { # tag, command...
+  local tag="$1"; shift
+  "$cli" run --rm --network none --entrypoint "$1" "$tag" "${@:2}" >/dev/null 2>&1 ||
+    die "$tag does not run '$*': $("$cli" run --rm --network none --entrypoint "$1" "$tag" "${@:2}" 2>&1 | tail -n 3)"
+}
+
+t_all=$(now)
+for image in "${wanted[@]}"; do
+  built=0
+  case "$image" in
+    prometheus) image_prometheus; [ "$built" = 0 ] || smoke localhost/wmon/prometheus:2.42 /bin/prometheus --version ;;
+    alertmanager) image_alertmanager; [ "$built" = 0 ] || smoke localhost/wmon/alertmanager:0.25 /bin/alertmanager --version ;;
+    node-exporter) image_node_exporter; [ "$built" = 0 ] || smoke localhost/wmon/node-exporter:1.5 /bin/node_exporter --version ;;
+    node) image_node
+      if [ "$built" = 1 ]; then
+        smoke localhost/wmon/node:20 /usr/local/bin/node -e 'require("node:crypto").randomUUID()'
+        smoke localhost/wmon/node:20 /usr/local/bin/npm --version
+      fi ;;
+  esac
+done
+say "done in $(since "$t_all")s"
+"$cli" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^localhost/wmon/' | sed 's/^/images:   /' >&2 || true

@@ -1,0 +1,2 @@
+/** A label set, as Prometheus, Alertmanager and Loki use them. */
+export type Labels = Readonly<Record<string, string>>;

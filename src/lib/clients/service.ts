@@ -1,0 +1,102 @@
+/**
+ * The bundled webhook service (service/): `GET /healthz` (process alive), `GET /readyz` (200 when its
+ * database and cache answer, 503 otherwise, a JSON body saying which) and `GET /metrics` (Prometheus
+ * text format).
+ *
+ * The readiness body this client reads, per dependency:
+ *   {"status": "ok", "checks": {"database": {"ok": true}, "cache": {"ok": false, "error": "…"}}}
+ * It also accepts `dependencies` for `checks`, a list of `{name, …}` for the map, and for each check a
+ * boolean, a status word (`ok`/`up`/`ready`/`healthy`/`pass` are good) or an object with `ok`/`up`/
+ * `healthy` (boolean) or `status`/`state` (word), and `error`/`message`/`detail`/`reason` (text).
+ */
+import { createTransport, type ClientOptions } from './http.js';
+import { ExpositionParseError, parseExposition, type MetricFamily } from './exposition.js';
+
+export interface DependencyCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  /** The service's explanation, when it gave one. */
+  readonly detail: string | undefined;
+}
+
+export interface ServiceReadiness {
+  /** HTTP 200. */
+  readonly ready: boolean;
+  readonly status: number;
+  /** Per dependency (database, cache, ...), in the order the service listed them. */
+  readonly dependencies: readonly DependencyCheck[];
+}
+
+export interface ServiceClient {
+  /** `GET /healthz`: true on 200, false on 503; throws if unreachable. */
+  healthz(): Promise<boolean>;
+  /** `GET /readyz`: ready or not, and each dependency's state. */
+  readyz(): Promise<ServiceReadiness>;
+  /** `GET /metrics`, parsed into metric families. */
+  metrics(): Promise<MetricFamily[]>;
+  /** `GET /metrics` as served. */
+  metricsText(): Promise<string>;
+}
+
+const GOOD_WORDS = new Set(['ok', 'up', 'ready', 'healthy', 'pass', 'passed', 'connected']);
+
+export function createServiceClient(options: ClientOptions): ServiceClient {
+  const http = createTransport('webhook service', options);
+  const scrapeSpec = { path: '/metrics', headers: { Accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' } };
+
+  const metricsText = async (): Promise<string> => (await http.request(scrapeSpec)).text;
+
+  return {
+    async healthz() {
+      const res = await http.request({ path: '/healthz', okStatuses: [503] });
+      return res.status === 200;
+    },
+
+    async readyz() {
+      const spec = { path: '/readyz', okStatuses: [503] };
+      const res = await http.request(spec);
+      const dependencies = readDependencies(res.data);
+      if (dependencies === undefined) {
+        return http.badResponse(spec, `expected a JSON body with "checks" (HTTP ${res.status}, body: ${res.text.slice(0, 120)})`);
+      }
+      return { ready: res.status === 200, status: res.status, dependencies };
+    },
+
+    async metrics() {
+      const text = await metricsText();
+      try {
+        return parseExposition(text);
+      } catch (error) {
+        if (error instanceof ExpositionParseError) return http.badResponse(scrapeSpec, `not Prometheus text format: ${error.message}`);
+        throw error;
+      }
+    },
+
+    metricsText,
+  };
+}
+
+function readDependencies(body: unknown): DependencyCheck[] | undefined {
+  if (!isObject(body)) return undefined;
+  const checks = body.checks ?? body.dependencies;
+  if (Array.isArray(checks)) {
+    return checks.filter(isObject).map((c, i) => toCheck(typeof c.name === 'string' ? c.name : `#${i + 1}`, c));
+  }
+  if (isObject(checks)) return Object.entries(checks).map(([name, c]) => toCheck(name, c));
+  return undefined;
+}
+
+function toCheck(name: string, c: unknown): DependencyCheck {
+  if (typeof c === 'boolean') return { name, ok: c, detail: undefined };
+  if (typeof c === 'string') return { name, ok: GOOD_WORDS.has(c.toLowerCase()), detail: GOOD_WORDS.has(c.toLowerCase()) ? undefined : c };
+  if (!isObject(c)) return { name, ok: false, detail: 'no status given' };
+  const flag = [c.ok, c.up, c.healthy].find((v): v is boolean => typeof v === 'boolean');
+  const word = [c.status, c.state].find((v): v is string => typeof v === 'string');
+  const ok = flag ?? (word !== undefined && GOOD_WORDS.has(word.toLowerCase()));
+  const text = [c.error, c.message, c.detail, c.reason].find((v): v is string => typeof v === 'string' && v !== '');
+  return { name, ok, detail: text ?? (ok ? undefined : word) };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ComponentRequestError, createServiceClient, findSamples, type ServiceClient } from '../../../src/lib/clients/index.js';
+import { closedPort, startFakeServer, type FakeResponse, type FakeServerControl } from '../../fakes/http.js';
+
+// The service's three probes as SPEC.md describes them; the bodies are what the client must read.
+let readyz: FakeResponse;
+let server: FakeServerControl;
+let client: ServiceClient;
+
+const METRICS = `# HELP webhook_requests_total HTTP requests handled.
+# TYPE webhook_requests_total counter
+webhook_requests_total{method="POST",route="/webhooks/stripe",status="200"} 41
+webhook_requests_total{method="POST",route="/webhooks/stripe",status="400"} 2
+# HELP webhook_db_up 1 when the database answers.
+# TYPE webhook_db_up gauge
+webhook_db_up 1
+`;
+
+beforeEach(async () => {
+  readyz = { status: 200, json: { status: 'ok', checks: { database: { ok: true, latencyMs: 1 }, cache: { ok: true } } } };
+  server = await startFakeServer((req) => {
+    if (req.path === '/healthz') return { status: 200, json: { status: 'ok' } };
+    if (req.path === '/readyz') return readyz;
+    if (req.path === '/metrics') return { status: 200, text: METRICS, contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+    return { status: 404, json: { error: 'not found' } };
+  });
+  client = createServiceClient({ baseUrl: server.url, timeoutMs: 2000 });
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+describe('webhook service client', () => {
+  it('reads liveness', async () => {
+    await expect(client.healthz()).resolves.toBe(true);
+  });
+
+  it('reads readiness per dependency, ready or not', async () => {
+    await expect(client.readyz()).resolves.toEqual({
+      ready: true,
+      status: 200,
+      dependencies: [
+        { name: 'database', ok: true, detail: undefined },
+        { name: 'cache', ok: true, detail: undefined },
+      ],
+    });
+    readyz = { status: 503, json: { status: 'unavailable', checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } } } };
+    await expect(client.readyz()).resolves.toEqual({
+      ready: false,
+      status: 503,
+      dependencies: [
+        { name: 'database', ok: true, detail: undefined },
+        { name: 'cache', ok: false, detail: 'connect ECONNREFUSED 127.0.0.1:6379' },
+      ],
+    });
+  });
+
+  it('accepts the other common readiness shapes', async () => {
+    readyz = { status: 503, json: { dependencies: [{ name: 'database', status: 'down', message: 'timeout' }, { name: 'cache', status: 'up' }] } };
+    await expect(client.readyz()).resolves.toMatchObject({
+      ready: false,
+      dependencies: [
+        { name: 'database', ok: false, detail: 'timeout' },
+        { name: 'cache', ok: true },
+      ],
+    });
+    readyz = { status: 200, json: { checks: { database: 'ok', cache: true } } };
+    await expect(client.readyz()).resolves.toMatchObject({ ready: true, dependencies: [{ ok: true }, { ok: true }] });
+  });
+
+  it('calls a readiness answer without checks a bad response', async () => {
+    readyz = { status: 200, text: 'OK' };
+    const error = await client.readyz().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ComponentRequestError);
+    expect((error as ComponentRequestError).failure).toBe('bad-response');
+    expect((error as ComponentRequestError).message).toContain('webhook service');
+  });
+
+  it('scrapes and parses metrics, asking for the text format', async () => {
+    const families = await client.metrics();
+    expect(server.requests.at(-1)?.headers.accept).toMatch(/^text\/plain/);
+    expect(findSamples(families, 'webhook_requests_total', { status: '200' })[0]?.value).toBe(41);
+    expect(findSamples(families, 'webhook_db_up')[0]?.value).toBe(1);
+    await expect(client.metricsText()).resolves.toBe(METRICS);
+  });
+
+  it('reports unparsable metrics, timeouts and a stopped service clearly', async () => {
+    server.failWith({ status: 200, text: 'webhook_requests_total{ 1' }, 1);
+    await expect(client.metrics()).rejects.toThrow(/webhook service: GET .*\/metrics failed: not Prometheus text format: line 1/);
+
+    server.setLatency(400);
+    await expect(createServiceClient({ baseUrl: server.url, timeoutMs: 100 }).healthz()).rejects.toThrow(/timeout after 100 ms/);
+
+    const port = await closedPort();
+    await expect(createServiceClient({ baseUrl: `http://127.0.0.1:${port}` }).readyz()).rejects.toThrow(
+      `webhook service: GET http://127.0.0.1:${port}/readyz failed: connection refused`,
+    );
+  });
+});

@@ -38,10 +38,10 @@ export interface RequestSpec {
   /** Statuses besides 2xx that are answers rather than failures (e.g. 503 from a readiness probe). */
   readonly okStatuses?: readonly number[];
   /**
-   * What a failure status means for this call, added to the message; a hinted 401/403 is then not
-   * reported as refused credentials (Prometheus answers 403 when its lifecycle API is off).
+   * What a failure means for this call, added to the message; a hinted 401/403 is then not reported
+   * as refused credentials (Prometheus answers 403 when its lifecycle API is off).
    */
-  readonly hints?: Readonly<Partial<Record<number, string>>>;
+  readonly hint?: (status: number, apiMessage: string | undefined) => string | undefined;
 }
 
 export interface TransportResponse {
@@ -120,7 +120,7 @@ export function createTransport(component: ComponentName, options: ClientOptions
     if (!ok) {
       const apiMessage = apiErrorMessage(data);
       const what = `HTTP ${status}${apiMessage ? `: ${apiMessage}` : ''}`;
-      const hint = spec.hints?.[status];
+      const hint = spec.hint?.(status, apiMessage);
       if (hint) fail(spec, 'http', `${what} (${hint})`, { status, apiMessage });
       if (status === 401 || status === 403) {
         fail(spec, 'auth', `${what} (check credentials)`, { status, apiMessage });

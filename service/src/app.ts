@@ -1,0 +1,227 @@
+/**
+ * Wires the service together: metrics, logs, traces, store, cache, processor, HTTP server, the health
+ * monitor behind webhook_db_up / webhook_cache_up, and graceful shutdown.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Cache, createCacheBackend } from './cache/index.js';
+import { RedisCache } from './cache/redis.js';
+import { describeConfig, type Config } from './config.js';
+import { defaultRegistry } from './handlers/defaults.js';
+import type { HandlerRegistry } from './handlers/registry.js';
+import { createRequestHandler } from './http/server.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { createMetrics, type ErrorType, type MetricsHandle } from './metrics.js';
+import { createLogging, type Logging } from './observability/logging.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
+import { EventProcessor } from './queue/processor.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { TypeLabeler } from './webhook/event.js';
+import { SIGNATURE_FAILURE_REASONS } from './webhook/signature.js';
+import { SERVICE_VERSION } from './version.js';
+
+export interface ServiceOptions {
+  /** Handlers to use instead of the defaults (tests register failing ones). */
+  readonly handlers?: HandlerRegistry;
+  /** A logger to use instead of the one built from the configuration. */
+  readonly logger?: Logger;
+  readonly healthIntervalMs?: number;
+  readonly sweepIntervalMs?: number;
+}
+
+export interface Service {
+  readonly config: Config;
+  readonly metrics: MetricsHandle;
+  readonly store: Store;
+  readonly cache: Cache;
+  readonly processor: EventProcessor;
+  readonly log: Logger;
+  readonly server: Server;
+  /** Listen; resolves with the base URL (http://host:port). */
+  start(): Promise<string>;
+  /** Graceful stop: stop accepting, finish in-flight requests and jobs, flush, close pools. */
+  stop(): Promise<void>;
+  /** Ping the database and cache now; updates the up gauges. */
+  checkHealth(): Promise<{ database: boolean; cache: boolean }>;
+}
+
+const PING_TIMEOUT_MS = 1500;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createService(config: Config, options: ServiceOptions = {}): Service {
+  const logging: Logging | undefined = options.logger
+    ? undefined
+    : createLogging({ level: config.logLevel, serviceName: config.serviceName, lokiUrl: config.lokiUrl });
+  const log = options.logger ?? logging!.log;
+  const tracing: Tracing = createTracing(config.otlpEndpoint, config.serviceName, SERVICE_VERSION);
+  const metrics = createMetrics(SIGNATURE_FAILURE_REASONS);
+  const { m } = metrics;
+  const types = new TypeLabeler();
+
+  // Errors are counted always, logged when they are news (a dependency going down is logged by the health monitor).
+  const onError = (type: ErrorType, err: unknown): void => {
+    m.errorsTotal.inc({ type });
+    if (type === 'database') {
+      m.dbUp.set(0);
+      log.warn({ err: errMessage(err) }, 'database operation failed');
+    } else if (type === 'cache') {
+      m.cacheUp.set(0);
+    }
+  };
+
+  const store = createStore(
+    config.database,
+    (operation, seconds) => m.dbQueryDuration.observe({ operation }, seconds),
+    (err) => log.warn({ err: err.message }, 'database connection lost'),
+  );
+  let lastRedisError = '';
+  const cache = new Cache(
+    createCacheBackend(config.redis, config.cacheMaxEntries, (err) => {
+      if (err.message !== lastRedisError) log.warn({ err: err.message }, 'redis connection error');
+      lastRedisError = err.message;
+    }),
+    metrics,
+    (type, _op, err) => {
+      onError(type, err);
+      log.debug({ err: errMessage(err) }, 'cache operation failed');
+    },
+  );
+  (m.dbConnections as unknown as { collect?: () => void }).collect = () => {
+    const c = store.connections();
+    m.dbConnections.set({ state: 'active' }, c.active);
+    m.dbConnections.set({ state: 'idle' }, c.idle);
+  };
+
+  const processor = new EventProcessor(
+    {
+      store,
+      cache,
+      registry: options.handlers ?? defaultRegistry(),
+      metrics,
+      log,
+      types,
+      tracer: tracing.tracer,
+      onDatabaseError: (err) => onError('database', err),
+    },
+    {
+      workers: config.workers,
+      maxAttempts: config.maxAttempts,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
+      bufferSize: config.queueBufferSize,
+      sweepIntervalMs: options.sweepIntervalMs ?? 5000,
+    },
+  );
+
+  // Health: both dependencies pinged now and then; transitions logged once.
+  const state = { database: false, cache: false };
+  async function checkHealth(): Promise<{ database: boolean; cache: boolean }> {
+    const [db, c] = await Promise.allSettled([withTimeout(store.ping(), PING_TIMEOUT_MS, 'database'), withTimeout(cache.ping(), PING_TIMEOUT_MS, 'cache')]);
+    const now = { database: db.status === 'fulfilled', cache: c.status === 'fulfilled' };
+    for (const key of ['database', 'cache'] as const) {
+      if (now[key] !== state[key]) {
+        const result = key === 'database' ? db : c;
+        if (now[key]) log.info(`${key} is reachable`);
+        else log.error({ err: result.status === 'rejected' ? errMessage(result.reason) : undefined }, `${key} is unreachable`);
+      }
+    }
+    state.database = now.database;
+    state.cache = now.cache;
+    m.dbUp.set(now.database ? 1 : 0);
+    m.cacheUp.set(now.cache ? 1 : 0);
+    return now;
+  }
+
+  const handler = createRequestHandler({
+    secrets: config.secrets,
+    toleranceSeconds: config.toleranceSeconds,
+    bodyLimitBytes: config.bodyLimitBytes,
+    trustProxy: config.rateLimit.trustProxy,
+    store,
+    cache,
+    processor,
+    metrics,
+    rateLimiter: new RateLimiter(config.rateLimit.perClient, config.rateLimit.global),
+    types,
+    log,
+    tracer: tracing.tracer,
+    onError: (type, err) => onError(type, err),
+    readiness: async () => {
+      const h = await checkHealth();
+      return { ready: h.database && h.cache, body: { database: h.database ? 'up' : 'down', cache: h.cache ? 'up' : 'down' } };
+    },
+  });
+  const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+
+  let healthTimer: NodeJS.Timeout | undefined;
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  async function start(): Promise<string> {
+    log.info({ config: describeConfig(config), version: SERVICE_VERSION }, 'starting');
+    await store.init();
+    if (cache.backend instanceof RedisCache) {
+      await cache.backend.connect().catch((err: Error) => log.error({ err: err.message }, 'cache unavailable at start-up; continuing without it'));
+    }
+    await checkHealth();
+    await processor.start();
+    healthTimer = setInterval(() => void checkHealth(), options.healthIntervalMs ?? 2000);
+    healthTimer.unref();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    started = true;
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `http://${host}:${addr.port}`;
+    log.info({ url, store: store.kind, cache: cache.kind }, 'listening');
+    return url;
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      log.info('shutting down');
+      handler.shutdown();
+      if (healthTimer) clearInterval(healthTimer);
+      if (started) {
+        // Stop accepting; let in-flight requests finish (their events are stored before they answer).
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const remaining = Math.max(0, deadline - Date.now());
+        await Promise.race([closed, new Promise((r) => setTimeout(r, remaining).unref())]);
+        server.closeAllConnections();
+      }
+      await processor.stop(Math.max(0, deadline - Date.now()));
+      await store.close().catch((err: unknown) => log.error({ err: errMessage(err) }, 'closing the database failed'));
+      await cache.close().catch(() => {});
+      metrics.close();
+      await tracing.shutdown();
+      log.info('stopped');
+      await logging?.flush();
+    })();
+    return stopping;
+  }
+
+  return { config, metrics, store, cache, processor, log, server, start, stop, checkHealth };
+}
+
+function errMessage(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,240 @@
+/**
+ * Service configuration, read from environment variables and validated with zod.
+ *
+ * Every variable is documented in service/README.md. A bad value throws a ConfigError whose message is one
+ * line naming the variable and what it expects; main.ts prints it and exits with EXIT_CONFIG.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const EXIT_CONFIG = 78; // sysexits.h EX_CONFIG
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `expected a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `expected a whole number between ${min} and ${max}`).max(max, `expected a whole number between ${min} and ${max}`));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' }))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'expected an http:// or https:// URL');
+
+/** Environment variables, by name, with their defaults. Optional ones are absent when unset or empty. */
+const envSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().trim().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET_FILE: z.string().optional(),
+  SIGNATURE_TOLERANCE_SECONDS: int(1, 86_400).default(300),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+      'expected sqlite:<path> (e.g. sqlite:./data/webhooks.db) or a postgres:// URL',
+    )
+    .default('sqlite:./data/webhooks.db'),
+  DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier (letters, digits, _)')
+    .default('public'),
+  DATABASE_POOL_MAX: int(1, 100).default(10),
+  SQLITE_SYNCHRONOUS: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .pipe(z.enum(['FULL', 'NORMAL'], { message: 'expected FULL or NORMAL' }))
+    .default('FULL'),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().default('wmon:'),
+  CACHE_MAX_ENTRIES: int(100, 10_000_000).default(50_000),
+  LOKI_URL: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('wmon-webhook'),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }))
+    .default('info'),
+  BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1_048_576),
+  RATE_LIMIT_PER_CLIENT: int(0, 1_000_000).default(100),
+  RATE_LIMIT_GLOBAL: int(0, 10_000_000).default(1000),
+  TRUST_PROXY: bool.default(false),
+  WORKERS: int(1, 256).default(4),
+  MAX_ATTEMPTS: int(1, 100).default(5),
+  RETRY_BASE_MS: int(1, 3_600_000).default(1000),
+  RETRY_MAX_MS: int(1, 86_400_000).default(300_000),
+  QUEUE_BUFFER_SIZE: int(10, 1_000_000).default(2000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+});
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'FULL' | 'NORMAL' }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolMax: number };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly secrets: readonly string[];
+  readonly toleranceSeconds: number;
+  readonly database: DatabaseConfig;
+  readonly redis: { readonly url: string; readonly keyPrefix: string } | undefined;
+  readonly cacheMaxEntries: number;
+  readonly lokiUrl: string | undefined;
+  readonly otlpEndpoint: string | undefined;
+  readonly serviceName: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly bodyLimitBytes: number;
+  readonly rateLimit: { readonly perClient: number; readonly global: number; readonly trustProxy: boolean };
+  readonly workers: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly queueBufferSize: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+function parseSecrets(raw: string, source: string): string[] {
+  const secrets = raw
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (secrets.length === 0) throw new ConfigError(`${source}: expected one or more webhook secrets (whsec_...), comma-separated`);
+  for (const s of secrets) {
+    if (!/^whsec_\S+$/.test(s)) {
+      throw new ConfigError(`${source}: expected each secret to start with whsec_ (got one starting with "${s.slice(0, 6)}")`);
+    }
+  }
+  return secrets;
+}
+
+/**
+ * Build the service configuration from environment variables. Empty strings count as unset, so
+ * `FOO= npm start` behaves like an absent FOO.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') present[key] = value;
+  }
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const got = present[name];
+    const shown = got === undefined || /SECRET/.test(name) ? '' : ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
+    throw new ConfigError(`${name}: ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+
+  let secrets: string[];
+  if (e.STRIPE_WEBHOOK_SECRET !== undefined && e.STRIPE_WEBHOOK_SECRET_FILE !== undefined) {
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET_FILE: set either STRIPE_WEBHOOK_SECRET or STRIPE_WEBHOOK_SECRET_FILE, not both');
+  } else if (e.STRIPE_WEBHOOK_SECRET !== undefined) {
+    secrets = parseSecrets(e.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET');
+  } else if (e.STRIPE_WEBHOOK_SECRET_FILE !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(e.STRIPE_WEBHOOK_SECRET_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`STRIPE_WEBHOOK_SECRET_FILE: cannot read ${e.STRIPE_WEBHOOK_SECRET_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    secrets = parseSecrets(text, 'STRIPE_WEBHOOK_SECRET_FILE');
+  } else {
+    throw new ConfigError(
+      'STRIPE_WEBHOOK_SECRET: required; set it to your endpoint signing secret (whsec_..., comma-separated during rotation) or set STRIPE_WEBHOOK_SECRET_FILE',
+    );
+  }
+
+  if (e.RETRY_MAX_MS < e.RETRY_BASE_MS) {
+    throw new ConfigError(`RETRY_MAX_MS: expected a value no smaller than RETRY_BASE_MS (${e.RETRY_BASE_MS})`);
+  }
+
+  const database: DatabaseConfig = e.DATABASE_URL.startsWith('sqlite:')
+    ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), synchronous: e.SQLITE_SYNCHRONOUS }
+    : { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, poolMax: e.DATABASE_POOL_MAX };
+
+  return Object.freeze({
+    port: e.PORT,
+    // Loopback unless asked: the container image sets HOST=0.0.0.0 itself.
+    host: e.HOST ?? '127.0.0.1',
+    secrets: Object.freeze(secrets),
+    toleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
+    database: Object.freeze(database),
+    redis: e.REDIS_URL === undefined ? undefined : Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }),
+    cacheMaxEntries: e.CACHE_MAX_ENTRIES,
+    lokiUrl: e.LOKI_URL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: e.OTEL_SERVICE_NAME,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimit: Object.freeze({ perClient: e.RATE_LIMIT_PER_CLIENT, global: e.RATE_LIMIT_GLOBAL, trustProxy: e.TRUST_PROXY }),
+    workers: e.WORKERS,
+    maxAttempts: e.MAX_ATTEMPTS,
+    retryBaseMs: e.RETRY_BASE_MS,
+    retryMaxMs: e.RETRY_MAX_MS,
+    queueBufferSize: e.QUEUE_BUFFER_SIZE,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/** The configuration with secrets masked, for the start-up log line. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    port: c.port,
+    host: c.host,
+    secrets: c.secrets.length,
+    toleranceSeconds: c.toleranceSeconds,
+    database: c.database.kind === 'sqlite' ? `sqlite:${c.database.path}` : redactUrl(c.database.url),
+    cache: c.redis ? redactUrl(c.redis.url) : 'memory',
+    loki: c.lokiUrl ? redactUrl(c.lokiUrl) : 'off',
+    tracing: c.otlpEndpoint ? redactUrl(c.otlpEndpoint) : 'off',
+    bodyLimitBytes: c.bodyLimitBytes,
+    rateLimit: c.rateLimit,
+    workers: c.workers,
+    maxAttempts: c.maxAttempts,
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,10 @@
+import type { DatabaseConfig } from '../config.js';
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { OperationTimer, Store } from './types.js';
+
+export function createStore(config: DatabaseConfig, timer: OperationTimer, onPoolError: (err: Error) => void): Store {
+  return config.kind === 'sqlite'
+    ? new SqliteStore(config.path, config.synchronous, timer)
+    : new PostgresStore(config.url, config.schema, config.poolMax, timer, onPoolError);
+}

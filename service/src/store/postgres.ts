@@ -1,0 +1,320 @@
+/**
+ * PostgreSQL store (DATABASE_URL=postgres://…): same tables and behaviour as SQLite. Writes are
+ * group-committed: each batch is one transaction of a few set-based statements.
+ */
+import pg from 'pg';
+import { Batcher } from './batcher.js';
+import { DatabaseError } from './types.js';
+import type {
+  EventStatus,
+  ObjectRecord,
+  OperationTimer,
+  PendingEvent,
+  Store,
+  StoreCounts,
+  StoredEventState,
+  StoreOperation,
+  WriteOp,
+  WriteResult,
+} from './types.js';
+
+// BIGINT columns hold milliseconds: well inside Number's exact range.
+const INT8_OID = 20;
+const parseInt8 = (v: string) => Number(v);
+
+const schemaSql = (schema: string) => `
+CREATE SCHEMA IF NOT EXISTS ${schema};
+CREATE TABLE IF NOT EXISTS ${schema}.webhook_events (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  stripe_created BIGINT NOT NULL,
+  livemode BOOLEAN NOT NULL,
+  received_at BIGINT NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${schema}.webhook_event_state (
+  event_id TEXT PRIMARY KEY REFERENCES ${schema}.webhook_events (id),
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  processed_at BIGINT,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS webhook_event_state_due ON ${schema}.webhook_event_state (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS ${schema}.stripe_objects (
+  id TEXT PRIMARY KEY,
+  object_type TEXT NOT NULL,
+  customer_id TEXT,
+  status TEXT,
+  data JSONB NOT NULL,
+  event_created BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stripe_objects_customer ON ${schema}.stripe_objects (customer_id);
+`;
+
+const INSERT_EVENTS = `
+WITH ins AS (
+  INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::int8[], $6::text[])
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, received_at
+), st AS (
+  INSERT INTO webhook_event_state (event_id, status, attempts, next_attempt_at, updated_at)
+  SELECT id, 'pending', 0, received_at, received_at FROM ins
+)
+SELECT id FROM ins`;
+
+const COMPLETE = `
+UPDATE webhook_event_state SET status = 'processed', processed_at = u.at, updated_at = u.at, last_error = NULL
+FROM unnest($1::text[], $2::int8[]) AS u(id, at)
+WHERE event_id = u.id AND status = 'pending'`;
+
+const FAIL = `
+UPDATE webhook_event_state SET status = u.status, attempts = u.attempts, next_attempt_at = u.next, updated_at = u.at, last_error = u.err
+FROM unnest($1::text[], $2::text[], $3::int4[], $4::int8[], $5::int8[], $6::text[]) AS u(id, status, attempts, next, at, err)
+WHERE event_id = u.id AND webhook_event_state.status = 'pending'`;
+
+const UPSERT = `
+INSERT INTO stripe_objects (id, object_type, customer_id, status, data, event_created, updated_at)
+SELECT id, object_type, customer_id, status, data::jsonb, event_created, updated_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int8[])
+  AS u(id, object_type, customer_id, status, data, event_created, updated_at)
+ON CONFLICT (id) DO UPDATE SET object_type = excluded.object_type, customer_id = excluded.customer_id, status = excluded.status,
+  data = excluded.data, event_created = excluded.event_created, updated_at = excluded.updated_at
+WHERE excluded.event_created >= stripe_objects.event_created`;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #batcher: Batcher<WriteOp, WriteResult>;
+  #closed = false;
+
+  constructor(
+    url: string,
+    private readonly schema: string,
+    poolMax: number,
+    private readonly timer: OperationTimer = () => {},
+    onPoolError: (err: Error) => void = () => {},
+  ) {
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max: poolMax,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      query_timeout: 15_000,
+      keepAlive: true,
+      options: `-c search_path=${schema}`,
+      types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.#pool.on('error', onPoolError);
+    this.#batcher = new Batcher((ops) => this.#writeBatch(ops), { maxBatch: 1000, maxInFlight: 2 });
+  }
+
+  async #timed<T>(op: StoreOperation, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new DatabaseError(e.message, e.code);
+    } finally {
+      this.timer(op, (performance.now() - started) / 1000);
+    }
+  }
+
+  async init(): Promise<void> {
+    await this.#timed('migrate', async () => {
+      const client = await this.#pool.connect();
+      try {
+        // Serialise concurrent start-ups on the same database.
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [`wmon-webhook:${this.schema}`]);
+        try {
+          await client.query(schemaSql(this.schema));
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`wmon-webhook:${this.schema}`]);
+        }
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  write(op: WriteOp): Promise<WriteResult> {
+    if (this.#closed) return Promise.reject(new DatabaseError('the store is closed'));
+    return this.#batcher.submit(op);
+  }
+
+  #writeBatch(ops: WriteOp[]): Promise<WriteResult[]> {
+    return this.#timed('write_batch', async () => {
+      const inserts: Extract<WriteOp, { kind: 'insert' }>[] = [];
+      const completes: Extract<WriteOp, { kind: 'complete' }>[] = [];
+      const fails: Extract<WriteOp, { kind: 'fail' }>[] = [];
+      for (const op of ops) {
+        if (op.kind === 'insert') inserts.push(op);
+        else if (op.kind === 'complete') completes.push(op);
+        else fails.push(op);
+      }
+      const client = await this.#pool.connect();
+      let newIds = new Set<string>();
+      try {
+        await client.query('BEGIN');
+        if (inserts.length > 0) {
+          // A batch may carry the same id twice (a redelivery racing the first): only the first can be new.
+          const seen = new Set<string>();
+          const unique = inserts.filter((op) => !seen.has(op.event.id) && seen.add(op.event.id));
+          const e = unique.map((op) => op.event);
+          const res = await client.query<{ id: string }>(INSERT_EVENTS, [
+            e.map((x) => x.id),
+            e.map((x) => x.type),
+            e.map((x) => x.created),
+            e.map((x) => x.livemode),
+            e.map((x) => x.receivedAt),
+            e.map((x) => x.payload),
+          ]);
+          newIds = new Set(res.rows.map((r) => r.id));
+        }
+        if (completes.length > 0) {
+          await client.query(COMPLETE, [completes.map((c) => c.id), completes.map((c) => c.at)]);
+          const byId = new Map<string, ObjectRecord>();
+          for (const c of completes) for (const o of c.upserts) byId.set(o.id, o); // last write wins within a batch
+          const objs = [...byId.values()];
+          if (objs.length > 0) {
+            await client.query(UPSERT, [
+              objs.map((o) => o.id),
+              objs.map((o) => o.objectType),
+              objs.map((o) => o.customerId),
+              objs.map((o) => o.status),
+              objs.map((o) => JSON.stringify(o.data)),
+              objs.map((o) => o.eventCreated),
+              objs.map((o) => o.updatedAt),
+            ]);
+          }
+        }
+        if (fails.length > 0) {
+          await client.query(FAIL, [
+            fails.map((f) => f.id),
+            fails.map((f) => (f.deadLetter ? 'dead_letter' : 'pending')),
+            fails.map((f) => f.attempts),
+            fails.map((f) => f.nextAttemptAt),
+            fails.map((f) => f.at),
+            fails.map((f) => f.error.slice(0, 2000)),
+          ]);
+        }
+        await client.query('COMMIT');
+        client.release();
+      } catch (err) {
+        // Roll back if the connection still works; drop it from the pool if not.
+        await client.query('ROLLBACK').then(
+          () => client.release(),
+          () => client.release(true),
+        );
+        throw err;
+      }
+      const claimed = new Set<string>();
+      return ops.map((op) => {
+        if (op.kind !== 'insert') return null;
+        const id = op.event.id;
+        if (newIds.has(id) && !claimed.has(id)) {
+          claimed.add(id);
+          return true;
+        }
+        return false;
+      });
+    });
+  }
+
+  loadPending(now: number, limit: number): Promise<PendingEvent[]> {
+    return this.#timed('load_pending', async () => {
+      const res = await this.#pool.query<{ id: string; type: string; payload: string; received_at: number; attempts: number }>(
+        `SELECT e.id, e.type, e.payload, e.received_at, s.attempts FROM webhook_event_state s JOIN webhook_events e ON e.id = s.event_id
+         WHERE s.status = 'pending' AND s.next_attempt_at <= $1 ORDER BY s.next_attempt_at, e.received_at LIMIT $2`,
+        [now, limit],
+      );
+      return res.rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload, attempts: r.attempts, receivedAt: r.received_at }));
+    });
+  }
+
+  counts(): Promise<StoreCounts> {
+    return this.#timed('count', async () => {
+      const res = await this.#pool.query<{ status: EventStatus; n: number }>(
+        'SELECT status, count(*)::int8 AS n FROM webhook_event_state GROUP BY status',
+      );
+      const by = Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
+      return { pending: by.pending ?? 0, processed: by.processed ?? 0, deadLetter: by.dead_letter ?? 0 };
+    });
+  }
+
+  getObject(id: string): Promise<ObjectRecord | undefined> {
+    return this.#timed('get_object', async () => {
+      const res = await this.#pool.query<{
+        id: string;
+        object_type: string;
+        customer_id: string | null;
+        status: string | null;
+        data: Record<string, unknown>;
+        event_created: number;
+        updated_at: number;
+      }>('SELECT * FROM stripe_objects WHERE id = $1', [id]);
+      const r = res.rows[0];
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        objectType: r.object_type,
+        customerId: r.customer_id,
+        status: r.status,
+        data: r.data,
+        eventCreated: r.event_created,
+        updatedAt: r.updated_at,
+      };
+    });
+  }
+
+  getEvent(id: string): Promise<StoredEventState | undefined> {
+    return this.#timed('get_event', async () => {
+      const res = await this.#pool.query<{
+        id: string;
+        type: string;
+        payload: string;
+        received_at: number;
+        status: EventStatus;
+        attempts: number;
+        next_attempt_at: number;
+        last_error: string | null;
+      }>(
+        `SELECT e.id, e.type, e.payload, e.received_at, s.status, s.attempts, s.next_attempt_at, s.last_error
+         FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id WHERE e.id = $1`,
+        [id],
+      );
+      const r = res.rows[0];
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        type: r.type,
+        payload: r.payload,
+        receivedAt: r.received_at,
+        status: r.status,
+        attempts: r.attempts,
+        nextAttemptAt: r.next_attempt_at,
+        lastError: r.last_error,
+      };
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#timed('ping', () => this.#pool.query('SELECT 1'));
+  }
+
+  connections(): { active: number; idle: number } {
+    return { active: this.#pool.totalCount - this.#pool.idleCount, idle: this.#pool.idleCount };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#batcher.drain();
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The SQLite side of the store: synchronous better-sqlite3 calls. It runs in a worker thread (see
+ * sqlite-worker.ts), so commits and their fsyncs never block the HTTP event loop.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { EventStatus, ObjectRecord, PendingEvent, StoreCounts, StoredEventState, WriteOp, WriteResult } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS webhook_events (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  stripe_created INTEGER NOT NULL,
+  livemode INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_event_state (
+  event_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  processed_at INTEGER,
+  last_error TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS webhook_event_state_due ON webhook_event_state (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS stripe_objects (
+  id TEXT PRIMARY KEY,
+  object_type TEXT NOT NULL,
+  customer_id TEXT,
+  status TEXT,
+  data TEXT NOT NULL,
+  event_created INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stripe_objects_customer ON stripe_objects (customer_id);
+`;
+
+interface ObjectRow {
+  id: string;
+  object_type: string;
+  customer_id: string | null;
+  status: string | null;
+  data: string;
+  event_created: number;
+  updated_at: number;
+}
+
+export class SqliteEngine {
+  readonly #db: Database.Database;
+  readonly #stmts;
+  readonly #tx: (ops: readonly WriteOp[]) => WriteResult[];
+
+  constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('page_size = 16384'); // only takes effect on a new file; large pages suit multi-KB payloads
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -32768');
+    db.pragma('temp_store = MEMORY');
+    db.exec(SCHEMA);
+    this.#db = db;
+    this.#stmts = {
+      insertEvent: db.prepare(
+        'INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      insertState: db.prepare(
+        "INSERT INTO webhook_event_state (event_id, status, attempts, next_attempt_at, updated_at) VALUES (?, 'pending', 0, ?, ?)",
+      ),
+      complete: db.prepare(
+        "UPDATE webhook_event_state SET status = 'processed', processed_at = ?, updated_at = ?, last_error = NULL WHERE event_id = ? AND status = 'pending'",
+      ),
+      fail: db.prepare(
+        "UPDATE webhook_event_state SET status = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_error = ? WHERE event_id = ? AND status = 'pending'",
+      ),
+      upsert: db.prepare(
+        `INSERT INTO stripe_objects (id, object_type, customer_id, status, data, event_created, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET object_type = excluded.object_type, customer_id = excluded.customer_id, status = excluded.status,
+           data = excluded.data, event_created = excluded.event_created, updated_at = excluded.updated_at
+         WHERE excluded.event_created >= stripe_objects.event_created`,
+      ),
+      loadPending: db.prepare(
+        `SELECT e.id, e.type, e.payload, e.received_at, s.attempts FROM webhook_event_state s JOIN webhook_events e ON e.id = s.event_id
+         WHERE s.status = 'pending' AND s.next_attempt_at <= ? ORDER BY s.next_attempt_at, e.received_at LIMIT ?`,
+      ),
+      counts: db.prepare('SELECT status, count(*) AS n FROM webhook_event_state GROUP BY status'),
+      getObject: db.prepare('SELECT * FROM stripe_objects WHERE id = ?'),
+      getEvent: db.prepare(
+        `SELECT e.id, e.type, e.payload, e.received_at, s.status, s.attempts, s.next_attempt_at, s.last_error
+         FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id WHERE e.id = ?`,
+      ),
+      ping: db.prepare('SELECT 1 AS ok'),
+    };
+    this.#tx = db.transaction((batch: readonly WriteOp[]) => {
+      const s = this.#stmts;
+      const results: WriteResult[] = [];
+      for (const op of batch) {
+        if (op.kind === 'insert') {
+          const e = op.event;
+          const isNew = s.insertEvent.run(e.id, e.type, e.created, e.livemode ? 1 : 0, e.receivedAt, e.payload).changes === 1;
+          if (isNew) s.insertState.run(e.id, e.receivedAt, e.receivedAt);
+          results.push(isNew);
+        } else if (op.kind === 'complete') {
+          s.complete.run(op.at, op.at, op.id);
+          for (const o of op.upserts) {
+            s.upsert.run(o.id, o.objectType, o.customerId, o.status, JSON.stringify(o.data), o.eventCreated, o.updatedAt);
+          }
+          results.push(null);
+        } else {
+          s.fail.run(op.deadLetter ? 'dead_letter' : 'pending', op.attempts, op.nextAttemptAt, op.at, op.error.slice(0, 2000), op.id);
+          results.push(null);
+        }
+      }
+      return results;
+    });
+  }
+
+  /** Apply a batch of writes in one transaction (one commit, one fsync). */
+  writeBatch(ops: readonly WriteOp[]): WriteResult[] {
+    return this.#tx(ops);
+  }
+
+  loadPending(now: number, limit: number): PendingEvent[] {
+    const rows = this.#stmts.loadPending.all(now, limit) as { id: string; type: string; payload: string; received_at: number; attempts: number }[];
+    return rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload, attempts: r.attempts, receivedAt: r.received_at }));
+  }
+
+  counts(): StoreCounts {
+    const rows = this.#stmts.counts.all() as { status: EventStatus; n: number }[];
+    const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    return { pending: by.pending ?? 0, processed: by.processed ?? 0, deadLetter: by.dead_letter ?? 0 };
+  }
+
+  getObject(id: string): ObjectRecord | undefined {
+    const r = this.#stmts.getObject.get(id) as ObjectRow | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      objectType: r.object_type,
+      customerId: r.customer_id,
+      status: r.status,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      eventCreated: r.event_created,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  getEvent(id: string): StoredEventState | undefined {
+    const r = this.#stmts.getEvent.get(id) as
+      | { id: string; type: string; payload: string; received_at: number; status: EventStatus; attempts: number; next_attempt_at: number; last_error: string | null }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      type: r.type,
+      payload: r.payload,
+      receivedAt: r.received_at,
+      status: r.status,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      lastError: r.last_error,
+    };
+  }
+
+  ping(): boolean {
+    return (this.#stmts.ping.get() as { ok: number }).ok === 1;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

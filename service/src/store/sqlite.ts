@@ -1,0 +1,150 @@
+/**
+ * SQLite store: a client for the worker thread that owns the database (sqlite-worker.ts).
+ * Writes are group-committed: one transaction per batch, one batch in flight at a time.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Batcher } from './batcher.js';
+import type { SqliteRequest, SqliteResponse } from './sqlite-worker.js';
+import { DatabaseError } from './types.js';
+import type {
+  ObjectRecord,
+  OperationTimer,
+  PendingEvent,
+  Store,
+  StoreCounts,
+  StoredEventState,
+  StoreOperation,
+  WriteOp,
+  WriteResult,
+} from './types.js';
+
+type Op = SqliteRequest['op'];
+type ArgsOf<O extends Op> = Extract<SqliteRequest, { op: O }>['args'];
+
+/**
+ * Start the worker: the compiled sqlite-worker.js next to this file, or, when running from the .ts sources
+ * (tests, tsx), a small bootstrap that registers tsx in the worker before importing sqlite-worker.ts.
+ */
+function startWorker(workerData: unknown): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', self), { workerData });
+  const require = createRequire(self);
+  const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const entry = new URL('./sqlite-worker.ts', self).href;
+  const bootstrap = `(async () => { (await import(${JSON.stringify(tsxApi)})).register(); await import(${JSON.stringify(entry)}); })().catch((e) => { throw e; });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #busy = 0;
+  #closed = false;
+  readonly #batcher: Batcher<WriteOp, WriteResult>;
+
+  constructor(
+    private readonly path: string,
+    private readonly synchronous: 'FULL' | 'NORMAL',
+    private readonly timer: OperationTimer = () => {},
+    maxBatch = 1000,
+  ) {
+    this.#batcher = new Batcher((ops) => this.#call('write', 'write_batch', ops), { maxBatch, maxInFlight: 1 });
+  }
+
+  init(): Promise<void> {
+    const worker = startWorker({ path: this.path, synchronous: this.synchronous });
+    this.#worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      const onFirst = (msg: SqliteResponse) => {
+        if (msg.id !== 0) return;
+        worker.off('message', onFirst);
+        if (msg.ok) resolve();
+        else reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
+      };
+      worker.on('message', onFirst);
+      worker.on('message', (msg: SqliteResponse) => {
+        if (msg.id === 0) return;
+        const p = this.#pending.get(msg.id);
+        if (!p) return;
+        this.#pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(new DatabaseError(msg.error.message, msg.error.code));
+      });
+      worker.on('error', (err) => {
+        reject(err);
+        this.#failAll(err);
+      });
+      worker.on('exit', (code) => {
+        this.#worker = undefined;
+        this.#failAll(new DatabaseError(`SQLite worker exited (code ${code})`));
+      });
+    });
+  }
+
+  #failAll(err: Error): void {
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  #call<O extends Op>(op: O, label: StoreOperation, ...args: ArgsOf<O>): Promise<never> {
+    const worker = this.#worker;
+    if (!worker) return Promise.reject(new DatabaseError('the SQLite database is closed'));
+    const id = this.#nextId++;
+    const started = performance.now();
+    this.#busy++;
+    return new Promise<unknown>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, op, args } as SqliteRequest);
+    }).finally(() => {
+      this.#busy--;
+      this.timer(label, (performance.now() - started) / 1000);
+    }) as Promise<never>;
+  }
+
+  write(op: WriteOp): Promise<WriteResult> {
+    if (this.#closed) return Promise.reject(new DatabaseError('the store is closed'));
+    return this.#batcher.submit(op);
+  }
+
+  loadPending(now: number, limit: number): Promise<PendingEvent[]> {
+    return this.#call('loadPending', 'load_pending', now, limit);
+  }
+
+  counts(): Promise<StoreCounts> {
+    return this.#call('counts', 'count');
+  }
+
+  getObject(id: string): Promise<ObjectRecord | undefined> {
+    return this.#call('getObject', 'get_object', id);
+  }
+
+  getEvent(id: string): Promise<StoredEventState | undefined> {
+    return this.#call('getEvent', 'get_event', id);
+  }
+
+  async ping(): Promise<void> {
+    await this.#call('ping', 'ping');
+  }
+
+  connections(): { active: number; idle: number } {
+    if (!this.#worker) return { active: 0, idle: 0 };
+    return this.#busy > 0 ? { active: 1, idle: 0 } : { active: 0, idle: 1 };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#batcher.drain();
+    const worker = this.#worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    await this.#call('close', 'ping').catch(() => {});
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (this.#worker) await worker.terminate();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Durable storage of accepted events, their processing state, and the objects handlers keep.
+ * Two implementations with the same behaviour: SQLite (default) and PostgreSQL.
+ *
+ * Writes go through one group-commit batch: accepting an event, completing it (with the handlers' object
+ * upserts, atomically) and recording a failed attempt are all `WriteOp`s.
+ */
+
+export interface NewEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly created: number;
+  readonly livemode: boolean;
+  /** Milliseconds since the epoch. */
+  readonly receivedAt: number;
+  /** The raw, verified body. */
+  readonly payload: string;
+}
+
+export interface ObjectRecord {
+  readonly id: string;
+  readonly objectType: string;
+  readonly customerId: string | null;
+  readonly status: string | null;
+  readonly data: Record<string, unknown>;
+  /** The `created` time of the newest event that wrote this record (seconds). */
+  readonly eventCreated: number;
+  readonly updatedAt: number;
+}
+
+export type WriteOp =
+  | { readonly kind: 'insert'; readonly event: NewEvent }
+  | { readonly kind: 'complete'; readonly id: string; readonly at: number; readonly upserts: readonly ObjectRecord[] }
+  | {
+      readonly kind: 'fail';
+      readonly id: string;
+      readonly attempts: number;
+      readonly nextAttemptAt: number;
+      readonly deadLetter: boolean;
+      readonly error: string;
+      readonly at: number;
+    };
+
+/** For `insert`: true when the event is new, false when its id was already stored. Otherwise null. */
+export type WriteResult = boolean | null;
+
+export type EventStatus = 'pending' | 'processed' | 'dead_letter';
+
+export interface PendingEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: string;
+  readonly attempts: number;
+  readonly receivedAt: number;
+}
+
+export interface StoredEventState {
+  readonly id: string;
+  readonly type: string;
+  readonly status: EventStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly receivedAt: number;
+  readonly payload: string;
+}
+
+export interface StoreCounts {
+  readonly pending: number;
+  readonly processed: number;
+  readonly deadLetter: number;
+}
+
+/** Names of store operations, the `operation` label of webhook_db_query_duration_seconds. */
+export type StoreOperation = 'write_batch' | 'load_pending' | 'count' | 'get_object' | 'get_event' | 'ping' | 'migrate';
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Create the schema if needed. */
+  init(): Promise<void>;
+  /** One write, group-committed with others submitted at the same time. */
+  write(op: WriteOp): Promise<WriteResult>;
+  /** Pending events due at `now` (ms), oldest first. */
+  loadPending(now: number, limit: number): Promise<PendingEvent[]>;
+  counts(): Promise<StoreCounts>;
+  getObject(id: string): Promise<ObjectRecord | undefined>;
+  getEvent(id: string): Promise<StoredEventState | undefined>;
+  /** Resolve when the database answers a trivial query. */
+  ping(): Promise<void>;
+  connections(): { active: number; idle: number };
+  /** Wait for submitted writes, then close. */
+  close(): Promise<void>;
+}
+
+export type OperationTimer = (operation: StoreOperation, seconds: number) => void;
+
+/** A database failure (unreachable, timed out, constraint, disk): the caller answers 503 or retries. */
+export class DatabaseError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.name = 'DatabaseError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Runs the `promtool test rules` suite in test/promtool/ against the rules wmon renders.
+ *
+ * The rule file is generated, so each run renders it (serialised with `yaml`, as the render orchestrator
+ * does) into a temporary folder, copies the *.test.yml files beside it and runs promtool there.
+ */
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_ALERTS, alertsSchema } from '../../src/lib/config/alerts.js';
+import { buildAlertRules, type RuleFile } from '../../src/lib/render/rules.js';
+import { REPO_ROOT, findPromtool, promtool } from './promtool.js';
+
+const SUITE_DIR = path.join(REPO_ROOT, 'test', 'promtool');
+const CUSTOM_DIR = path.join(SUITE_DIR, 'custom-thresholds');
+/** The Grafana URL the default suite's dashboard_url annotations expect. */
+const GRAFANA_URL = 'http://127.0.0.1:3000';
+
+const listTestFiles = async (dir: string): Promise<string[]> =>
+  (await readdir(dir)).filter((name) => name.endsWith('.test.yml')).sort();
+
+/** Render `rules` as rules.yml into a new temporary folder together with the test files of `fromDir`. */
+async function prepare(rules: RuleFile, fromDir: string, root: string): Promise<string> {
+  const dir = await mkdtemp(path.join(root, 'suite-'));
+  await writeFile(path.join(dir, 'rules.yml'), stringify(rules, { lineWidth: 0 }));
+  for (const name of await listTestFiles(fromDir)) await copyFile(path.join(fromDir, name), path.join(dir, name));
+  return dir;
+}
+
+interface AlertRuleTest {
+  eval_time: string;
+  alertname: string;
+  exp_alerts?: Array<{ exp_labels?: Record<string, string> }> | null;
+}
+interface PromtoolTestFile {
+  tests: Array<{ alert_rule_test?: AlertRuleTest[] }>;
+}
+
+let bin: string;
+let root: string;
+let defaultDir: string;
+const testFiles = await listTestFiles(SUITE_DIR);
+const defaultRules = buildAlertRules({ alerts: DEFAULT_ALERTS, grafanaUrl: GRAFANA_URL });
+
+beforeAll(async () => {
+  bin = await findPromtool();
+  root = await mkdtemp(path.join(tmpdir(), 'wmon-promtool-'));
+  defaultDir = await prepare(defaultRules, SUITE_DIR, root);
+});
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('alert rules under promtool', () => {
+  it('says how to get promtool when it is missing, instead of skipping', async () => {
+    await expect(findPromtool({ root: root, pathEnv: '' })).rejects.toThrow(/run scripts\/prom-tools\.sh/i);
+  });
+
+  it('promtool check rules accepts the rendered rules', async () => {
+    const result = await promtool(bin, ['check', 'rules', 'rules.yml'], defaultDir);
+    expect(result.output).toContain('SUCCESS: 13 rules found');
+    expect(result.exitCode, result.output).toBe(0);
+  });
+
+  it('has test files to run', () => {
+    expect(testFiles.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each(testFiles)('promtool test rules %s', async (file) => {
+    const result = await promtool(bin, ['test', 'rules', file], defaultDir);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toContain('SUCCESS');
+  });
+
+  it('covers every alert: a firing case with its severity, and a silent case', async () => {
+    const cases: AlertRuleTest[] = [];
+    for (const file of testFiles) {
+      const doc = parse(await readFile(path.join(SUITE_DIR, file), 'utf8')) as PromtoolTestFile;
+      for (const test of doc.tests) cases.push(...(test.alert_rule_test ?? []));
+    }
+    const rules = defaultRules.groups.flatMap((g) => g.rules);
+    expect(rules).toHaveLength(13);
+    for (const rule of rules) {
+      const own = cases.filter((c) => c.alertname === rule.alert);
+      const firing = own.filter((c) => (c.exp_alerts ?? []).length > 0);
+      const silent = own.filter((c) => (c.exp_alerts ?? []).length === 0);
+      expect(firing.length, `${rule.alert} has no firing case`).toBeGreaterThan(0);
+      expect(silent.length, `${rule.alert} has no silent case`).toBeGreaterThan(0);
+      for (const c of firing) {
+        for (const alert of c.exp_alerts ?? []) expect(alert.exp_labels?.severity).toBe(rule.labels.severity);
+      }
+    }
+  });
+
+  it('fails when a rule fires only above its threshold (the suite tests the boundary)', async () => {
+    const strict: RuleFile = {
+      groups: defaultRules.groups.map((g) => ({
+        ...g,
+        rules: g.rules.map((r) => ({ ...r, expr: r.expr.replaceAll(' >= ', ' > ').replace(/ == 0$/, ' < 0') })),
+      })),
+    };
+    const dir = await prepare(strict, SUITE_DIR, root);
+    const result = await promtool(bin, ['test', 'rules', ...testFiles], dir);
+    expect(result.exitCode).not.toBe(0);
+    // Every alert's at-threshold case now fails, each reported by name.
+    for (const rule of defaultRules.groups.flatMap((g) => g.rules)) {
+      expect(result.output).toContain(`alertname: ${rule.alert},`);
+    }
+  });
+
+  it('follows the thresholds, durations and runbook URL of the config, without Grafana links when it is off', async () => {
+    const alerts = alertsSchema.parse({
+      errorRatePercent: { critical: 20, criticalFor: '2m' },
+      memoryPercent: { warning: 90 },
+      runbookBaseUrl: 'https://runbooks.example.com/wmon',
+    });
+    const rules = buildAlertRules({ alerts });
+    const rule = rules.groups[0]?.rules.find((r) => r.alert === 'WebhookHighErrorRate');
+    expect(rule?.expr).toMatch(/ >= 0\.2$/);
+    expect(rule?.for).toBe('2m');
+
+    const dir = await prepare(rules, CUSTOM_DIR, root);
+    const check = await promtool(bin, ['check', 'rules', 'rules.yml'], dir);
+    expect(check.exitCode, check.output).toBe(0);
+    const result = await promtool(bin, ['test', 'rules', ...(await listTestFiles(CUSTOM_DIR))], dir);
+    expect(result.exitCode, result.output).toBe(0);
+  });
+});

@@ -81,9 +81,11 @@ export function createTransport(component: ComponentName, options: ClientOptions
     transitional: { clarifyTimeoutError: true },
   });
 
+  // Credentials in the base URL (http://user:pw@host) never reach a message.
+  const shownBase = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
   const describe = (spec: RequestSpec) => ({
     method: spec.method ?? 'GET',
-    url: truncate(`${base}${pathWithQuery(spec)}`),
+    url: truncate(`${shownBase}${pathWithQuery(spec)}`),
   });
 
   const fail = (spec: RequestSpec, failure: RequestFailure, what: string, extra: { status?: number; apiMessage?: string } = {}): never => {

@@ -185,6 +185,13 @@ describe('Grafana client against the contract fake', () => {
     expect(error.suggestions.join(' ')).toContain('wmon check');
   });
 
+  it('never shows credentials written into the base URL', async () => {
+    const port = await closedPort();
+    const error = await failure(createGrafanaClient({ baseUrl: `http://admin:s3cret@127.0.0.1:${port}` }).folders());
+    expect(error.message).toContain(`GET http://127.0.0.1:${port}/api/folders`);
+    expect(error.message).not.toContain('s3cret');
+  });
+
   it('reports a reset connection and a 500 with its message', async () => {
     grafana.failWith({ reset: true }, 1);
     const e1 = await failure(client.folders());

@@ -3,8 +3,8 @@
  * database and cache answer, 503 otherwise, a JSON body saying which) and `GET /metrics` (Prometheus
  * text format).
  *
- * The readiness body this client reads, per dependency:
- *   {"status": "ok", "checks": {"database": {"ok": true}, "cache": {"ok": false, "error": "…"}}}
+ * The readiness body this client reads (service/src/http/server.ts serves exactly this):
+ *   {"status": "ok" | "not_ready" | "shutting_down", "checks": {"database": {"ok": true}, "cache": {"ok": false, "error": "…"}}}
  * It also accepts `dependencies` for `checks`, a list of `{name, …}` for the map, and for each check a
  * boolean, a status word (`ok`/`up`/`ready`/`healthy`/`pass` are good) or an object with `ok`/`up`/
  * `healthy` (boolean) or `status`/`state` (word), and `error`/`message`/`detail`/`reason` (text).
@@ -23,6 +23,8 @@ export interface ServiceReadiness {
   /** HTTP 200. */
   readonly ready: boolean;
   readonly status: number;
+  /** The service's own word for it (`ok`, `not_ready`, `shutting_down`), when it gave one. */
+  readonly state: string | undefined;
   /** Per dependency (database, cache, ...), in the order the service listed them. */
   readonly dependencies: readonly DependencyCheck[];
 }
@@ -59,7 +61,8 @@ export function createServiceClient(options: ClientOptions): ServiceClient {
       if (dependencies === undefined) {
         return http.badResponse(spec, `expected a JSON body with "checks" (HTTP ${res.status}, body: ${res.text.slice(0, 120)})`);
       }
-      return { ready: res.status === 200, status: res.status, dependencies };
+      const state = isObject(res.data) && typeof res.data.status === 'string' ? res.data.status : undefined;
+      return { ready: res.status === 200, status: res.status, state, dependencies };
     },
 
     async metrics() {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createServiceClient, findSamples, type ServiceClient } from '../../../src/lib/clients/index.js';
 import { closedPort, startFakeServer, type FakeResponse, type FakeServerControl } from '../../fakes/http.js';
 
-// The service's three probes as SPEC.md describes them; the bodies are what the client must read.
+// The service's three probes, with the bodies service/src/http/server.ts answers.
 let readyz: FakeResponse;
 let server: FakeServerControl;
 let client: ServiceClient;
@@ -40,20 +40,27 @@ describe('webhook service client', () => {
     await expect(client.readyz()).resolves.toEqual({
       ready: true,
       status: 200,
+      state: 'ok',
       dependencies: [
         { name: 'database', ok: true, detail: undefined },
         { name: 'cache', ok: true, detail: undefined },
       ],
     });
-    readyz = { status: 503, json: { status: 'unavailable', checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } } } };
+    readyz = { status: 503, json: { status: 'not_ready', checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } } } };
     await expect(client.readyz()).resolves.toEqual({
       ready: false,
       status: 503,
+      state: 'not_ready',
       dependencies: [
         { name: 'database', ok: true, detail: undefined },
         { name: 'cache', ok: false, detail: 'connect ECONNREFUSED 127.0.0.1:6379' },
       ],
     });
+  });
+
+  it('reads a shutting-down service as not ready, with no checks', async () => {
+    readyz = { status: 503, json: { status: 'shutting_down', checks: {} } };
+    await expect(client.readyz()).resolves.toEqual({ ready: false, status: 503, state: 'shutting_down', dependencies: [] });
   });
 
   it('accepts the other common readiness shapes', async () => {

@@ -31,6 +31,12 @@ export interface ServiceOptions {
   readonly sweepIntervalMs?: number;
 }
 
+export interface HealthState {
+  readonly database: boolean;
+  readonly cache: boolean;
+  readonly errors: { readonly database?: string; readonly cache?: string };
+}
+
 export interface Service {
   readonly config: Config;
   readonly metrics: MetricsHandle;
@@ -44,7 +50,7 @@ export interface Service {
   /** Graceful stop: stop accepting, finish in-flight requests and jobs, flush, close pools. */
   stop(): Promise<void>;
   /** Ping the database and cache now; updates the up gauges. */
-  checkHealth(): Promise<{ database: boolean; cache: boolean }>;
+  checkHealth(): Promise<HealthState>;
 }
 
 const PING_TIMEOUT_MS = 1500;
@@ -126,7 +132,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
 
   // Health: both dependencies pinged now and then; transitions logged once.
   const state = { database: false, cache: false };
-  async function checkHealth(): Promise<{ database: boolean; cache: boolean }> {
+  async function checkHealth(): Promise<HealthState> {
     const [db, c] = await Promise.allSettled([withTimeout(store.ping(), PING_TIMEOUT_MS, 'database'), withTimeout(cache.ping(), PING_TIMEOUT_MS, 'cache')]);
     const now = { database: db.status === 'fulfilled', cache: c.status === 'fulfilled' };
     for (const key of ['database', 'cache'] as const) {
@@ -140,7 +146,10 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     state.cache = now.cache;
     m.dbUp.set(now.database ? 1 : 0);
     m.cacheUp.set(now.cache ? 1 : 0);
-    return now;
+    const errors: { database?: string; cache?: string } = {};
+    if (db.status === 'rejected') errors.database = errMessage(db.reason);
+    if (c.status === 'rejected') errors.cache = errMessage(c.reason);
+    return { ...now, errors };
   }
 
   const handler = createRequestHandler({
@@ -159,7 +168,11 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     onError: (type, err) => onError(type, err),
     readiness: async () => {
       const h = await checkHealth();
-      return { ready: h.database && h.cache, body: { database: h.database ? 'up' : 'down', cache: h.cache ? 'up' : 'down' } };
+      const check = (ok: boolean, error: string | undefined) => (ok ? { ok: true } : { ok: false, error: error ?? 'unreachable' });
+      return {
+        ready: h.database && h.cache,
+        checks: { database: check(h.database, h.errors.database), cache: check(h.cache, h.errors.cache) },
+      };
     },
   });
   const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);

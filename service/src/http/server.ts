@@ -28,7 +28,7 @@ export interface HttpDeps {
   readonly tracer: Tracer | undefined;
   readonly onError: (type: ErrorType, err: unknown) => void;
   /** Readiness: resolves with the state of each dependency. */
-  readonly readiness: () => Promise<{ ready: boolean; body: Record<string, string> }>;
+  readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -220,11 +220,11 @@ export function createRequestHandler(deps: HttpDeps) {
       json(req, res, label, started, 200, { status: 'ok' });
     } else if (label === '/readyz') {
       if (shuttingDown) {
-        json(req, res, label, started, 503, { status: 'shutting_down' });
+        json(req, res, label, started, 503, { status: 'shutting_down', checks: {} });
         return;
       }
       const r = await deps.readiness();
-      json(req, res, label, started, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', ...r.body });
+      json(req, res, label, started, r.ready ? 200 : 503, { status: r.ready ? 'ok' : 'not_ready', checks: r.checks });
     } else {
       const text = await deps.metrics.registry.metrics();
       finish(req, res, label, started, 200, { 'content-type': deps.metrics.registry.contentType }, text);

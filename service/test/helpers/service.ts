@@ -1,0 +1,154 @@
+/**
+ * Test helpers: start the service in-process on a free port with a throw-away SQLite file (or the given
+ * DATABASE_URL), sign and post events, read metrics.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createService, type Service, type ServiceOptions } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { newEventId, signPayload } from '../../src/send.js';
+
+export const SECRET = 'whsec_test_primary_0123456789abcdef';
+export const SECRET_2 = 'whsec_test_rotated_fedcba9876543210';
+
+export const FIXTURES_DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'stripe-events');
+
+export type Fixture = { id: string; type: string; created: number; data: { object: Record<string, unknown> } } & Record<string, unknown>;
+
+export function fixtures(): Map<string, Fixture> {
+  const out = new Map<string, Fixture>();
+  for (const f of readdirSync(FIXTURES_DIR).filter((n) => n.endsWith('.json'))) {
+    const e = JSON.parse(readFileSync(join(FIXTURES_DIR, f), 'utf8')) as Fixture;
+    out.set(e.type, e);
+  }
+  return out;
+}
+
+/** A fixture of `type` with a fresh id, optionally with changes to its object. */
+export function event(type: string, object: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Fixture {
+  const base = fixtures().get(type);
+  if (!base) throw new Error(`no fixture for ${type}`);
+  return { ...base, id: newEventId(), created: Math.floor(Date.now() / 1000), data: { ...base.data, object: { ...base.data.object, ...object } }, ...extra };
+}
+
+export interface Running {
+  readonly service: Service;
+  readonly url: string;
+  readonly webhookUrl: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'wmon-svc-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Start a service. `env` overrides the test defaults (SQLite in a temp dir, no rate limits, fast retries). */
+export async function startService(env: Record<string, string> = {}, options: ServiceOptions = {}): Promise<Running> {
+  const dir = tempDir();
+  const config = loadConfig({
+    STRIPE_WEBHOOK_SECRET: SECRET,
+    DATABASE_URL: `sqlite:${join(dir, 'webhooks.db')}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_CLIENT: '0',
+    RATE_LIMIT_GLOBAL: '0',
+    RETRY_BASE_MS: '20',
+    RETRY_MAX_MS: '200',
+    ...env,
+  });
+  const service = createService(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), healthIntervalMs: 200, sweepIntervalMs: 500, ...options });
+  const url = await service.start();
+  return {
+    service,
+    url,
+    webhookUrl: `${url}/webhooks/stripe`,
+    dir,
+    stop: async () => {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+  json(): Record<string, unknown>;
+}
+
+/**
+ * POST with node:http, so tests control every header line (repeated headers, no content-length, ...).
+ * `headers` is a flat list of [name, value] pairs sent as given.
+ */
+export function rawPost(url: string, body: string | Buffer, headers: [string, string][]): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const flat = headers.flat();
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: flat }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) as Record<string, unknown> });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sign and POST an event (or any payload) with fetch. */
+export async function post(
+  url: string,
+  payload: string | object,
+  opts: { secret?: string; header?: string; timestamp?: number; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const signature = opts.header ?? signPayload(text, opts.secret ?? SECRET, opts.timestamp);
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature, ...opts.headers }, body: text });
+  const raw = await res.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    body = { raw };
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+export async function scrape(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`);
+  return res.text();
+}
+
+/** The value of one sample in a Prometheus text exposition (0 when absent). */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const labelPart = rest[0] === '{' ? rest.slice(1, rest.indexOf('}')) : '';
+    const got = Object.fromEntries([...labelPart.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) {
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return 0;
+}
+
+export async function waitFor<T>(probe: () => Promise<T> | T, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await probe();
+    if (done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,46 @@
+import { Flags } from '@oclif/core';
+
+import { loadConfig } from '../lib/config/load.js';
+import { renderToDir } from '../lib/render/run.js';
+import type { RenderResultJson } from '../lib/results.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatRender } from '../lib/ui/format-render.js';
+
+export default class Render extends WmonCommand {
+  static override summary = 'Render the stack configuration into a folder, without starting anything.';
+
+  static override description = `Writes prometheus.yml, the alert rules, alertmanager.yml, Grafana provisioning and dashboards, and the Loki configuration — exactly what \`wmon init\` would mount into the containers — so you can review them or commit them. Secrets are never written here: the files refer to secret files that \`wmon init\` creates in the stack directory.
+
+Rendering is deterministic: the same wmon.yaml gives byte-identical files. Without wmon.yaml, the defaults are rendered.`;
+
+  static override examples = [
+    {
+      description: 'Render into the stack directory of ./wmon.yaml (default .wmon/)',
+      command: '<%= config.bin %> <%= command.id %>',
+    },
+    {
+      description: 'Render into a folder you can review or commit',
+      command: '<%= config.bin %> <%= command.id %> --out deploy/monitoring',
+    },
+    {
+      description: 'Machine-readable list of files with sizes and checksums',
+      command: '<%= config.bin %> <%= command.id %> --out /tmp/stack --json',
+    },
+  ];
+
+  static override flags = {
+    out: Flags.string({
+      char: 'o',
+      summary: 'Folder to write into (default: the stack directory from wmon.yaml).',
+      env: 'WMON_RENDER_OUT',
+    }),
+  };
+
+  async run(): Promise<RenderResultJson> {
+    const { flags } = await this.parse(Render);
+    const loaded = await loadConfig(flags.config, { allowMissing: true });
+    const result = await renderToDir(loaded, flags.out);
+    if (!this.jsonEnabled()) this.log(formatRender(result));
+    return result;
+  }
+}

@@ -53,7 +53,7 @@ export function createRequestHandler(deps: HttpDeps) {
 
   function finish(req: IncomingMessage, res: ServerResponse, route: string, started: number, status: number, headers: Record<string, string | number>, body: Buffer | string) {
     if (shuttingDown) headers = { ...headers, connection: 'close' };
-    res.writeHead(status, headers);
+    res.writeHead(status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
     res.end(body);
     const code = String(status);
     m.requestsTotal.inc({ method: methodLabel(req.method), route, status: code });

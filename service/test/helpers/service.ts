@@ -3,7 +3,8 @@
  * DATABASE_URL), sign and post events, read metrics.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -83,23 +84,43 @@ export interface RawResponse {
 }
 
 /**
- * POST with node:http, so tests control every header line (repeated headers, no content-length, ...).
- * `headers` is a flat list of [name, value] pairs sent as given.
+ * POST over a raw socket, so tests control every header line (repeated headers, missing ones): Node's
+ * http client would merge or refuse them. `headers` are sent as given, plus Content-Length and
+ * Connection: close.
  */
 export function rawPost(url: string, body: string | Buffer, headers: [string, string][]): Promise<RawResponse> {
+  const u = new URL(url);
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const head = [`POST ${u.pathname} HTTP/1.1`, `Host: ${u.host}`, ...headers.map(([k, v]) => `${k}: ${v}`), `Content-Length: ${bytes.length}`, 'Connection: close', '', ''].join('\r\n');
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const flat = headers.flat();
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: flat }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) as Record<string, unknown> });
-      });
+    const chunks: Buffer[] = [];
+    const sock = net.connect(Number(u.port), u.hostname, () => sock.end(Buffer.concat([Buffer.from(head), bytes])));
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const split = raw.indexOf('\r\n\r\n');
+      const lines = raw.slice(0, split).split('\r\n');
+      const status = Number(lines[0]!.split(' ')[1]);
+      const hdrs: http.IncomingHttpHeaders = {};
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(':');
+        hdrs[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+      }
+      let text = raw.slice(split + 4);
+      if (hdrs['transfer-encoding'] === 'chunked') {
+        let out = '';
+        for (let rest = text; ; ) {
+          const nl = rest.indexOf('\r\n');
+          const size = parseInt(rest.slice(0, nl), 16);
+          if (!size) break;
+          out += rest.slice(nl + 2, nl + 2 + size);
+          rest = rest.slice(nl + 2 + size + 2);
+        }
+        text = out;
+      }
+      resolve({ status, headers: hdrs, body: text, json: () => JSON.parse(text) as Record<string, unknown> });
     });
-    req.on('error', reject);
-    req.end(body);
   });
 }
 

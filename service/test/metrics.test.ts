@@ -1,0 +1,117 @@
+/**
+ * The /metrics exposition: built from the shared list, every name present, promtool-clean on a real
+ * scrape, labels bounded, process gauges sensible.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS } from '../../src/lib/metric-names.js';
+import { memoryLimitBytes } from '../src/metrics.js';
+import { TypeLabeler, MAX_TYPE_LABELS } from '../src/webhook/event.js';
+import { event, post, sample, scrape, startService, type Running } from './helpers/service.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+
+/** promtool from the repo's .cache/bin (scripts/prom-tools.sh puts it there), or PATH; fetched if missing. */
+function findPromtool(): string {
+  const cached = join(REPO, '.cache', 'bin', 'promtool');
+  if (existsSync(cached)) return cached;
+  const which = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  const dir = execFileSync(join(REPO, 'scripts', 'prom-tools.sh'), { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
+  const fetched = join(dir, 'promtool');
+  if (!existsSync(fetched)) throw new Error(`promtool not found (looked in ${cached}, PATH, and ${dir})`);
+  return fetched;
+}
+
+let svc: Running;
+let text: string;
+
+beforeAll(async () => {
+  svc = await startService();
+  await post(svc.webhookUrl, event('charge.succeeded'));
+  await post(svc.webhookUrl, event('invoice.paid', { customer: 'cus_metrics' }));
+  await post(svc.webhookUrl, event('charge.succeeded'), { secret: 'whsec_wrong' });
+  await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'Robert"); DROP TABLE events;--' }));
+  await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'nonsense_family.created' }));
+  await fetch(`${svc.url}/nope`);
+  await svc.service.processor.idle(5000);
+  text = await scrape(svc.url);
+});
+afterAll(async () => {
+  await svc?.stop();
+});
+
+describe('/metrics', () => {
+  it('passes promtool check metrics with nothing to report', () => {
+    const promtool = findPromtool();
+    const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(res.stdout + res.stderr).toBe('');
+    expect(res.status).toBe(0);
+  });
+
+  it('exports every metric of the shared list, with its type, help and label names', () => {
+    for (const spec of Object.values(SERVICE_METRICS)) {
+      expect(text, spec.name).toContain(`# TYPE ${spec.name} ${spec.type}\n`);
+      expect(text, spec.name).toContain(`# HELP ${spec.name} ${spec.help}\n`);
+      const sampleName = spec.type === 'histogram' ? `${spec.name}_bucket` : spec.name;
+      const line = text.split('\n').find((l) => l.startsWith(sampleName + '{') || l.startsWith(sampleName + ' '));
+      expect(line, `a sample of ${spec.name}`).toBeDefined();
+      const labels = [...(line!.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="/g)].map((m) => m[1]).filter((l) => l !== 'le');
+      expect(labels.sort(), spec.name).toEqual([...spec.labels].sort());
+    }
+    // Nothing outside the list.
+    const names = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]));
+    expect([...names].sort()).toEqual(Object.values(SERVICE_METRICS).map((s) => s.name).sort());
+  });
+
+  it('uses the shared request-duration buckets', () => {
+    for (const le of REQUEST_DURATION_BUCKETS) {
+      expect(text).toContain(`webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200"}`);
+    }
+  });
+
+  it('bounds the event type label: odd or unknown types are "other"', () => {
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'charge.succeeded' })).toBe(1);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'other' })).toBe(2);
+    expect(text).not.toContain('DROP TABLE');
+    expect(text).not.toContain('nonsense_family');
+    const labeler = new TypeLabeler();
+    expect(labeler.label('customer.subscription.updated')).toBe('customer.subscription.updated');
+    expect(labeler.label('charge.UPPER')).toBe('other');
+    expect(labeler.label(`charge.${'x'.repeat(80)}`)).toBe('other');
+    for (let i = 0; i < MAX_TYPE_LABELS + 50; i++) labeler.label(`charge.t${String.fromCharCode(97 + (i % 26))}${'_'.repeat(Math.floor(i / 26))}`);
+    expect(labeler.label('charge.yet_another_new_one')).toBe('other');
+  });
+
+  it('reports process memory, CPU, the memory limit, and both dependencies up', () => {
+    expect(sample(text, 'webhook_memory_usage_bytes', { kind: 'rss' })).toBeGreaterThan(10 * 1024 * 1024);
+    expect(sample(text, 'webhook_memory_usage_bytes', { kind: 'heap_used' })).toBeGreaterThan(0);
+    const limit = sample(text, 'webhook_memory_limit_bytes');
+    expect(limit).toBeGreaterThan(0);
+    expect(limit).toBeLessThanOrEqual(os.totalmem());
+    expect(sample(text, 'webhook_cpu_usage_percent')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'webhook_db_up')).toBe(1);
+    expect(sample(text, 'webhook_cache_up')).toBe(1);
+    expect(sample(text, 'webhook_db_connections', { state: 'idle' }) + sample(text, 'webhook_db_connections', { state: 'active' })).toBe(1);
+  });
+});
+
+describe('memoryLimitBytes', () => {
+  const files = (map: Record<string, string>) => (p: string) => {
+    if (p in map) return map[p]!;
+    throw new Error('ENOENT');
+  };
+  it('reads a cgroup v2 limit, nested or at the root', () => {
+    expect(memoryLimitBytes(files({ '/proc/self/cgroup': '0::/app.slice/x\n', '/sys/fs/cgroup/app.slice/x/memory.max': '536870912\n' }))).toBe(536870912);
+    expect(memoryLimitBytes(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '268435456' }))).toBe(268435456);
+  });
+  it('treats "max" and v1 "unlimited" as the host memory', () => {
+    expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory.max': 'max' }))).toBe(os.totalmem());
+    expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' }))).toBe(os.totalmem());
+    expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '1073741824' }))).toBe(1073741824);
+    expect(memoryLimitBytes(files({}))).toBe(os.totalmem());
+  });
+});

@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS ${schema}.stripe_objects (
 CREATE INDEX IF NOT EXISTS stripe_objects_customer ON ${schema}.stripe_objects (customer_id);
 `;
 
+const ignore = (): void => {};
+
 const INSERT_EVENTS = `
 WITH ins AS (
   INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload)
@@ -128,6 +130,7 @@ export class PostgresStore implements Store {
   async init(): Promise<void> {
     await this.#timed('migrate', async () => {
       const client = await this.#pool.connect();
+      client.on('error', ignore);
       try {
         // Serialise concurrent start-ups on the same database.
         await client.query('SELECT pg_advisory_lock(hashtext($1))', [`wmon-webhook:${this.schema}`]);
@@ -137,6 +140,7 @@ export class PostgresStore implements Store {
           await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`wmon-webhook:${this.schema}`]);
         }
       } finally {
+        client.off('error', ignore);
         client.release();
       }
     });
@@ -158,6 +162,9 @@ export class PostgresStore implements Store {
         else fails.push(op);
       }
       const client = await this.#pool.connect();
+      // A checked-out client has no pool listener: a dropped connection between two statements would be
+      // an uncaught 'error' event. The failing statement reports it instead.
+      client.on('error', ignore);
       let newIds = new Set<string>();
       try {
         await client.query('BEGIN');
@@ -204,11 +211,15 @@ export class PostgresStore implements Store {
           ]);
         }
         await client.query('COMMIT');
+        client.off('error', ignore);
         client.release();
       } catch (err) {
         // Roll back if the connection still works; drop it from the pool if not.
         await client.query('ROLLBACK').then(
-          () => client.release(),
+          () => {
+            client.off('error', ignore);
+            client.release();
+          },
           () => client.release(true),
         );
         throw err;

@@ -27,3 +27,306 @@ export interface RenderResultJson {
   readonly removed: readonly string[];
   readonly warnings: readonly string[];
 }
+
+/** What `init` did (or, with --dry-run, would do) to one image. */
+export interface ImageResult {
+  readonly ref: string;
+  /** present | pulled | built (done); pull | build | missing (dry run: would pull, would build, cannot be had). */
+  readonly action: 'present' | 'pulled' | 'built' | 'pull' | 'build' | 'missing';
+}
+
+export interface ComponentUrl {
+  readonly component: string;
+  readonly title: string;
+  readonly url: string;
+  /** Extra endpoints, e.g. Jaeger's OTLP receiver. */
+  readonly extra: Readonly<Record<string, string>>;
+}
+
+export interface Credentials {
+  readonly grafana?: {
+    readonly user: string;
+    /** File holding the admin password (mode 0600). */
+    readonly passwordFile: string;
+    /** Only with `wmon urls --show-credentials`. */
+    readonly password?: string;
+  };
+  readonly webhook?: {
+    /** File holding the Stripe webhook signing secret (mode 0600). */
+    readonly secretFile: string;
+    /** Only with `wmon urls --show-credentials`. */
+    readonly secret?: string;
+  };
+}
+
+/** `wmon init --json` (and `--dry-run --json`: the plan, nothing done). */
+export interface InitResultJson {
+  readonly configFile: string;
+  /** wmon.yaml did not exist and was created with the defaults. */
+  readonly configCreated: boolean;
+  readonly stackDir: string;
+  readonly dryRun: boolean;
+  /** null in a dry run when no engine answers. */
+  readonly engine: { readonly name: string; readonly version: string; readonly address: string } | null;
+  /** False when a second run found nothing to do. */
+  readonly changed: boolean;
+  readonly files: ReadonlyArray<{ readonly path: string; readonly component: string; readonly status: FileStatus }>;
+  readonly removedFiles: readonly string[];
+  readonly images: readonly ImageResult[];
+  readonly containers: ReadonlyArray<{
+    readonly component: string;
+    readonly container: string;
+    readonly image: string;
+    /** create | recreate | start | reload | restart | keep */
+    readonly action: string;
+    readonly reason: string;
+  }>;
+  readonly removedContainers: ReadonlyArray<{ readonly container: string; readonly component: string; readonly reason: string }>;
+  readonly urls: readonly ComponentUrl[];
+  readonly credentials: Credentials;
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+/** `wmon urls --json` */
+export interface UrlsResultJson {
+  readonly project: string;
+  readonly components: readonly ComponentUrl[];
+  readonly credentials: Credentials;
+}
+
+/** `wmon down --json` */
+export interface DownResultJson {
+  readonly project: string;
+  readonly removedContainers: readonly string[];
+  readonly network: { readonly name: string; readonly removed: boolean };
+  /** Named volumes are kept (the data survives); listed so you know where it is. */
+  readonly keptVolumes: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// wmon check
+
+/** Nagios plugin states, worst first by precedence: CRITICAL > UNKNOWN > WARNING > OK. */
+export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+
+/** One check: one line of `wmon check`'s table. */
+export interface CheckResultJson {
+  /** Stable identifier, e.g. `containers.webhook`, `targets.webhook/webhook:8080`, `alerts.TargetDown/webhook`. */
+  readonly id: string;
+  /** Stack component (`prometheus`, `webhook`, `engine`, …) or, for a scrape target, its job. */
+  readonly component: string;
+  /** What was checked, e.g. `container running`, `ready`, `target up`, `config drift`, `alert firing`. */
+  readonly check: string;
+  readonly status: CheckStatus;
+  /** One line a person can act on. */
+  readonly detail: string;
+  /** For drift: each difference on its own line (else empty). */
+  readonly differences: readonly string[];
+  readonly durationMs: number;
+}
+
+/** A pending or firing alert, as Prometheus reports it. */
+export interface CheckAlertJson {
+  readonly name: string;
+  /** The rule's `severity` label (`critical`, `warning`, `info`), or `none`. */
+  readonly severity: string;
+  readonly state: 'pending' | 'firing';
+  /** RFC 3339 time the alert became active. */
+  readonly activeAt: string | null;
+  readonly summary: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** `wmon check --json` */
+export interface CheckReportJson {
+  /** The overall state: the worst check by CRITICAL > UNKNOWN > WARNING > OK. */
+  readonly status: CheckStatus;
+  /** 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+  readonly exitCode: 0 | 1 | 2 | 3;
+  /** The Nagios status line, e.g. `WMON CRITICAL - 1 critical: webhook target down`. */
+  readonly summary: string;
+  readonly project: string;
+  readonly configFile: string;
+  /** RFC 3339. */
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** How many checks ended in each state. */
+  readonly counts: Readonly<Record<CheckStatus, number>>;
+  readonly checks: readonly CheckResultJson[];
+  /** Pending and firing alerts (firing ones are also checks). Empty when Prometheus could not be asked. */
+  readonly alerts: readonly CheckAlertJson[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// wmon metrics
+
+/** How a figure compares with wmon.yaml's alert thresholds; `no_data` when Prometheus has no value. */
+export type FigureStatus = 'ok' | 'info' | 'warning' | 'critical' | 'no_data';
+
+export type FigureUnit = 'per_second' | 'percent' | 'ms' | 'bytes' | 'count' | 'boolean';
+
+export interface MetricFigureJson {
+  readonly label: string;
+  /** null when there is no data (e.g. no traffic in the window: no error rate, no latency). */
+  readonly value: number | null;
+  readonly unit: FigureUnit;
+  readonly status: FigureStatus;
+  /** The thresholds the value is compared with, in the figure's unit (from wmon.yaml `alerts:`). */
+  readonly thresholds: { readonly info?: number; readonly warning?: number; readonly critical?: number };
+}
+
+/** Exact counts over the window, from raw samples (no extrapolation). */
+export interface MetricCountsJson {
+  /** Webhook requests (health probes and scrapes left out), in total and by HTTP status. */
+  readonly requests: { readonly total: number; readonly byStatus: Readonly<Record<string, number>> };
+  readonly errors: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
+  readonly events: {
+    /** Events accepted (stored), by Stripe event type. */
+    readonly received: number;
+    readonly byType: Readonly<Record<string, number>>;
+    /** Processing outcomes: success, failure (a failed attempt), duplicate, dead_letter. */
+    readonly processed: Readonly<Record<string, number>>;
+  };
+  readonly signatureFailures: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+  readonly rateLimited: { readonly total: number; readonly byScope: Readonly<Record<string, number>> };
+}
+
+/** The keys of `wmon metrics --json`'s `figures`. */
+export const METRIC_FIGURE_KEYS = [
+  'requestRate',
+  'errorRate',
+  'latencyP50',
+  'latencyP95',
+  'latencyP99',
+  'concurrency',
+  'concurrencyPeak',
+  'eventProcessingP95',
+  'queuePending',
+  'queueProcessing',
+  'queueDeadLetter',
+  'memoryRss',
+  'memoryLimit',
+  'memoryPercent',
+  'cpuPercent',
+  'dbConnectionsActive',
+  'dbConnectionsIdle',
+  'dbQueryP95',
+  'dbUp',
+  'cacheHitRatio',
+  'cacheUp',
+  'signatureFailureRate',
+  'rateLimitedRate',
+] as const;
+export type MetricFigureKey = (typeof METRIC_FIGURE_KEYS)[number];
+
+/** `wmon metrics --json` */
+export interface MetricsResultJson {
+  readonly project: string;
+  readonly prometheusUrl: string;
+  /** As given, e.g. `5m`. */
+  readonly window: string;
+  readonly windowSeconds: number;
+  /** RFC 3339 evaluation time (the window ends here). */
+  readonly at: string;
+  /** The worst figure status (`no_data` figures do not count). */
+  readonly status: Exclude<FigureStatus, 'no_data'>;
+  readonly figures: Readonly<Record<MetricFigureKey, MetricFigureJson>>;
+  readonly counts: MetricCountsJson;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// wmon report
+
+/** A chart's points: `[unix seconds, value]`, value null where there was no data. */
+export type ChartPoint = readonly [number, number | null];
+
+export type ReportSeverity = 'critical' | 'warning' | 'info';
+
+/** One SLO or threshold: one JUnit test case. */
+export interface ReportTestCaseJson {
+  /** Stable identifier, e.g. `slo.error-rate.critical`, `alert.WebhookHighLatency`. */
+  readonly id: string;
+  /** `slo` (the window's figures against thresholds) or `alerts` (an alert rule did not fire). */
+  readonly suite: 'slo' | 'alerts';
+  readonly name: string;
+  /** What a failure weighs, for `--fail-on`. */
+  readonly severity: ReportSeverity;
+  /** `no_data`: nothing to judge (no traffic); a JUnit `skipped`. */
+  readonly status: 'passed' | 'failed' | 'no_data';
+  readonly message: string;
+  readonly value: number | null;
+  readonly threshold: number | null;
+  readonly unit: FigureUnit | null;
+}
+
+export interface ReportAlertJson {
+  readonly name: string;
+  readonly severity: string;
+  /** Labels that tell instances apart (job, instance, component, scope…), alertname and severity left out. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** RFC 3339: first and last evaluation at which it was firing within the window. */
+  readonly firstFiringAt: string;
+  readonly lastFiringAt: string;
+  /** Whether it was still firing at the end of the window. */
+  readonly firingAtEnd: boolean;
+  /** Separate firing periods. */
+  readonly episodes: number;
+  /** Time spent firing within the window (seconds, to the evaluation interval). */
+  readonly firingSeconds: number;
+}
+
+/** `wmon report --format json` and `wmon report --json` */
+export interface ReportJson {
+  readonly project: string;
+  readonly environment: string;
+  /** RFC 3339. */
+  readonly generatedAt: string;
+  readonly window: string;
+  readonly windowSeconds: number;
+  readonly from: string;
+  readonly to: string;
+  readonly prometheusUrl: string;
+  /** `passed`, or the worst severity of a failed test case. */
+  readonly verdict: 'passed' | 'info' | 'warning' | 'critical';
+  readonly failOn: 'critical' | 'warning' | 'never';
+  /** The exit code `--fail-on` gives: 0 passed, 1 a warning threshold failed, 2 a critical one. */
+  readonly exitCode: 0 | 1 | 2;
+  readonly availability: {
+    /** Share of scrapes in which the webhook service answered (`up`), percent; null without data. */
+    readonly webhookPercent: number | null;
+    readonly targets: readonly { readonly job: string; readonly instance: string; readonly percent: number }[];
+    readonly series: readonly ChartPoint[];
+  };
+  readonly requests: {
+    readonly total: number;
+    readonly ratePerSecond: number | null;
+    readonly byStatus: Readonly<Record<string, number>>;
+    readonly series: readonly ChartPoint[];
+  };
+  readonly errors: {
+    /** errors / requests over the window, percent (the alerts' formula). */
+    readonly ratePercent: number | null;
+    readonly total: number;
+    readonly byType: Readonly<Record<string, number>>;
+    readonly series: readonly ChartPoint[];
+  };
+  readonly latency: {
+    readonly p50Ms: number | null;
+    readonly p95Ms: number | null;
+    readonly p99Ms: number | null;
+    /** p95 over time. */
+    readonly series: readonly ChartPoint[];
+  };
+  readonly events: {
+    readonly received: number;
+    /** By count, largest first. */
+    readonly byType: readonly { readonly type: string; readonly count: number }[];
+    readonly processed: Readonly<Record<string, number>>;
+  };
+  readonly signatureFailures: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+  readonly rateLimited: { readonly total: number; readonly byScope: Readonly<Record<string, number>> };
+  /** Alerts that fired in the window (from Prometheus's ALERTS series), critical first. */
+  readonly alerts: readonly ReportAlertJson[];
+  readonly testCases: readonly ReportTestCaseJson[];
+}

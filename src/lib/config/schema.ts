@@ -156,7 +156,10 @@ const serviceSchema = z
     /** Image build of the bundled service. */
     build: z
       .strictObject({
+        /** Runtime base of the service image. */
         baseImage: imageRef.default('docker.io/library/node:20-bookworm-slim'),
+        /** Build stage (needs npm and a C++ toolchain for better-sqlite3 when no prebuilt binary can be fetched). */
+        builderImage: imageRef.default('docker.io/library/node:20-bookworm'),
         /** Extra CA certificate (PEM) trusted while building, for TLS-intercepting proxies. */
         caCertFile: z.string().min(1).optional(),
       })

@@ -60,6 +60,21 @@ export async function writeRenderedFiles(dir: string, files: readonly RenderedFi
   return { dir: root, created, changed, unchanged, removed };
 }
 
+/** What writeRenderedFiles would do, without writing anything (for --dry-run). */
+export async function diffRenderedFiles(dir: string, files: readonly RenderedFile[]): Promise<Omit<WriteResult, 'dir'>> {
+  const root = path.resolve(dir);
+  const created: string[] = [];
+  const changed: string[] = [];
+  const unchanged: string[] = [];
+  for (const file of files) {
+    const existing = await readFile(path.join(root, ...file.path.split('/')), 'utf8').catch(() => undefined);
+    (existing === undefined ? created : existing === file.contents ? unchanged : changed).push(file.path);
+  }
+  const current = new Set(files.map((f) => f.path));
+  const removed = (await readIndex(root)).filter((p) => !current.has(p));
+  return { created, changed, unchanged, removed };
+}
+
 async function readIndex(root: string): Promise<string[]> {
   try {
     const parsed: unknown = JSON.parse(await readFile(path.join(root, RENDERED_INDEX), 'utf8'));

@@ -1,0 +1,52 @@
+import path from 'node:path';
+
+import { Flags } from '@oclif/core';
+
+import type { InitResultJson } from '../lib/results.js';
+import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
+import { initStack } from '../lib/stack/up.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatInit } from '../lib/ui/format-init.js';
+
+export default class Init extends WmonCommand {
+  static override summary = 'Create wmon.yaml if needed, render the stack and start it; only what changed is touched.';
+
+  static override description = `Loads wmon.yaml (creating it with the defaults when absent), renders every configuration file into the stack directory, finds the container engine (DOCKER_HOST, the Docker socket, Docker Desktop's sockets, Podman's rootful and rootless sockets), checks every host port before creating anything, pulls missing images (or builds the bundled webhook service), creates the network, volumes and containers, starts them in dependency order and waits until each answers over HTTP. Prints the URLs and where the credentials are.
+
+Running it again with nothing changed changes nothing. After a change in wmon.yaml, only the components whose container settings or image changed are recreated; Prometheus and Alertmanager reload changed files in place.`;
+
+  static override examples = [
+    { description: 'Start the stack (creates wmon.yaml with the defaults if there is none)', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Show the plan without touching anything', command: '<%= config.bin %> <%= command.id %> --dry-run' },
+    { description: 'Keep the containers of a failed start for inspection', command: '<%= config.bin %> <%= command.id %> --keep-on-failure' },
+    { description: 'From CI, with a longer readiness deadline and JSON output', command: 'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> --json' },
+  ];
+
+  static override flags = {
+    'dry-run': Flags.boolean({ summary: 'Print the plan (files, images, containers) and change nothing.', env: 'WMON_DRY_RUN' }),
+    'keep-on-failure': Flags.boolean({
+      summary: 'When a component fails to start, leave the containers this run created (for inspection).',
+      env: 'WMON_KEEP_ON_FAILURE',
+    }),
+    timeout: Flags.integer({
+      summary: 'Seconds to wait for each component to become ready.',
+      default: 120,
+      min: 1,
+      env: 'WMON_TIMEOUT',
+    }),
+  };
+
+  async run(): Promise<InitResultJson> {
+    const { flags } = await this.parse(Init);
+    const result = await initStack({
+      configFile: flags.config,
+      dryRun: flags['dry-run'],
+      keepOnFailure: flags['keep-on-failure'],
+      timeoutMs: flags.timeout * 1000,
+      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
+      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
+    });
+    if (!this.jsonEnabled()) this.log(formatInit(result));
+    return result;
+  }
+}

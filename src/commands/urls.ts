@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core';
+
+import { loadConfig } from '../lib/config/load.js';
+import type { UrlsResultJson } from '../lib/results.js';
+import { stackUrls } from '../lib/stack/urls.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatUrls } from '../lib/ui/format-init.js';
+
+export default class Urls extends WmonCommand {
+  static override summary = "Print every enabled component's URL, and where the credentials are.";
+
+  static override description =
+    'Credentials (the Grafana admin password, the Stripe webhook signing secret) are shown only with --show-credentials; otherwise only the files holding them are named.';
+
+  static override examples = [
+    { description: 'Open the dashboards', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Include the Grafana admin password and the webhook secret', command: '<%= config.bin %> <%= command.id %> --show-credentials' },
+    { description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json' },
+  ];
+
+  static override flags = {
+    'show-credentials': Flags.boolean({ summary: 'Print the credentials themselves (also in --json).' }),
+  };
+
+  async run(): Promise<UrlsResultJson> {
+    const { flags } = await this.parse(Urls);
+    const loaded = await loadConfig(flags.config, { allowMissing: true });
+    const result = await stackUrls(loaded, { showCredentials: flags['show-credentials'] });
+    if (!this.jsonEnabled()) this.log(formatUrls(result));
+    return result;
+  }
+}

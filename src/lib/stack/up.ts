@@ -1,0 +1,358 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { createAlertmanagerClient, createPrometheusClient } from '../clients/index.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { ComponentId } from '../config/schema.js';
+import { WmonError } from '../errors.js';
+import { filesHash, renderStack, type RenderedFile } from '../render/index.js';
+import { diffRenderedFiles, writeRenderedFiles } from '../render/write.js';
+import type { InitResultJson, ImageResult } from '../results.js';
+import {
+  connectRuntime,
+  ensureImage,
+  LABELS,
+  normalizeImageRef,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type EngineInfo,
+} from '../runtime/index.js';
+import { checkPorts, portConflictError, type PortHolder } from '../runtime/ports.js';
+import { readinessUrl, waitForHttp } from '../runtime/readiness.js';
+import { type Task, runTasks } from '../ui/tasks.js';
+import { containerSpecs, stackLabels, volumeName } from './containers.js';
+import { buildStack, type Stack } from './model.js';
+import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from './plan.js';
+import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
+import { materializeSecrets, type StackSecrets } from './secrets.js';
+import { appliedHashes, readState, writeState, type StackState } from './state.js';
+import { stackUrls } from './urls.js';
+
+export interface InitOptions {
+  readonly configFile: string;
+  readonly dryRun: boolean;
+  readonly keepOnFailure: boolean;
+  /** Readiness deadline per component. */
+  readonly timeoutMs: number;
+  /** How progress is shown: listr2's renderer on a terminal, plain lines otherwise, nothing for --json. */
+  readonly progress: 'tty' | 'lines' | 'silent';
+  /** Template for a new wmon.yaml. */
+  readonly templateFile: string;
+}
+
+/**
+ * `wmon init`: load (or create) wmon.yaml → render → plan → apply. Idempotent: what runs is compared
+ * with what wmon.yaml renders (labels + config hash + files hash) and only the difference is done.
+ */
+export async function initStack(opts: InitOptions): Promise<InitResultJson> {
+  const started = Date.now();
+  const ctx = {} as InitContext;
+  const tasks: Task<InitContext>[] = [
+    {
+      title: 'Load wmon.yaml',
+      run: async (c, t) => {
+        c.loaded = await loadConfig(opts.configFile, { allowMissing: true });
+        c.configCreated = false;
+        if (!c.loaded.exists && !opts.dryRun) {
+          await mkdir(path.dirname(c.loaded.file), { recursive: true });
+          await copyFile(opts.templateFile, c.loaded.file);
+          c.configCreated = true;
+          c.loaded = await loadConfig(opts.configFile);
+          t.output(`created ${c.loaded.file} with the defaults`);
+        }
+        c.stack = buildStack(c.loaded.config);
+        c.stackDir = path.resolve(c.loaded.dir, c.loaded.config.stackDir);
+      },
+    },
+    {
+      title: 'Render the configuration',
+      run: async (c) => {
+        const rendered = renderStack(c.loaded.config);
+        c.files = rendered.files;
+        c.warnings = [...rendered.warnings];
+        const statuses = opts.dryRun
+          ? await diffRenderedFiles(c.stackDir, rendered.files)
+          : await writeRenderedFiles(c.stackDir, rendered.files);
+        c.fileResults = rendered.files.map((f) => ({
+          path: f.path,
+          component: f.component,
+          status: statuses.created.includes(f.path) ? 'created' : statuses.changed.includes(f.path) ? 'changed' : 'unchanged',
+        }));
+        c.removedFiles = [...statuses.removed];
+        if (!opts.dryRun) c.secrets = await materializeSecrets(c.loaded, c.stackDir);
+      },
+    },
+    {
+      title: 'Connect to the container engine',
+      run: async (c, t) => {
+        try {
+          c.runtime = await connectRuntime();
+          c.engine = c.runtime.engine;
+          t.output(`${c.engine.name} ${c.engine.version} (${c.engine.address})`);
+        } catch (error) {
+          if (!opts.dryRun) throw error;
+          c.warnings.push(`No container engine answers, so the plan assumes nothing runs yet: ${(error as Error).message.split('\n')[0]}`);
+        }
+      },
+    },
+    {
+      title: 'Images',
+      run: async (c, t) => {
+        c.images = await prepareImages(c, opts, (line) => t.output(line));
+      },
+    },
+    {
+      title: 'Plan',
+      run: async (c) => {
+        c.state = await readState(c.stackDir);
+        c.specs = containerSpecs(c.stack, {
+          stackDir: c.stackDir,
+          secretMounts: c.secrets?.mounts ?? defaultSecretMounts(c),
+          imageIds: Object.fromEntries(c.images.filter((i) => i.id).map((i) => [i.ref, i.id!])),
+        });
+        const current = c.runtime ? await c.runtime.listContainers({ [LABELS.project]: c.stack.project }) : [];
+        c.hashes = Object.fromEntries(c.stack.components.map((m) => [m.id, filesHash(c.files, m.id)])) as Record<ComponentId, string>;
+        c.plan = planContainers({ specs: c.specs, current, filesHashes: c.hashes, appliedFilesHashes: appliedHashes(c.state) });
+        await checkHostPorts(c);
+      },
+    },
+  ];
+  if (!opts.dryRun) {
+    tasks.push({
+      title: 'Apply',
+      skip: (c) => (isNoop(c.plan) ? 'nothing changed' : false),
+      run: async (c, t) => applyPlan(c, opts, (line) => t.output(line)),
+    });
+    tasks.push({
+      title: 'Wait until every component is ready',
+      run: async (c, t) => waitAllReady(c, opts, (line) => t.output(line)),
+    });
+  }
+  await runTasks(tasks, ctx, opts.progress);
+
+  const urls = await stackUrls(ctx.loaded, { showCredentials: false });
+  return {
+    configFile: ctx.loaded.file,
+    configCreated: ctx.configCreated,
+    stackDir: ctx.stackDir,
+    dryRun: opts.dryRun,
+    engine: ctx.engine ? { name: ctx.engine.name, version: ctx.engine.version, address: ctx.engine.address } : null,
+    changed: !isNoop(ctx.plan) || ctx.fileResults.some((f) => f.status !== 'unchanged') || ctx.removedFiles.length > 0,
+    files: ctx.fileResults,
+    removedFiles: ctx.removedFiles,
+    images: ctx.images.map(({ ref, action }) => ({ ref, action })),
+    containers: ctx.plan.components.map((p) => ({ component: p.component, container: p.container, image: p.image, action: p.action, reason: p.reason })),
+    removedContainers: ctx.plan.remove.map((r) => ({ container: r.container, component: r.component, reason: r.reason })),
+    urls: urls.components,
+    credentials: urls.credentials,
+    warnings: ctx.warnings,
+    durationMs: Date.now() - started,
+  };
+}
+
+interface InitContext {
+  loaded: LoadedConfig;
+  configCreated: boolean;
+  stack: Stack;
+  stackDir: string;
+  files: readonly RenderedFile[];
+  fileResults: InitResultJson['files'];
+  removedFiles: string[];
+  warnings: string[];
+  secrets?: StackSecrets;
+  runtime?: ContainerRuntime;
+  engine?: EngineInfo;
+  images: Array<ImageResult & { id?: string }>;
+  state: StackState;
+  specs: ContainerSpec[];
+  hashes: Record<ComponentId, string>;
+  plan: ContainerPlan;
+}
+
+/** In a dry run nothing is written; the plan uses the folders that init would create. */
+function defaultSecretMounts(c: InitContext): StackSecrets['mounts'] {
+  const mounts: StackSecrets['mounts'] = {};
+  for (const m of c.stack.components) if (m.secretsTarget) mounts[m.id] = path.join(c.stackDir, 'secrets', m.id);
+  return mounts;
+}
+
+/** Inspect every image; pull what is missing (by pullPolicy); build the bundled service when its sources changed. */
+async function prepareImages(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<InitContext['images']> {
+  const results: InitContext['images'] = [];
+  const policy = c.loaded.config.pullPolicy;
+  for (const m of c.stack.components) {
+    const ref = normalizeImageRef(m.image);
+    if (results.some((r) => r.ref === ref)) continue;
+    const info = c.runtime ? await c.runtime.inspectImage(ref) : null;
+    if (m.id === 'webhook' && ref.startsWith('localhost/')) {
+      const build = await serviceBuild(c.loaded);
+      const upToDate = info?.labels[SOURCE_HASH_LABEL] === build.sourceHash;
+      if (upToDate || opts.dryRun || !c.runtime) {
+        results.push({ ref, action: upToDate ? 'present' : 'build', ...(info ? { id: info.id } : {}) });
+        continue;
+      }
+      for (const base of [build.buildArgs.BUILD_IMAGE, build.buildArgs.BASE_IMAGE]) {
+        if (base) await ensureImage(c.runtime, base, policy, (e) => say(`${base}: ${e.status}`));
+      }
+      say(`building ${ref} from ${build.contextDir}/service`);
+      const { imageId } = await c.runtime.buildImage(
+        {
+          context: { dir: build.contextDir, paths: build.paths },
+          dockerfile: build.dockerfile,
+          tag: ref,
+          buildArgs: build.buildArgs,
+          labels: { [SOURCE_HASH_LABEL]: build.sourceHash, ...stackLabels(c.stack) },
+        },
+        (e) => say(e.status),
+      );
+      results.push({ ref, action: 'built', id: imageId });
+      continue;
+    }
+    if (info && policy !== 'always') {
+      results.push({ ref, action: 'present', id: info.id });
+      continue;
+    }
+    if (opts.dryRun || !c.runtime) {
+      results.push({ ref, action: policy === 'never' && !info ? 'missing' : 'pull', ...(info ? { id: info.id } : {}) });
+      continue;
+    }
+    const outcome = await ensureImage(c.runtime, ref, policy, (e) =>
+      say(`${ref}: ${e.status}${e.total ? ` ${Math.round(((e.current ?? 0) / e.total) * 100)}%` : ''}`),
+    );
+    const after = await c.runtime.inspectImage(ref);
+    results.push({ ref, action: outcome === 'pulled' ? 'pulled' : 'present', ...(after ? { id: after.id } : {}) });
+  }
+  return results;
+}
+
+/**
+ * Every host port a new container will publish must be free — or held by the very container this plan
+ * replaces. Refuses before anything is created, naming the port, the component and who holds it.
+ */
+async function checkHostPorts(c: InitContext): Promise<void> {
+  const replacing = new Set(
+    c.plan.components.filter((p) => p.action === 'recreate').map((p) => p.existingId).concat(c.plan.remove.map((r) => r.id)),
+  );
+  const keeping = new Set(c.plan.components.filter((p) => p.action !== 'create' && p.action !== 'recreate').map((p) => p.component));
+  const requests = c.specs
+    .filter((s) => !keeping.has(s.component as ComponentId))
+    .flatMap((s) => s.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: s.component })));
+  const runtime = c.runtime;
+  const checks = await checkPorts(requests, runtime ? { publishingContainers: () => runtime.listPublishingContainers() } : {});
+  const isOurs = (h: PortHolder) => h.kind === 'container' && replacing.has(h.id);
+  const error = portConflictError(checks, isOurs);
+  if (error) throw error;
+}
+
+/** Create what is missing, replace what changed, in dependency order; undo this run's containers on failure. */
+async function applyPlan(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<void> {
+  const runtime = need(c.runtime);
+  const labels = stackLabels(c.stack);
+  await runtime.ensureNetwork(c.stack.network, labels);
+  for (const m of c.stack.components) {
+    for (const v of m.volumes) await runtime.ensureVolume(volumeName(c.stack, v.name), stackLabels(c.stack, m.id));
+  }
+  for (const r of c.plan.remove) {
+    say(`removing ${r.container} (${r.reason})`);
+    await runtime.removeContainer(r.id, { force: true });
+  }
+  const created: string[] = [];
+  try {
+    for (const p of c.plan.components) {
+      const spec = c.specs.find((s) => s.component === p.component)!;
+      await applyOne(runtime, c, p, spec, say, created, opts);
+    }
+  } catch (error) {
+    if (!opts.keepOnFailure) {
+      for (const name of created.reverse()) await runtime.removeContainer(name, { force: true }).catch(() => false);
+      if (created.length > 0) say(`removed what this run created: ${created.join(', ')}`);
+    }
+    throw error;
+  }
+}
+
+async function applyOne(
+  runtime: ContainerRuntime,
+  c: InitContext,
+  p: ComponentPlan,
+  spec: ContainerSpec,
+  say: (line: string) => void,
+  created: string[],
+  opts: InitOptions,
+): Promise<void> {
+  if (p.action === 'keep') return;
+  if (p.action === 'recreate' || p.action === 'create') {
+    if (p.action === 'recreate') {
+      say(`${p.component}: recreating (${p.reason})`);
+      await runtime.removeContainer(p.existingId!, { force: true });
+    } else {
+      say(`${p.component}: creating ${spec.name}`);
+    }
+    await runtime.createContainer(spec, c.stack.network);
+    created.push(spec.name);
+    await runtime.startContainer(spec.name);
+  } else if (p.action === 'start') {
+    say(`${p.component}: starting`);
+    await runtime.startContainer(spec.name);
+  } else if (p.action === 'restart') {
+    say(`${p.component}: restarting (${p.reason})`);
+    await runtime.restartContainer(spec.name);
+  } else {
+    say(`${p.component}: reloading its configuration`);
+    const baseUrl = c.stack.components.find((m) => m.id === p.component)!.url;
+    if (p.component === 'prometheus') await createPrometheusClient({ baseUrl }).reload();
+    else await createAlertmanagerClient({ baseUrl }).reload();
+  }
+  await waitReady(runtime, spec, opts.timeoutMs);
+  await recordApplied(c, p.component);
+}
+
+async function recordApplied(c: InitContext, id: ComponentId): Promise<void> {
+  c.state = {
+    version: 1,
+    components: { ...c.state.components, [id]: { filesHash: c.hashes[id], appliedAt: new Date().toISOString() } },
+  };
+  await writeState(c.stackDir, c.state);
+}
+
+async function waitReady(runtime: ContainerRuntime, spec: ContainerSpec, timeoutMs: number): Promise<void> {
+  const url = readinessUrl(spec);
+  if (!url) return;
+  await waitForHttp({
+    url,
+    name: spec.component,
+    timeoutMs,
+    ...(spec.readiness?.bodyIncludes ? { bodyIncludes: spec.readiness.bodyIncludes } : {}),
+    giveUpIf: async () => {
+      const d = await runtime.inspectContainer(spec.name);
+      if (!d) return 'the container disappeared';
+      if (!d.running && d.state !== 'created') return `the container ${d.state === 'exited' ? `exited with code ${d.exitCode}` : `is ${d.state}`}${d.error ? ` (${d.error})` : ''}`;
+      return undefined;
+    },
+    diagnose: async () => {
+      const logs = await runtime.logs(spec.name, { tail: 15 }).catch(() => undefined);
+      return logs?.text.trim() ? `Last log lines of ${spec.name}:\n${indent(logs.text.trimEnd())}` : undefined;
+    },
+  });
+}
+
+/** Even components that were kept must answer: init only says "ready" when everything is. */
+async function waitAllReady(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<void> {
+  const runtime = need(c.runtime);
+  for (const spec of c.specs) {
+    await waitReady(runtime, spec, opts.timeoutMs);
+    say(`${spec.component} ready`);
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+function need(runtime: ContainerRuntime | undefined): ContainerRuntime {
+  if (!runtime) throw new WmonError('No container engine.', { exit: 'unavailable', code: 'ENGINE_UNAVAILABLE' });
+  return runtime;
+}

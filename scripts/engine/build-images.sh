@@ -11,7 +11,9 @@
 #   localhost/wmon/prometheus:2.42       prom/prometheus     (Debian's prometheus, promtool, classic web UI)
 #   localhost/wmon/alertmanager:0.25     prom/alertmanager   (Debian's prometheus-alertmanager, amtool)
 #   localhost/wmon/node-exporter:1.5     prom/node-exporter  (Debian's prometheus-node-exporter)
-#   localhost/wmon/node:20               node:20             (this machine's node and npm)
+#   localhost/wmon/node:20               node:20             (this machine's node, npm and headers; g++, make,
+#                                                            python3 from Debian for native modules)
+#   localhost/wmon/node:20-slim          node:20-slim        (this machine's node and npm)
 #
 # Each image is labelled with a hash of its inputs (this script, the .deb files, the host files copied in);
 # an image whose tag exists with the same hash is skipped, so re-runs take a second. --force rebuilds.
@@ -245,22 +247,57 @@ ENTRYPOINT ["/bin/node_exporter", "--no-collector.systemd"]
 DOCKERFILE
 }
 
-image_node() {
-  local tag=localhost/wmon/node:20 rootfs="$work/node/rootfs" hash node npm version
+# The C/C++ toolchain and Python that node-gyp needs for native modules (better-sqlite3 has no prebuilt
+# binary reachable here), as the official node:20 image has them: g++, make, python3 and what they depend
+# on, from Debian's packages, without dpkg/perl/tar that only package management needs.
+toolchain_exclude='perl|perl-base|perl-modules-.*|libperl.*|dpkg|install-info|tar|mailcap|mime-support'
+toolchain_debs() {
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances \
+    g++ make python3 | grep -v '^[ <]' | grep -vxE "$toolchain_exclude" | sort -u
+}
+
+node_tag() { if [ "$1" = slim ]; then echo localhost/wmon/node:20-slim; else echo localhost/wmon/node:20; fi; }
+
+# localhost/wmon/node:20-slim: node and npm. localhost/wmon/node:20: that plus the toolchain and node's
+# headers (npm_config_nodedir points node-gyp at them: it cannot download them here).
+image_node() { # slim|full
+  local variant="$1" tag rootfs="$work/node-$1/rootfs" hash node npm version headers="" pkg debs=() files=()
+  tag="$(node_tag "$variant")"
   "$root/scripts/fetch-debs.sh" busybox-static >&2
   node="$(readlink -f "$(command -v node)")"
   version="$("$node" --version)"
-  case "$version" in v20.*) ;; *) die "this machine's node is $version, localhost/wmon/node:20 needs Node 20" ;; esac
+  case "$version" in v20.*) ;; *) die "this machine's node is $version, $tag needs Node 20" ;; esac
   npm="$(dirname "$node")/../lib/node_modules/npm"
   [ -f "$npm/package.json" ] || npm=/usr/lib/node_modules/npm
   [ -f "$npm/package.json" ] || npm=/usr/local/lib/node_modules/npm
   [ -f "$npm/package.json" ] || die "npm not found next to $node"
   npm="$(cd "$npm" && pwd -P)"
-  # npm is thousands of small files: hash their names, sizes and times rather than their contents.
-  hash="$(input_hash node "$(deb_file busybox-static)" "$ca_bundle" "$node" $(libs_of "$node") \
-    <(find "$npm" -printf '%P %s %T@\n' | sort))"
+  # npm (and node's headers) are thousands of small files: hash names, sizes and times, not contents.
+  files=("$(deb_file busybox-static)" "$ca_bundle" "$node" $(libs_of "$node"))
+  if [ "$variant" = full ]; then
+    headers="$(dirname "$node")/../include/node"
+    [ -f "$headers/node_api.h" ] || headers=/usr/include/node
+    [ -f "$headers/node_api.h" ] || die "node's headers (include/node) not found next to $node"
+    headers="$(cd "$headers" && pwd -P)"
+    mapfile -t debs < <(toolchain_debs)
+    "$root/scripts/fetch-debs.sh" "${debs[@]}" >&2
+    for pkg in "${debs[@]}"; do files+=("$(deb_file "$pkg")"); done
+  fi
+  hash="$(input_hash "node-$variant" "${files[@]}" <(find "$npm" ${headers:+"$headers"} -printf '%p %s %T@\n' | sort))"
   if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
   base_rootfs "$rootfs"
+  if [ "$variant" = full ]; then
+    for pkg in "${debs[@]}"; do
+      tar -C "$(deb_dir "$pkg")" --exclude=./.unpacked --exclude=./usr/share/doc --exclude=./usr/share/man \
+        --exclude=./usr/share/info --exclude=./usr/share/locale --exclude=./usr/share/lintian --exclude='./usr/bin/*lto-dump*' \
+        -cf - . | tar -C "$rootfs" -xf -
+    done
+    # What update-alternatives would have made.
+    ln -sf gcc "$rootfs/usr/bin/cc"
+    ln -sf g++ "$rootfs/usr/bin/c++"
+    mkdir -p "$rootfs/usr/local/include"
+    cp -a "$headers" "$rootfs/usr/local/include/node"
+  fi
   # Where the official image has them: /usr/local/bin/node, npm and npx in /usr/local/lib/node_modules.
   install_binary "$rootfs" "$node" /usr/local/bin/node
   mkdir -p "$rootfs/usr/local/lib/node_modules"
@@ -269,9 +306,9 @@ image_node() {
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
   mkdir -p "$rootfs/home/node"
   chown 1000:1000 "$rootfs/home/node"
-  build node "$tag" "$hash" "$rootfs" <<DOCKERFILE
+  build "node-$variant" "$tag" "$hash" "$rootfs" <<DOCKERFILE
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=${version#v} \\
-    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt${headers:+ npm_config_nodedir=/usr/local}
 CMD ["node"]
 DOCKERFILE
 }
@@ -290,11 +327,16 @@ for image in "${wanted[@]}"; do
     prometheus) image_prometheus; [ "$built" = 0 ] || smoke localhost/wmon/prometheus:2.42 /bin/prometheus --version ;;
     alertmanager) image_alertmanager; [ "$built" = 0 ] || smoke localhost/wmon/alertmanager:0.25 /bin/alertmanager --version ;;
     node-exporter) image_node_exporter; [ "$built" = 0 ] || smoke localhost/wmon/node-exporter:1.5 /bin/node_exporter --version ;;
-    node) image_node
-      if [ "$built" = 1 ]; then
-        smoke localhost/wmon/node:20 /usr/local/bin/node -e 'require("node:crypto").randomUUID()'
-        smoke localhost/wmon/node:20 /usr/local/bin/npm --version
-      fi ;;
+    node) for variant in slim full; do
+        built=0
+        image_node "$variant"
+        tag="$(node_tag "$variant")"
+        if [ "$built" = 1 ]; then
+          smoke "$tag" /usr/local/bin/node -e 'require("node:crypto").randomUUID()'
+          smoke "$tag" /usr/local/bin/npm --version
+          [ "$variant" = slim ] || smoke "$tag" /bin/sh -c 'g++ --version && make --version && python3 -c "import json, ssl"'
+        fi
+      done ;;
   esac
 done
 say "done in $(since "$t_all")s"

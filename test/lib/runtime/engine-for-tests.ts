@@ -13,6 +13,7 @@ export const TEST_IMAGES = {
   prometheus: 'localhost/wmon/prometheus:2.42',
   alertmanager: 'localhost/wmon/alertmanager:0.25',
   node: 'localhost/wmon/node:20',
+  nodeSlim: 'localhost/wmon/node:20-slim',
 } as const;
 
 function warn(lines: readonly string[]): void {

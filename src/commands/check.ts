@@ -1,0 +1,94 @@
+import { Flags, type Interfaces } from '@oclif/core';
+
+import { loadConfig } from '../lib/config/load.js';
+import { CHECK_EXIT_CODES, WmonError, isWmonError } from '../lib/errors.js';
+import { CHECK_GROUPS, runCheck, type CheckGroup } from '../lib/health/index.js';
+import type { CheckReportJson } from '../lib/results.js';
+import type { JsonError } from '../lib/ui/base-command.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatCheck, formatCheckQuiet } from '../lib/ui/format-check.js';
+
+export default class Check extends WmonCommand {
+  static override summary = 'Check the whole stack: containers, readiness, scrape targets, rules, alerts, drift; Nagios exit codes.';
+
+  static override description = `Runs every check in parallel, each with a deadline (--timeout): the container engine answers and each component's container runs; each component is ready; every Prometheus target is up; the alert rules are loaded and evaluate; Prometheus knows Alertmanager; the running Prometheus and Alertmanager configuration and rules are what wmon.yaml renders (drift: WARNING with each difference); Grafana has wmon's data sources and dashboards; Loki has the service's logs; Jaeger knows the service; firing alerts, each with its severity. With --probe it also sends one signed synthetic Stripe event to the webhook service and waits (up to two scrape intervals) until Prometheus has counted it: an end-to-end canary.
+
+Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The overall state is the worst check, by CRITICAL > UNKNOWN > WARNING > OK. A check that cannot tell is UNKNOWN: Prometheus unreachable (the checks that read through it cannot tell; the engine's container check still says CRITICAL when its container is down), credentials refused, a deadline passed. When the check cannot run at all (wmon.yaml invalid, a bad flag), it exits 3 too: wmon check never exits with another code.`;
+
+  static override examples = [
+    { description: 'Check the stack of ./wmon.yaml', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'From cron: silent when healthy, one line per problem otherwise', command: '<%= config.bin %> <%= command.id %> --quiet' },
+    { description: 'Also send a signed synthetic event and confirm Prometheus counted it', command: '<%= config.bin %> <%= command.id %> --probe' },
+    { description: 'On a host without access to the container engine', command: '<%= config.bin %> <%= command.id %> --skip engine' },
+    { description: 'For monitoring systems', command: '<%= config.bin %> <%= command.id %> --json' },
+  ];
+
+  static override flags = {
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print only problems (nothing when everything is OK).',
+      env: 'WMON_CHECK_QUIET',
+      exclusive: ['json'],
+    }),
+    probe: Flags.boolean({
+      summary: 'Send a signed synthetic event to the webhook service and confirm through Prometheus that it was counted.',
+      env: 'WMON_CHECK_PROBE',
+    }),
+    timeout: Flags.integer({
+      summary: 'Deadline of each check, in seconds.',
+      default: 5,
+      min: 1,
+      max: 300,
+      env: 'WMON_CHECK_TIMEOUT',
+    }),
+    skip: Flags.string({
+      summary: `Leave out a group of checks (repeatable, or comma-separated): ${CHECK_GROUPS.join(', ')}.`,
+      multiple: true,
+      delimiter: ',',
+      env: 'WMON_CHECK_SKIP',
+    }),
+  };
+
+  async run(): Promise<CheckReportJson> {
+    const { flags } = await this.parse(Check);
+    const skip = parseSkip(flags.skip ?? []);
+    const loaded = await loadConfig(flags.config);
+    const report = await runCheck(loaded, { timeoutMs: flags.timeout * 1000, skip, probe: flags.probe });
+    process.exitCode = report.exitCode;
+    if (!this.jsonEnabled()) {
+      const text = flags.quiet ? formatCheckQuiet(report) : formatCheck(report);
+      if (text) this.log(text);
+    }
+    return report;
+  }
+
+  /** Whatever keeps the check from running is UNKNOWN (exit 3), as a Nagios plugin must say. */
+  protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    const message = isWmonError(err) ? err.message : (err as { oclif?: unknown }).oclif !== undefined ? err.message : `Unexpected error: ${err.message}`;
+    const suggestions = isWmonError(err) ? [...err.suggestions] : [];
+    const code = isWmonError(err) ? err.code : (err as { oclif?: unknown }).oclif !== undefined ? 'USAGE' : 'INTERNAL';
+    process.exitCode = CHECK_EXIT_CODES.UNKNOWN;
+    if (this.jsonEnabled()) {
+      const json: JsonError = { error: { code, message, exit: CHECK_EXIT_CODES.UNKNOWN, suggestions } };
+      this.logJson(json);
+      return;
+    }
+    this.log(`WMON UNKNOWN - ${message.split('\n')[0]}`);
+    const rest = message.split('\n').slice(1);
+    for (const line of [...rest, ...suggestions.map((s) => `Try: ${s}`)]) process.stderr.write(`${line}\n`);
+    if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
+  }
+}
+
+function parseSkip(values: readonly string[]): CheckGroup[] {
+  const groups = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const unknown = groups.filter((g) => !(CHECK_GROUPS as readonly string[]).includes(g));
+  if (unknown.length > 0) {
+    throw new WmonError(`--skip: unknown group(s) ${unknown.join(', ')}.`, {
+      exit: 'usage',
+      code: 'USAGE',
+      suggestions: [`The groups are ${CHECK_GROUPS.join(', ')}.`],
+    });
+  }
+  return groups as CheckGroup[];
+}

@@ -55,6 +55,21 @@ if [ -z "$cli" ]; then
 fi
 "$cli" version >/dev/null 2>&1 || die "'$cli version' fails: is the engine running? (scripts/engine/install.sh)"
 
+# Download the missing .debs in one apt-get call (fetch-debs.sh fetches one package per call, which takes
+# minutes for the toolchain's ~80), then let fetch-debs.sh unpack them as usual.
+fetch_debs() {
+  local pkg missing=()
+  for pkg in "$@"; do
+    [ -f "$root/.cache/debs/$pkg/.unpacked" ] || ls "$root/.cache/debs/archives/${pkg}_"*.deb >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    mkdir -p "$root/.cache/debs/archives"
+    download() { (cd "$root/.cache/debs/archives" && apt-get download -qq -o APT::Sandbox::User=root "${missing[@]}" >&2); }
+    download || { apt-get update -qq >&2 && download; } || say "batch download failed; fetching one by one"
+  fi
+  "$root/scripts/fetch-debs.sh" "$@" >&2
+}
+
 deb_dir() { echo "$root/.cache/debs/$1"; }
 deb_file() { ls "$root/.cache/debs/archives/${1}_"*.deb | head -n 1; }
 
@@ -143,7 +158,7 @@ up_to_date() { # tag, hash
 
 image_prometheus() {
   local tag=localhost/wmon/prometheus:2.42 d rootfs="$work/prometheus/rootfs" pkg sub hash debs=() dirs=()
-  "$root/scripts/fetch-debs.sh" prometheus busybox-static "${prom_ui_debs[@]}" >&2
+  fetch_debs prometheus busybox-static "${prom_ui_debs[@]}" >&2
   for pkg in prometheus busybox-static "${prom_ui_debs[@]}"; do debs+=("$(deb_file "$pkg")"); done
   hash="$(input_hash prometheus "${debs[@]}" "$ca_bundle" $(libs_of "$(deb_dir prometheus)/usr/bin/prometheus"))"
   if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
@@ -194,7 +209,7 @@ DOCKERFILE
 
 image_alertmanager() {
   local tag=localhost/wmon/alertmanager:0.25 d rootfs="$work/alertmanager/rootfs" hash ui
-  "$root/scripts/fetch-debs.sh" prometheus-alertmanager busybox-static tzdata >&2
+  fetch_debs prometheus-alertmanager busybox-static tzdata >&2
   d="$(deb_dir prometheus-alertmanager)"
   hash="$(input_hash alertmanager "$(deb_file prometheus-alertmanager)" "$(deb_file busybox-static)" "$(deb_file tzdata)" \
     "$ca_bundle" $(libs_of "$d/usr/bin/prometheus-alertmanager"))"
@@ -230,7 +245,7 @@ DOCKERFILE
 
 image_node_exporter() {
   local tag=localhost/wmon/node-exporter:1.5 d rootfs="$work/node-exporter/rootfs" hash
-  "$root/scripts/fetch-debs.sh" prometheus-node-exporter busybox-static >&2
+  fetch_debs prometheus-node-exporter busybox-static >&2
   d="$(deb_dir prometheus-node-exporter)"
   hash="$(input_hash node-exporter "$(deb_file prometheus-node-exporter)" "$(deb_file busybox-static)" "$ca_bundle" \
     $(libs_of "$d/usr/bin/prometheus-node-exporter"))"
@@ -263,7 +278,7 @@ node_tag() { if [ "$1" = slim ]; then echo localhost/wmon/node:20-slim; else ech
 image_node() { # slim|full
   local variant="$1" tag rootfs="$work/node-$1/rootfs" hash node npm version headers="" pkg debs=() files=()
   tag="$(node_tag "$variant")"
-  "$root/scripts/fetch-debs.sh" busybox-static >&2
+  fetch_debs busybox-static >&2
   node="$(readlink -f "$(command -v node)")"
   version="$("$node" --version)"
   case "$version" in v20.*) ;; *) die "this machine's node is $version, $tag needs Node 20" ;; esac
@@ -280,7 +295,7 @@ image_node() { # slim|full
     [ -f "$headers/node_api.h" ] || die "node's headers (include/node) not found next to $node"
     headers="$(cd "$headers" && pwd -P)"
     mapfile -t debs < <(toolchain_debs)
-    "$root/scripts/fetch-debs.sh" "${debs[@]}" >&2
+    fetch_debs "${debs[@]}" >&2
     for pkg in "${debs[@]}"; do files+=("$(deb_file "$pkg")"); done
   fi
   hash="$(input_hash "node-$variant" "${files[@]}" <(find "$npm" ${headers:+"$headers"} -printf '%p %s %T@\n' | sort))"

@@ -262,7 +262,21 @@ export class DockerRuntime implements ContainerRuntime {
 
   async pullImage(ref: string, onProgress?: ProgressListener): Promise<void> {
     const full = normalizeImageRef(ref);
-    await this.call(`pull image ${full}`, async () => {
+    const operation = `pull image ${full}`;
+    const failed = (error: unknown): WmonError => {
+      const wrapped = toEngineError(operation, error);
+      if (!(wrapped instanceof EngineError) || wrapped.code === 'ENGINE_UNREACHABLE') return wrapped;
+      return new EngineError(operation, engineMessage(error), {
+        ...(wrapped.statusCode === undefined ? {} : { statusCode: wrapped.statusCode }),
+        exit: 'unavailable',
+        code: 'IMAGE_PULL_FAILED',
+        suggestions: [
+          'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
+          'Or set the component\'s image in wmon.yaml to one that is present locally.',
+        ],
+      });
+    };
+    try {
       const stream = (await this.docker.pull(full)) as NodeJS.ReadableStream;
       await readJsonLines(stream, (obj) => {
         if (!onProgress) return;
@@ -274,7 +288,9 @@ export class DockerRuntime implements ContainerRuntime {
           ...(typeof detail.total === 'number' ? { total: detail.total } : {}),
         });
       });
-    });
+    } catch (error) {
+      throw failed(error);
+    }
     if (!(await this.imageExists(full))) {
       throw new EngineError(`pull image ${full}`, 'the engine reported success, but the image is not there', { code: 'IMAGE_PULL_FAILED' });
     }

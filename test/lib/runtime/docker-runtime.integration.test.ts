@@ -134,6 +134,8 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     expect(await rt.imageExists('node-exporter:1.5')).toBe(false);
     expect(await ensureImage(rt, TEST_IMAGES.nodeExporter, 'missing')).toBe('present');
     await expect(ensureImage(rt, `localhost/${id}/absent:1`, 'missing')).rejects.toMatchObject({ code: 'IMAGE_MISSING', exit: 69 });
+    // A pull that fails (no registry here; elsewhere: no such repository) is one clear error, not a hang.
+    await expect(rt.pullImage(`docker.io/wmontest/${id}:0`)).rejects.toMatchObject({ code: 'IMAGE_PULL_FAILED', exit: 69 });
     const info = await rt.inspectImage(TEST_IMAGES.nodeExporter);
     expect(info?.labels['wmon.input-hash']).toMatch(/^[0-9a-f]{16}$/);
   });

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { ContainerRuntime } from '../../src/lib/runtime/container-runtime.js';
+import { LABELS } from '../../src/lib/runtime/types.js';
+import { runtimeForTests, TEST_IMAGES } from '../lib/runtime/engine-for-tests.js';
+
+export { TEST_IMAGES };
+
+/** Images the bundled webhook service is built from in CI (scripts/engine/build-images.sh). */
+export const SERVICE_BUILD_IMAGES = {
+  builder: 'localhost/wmon/node:20',
+  base: 'localhost/wmon/node:20-slim',
+} as const;
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface E2eProject {
+  readonly project: string;
+  readonly dir: string;
+  readonly ports: { prometheus: number; alertmanager: number; nodeExporter: number; webhook: number };
+  readonly runtime: ContainerRuntime;
+  /** Write wmon.yaml for this project (the base settings plus `extra` YAML appended). */
+  writeConfig(extra?: string): Promise<void>;
+  /** Remove every container, volume and network carrying the project's label, and the folder. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A throw-away project on the real engine: unique name, free ports, local images, Grafana/Loki/Jaeger off
+ * (they cannot run here). Undefined when no engine is usable outside CI (the suite then skips loudly).
+ */
+export async function e2eProject(suite: string): Promise<E2eProject | undefined> {
+  const runtime = await runtimeForTests(suite, [
+    TEST_IMAGES.prometheus,
+    TEST_IMAGES.alertmanager,
+    TEST_IMAGES.nodeExporter,
+    SERVICE_BUILD_IMAGES.builder,
+    SERVICE_BUILD_IMAGES.base,
+  ]);
+  if (!runtime) return undefined;
+  const project = `e2e${randomBytes(3).toString('hex')}`;
+  const dir = await mkdtemp(path.join(os.tmpdir(), `wmon-${project}-`));
+  const ports = { prometheus: await freePort(), alertmanager: await freePort(), nodeExporter: await freePort(), webhook: await freePort() };
+  const base = `project: ${project}
+pullPolicy: never
+prometheus:
+  scrapeInterval: 2s
+  evaluationInterval: 2s
+components:
+  prometheus: {image: ${TEST_IMAGES.prometheus}, port: ${ports.prometheus}}
+  alertmanager: {image: ${TEST_IMAGES.alertmanager}, port: ${ports.alertmanager}}
+  nodeExporter: {image: ${TEST_IMAGES.nodeExporter}, port: ${ports.nodeExporter}}
+  webhook: {image: localhost/wmon/webhook-${project}:latest, port: ${ports.webhook}}
+  grafana: {enabled: false}
+  loki: {enabled: false}
+  jaeger: {enabled: false}
+service:
+  rateLimit: {perClient: 0, global: 0}
+  build:
+    baseImage: ${SERVICE_BUILD_IMAGES.base}
+    builderImage: ${SERVICE_BUILD_IMAGES.builder}
+`;
+  return {
+    project,
+    dir,
+    ports,
+    runtime,
+    writeConfig: (extra = '') => writeFile(path.join(dir, 'wmon.yaml'), base + extra),
+    cleanup: async () => {
+      const filter = { [LABELS.project]: project };
+      for (const c of await runtime.listContainers(filter)) await runtime.removeContainer(c.id, { force: true });
+      for (const v of await runtime.listVolumes(filter)) await runtime.removeVolume(v.name).catch(() => false);
+      for (const n of await runtime.listNetworks(filter)) await runtime.removeNetwork(n.name).catch(() => false);
+      await runtime.removeImage(`localhost/wmon/webhook-${project}:latest`, { force: true }).catch(() => false);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Poll until `check` returns a value (not undefined), or fail after `timeoutMs` with the last reason. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not true after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

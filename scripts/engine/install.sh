@@ -23,7 +23,7 @@ die() { echo "engine: error: $*" >&2; exit 1; }
 ping_ok() { [ -S "$socket" ] && [ "$(curl -fsS --max-time 2 --unix-socket "$socket" http://d/_ping 2>/dev/null)" = "OK" ]; }
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0): it installs packages and serves the rootful socket $socket"
-command -v curl >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >&2; }
+command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; } >&2
 
 # 1. Packages. crun (podman's default runtime) fails on hosts with hybrid cgroups, so runc comes too.
 if command -v podman >/dev/null && command -v runc >/dev/null; then
@@ -31,11 +31,15 @@ if command -v podman >/dev/null && command -v runc >/dev/null; then
 else
   say "installing podman and runc"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq podman runc >&2; then
+  apt_log="$(mktemp)"
+  if ! apt-get install -y -qq podman runc >"$apt_log" 2>&1; then
     say "apt-get install failed; updating the package lists and retrying"
-    apt-get update -qq >&2
-    apt-get install -y -qq podman runc >&2
+    { apt-get update -qq && apt-get install -y -qq podman runc; } >"$apt_log" 2>&1 || {
+      tail -n 30 "$apt_log" >&2
+      die "could not install podman and runc (apt-get output above)"
+    }
   fi
+  rm -f "$apt_log"
 fi
 
 # 2. /etc/containers/containers.conf: [containers] default_ulimits = [] (podman's default ulimits cannot be

@@ -119,6 +119,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       types,
       tracer: tracing.tracer,
       onDatabaseError: (err) => onError('database', err),
+      coherentCache: cache.kind === 'memory',
     },
     {
       workers: config.workers,

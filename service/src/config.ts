@@ -92,7 +92,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_CLIENT: int(0, 1_000_000).default(100),
   RATE_LIMIT_GLOBAL: int(0, 10_000_000).default(1000),
   TRUST_PROXY: bool.default(false),
-  WORKERS: int(1, 256).default(4),
+  WORKERS: int(1, 256).default(16),
   MAX_ATTEMPTS: int(1, 100).default(5),
   RETRY_BASE_MS: int(1, 3_600_000).default(1000),
   RETRY_MAX_MS: int(1, 86_400_000).default(300_000),

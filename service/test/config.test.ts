@@ -34,7 +34,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       bodyLimitBytes: 1048576,
       rateLimit: { perClient: 100, global: 1000, trustProxy: false },
-      workers: 4,
+      workers: 16,
       maxAttempts: 5,
     });
     expect(Object.isFrozen(c)).toBe(true);

@@ -173,7 +173,7 @@ export function createRequestHandler(deps: HttpDeps) {
     try {
       isNew = (await deps.store.write({
         kind: 'insert',
-        event: { id: event.id, type: event.type, created: event.created, livemode: event.livemode === true, receivedAt, payload },
+        event: { id: event.id, type: event.type, created: event.created, livemode: event.livemode === true, receivedAt, payload, raw: body },
       })) as boolean;
     } catch (err) {
       deps.onError('database', err);
@@ -184,7 +184,7 @@ export function createRequestHandler(deps: HttpDeps) {
     void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
     if (isNew) {
       m.eventsByType.inc({ type: deps.types.label(event.type) });
-      deps.processor.enqueue({ id: event.id, type: event.type, event, attempts: 0, receivedAt });
+      deps.processor.enqueue({ id: event.id, type: event.type, event, payload, attempts: 0, receivedAt });
       deps.log.debug({ eventId: event.id, eventType: event.type }, 'event accepted');
       finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED);
     } else {

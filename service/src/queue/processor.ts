@@ -20,7 +20,7 @@ import { parseEvent, type StripeEvent, type TypeLabeler } from '../webhook/event
 export interface Job {
   readonly id: string;
   readonly type: string;
-  /** Parsed at acceptance; absent when loaded from the database (parsed then). */
+  /** Parsed at acceptance and kept while the job is near the head of the queue; else parsed when run. */
   event?: StripeEvent;
   payload?: string;
   attempts: number;
@@ -46,7 +46,16 @@ export interface ProcessorDeps {
   readonly types: TypeLabeler;
   readonly tracer: Tracer | undefined;
   readonly onDatabaseError: (err: unknown) => void;
+  /**
+   * True when the cache is this process's own memory: then it is coherent with the database (this process
+   * is the only writer, and updates it after each commit under the object's lock), so read-modify-write
+   * may read through it. With Redis, read-modify-write reads the database.
+   */
+  readonly coherentCache: boolean;
 }
+
+/** Jobs this far from the head of the queue keep only their payload string (cheaper for the GC). */
+const KEEP_PARSED = 64;
 
 /** Serialises read-modify-write of one object id across workers. */
 class KeyedLock {
@@ -120,6 +129,7 @@ export class EventProcessor {
       // Leave it in the database; the sweep picks it up in order.
       this.#overflow = true;
     } else {
+      if (job.event && job.payload !== undefined && this.#ready.length - this.#readyHead >= KEEP_PARSED) job.event = undefined;
       this.#push(job);
     }
     this.#pump();
@@ -258,21 +268,20 @@ export class EventProcessor {
   #context(job: Job, releases: (() => void)[], upserts: Map<string, ObjectRecord>): HandlerContext {
     const { store, cache } = this.deps;
     const log = this.deps.log.child({ eventId: job.id, eventType: job.type });
+    const readThrough = async (id: string): Promise<ObjectRecord | undefined> => {
+      const cached = await cache.get('objects', id);
+      if (cached !== undefined) return JSON.parse(cached) as ObjectRecord;
+      const record = await store.getObject(id);
+      if (record) await cache.set('objects', id, JSON.stringify(record), OBJECT_TTL_SECONDS);
+      return record;
+    };
     return {
       log,
-      get: async (id) => {
-        const pending = upserts.get(id);
-        if (pending) return pending;
-        const cached = await cache.get('objects', id);
-        if (cached !== undefined) return JSON.parse(cached) as ObjectRecord;
-        const record = await store.getObject(id);
-        if (record) await cache.set('objects', id, JSON.stringify(record), OBJECT_TTL_SECONDS);
-        return record;
-      },
+      get: async (id) => upserts.get(id) ?? readThrough(id),
       update: async (id, fn: (current: ObjectRecord | undefined) => ObjectUpdate | undefined) => {
         if (!upserts.has(id)) releases.push(await this.#locks.acquire(id));
-        // Read-modify-write reads the database (the source of truth), under the lock.
-        const current = upserts.get(id) ?? (await store.getObject(id));
+        // Under the lock: through a coherent cache, else from the database (the source of truth).
+        const current = upserts.get(id) ?? (this.deps.coherentCache ? await readThrough(id) : await store.getObject(id));
         const next = fn(current);
         if (next) upserts.set(id, { ...next, id, updatedAt: Date.now() });
       },

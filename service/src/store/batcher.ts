@@ -1,18 +1,19 @@
 /**
  * Group commit: callers submit single operations; the batcher hands them to `flush` in batches, one
- * transaction per batch. While a flush is in flight the next batch accumulates, so under load batches
- * grow by themselves and throughput does not collapse into one commit per request, while a lone request
- * is flushed at once (no timer, no added latency).
+ * transaction per batch. While a flush is in flight the next batch accumulates, and under load flushes
+ * are at least `lingerMs` apart, so batches grow by themselves and throughput does not collapse into one
+ * commit per request; a lone request after a quiet spell is flushed at once (no added latency).
  */
 export class Batcher<I, O> {
   #queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   #inFlight = 0;
   #scheduled = false;
   #idleWaiters: (() => void)[] = [];
+  #lastFlushAt = -Infinity;
 
   constructor(
     private readonly flush: (items: I[]) => Promise<O[]>,
-    private readonly options: { readonly maxBatch: number; readonly maxInFlight: number },
+    private readonly options: { readonly maxBatch: number; readonly maxInFlight: number; readonly lingerMs?: number },
   ) {}
 
   submit(item: I): Promise<O> {
@@ -36,17 +37,22 @@ export class Batcher<I, O> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.options.maxInFlight) return;
     this.#scheduled = true;
-    // Let the current I/O phase add its requests to this batch before flushing.
-    setImmediate(() => {
+    const run = () => {
       this.#scheduled = false;
       this.#run();
-    });
+    };
+    const wait = this.#lastFlushAt + (this.options.lingerMs ?? 0) - performance.now();
+    // Busy: wait out the linger so more operations share the commit. Quiet: flush after the current I/O
+    // phase has added its requests.
+    if (wait > 0 && this.#queue.length < this.options.maxBatch) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   #run(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.options.maxInFlight) {
       const batch = this.#queue.splice(0, this.options.maxBatch);
       this.#inFlight++;
+      this.#lastFlushAt = performance.now();
       this.flush(batch.map((b) => b.item)).then(
         (results) => {
           for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as O);

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS ${schema}.webhook_event_state (
   processed_at BIGINT,
   last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS webhook_event_state_due ON ${schema}.webhook_event_state (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS webhook_event_state_pending ON ${schema}.webhook_event_state (next_attempt_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS ${schema}.stripe_objects (
   id TEXT PRIMARY KEY,
   object_type TEXT NOT NULL,
@@ -112,7 +112,7 @@ export class PostgresStore implements Store {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.#pool.on('error', onPoolError);
-    this.#batcher = new Batcher((ops) => this.#writeBatch(ops), { maxBatch: 1000, maxInFlight: 2 });
+    this.#batcher = new Batcher((ops) => this.#writeBatch(ops), { maxBatch: 1000, maxInFlight: 2, lingerMs: 2 });
   }
 
   async #timed<T>(op: StoreOperation, fn: () => Promise<T>): Promise<T> {
@@ -241,7 +241,7 @@ export class PostgresStore implements Store {
     return this.#timed('load_pending', async () => {
       const res = await this.#pool.query<{ id: string; type: string; payload: string; received_at: number; attempts: number }>(
         `SELECT e.id, e.type, e.payload, e.received_at, s.attempts FROM webhook_event_state s JOIN webhook_events e ON e.id = s.event_id
-         WHERE s.status = 'pending' AND s.next_attempt_at <= $1 ORDER BY s.next_attempt_at, e.received_at LIMIT $2`,
+         WHERE s.status = 'pending' AND s.next_attempt_at <= $1 ORDER BY s.next_attempt_at LIMIT $2`,
         [now, limit],
       );
       return res.rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload, attempts: r.attempts, receivedAt: r.received_at }));

@@ -5,7 +5,29 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EventStatus, ObjectRecord, PendingEvent, StoreCounts, StoredEventState, WriteOp, WriteResult } from './types.js';
+import type { EventStatus, ObjectRecord, StoreCounts, WriteOp, WriteResult } from './types.js';
+
+/** A write as it crosses to the worker: payloads as bytes (cheap to move between threads, stored as is). */
+export type WireWriteOp = Exclude<WriteOp, { kind: 'insert' }> | { readonly kind: 'insert'; readonly event: Omit<Extract<WriteOp, { kind: 'insert' }>['event'], 'payload' | 'raw'> & { readonly payload: Uint8Array } };
+
+/** Payloads come back as bytes too; the client decodes them. */
+export interface WirePendingEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: Uint8Array | string;
+  readonly attempts: number;
+  readonly receivedAt: number;
+}
+export interface WireEventState {
+  readonly id: string;
+  readonly type: string;
+  readonly status: EventStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly receivedAt: number;
+  readonly payload: Uint8Array | string;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_events (
@@ -16,16 +38,19 @@ CREATE TABLE IF NOT EXISTS webhook_events (
   received_at INTEGER NOT NULL,
   payload TEXT NOT NULL
 );
+-- Processing state, apart from the immutable payloads so that updates rewrite small rows. Rows are in
+-- arrival order (seq), so a batch of completions dirties few pages; only pending rows are indexed by due time.
 CREATE TABLE IF NOT EXISTS webhook_event_state (
-  event_id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
   status TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   processed_at INTEGER,
   last_error TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS webhook_event_state_due ON webhook_event_state (status, next_attempt_at);
+);
+CREATE INDEX IF NOT EXISTS webhook_event_state_due ON webhook_event_state (next_attempt_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS stripe_objects (
   id TEXT PRIMARY KEY,
   object_type TEXT NOT NULL,
@@ -51,12 +76,11 @@ interface ObjectRow {
 export class SqliteEngine {
   readonly #db: Database.Database;
   readonly #stmts;
-  readonly #tx: (ops: readonly WriteOp[]) => WriteResult[];
+  readonly #tx: (ops: readonly WireWriteOp[]) => WriteResult[];
 
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
-    db.pragma('page_size = 16384'); // only takes effect on a new file; large pages suit multi-KB payloads
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');
@@ -85,7 +109,7 @@ export class SqliteEngine {
       ),
       loadPending: db.prepare(
         `SELECT e.id, e.type, e.payload, e.received_at, s.attempts FROM webhook_event_state s JOIN webhook_events e ON e.id = s.event_id
-         WHERE s.status = 'pending' AND s.next_attempt_at <= ? ORDER BY s.next_attempt_at, e.received_at LIMIT ?`,
+         WHERE s.status = 'pending' AND s.next_attempt_at <= ? ORDER BY s.next_attempt_at LIMIT ?`,
       ),
       counts: db.prepare('SELECT status, count(*) AS n FROM webhook_event_state GROUP BY status'),
       getObject: db.prepare('SELECT * FROM stripe_objects WHERE id = ?'),
@@ -95,7 +119,7 @@ export class SqliteEngine {
       ),
       ping: db.prepare('SELECT 1 AS ok'),
     };
-    this.#tx = db.transaction((batch: readonly WriteOp[]) => {
+    this.#tx = db.transaction((batch: readonly WireWriteOp[]) => {
       const s = this.#stmts;
       const results: WriteResult[] = [];
       for (const op of batch) {
@@ -120,12 +144,12 @@ export class SqliteEngine {
   }
 
   /** Apply a batch of writes in one transaction (one commit, one fsync). */
-  writeBatch(ops: readonly WriteOp[]): WriteResult[] {
+  writeBatch(ops: readonly WireWriteOp[]): WriteResult[] {
     return this.#tx(ops);
   }
 
-  loadPending(now: number, limit: number): PendingEvent[] {
-    const rows = this.#stmts.loadPending.all(now, limit) as { id: string; type: string; payload: string; received_at: number; attempts: number }[];
+  loadPending(now: number, limit: number): WirePendingEvent[] {
+    const rows = this.#stmts.loadPending.all(now, limit) as { id: string; type: string; payload: Uint8Array | string; received_at: number; attempts: number }[];
     return rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload, attempts: r.attempts, receivedAt: r.received_at }));
   }
 
@@ -149,9 +173,9 @@ export class SqliteEngine {
     };
   }
 
-  getEvent(id: string): StoredEventState | undefined {
+  getEvent(id: string): WireEventState | undefined {
     const r = this.#stmts.getEvent.get(id) as
-      | { id: string; type: string; payload: string; received_at: number; status: EventStatus; attempts: number; next_attempt_at: number; last_error: string | null }
+      | { id: string; type: string; payload: Uint8Array | string; received_at: number; status: EventStatus; attempts: number; next_attempt_at: number; last_error: string | null }
       | undefined;
     if (!r) return undefined;
     return {

@@ -13,8 +13,10 @@ export interface NewEvent {
   readonly livemode: boolean;
   /** Milliseconds since the epoch. */
   readonly receivedAt: number;
-  /** The raw, verified body. */
+  /** The verified body, decoded. */
   readonly payload: string;
+  /** The same body as received (bytes), when at hand: the SQLite store ships these to its thread. */
+  readonly raw?: Uint8Array;
 }
 
 export interface ObjectRecord {
@@ -80,7 +82,7 @@ export interface Store {
   init(): Promise<void>;
   /** One write, group-committed with others submitted at the same time. */
   write(op: WriteOp): Promise<WriteResult>;
-  /** Pending events due at `now` (ms), oldest first. */
+  /** Pending events due at `now` (ms), oldest first (by due time; a new event is due when received). */
   loadPending(now: number, limit: number): Promise<PendingEvent[]>;
   counts(): Promise<StoreCounts>;
   getObject(id: string): Promise<ObjectRecord | undefined>;

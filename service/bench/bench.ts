@@ -1,0 +1,303 @@
+/**
+ * npm run bench -w service [-- --duration 5 --rounds 3 --connections 50]
+ *
+ * Drives signed Stripe events with autocannon, on loopback, against
+ *   (a) a bare node:http server that only verifies the signature and answers 200 (bench/baseline-server),
+ *   (b) this service with SQLite durable storage (defaults; rate limits off),
+ * alternating a and b for a few rounds (this machine is shared, so medians), then both again at the same
+ * offered rate, half of a's maximum, comparing p99. Every request to (b) carries a new event id, so each
+ * is a real durable insert. Stops by itself: every run is time-bounded and the whole script has a deadline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { loadFixtures } from '../src/send.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    'half-duration': { type: 'string', default: '8' },
+  },
+});
+const DURATION = Number(args.duration);
+const ROUNDS = Number(args.rounds);
+const CONNECTIONS = Number(args.connections);
+const HALF_DURATION = Number(args['half-duration']);
+const SECRET = 'whsec_bench_' + 'x'.repeat(24);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DEADLINE_MS = 10 * 60_000;
+
+const children = new Set<ChildProcess>();
+const tmp = mkdtempSync(join(os.tmpdir(), 'wmon-bench-'));
+function cleanup(): void {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+}
+const deadline = setTimeout(() => {
+  console.error(`bench: gave up after ${DEADLINE_MS / 60_000} minutes`);
+  cleanup();
+  process.exit(2);
+}, DEADLINE_MS);
+deadline.unref();
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+// ---- payloads: the example events, pretty-printed as Stripe sends them; each request gets a fresh event
+// id and object id, and one of 1000 customers; signed ahead of time ------------------------------------
+const templates = [...loadFixtures().values()].filter((e) => e.type !== 'plan.created');
+const CUSTOMERS = 1000;
+const parts = templates.map((t) => {
+  const text = JSON.stringify({ ...t, id: 'evt_MARKER', data: { ...t.data, object: { ...t.data.object, id: 'obj_MARKER', customer: 'cus_MARKER' } } }, null, 2);
+  return text.split(/(evt_MARKER|obj_MARKER|cus_MARKER)/);
+});
+let idCounter = 0;
+const runTag = Date.now().toString(36);
+function render(i: number): string {
+  const n = (idCounter++).toString(36).padStart(8, '0');
+  const fill: Record<string, string> = { evt_MARKER: `evt_b${runTag}${n}`, obj_MARKER: `obj_b${runTag}${n}`, cus_MARKER: `cus_bench${i % CUSTOMERS}` };
+  return parts[i % parts.length]!.map((p) => fill[p] ?? p).join('');
+}
+
+interface Signed {
+  readonly body: string;
+  readonly header: string;
+}
+function signedPool(n: number): Signed[] {
+  const t = Math.floor(Date.now() / 1000);
+  const pool: Signed[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const body = render(i);
+    const sig = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
+    pool[i] = { body, header: `t=${t},v1=${sig}` };
+  }
+  return pool;
+}
+const sizes = parts.map((_, i) => render(i).length);
+const avgKb = sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024;
+
+// ---- servers ---------------------------------------------------------------------------------------
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  /** CPU time (ms) the server process has used so far, all threads; NaN where /proc is not available. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+  queue?(): Promise<string>;
+  drained?(timeoutMs: number): Promise<boolean>;
+}
+
+const CLK_TCK = 100;
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime + stime, all threads
+  } catch {
+    return NaN;
+  }
+}
+
+async function waitHealthy(url: string, proc: ChildProcess): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+    const ok = await fetch(url).then(
+      (r) => r.status < 500,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${url} did not come up`);
+}
+
+async function launch(name: string, script: string, argv: string[], env: Record<string, string>, probe: string): Promise<Target> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [join(HERE, script), ...argv.map((a) => a.replace('{port}', String(port)))], {
+    env: { PATH: process.env.PATH, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.add(proc);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url + probe, proc);
+  return {
+    name,
+    url,
+    cpuMs: () => processCpuMs(proc.pid),
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      children.delete(proc);
+    },
+  };
+}
+
+const baseline = () => launch('a baseline', 'baseline-server.js', ['{port}', SECRET], {}, '/');
+async function service(): Promise<Target> {
+  const db = join(tmp, `webhooks-${Date.now()}.db`);
+  const t = await launch(
+    'b service',
+    '../src/main.js',
+    [],
+    { STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:${db}`, RATE_LIMIT_PER_CLIENT: '0', RATE_LIMIT_GLOBAL: '0', LOG_LEVEL: 'info' },
+    '/readyz',
+  );
+  return {
+    ...t,
+    queue: async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const get = (re: RegExp) => Number(text.match(re)?.[1] ?? NaN);
+      return `pending ${get(/^webhook_queue_size\{state="pending"\} (\S+)/m)}, processed ${get(/^webhook_events_processed_total\{outcome="success"\} (\S+)/m)}`;
+    },
+    drained: async (timeoutMs: number) => {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const text = await (await fetch(`${t.url}/metrics`)).text();
+        const pending = Number(text.match(/^webhook_queue_size\{state="pending"\} (\S+)/m)?.[1] ?? NaN);
+        const processing = Number(text.match(/^webhook_queue_size\{state="processing"\} (\S+)/m)?.[1] ?? NaN);
+        if (pending === 0 && processing === 0) return true;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return false;
+    },
+  };
+}
+
+// ---- load ------------------------------------------------------------------------------------------
+interface Result {
+  readonly name: string;
+  /** Server CPU per request during the run (µs). */
+  readonly cpuUs: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly total: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly reused: number;
+}
+
+async function drive(target: Target, pool: Signed[], seconds: number, rate?: number): Promise<Result> {
+  let next = 0;
+  const cpu0 = target.cpuMs();
+  const r = await autocannon({
+    url: `${target.url}/webhooks/stripe`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const s = pool[next++ % pool.length]!;
+          return { ...req, body: s.body, headers: { 'content-type': 'application/json', 'stripe-signature': s.header } };
+        },
+      },
+    ],
+  });
+  return {
+    name: target.name,
+    cpuUs: ((target.cpuMs() - cpu0) * 1000) / Math.max(1, r.requests.total),
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    reused: Math.max(0, next - pool.length),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (r: Result) =>
+  `  ${r.name.padEnd(24)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.non2xx + r.errors).padStart(9)} ${r.cpuUs.toFixed(0).padStart(9)}${r.reused ? `  (pool reused ${r.reused}×: duplicates!)` : ''}`;
+const HEADER = `  ${'run'.padEnd(24)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'not 2xx'.padStart(9)} ${'cpu µs/req'.padStart(9)}`;
+
+async function main(): Promise<void> {
+  console.log(
+    `wmon webhook benchmark: ${os.cpus().length} cores, Node ${process.version}, ${templates.length} example event types (avg ${avgKb.toFixed(1)} KB), ` +
+      `${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} rounds, loopback`,
+  );
+  console.log('\nmaximum throughput (a and b alternate; each b run gets a fresh SQLite file and unique event ids)');
+  console.log(HEADER);
+  const as: Result[] = [];
+  const bs: Result[] = [];
+  let warmPool = signedPool(20_000);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const a = await baseline();
+    await drive(a, warmPool, 1); // warm-up
+    const ra = await drive(a, warmPool, DURATION);
+    await a.stop();
+    as.push({ ...ra, name: `a baseline (round ${round})`, reused: 0 });
+    console.log(fmt(as.at(-1)!));
+
+    const b = await service();
+    const pool = signedPool(Math.ceil(Math.max(ra.rps, 2000) * (DURATION + 1) * 1.6));
+    await drive(b, pool.splice(0, 1000), 1); // warm-up, ids not reused below
+    const rb = await drive(b, pool, DURATION);
+    const queued = await b.queue!();
+    const cpuBeforeDrain = b.cpuMs();
+    const drainStart = performance.now();
+    const drained = await b.drained!(60_000);
+    const drainNote = drained
+      ? `processing backlog drained in ${((performance.now() - drainStart) / 1000).toFixed(1)} s, ${(((b.cpuMs() - cpuBeforeDrain) * 1000) / rb.total).toFixed(0)} µs CPU/event more`
+      : 'backlog not drained within 60 s';
+    console.log(fmt({ ...rb, name: `b service  (round ${round})` }) + `  [at end: ${queued}; ${drainNote}]`);
+    bs.push({ ...rb, name: `b service  (round ${round})` });
+    await b.stop();
+    warmPool = signedPool(20_000);
+  }
+  const aMax = median(as.map((r) => r.rps));
+  const bMax = median(bs.map((r) => r.rps));
+  const ratio = bMax / aMax;
+  console.log(`  median: a ${aMax.toFixed(0)} req/s, b ${bMax.toFixed(0)} req/s; ratio b/a = ${ratio.toFixed(3)} (target >= 0.85: ${ratio >= 0.85 ? 'met' : 'MISSED'})`);
+  console.log(`  median p50/p99: a ${median(as.map((r) => r.p50)).toFixed(1)}/${median(as.map((r) => r.p99)).toFixed(1)} ms, b ${median(bs.map((r) => r.p50)).toFixed(1)}/${median(bs.map((r) => r.p99)).toFixed(1)} ms`);
+  console.log(`  median server CPU per request during the runs: a ${median(as.map((r) => r.cpuUs)).toFixed(0)} µs, b ${median(bs.map((r) => r.cpuUs)).toFixed(0)} µs`);
+
+  const rate = Math.floor(aMax / 2);
+  console.log(`\nsame offered rate, half of a's maximum: ${rate} req/s for ${HALF_DURATION} s`);
+  console.log(HEADER);
+  const a = await baseline();
+  await drive(a, warmPool, 1, rate);
+  const ha = await drive(a, warmPool, HALF_DURATION, rate);
+  await a.stop();
+  console.log(fmt({ ...ha, name: 'a baseline (half load)', reused: 0 }));
+  const b = await service();
+  const pool = signedPool(Math.ceil(rate * (HALF_DURATION + 1) * 1.3) + 1000);
+  await drive(b, pool.splice(0, 1000), 1, rate);
+  const hb = await drive(b, pool, HALF_DURATION, rate);
+  console.log(fmt({ ...hb, name: 'b service  (half load)' }) + `  [after load: ${await b.queue!()}]`);
+  await b.stop();
+  const p99ratio = hb.p99 / ha.p99;
+  console.log(`  p99: a ${ha.p99.toFixed(1)} ms, b ${hb.p99.toFixed(1)} ms; b/a = ${p99ratio.toFixed(2)} (target <= 1.5: ${p99ratio <= 1.5 ? 'met' : 'MISSED'})`);
+  const bad = [...as, ...bs, ha, hb].filter((r) => r.non2xx + r.errors > 0 || r.reused > 0);
+  if (bad.length) console.log(`\nwarning: ${bad.length} run(s) had non-2xx answers, errors or reused ids: see the table`);
+}
+
+try {
+  await main();
+} finally {
+  cleanup();
+}

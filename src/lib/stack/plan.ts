@@ -49,6 +49,8 @@ export interface PlanInputs {
   readonly filesHashes: Readonly<Partial<Record<ComponentId, string>>>;
   /** Hash of each component's files when they were last applied (the stack directory's state). */
   readonly appliedFilesHashes: Readonly<Partial<Record<ComponentId, string>>>;
+  /** Image id per image reference, when known: tells "the image was rebuilt or pulled" apart. */
+  readonly imageIds?: Readonly<Record<string, string>>;
 }
 
 export function planContainers(inputs: PlanInputs): ContainerPlan {
@@ -77,7 +79,14 @@ export function planContainers(inputs: PlanInputs): ContainerPlan {
     const wantHash = spec.labels[LABELS.configHash];
     const haveHash = mine.labels[LABELS.configHash];
     if (wantHash !== haveHash) {
-      components.push({ ...withId, action: 'recreate', reason: mine.image !== spec.image ? `image changed (${mine.image} → ${spec.image})` : 'container settings changed' });
+      const wantImageId = inputs.imageIds?.[spec.image];
+      const reason =
+        mine.image !== spec.image
+          ? `image changed (${mine.image} → ${spec.image})`
+          : wantImageId !== undefined && bareId(mine.imageId) !== bareId(wantImageId)
+            ? 'image updated (pulled or rebuilt)'
+            : 'container settings changed';
+      components.push({ ...withId, action: 'recreate', reason });
       continue;
     }
     if (mine.state !== 'running') {
@@ -101,6 +110,8 @@ export function planContainers(inputs: PlanInputs): ContainerPlan {
   }
   return { components, remove };
 }
+
+const bareId = (id: string) => id.replace(/^sha256:/, '');
 
 /** True when applying the plan would change nothing. */
 export function isNoop(plan: ContainerPlan): boolean {

@@ -10,16 +10,18 @@ import { WmonError } from '../errors.js';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * What the bundled webhook service's image is built from: the service package and the shared metric-name
- * list, relative to the package root (the Docker build context). service/Dockerfile COPYs only these.
+ * What the bundled webhook service's image is built from: the lockfile, the service package and the shared
+ * metric-name list, relative to the package root (the Docker build context). service/Dockerfile COPYs
+ * exactly these; a test keeps the two lists equal.
  */
 export const SERVICE_BUILD_PATHS = [
+  'package.json',
+  'package-lock.json',
   'service/Dockerfile',
   'service/package.json',
   'service/tsconfig.json',
   'service/tsconfig.build.json',
   'service/src',
-  'service/certs',
   'src/lib/metric-names.ts',
 ] as const;
 

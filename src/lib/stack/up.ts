@@ -96,6 +96,10 @@ export async function initStack(opts: InitOptions): Promise<InitResultJson> {
       },
     },
     {
+      title: 'Check host ports',
+      run: async (c) => checkHostPorts(c),
+    },
+    {
       title: 'Images',
       run: async (c, t) => {
         c.images = await prepareImages(c, opts, (line) => t.output(line));
@@ -105,15 +109,15 @@ export async function initStack(opts: InitOptions): Promise<InitResultJson> {
       title: 'Plan',
       run: async (c) => {
         c.state = await readState(c.stackDir);
+        const imageIds = Object.fromEntries(c.images.filter((i) => i.id).map((i) => [i.ref, i.id!]));
         c.specs = containerSpecs(c.stack, {
           stackDir: c.stackDir,
           secretMounts: c.secrets?.mounts ?? defaultSecretMounts(c),
-          imageIds: Object.fromEntries(c.images.filter((i) => i.id).map((i) => [i.ref, i.id!])),
+          imageIds,
         });
         const current = c.runtime ? await c.runtime.listContainers({ [LABELS.project]: c.stack.project }) : [];
         c.hashes = Object.fromEntries(c.stack.components.map((m) => [m.id, filesHash(c.files, m.id)])) as Record<ComponentId, string>;
-        c.plan = planContainers({ specs: c.specs, current, filesHashes: c.hashes, appliedFilesHashes: appliedHashes(c.state) });
-        await checkHostPorts(c);
+        c.plan = planContainers({ specs: c.specs, current, filesHashes: c.hashes, appliedFilesHashes: appliedHashes(c.state), imageIds });
       },
     },
   ];
@@ -226,20 +230,15 @@ async function prepareImages(c: InitContext, opts: InitOptions, say: (line: stri
 }
 
 /**
- * Every host port a new container will publish must be free — or held by the very container this plan
- * replaces. Refuses before anything is created, naming the port, the component and who holds it.
+ * Every host port the stack publishes must be free, or published by this project's own containers (kept
+ * or replaced). Checked before any image is pulled or built and before anything is created; refuses
+ * naming the port, the component and who holds it.
  */
 async function checkHostPorts(c: InitContext): Promise<void> {
-  const replacing = new Set(
-    c.plan.components.filter((p) => p.action === 'recreate').map((p) => p.existingId).concat(c.plan.remove.map((r) => r.id)),
-  );
-  const keeping = new Set(c.plan.components.filter((p) => p.action !== 'create' && p.action !== 'recreate').map((p) => p.component));
-  const requests = c.specs
-    .filter((s) => !keeping.has(s.component as ComponentId))
-    .flatMap((s) => s.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: s.component })));
+  const requests = c.stack.components.flatMap((m) => m.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: m.id })));
   const runtime = c.runtime;
   const checks = await checkPorts(requests, runtime ? { publishingContainers: () => runtime.listPublishingContainers() } : {});
-  const isOurs = (h: PortHolder) => h.kind === 'container' && replacing.has(h.id);
+  const isOurs = (h: PortHolder) => h.kind === 'container' && h.labels[LABELS.project] === c.stack.project;
   const error = portConflictError(checks, isOurs);
   if (error) throw error;
 }

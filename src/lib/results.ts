@@ -250,7 +250,7 @@ export interface ReportTestCaseJson {
   /** `slo` (the window's figures against thresholds) or `alerts` (an alert rule did not fire). */
   readonly suite: 'slo' | 'alerts';
   readonly name: string;
-  /** What a failure weighs, for `--fail-on`. */
+  /** What a failure weighs, for `--fail-on` (an `info` case never fails: it only notes what happened). */
   readonly severity: ReportSeverity;
   /** `no_data`: nothing to judge (no traffic); a JUnit `skipped`. */
   readonly status: 'passed' | 'failed' | 'no_data';
@@ -287,8 +287,8 @@ export interface ReportJson {
   readonly from: string;
   readonly to: string;
   readonly prometheusUrl: string;
-  /** `passed`, or the worst severity of a failed test case. */
-  readonly verdict: 'passed' | 'info' | 'warning' | 'critical';
+  /** `passed`, or the worst severity of a failed test case (info-level alerts never fail). */
+  readonly verdict: 'passed' | 'warning' | 'critical';
   readonly failOn: 'critical' | 'warning' | 'never';
   /** The exit code `--fail-on` gives: 0 passed, 1 a warning threshold failed, 2 a critical one. */
   readonly exitCode: 0 | 1 | 2;

@@ -34,7 +34,6 @@ Fails with exit 69 and a clear message when Prometheus cannot be reached.`;
       summary: 'Seconds between refreshes with --watch.',
       default: 5,
       min: 1,
-      dependsOn: ['watch'],
       env: 'WMON_WATCH_INTERVAL',
     }),
     timeout: Flags.integer({

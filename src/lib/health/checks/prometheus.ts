@@ -38,6 +38,12 @@ function viaPrometheus(ctx: HealthContext, spec: Omit<CheckTask, 'run' | 'deadli
   };
 }
 
+/**
+ * Prometheus discovers targets and Alertmanagers a few seconds after it starts or reloads (every 5 s):
+ * finding none that soon is not a problem yet.
+ */
+const RELOAD_GRACE_SECONDS = 30;
+
 const SEVERITY_STATUS: Record<string, CheckStatus> = { critical: 'CRITICAL', warning: 'WARNING' };
 
 export interface AlertSink {
@@ -48,11 +54,21 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   const prom = ctx.clients.prometheus;
   if (!prom) return [];
   const tasks: CheckTask[] = [];
+  /** Seconds since Prometheus last loaded its configuration (start or reload); null when unknown. */
+  const secondsSinceReload = async (): Promise<number | null> => {
+    const r = await prom.query('time() - max(prometheus_config_last_reload_success_timestamp_seconds)');
+    return r.resultType === 'vector' && r.result[0] ? r.result[0].sample.value : null;
+  };
 
   tasks.push(
     viaPrometheus(ctx, { group: 'targets', id: 'targets', component: 'prometheus', check: 'targets up' }, async () => {
       const targets = await prom.targets();
-      if (targets.length === 0) return [row({ id: 'targets', component: 'prometheus', check: 'targets up' }, 'CRITICAL', 'Prometheus has no scrape target')];
+      if (targets.length === 0) {
+        const since = await secondsSinceReload();
+        const id = { id: 'targets', component: 'prometheus', check: 'targets up' };
+        if (since !== null && since < RELOAD_GRACE_SECONDS) return [row(id, 'OK', `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`)];
+        return [row(id, 'CRITICAL', 'Prometheus has no scrape target')];
+      }
       return targets.map((t) => {
         const id = { id: `targets.${t.job}/${t.instance}`, component: JOB_COMPONENT[t.job] ?? t.job, check: 'target up' };
         if (t.health === 'down') return row(id, 'CRITICAL', `target ${t.instance} (job ${t.job}) is down: ${t.lastError || 'scrape failed'} (last scrape ${ago(t.lastScrape)})`);
@@ -82,7 +98,13 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
       viaPrometheus(ctx, { group: 'alerts', id: 'alerting', component: 'prometheus', check: 'sends alerts' }, async () => {
         const id = { id: 'alerting', component: 'prometheus', check: 'sends alerts' };
         const am = await prom.alertmanagers();
-        if (am.active.length === 0) return [row(id, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+        if (am.active.length === 0) {
+          const since = await secondsSinceReload();
+          if (since !== null && since < RELOAD_GRACE_SECONDS) {
+            return [row(id, 'OK', `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`)];
+          }
+          return [row(id, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+        }
         return [row(id, 'OK', `to ${am.active.join(', ')}`)];
       }),
     );

@@ -154,7 +154,9 @@ describe.sequential('wmon init on a real engine', () => {
     expect(JSON.parse(down.stdout).keptVolumes).toContain(`${p.project}-prometheus-data`);
     expect(await p.runtime.listContainers({ [LABELS.project]: p.project })).toEqual([]);
 
+    const started = Date.now();
     const r = await init();
+    console.info(`wmon init, from no container to all ready (images present): ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json!.containers.every((c) => c.action === 'create')).toBe(true);
     // The sample recorded before `down` is read back from the volume.

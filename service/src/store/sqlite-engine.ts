@@ -5,29 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EventStatus, ObjectRecord, StoreCounts, WriteOp, WriteResult } from './types.js';
-
-/** A write as it crosses to the worker: payloads as bytes (cheap to move between threads, stored as is). */
-export type WireWriteOp = Exclude<WriteOp, { kind: 'insert' }> | { readonly kind: 'insert'; readonly event: Omit<Extract<WriteOp, { kind: 'insert' }>['event'], 'payload' | 'raw'> & { readonly payload: Uint8Array } };
-
-/** Payloads come back as bytes too; the client decodes them. */
-export interface WirePendingEvent {
-  readonly id: string;
-  readonly type: string;
-  readonly payload: Uint8Array | string;
-  readonly attempts: number;
-  readonly receivedAt: number;
-}
-export interface WireEventState {
-  readonly id: string;
-  readonly type: string;
-  readonly status: EventStatus;
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly lastError: string | null;
-  readonly receivedAt: number;
-  readonly payload: Uint8Array | string;
-}
+import type { WireBatch, WireEventState, WirePendingEvent } from './sqlite-wire.js';
+import type { EventStatus, ObjectRecord, StoreCounts, WriteResult } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_events (
@@ -76,7 +55,7 @@ interface ObjectRow {
 export class SqliteEngine {
   readonly #db: Database.Database;
   readonly #stmts;
-  readonly #tx: (ops: readonly WireWriteOp[]) => WriteResult[];
+  readonly #tx: (batch: WireBatch) => WriteResult[];
 
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -119,24 +98,29 @@ export class SqliteEngine {
       ),
       ping: db.prepare('SELECT 1 AS ok'),
     };
-    this.#tx = db.transaction((batch: readonly WireWriteOp[]) => {
+    this.#tx = db.transaction(({ meta: m, payloads }: WireBatch) => {
       const s = this.#stmts;
       const results: WriteResult[] = [];
-      for (const op of batch) {
-        if (op.kind === 'insert') {
-          const e = op.event;
-          const isNew = s.insertEvent.run(e.id, e.type, e.created, e.livemode ? 1 : 0, e.receivedAt, e.payload).changes === 1;
-          if (isNew) s.insertState.run(e.id, e.receivedAt, e.receivedAt);
+      const buf = Buffer.from(payloads.buffer, payloads.byteOffset, payloads.byteLength);
+      for (let i = 0; i < m.length; ) {
+        const kind = m[i++];
+        if (kind === 'i') {
+          const [id, type, created, livemode, receivedAt, offset, length] = m.slice(i, (i += 7)) as [string, string, number, number, number, number, number];
+          const payload = buf.subarray(offset, offset + length);
+          const isNew = s.insertEvent.run(id, type, created, livemode, receivedAt, payload).changes === 1;
+          if (isNew) s.insertState.run(id, receivedAt, receivedAt);
           results.push(isNew);
-        } else if (op.kind === 'complete') {
-          s.complete.run(op.at, op.at, op.id);
-          for (const o of op.upserts) {
-            s.upsert.run(o.id, o.objectType, o.customerId, o.status, JSON.stringify(o.data), o.eventCreated, o.updatedAt);
-          }
+        } else if (kind === 'c') {
+          const [id, at, n] = m.slice(i, (i += 3)) as [string, number, number];
+          s.complete.run(at, at, id);
+          for (let k = 0; k < n; k++) s.upsert.run(...(m.slice(i, (i += 7)) as [string, string, string | null, string | null, string, number, number]));
+          results.push(null);
+        } else if (kind === 'f') {
+          const [id, attempts, next, dead, error, at] = m.slice(i, (i += 6)) as [string, number, number, number, string, number];
+          s.fail.run(dead ? 'dead_letter' : 'pending', attempts, next, at, error, id);
           results.push(null);
         } else {
-          s.fail.run(op.deadLetter ? 'dead_letter' : 'pending', op.attempts, op.nextAttemptAt, op.at, op.error.slice(0, 2000), op.id);
-          results.push(null);
+          throw new Error(`bad write batch at ${i - 1}`);
         }
       }
       return results;
@@ -144,8 +128,8 @@ export class SqliteEngine {
   }
 
   /** Apply a batch of writes in one transaction (one commit, one fsync). */
-  writeBatch(ops: readonly WireWriteOp[]): WriteResult[] {
-    return this.#tx(ops);
+  writeBatch(batch: WireBatch): WriteResult[] {
+    return this.#tx(batch);
   }
 
   loadPending(now: number, limit: number): WirePendingEvent[] {

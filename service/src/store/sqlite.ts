@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Batcher } from './batcher.js';
-import type { WireEventState, WirePendingEvent, WireWriteOp } from './sqlite-engine.js';
+import { encodeBatch, type WireEventState, type WirePendingEvent } from './sqlite-wire.js';
 import type { SqliteRequest, SqliteResponse } from './sqlite-worker.js';
 import { DatabaseError } from './types.js';
 import type {
@@ -95,20 +95,9 @@ export class SqliteStore implements Store {
     this.#pending.clear();
   }
 
-  /**
-   * Payloads travel as bytes, each in its own buffer moved (not copied) to the worker: cloning multi-KB
-   * strings between threads costs several times more.
-   */
   #writeBatch(ops: WriteOp[]): Promise<WriteResult[]> {
-    const transfer: ArrayBuffer[] = [];
-    const wire = ops.map((op): WireWriteOp => {
-      if (op.kind !== 'insert') return op;
-      const { raw, payload, ...rest } = op.event;
-      const bytes = new Uint8Array(raw ?? Buffer.from(payload)); // an exact-size copy we can give away
-      transfer.push(bytes.buffer);
-      return { kind: 'insert', event: { ...rest, payload: bytes } };
-    });
-    return this.#call('write', 'write_batch', wire, transfer);
+    const batch = encodeBatch(ops);
+    return this.#call('write', 'write_batch', batch, [batch.payloads.buffer as ArrayBuffer]);
   }
 
   #call<O extends Op>(op: O, label: StoreOperation, ...args: [...ArgsOf<O>, ...([] | [transfer: ArrayBuffer[]])]): Promise<never> {

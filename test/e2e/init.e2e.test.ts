@@ -3,7 +3,7 @@
  * local images scripts/engine/build-images.sh makes and the webhook service built from this repository.
  * Grafana, Loki and Jaeger are off: they cannot run here. In CI a missing engine fails the suite.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -163,4 +163,46 @@ describe.sequential('wmon init on a real engine', () => {
     const after = await prom.query('up{job="prometheus"}', { time: then });
     expect(after).toEqual(before);
   }, 600_000);
+});
+
+describe.sequential('wmon init when a component cannot start', () => {
+  let q: E2eProject | undefined;
+  beforeAll(async () => {
+    q = await e2eProject('init failure e2e');
+    await q?.writeConfig();
+  }, 60_000);
+  afterAll(async () => {
+    await q?.cleanup();
+  }, 120_000);
+
+  it('shows the plan with --dry-run and changes nothing', async ({ skip }) => {
+    if (!q) return skip();
+    const r = await wmon(['init', '--dry-run', '--json'], { cwd: q.dir, timeout: 300_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as InitResultJson;
+    expect(plan.dryRun).toBe(true);
+    expect(plan.configCreated).toBe(false);
+    expect(plan.containers.map((c) => c.action)).toEqual(['create', 'create', 'create', 'create']);
+    expect(plan.files.every((f) => f.status === 'created')).toBe(true);
+    expect(await q.runtime.listContainers({ [LABELS.project]: q.project })).toEqual([]);
+    expect(await q.runtime.listVolumes({ [LABELS.project]: q.project })).toEqual([]);
+  }, 300_000);
+
+  it('names the component, its answer and its last log lines, and leaves nothing behind', async ({ skip }) => {
+    if (!q) return skip();
+    // node_exporter does not understand Prometheus's flags: the "prometheus" container exits at once.
+    const config = (await readFile(path.join(q.dir, 'wmon.yaml'), 'utf8'))
+      .replace(/prometheus: \{image: [^,]+,/, 'prometheus: {image: localhost/wmon/node-exporter:1.5,')
+      .replace(/webhook: \{[^}]+\}/, 'webhook: {enabled: false}');
+    await writeFile(path.join(q.dir, 'wmon.yaml'), config);
+    const r = await wmon(['init', '--timeout', '30'], { cwd: q.dir, timeout: 300_000 });
+    expect(r.exitCode, r.stdout).toBe(75);
+    expect(r.stderr).toContain('prometheus');
+    expect(r.stderr).toMatch(/exited with code \d+/);
+    expect(r.stderr).toContain(`Last log lines of ${q.project}-prometheus`);
+    expect(r.stderr).toMatch(/unknown (long )?flag|config\.file/);
+    expect(await q.runtime.listContainers({ [LABELS.project]: q.project })).toEqual([]);
+    expect(await q.runtime.listVolumes({ [LABELS.project]: q.project })).toEqual([]);
+    expect(await q.runtime.listNetworks({ [LABELS.project]: q.project })).toEqual([]);
+  }, 300_000);
 });

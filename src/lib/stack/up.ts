@@ -247,24 +247,31 @@ async function checkHostPorts(c: InitContext): Promise<void> {
 async function applyPlan(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<void> {
   const runtime = need(c.runtime);
   const labels = stackLabels(c.stack);
-  await runtime.ensureNetwork(c.stack.network, labels);
-  for (const m of c.stack.components) {
-    for (const v of m.volumes) await runtime.ensureVolume(volumeName(c.stack, v.name), stackLabels(c.stack, m.id));
-  }
-  for (const r of c.plan.remove) {
-    say(`removing ${r.container} (${r.reason})`);
-    await runtime.removeContainer(r.id, { force: true });
-  }
-  const created: string[] = [];
+  // What this run creates, so a failure can take exactly that back (nothing that existed before).
+  const created = { containers: [] as string[], volumes: [] as string[], network: false };
   try {
+    created.network = (await runtime.ensureNetwork(c.stack.network, labels)).created;
+    for (const m of c.stack.components) {
+      for (const v of m.volumes) {
+        const name = volumeName(c.stack, v.name);
+        if ((await runtime.ensureVolume(name, stackLabels(c.stack, m.id))).created) created.volumes.push(name);
+      }
+    }
+    for (const r of c.plan.remove) {
+      say(`removing ${r.container} (${r.reason})`);
+      await runtime.removeContainer(r.id, { force: true });
+    }
     for (const p of c.plan.components) {
       const spec = c.specs.find((s) => s.component === p.component)!;
-      await applyOne(runtime, c, p, spec, say, created, opts);
+      await applyOne(runtime, c, p, spec, say, created.containers, opts);
     }
   } catch (error) {
     if (!opts.keepOnFailure) {
-      for (const name of created.reverse()) await runtime.removeContainer(name, { force: true }).catch(() => false);
-      if (created.length > 0) say(`removed what this run created: ${created.join(', ')}`);
+      for (const name of created.containers.reverse()) await runtime.removeContainer(name, { force: true }).catch(() => false);
+      for (const name of created.volumes) await runtime.removeVolume(name).catch(() => false);
+      if (created.network) await runtime.removeNetwork(c.stack.network).catch(() => false);
+      const undone = [...created.containers, ...created.volumes, ...(created.network ? [c.stack.network] : [])];
+      if (undone.length > 0) say(`removed what this run created: ${undone.join(', ')}`);
     }
     throw error;
   }

@@ -96,7 +96,7 @@ const envSchema = z.object({
   MAX_ATTEMPTS: int(1, 100).default(5),
   RETRY_BASE_MS: int(1, 3_600_000).default(1000),
   RETRY_MAX_MS: int(1, 86_400_000).default(300_000),
-  QUEUE_BUFFER_SIZE: int(10, 1_000_000).default(2000),
+  QUEUE_BUFFER_SIZE: int(10, 1_000_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
 });
 

@@ -55,7 +55,7 @@ export interface ProcessorDeps {
 }
 
 /** Jobs this far from the head of the queue keep only their payload string (cheaper for the GC). */
-const KEEP_PARSED = 64;
+const KEEP_PARSED = 512;
 
 /** Serialises read-modify-write of one object id across workers. */
 class KeyedLock {

@@ -1,0 +1,146 @@
+/**
+ * `wmon check`, `wmon metrics` and `wmon report` against a stack that `wmon init` started on the real
+ * container engine (Podman here, Docker elsewhere), with signed traffic sent to the webhook service: some
+ * valid, some with a bad signature, some duplicates. Grafana, Loki and Jaeger are off (they cannot run
+ * here; their checks are tested against contract fakes). In CI a missing engine fails the suite.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { XMLValidator } from 'fast-xml-parser';
+import { parse as parseJunit } from 'junit2json';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createPrometheusClient, type PrometheusClient } from '../../src/lib/clients/index.js';
+import { LABELS } from '../../src/lib/runtime/types.js';
+import { wmon, type CliResult } from '../helpers/cli.js';
+import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, type SentTraffic } from '../helpers/observe.js';
+import { e2eProject, eventually, type E2eProject } from './helpers.js';
+
+let p: E2eProject | undefined;
+let prom: PrometheusClient;
+let traffic: SentTraffic;
+
+const cli = (args: readonly string[]): Promise<CliResult> => wmon(args, { cwd: p!.dir, env: { GITHUB_STEP_SUMMARY: '' }, timeout: 300_000 });
+
+function json<T>(r: CliResult, schema: { parse(v: unknown): T }): T {
+  try {
+    return schema.parse(JSON.parse(r.stdout));
+  } catch (error) {
+    throw new Error(`${String(error)}\nexit ${r.exitCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+async function sum(expr: string): Promise<number> {
+  const r = await prom.query(expr);
+  return r.resultType === 'vector' ? r.result.reduce((s, x) => s + x.sample.value, 0) : Number.NaN;
+}
+
+beforeAll(async () => {
+  p = await e2eProject('observe e2e');
+  if (!p) return;
+  prom = createPrometheusClient({ baseUrl: `http://127.0.0.1:${p.ports.prometheus}` });
+  await p.writeConfig();
+  const r = await wmon(['init'], { cwd: p.dir, timeout: 900_000 });
+  if (r.exitCode !== 0) throw new Error(`wmon init failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+  await eventually('every target up', async () => {
+    const t = await prom.targets();
+    return t.length === 4 && t.every((x) => x.health === 'up') ? true : undefined;
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await p?.cleanup();
+}, 180_000);
+
+describe.sequential('check, metrics and report on a real engine', () => {
+  it('wmon check exits 0 on the healthy stack, every container running', async ({ skip }) => {
+    if (!p) return skip();
+    const started = performance.now();
+    const human = await cli(['check']);
+    const wallMs = performance.now() - started;
+    console.info(`wmon check on a healthy stack (engine included): ${Math.round(wallMs)} ms wall time\n${human.stdout}`);
+    expect(human.exitCode, human.stdout + human.stderr).toBe(0);
+    const r = json(await cli(['check', '--json']), checkJsonSchema);
+    expect(r.status).toBe('OK');
+    expect(r.checks.filter((c) => c.id.startsWith('containers.')).map((c) => [c.id, c.status])).toEqual([
+      ['containers.webhook', 'OK'],
+      ['containers.nodeExporter', 'OK'],
+      ['containers.alertmanager', 'OK'],
+      ['containers.prometheus', 'OK'],
+    ]);
+    expect(r.checks.find((c) => c.id === 'engine')?.detail).toMatch(/^(Podman|Docker) /);
+    expect(r.checks.find((c) => c.id === 'drift.prometheus')?.status).toBe('OK');
+    expect(r.checks.find((c) => c.id === 'drift.alertmanager')?.status).toBe('OK');
+  }, 120_000);
+
+  it('wmon metrics --json shows the exact counts of signed traffic', async ({ skip }) => {
+    if (!p) return skip();
+    const secret = (await readFile(path.join(p.dir, '.wmon/stripe-webhook-secret'), 'utf8')).trim();
+    // Rounds 5 s apart (scrapes every 2 s), so the rates see the increases.
+    traffic = await sendTraffic(`http://127.0.0.1:${p.ports.webhook}/webhooks/stripe`, secret, { batches: 3, pauseMs: 5000 });
+    const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
+    await eventually('Prometheus scraped all the traffic', async () =>
+      (await sum('webhook_requests_total{route="/webhooks/stripe"}')) === requests &&
+      (await sum('webhook_events_processed_total{outcome="success"}')) === traffic.valid
+        ? true
+        : undefined,
+    );
+    const m = json(await cli(['metrics', '--json']), metricsJsonSchema);
+    expect(m.window).toBe('5m');
+    expect(m.counts.requests).toEqual({ total: requests, byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures } });
+    expect(m.counts.signatureFailures.total).toBe(traffic.badSignatures);
+    expect(m.counts.errors).toMatchObject({ total: traffic.badSignatures, byType: { signature: traffic.badSignatures } });
+    expect(m.counts.events.received).toBe(traffic.valid);
+    expect(Object.fromEntries(Object.entries(m.counts.events.byType).filter(([, n]) => n > 0))).toEqual(traffic.byType);
+    expect(m.counts.events.processed).toMatchObject({ success: traffic.valid, duplicate: traffic.duplicates, failure: 0, dead_letter: 0 });
+    expect(m.figures.requestRate.value).toBeGreaterThan(0);
+    expect(m.figures.errorRate).toMatchObject({ status: 'critical' });
+    expect(m.figures.latencyP95.value).toBeGreaterThan(0);
+    expect(m.figures.memoryRss.value).toBeGreaterThan(0);
+    expect(m.figures.memoryLimit.value).toBeGreaterThan(0);
+    expect(m.figures.dbUp.value).toBe(1);
+    expect(m.figures.cacheUp.value).toBe(1);
+  }, 180_000);
+
+  it('wmon check --probe confirms a signed synthetic event end to end', async ({ skip }) => {
+    if (!p) return skip();
+    const r = json(await cli(['check', '--probe', '--json']), checkJsonSchema);
+    const probe = r.checks.find((c) => c.id === 'probe');
+    expect(probe?.status, probe?.detail).toBe('OK');
+    expect(r.exitCode, JSON.stringify(r.checks.filter((c) => c.status !== 'OK'))).toBe(0);
+  }, 120_000);
+
+  it('wmon report writes JUnit XML a parser accepts and JSON in the documented shape', async ({ skip }) => {
+    if (!p) return skip();
+    const junit = await cli(['report', '--format', 'junit', '--window', '30m']);
+    // The signature failures put the window's error rate above the critical threshold.
+    expect(junit.exitCode, junit.stderr).toBe(2);
+    expect(XMLValidator.validate(junit.stdout)).toBe(true);
+    const parsed = (await parseJunit(junit.stdout)) as { tests?: number; failures?: number; testsuite?: Array<{ name?: string }> };
+    expect(parsed.testsuite?.map((s) => s.name)).toEqual(['wmon.slo', 'wmon.alerts']);
+    const report = json(await cli(['report', '--format', 'json', '--window', '30m', '--fail-on', 'never']), reportJsonSchema);
+    expect(parsed.tests).toBe(report.testCases.length);
+    expect(parsed.failures).toBe(report.testCases.filter((c) => c.status === 'failed').length);
+    expect(report.signatureFailures.total).toBe(traffic.badSignatures);
+    expect(report.availability.webhookPercent).toBe(100);
+    expect(report.exitCode).toBe(0);
+  }, 120_000);
+
+  it('wmon check exits 2 naming the target after the webhook container stops', async ({ skip }) => {
+    if (!p) return skip();
+    const webhook = (await p.runtime.listContainers({ [LABELS.project]: p.project })).find((c) => c.component === 'webhook');
+    expect(webhook).toBeDefined();
+    await p.runtime.stopContainer(webhook!.id, 10);
+    await eventually('Prometheus sees the webhook target down', async () => ((await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined));
+    const r = await cli(['check']);
+    console.info(r.stdout);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/webhook\s+container running\s+CRITICAL\s+\S+-webhook is exited/);
+    expect(r.stdout).toMatch(/webhook\s+target up\s+CRITICAL\s+target webhook:8080 \(job webhook\) is down/);
+    const j = json(await cli(['check', '--json']), checkJsonSchema);
+    expect(j.checks.filter((c) => c.status === 'CRITICAL').map((c) => c.id)).toEqual(
+      expect.arrayContaining(['containers.webhook', 'ready.webhook', 'targets.webhook/webhook:8080']),
+    );
+  }, 180_000);
+});

@@ -22,7 +22,7 @@ import {
 import type { LoadedConfig } from '../config/load.js';
 import type { ComponentId, Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
-import { connectRuntime, type ContainerRuntime } from '../runtime/index.js';
+import type { ContainerRuntime } from '../runtime/index.js';
 import { buildStack, type ComponentModel, type Stack } from '../stack/model.js';
 import { GENERATED_SECRET_FILES, readKeptSecret } from '../stack/secrets.js';
 
@@ -100,7 +100,8 @@ export function createHealthContext(loaded: LoadedConfig, opts: ContextOptions):
       return { client: createGrafanaClient({ baseUrl: base, timeoutMs, auth: { kind: 'basic', username: config.grafana.adminUser, password } }) };
     },
     runtime() {
-      runtime ??= (opts.connectRuntime ?? (() => connectRuntime()))();
+      // Loaded on demand: the engine client (dockerode) is the heaviest import, and --skip engine needs none.
+      runtime ??= (opts.connectRuntime ?? (async () => (await import('../runtime/index.js')).connectRuntime()))();
       return runtime;
     },
     async webhookSecret() {

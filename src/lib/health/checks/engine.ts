@@ -1,5 +1,5 @@
 /** The container engine answers, and each enabled component's container runs. */
-import { LABELS, type ContainerSummary } from '../../runtime/index.js';
+import { LABELS, type ContainerSummary } from '../../runtime/types.js';
 import { containerName } from '../../stack/model.js';
 import type { HealthContext } from '../context.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';

@@ -9,8 +9,6 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import Stripe from 'stripe';
-
 import { METRIC } from '../../render/webhook-queries.js';
 import { durationSeconds } from '../../metrics/window.js';
 import { singleValue } from '../../metrics/prometheus.js';
@@ -78,6 +76,8 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
         throw error;
       }
 
+      // Stripe's library is loaded only for the probe (it is not small).
+      const { default: Stripe } = await import('stripe');
       const event = probeEvent();
       const payload = JSON.stringify(event);
       const url = `${service.url}${WEBHOOK_PATH}`;

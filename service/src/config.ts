@@ -72,6 +72,12 @@ const envSchema = z.object({
     .toUpperCase()
     .pipe(z.enum(['FULL', 'NORMAL'], { message: 'expected FULL or NORMAL' }))
     .default('FULL'),
+  SQLITE_THREAD: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['worker', 'main'], { message: 'expected worker or main' }))
+    .default('worker'),
   REDIS_URL: z
     .string()
     .trim()
@@ -101,7 +107,7 @@ const envSchema = z.object({
 });
 
 export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'FULL' | 'NORMAL' }
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'FULL' | 'NORMAL'; readonly thread: 'worker' | 'main' }
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolMax: number };
 
 export interface Config {
@@ -184,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const database: DatabaseConfig = e.DATABASE_URL.startsWith('sqlite:')
-    ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), synchronous: e.SQLITE_SYNCHRONOUS }
+    ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), synchronous: e.SQLITE_SYNCHRONOUS, thread: e.SQLITE_THREAD }
     : { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, poolMax: e.DATABASE_POOL_MAX };
 
   return Object.freeze({

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       secrets: [SECRET],
       toleranceSeconds: 300,
-      database: { kind: 'sqlite', path: './data/webhooks.db', synchronous: 'FULL' },
+      database: { kind: 'sqlite', path: './data/webhooks.db', synchronous: 'FULL', thread: 'worker' },
       redis: undefined,
       lokiUrl: undefined,
       otlpEndpoint: undefined,

@@ -5,6 +5,6 @@ import type { OperationTimer, Store } from './types.js';
 
 export function createStore(config: DatabaseConfig, timer: OperationTimer, onPoolError: (err: Error) => void): Store {
   return config.kind === 'sqlite'
-    ? new SqliteStore(config.path, config.synchronous, timer)
+    ? new SqliteStore(config.path, config.synchronous, timer, config.thread)
     : new PostgresStore(config.url, config.schema, config.poolMax, timer, onPoolError);
 }

@@ -42,6 +42,72 @@ CREATE TABLE IF NOT EXISTS stripe_objects (
 CREATE INDEX IF NOT EXISTS stripe_objects_customer ON stripe_objects (customer_id);
 `;
 
+/** One operation on the engine, as the store asks for it (from the worker thread, or in-thread). */
+export type SqliteRequest =
+  | { op: 'write'; args: [WireBatch] }
+  | { op: 'loadPending'; args: [number, number] }
+  | { op: 'counts'; args: [] }
+  | { op: 'getObject'; args: [string] }
+  | { op: 'getEvent'; args: [string] }
+  | { op: 'ping'; args: [] }
+  | { op: 'close'; args: [] };
+
+export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
+  switch (req.op) {
+    case 'write':
+      return engine.writeBatch(req.args[0]);
+    case 'loadPending':
+      return engine.loadPending(req.args[0], req.args[1]);
+    case 'counts':
+      return engine.counts();
+    case 'getObject':
+      return engine.getObject(req.args[0]);
+    case 'getEvent':
+      return engine.getEvent(req.args[0]);
+    case 'ping':
+      return engine.ping();
+    case 'close':
+      engine.close();
+      return true;
+  }
+}
+
+/**
+ * A read-only connection for the main thread: point reads of object records take microseconds in WAL mode,
+ * far less than a round trip to the worker thread, and see every commit the worker has finished.
+ */
+export class SqliteReader {
+  readonly #db: Database.Database;
+  readonly #getObject: Database.Statement;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { readonly: true, fileMustExist: true });
+    this.#db.pragma('busy_timeout = 5000');
+    this.#getObject = this.#db.prepare('SELECT * FROM stripe_objects WHERE id = ?');
+  }
+
+  getObject(id: string): ObjectRecord | undefined {
+    return toRecord(this.#getObject.get(id) as ObjectRow | undefined);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
+
+function toRecord(r: ObjectRow | undefined): ObjectRecord | undefined {
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    objectType: r.object_type,
+    customerId: r.customer_id,
+    status: r.status,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    eventCreated: r.event_created,
+    updatedAt: r.updated_at,
+  };
+}
+
 interface ObjectRow {
   id: string;
   object_type: string;
@@ -144,17 +210,7 @@ export class SqliteEngine {
   }
 
   getObject(id: string): ObjectRecord | undefined {
-    const r = this.#stmts.getObject.get(id) as ObjectRow | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      objectType: r.object_type,
-      customerId: r.customer_id,
-      status: r.status,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-      eventCreated: r.event_created,
-      updatedAt: r.updated_at,
-    };
+    return toRecord(this.#stmts.getObject.get(id) as ObjectRow | undefined);
   }
 
   getEvent(id: string): WireEventState | undefined {

@@ -7,8 +7,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Batcher } from './batcher.js';
+import { dispatch, SqliteEngine, SqliteReader, type SqliteRequest } from './sqlite-engine.js';
 import { encodeBatch, type WireEventState, type WirePendingEvent } from './sqlite-wire.js';
-import type { SqliteRequest, SqliteResponse } from './sqlite-worker.js';
+import type { SqliteResponse } from './sqlite-worker.js';
 import { DatabaseError } from './types.js';
 import type {
   ObjectRecord,
@@ -50,25 +51,46 @@ export class SqliteStore implements Store {
   #busy = 0;
   #closed = false;
   readonly #batcher: Batcher<WriteOp, WriteResult>;
+  #reader: SqliteReader | undefined;
+
+  #engine: SqliteEngine | undefined;
 
   constructor(
     private readonly path: string,
     private readonly synchronous: 'FULL' | 'NORMAL',
     private readonly timer: OperationTimer = () => {},
+    /** Where the connection lives: its own thread (commits never block the event loop), or this one. */
+    private readonly thread: 'worker' | 'main' = 'worker',
     maxBatch = 1000,
   ) {
     this.#batcher = new Batcher((ops) => this.#writeBatch(ops), { maxBatch, maxInFlight: 1, lingerMs: 2 });
   }
 
   init(): Promise<void> {
+    if (this.thread === 'main') {
+      try {
+        this.#engine = new SqliteEngine(this.path, this.synchronous);
+        return Promise.resolve();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return Promise.reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${e.message}`, e.code));
+      }
+    }
     const worker = startWorker({ path: this.path, synchronous: this.synchronous });
     this.#worker = worker;
     return new Promise<void>((resolve, reject) => {
       const onFirst = (msg: SqliteResponse) => {
         if (msg.id !== 0) return;
         worker.off('message', onFirst);
-        if (msg.ok) resolve();
-        else reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
+        if (msg.ok) {
+          try {
+            // An in-memory database lives in the worker only: read it there.
+            if (this.path !== ':memory:') this.#reader = new SqliteReader(this.path);
+            resolve();
+          } catch (err) {
+            reject(new DatabaseError(`cannot open SQLite database ${this.path} for reading: ${(err as Error).message}`));
+          }
+        } else reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
       };
       worker.on('message', onFirst);
       worker.on('message', (msg: SqliteResponse) => {
@@ -101,6 +123,7 @@ export class SqliteStore implements Store {
   }
 
   #call<O extends Op>(op: O, label: StoreOperation, ...args: [...ArgsOf<O>, ...([] | [transfer: ArrayBuffer[]])]): Promise<never> {
+    if (this.#engine) return this.#callHere(op, label, (op === 'write' ? [args[0]] : args) as ArgsOf<O>);
     const worker = this.#worker;
     if (!worker) return Promise.reject(new DatabaseError('the SQLite database is closed'));
     const id = this.#nextId++;
@@ -117,6 +140,19 @@ export class SqliteStore implements Store {
     }) as Promise<never>;
   }
 
+  #callHere<O extends Op>(op: O, label: StoreOperation, args: ArgsOf<O>): Promise<never> {
+    const started = performance.now();
+    try {
+      return Promise.resolve(dispatch(this.#engine!, { op, args } as SqliteRequest)) as Promise<never>;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return Promise.reject(new DatabaseError(e.message, e.code));
+    } finally {
+      if (op === 'close') this.#engine = undefined;
+      this.timer(label, (performance.now() - started) / 1000);
+    }
+  }
+
   write(op: WriteOp): Promise<WriteResult> {
     if (this.#closed) return Promise.reject(new DatabaseError('the store is closed'));
     return this.#batcher.submit(op);
@@ -131,8 +167,18 @@ export class SqliteStore implements Store {
     return this.#call('counts', 'count');
   }
 
-  getObject(id: string): Promise<ObjectRecord | undefined> {
-    return this.#call('getObject', 'get_object', id);
+  /** Read on this thread through a read-only connection: no round trip to the worker. */
+  async getObject(id: string): Promise<ObjectRecord | undefined> {
+    if (!this.#reader) return this.#call('getObject', 'get_object', id); // in-thread, or :memory:
+    const started = performance.now();
+    try {
+      return this.#reader.getObject(id);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new DatabaseError(e.message, e.code);
+    } finally {
+      this.timer('get_object', (performance.now() - started) / 1000);
+    }
   }
 
   async getEvent(id: string): Promise<StoredEventState | undefined> {
@@ -145,6 +191,7 @@ export class SqliteStore implements Store {
   }
 
   connections(): { active: number; idle: number } {
+    if (this.#engine) return { active: 0, idle: 1 };
     if (!this.#worker) return { active: 0, idle: 0 };
     return this.#busy > 0 ? { active: 1, idle: 0 } : { active: 0, idle: 1 };
   }
@@ -153,6 +200,12 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#batcher.drain();
+    this.#reader?.close();
+    this.#reader = undefined;
+    if (this.#engine) {
+      await this.#call('close', 'ping');
+      return;
+    }
     const worker = this.#worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

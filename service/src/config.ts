@@ -45,6 +45,9 @@ const httpUrl = z
     }
   }, 'expected an http:// or https:// URL');
 
+/** Variables that may also come from a file named by <NAME>_FILE. */
+const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL'] as const;
+
 /** Environment variables, by name, with their defaults. Optional ones are absent when unset or empty. */
 const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
@@ -155,6 +158,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const key of Object.keys(envSchema.shape)) {
     const value = env[key];
     if (value !== undefined && value !== '') present[key] = value;
+  }
+  // Docker-secrets convention: DATABASE_URL_FILE / REDIS_URL_FILE name a file holding the value, so
+  // credentials in URLs stay out of the container's environment (`docker inspect`).
+  for (const key of FILE_VARIABLES) {
+    const file = env[`${key}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (present[key] !== undefined) throw new ConfigError(`${key}_FILE: set either ${key} or ${key}_FILE, not both`);
+    try {
+      present[key] = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
   }
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {

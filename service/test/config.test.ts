@@ -66,6 +66,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ STRIPE_WEBHOOK_SECRET_FILE: join(dir, 's') }).secrets).toEqual(['whsec_fromfile', 'whsec_second']);
   });
 
+  it('reads DATABASE_URL and REDIS_URL from <NAME>_FILE, and refuses both forms at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wmon-cfg-'));
+    writeFileSync(join(dir, 'db'), 'postgres://app:s3cret@db.internal:5432/webhooks\n');
+    writeFileSync(join(dir, 'redis'), 'redis://cache.internal:6379\n');
+    const c = load({ DATABASE_URL_FILE: join(dir, 'db'), REDIS_URL_FILE: join(dir, 'redis') });
+    expect(c.database).toMatchObject({ kind: 'postgres', url: 'postgres://app:s3cret@db.internal:5432/webhooks' });
+    expect(c.redis?.url).toBe('redis://cache.internal:6379');
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_URL: 'sqlite:x.db', DATABASE_URL_FILE: join(dir, 'db') })).toBe(
+      'DATABASE_URL_FILE: set either DATABASE_URL or DATABASE_URL_FILE, not both',
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, REDIS_URL_FILE: join(dir, 'missing') })).toMatch(/^REDIS_URL_FILE: cannot read .*missing \(ENOENT\)$/);
+  });
+
   it('names the variable and what it expects, one line, never echoing secrets', () => {
     expect(errorOf({})).toMatch(/^STRIPE_WEBHOOK_SECRET: required/);
     expect(errorOf({ STRIPE_WEBHOOK_SECRET: 'sk_live_oops' })).toBe('STRIPE_WEBHOOK_SECRET: expected each secret to start with whsec_ (got one starting with "sk_liv")');

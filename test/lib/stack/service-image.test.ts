@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { parseConfigText } from '../../../src/lib/config/load.js';
 import { PACKAGE_ROOT, SERVICE_BUILD_PATHS, serviceBuild } from '../../../src/lib/stack/service-image.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('the webhook service image build', () => {
   it('sends exactly the paths service/Dockerfile COPYs from the context', async () => {
@@ -24,5 +25,17 @@ describe('the webhook service image build', () => {
     expect(a.sourceHash).toBe(b.sourceHash);
     expect(c.sourceHash).not.toBe(a.sourceHash);
     expect(c.buildArgs).toEqual({ BASE_IMAGE: 'localhost/wmon/node:20-slim', BUILD_IMAGE: 'docker.io/library/node:20-bookworm' });
+  });
+
+  it('passes an extra CA certificate (PEM) to the build, for TLS-intercepting proxies', async () => {
+    const dir = await tempDir();
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    await writeFile(path.join(dir, 'ca.pem'), pem);
+    const config = parseConfigText('service:\n  build: {caCertFile: ca.pem}\n', 'wmon.yaml');
+    const build = await serviceBuild({ file: path.join(dir, 'wmon.yaml'), dir, exists: true, config });
+    expect(build.buildArgs.EXTRA_CA_CERT).toBe(pem);
+    const dockerfile = await readFile(path.join(PACKAGE_ROOT, 'service/Dockerfile'), 'utf8');
+    expect(dockerfile).toContain('ARG EXTRA_CA_CERT');
+    expect(dockerfile).toContain('npm config set cafile');
   });
 });

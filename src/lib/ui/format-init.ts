@@ -20,7 +20,7 @@ export function formatInit(r: InitResultJson): string {
   if (r.configCreated) lines.push(chalk.green(`Created ${rel(r.configFile)} with the defaults.`));
   if (r.dryRun) lines.push(chalk.bold('Plan (dry run: nothing was changed)'));
   const files = r.files.filter((f) => f.status !== 'unchanged');
-  lines.push(`Files in ${rel(r.stackDir)}: ${files.length === 0 ? 'unchanged' : ''}`);
+  lines.push(`Files in ${rel(r.stackDir)}:${files.length === 0 ? ' unchanged' : ''}`);
   for (const f of files) lines.push(`  ${f.status === 'created' ? chalk.green('+') : chalk.yellow('~')} ${f.path}`);
   for (const f of r.removedFiles) lines.push(`  ${chalk.red('-')} ${f}`);
   lines.push('Images:');

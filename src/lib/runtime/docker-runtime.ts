@@ -10,6 +10,7 @@
  * - health status that Podman never updates without systemd → exposed as is, never waited on.
  */
 import { readdir } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -146,10 +147,14 @@ export class DockerRuntime implements ContainerRuntime {
   constructor(engine: EngineInfo) {
     this.engine = engine;
     const e = engine.endpoint;
+    // No keep-alive: a HEAD answer (infoArchive, before putArchive) otherwise leaves its socket open in Node's
+    // keep-alive pool, still referenced, and the process never exits.
+    // (docker-modem takes `agent`; @types/dockerode does not list it.)
+    const agent = { agent: new http.Agent({ keepAlive: false }) } as Partial<Docker.DockerOptions>;
     this.docker =
       e.kind === 'unix'
-        ? new Docker({ socketPath: e.socketPath })
-        : new Docker({ host: e.host, port: e.port, protocol: e.tls ? 'https' : 'http', ...(e.tls ? loadTls(e.tls.certPath) : {}) });
+        ? new Docker({ socketPath: e.socketPath, ...agent })
+        : new Docker({ host: e.host, port: e.port, protocol: e.tls ? 'https' : 'http', ...(e.tls ? loadTls(e.tls.certPath) : agent) });
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -253,6 +258,7 @@ export class DockerRuntime implements ContainerRuntime {
       labels: { ...(info.Config?.Labels ?? {}) },
       created: toDate(info.Created),
       sizeBytes: info.Size,
+      digests: info.RepoDigests ?? [],
     };
   }
 

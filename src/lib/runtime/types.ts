@@ -155,6 +155,8 @@ export interface ImageInfo {
   readonly labels: Readonly<Record<string, string>>;
   readonly created: Date | null;
   readonly sizeBytes: number;
+  /** Registry digests (`docker.io/prom/prometheus@sha256:…`); empty for images built or loaded locally. */
+  readonly digests: readonly string[];
 }
 
 export interface VolumeSummary {

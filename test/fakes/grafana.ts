@@ -75,6 +75,10 @@ export interface FakeGrafana extends FakeServerControl {
   /** What Grafana stored, secrets included: for tests to check what the client sent. */
   storedDatasource(uid: string): { secureJsonData: Readonly<Record<string, string>>; jsonData: Readonly<Record<string, unknown>> } | undefined;
   storedDashboard(uid: string): { model: Readonly<Record<string, unknown>>; folderUid: string; version: number } | undefined;
+  /** Called on `POST /api/admin/provisioning/{kind}/reload` (e.g. to seed what the files now provision). */
+  onProvisioningReload(handler: (kind: 'dashboards' | 'datasources') => void): void;
+  /** The provisioning reloads asked for, in order. */
+  provisioningReloads(): readonly string[];
 }
 
 const now = () => new Date().toISOString();
@@ -377,6 +381,9 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     return ok({ datasource: datasourceDto(ds), id: ds.id, message: 'Datasource updated', name: ds.name });
   };
 
+  const reloads: string[] = [];
+  let reloadHandler: ((kind: 'dashboards' | 'datasources') => void) | undefined;
+
   const server = await startFakeServer((req) => {
     const { method, path } = req;
     if (method === 'GET' && path === '/api/health') {
@@ -408,6 +415,14 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
       return ok([...datasources.values()].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase())).map(datasourceListItem));
     }
     if (method === 'POST' && path === '/api/datasources') return saveDatasource(req, undefined);
+    if (method === 'POST' && (m = /^\/api\/admin\/provisioning\/(dashboards|datasources)\/reload$/.exec(path))) {
+      // Admin API: Grafana server admins only (docs: admin.md, "Reload provisioning configurations").
+      if (who.role !== 'Admin') return err(403, 'Permission denied');
+      const kind = m[1] as 'dashboards' | 'datasources';
+      reloads.push(kind);
+      reloadHandler?.(kind);
+      return ok({ message: `${kind === 'dashboards' ? 'Dashboards' : 'Datasources'} config reloaded` });
+    }
     if ((m = /^\/api\/datasources\/uid\/([^/]+)$/.exec(path))) {
       const uid = decodeURIComponent(m[1] ?? '');
       if (method === 'GET') {
@@ -468,5 +483,9 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
       const d = dashboards.get(uid);
       return d ? { model: d.model, folderUid: d.folderUid, version: d.version } : undefined;
     },
+    onProvisioningReload(handler) {
+      reloadHandler = handler;
+    },
+    provisioningReloads: () => [...reloads],
   };
 }

@@ -123,6 +123,12 @@ export interface GrafanaClient {
   getDatasource(uid: string): Promise<GrafanaDatasource | undefined>;
   /** Creates (`POST /api/datasources`) or updates (`PUT /api/datasources/uid/:uid`) by uid. */
   createOrUpdateDatasource(input: DatasourceInput): Promise<{ readonly created: boolean; readonly datasource: GrafanaDatasource }>;
+  /**
+   * `POST /api/admin/provisioning/{dashboards|datasources}/reload` (a Grafana server admin): re-read the
+   * provisioning files now instead of at the next poll. Provisioned dashboards cannot be saved over the API,
+   * so this is how changed dashboard files reach a running Grafana.
+   */
+  reloadProvisioning(kind: 'dashboards' | 'datasources'): Promise<void>;
 }
 
 const healthSchema = z.object({
@@ -288,6 +294,10 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
         ? await http.json({ method: 'PUT', path: `/api/datasources/uid/${encodeURIComponent(input.uid)}`, body }, datasourceSavedSchema)
         : await http.json({ method: 'POST', path: '/api/datasources', body }, datasourceSavedSchema);
       return { created: !existing, datasource: toDatasource(saved.datasource) };
+    },
+
+    async reloadProvisioning(kind) {
+      await http.request({ method: 'POST', path: `/api/admin/provisioning/${kind}/reload` });
     },
   };
 }

@@ -8,7 +8,8 @@ import { LABELS, type ContainerSpec, type ContainerSummary } from '../runtime/ty
  *   create    no container for the component
  *   recreate  its settings or image changed (config hash differs): a new container, same volumes
  *   start     same settings, but stopped
- *   reload    only its rendered files changed and it reloads them over HTTP (Prometheus, Alertmanager)
+ *   reload    only its rendered files changed and it reloads them over HTTP (Prometheus, Alertmanager:
+ *             `POST /-/reload`; Grafana: its provisioning reload API)
  *   restart   only its rendered files changed and it reads them at start only
  *   keep      nothing changed
  */
@@ -38,8 +39,11 @@ export interface ContainerPlan {
   readonly remove: readonly RemovalPlan[];
 }
 
-/** Components that pick up changed files with `POST /-/reload`. */
-export const RELOADABLE: ReadonlySet<ComponentId> = new Set(['prometheus', 'alertmanager']);
+/**
+ * Components that pick up changed files without a restart: Prometheus and Alertmanager with `POST /-/reload`,
+ * Grafana (provisioned data sources and dashboards) with `POST /api/admin/provisioning/…/reload`.
+ */
+export const RELOADABLE: ReadonlySet<ComponentId> = new Set(['prometheus', 'alertmanager', 'grafana']);
 
 export interface PlanInputs {
   readonly specs: readonly ContainerSpec[];

@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createAlertmanagerClient, createPrometheusClient } from '../clients/index.js';
@@ -21,6 +21,7 @@ import { checkPorts, portConflictError, type PortHolder } from '../runtime/ports
 import { readinessUrl, waitForHttp } from '../runtime/readiness.js';
 import { type Task, runTasks } from '../ui/tasks.js';
 import { containerSpecs, stackLabels, volumeName } from './containers.js';
+import { stackGrafanaClient } from './grafana-access.js';
 import { buildStack, type Stack } from './model.js';
 import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from './plan.js';
 import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
@@ -38,6 +39,17 @@ export interface InitOptions {
   readonly progress: 'tty' | 'lines' | 'silent';
   /** Template for a new wmon.yaml. */
   readonly templateFile: string;
+  /** Create wmon.yaml from the template when it is absent (init: yes; update, restore: it must exist). Default true. */
+  readonly createConfig?: boolean;
+  /** Keep the old and new contents of every file the render changes (update shows them as a diff). */
+  readonly collectDiff?: boolean;
+}
+
+/** A rendered file whose contents change: `before` is null for a new file, `after` null for a removed one. */
+export interface FileChange {
+  readonly path: string;
+  readonly before: string | null;
+  readonly after: string | null;
 }
 
 /**
@@ -46,12 +58,23 @@ export interface InitOptions {
  */
 export async function initStack(opts: InitOptions): Promise<InitResultJson> {
   const started = Date.now();
-  const ctx = {} as InitContext;
-  const tasks: Task<InitContext>[] = [
+  const ctx = {} as StackRun;
+  await runTasks(stackTasks(opts), ctx, opts.progress);
+  return stackResult(ctx, opts, started);
+}
+
+/**
+ * The steps every command that brings the stack to what wmon.yaml says goes through (init, update, reset,
+ * restore): load, render, secrets, engine, host ports, images, plan, and (unless a dry run) apply and wait
+ * until ready. Commands add their own steps before or after these, on a context that extends StackRun.
+ */
+export function stackTasks(opts: InitOptions): Task<StackRun>[] {
+  const tasks: Task<StackRun>[] = [
     {
       title: 'Load wmon.yaml',
       run: async (c, t) => {
-        c.loaded = await loadConfig(opts.configFile, { allowMissing: true });
+        const create = opts.createConfig ?? true;
+        c.loaded = await loadConfig(opts.configFile, { allowMissing: create });
         c.configCreated = false;
         if (!c.loaded.exists && !opts.dryRun) {
           await mkdir(path.dirname(c.loaded.file), { recursive: true });
@@ -70,6 +93,7 @@ export async function initStack(opts: InitOptions): Promise<InitResultJson> {
         const rendered = renderStack(c.loaded.config);
         c.files = rendered.files;
         c.warnings = [...rendered.warnings];
+        if (opts.collectDiff) c.fileChanges = await fileChanges(c.stackDir, rendered.files);
         const statuses = opts.dryRun
           ? await diffRenderedFiles(c.stackDir, rendered.files)
           : await writeRenderedFiles(c.stackDir, rendered.files);
@@ -132,8 +156,11 @@ export async function initStack(opts: InitOptions): Promise<InitResultJson> {
       run: async (c, t) => waitAllReady(c, opts, (line) => t.output(line)),
     });
   }
-  await runTasks(tasks, ctx, opts.progress);
+  return tasks;
+}
 
+/** What a run of stackTasks did (or, in a dry run, would do), as `wmon init --json` shows it. */
+export async function stackResult(ctx: StackRun, opts: Pick<InitOptions, 'dryRun'>, started: number): Promise<InitResultJson> {
   const urls = await stackUrls(ctx.loaded, { showCredentials: false });
   return {
     configFile: ctx.loaded.file,
@@ -154,7 +181,21 @@ export async function initStack(opts: InitOptions): Promise<InitResultJson> {
   };
 }
 
-interface InitContext {
+/** Old and new contents of each file the render would create, change or remove (read before writing). */
+async function fileChanges(stackDir: string, files: readonly RenderedFile[]): Promise<FileChange[]> {
+  const diff = await diffRenderedFiles(stackDir, files);
+  const read = (p: string) => readFile(path.join(stackDir, ...p.split('/')), 'utf8').catch(() => null);
+  const changes: FileChange[] = [];
+  for (const f of files) {
+    if (diff.unchanged.includes(f.path)) continue;
+    changes.push({ path: f.path, before: diff.created.includes(f.path) ? null : await read(f.path), after: f.contents });
+  }
+  for (const p of diff.removed) changes.push({ path: p, before: await read(p), after: null });
+  return changes;
+}
+
+/** What the stack steps know and decide, shared with the commands that build on them. */
+export interface StackRun {
   loaded: LoadedConfig;
   configCreated: boolean;
   stack: Stack;
@@ -171,18 +212,20 @@ interface InitContext {
   specs: ContainerSpec[];
   hashes: Record<ComponentId, string>;
   plan: ContainerPlan;
+  /** With collectDiff: the files the render changes, old and new. */
+  fileChanges?: FileChange[];
 }
 
 /** In a dry run nothing is written; the plan uses the folders that init would create. */
-function defaultSecretMounts(c: InitContext): StackSecrets['mounts'] {
+function defaultSecretMounts(c: StackRun): StackSecrets['mounts'] {
   const mounts: StackSecrets['mounts'] = {};
   for (const m of c.stack.components) if (m.secretsTarget) mounts[m.id] = path.join(c.stackDir, 'secrets', m.id);
   return mounts;
 }
 
 /** Inspect every image; pull what is missing (by pullPolicy); build the bundled service when its sources changed. */
-async function prepareImages(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<InitContext['images']> {
-  const results: InitContext['images'] = [];
+async function prepareImages(c: StackRun, opts: InitOptions, say: (line: string) => void): Promise<StackRun['images']> {
+  const results: StackRun['images'] = [];
   const policy = c.loaded.config.pullPolicy;
   for (const m of c.stack.components) {
     const ref = normalizeImageRef(m.image);
@@ -234,7 +277,7 @@ async function prepareImages(c: InitContext, opts: InitOptions, say: (line: stri
  * or replaced). Checked before any image is pulled or built and before anything is created; refuses
  * naming the port, the component and who holds it.
  */
-async function checkHostPorts(c: InitContext): Promise<void> {
+async function checkHostPorts(c: StackRun): Promise<void> {
   const requests = c.stack.components.flatMap((m) => m.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: m.id })));
   const runtime = c.runtime;
   const checks = await checkPorts(requests, runtime ? { publishingContainers: () => runtime.listPublishingContainers() } : {});
@@ -244,7 +287,7 @@ async function checkHostPorts(c: InitContext): Promise<void> {
 }
 
 /** Create what is missing, replace what changed, in dependency order; undo this run's containers on failure. */
-async function applyPlan(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<void> {
+async function applyPlan(c: StackRun, opts: InitOptions, say: (line: string) => void): Promise<void> {
   const runtime = need(c.runtime);
   const labels = stackLabels(c.stack);
   // What this run creates, so a failure can take exactly that back (nothing that existed before).
@@ -279,7 +322,7 @@ async function applyPlan(c: InitContext, opts: InitOptions, say: (line: string) 
 
 async function applyOne(
   runtime: ContainerRuntime,
-  c: InitContext,
+  c: StackRun,
   p: ComponentPlan,
   spec: ContainerSpec,
   say: (line: string) => void,
@@ -305,15 +348,28 @@ async function applyOne(
     await runtime.restartContainer(spec.name);
   } else {
     say(`${p.component}: reloading its configuration`);
-    const baseUrl = c.stack.components.find((m) => m.id === p.component)!.url;
-    if (p.component === 'prometheus') await createPrometheusClient({ baseUrl }).reload();
-    else await createAlertmanagerClient({ baseUrl }).reload();
+    await reloadComponent(c, p.component);
   }
   await waitReady(runtime, spec, opts.timeoutMs);
   await recordApplied(c, p.component);
 }
 
-async function recordApplied(c: InitContext, id: ComponentId): Promise<void> {
+/**
+ * Make a running component pick up its changed files without a restart: Prometheus and Alertmanager with
+ * `POST /-/reload`, Grafana by re-reading its provisioning (data sources and dashboards) over its admin API.
+ */
+async function reloadComponent(c: StackRun, id: ComponentId): Promise<void> {
+  const baseUrl = c.stack.components.find((m) => m.id === id)!.url;
+  if (id === 'prometheus') await createPrometheusClient({ baseUrl }).reload();
+  else if (id === 'alertmanager') await createAlertmanagerClient({ baseUrl }).reload();
+  else if (id === 'grafana') {
+    const grafana = (await stackGrafanaClient(c.loaded))!;
+    await grafana.reloadProvisioning('datasources');
+    await grafana.reloadProvisioning('dashboards');
+  } else throw new Error(`${id} cannot reload its configuration`);
+}
+
+async function recordApplied(c: StackRun, id: ComponentId): Promise<void> {
   c.state = {
     version: 1,
     components: { ...c.state.components, [id]: { filesHash: c.hashes[id], appliedAt: new Date().toISOString() } },
@@ -343,7 +399,7 @@ async function waitReady(runtime: ContainerRuntime, spec: ContainerSpec, timeout
 }
 
 /** Even components that were kept must answer: init only says "ready" when everything is. */
-async function waitAllReady(c: InitContext, opts: InitOptions, say: (line: string) => void): Promise<void> {
+async function waitAllReady(c: StackRun, opts: InitOptions, say: (line: string) => void): Promise<void> {
   const runtime = need(c.runtime);
   for (const spec of c.specs) {
     await waitReady(runtime, spec, opts.timeoutMs);

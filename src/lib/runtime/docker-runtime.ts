@@ -7,7 +7,8 @@
  *   both refuse;
  * - errors inside 200 streams (pull, build) → read every JSON line and throw on `error`;
  * - exec exit codes that Podman reports a moment after the stream ends → poll exec inspect briefly;
- * - health status that Podman never updates without systemd → exposed as is, never waited on.
+ * - health status that Podman never updates without systemd → exposed as is, never waited on;
+ * - a host port still held for a moment after its container stopped (Podman's API service) → start retries.
  */
 import { readdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -438,11 +439,21 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async startContainer(nameOrId: string): Promise<void> {
-    try {
-      await this.docker.getContainer(nameOrId).start();
-    } catch (error) {
-      if (statusOf(error) === 304) return; // already running
-      throw toEngineError(`start container ${nameOrId}`, error);
+    // A container started again soon after it stopped can find its host port still held for a few
+    // seconds (Podman's API service keeps the port's socket until it is collected): retry for a while.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        await this.docker.getContainer(nameOrId).start();
+        return;
+      } catch (error) {
+        if (statusOf(error) === 304) return; // already running
+        if (/address already in use/i.test(engineMessage(error)) && Date.now() < deadline) {
+          await sleep(1000);
+          continue;
+        }
+        throw toEngineError(`start container ${nameOrId}`, error);
+      }
     }
   }
 

@@ -18,6 +18,11 @@ export const EXIT_CODES = {
 
 export type ExitCodeName = keyof typeof EXIT_CODES;
 
+/** The name of an exit code (to re-raise an error with the same code); unknown codes are `internal`. */
+export function exitCodeName(code: number): ExitCodeName {
+  return (Object.keys(EXIT_CODES) as ExitCodeName[]).find((k) => EXIT_CODES[k].code === code) ?? 'internal';
+}
+
 /** Nagios plugin exit codes used by `wmon check`. */
 export const CHECK_EXIT_CODES = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 

@@ -330,3 +330,121 @@ export interface ReportJson {
   readonly alerts: readonly ReportAlertJson[];
   readonly testCases: readonly ReportTestCaseJson[];
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// wmon backup, restore, update, reset
+
+/** What a backup holds of one component. */
+export interface BackupComponentJson {
+  readonly component: string;
+  readonly included: boolean;
+  /** e.g. `snapshot: 12 files, 3 blocks`, `4 silences`, `switched off`, `not running`. */
+  readonly detail: string;
+}
+
+/** A secret the stack needs that the archive does not hold (never its value). */
+export interface BackupSecretJson {
+  /** e.g. `slackWebhookUrl`, or `datasource Loki: basicAuthPassword`. */
+  readonly name: string;
+  /** env / file: wmon.yaml refers to it; generated: wmon made it in the stack directory; grafana: a data source's secure field. */
+  readonly source: 'env' | 'file' | 'generated' | 'grafana';
+  /** The variable, the file, or the data source's uid. */
+  readonly ref: string | null;
+  readonly note: string;
+}
+
+/** `wmon backup --json` (and the safety backup inside reset's and restore's results). */
+export interface BackupResultJson {
+  /** Absolute path of the .tar.gz. */
+  readonly file: string;
+  /** Size of the .tar.gz, and its sha256. */
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly createdAt: string;
+  readonly project: string;
+  readonly wmonVersion: string;
+  /** Files in the archive besides manifest.json, and their size uncompressed. */
+  readonly files: number;
+  readonly totalBytes: number;
+  readonly components: readonly BackupComponentJson[];
+  /** snapshot: from a running Prometheus (admin API); volume: a stopped one's data folder. Null when not backed up. */
+  readonly prometheus: { readonly mode: 'snapshot' | 'volume'; readonly files: number; readonly bytes: number; readonly blocks: number; readonly probes: number } | null;
+  readonly alertmanager: { readonly silences: number } | null;
+  readonly grafana: { readonly folders: number; readonly dashboards: number; readonly datasources: number } | null;
+  readonly secretsNeeded: readonly BackupSecretJson[];
+  /** Older backups removed by --keep. */
+  readonly pruned: readonly string[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+/** One step of a restore: planned (dry run) or done. */
+export interface RestoreStepJson {
+  /** verify | safety-backup | stop | config | prometheus-data | start | silences | grafana | check */
+  readonly step: string;
+  readonly detail: string;
+}
+
+/** One check that the restored data answers. */
+export interface RestoreCheckJson {
+  /** e.g. `prometheus ready`, `prometheus series`, `silences`, `grafana dashboards`, `rendered files`. */
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** `wmon restore <file> --json` (with --dry-run: `plan` only, nothing changed). */
+export interface RestoreResultJson {
+  readonly file: string;
+  readonly dryRun: boolean;
+  /** What the archive is, once verified (nothing is changed before this). */
+  readonly archive: {
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly files: number;
+    readonly totalBytes: number;
+    readonly formatVersion: number;
+    readonly wmonVersion: string;
+    readonly createdAt: string;
+    readonly project: string;
+    readonly components: readonly string[];
+  };
+  /** The steps, in order: what would be done (dry run) or what was done. */
+  readonly plan: readonly RestoreStepJson[];
+  /** The safety backup taken before anything changed (null in a dry run or with --no-safety-backup). */
+  readonly safetyBackup: string | null;
+  readonly restored: {
+    readonly config: { readonly wmonYaml: 'restored' | 'unchanged'; readonly files: readonly string[] };
+    readonly prometheus: { readonly files: number; readonly bytes: number; readonly blocks: number } | null;
+    readonly silences: { readonly restored: number; readonly present: number; readonly expired: number } | null;
+    readonly grafana: { readonly folders: number; readonly dashboards: number; readonly datasources: number; readonly secretsToSet: ReadonlyArray<{ readonly datasource: string; readonly fields: readonly string[] }> } | null;
+  } | null;
+  readonly checks: readonly RestoreCheckJson[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+/** A rendered file `wmon update` changed, with a unified diff. */
+export interface UpdateFileChangeJson {
+  readonly path: string;
+  readonly status: 'created' | 'changed' | 'removed';
+  /** Unified diff (old → new). */
+  readonly diff: string;
+}
+
+/** `wmon update --json`: init's shape, plus the diff and what Grafana shows. */
+export interface UpdateResultJson extends InitResultJson {
+  readonly changes: readonly UpdateFileChangeJson[];
+  /** The rendered dashboards as Grafana has them after the update (empty when Grafana is off or in a dry run). */
+  readonly dashboards: ReadonlyArray<{ readonly uid: string; readonly title: string; readonly status: 'current' | 'missing' | 'stale' }>;
+}
+
+/** `wmon reset --json` */
+export interface ResetResultJson {
+  readonly project: string;
+  /** The safety backup, unless --no-backup. */
+  readonly safetyBackup: BackupResultJson | null;
+  readonly removed: { readonly containers: readonly string[]; readonly volumes: readonly string[]; readonly networks: readonly string[] };
+  /** The stack brought up again, as `wmon init --json` reports it. */
+  readonly init: InitResultJson;
+}

@@ -1,0 +1,39 @@
+import { Flags } from '@oclif/core';
+
+import { createBackup } from '../lib/archive/backup.js';
+import type { BackupResultJson } from '../lib/results.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatBackup } from '../lib/ui/format-archive.js';
+
+export default class Backup extends WmonCommand {
+  static override summary = 'Back up the stack into one .tar.gz: Prometheus data, silences, Grafana content, configuration, with a manifest.';
+
+  static override description = `Writes backup_YYYYMMDD_HHMMSS.tar.gz (UTC) into backups/ beside wmon.yaml, or --output. It holds a TSDB snapshot of Prometheus (taken with its admin API and copied out of the container; a stopped Prometheus's whole data folder instead), Alertmanager's active and pending silences, Grafana's folders, dashboards and data sources (without secrets: Grafana never returns them, so the manifest names the ones to set again), wmon.yaml and every rendered file, and manifest.json: format version, wmon version, time, each component's image and digests, and the size and sha256 of every file.
+
+The archive is streamed in one pass and appears under its name only when complete; an existing file is never overwritten. With --keep N only the N newest backups in the folder remain. Nothing in the stack stops or restarts.
+
+Exit codes: 0 written; 69 the engine or a running component does not answer; 73 the folder cannot be written; 78 wmon.yaml is missing or invalid.`;
+
+  static override examples = [
+    { description: 'Back up into ./backups', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Nightly from cron: another folder, keep a week of backups', command: '<%= config.bin %> <%= command.id %> --output /var/backups/wmon --keep 7' },
+    { description: 'Machine-readable result (file, size, sha256, what it holds)', command: '<%= config.bin %> <%= command.id %> --json' },
+  ];
+
+  static override flags = {
+    output: Flags.string({ char: 'o', summary: 'Folder to write the backup into (default: backups/ beside wmon.yaml).', env: 'WMON_BACKUP_DIR' }),
+    keep: Flags.integer({ summary: 'Keep only the N newest backups in the folder; older backup_*.tar.gz files are removed.', min: 1, env: 'WMON_BACKUP_KEEP' }),
+  };
+
+  async run(): Promise<BackupResultJson> {
+    const { flags } = await this.parse(Backup);
+    const result = await createBackup({
+      configFile: flags.config,
+      ...(flags.output ? { outputDir: flags.output } : {}),
+      ...(flags.keep === undefined ? {} : { keep: flags.keep }),
+      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
+    });
+    if (!this.jsonEnabled()) this.log(formatBackup(result));
+    return result;
+  }
+}

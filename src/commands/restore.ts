@@ -1,0 +1,66 @@
+import path from 'node:path';
+
+import { Args, Flags } from '@oclif/core';
+
+import { restoreStack } from '../lib/archive/restore.js';
+import { WmonError } from '../lib/errors.js';
+import type { RestoreResultJson } from '../lib/results.js';
+import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatRestore } from '../lib/ui/format-archive.js';
+
+/** "100G", "512M", "1T", or bytes. */
+function parseSize(text: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new WmonError(`--max-size: "${text}" is not a size (e.g. 100G, 512M).`, { exit: 'usage', code: 'BAD_SIZE' });
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+export default class Restore extends WmonCommand {
+  static override summary = 'Restore a backup: verified before anything is touched, safety backup first, rolled back on any failure.';
+
+  static override description = `First the whole archive is verified without touching the stack: gzip and tar integrity, the manifest's format and versions, every file's size and sha256, every entry inside its folder (no "..", no absolute path, no link, no device file), sizes within limits, and wmon.yaml valid for this project with its secrets at hand. --dry-run stops there and prints the plan.
+
+Then Prometheus (whose data is replaced) is stopped, nothing else; a safety backup of the current state goes into backups/safety/; wmon.yaml is restored (the rendered files follow from it), Prometheus's data is streamed into its volume (checked again on the way, swapped in only when complete), the stack is brought to the restored wmon.yaml as \`wmon init\` does and awaited, then silences (missing ones added, none removed) and Grafana's folders, dashboards and data sources are restored over their APIs. Finally wmon checks that the restored data answers: Prometheus returns the values the backup recorded, the silences are there, the dashboards answer. If any of that fails, the safety backup is put back the same way and wmon says so.
+
+Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed); 69 a component or the engine does not answer (rolled back when the restore had begun); 73 the safety backup or the data cannot be written; 75 a component did not become ready in time (rolled back); 78 the archive's wmon.yaml needs a secret that is not set here.`;
+
+  static override examples = [
+    { description: 'See what a restore would do, changing nothing', command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz --dry-run' },
+    { description: 'Restore (safety backup first, rollback on failure)', command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz' },
+    { description: 'From a script, with a longer readiness deadline and JSON output', command: 'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> /var/backups/wmon/backup_20250524_101500.tar.gz --json' },
+  ];
+
+  static override args = {
+    file: Args.string({ description: 'The backup archive (.tar.gz) to restore.', required: true }),
+  };
+
+  static override flags = {
+    'dry-run': Flags.boolean({ summary: 'Verify the archive and print the plan; change nothing.', env: 'WMON_DRY_RUN' }),
+    'no-safety-backup': Flags.boolean({
+      summary: 'Do not back up the current state first (then a failed restore cannot be rolled back).',
+      env: 'WMON_NO_SAFETY_BACKUP',
+    }),
+    'backup-dir': Flags.string({ summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).', env: 'WMON_BACKUP_DIR' }),
+    timeout: Flags.integer({ summary: 'Seconds to wait for each component to become ready.', default: 120, min: 1, env: 'WMON_TIMEOUT' }),
+    'max-size': Flags.string({ summary: 'Largest uncompressed size accepted (e.g. 100G); bigger archives are refused before anything changes.', default: '100G', env: 'WMON_RESTORE_MAX_SIZE' }),
+  };
+
+  async run(): Promise<RestoreResultJson> {
+    const { args, flags } = await this.parse(Restore);
+    const result = await restoreStack({
+      configFile: flags.config,
+      archive: args.file,
+      dryRun: flags['dry-run'],
+      safetyBackup: !flags['no-safety-backup'],
+      ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
+      timeoutMs: flags.timeout * 1000,
+      limits: { maxTotalBytes: parseSize(flags['max-size']) },
+      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
+      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
+    });
+    if (!this.jsonEnabled()) this.log(formatRestore(result));
+    return result;
+  }
+}

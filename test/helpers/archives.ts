@@ -1,0 +1,81 @@
+/**
+ * Make broken and hostile backup archives for tests, from a real one: entries are rewritten, dropped or
+ * added as raw tar headers (so paths, types and sizes can be anything a hostile archive could hold), and
+ * the manifest is recomputed or left alone.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+import { Header } from 'tar';
+
+export interface RawEntry {
+  path: string;
+  /** Tar type name: File, Directory, SymbolicLink, Link, CharacterDevice, FIFO … */
+  type?: string;
+  data?: Buffer;
+  linkpath?: string;
+  /** Size written in the header (default: data's length). */
+  size?: number;
+}
+
+/** Read every entry of a .tar.gz (regular files and folders) with its data. */
+export async function readEntries(file: string): Promise<RawEntry[]> {
+  const tar = gunzipSync(await readFile(file));
+  const entries: RawEntry[] = [];
+  let off = 0;
+  let longPath: string | undefined;
+  while (off + 512 <= tar.length) {
+    const block = tar.subarray(off, off + 512);
+    if (block.every((b) => b === 0)) break;
+    const h = new Header(block);
+    const size = h.size ?? 0;
+    const data = Buffer.from(tar.subarray(off + 512, off + 512 + size));
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (h.type === 'ExtendedHeader') {
+      longPath = /\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))?.[1];
+      continue;
+    }
+    entries.push({ path: longPath ?? h.path!, type: h.type, data });
+    longPath = undefined;
+  }
+  return entries;
+}
+
+function encode(e: RawEntry): Buffer {
+  const data = e.data ?? Buffer.alloc(0);
+  const size = e.size ?? (e.type === undefined || e.type === 'File' ? data.length : 0);
+  const block = Buffer.alloc(512);
+  const h = new Header({ path: e.path, mode: 0o644, uid: 0, gid: 0, size, mtime: new Date(0), type: (e.type ?? 'File') as 'File', linkpath: e.linkpath ?? '' });
+  h.encode(block, 0);
+  // A path node-tar would split or refuse (e.g. with ..) goes in raw: write the name field ourselves.
+  if (h.path !== e.path && Buffer.byteLength(e.path) <= 100) {
+    block.fill(0, 0, 100);
+    block.write(e.path, 0, 'utf8');
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of block) sum += b;
+    block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  }
+  const body = Buffer.alloc(Math.ceil(data.length / 512) * 512);
+  data.copy(body);
+  return Buffer.concat([block, body]);
+}
+
+/** Write entries as a .tar.gz (raw: whatever the entries say goes in). */
+export async function writeEntries(file: string, entries: readonly RawEntry[]): Promise<void> {
+  await writeFile(file, gzipSync(Buffer.concat([...entries.map(encode), Buffer.alloc(1024)])));
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Recompute manifest.json's file list (size, sha256, total) from the entries, and put it last. */
+export function withFreshManifest(entries: readonly RawEntry[], edit: (m: Record<string, unknown>) => void = () => undefined): RawEntry[] {
+  const manifestEntry = entries.find((e) => e.path === 'manifest.json')!;
+  const manifest = JSON.parse(manifestEntry.data!.toString('utf8')) as Record<string, unknown>;
+  const files = entries.filter((e) => e.path !== 'manifest.json' && (e.type ?? 'File') === 'File').map((e) => ({ path: e.path, size: e.data!.length, sha256: sha256(e.data!) }));
+  manifest.files = files;
+  manifest.totalBytes = files.reduce((s, f) => s + f.size, 0);
+  edit(manifest);
+  return [...entries.filter((e) => e.path !== 'manifest.json'), { path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest, null, 2)) }];
+}

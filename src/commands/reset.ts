@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+
+import { Flags } from '@oclif/core';
+
+import { loadConfig } from '../lib/config/load.js';
+import { WmonError } from '../lib/errors.js';
+import type { ResetResultJson } from '../lib/results.js';
+import { resetStack } from '../lib/stack/reset.js';
+import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
+import { WmonCommand } from '../lib/ui/base-command.js';
+import { formatReset } from '../lib/ui/format-archive.js';
+
+export default class Reset extends WmonCommand {
+  static override summary = "Start the stack from nothing: safety backup, remove its containers, volumes and network, bring it up again.";
+
+  static override description = `Asks for confirmation (type the project name) unless --force. Takes a safety backup into backups/safety/ first, unless --no-backup; if the backup fails, nothing is removed. Then removes every container, volume (all metrics, silences, dashboards, events) and network carrying this project's wmon.project label, and nothing else, and brings the stack up again exactly as \`wmon init\` does. \`wmon restore\` of the safety backup undoes a reset.
+
+Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the engine does not answer or the safety backup could not read a component; 73 the backup cannot be written; 75 a host port is taken or a component did not become ready in time; 78 wmon.yaml is missing or invalid.`;
+
+  static override examples = [
+    { description: 'Reset, asking first', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'From a script (a safety backup is still taken)', command: '<%= config.bin %> <%= command.id %> --force' },
+    { description: 'Throw everything away, no backup', command: 'WMON_FORCE=1 <%= config.bin %> <%= command.id %> --no-backup --json' },
+  ];
+
+  static override flags = {
+    force: Flags.boolean({ char: 'f', summary: 'Do not ask for confirmation (for scripts).', env: 'WMON_FORCE' }),
+    'no-backup': Flags.boolean({ summary: 'Do not take a safety backup first (the data is then lost for good).', env: 'WMON_NO_BACKUP' }),
+    'backup-dir': Flags.string({ summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).', env: 'WMON_BACKUP_DIR' }),
+    timeout: Flags.integer({ summary: 'Seconds to wait for each component to become ready.', default: 120, min: 1, env: 'WMON_TIMEOUT' }),
+    'stop-timeout': Flags.integer({ summary: 'Seconds each container gets to stop before it is killed.', default: 10, min: 0, env: 'WMON_STOP_TIMEOUT' }),
+  };
+
+  async run(): Promise<ResetResultJson> {
+    const { flags } = await this.parse(Reset);
+    if (!flags.force) await this.confirm(flags.config, !flags['no-backup']);
+    const result = await resetStack({
+      configFile: flags.config,
+      backup: !flags['no-backup'],
+      ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
+      timeoutMs: flags.timeout * 1000,
+      stopTimeoutSeconds: flags['stop-timeout'],
+      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
+      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
+    });
+    if (!this.jsonEnabled()) this.log(formatReset(result));
+    return result;
+  }
+
+  /** On a terminal: type the project's name. Elsewhere: refuse (a script must say --force). */
+  private async confirm(configFile: string, backup: boolean): Promise<void> {
+    const { config } = await loadConfig(configFile);
+    if (!process.stdin.isTTY || this.jsonEnabled()) {
+      throw new WmonError(`wmon reset removes every container, volume and network of the project "${config.project}", and asks first; there is no terminal to ask on.`, {
+        exit: 'usage',
+        code: 'CONFIRMATION_REQUIRED',
+        suggestions: ['Add --force (or set WMON_FORCE=1) to reset from a script.'],
+      });
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(
+        `This removes every container, volume (all data) and network of "${config.project}"${backup ? ', after a safety backup' : ', WITHOUT a backup'}, and starts it again.\nType the project name to go on: `,
+      );
+      if (answer.trim() !== config.project) {
+        throw new WmonError('Not confirmed: nothing was changed.', { exit: 'usage', code: 'NOT_CONFIRMED' });
+      }
+    } finally {
+      rl.close();
+    }
+  }
+}

@@ -137,7 +137,8 @@ describe('crash safety', () => {
       expected.set(c, (expected.get(c) ?? 0) + 1);
     }
     for (const [customer, n] of expected) expect(after.customers.get(customer)?.payments_succeeded, customer).toBe(n);
-    expect(second.output()).toContain('resuming events left pending by the previous run');
+    // Logs are written asynchronously (flushed about once a second): wait for the line rather than race it.
+    await waitFor(() => second.output(), (o) => o.includes('resuming events left pending by the previous run'), 'the resume log line', 10_000);
 
     second.proc.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);

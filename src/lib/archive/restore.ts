@@ -56,7 +56,8 @@ interface Prepared {
   archive: VerifiedArchive;
   /** The current wmon.yaml, when there is one. */
   current: LoadedConfig | undefined;
-  runtime: ContainerRuntime;
+  /** Absent only in a dry run without an engine (the archive is still verified). */
+  runtime: ContainerRuntime | undefined;
   plan: RestoreStepJson[];
   warnings: string[];
 }
@@ -100,7 +101,12 @@ export async function restoreStack(opts: RestoreOptions): Promise<RestoreResultJ
         run: async (p) => {
           p.warnings = [];
           p.current = await currentConfig(opts.configFile);
-          p.runtime = await connectRuntime();
+          try {
+            p.runtime = await connectRuntime();
+          } catch (error) {
+            if (!opts.dryRun) throw error;
+            p.warnings.push(`No container engine answers, so the plan cannot say what runs: ${(error as Error).message.split('\n')[0]}`);
+          }
           checkFits(p.archive, p.current, opts.configFile, p.warnings);
           p.plan = await planRestore(p, opts);
         },
@@ -116,7 +122,8 @@ export async function restoreStack(opts: RestoreOptions): Promise<RestoreResultJ
   }
 
   // 2. Stop what must stop, after noting its values; the safety backup.
-  const { archive, runtime } = prep;
+  const { archive } = prep;
+  const runtime = prep.runtime!;
   const stack = buildStack(archive.config);
   const prometheus = prometheusOf(runtime, stack, archive.config);
   const current = prep.current ? buildStack(prep.current.config) : undefined;
@@ -274,11 +281,11 @@ function majorMinor(version: string): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
-function prometheusOf(runtime: ContainerRuntime, stack: Stack, config: LoadedConfig['config']): PrometheusData | undefined {
+function prometheusOf(runtime: ContainerRuntime | undefined, stack: Stack, config: LoadedConfig['config']): PrometheusData | undefined {
   const model = stack.components.find((m) => m.id === 'prometheus');
   if (!model) return undefined;
   return {
-    runtime,
+    runtime: runtime!,
     stack,
     container: `${stack.project}-${model.dnsName}`,
     volume: volumeName(stack, model.volumes[0]!.name),
@@ -318,7 +325,7 @@ async function planRestore(p: Prepared, opts: RestoreOptions): Promise<RestoreSt
     },
   ];
   const prom = prometheusOf(p.runtime, stack, p.archive.config);
-  const running = prom ? (await p.runtime.inspectContainer(prom.container))?.running === true : false;
+  const running = prom && p.runtime ? (await p.runtime.inspectContainer(prom.container))?.running === true : false;
   if (m.prometheus && prom && running) steps.push({ step: 'stop', detail: `stop ${prom.container} (its data is replaced); nothing else stops` });
   if (opts.safetyBackup && p.current) {
     steps.push({ step: 'safety-backup', detail: `back up the current state into ${path.join(opts.backupDir ? path.resolve(opts.backupDir) : path.join(p.current.dir, 'backups'), 'safety')}/ first` });
@@ -327,7 +334,14 @@ async function planRestore(p: Prepared, opts: RestoreOptions): Promise<RestoreSt
   }
   const currentText = p.current ? await readFile(p.current.file).catch(() => undefined) : undefined;
   const same = currentText?.equals(p.archive.small.get(CONFIG_ENTRY)!) ?? false;
-  steps.push({ step: 'config', detail: same ? 'wmon.yaml: unchanged (identical)' : `wmon.yaml: ${p.current ? 'replaced by' : 'written from'} the archive's; the ${m.config.files.length} rendered files follow from it` });
+  const differences = p.current && !same ? configDifferences(p.current.config, p.archive.config) : [];
+  steps.push({
+    step: 'config',
+    detail: same
+      ? 'wmon.yaml: unchanged (identical)'
+      : `wmon.yaml: ${p.current ? 'replaced by' : 'written from'} the archive's${differences.length > 0 ? ` (${differences.join('; ')})` : ''}; the ${m.config.files.length} rendered files follow from it`,
+  });
+  for (const d of differences.filter((x) => /exposes|stackDir/.test(x))) p.warnings.push(`The archive's wmon.yaml changes ${d}.`);
   if (m.prometheus && prom) {
     const b = m.prometheus.blocks;
     const span = b.length > 0 ? `, data from ${new Date(b[0]!.minTime).toISOString()} to ${new Date(b.at(-1)!.maxTime).toISOString()}` : '';
@@ -352,6 +366,23 @@ async function planRestore(p: Prepared, opts: RestoreOptions): Promise<RestoreSt
     detail: `check that the restored data answers: ${probes.length > 0 ? `${probes.map((q) => q.query).join(', ')} as recorded at ${new Date(probes[0]!.time * 1000).toISOString()}` : 'Prometheus ready'}${m.alertmanager ? ', the silences' : ''}${m.grafana ? ', the dashboards' : ''}; on any failure the safety backup is put back`,
   });
   return steps;
+}
+
+/** What an on-call should notice before wmon.yaml is replaced: where things live, what is exposed, what runs. */
+export function configDifferences(now: LoadedConfig['config'], archived: LoadedConfig['config']): string[] {
+  const out: string[] = [];
+  if (now.stackDir !== archived.stackDir) out.push(`stackDir: ${now.stackDir} → ${archived.stackDir}`);
+  if (now.bindAddress !== archived.bindAddress) {
+    out.push(`bindAddress: ${now.bindAddress} → ${archived.bindAddress}${archived.bindAddress === '0.0.0.0' || archived.bindAddress === '::' ? ' (exposes every port beyond this host)' : ''}`);
+  }
+  for (const id of Object.keys(now.components) as Array<keyof typeof now.components>) {
+    const a = now.components[id];
+    const b = archived.components[id];
+    if (a.enabled !== b.enabled) out.push(`${id}: ${a.enabled ? 'on' : 'off'} → ${b.enabled ? 'on' : 'off'}`);
+    else if (b.enabled && a.image !== b.image) out.push(`${id} image: ${a.image} → ${b.image}`);
+    if (b.enabled && a.port !== b.port) out.push(`${id} port: ${a.port} → ${b.port}`);
+  }
+  return out;
 }
 
 /** Expire the silences a failed restore added (a rollback must not leave them). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createAlertmanagerClient, createPrometheusClient } from '../clients/index.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentId } from '../config/schema.js';
-import { WmonError } from '../errors.js';
+import { EXIT_CODES, WmonError, type ExitCodeName } from '../errors.js';
 import { filesHash, renderStack, type RenderedFile } from '../render/index.js';
 import { diffRenderedFiles, writeRenderedFiles } from '../render/write.js';
 import type { InitResultJson, ImageResult } from '../results.js';
@@ -310,11 +310,41 @@ async function applyPlan(c: StackRun, opts: InitOptions, say: (line: string) => 
     }
   } catch (error) {
     if (!opts.keepOnFailure) {
-      for (const name of created.containers.reverse()) await runtime.removeContainer(name, { force: true }).catch(() => false);
-      for (const name of created.volumes) await runtime.removeVolume(name).catch(() => false);
-      if (created.network) await runtime.removeNetwork(c.stack.network).catch(() => false);
-      const undone = [...created.containers, ...created.volumes, ...(created.network ? [c.stack.network] : [])];
+      const undone: string[] = [];
+      const left: string[] = [];
+      const undo = async (what: string, remove: () => Promise<unknown>) => {
+        // A container that has just exited can refuse removal for a moment (the engine is still tidying
+        // up after it): retry briefly, and say what could not be removed rather than hide it.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await remove();
+            undone.push(what);
+            return;
+          } catch (removeError) {
+            if (attempt >= 10) {
+              left.push(`${what} (${(removeError as Error).message.split('\n')[0]})`);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 300 * attempt));
+          }
+        }
+      };
+      for (const name of created.containers.reverse()) {
+        await undo(name, async () => {
+          await runtime.removeContainer(name, { force: true });
+          if ((await runtime.inspectContainer(name)) !== null) throw new Error('the engine still lists it');
+        });
+      }
+      for (const name of created.volumes) await undo(name, () => runtime.removeVolume(name));
+      if (created.network) await undo(c.stack.network, () => runtime.removeNetwork(c.stack.network));
       if (undone.length > 0) say(`removed what this run created: ${undone.join(', ')}`);
+      if (left.length > 0 && error instanceof WmonError) {
+        throw new WmonError(`${error.message}\nCould not remove what this run created: ${left.join(', ')}`, {
+          exit: exitNameOf(error),
+          code: error.code,
+          suggestions: [...error.suggestions, 'Remove the leftovers with `wmon down`, or by hand.'],
+        });
+      }
     }
     throw error;
   }
@@ -412,6 +442,10 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');
+}
+
+function exitNameOf(error: WmonError): ExitCodeName {
+  return (Object.keys(EXIT_CODES) as ExitCodeName[]).find((k) => EXIT_CODES[k].code === error.exit) ?? 'internal';
 }
 
 function need(runtime: ContainerRuntime | undefined): ContainerRuntime {

@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { defineBehaviourSuite } from './helpers/behaviour.js';
-import { tempDir } from './helpers/service.js';
+import { event, post, startService, tempDir } from './helpers/service.js';
 
 const dirs: string[] = [];
 const sqlite = (extra: Record<string, string>) => ({
@@ -18,3 +20,23 @@ const sqlite = (extra: Record<string, string>) => ({
 // Each test gets a fresh SQLite file. The connection in its own thread (default), and in the main thread.
 defineBehaviourSuite('SQLite + in-memory cache', sqlite({}));
 defineBehaviourSuite('SQLite in the main thread (SQLITE_THREAD=main, NORMAL)', sqlite({ SQLITE_THREAD: 'main', SQLITE_SYNCHRONOUS: 'NORMAL' }));
+
+describe('SQLite file layout', () => {
+  it('creates the database in WAL mode with 16 KiB pages, so a ~5 KB event fits one page', async () => {
+    const svc = await startService();
+    try {
+      const ev = event('charge.succeeded');
+      expect((await post(svc.webhookUrl, ev)).status).toBe(200);
+      const db = new Database(join(svc.dir, 'webhooks.db'), { readonly: true });
+      try {
+        expect(db.pragma('page_size', { simple: true })).toBe(16384);
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        expect(db.prepare('SELECT count(*) AS n FROM webhook_events WHERE id = ?').get(ev.id)).toEqual({ n: 1 });
+      } finally {
+        db.close();
+      }
+    } finally {
+      await svc.stop();
+    }
+  });
+});

@@ -126,6 +126,9 @@ export class SqliteEngine {
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
+    // Payloads are ~5 KB: with 16 KiB pages most fit in one page instead of a chain of overflow pages,
+    // which halves the CPU and the bytes written per insert. Takes effect when the database is created.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');

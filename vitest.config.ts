@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Two projects: the CLI (test/) and the bundled webhook service (service/, its own config).
 export default defineConfig({
   test: {
+    // The default reporter, then one plain `tests: N passed, N failed, N skipped` line for CI to read.
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -1,0 +1,24 @@
+/**
+ * Prints one plain closing line after vitest's own summary, with no colour codes, in the
+ * `N passed, N failed, N skipped` form that CI systems read to know how many tests ran.
+ */
+import type { Reporter, TestModule } from 'vitest/node';
+
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') passed++;
+        else if (state === 'failed') failed++;
+        else skipped++;
+      }
+      // A file that failed to load has no tests; count it so the line never reads as a clean run.
+      if (module.state() === 'failed' && !module.children.size) failed++;
+    }
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  }
+}

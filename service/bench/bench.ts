@@ -4,9 +4,12 @@
  * Drives signed Stripe events with autocannon, on loopback, against
  *   (a) a bare node:http server that only verifies the signature and answers 200 (bench/baseline-server),
  *   (b) this service with SQLite durable storage (defaults; rate limits off),
- * alternating a and b for a few rounds (this machine is shared, so medians), then both again at the same
- * offered rate, half of a's maximum, comparing p99. Every request to (b) carries a new event id, so each
- * is a real durable insert. Stops by itself: every run is time-bounded and the whole script has a deadline.
+ * and, to show what the machine itself allows, two floors (bench/floor-server): (c) the baseline plus
+ * JSON.parse, (d) the simplest durable receiver (parse, insert, group commit, answer; nothing else).
+ * They alternate for a few rounds (this machine is shared, so medians), then a, d and b run again at the
+ * same offered rate, half of a's maximum, comparing p99. Every request to (b) and (d) carries a new event
+ * id, so each is a real durable insert. Stops by itself: every run is time-bounded and the whole script
+ * has a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -153,6 +156,8 @@ async function launch(name: string, script: string, argv: string[], env: Record<
 }
 
 const baseline = () => launch('a baseline', 'baseline-server.js', ['{port}', SECRET], {}, '/');
+const parseFloor = () => launch('c floor: + parse', 'floor-server.js', ['{port}', SECRET, 'parse'], {}, '/');
+const durableFloor = () => launch('d floor: + durable', 'floor-server.js', ['{port}', SECRET, 'durable', join(tmp, `floor-${Date.now()}.db`)], {}, '/');
 async function service(): Promise<Target> {
   const db = join(tmp, `webhooks-${Date.now()}.db`);
   const t = await launch(
@@ -248,18 +253,29 @@ async function main(): Promise<void> {
     `wmon webhook benchmark: ${os.cpus().length} cores, Node ${process.version}, ${templates.length} example event types (avg ${avgKb.toFixed(1)} KB), ` +
       `${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} rounds, loopback; service with SQLITE_SYNCHRONOUS=${args['sqlite-synchronous']}`,
   );
-  console.log('\nmaximum throughput (a and b alternate; each b run gets a fresh SQLite file and unique event ids)');
+  console.log('\nmaximum throughput (a, c, d and b in turn; b and d get a fresh SQLite file and unique event ids)');
   console.log(HEADER);
   const as: Result[] = [];
   const bs: Result[] = [];
+  const cs: Result[] = [];
+  const ds: Result[] = [];
   let warmPool = signedPool(20_000);
+  /** One maximum-throughput run; `fresh` targets store events, so they get ids never sent before. */
+  async function maxRun(start: () => Promise<Target>, label: string, fresh: boolean, atLeast: number): Promise<Result> {
+    const t = await start();
+    const pool = fresh ? signedPool(Math.ceil(Math.max(atLeast, 2000) * (DURATION + 1) * 1.6)) : warmPool;
+    await drive(t, fresh ? pool.splice(0, 1000) : pool, 1); // warm-up, ids not reused below
+    const r = await drive(t, pool, DURATION);
+    await t.stop();
+    const out = { ...r, name: label, reused: fresh ? r.reused : 0 };
+    console.log(fmt(out));
+    return out;
+  }
   for (let round = 1; round <= ROUNDS; round++) {
-    const a = await baseline();
-    await drive(a, warmPool, 1); // warm-up
-    const ra = await drive(a, warmPool, DURATION);
-    await a.stop();
-    as.push({ ...ra, name: `a baseline (round ${round})`, reused: 0 });
-    console.log(fmt(as.at(-1)!));
+    const ra = await maxRun(baseline, `a baseline (round ${round})`, false, 0);
+    as.push(ra);
+    cs.push(await maxRun(parseFloor, `c floor: +parse (${round})`, false, 0));
+    ds.push(await maxRun(durableFloor, `d floor: +store (${round})`, true, ra.rps));
 
     const b = await service();
     const pool = signedPool(Math.ceil(Math.max(ra.rps, 2000) * (DURATION + 1) * 1.6));
@@ -283,6 +299,16 @@ async function main(): Promise<void> {
   console.log(`  median: a ${aMax.toFixed(0)} req/s, b ${bMax.toFixed(0)} req/s; ratio b/a = ${ratio.toFixed(3)} (target >= 0.85: ${ratio >= 0.85 ? 'met' : 'MISSED'})`);
   console.log(`  median p50/p99: a ${median(as.map((r) => r.p50)).toFixed(1)}/${median(as.map((r) => r.p99)).toFixed(1)} ms, b ${median(bs.map((r) => r.p50)).toFixed(1)}/${median(bs.map((r) => r.p99)).toFixed(1)} ms`);
   console.log(`  median server CPU per request during the runs: a ${median(as.map((r) => r.cpuUs)).toFixed(0)} µs, b ${median(bs.map((r) => r.cpuUs)).toFixed(0)} µs`);
+  const cMax = median(cs.map((r) => r.rps));
+  const dMax = median(ds.map((r) => r.rps));
+  console.log(
+    `  floors on this machine: c (signature + JSON.parse) ${cMax.toFixed(0)} req/s, c/a = ${(cMax / aMax).toFixed(3)}; ` +
+      `d (+ durable SQLite insert, nothing else) ${dMax.toFixed(0)} req/s, d/a = ${(dMax / aMax).toFixed(3)}; b/d = ${(bMax / dMax).toFixed(3)}`,
+  );
+  console.log(
+    `  median server CPU per request: c ${median(cs.map((r) => r.cpuUs)).toFixed(0)} µs, d ${median(ds.map((r) => r.cpuUs)).toFixed(0)} µs` +
+      (dMax / aMax < 0.85 ? '  (d/a < 0.85: no receiver that stores before answering reaches the target here)' : ''),
+  );
 
   const rate = Math.floor(aMax / 2);
   console.log(`\nsame offered rate, half of a's maximum: ${rate} req/s for ${HALF_DURATION} s${rate > bMax ? ` (above b's measured maximum of ${bMax.toFixed(0)} req/s: b cannot keep up, so its p99 measures queueing)` : ''}`);
@@ -292,6 +318,12 @@ async function main(): Promise<void> {
   const ha = await drive(a, warmPool, HALF_DURATION, rate);
   await a.stop();
   console.log(fmt({ ...ha, name: 'a baseline (half load)', reused: 0 }));
+  const d = await durableFloor();
+  const dPool = signedPool(Math.ceil(rate * (HALF_DURATION + 1) * 1.3) + 1000);
+  await drive(d, dPool.splice(0, 1000), 1, rate);
+  const hd = await drive(d, dPool, HALF_DURATION, rate);
+  await d.stop();
+  console.log(fmt({ ...hd, name: 'd floor: +store (half)' }));
   const b = await service();
   const pool = signedPool(Math.ceil(rate * (HALF_DURATION + 1) * 1.3) + 1000);
   await drive(b, pool.splice(0, 1000), 1, rate);
@@ -299,9 +331,12 @@ async function main(): Promise<void> {
   console.log(fmt({ ...hb, name: 'b service  (half load)' }) + `  [after load: ${await b.queue!()}]`);
   await b.stop();
   const p99ratio = hb.p99 / ha.p99;
-  console.log(`  p99: a ${ha.p99.toFixed(1)} ms, b ${hb.p99.toFixed(1)} ms; b/a = ${p99ratio.toFixed(2)} (target <= 1.5: ${p99ratio <= 1.5 ? 'met' : 'MISSED'})`);
-  // The baseline may reuse its pool (it stores nothing); the service must not.
-  const bad = [...as, ...bs, { ...ha, reused: 0 }, hb].filter((r) => r.non2xx + r.errors > 0 || r.reused > 0);
+  console.log(
+    `  p99: a ${ha.p99.toFixed(1)} ms, b ${hb.p99.toFixed(1)} ms; b/a = ${p99ratio.toFixed(2)} (target <= 1.5: ${p99ratio <= 1.5 ? 'met' : 'MISSED'}); ` +
+      `floor d ${hd.p99.toFixed(1)} ms, d/a = ${(hd.p99 / ha.p99).toFixed(2)}`,
+  );
+  // The baseline and the parse floor may reuse their pool (they store nothing); the others must not.
+  const bad = [...as, ...bs, ...cs, ...ds, { ...ha, reused: 0 }, hd, hb].filter((r) => r.non2xx + r.errors > 0 || r.reused > 0);
   if (bad.length) console.log(`\nwarning: ${bad.length} run(s) had non-2xx answers, errors or reused ids: see the table`);
 }
 

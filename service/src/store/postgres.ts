@@ -4,8 +4,9 @@
  */
 import pg from 'pg';
 import { Batcher } from './batcher.js';
-import { DatabaseError } from './types.js';
+import { DatabaseError, eventStateFromRow } from './types.js';
 import type {
+  EventStateRow,
   EventStatus,
   ObjectRecord,
   OperationTimer,
@@ -285,32 +286,13 @@ export class PostgresStore implements Store {
 
   getEvent(id: string): Promise<StoredEventState | undefined> {
     return this.#timed('get_event', async () => {
-      const res = await this.#pool.query<{
-        id: string;
-        type: string;
-        payload: string;
-        received_at: number;
-        status: EventStatus;
-        attempts: number;
-        next_attempt_at: number;
-        last_error: string | null;
-      }>(
+      const res = await this.#pool.query<EventStateRow<string>>(
         `SELECT e.id, e.type, e.payload, e.received_at, s.status, s.attempts, s.next_attempt_at, s.last_error
          FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id WHERE e.id = $1`,
         [id],
       );
       const r = res.rows[0];
-      if (!r) return undefined;
-      return {
-        id: r.id,
-        type: r.type,
-        payload: r.payload,
-        receivedAt: r.received_at,
-        status: r.status,
-        attempts: r.attempts,
-        nextAttemptAt: r.next_attempt_at,
-        lastError: r.last_error,
-      };
+      return r && eventStateFromRow(r);
     });
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { WireBatch, WireEventState, WirePendingEvent } from './sqlite-wire.js';
-import type { EventStatus, ObjectRecord, StoreCounts, WriteResult } from './types.js';
+import { eventStateFromRow, type EventStateRow, type EventStatus, type ObjectRecord, type StoreCounts, type WriteResult } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_events (
@@ -217,20 +217,8 @@ export class SqliteEngine {
   }
 
   getEvent(id: string): WireEventState | undefined {
-    const r = this.#stmts.getEvent.get(id) as
-      | { id: string; type: string; payload: Uint8Array | string; received_at: number; status: EventStatus; attempts: number; next_attempt_at: number; last_error: string | null }
-      | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      type: r.type,
-      payload: r.payload,
-      receivedAt: r.received_at,
-      status: r.status,
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-      lastError: r.last_error,
-    };
+    const r = this.#stmts.getEvent.get(id) as EventStateRow<Uint8Array | string> | undefined;
+    return r && eventStateFromRow(r);
   }
 
   ping(): boolean {

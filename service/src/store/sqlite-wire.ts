@@ -2,7 +2,7 @@
  * What crosses between the SQLite store (main thread) and its worker thread. Kept apart from the engine
  * so the main thread never loads the native module.
  */
-import type { EventStatus, WriteOp } from './types.js';
+import type { EventState, WriteOp } from './types.js';
 
 /**
  * A batch of writes as it crosses to the worker thread: one flat array of scalars and one buffer holding
@@ -53,13 +53,4 @@ export interface WirePendingEvent {
   readonly attempts: number;
   readonly receivedAt: number;
 }
-export interface WireEventState {
-  readonly id: string;
-  readonly type: string;
-  readonly status: EventStatus;
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly lastError: string | null;
-  readonly receivedAt: number;
-  readonly payload: Uint8Array | string;
-}
+export type WireEventState = EventState<Uint8Array | string>;

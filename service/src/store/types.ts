@@ -56,7 +56,8 @@ export interface PendingEvent {
   readonly receivedAt: number;
 }
 
-export interface StoredEventState {
+/** An event and its processing state. `P` is how the payload arrives: text, or bytes from SQLite's thread. */
+export interface EventState<P> {
   readonly id: string;
   readonly type: string;
   readonly status: EventStatus;
@@ -64,7 +65,33 @@ export interface StoredEventState {
   readonly nextAttemptAt: number;
   readonly lastError: string | null;
   readonly receivedAt: number;
-  readonly payload: string;
+  readonly payload: P;
+}
+export type StoredEventState = EventState<string>;
+
+/** The row both stores select for one event (webhook_events joined with webhook_event_state). */
+export interface EventStateRow<P> {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: P;
+  readonly received_at: number;
+  readonly status: EventStatus;
+  readonly attempts: number;
+  readonly next_attempt_at: number;
+  readonly last_error: string | null;
+}
+
+export function eventStateFromRow<P>(r: EventStateRow<P>): EventState<P> {
+  return {
+    id: r.id,
+    type: r.type,
+    payload: r.payload,
+    receivedAt: r.received_at,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+  };
 }
 
 export interface StoreCounts {

@@ -33,10 +33,12 @@ export interface RequestSpec {
   readonly query?: Readonly<Record<string, QueryValue>>;
   /** Sent as JSON. */
   readonly body?: unknown;
+  /** Sent exactly as given, instead of `body` (a signed webhook payload, whose bytes must not change). */
+  readonly rawBody?: { readonly text: string; readonly contentType: string };
   /** Headers for this request only (e.g. `Accept: text/plain` for a scrape). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Statuses besides 2xx that are answers rather than failures (e.g. 503 from a readiness probe). */
-  readonly okStatuses?: readonly number[];
+  /** Statuses besides 2xx that are answers rather than failures (e.g. 503 from a readiness probe); 'all' for every status. */
+  readonly okStatuses?: readonly number[] | 'all';
   /**
    * What a failure means for this call, added to the message; a hinted 401/403 is then not reported
    * as refused credentials (Prometheus answers 403 when its lifecycle API is off).
@@ -100,7 +102,10 @@ export function createTransport(component: ComponentName, options: ClientOptions
       signal,
     };
     const headers: Record<string, string> = { ...spec.headers };
-    if (spec.body !== undefined) {
+    if (spec.rawBody !== undefined) {
+      config.data = spec.rawBody.text;
+      headers['Content-Type'] = spec.rawBody.contentType;
+    } else if (spec.body !== undefined) {
       config.data = JSON.stringify(spec.body);
       headers['Content-Type'] = 'application/json';
     }
@@ -118,7 +123,7 @@ export function createTransport(component: ComponentName, options: ClientOptions
     }
 
     const data = parseBody(text, contentType);
-    const ok = (status >= 200 && status < 300) || (spec.okStatuses ?? []).includes(status);
+    const ok = (status >= 200 && status < 300) || spec.okStatuses === 'all' || (spec.okStatuses ?? []).includes(status);
     if (!ok) {
       const apiMessage = apiErrorMessage(data);
       const what = `HTTP ${status}${apiMessage ? `: ${apiMessage}` : ''}`;

@@ -38,7 +38,15 @@ export interface ServiceClient {
   metrics(): Promise<MetricFamily[]>;
   /** `GET /metrics` as served. */
   metricsText(): Promise<string>;
+  /**
+   * `POST /webhooks/stripe` with a payload and its `Stripe-Signature` header, the payload sent byte for
+   * byte. Every HTTP answer is returned (a 400 names why the signature or event was refused); throws
+   * only when the service cannot be reached or does not answer in time.
+   */
+  postEvent(payload: string, signature: string): Promise<{ readonly status: number; readonly body: string }>;
 }
+
+export const WEBHOOK_PATH = '/webhooks/stripe';
 
 const GOOD_WORDS = new Set(['ok', 'up', 'ready', 'healthy', 'pass', 'passed', 'connected']);
 
@@ -76,6 +84,17 @@ export function createServiceClient(options: ClientOptions): ServiceClient {
     },
 
     metricsText,
+
+    async postEvent(payload, signature) {
+      const res = await http.request({
+        method: 'POST',
+        path: WEBHOOK_PATH,
+        rawBody: { text: payload, contentType: 'application/json' },
+        headers: { 'Stripe-Signature': signature, 'User-Agent': 'wmon' },
+        okStatuses: 'all',
+      });
+      return { status: res.status, body: res.text };
+    },
   };
 }
 

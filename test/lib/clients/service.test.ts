@@ -104,4 +104,39 @@ describe('webhook service client', () => {
       `webhook service: GET http://127.0.0.1:${port}/readyz failed: connection refused`,
     );
   });
+
+  it('posts a signed event byte for byte and returns every answer, refusals included', async () => {
+    const { default: Stripe } = await import('stripe');
+    const secret = 'whsec_client_test';
+    // Odd spacing and key order: any re-serialisation on the way would break the signature.
+    const payload = '{"id":"evt_client1",  "object":"event","type":"balance.available","created":1700000000,"data":{"object":{"object":"balance"}}}';
+    const received: { body: string; signature: string | undefined; contentType: string | undefined }[] = [];
+    const receiver = await startFakeServer((req) => {
+      const body = req.body.toString('utf8');
+      const signature = req.headers['stripe-signature'] as string | undefined;
+      received.push({ body, signature, contentType: req.headers['content-type'] });
+      try {
+        Stripe.webhooks.constructEvent(body, signature ?? '', secret);
+        return { status: 200, json: { received: true } };
+      } catch {
+        return { status: 400, json: { error: 'signature_mismatch', message: 'no v1 signature matches the payload for any configured secret' } };
+      }
+    });
+    try {
+      const c = createServiceClient({ baseUrl: receiver.url, timeoutMs: 2000 });
+      await expect(c.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret }))).resolves.toEqual({ status: 200, body: '{"received":true}' });
+      expect(received[0]).toMatchObject({ body: payload, contentType: 'application/json' });
+
+      const refused = await c.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_other' }));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('signature_mismatch');
+    } finally {
+      await receiver.close();
+    }
+
+    const port = await closedPort();
+    await expect(createServiceClient({ baseUrl: `http://127.0.0.1:${port}` }).postEvent(payload, 't=1,v1=00')).rejects.toThrow(
+      `webhook service: POST http://127.0.0.1:${port}/webhooks/stripe failed: connection refused`,
+    );
+  });
 });

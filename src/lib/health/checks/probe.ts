@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { isComponentRequestError, WEBHOOK_PATH } from '../../clients/index.js';
 import { METRIC } from '../../render/webhook-queries.js';
 import { durationSeconds } from '../../metrics/window.js';
 import { singleValue } from '../../metrics/prometheus.js';
@@ -16,7 +17,6 @@ import type { HealthContext } from '../context.js';
 import { prometheusFailure } from '../failure.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';
 
-export const WEBHOOK_PATH = '/webhooks/stripe';
 
 /** The counters the probe must move, as PromQL. */
 const COUNTERS = {
@@ -55,9 +55,9 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
     check: 'end-to-end probe',
     deadlineMs,
     async run(): Promise<CheckRow[]> {
-      const service = ctx.component('webhook');
+      const client = ctx.clients.service;
       const prom = ctx.clients.prometheus;
-      if (!service) return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
+      if (!client) return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
       if (!prom) return [row(this, 'UNKNOWN', '--probe confirms through Prometheus, which is switched off')];
       const secret = await ctx.webhookSecret();
       if (!secret) return [row(this, 'UNKNOWN', `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/stripe-webhook-secret nor service.stripeWebhookSecret)`)];
@@ -80,26 +80,15 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
       const { default: Stripe } = await import('stripe');
       const event = probeEvent();
       const payload = JSON.stringify(event);
-      const url = `${service.url}${WEBHOOK_PATH}`;
       let status: number;
       let body: string;
       const sent = performance.now();
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret }),
-            'user-agent': 'wmon-check-probe',
-          },
-          body: payload,
-          signal: AbortSignal.timeout(ctx.timeoutMs),
-        });
-        status = res.status;
-        body = (await res.text()).slice(0, 200);
+        ({ status, body } = await client.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret })));
+        body = body.slice(0, 200);
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code;
-        return [row(this, 'CRITICAL', `could not send the probe event to ${url}: ${cause ?? (error as Error).message}`)];
+        if (!isComponentRequestError(error)) throw error;
+        return [row(this, 'CRITICAL', `could not send the probe event: ${error.message}`)];
       }
       const tookMs = Math.round(performance.now() - sent);
       if (status !== 200) {

@@ -101,7 +101,14 @@ export function createHealthContext(loaded: LoadedConfig, opts: ContextOptions):
     },
     runtime() {
       // Loaded on demand: the engine client (dockerode) is the heaviest import, and --skip engine needs none.
-      runtime ??= (opts.connectRuntime ?? (async () => (await import('../runtime/index.js')).connectRuntime()))();
+      runtime ??= (
+        opts.connectRuntime ??
+        (async () => {
+          const rt = await import('../runtime/index.js');
+          // A loaded host answers slowly: the engine's ping gets the check's own timeout, not the 3 s default.
+          return rt.connectRuntime({ ...rt.defaultDetectDeps(), pingTimeoutMs: Math.max(rt.PING_TIMEOUT_MS, timeoutMs) });
+        })
+      )();
       return runtime;
     },
     async webhookSecret() {

@@ -8,7 +8,7 @@ import type { ContainerRuntime } from './container-runtime.js';
 
 export * from './types.js';
 export * from './container-runtime.js';
-export { detectEngine, clearEngineCache, type DetectDeps, type DetectionAttempt } from './detect.js';
+export { detectEngine, clearEngineCache, defaultDetectDeps, PING_TIMEOUT_MS, type DetectDeps, type DetectionAttempt } from './detect.js';
 export { normalizeImageRef, parseImageRef, isLocalOnlyImage } from './image-ref.js';
 export { EngineError } from './engine-error.js';
 export { checkPorts, describePortCheck, portConflictError, type PortCheck, type PortHolder, type PortRequest } from './ports.js';

@@ -4,7 +4,7 @@
  * Drives signed Stripe events with autocannon, on loopback, against
  *   (a) a bare node:http server that only verifies the signature and answers 200 (bench/baseline-server),
  *   (b) this service with SQLite durable storage (defaults; rate limits off),
- * and, to show what the machine itself allows, two floors (bench/floor-server): (c) the baseline plus
+ * and, to show what the machine itself allows, two floors (bench/baseline-server too): (c) the baseline plus
  * JSON.parse, (d) the simplest durable receiver (parse, insert, group commit, answer; nothing else).
  * They alternate for a few rounds (this machine is shared, so medians), then a, d and b run again at the
  * same offered rate, half of a's maximum, comparing p99. Every request to (b) and (d) carries a new event
@@ -156,8 +156,8 @@ async function launch(name: string, script: string, argv: string[], env: Record<
 }
 
 const baseline = () => launch('a baseline', 'baseline-server.js', ['{port}', SECRET], {}, '/');
-const parseFloor = () => launch('c floor: + parse', 'floor-server.js', ['{port}', SECRET, 'parse'], {}, '/');
-const durableFloor = () => launch('d floor: + durable', 'floor-server.js', ['{port}', SECRET, 'durable', join(tmp, `floor-${Date.now()}.db`)], {}, '/');
+const parseFloor = () => launch('c floor: + parse', 'baseline-server.js', ['{port}', SECRET, 'parse'], {}, '/');
+const durableFloor = () => launch('d floor: + durable', 'baseline-server.js', ['{port}', SECRET, 'durable', join(tmp, `floor-${Date.now()}.db`)], {}, '/');
 async function service(): Promise<Target> {
   const db = join(tmp, `webhooks-${Date.now()}.db`);
   const t = await launch(

@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { HandlerRegistry } from '../src/handlers/registry.js';
 import { defineBehaviourSuite } from './helpers/behaviour.js';
 import { event, post, startService, tempDir } from './helpers/service.js';
 
@@ -40,3 +42,23 @@ describe('SQLite file layout', () => {
     }
   });
 });
+
+describe('handler context', () => {
+  it("gives handlers a logger bound to the event's id and type", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const handlers = new HandlerRegistry().register('charge.succeeded', async (e, ctx) => {
+      ctx.log.info({ amount: (e.data.object as { amount?: number }).amount }, 'handled');
+    });
+    const svc = await startService({}, { handlers, logger });
+    try {
+      const ev = event('charge.succeeded');
+      expect((await post(svc.webhookUrl, ev)).status).toBe(200);
+      expect(await svc.service.processor.idle(10_000)).toBe(true);
+      expect(lines.find((l) => l.msg === 'handled')).toMatchObject({ eventId: ev.id, eventType: 'charge.succeeded' });
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+

@@ -267,7 +267,8 @@ export class EventProcessor {
 
   #context(job: Job, releases: (() => void)[], upserts: Map<string, ObjectRecord>): HandlerContext {
     const { store, cache } = this.deps;
-    const log = this.deps.log.child({ eventId: job.id, eventType: job.type });
+    const parentLog = this.deps.log;
+    let log: Logger | undefined;
     const readThrough = async (id: string): Promise<ObjectRecord | undefined> => {
       const cached = await cache.get('objects', id);
       if (cached !== undefined) return JSON.parse(cached) as ObjectRecord;
@@ -276,7 +277,10 @@ export class EventProcessor {
       return record;
     };
     return {
-      log,
+      // Made when a handler first logs: a child logger per event costs more than most handlers do.
+      get log() {
+        return (log ??= parentLog.child({ eventId: job.id, eventType: job.type }));
+      },
       get: async (id) => upserts.get(id) ?? readThrough(id),
       update: async (id, fn: (current: ObjectRecord | undefined) => ObjectUpdate | undefined) => {
         if (!upserts.has(id)) releases.push(await this.#locks.acquire(id));

@@ -98,14 +98,22 @@ else
   fi
 fi
 
-# 3. The API service, in its own session so it outlives this shell and CI steps.
+# 3. The API service, in its own session so it outlives this shell and CI steps, started from / so that
+# removing the folder this ran from cannot break it. One started elsewhere whose working directory was
+# deleted (a checkout removed and cloned again) still answers the ping, but conmon can then start no
+# container ("Failed to get working directory"): restart it.
+pid="$(pgrep -f "podman system service.*$socket" | head -n 1 || true)"
+if [ -n "$pid" ] && readlink "/proc/$pid/cwd" 2>/dev/null | grep -q ' (deleted)$'; then
+  say "restarting the API service (pid $pid): its working directory was deleted"
+  kill "$pid"; sleep 1
+fi
 if ping_ok; then
   say "API already answering on $socket"
 else
   mkdir -p "$(dirname "$socket")" "$(dirname "$log")"
   [ -e "$socket" ] && rm -f "$socket"   # stale: nothing answers on it
   say "starting podman system service (log: $log)"
-  setsid nohup podman system service --time=0 "unix://$socket" >>"$log" 2>&1 </dev/null &
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$socket" >>"$log" 2>&1 </dev/null) &
   deadline=$(( $(date +%s) + timeout ))
   until ping_ok; do
     if [ "$(date +%s)" -ge "$deadline" ]; then

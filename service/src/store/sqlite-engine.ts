@@ -72,29 +72,6 @@ export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
   }
 }
 
-/**
- * A read-only connection for the main thread: point reads of object records take microseconds in WAL mode,
- * far less than a round trip to the worker thread, and see every commit the worker has finished.
- */
-export class SqliteReader {
-  readonly #db: Database.Database;
-  readonly #getObject: Database.Statement;
-
-  constructor(path: string) {
-    this.#db = new Database(path, { readonly: true, fileMustExist: true });
-    this.#db.pragma('busy_timeout = 5000');
-    this.#getObject = this.#db.prepare('SELECT * FROM stripe_objects WHERE id = ?');
-  }
-
-  getObject(id: string): ObjectRecord | undefined {
-    return toRecord(this.#getObject.get(id) as ObjectRow | undefined);
-  }
-
-  close(): void {
-    this.#db.close();
-  }
-}
-
 function toRecord(r: ObjectRow | undefined): ObjectRecord | undefined {
   if (!r) return undefined;
   return {

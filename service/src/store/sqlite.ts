@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Batcher } from './batcher.js';
-import { dispatch, SqliteEngine, SqliteReader, type SqliteRequest } from './sqlite-engine.js';
+import { dispatch, SqliteEngine, type SqliteRequest } from './sqlite-engine.js';
 import { encodeBatch, type WireEventState, type WirePendingEvent } from './sqlite-wire.js';
 import type { SqliteResponse } from './sqlite-worker.js';
 import { DatabaseError } from './types.js';
@@ -51,7 +51,6 @@ export class SqliteStore implements Store {
   #busy = 0;
   #closed = false;
   readonly #batcher: Batcher<WriteOp, WriteResult>;
-  #reader: SqliteReader | undefined;
 
   #engine: SqliteEngine | undefined;
 
@@ -82,15 +81,8 @@ export class SqliteStore implements Store {
       const onFirst = (msg: SqliteResponse) => {
         if (msg.id !== 0) return;
         worker.off('message', onFirst);
-        if (msg.ok) {
-          try {
-            // An in-memory database lives in the worker only: read it there.
-            if (this.path !== ':memory:') this.#reader = new SqliteReader(this.path);
-            resolve();
-          } catch (err) {
-            reject(new DatabaseError(`cannot open SQLite database ${this.path} for reading: ${(err as Error).message}`));
-          }
-        } else reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
+        if (msg.ok) resolve();
+        else reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
       };
       worker.on('message', onFirst);
       worker.on('message', (msg: SqliteResponse) => {
@@ -167,18 +159,13 @@ export class SqliteStore implements Store {
     return this.#call('counts', 'count');
   }
 
-  /** Read on this thread through a read-only connection: no round trip to the worker. */
-  async getObject(id: string): Promise<ObjectRecord | undefined> {
-    if (!this.#reader) return this.#call('getObject', 'get_object', id); // in-thread, or :memory:
-    const started = performance.now();
-    try {
-      return this.#reader.getObject(id);
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      throw new DatabaseError(e.message, e.code);
-    } finally {
-      this.timer('get_object', (performance.now() - started) / 1000);
-    }
+  /**
+   * Through the connection's own thread, like every other call. (A read-only connection on the main thread
+   * was tried: each commit empties its page cache, so under load every read went back to the file and cost
+   * the event loop more than the round trip does; measured 18–29 % fewer requests/s.)
+   */
+  getObject(id: string): Promise<ObjectRecord | undefined> {
+    return this.#call('getObject', 'get_object', id);
   }
 
   async getEvent(id: string): Promise<StoredEventState | undefined> {
@@ -200,8 +187,6 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#batcher.drain();
-    this.#reader?.close();
-    this.#reader = undefined;
     if (this.#engine) {
       await this.#call('close', 'ping');
       return;

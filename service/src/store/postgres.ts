@@ -4,11 +4,12 @@
  */
 import pg from 'pg';
 import { Batcher } from './batcher.js';
-import { DatabaseError, eventStateFromRow } from './types.js';
+import { DatabaseError, eventStateFromRow, objectRecordFromRow } from './types.js';
 import type {
   EventStateRow,
   EventStatus,
   ObjectRecord,
+  ObjectRow,
   OperationTimer,
   PendingEvent,
   Store,
@@ -261,26 +262,9 @@ export class PostgresStore implements Store {
 
   getObject(id: string): Promise<ObjectRecord | undefined> {
     return this.#timed('get_object', async () => {
-      const res = await this.#pool.query<{
-        id: string;
-        object_type: string;
-        customer_id: string | null;
-        status: string | null;
-        data: Record<string, unknown>;
-        event_created: number;
-        updated_at: number;
-      }>('SELECT * FROM stripe_objects WHERE id = $1', [id]);
+      const res = await this.#pool.query<ObjectRow<Record<string, unknown>>>('SELECT * FROM stripe_objects WHERE id = $1', [id]);
       const r = res.rows[0];
-      if (!r) return undefined;
-      return {
-        id: r.id,
-        objectType: r.object_type,
-        customerId: r.customer_id,
-        status: r.status,
-        data: r.data,
-        eventCreated: r.event_created,
-        updatedAt: r.updated_at,
-      };
+      return r && objectRecordFromRow(r, (data) => data);
     });
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { WireBatch, WireEventState, WirePendingEvent } from './sqlite-wire.js';
-import { eventStateFromRow, type EventStateRow, type EventStatus, type ObjectRecord, type StoreCounts, type WriteResult } from './types.js';
+import { eventStateFromRow, objectRecordFromRow, type EventStateRow, type EventStatus, type ObjectRecord, type ObjectRow, type StoreCounts, type WriteResult } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_events (
@@ -70,29 +70,6 @@ export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
       engine.close();
       return true;
   }
-}
-
-function toRecord(r: ObjectRow | undefined): ObjectRecord | undefined {
-  if (!r) return undefined;
-  return {
-    id: r.id,
-    objectType: r.object_type,
-    customerId: r.customer_id,
-    status: r.status,
-    data: JSON.parse(r.data) as Record<string, unknown>,
-    eventCreated: r.event_created,
-    updatedAt: r.updated_at,
-  };
-}
-
-interface ObjectRow {
-  id: string;
-  object_type: string;
-  customer_id: string | null;
-  status: string | null;
-  data: string;
-  event_created: number;
-  updated_at: number;
 }
 
 export class SqliteEngine {
@@ -190,7 +167,8 @@ export class SqliteEngine {
   }
 
   getObject(id: string): ObjectRecord | undefined {
-    return toRecord(this.#stmts.getObject.get(id) as ObjectRow | undefined);
+    const r = this.#stmts.getObject.get(id) as ObjectRow<string> | undefined;
+    return r && objectRecordFromRow(r, (text) => JSON.parse(text) as Record<string, unknown>);
   }
 
   getEvent(id: string): WireEventState | undefined {

@@ -30,6 +30,29 @@ export interface ObjectRecord {
   readonly updatedAt: number;
 }
 
+/** A stripe_objects row as both stores select it; `D` is how `data` arrives (JSON text from SQLite, jsonb from PostgreSQL). */
+export interface ObjectRow<D> {
+  readonly id: string;
+  readonly object_type: string;
+  readonly customer_id: string | null;
+  readonly status: string | null;
+  readonly data: D;
+  readonly event_created: number;
+  readonly updated_at: number;
+}
+
+export function objectRecordFromRow<D>(r: ObjectRow<D>, data: (d: D) => Record<string, unknown>): ObjectRecord {
+  return {
+    id: r.id,
+    objectType: r.object_type,
+    customerId: r.customer_id,
+    status: r.status,
+    data: data(r.data),
+    eventCreated: r.event_created,
+    updatedAt: r.updated_at,
+  };
+}
+
 export type WriteOp =
   | { readonly kind: 'insert'; readonly event: NewEvent }
   | { readonly kind: 'complete'; readonly id: string; readonly at: number; readonly upserts: readonly ObjectRecord[] }

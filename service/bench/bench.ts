@@ -260,12 +260,19 @@ async function main(): Promise<void> {
   const cs: Result[] = [];
   const ds: Result[] = [];
   let warmPool = signedPool(20_000);
-  /** One maximum-throughput run; `fresh` targets store events, so they get ids never sent before. */
+  /**
+   * A warm-up second, then the measured run. `fresh` targets store events, so they get a pool of ids never
+   * sent before, sized for `expectedRps` (the others reuse warmPool). `rate` caps the offered load.
+   */
+  async function measure(t: Target, fresh: boolean, seconds: number, expectedRps: number, rate?: number): Promise<Result> {
+    const pool = fresh ? signedPool(Math.ceil(Math.max(expectedRps, 2000) * (seconds + 1) * 1.6) + 1000) : warmPool;
+    await drive(t, fresh ? pool.splice(0, 1000) : pool, 1, rate); // warm-up, ids not reused below
+    return drive(t, pool, seconds, rate);
+  }
+  /** One maximum-throughput run of a server that needs nothing but its result. */
   async function maxRun(start: () => Promise<Target>, label: string, fresh: boolean, atLeast: number): Promise<Result> {
     const t = await start();
-    const pool = fresh ? signedPool(Math.ceil(Math.max(atLeast, 2000) * (DURATION + 1) * 1.6)) : warmPool;
-    await drive(t, fresh ? pool.splice(0, 1000) : pool, 1); // warm-up, ids not reused below
-    const r = await drive(t, pool, DURATION);
+    const r = await measure(t, fresh, DURATION, atLeast);
     await t.stop();
     const out = { ...r, name: label, reused: fresh ? r.reused : 0 };
     console.log(fmt(out));
@@ -278,9 +285,7 @@ async function main(): Promise<void> {
     ds.push(await maxRun(durableFloor, `d floor: +store (${round})`, true, ra.rps));
 
     const b = await service();
-    const pool = signedPool(Math.ceil(Math.max(ra.rps, 2000) * (DURATION + 1) * 1.6));
-    await drive(b, pool.splice(0, 1000), 1); // warm-up, ids not reused below
-    const rb = await drive(b, pool, DURATION);
+    const rb = await measure(b, true, DURATION, ra.rps);
     const queued = await b.queue!();
     const cpuBeforeDrain = b.cpuMs();
     const drainStart = performance.now();
@@ -320,20 +325,15 @@ async function main(): Promise<void> {
   console.log(`\nsame offered rate, half of a's maximum: ${rate} req/s for ${HALF_DURATION} s${rate > bMax ? ` (above b's measured maximum of ${bMax.toFixed(0)} req/s: b cannot keep up, so its p99 measures queueing)` : ''}`);
   console.log(HEADER);
   const a = await baseline();
-  await drive(a, warmPool, 1, rate);
-  const ha = await drive(a, warmPool, HALF_DURATION, rate);
+  const ha = await measure(a, false, HALF_DURATION, rate, rate);
   await a.stop();
   console.log(fmt({ ...ha, name: 'a baseline (half load)', reused: 0 }));
   const d = await durableFloor();
-  const dPool = signedPool(Math.ceil(rate * (HALF_DURATION + 1) * 1.3) + 1000);
-  await drive(d, dPool.splice(0, 1000), 1, rate);
-  const hd = await drive(d, dPool, HALF_DURATION, rate);
+  const hd = await measure(d, true, HALF_DURATION, rate, rate);
   await d.stop();
   console.log(fmt({ ...hd, name: 'd floor: +store (half)' }));
   const b = await service();
-  const pool = signedPool(Math.ceil(rate * (HALF_DURATION + 1) * 1.3) + 1000);
-  await drive(b, pool.splice(0, 1000), 1, rate);
-  const hb = await drive(b, pool, HALF_DURATION, rate);
+  const hb = await measure(b, true, HALF_DURATION, rate, rate);
   console.log(fmt({ ...hb, name: 'b service  (half load)' }) + `  [after load: ${await b.queue!()}]`);
   await b.stop();
   const p99ratio = hb.p99 / ha.p99;

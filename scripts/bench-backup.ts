@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { openArchive } from '../src/lib/archive/tar-writer.js';
+import { openArchive } from '../src/features/archive/tar-writer.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -272,7 +272,7 @@ async function main(): Promise<void> {
 
 /** The whole `wmon backup` of a running Prometheus holding the same blocks. */
 async function engineBench(work: string, data: string, bytes: number, tarRate: number): Promise<void> {
-  const { connectRuntime, LABELS } = await import('../src/lib/runtime/index.js');
+  const { connectRuntime, LABELS } = await import('../src/adapters/runtime/index.js');
   const runtime = await connectRuntime();
   const project = `bench${Date.now().toString(36).slice(-5)}`;
   const dir = path.join(work, 'project');

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
 
-import { EXIT_CODES } from '../src/lib/errors.js';
+import { EXIT_CODES } from '../src/errors.js';
 
 const read = (p: string) => readFile(new URL(`../${p}`, import.meta.url), 'utf8');
 
@@ -12,7 +12,7 @@ describe('README stays true', () => {
     expect(readme).toContain('```yaml\n' + template + '```');
   });
 
-  it('lists exactly the exit codes of src/lib/errors.ts', async () => {
+  it('lists exactly the exit codes of src/errors.ts', async () => {
     const readme = await read('README.md');
     const section = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 5));
     for (const { code, meaning } of Object.values(EXIT_CODES)) expect(section).toContain(`| ${code} | ${meaning} |`);

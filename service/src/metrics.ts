@@ -1,12 +1,12 @@
 /**
- * The service's Prometheus metrics, built from the one shared list (src/lib/metric-names.ts) into a
+ * The service's Prometheus metrics, built from the one shared list (src/core/vocab/metric-names.ts) into a
  * dedicated prom-client Registry. Names, help and label names come from that list; this file only adds
  * the types, buckets, the label values known in advance, and the process gauges collected at scrape time.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS, type MetricSpec } from '../../src/lib/metric-names.js';
+import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS, type MetricSpec } from '../../src/core/vocab/metric-names.js';
 
 type Specs = typeof SERVICE_METRICS;
 type Key = keyof Specs;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS } from '../../src/lib/metric-names.js';
+import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS } from '../../src/core/vocab/metric-names.js';
 import { memoryLimitBytes } from '../src/metrics.js';
 import { TypeLabeler, MAX_TYPE_LABELS } from '../src/webhook/event.js';
 import { event, post, sample, scrape, startService, type Running } from './helpers/service.js';

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 
-import { createBackup } from '../lib/archive/backup.js';
-import type { BackupResultJson } from '../lib/results.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatBackup } from '../lib/ui/format-archive.js';
+import { createBackup } from '../features/archive/backup.js';
+import type { BackupResultJson } from '../results.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatBackup } from '../cli/format/archive.js';
 
 export default class Backup extends WmonCommand {
   static override summary = 'Back up the stack into one .tar.gz: Prometheus data, silences, Grafana content, configuration, with a manifest.';

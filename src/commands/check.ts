@@ -1,12 +1,12 @@
 import { Flags, type Interfaces } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import { CHECK_EXIT_CODES, WmonError, isWmonError } from '../lib/errors.js';
-import { CHECK_GROUPS, runCheck, type CheckGroup } from '../lib/health/index.js';
-import type { CheckReportJson } from '../lib/results.js';
-import type { JsonError } from '../lib/ui/base-command.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatCheck, formatCheckQuiet } from '../lib/ui/format-check.js';
+import { loadConfig } from '../core/config/load.js';
+import { CHECK_EXIT_CODES, WmonError, isWmonError } from '../errors.js';
+import { CHECK_GROUPS, runCheck, type CheckGroup } from '../features/health/index.js';
+import type { CheckReportJson } from '../results.js';
+import type { JsonError } from '../cli/base-command.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatCheck, formatCheckQuiet } from '../cli/format/check.js';
 
 export default class Check extends WmonCommand {
   static override summary = 'Check the whole stack: containers, readiness, scrape targets, rules, alerts, drift; Nagios exit codes.';

@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import type { DownResultJson } from '../lib/results.js';
-import { downStack } from '../lib/stack/down.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatDown } from '../lib/ui/format-init.js';
+import { loadConfig } from '../core/config/load.js';
+import type { DownResultJson } from '../results.js';
+import { downStack } from '../ops/down.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatDown } from '../cli/format/init.js';
 
 export default class Down extends WmonCommand {
   static override summary = "Stop the stack and remove its containers and network, keeping every volume (no data is lost).";

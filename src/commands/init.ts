@@ -2,11 +2,11 @@ import path from 'node:path';
 
 import { Flags } from '@oclif/core';
 
-import type { InitResultJson } from '../lib/results.js';
-import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
-import { initStack } from '../lib/stack/up.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatInit } from '../lib/ui/format-init.js';
+import type { InitResultJson } from '../results.js';
+import { PACKAGE_ROOT } from '../package.js';
+import { initStack } from '../ops/up.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatInit } from '../cli/format/init.js';
 
 export default class Init extends WmonCommand {
   static override summary = 'Create wmon.yaml if needed, render the stack and start it; only what changed is touched.';

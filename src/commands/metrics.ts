@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import { collectMetrics } from '../lib/metrics/index.js';
-import type { MetricsResultJson } from '../lib/results.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatMetrics } from '../lib/ui/format-metrics.js';
+import { loadConfig } from '../core/config/load.js';
+import { collectMetrics } from '../features/metrics/index.js';
+import type { MetricsResultJson } from '../results.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatMetrics } from '../cli/format/metrics.js';
 
 export default class Metrics extends WmonCommand {
   static override summary = "The webhook service's key figures over a window, coloured against the alert thresholds.";

@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import { renderToDir } from '../lib/render/run.js';
-import type { RenderResultJson } from '../lib/results.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatRender } from '../lib/ui/format-render.js';
+import { loadConfig } from '../core/config/load.js';
+import { renderToDir } from '../ops/render.js';
+import type { RenderResultJson } from '../results.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatRender } from '../cli/format/render.js';
 
 export default class Render extends WmonCommand {
   static override summary = 'Render the stack configuration into a folder, without starting anything.';

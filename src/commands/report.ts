@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import { WmonError } from '../lib/errors.js';
-import { FAIL_ON, REPORT_FORMATS, appendStepSummary, buildReport, formatReport, writeReportFile } from '../lib/report/index.js';
-import type { ReportJson } from '../lib/results.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
+import { loadConfig } from '../core/config/load.js';
+import { WmonError } from '../errors.js';
+import { FAIL_ON, REPORT_FORMATS, appendStepSummary, buildReport, formatReport, writeReportFile } from '../features/report/index.js';
+import type { ReportJson } from '../results.js';
+import { WmonCommand } from '../cli/base-command.js';
 
 export default class Report extends WmonCommand {
   static override summary = 'A report over a window for CI: availability, traffic, errors, latency, events, alerts; Markdown, JSON, HTML or JUnit.';

@@ -3,13 +3,13 @@ import { createInterface } from 'node:readline/promises';
 
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import { WmonError } from '../lib/errors.js';
-import type { ResetResultJson } from '../lib/results.js';
-import { resetStack } from '../lib/stack/reset.js';
-import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatReset } from '../lib/ui/format-archive.js';
+import { loadConfig } from '../core/config/load.js';
+import { WmonError } from '../errors.js';
+import type { ResetResultJson } from '../results.js';
+import { resetStack } from '../ops/reset.js';
+import { PACKAGE_ROOT } from '../package.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatReset } from '../cli/format/archive.js';
 
 export default class Reset extends WmonCommand {
   static override summary = "Start the stack from nothing: safety backup, remove its containers, volumes and network, bring it up again.";

@@ -2,12 +2,12 @@ import path from 'node:path';
 
 import { Args, Flags } from '@oclif/core';
 
-import { restoreStack } from '../lib/archive/restore.js';
-import { WmonError } from '../lib/errors.js';
-import type { RestoreResultJson } from '../lib/results.js';
-import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatRestore } from '../lib/ui/format-archive.js';
+import { restoreStack } from '../features/archive/restore.js';
+import { WmonError } from '../errors.js';
+import type { RestoreResultJson } from '../results.js';
+import { PACKAGE_ROOT } from '../package.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatRestore } from '../cli/format/archive.js';
 
 /** "100G", "512M", "1T", or bytes. */
 function parseSize(text: string): number {

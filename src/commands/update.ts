@@ -2,11 +2,11 @@ import path from 'node:path';
 
 import { Flags } from '@oclif/core';
 
-import type { UpdateResultJson } from '../lib/results.js';
-import { PACKAGE_ROOT } from '../lib/stack/service-image.js';
-import { updateStack } from '../lib/stack/update.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatUpdate } from '../lib/ui/format-archive.js';
+import type { UpdateResultJson } from '../results.js';
+import { PACKAGE_ROOT } from '../package.js';
+import { updateStack } from '../ops/update.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatUpdate } from '../cli/format/archive.js';
 
 export default class Update extends WmonCommand {
   static override summary = 'Apply a changed wmon.yaml to the running stack: show the diff, reload in place, recreate only what must be.';

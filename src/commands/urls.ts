@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../lib/config/load.js';
-import type { UrlsResultJson } from '../lib/results.js';
-import { stackUrls } from '../lib/stack/urls.js';
-import { WmonCommand } from '../lib/ui/base-command.js';
-import { formatUrls } from '../lib/ui/format-init.js';
+import { loadConfig } from '../core/config/load.js';
+import type { UrlsResultJson } from '../results.js';
+import { stackUrls } from '../ops/urls.js';
+import { WmonCommand } from '../cli/base-command.js';
+import { formatUrls } from '../cli/format/init.js';
 
 export default class Urls extends WmonCommand {
   static override summary = "Print every enabled component's URL, and where the credentials are.";

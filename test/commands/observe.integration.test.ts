@@ -11,10 +11,10 @@ import { XMLValidator } from 'fast-xml-parser';
 import { parse as parseJunit } from 'junit2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createPrometheusClient, type PrometheusClient } from '../../src/lib/clients/index.js';
-import { wmon, type CliResult } from '../helpers/cli.js';
-import { startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../helpers/local-stack.js';
-import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, type SentTraffic } from '../helpers/observe.js';
+import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
+import { wmon, type CliResult } from '../support/cli.js';
+import { startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../support/local-stack.js';
+import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, type SentTraffic } from '../support/observe.js';
 
 let stack: LocalStack;
 let prom: PrometheusClient;

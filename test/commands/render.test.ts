@@ -4,8 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
-import { wmon } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
+import { wmon } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
 
 /** The documented shape of `wmon render --json` (README, "JSON output"). */
 const renderJson = z.strictObject({

@@ -4,9 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { ContainerRuntime } from '../../src/lib/runtime/container-runtime.js';
-import { LABELS } from '../../src/lib/runtime/types.js';
-import { runtimeForTests, TEST_IMAGES } from '../lib/runtime/engine-for-tests.js';
+import type { ContainerRuntime } from '../../src/adapters/runtime/container-runtime.js';
+import { LABELS } from '../../src/adapters/runtime/types.js';
+import { runtimeForTests, TEST_IMAGES } from '../adapters/runtime/engine-for-tests.js';
 
 export { TEST_IMAGES };
 

@@ -9,11 +9,11 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../src/lib/clients/index.js';
-import type { InitResultJson, UrlsResultJson } from '../../src/lib/results.js';
-import { LABELS } from '../../src/lib/runtime/types.js';
+import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
+import type { InitResultJson, UrlsResultJson } from '../../src/results.js';
+import { LABELS } from '../../src/adapters/runtime/types.js';
 import { postSignedEvent, probeEvent } from '../../service/src/send.js';
-import { wmon } from '../helpers/cli.js';
+import { wmon } from '../support/cli.js';
 import { e2eProject, eventually, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { DEFAULT_ALERTS, alertsSchema } from '../../src/lib/config/alerts.js';
-import { buildAlertRules, type RuleFile } from '../../src/lib/render/rules.js';
+import { DEFAULT_ALERTS, alertsSchema } from '../../src/core/config/alerts.js';
+import { buildAlertRules, type RuleFile } from '../../src/core/render/rules.js';
 import { REPO_ROOT, findPromtool, promtool } from './promtool.js';
 
 const SUITE_DIR = path.join(REPO_ROOT, 'test', 'promtool');

@@ -1,0 +1,68 @@
+/**
+ * Errors from the container engine, as WmonErrors: what wmon was doing, what the engine said, and an exit
+ * code (`conflict` for a name or port already taken, `unavailable` for the rest).
+ */
+import { WmonError, type ExitCodeName } from '../../errors.js';
+
+export class EngineError extends WmonError {
+  /** HTTP status the engine answered, when it answered. */
+  readonly statusCode: number | undefined;
+  /** What wmon asked for, e.g. `create container wmon-demo-prometheus`. */
+  readonly operation: string;
+
+  constructor(
+    operation: string,
+    detail: string,
+    opts: { statusCode?: number; exit?: ExitCodeName; code?: string; suggestions?: readonly string[] } = {},
+  ) {
+    super(`Container engine: could not ${operation}: ${detail}`, {
+      exit: opts.exit ?? (opts.statusCode === 409 ? 'conflict' : 'unavailable'),
+      code: opts.code ?? (opts.statusCode === 404 ? 'ENGINE_NOT_FOUND' : opts.statusCode === 409 ? 'ENGINE_CONFLICT' : 'ENGINE_REQUEST_FAILED'),
+      suggestions: opts.suggestions ?? [],
+    });
+    this.name = 'EngineError';
+    this.statusCode = opts.statusCode;
+    this.operation = operation;
+  }
+}
+
+/** The HTTP status of an error thrown by docker-modem, if any. */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
+    const status = (error as { statusCode: unknown }).statusCode;
+    if (typeof status === 'number') return status;
+  }
+  return undefined;
+}
+
+/** The engine's own message (`json.message`), else the error's. */
+export function engineMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const json = (error as { json?: unknown }).json;
+    if (typeof json === 'object' && json !== null && typeof (json as { message?: unknown }).message === 'string') {
+      return (json as { message: string }).message.trim();
+    }
+    if (typeof json === 'string' && json.trim() !== '') return json.trim();
+    const reason = (error as { reason?: unknown }).reason;
+    const message = error instanceof Error ? error.message : String(error);
+    // docker-modem puts "(HTTP code 500) server error - <engine message>"; keep the engine's part.
+    const m = /^\(HTTP code \d+\) [^-]+- (.*)$/s.exec(message);
+    if (m?.[1] !== undefined && m[1].trim() !== '') return m[1].trim();
+    if (typeof reason === 'string' && reason !== '') return `${reason} (${message})`;
+    return message;
+  }
+  return String(error);
+}
+
+/** Wrap anything an engine call threw. WmonErrors pass through unchanged. */
+export function toEngineError(operation: string, error: unknown): WmonError {
+  if (error instanceof WmonError) return error;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET') {
+    return new EngineError(operation, `the engine is not reachable (${String(code)})`, {
+      code: 'ENGINE_UNREACHABLE',
+      suggestions: ['Check that Docker or Podman is still running (`docker info`).'],
+    });
+  }
+  return new EngineError(operation, engineMessage(error), { statusCode: statusOf(error) });
+}

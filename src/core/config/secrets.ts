@@ -1,0 +1,136 @@
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+import { WmonError, type ConfigIssue } from '../../errors.js';
+import type { Config, SecretRef } from './schema.js';
+
+export interface SecretContext {
+  readonly env: NodeJS.ProcessEnv;
+  /** Folder relative secret file paths are resolved against (wmon.yaml's). */
+  readonly baseDir: string;
+}
+
+/** What a secret's value must look like; checked without ever printing the value. */
+interface SecretKind {
+  readonly what: string;
+  readonly valid: (value: string) => boolean;
+}
+
+const isUrlWithProtocol =
+  (...protocols: string[]) =>
+  (value: string): boolean => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  };
+
+const KINDS = {
+  password: { what: 'a non-empty password', valid: (v) => v.length > 0 },
+  slackUrl: { what: 'an https:// Slack incoming-webhook URL', valid: isUrlWithProtocol('https:') },
+  routingKey: { what: 'a PagerDuty integration (routing) key', valid: (v) => /^[A-Za-z0-9]{20,64}$/.test(v) },
+  stripeSecret: {
+    what: 'one or more Stripe signing secrets (whsec_…, comma-separated)',
+    valid: (v) => v.split(',').every((s) => /^whsec_[A-Za-z0-9+/=_-]+$/.test(s.trim())),
+  },
+  postgresUrl: { what: 'a postgres:// URL', valid: isUrlWithProtocol('postgres:', 'postgresql:') },
+  redisUrl: { what: 'a redis:// or rediss:// URL', valid: isUrlWithProtocol('redis:', 'rediss:') },
+} satisfies Record<string, SecretKind>;
+
+export type SecretName =
+  | 'smtpPassword'
+  | 'slackWebhookUrl'
+  | 'pagerdutyRoutingKey'
+  | 'grafanaAdminPassword'
+  | 'stripeWebhookSecret'
+  | 'databaseUrl'
+  | 'redisUrl';
+
+interface SecretSlot {
+  readonly name: SecretName;
+  readonly path: string;
+  readonly ref: SecretRef;
+  readonly kind: SecretKind;
+}
+
+/** Every secret reference present in the configuration, with its wmon.yaml path. */
+export function secretSlots(config: Config): SecretSlot[] {
+  const slots: SecretSlot[] = [];
+  const add = (name: SecretName, p: string, ref: SecretRef | undefined, kind: SecretKind) => {
+    if (ref) slots.push({ name, path: p, ref, kind });
+  };
+  const n = config.notifications;
+  add('smtpPassword', 'notifications.email.password', n.email?.password, KINDS.password);
+  add('slackWebhookUrl', 'notifications.slack.webhookUrl', n.slack?.webhookUrl, KINDS.slackUrl);
+  add('pagerdutyRoutingKey', 'notifications.pagerduty.routingKey', n.pagerduty?.routingKey, KINDS.routingKey);
+  add('grafanaAdminPassword', 'grafana.adminPassword', config.grafana.adminPassword, KINDS.password);
+  add('stripeWebhookSecret', 'service.stripeWebhookSecret', config.service.stripeWebhookSecret, KINDS.stripeSecret);
+  add('databaseUrl', 'service.databaseUrl', config.service.databaseUrl, KINDS.postgresUrl);
+  add('redisUrl', 'service.redisUrl', config.service.redisUrl, KINDS.redisUrl);
+  return slots;
+}
+
+type Resolution = { ok: true; value: string } | { ok: false; problem: string };
+
+function resolve(ref: SecretRef, ctx: SecretContext): Resolution {
+  if (ref.env !== undefined) {
+    const value = ctx.env[ref.env];
+    if (value === undefined || value === '') {
+      return { ok: false, problem: `environment variable ${ref.env} is not set` };
+    }
+    return { ok: true, value: value.trim() };
+  }
+  const file = path.resolve(ctx.baseDir, ref.file ?? '');
+  try {
+    if (!statSync(file).isFile()) return { ok: false, problem: `${file} is not a file` };
+    accessSync(file, constants.R_OK);
+    return { ok: true, value: readFileSync(file, 'utf8').trim() };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, problem: `secret file ${file} does not exist` };
+    if (code === 'EACCES') return { ok: false, problem: `secret file ${file} cannot be read (permission denied)` };
+    return { ok: false, problem: `secret file ${file} cannot be read (${code ?? 'error'})` };
+  }
+}
+
+/** Check that every referenced secret (and file) exists and looks right. Never includes values. */
+export function checkSecrets(config: Config, ctx: SecretContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const slot of secretSlots(config)) {
+    const source = slot.ref.env !== undefined ? `environment variable ${slot.ref.env}` : `file ${slot.ref.file}`;
+    const r = resolve(slot.ref, ctx);
+    if (!r.ok) issues.push({ path: `${slot.path}.${slot.ref.env !== undefined ? 'env' : 'file'}`, message: r.problem });
+    else if (!slot.kind.valid(r.value)) {
+      issues.push({ path: slot.path, message: `${source} must hold ${slot.kind.what}` });
+    }
+  }
+  const ca = config.service.build.caCertFile;
+  if (ca !== undefined) {
+    const file = path.resolve(ctx.baseDir, ca);
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+        issues.push({ path: 'service.build.caCertFile', message: `${file} is not a PEM certificate` });
+      }
+    } catch {
+      issues.push({ path: 'service.build.caCertFile', message: `certificate file ${file} does not exist or cannot be read` });
+    }
+  }
+  return issues;
+}
+
+/** The value of one configured secret; undefined when the configuration does not reference it. */
+export function readSecret(config: Config, name: SecretName, ctx: SecretContext): string | undefined {
+  const slot = secretSlots(config).find((s) => s.name === name);
+  if (!slot) return undefined;
+  const r = resolve(slot.ref, ctx);
+  if (!r.ok) {
+    throw new WmonError(`${slot.path}: ${r.problem}`, {
+      exit: 'config',
+      code: 'SECRET_MISSING',
+      suggestions: ['Set the environment variable or create the file named in wmon.yaml.'],
+    });
+  }
+  return r.value;
+}

@@ -1,0 +1,128 @@
+import type { Config } from '../config/schema.js';
+import { SECRETS_TARGET } from '../model/stack.js';
+import { ALERT_INHIBIT_EQUAL } from './rules.js';
+
+export type Severity = 'critical' | 'warning' | 'info';
+export type Channel = 'email' | 'slack' | 'pagerduty';
+
+/** SPEC.md's routing: which channels each severity goes to. */
+export const ROUTING: Record<Severity, readonly Channel[]> = {
+  critical: ['email', 'slack', 'pagerduty'],
+  warning: ['email', 'slack'],
+  info: ['slack'],
+};
+
+/** Secret files Alertmanager reads (inside its container), by secret name. */
+export const ALERTMANAGER_SECRET_FILES = {
+  smtpPassword: `${SECRETS_TARGET}/smtp_password`,
+  slackWebhookUrl: `${SECRETS_TARGET}/slack_webhook_url`,
+  pagerdutyRoutingKey: `${SECRETS_TARGET}/pagerduty_routing_key`,
+} as const;
+
+
+export interface AlertmanagerRender {
+  readonly config: Record<string, unknown>;
+  /** Human warnings, e.g. a channel that is not configured. */
+  readonly warnings: readonly string[];
+}
+
+export function configuredChannels(config: Config): Channel[] {
+  const n = config.notifications;
+  return (['email', 'slack', 'pagerduty'] as const).filter((c) => n[c] !== undefined);
+}
+
+/**
+ * alertmanager.yml: routes by severity (critical → email + Slack + PagerDuty, warning → email + Slack,
+ * info → Slack), leaves out channels that are not configured (with a warning), always has a no-op default
+ * receiver, and inhibits a warning while the critical alert of the same signal fires.
+ */
+export function buildAlertmanagerConfig(config: Config, grafanaUrl?: string): AlertmanagerRender {
+  const n = config.notifications;
+  const channels = configuredChannels(config);
+  const warnings: string[] = [];
+  for (const c of ['email', 'slack', 'pagerduty'] as const) {
+    if (!channels.includes(c)) {
+      const severities = (Object.keys(ROUTING) as Severity[]).filter((s) => ROUTING[s].includes(c));
+      warnings.push(
+        `notifications.${c} is not configured: ${new Intl.ListFormat('en', { type: 'conjunction' }).format(severities)} alerts will not go to ${c === 'pagerduty' ? 'PagerDuty' : c === 'slack' ? 'Slack' : 'email'}.`,
+      );
+    }
+  }
+
+  const emailConfig = (): Record<string, unknown> => ({
+    to: n.email!.to.join(', '),
+    from: n.email!.from,
+    smarthost: n.email!.smarthost,
+    ...(n.email!.username ? { auth_username: n.email!.username } : {}),
+    ...(n.email!.password ? { auth_password_file: ALERTMANAGER_SECRET_FILES.smtpPassword } : {}),
+    require_tls: n.email!.requireTls,
+    send_resolved: true,
+    headers: { Subject: '[{{ .Status | toUpper }}] {{ .CommonLabels.severity }}: {{ .CommonLabels.alertname }}' },
+  });
+  const slackConfig = (): Record<string, unknown> => ({
+    api_url_file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl,
+    ...(n.slack!.channel ? { channel: n.slack!.channel } : {}),
+    send_resolved: true,
+    title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})',
+    text: [
+      '{{ range .Alerts }}*{{ .Annotations.summary }}*',
+      '{{ .Annotations.description }}',
+      '{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}{{ end }}',
+      '{{ if .Annotations.dashboard_url }}Dashboard: {{ .Annotations.dashboard_url }}{{ end }}',
+      '{{ end }}',
+    ].join('\n'),
+  });
+  const pagerdutyConfig = (): Record<string, unknown> => ({
+    routing_key_file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey,
+    send_resolved: true,
+    severity: '{{ .CommonLabels.severity }}',
+    description: '{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}',
+    ...(grafanaUrl ? { client: 'wmon', client_url: grafanaUrl } : {}),
+  });
+  const builders: Record<Channel, { key: string; build: () => Record<string, unknown> }> = {
+    email: { key: 'email_configs', build: emailConfig },
+    slack: { key: 'slack_configs', build: slackConfig },
+    pagerduty: { key: 'pagerduty_configs', build: pagerdutyConfig },
+  };
+
+  const receivers: Array<Record<string, unknown>> = [{ name: 'default' }];
+  const routes: Array<Record<string, unknown>> = [];
+  for (const severity of Object.keys(ROUTING) as Severity[]) {
+    const used = ROUTING[severity].filter((c) => channels.includes(c));
+    if (used.length === 0) continue; // falls through to the no-op default receiver
+    const receiver: Record<string, unknown> = { name: severity };
+    for (const c of used) receiver[builders[c].key] = [builders[c].build()];
+    receivers.push(receiver);
+    routes.push({
+      receiver: severity,
+      matchers: [`severity="${severity}"`],
+      ...(severity === 'critical' ? { group_wait: '10s', repeat_interval: '1h' } : {}),
+    });
+  }
+
+  const global: Record<string, unknown> = { resolve_timeout: '5m' };
+  return {
+    warnings,
+    config: {
+      global,
+      route: {
+        receiver: 'default',
+        group_by: ['alertname', 'severity'],
+        group_wait: '30s',
+        group_interval: '5m',
+        repeat_interval: '4h',
+        routes,
+      },
+      inhibit_rules: [
+        {
+          // The signal must be set on the source: Alertmanager treats two missing labels as equal, which
+          // would let any critical alert silence every unrelated warning.
+          source_matchers: ['severity="critical"', 'signal=~".+"'],
+          target_matchers: ['severity="warning"'],
+          equal: [...ALERT_INHIBIT_EQUAL],
+        },
+      ],
+      receivers,
+    },
+  };
+}

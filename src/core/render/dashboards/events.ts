@@ -1,0 +1,206 @@
+/** Events: event type distribution; processing success rate; event volume trends; queue metrics. */
+import { METRIC, histogramQuantile, processingSuccessRatio } from '../../vocab/webhook-queries.js';
+import { DEFAULT_SERVICE_NAME, dashboard, type DashboardOptions } from './common.js';
+import type { Dashboard } from './model.js';
+import { RANGE, RATE_INTERVAL, layout, logs, pieChart, stat, steps, timeseries, type Section } from './panels.js';
+import { DASHBOARD_UIDS } from './uids.js';
+
+export function eventsDashboard(opts: DashboardOptions): Dashboard {
+  const a = opts.alerts;
+  const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
+  // Success is the complement of the error rate: red below 100 % − critical, orange below 100 % − warning.
+  const successSteps = steps(
+    'red',
+    [(100 - a.errorRatePercent.critical) / 100, 'orange'],
+    [(100 - a.errorRatePercent.warning) / 100, 'green'],
+  );
+  const processed = METRIC.eventsProcessed;
+
+  const sections: Section[] = [
+    {
+      title: 'Event types',
+      panels: [
+        pieChart({
+          title: 'Event type distribution',
+          description: 'Stripe events accepted over the selected time range, by event type.',
+          unit: 'short',
+          query: { expr: `sum by (type) (increase(${METRIC.eventsByType}[${RANGE}]))`, legend: '{{type}}' },
+          w: 8,
+          h: 9,
+        }),
+        timeseries({
+          title: 'Event volume by type',
+          description: 'Stripe events accepted per second, by event type (stacked).',
+          unit: 'ops',
+          stack: true,
+          queries: [{ expr: `sum by (type) (rate(${METRIC.eventsByType}[${RATE_INTERVAL}]))`, legend: '{{type}}' }],
+          w: 16,
+          h: 9,
+        }),
+      ],
+    },
+    {
+      title: 'Processing',
+      panels: [
+        stat({
+          title: 'Processing success rate',
+          description:
+            'Processing attempts that succeeded over the selected range, as a share of all attempts (a failed ' +
+            'attempt is retried; duplicates are not processed). Colours follow the error-rate alert thresholds.',
+          unit: 'percentunit',
+          query: { expr: processingSuccessRatio(RANGE) },
+          instant: true,
+          decimals: 2,
+          thresholds: successSteps,
+          w: 6,
+          h: 8,
+        }),
+        timeseries({
+          title: 'Success rate',
+          description: 'Share of processing attempts that succeeded, over time.',
+          unit: 'percentunit',
+          max: 1,
+          thresholds: successSteps,
+          queries: [{ expr: processingSuccessRatio(RATE_INTERVAL), legend: 'success' }],
+          w: 9,
+          h: 8,
+        }),
+        timeseries({
+          title: 'Outcomes',
+          description:
+            'Events handled per second, by outcome: success, failure (an attempt that will be retried), ' +
+            'dead_letter (the last attempt failed) and duplicate (a repeated delivery, not processed again).',
+          unit: 'ops',
+          stack: true,
+          queries: [{ expr: `sum by (outcome) (rate(${processed}[${RATE_INTERVAL}]))`, legend: '{{outcome}}' }],
+          w: 9,
+          h: 8,
+        }),
+      ],
+    },
+    {
+      title: 'Event volume trends',
+      panels: [
+        timeseries({
+          title: 'Accepted and finished',
+          description:
+            'New events accepted, events whose processing finished (success or dead letter) and duplicate ' +
+            'deliveries, per second. Accepted above finished for long means the queue is growing.',
+          unit: 'ops',
+          queries: [
+            { expr: `sum(rate(${METRIC.eventsByType}[${RATE_INTERVAL}]))`, legend: 'accepted' },
+            { expr: `sum(rate(${processed}{outcome=~"success|dead_letter"}[${RATE_INTERVAL}]))`, legend: 'finished' },
+            { expr: `sum(rate(${processed}{outcome="duplicate"}[${RATE_INTERVAL}]))`, legend: 'duplicates' },
+          ],
+          w: 12,
+          h: 8,
+        }),
+        timeseries({
+          title: 'Processing time (p95) by type',
+          description: '95th percentile of the time spent processing one event, per event type.',
+          unit: 's',
+          queries: [
+            {
+              expr: histogramQuantile('eventProcessingDuration', 0.95, RATE_INTERVAL, ['type']),
+              legend: '{{type}}',
+            },
+          ],
+          w: 12,
+          h: 8,
+        }),
+      ],
+    },
+    {
+      title: 'Queue',
+      panels: [
+        stat({
+          title: 'Pending',
+          description: 'Events waiting for a worker. Orange at the backlog alert threshold.',
+          unit: 'short',
+          query: { expr: `sum(${METRIC.queueSize}{state="pending"})` },
+          thresholds: steps('green', [a.queueBacklog.warning, 'orange']),
+          w: 4,
+          h: 8,
+        }),
+        stat({
+          title: 'Processing',
+          description: 'Events a worker is processing now.',
+          unit: 'short',
+          query: { expr: `sum(${METRIC.queueSize}{state="processing"})` },
+          w: 4,
+          h: 8,
+        }),
+        stat({
+          title: 'Dead letters',
+          description: 'Events that failed every attempt. Orange at the dead-letter alert threshold.',
+          unit: 'short',
+          query: { expr: `sum(${METRIC.queueSize}{state="dead_letter"})` },
+          thresholds: steps('green', [a.deadLetter.warning, 'orange']),
+          w: 4,
+          h: 8,
+        }),
+        timeseries({
+          title: 'Queue size by state',
+          description: 'Events in the queue over time, by state.',
+          unit: 'short',
+          queries: [{ expr: `sum by (state) (${METRIC.queueSize})`, legend: '{{state}}' }],
+          w: 12,
+          h: 8,
+        }),
+      ],
+    },
+    {
+      title: 'Rejected deliveries',
+      panels: [
+        timeseries({
+          title: 'Signature failures by reason',
+          description: 'Requests rejected by the Stripe signature check per second; dashed line at the alert threshold.',
+          unit: 'reqps',
+          stack: true,
+          thresholds: steps('green', [a.signatureFailuresPerSecond.warning, 'orange']),
+          queries: [
+            {
+              expr: `sum by (reason) (rate(${METRIC.signatureFailures}[${RATE_INTERVAL}]))`,
+              legend: '{{reason}}',
+            },
+          ],
+          w: 12,
+          h: 8,
+        }),
+        timeseries({
+          title: 'Rate-limited requests by scope',
+          description: 'Requests answered 429 per second, by limit (client, global).',
+          unit: 'reqps',
+          stack: true,
+          queries: [
+            { expr: `sum by (scope) (rate(${METRIC.rateLimited}[${RATE_INTERVAL}]))`, legend: '{{scope}}' },
+          ],
+          w: 12,
+          h: 8,
+        }),
+      ],
+    },
+    {
+      title: 'Logs',
+      panels: opts.loki
+        ? [
+            logs({
+              title: 'Warnings and errors',
+              description: `Log lines of ${service} at level warning or above (Loki), newest first.`,
+              // pino-loki's level label: pino's warn, error and fatal become warning, error and critical.
+              expr: `{service=${JSON.stringify(service)}, level=~"warning|error|critical"}`,
+              w: 24,
+              h: 10,
+            }),
+          ]
+        : [],
+    },
+  ];
+
+  return dashboard(
+    DASHBOARD_UIDS.events,
+    'Webhook Events',
+    'What the Stripe webhook service receives and how its processing goes: event types, outcomes, queue.',
+    layout(sections),
+  );
+}

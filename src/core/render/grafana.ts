@@ -1,0 +1,90 @@
+import type { Config } from '../config/schema.js';
+import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
+import { DATASOURCE_UIDS } from './dashboards/uids.js';
+
+export const DASHBOARD_FOLDER = { uid: 'wmon-webhook', title: 'Webhook' } as const;
+
+/** Where the grafana/ folder of the stack directory is mounted in the container. */
+export const GRAFANA_MOUNT = '/etc/grafana/wmon';
+
+/** provisioning/datasources: Prometheus (default), and Loki and Jaeger when they are on. */
+export function buildDatasources(config: Config): Record<string, unknown> {
+  const on = (id: Parameters<typeof isEnabled>[1]) => isEnabled(config, id);
+  const url = (id: 'prometheus' | 'loki' | 'jaeger') => `http://${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
+  const datasources: Array<Record<string, unknown>> = [
+    {
+      name: 'Prometheus',
+      uid: DATASOURCE_UIDS.prometheus,
+      type: 'prometheus',
+      access: 'proxy',
+      url: url('prometheus'),
+      isDefault: true,
+      editable: false,
+      jsonData: { timeInterval: config.prometheus.scrapeInterval, httpMethod: 'POST' },
+    },
+  ];
+  if (on('loki')) {
+    datasources.push({
+      name: 'Loki',
+      uid: DATASOURCE_UIDS.loki,
+      type: 'loki',
+      access: 'proxy',
+      url: url('loki'),
+      editable: false,
+      jsonData: {
+        maxLines: 1000,
+        ...(on('jaeger')
+          ? {
+              // The service logs trace ids: link each log line to its trace.
+              derivedFields: [
+                {
+                  name: 'TraceID',
+                  matcherRegex: '"trace_id":"(\\w+)"',
+                  datasourceUid: DATASOURCE_UIDS.jaeger,
+                  url: '$${__value.raw}',
+                },
+              ],
+            }
+          : {}),
+      },
+    });
+  }
+  if (on('jaeger')) {
+    datasources.push({
+      name: 'Jaeger',
+      uid: DATASOURCE_UIDS.jaeger,
+      type: 'jaeger',
+      access: 'proxy',
+      url: url('jaeger'),
+      editable: false,
+      ...(on('loki')
+        ? {
+            jsonData: {
+              tracesToLogsV2: { datasourceUid: DATASOURCE_UIDS.loki, filterByTraceID: true, spanStartTimeShift: '-5m', spanEndTimeShift: '5m' },
+            },
+          }
+        : {}),
+    });
+  }
+  return { apiVersion: 1, datasources };
+}
+
+/** provisioning/dashboards: one file provider for the "Webhook" folder. */
+export function buildDashboardProvider(): Record<string, unknown> {
+  return {
+    apiVersion: 1,
+    providers: [
+      {
+        name: 'wmon',
+        orgId: 1,
+        folder: DASHBOARD_FOLDER.title,
+        folderUid: DASHBOARD_FOLDER.uid,
+        type: 'file',
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 30,
+        options: { path: `${GRAFANA_MOUNT}/dashboards`, foldersFromFilesStructure: false },
+      },
+    ],
+  };
+}

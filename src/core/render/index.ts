@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+
+import type { ComponentId, Config } from '../config/schema.js';
+import { grafanaUrl, isEnabled } from '../model/stack.js';
+import { buildAlertmanagerConfig } from './alertmanager.js';
+import { buildDashboards } from './dashboards/index.js';
+import { buildDashboardProvider, buildDatasources } from './grafana.js';
+import { buildLokiConfig } from './loki.js';
+import { ALERT_RULES_FILE, buildPrometheusConfig } from './prometheus.js';
+import { buildAlertRules } from './rules.js';
+import { toJson, toYaml } from './yaml.js';
+
+/** One generated file, relative to the stack directory (POSIX separators). */
+export interface RenderedFile {
+  readonly path: string;
+  readonly component: ComponentId;
+  readonly contents: string;
+}
+
+export interface RenderResult {
+  readonly files: readonly RenderedFile[];
+  /** Things the user should know (e.g. a notification channel that is not configured). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Render every configuration file of the stack. A pure function of Config: the same input gives
+ * byte-identical output, and a component switched off leaves no file and no reference behind.
+ */
+export function renderStack(config: Config): RenderResult {
+  const files: RenderedFile[] = [];
+  const warnings: string[] = [];
+  const on = (id: ComponentId) => isEnabled(config, id);
+  const add = (component: ComponentId, p: string, contents: string) => files.push({ path: p, component, contents });
+  const grafana = on('grafana') ? grafanaUrl(config) : undefined;
+
+  if (on('prometheus')) {
+    add('prometheus', 'prometheus/prometheus.yml', toYaml(buildPrometheusConfig(config)));
+    add(
+      'prometheus',
+      `prometheus/${ALERT_RULES_FILE}`,
+      toYaml(buildAlertRules({ alerts: config.alerts, ...(grafana ? { grafanaUrl: grafana } : {}) })),
+    );
+  }
+  if (on('alertmanager')) {
+    const am = buildAlertmanagerConfig(config, grafana);
+    warnings.push(...am.warnings);
+    add('alertmanager', 'alertmanager/alertmanager.yml', toYaml(am.config));
+  }
+  if (on('grafana')) {
+    add('grafana', 'grafana/provisioning/datasources/wmon.yaml', toYaml(buildDatasources(config)));
+    add('grafana', 'grafana/provisioning/dashboards/wmon.yaml', toYaml(buildDashboardProvider()));
+    const dashboards = buildDashboards({
+      loki: on('loki'),
+      jaeger: on('jaeger'),
+      nodeExporter: on('nodeExporter'),
+      alerts: config.alerts,
+    });
+    for (const d of dashboards) add('grafana', `grafana/dashboards/${d.fileName}`, toJson(d.dashboard));
+  }
+  if (on('loki')) add('loki', 'loki/loki.yaml', toYaml(buildLokiConfig(config)));
+
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, warnings };
+}
+
+/** sha256 over a component's rendered files (path and contents), for change detection. */
+export function filesHash(files: readonly RenderedFile[], component: ComponentId): string {
+  const hash = createHash('sha256');
+  for (const f of files) {
+    if (f.component !== component) continue;
+    hash.update(f.path).update('\0').update(f.contents).update('\0');
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,283 @@
+/**
+ * Prometheus alerting rules for the webhook service and the scrape targets (SPEC.md "Alerts").
+ *
+ * Returns plain data in a fixed key order; the render orchestrator serialises it to YAML. Every rule
+ * compares with `>=` (or `== 0` for up/down gauges): an alert fires AT its configured threshold, which is
+ * what the promtool suite in test/promtool/ shows on both sides of each boundary. Only features that
+ * Prometheus 2.42 (Debian bookworm) already has are used, so the file works there and on Prometheus 3.
+ */
+import type { AlertThresholds } from '../config/alerts.js';
+import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
+import { METRIC, errorRatio, memoryRatio, requestLatencyQuantile } from '../vocab/webhook-queries.js';
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * Labels every alert carries besides `severity`. `signal` names what is measured (errors, latency, …):
+ * the warning and the critical alert of one signal share it, so Alertmanager can inhibit the warning while
+ * the critical one fires with `equal: [signal, job]` (every alert keeps its `job` label).
+ */
+export const ALERT_INHIBIT_EQUAL = ['signal', 'job'] as const;
+
+export interface AlertLabels {
+  readonly severity: Severity;
+  /**
+   * The part of the system the alert is about: webhook, database, cache or queue. TargetDown sets none, so
+   * the `component` label that prometheus.yml gives each scrape target (alertmanager, loki, …) says which
+   * component is down.
+   */
+  readonly component?: string;
+  readonly signal: string;
+}
+
+export interface AlertAnnotations {
+  readonly summary: string;
+  readonly description: string;
+  readonly runbook_url: string;
+  /** Only when Grafana is on (a `grafanaUrl` was given). */
+  readonly dashboard_url?: string;
+}
+
+export interface AlertingRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: AlertLabels;
+  readonly annotations: AlertAnnotations;
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly AlertingRule[];
+}
+
+export interface RuleFile {
+  readonly groups: readonly RuleGroup[];
+}
+
+export interface RulesOptions {
+  readonly alerts: AlertThresholds;
+  /** Grafana's external base URL for the dashboard links; leave out when Grafana is off. */
+  readonly grafanaUrl?: string;
+}
+
+/** What one alert is, before the URLs are attached. */
+interface AlertDefinition {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: AlertLabels;
+  readonly summary: string;
+  readonly description: string;
+  readonly dashboard: DashboardKey;
+}
+
+/** Window of the rates and quantiles the alerts compare (SPEC.md's figures are over 5 minutes). */
+const RATE_WINDOW = '5m';
+/** Window over which a backlog must not have shrunk for WebhookQueueBacklog to fire. */
+const BACKLOG_WINDOW = '10m';
+
+const ratio = (percent: number): number => percent / 100;
+const seconds = (ms: number): number => ms / 1000;
+const percentText = (percent: number): string => `${percent}%`;
+const durationText = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`);
+
+/** The anchor of an alert's section in docs/runbooks.md. */
+export function runbookAnchor(alert: string): string {
+  return alert.toLowerCase();
+}
+
+function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
+  const errors = (level: 'critical' | 'warning'): AlertDefinition => {
+    const threshold = a.errorRatePercent[level];
+    const duration = level === 'critical' ? a.errorRatePercent.criticalFor : a.errorRatePercent.warningFor;
+    return {
+      alert: level === 'critical' ? 'WebhookHighErrorRate' : 'WebhookErrorRateElevated',
+      expr: `${errorRatio(RATE_WINDOW, ['job'])} >= ${ratio(threshold)}`,
+      for: duration,
+      labels: { severity: level, component: 'webhook', signal: 'errors' },
+      summary:
+        level === 'critical'
+          ? 'Webhook error rate is {{ $value | humanizePercentage }} on {{ $labels.job }}'
+          : 'Webhook error rate is elevated at {{ $value | humanizePercentage }} on {{ $labels.job }}',
+      description:
+        `Errors per webhook request on {{ $labels.job }} have been at or above the ${level} threshold of ` +
+        `${percentText(threshold)} for ${duration} (now {{ $value | humanizePercentage }} over ${RATE_WINDOW}). ` +
+        'Stripe retries failed deliveries, so events are delayed until the cause is fixed.',
+      dashboard: 'overview',
+    };
+  };
+  const latency = (level: 'critical' | 'warning'): AlertDefinition => {
+    const threshold = a.latencyP95Ms[level];
+    const duration = level === 'critical' ? a.latencyP95Ms.criticalFor : a.latencyP95Ms.warningFor;
+    return {
+      alert: level === 'critical' ? 'WebhookHighLatency' : 'WebhookLatencyElevated',
+      expr: `${requestLatencyQuantile(0.95, RATE_WINDOW, ['job'])} >= ${seconds(threshold)}`,
+      for: duration,
+      labels: { severity: level, component: 'webhook', signal: 'latency' },
+      summary:
+        level === 'critical'
+          ? 'Webhook p95 latency is {{ $value | humanizeDuration }} on {{ $labels.job }}'
+          : 'Webhook p95 latency is elevated at {{ $value | humanizeDuration }} on {{ $labels.job }}',
+      description:
+        `The 95th percentile of webhook request durations on {{ $labels.job }} has been at or above the ${level} ` +
+        `threshold of ${durationText(threshold)} for ${duration} (now {{ $value | humanizeDuration }} over ` +
+        `${RATE_WINDOW}). Slow answers risk Stripe's delivery timeout, and timed-out deliveries are retried.`,
+      dashboard: 'performance',
+    };
+  };
+
+  return [
+    errors('critical'),
+    latency('critical'),
+    {
+      alert: 'WebhookDatabaseDown',
+      expr: `${METRIC.dbUp} == 0`,
+      for: a.databaseDownFor,
+      labels: { severity: 'critical', component: 'database', signal: 'database' },
+      summary: 'Webhook service {{ $labels.instance }} cannot reach its database',
+      description:
+        `${METRIC.dbUp} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${a.databaseDownFor}: ` +
+        'readiness fails and incoming events cannot be stored, so Stripe deliveries fail and are retried later.',
+      dashboard: 'performance',
+    },
+    {
+      alert: 'WebhookCacheDown',
+      expr: `${METRIC.cacheUp} == 0`,
+      for: a.cacheDownFor,
+      labels: { severity: 'critical', component: 'cache', signal: 'cache' },
+      summary: 'Webhook service {{ $labels.instance }} cannot reach its cache',
+      description:
+        `${METRIC.cacheUp} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${a.cacheDownFor}: ` +
+        'readiness fails and lookups that need the cache (duplicate detection, customer records) fail or slow down.',
+      dashboard: 'performance',
+    },
+    errors('warning'),
+    latency('warning'),
+    {
+      alert: 'WebhookHighMemory',
+      expr: `${memoryRatio()} >= ${ratio(a.memoryPercent.warning)}`,
+      for: a.memoryPercent.for,
+      labels: { severity: 'warning', component: 'webhook', signal: 'memory' },
+      summary: 'Webhook service {{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory limit',
+      description:
+        `Resident memory of {{ $labels.instance }} has been at or above ${percentText(a.memoryPercent.warning)} ` +
+        `of the memory available to it (cgroup limit or host memory) for ${a.memoryPercent.for}. ` +
+        'At the limit the process is killed and in-flight requests fail.',
+      dashboard: 'performance',
+    },
+    {
+      alert: 'WebhookHighCPU',
+      expr: `${METRIC.cpuUsage} >= ${a.cpuPercent.warning}`,
+      for: a.cpuPercent.for,
+      labels: { severity: 'warning', component: 'webhook', signal: 'cpu' },
+      summary: 'Webhook service {{ $labels.instance }} uses {{ $value | humanize }}% CPU',
+      description:
+        `CPU usage of {{ $labels.instance }} (percent of one core) has been at or above ` +
+        `${percentText(a.cpuPercent.warning)} for ${a.cpuPercent.for}; requests and event processing slow ` +
+        'down as it saturates.',
+      dashboard: 'performance',
+    },
+    {
+      alert: 'WebhookSignatureFailureSpike',
+      expr:
+        `sum by (job) (rate(${METRIC.signatureFailures}[${RATE_WINDOW}])) >= ` +
+        `${a.signatureFailuresPerSecond.warning}`,
+      for: a.signatureFailuresPerSecond.for,
+      labels: { severity: 'warning', component: 'webhook', signal: 'signatures' },
+      summary: 'Webhook signature failures at {{ $value | printf "%.3g" }}/s on {{ $labels.job }}',
+      description:
+        `Requests to {{ $labels.job }} have failed Stripe signature verification at or above ` +
+        `${a.signatureFailuresPerSecond.warning}/s for ${a.signatureFailuresPerSecond.for} ` +
+        '(now {{ $value | printf "%.3g" }}/s): a wrong or rotated webhook secret (then every delivery fails), ' +
+        'clock skew beyond the tolerance, or someone probing the endpoint.',
+      dashboard: 'events',
+    },
+    {
+      alert: 'WebhookQueueBacklog',
+      expr:
+        `${METRIC.queueSize}{state="pending"} >= ${a.queueBacklog.warning}` +
+        ` and delta(${METRIC.queueSize}{state="pending"}[${BACKLOG_WINDOW}]) >= 0`,
+      for: a.queueBacklog.for,
+      labels: { severity: 'warning', component: 'queue', signal: 'backlog' },
+      summary: 'Webhook queue backlog of {{ $value | printf "%.0f" }} pending events on {{ $labels.instance }}',
+      description:
+        `The number of events waiting for processing on {{ $labels.instance }} has been at or above ` +
+        `${a.queueBacklog.warning} for ${a.queueBacklog.for} and has not shrunk over the last ${BACKLOG_WINDOW}: ` +
+        'the workers are stuck, failing, or too few for the incoming volume.',
+      dashboard: 'events',
+    },
+    {
+      alert: 'WebhookDeadLetters',
+      expr: `${METRIC.queueSize}{state="dead_letter"} >= ${a.deadLetter.warning}`,
+      for: a.deadLetter.for,
+      labels: { severity: 'warning', component: 'queue', signal: 'dead-letters' },
+      summary: 'Webhook queue holds {{ $value | printf "%.0f" }} dead-lettered event(s) on {{ $labels.instance }}',
+      description:
+        `The number of dead-lettered events on {{ $labels.instance }} has been at or above ${a.deadLetter.warning} ` +
+        `for ${a.deadLetter.for}: events that failed every processing attempt stay unprocessed until the cause ` +
+        'is fixed and they are replayed.',
+      dashboard: 'events',
+    },
+    {
+      alert: 'WebhookRateLimiting',
+      expr:
+        `sum by (job, scope) (rate(${METRIC.rateLimited}[${RATE_WINDOW}])) >= ` + `${a.rateLimitedPerSecond.info}`,
+      for: a.rateLimitedPerSecond.for,
+      labels: { severity: 'info', component: 'webhook', signal: 'rate-limiting' },
+      summary: 'Webhook {{ $labels.scope }} rate limit active at {{ $value | printf "%.3g" }}/s on {{ $labels.job }}',
+      description:
+        `{{ $labels.job }} has answered 429 to at least ${a.rateLimitedPerSecond.info} requests/s ` +
+        `(scope {{ $labels.scope }}) for ${a.rateLimitedPerSecond.for}. Stripe retries them later; a global ` +
+        'limit that is hit by real traffic is set too low, a client limit means one sender is very busy.',
+      dashboard: 'overview',
+    },
+  ];
+}
+
+function targetAlerts(a: AlertThresholds): AlertDefinition[] {
+  return [
+    {
+      alert: 'TargetDown',
+      expr: 'up == 0',
+      for: a.targetDownFor,
+      labels: { severity: 'critical', signal: 'availability' },
+      summary: 'Scrape target {{ $labels.job }} at {{ $labels.instance }} is down',
+      description:
+        `Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for ${a.targetDownFor}: ` +
+        'the component is down or unreachable, and alerts that need its metrics cannot fire until it is back.',
+      dashboard: 'overview',
+    },
+  ];
+}
+
+function toRule(def: AlertDefinition, opts: RulesOptions): AlertingRule {
+  const grafana = opts.grafanaUrl?.replace(/\/+$/, '');
+  return {
+    alert: def.alert,
+    expr: def.expr,
+    for: def.for,
+    labels: {
+      severity: def.labels.severity,
+      ...(def.labels.component ? { component: def.labels.component } : {}),
+      signal: def.labels.signal,
+    },
+    annotations: {
+      summary: def.summary,
+      description: def.description,
+      runbook_url: `${opts.alerts.runbookBaseUrl}#${runbookAnchor(def.alert)}`,
+      ...(grafana ? { dashboard_url: `${grafana}/d/${DASHBOARD_UIDS[def.dashboard]}` } : {}),
+    },
+  };
+}
+
+/** The alerting rules, thresholds and durations taken from wmon.yaml's `alerts:` section. */
+export function buildAlertRules(opts: RulesOptions): RuleFile {
+  return {
+    groups: [
+      { name: 'wmon-webhook', rules: webhookAlerts(opts.alerts).map((def) => toRule(def, opts)) },
+      { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
+    ],
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * PromQL for the webhook service's key figures, shared by the alert rules (fixed windows such as `5m`) and
+ * the dashboards (`$__rate_interval`), so that an alert and the panel it links to compute the same thing.
+ * Metric names come from the one list in metric-names.ts.
+ */
+import { NODE_EXPORTER_METRICS, SERVICE_METRICS, type ServiceMetricKey } from './metric-names.js';
+
+/** The service's metric names by key, e.g. `METRIC.requestsTotal` → `webhook_requests_total`. */
+export const METRIC = Object.fromEntries(
+  Object.entries(SERVICE_METRICS).map(([key, spec]) => [key, spec.name]),
+) as { readonly [K in ServiceMetricKey]: (typeof SERVICE_METRICS)[K]['name'] };
+
+type NodeMetric = (typeof NODE_EXPORTER_METRICS)[number];
+/** A node exporter metric name, checked against the list at compile time. */
+export const nodeMetric = <N extends NodeMetric>(name: N): N => name;
+
+/**
+ * Routes that are not webhook traffic: Prometheus's scrapes and the health probes. They succeed fast and
+ * often, so counting them would dilute the error rate and the latency percentiles of the real traffic (on a
+ * quiet laptop, scrapes can outnumber Stripe's deliveries). If the service does not count them at all, the
+ * filter simply matches everything.
+ */
+export const PROBE_ROUTES = ['/metrics', '/healthz', '/readyz'] as const;
+export const WEBHOOK_TRAFFIC = `route!~"${PROBE_ROUTES.join('|')}"`;
+
+/** `by (a, b)`, or nothing when no labels are given (aggregate everything). */
+function by(labels: readonly string[]): string {
+  return labels.length > 0 ? ` by (${labels.join(', ')})` : '';
+}
+
+/** Webhook requests per second. */
+export function requestRate(window: string, labels: readonly string[] = []): string {
+  return `sum${by(labels)} (rate(${METRIC.requestsTotal}{${WEBHOOK_TRAFFIC}}[${window}]))`;
+}
+
+/**
+ * Errors per request, as a ratio (0.1 = 10 %): SPEC.md's "errors / requests".
+ *
+ * The numerator is webhook_errors_total, which the service increments once per failure of any type
+ * (signature, payload, processing, database, cache, internal) — so it also sees events that were accepted
+ * with a 2xx and failed later in the queue, which a ratio of 5xx responses would miss, and a rotated
+ * Stripe secret (every delivery failing its signature check), which is an outage although it answers 400.
+ * The denominator is the webhook traffic (probe routes excluded), filtered with `> 0` so that no traffic
+ * gives no result instead of 0/0 = NaN or x/0 = +Inf (queue retries can fail while no request comes in).
+ */
+export function errorRatio(window: string, labels: readonly string[] = []): string {
+  return (
+    `sum${by(labels)} (rate(${METRIC.errorsTotal}[${window}]))` +
+    ` / (${requestRate(window, labels)} > 0)`
+  );
+}
+
+/**
+ * A quantile of the request duration in seconds, from the histogram's buckets. Empty buckets (no traffic)
+ * give NaN, which no comparison matches, so alerts built on it stay silent without traffic.
+ */
+export function requestLatencyQuantile(quantile: number, window: string, labels: readonly string[] = []): string {
+  return (
+    `histogram_quantile(${quantile}, sum by (${[...labels, 'le'].join(', ')}) ` +
+    `(rate(${METRIC.requestDuration}_bucket{${WEBHOOK_TRAFFIC}}[${window}])))`
+  );
+}
+
+/** A quantile of any of the service's histograms (by key), in its unit. */
+export function histogramQuantile(
+  metric: 'eventProcessingDuration' | 'dbQueryDuration' | 'cacheOperationDuration' | 'requestDuration',
+  quantile: number,
+  window: string,
+  labels: readonly string[] = [],
+): string {
+  return (
+    `histogram_quantile(${quantile}, sum by (${[...labels, 'le'].join(', ')}) ` +
+    `(rate(${METRIC[metric]}_bucket[${window}])))`
+  );
+}
+
+/** Resident memory as a ratio of the memory available to the process (0.85 = 85 %). */
+export function memoryRatio(): string {
+  return `${METRIC.memoryUsage}{kind="rss"} / ignoring(kind) (${METRIC.memoryLimit} > 0)`;
+}
+
+/** Cache lookups that found a value, as a ratio of all lookups. */
+export function cacheHitRatio(window: string, labels: readonly string[] = []): string {
+  const hits = `sum${by(labels)} (rate(${METRIC.cacheHits}[${window}]))`;
+  const misses = `sum${by(labels)} (rate(${METRIC.cacheMisses}[${window}]))`;
+  return `${hits} / ((${hits} + ${misses}) > 0)`;
+}
+
+/**
+ * Processing attempts that succeeded, as a ratio of all attempts: success / (success + failure +
+ * dead_letter). The service counts `failure` once per failed attempt that will be retried and
+ * `dead_letter` for the last one, so retries lower the ratio as soon as they happen. Duplicates are left
+ * out: they are deliveries Stripe repeated, which are not processed again.
+ */
+export function processingSuccessRatio(window: string): string {
+  const processed = `sum(rate(${METRIC.eventsProcessed}{outcome!="duplicate"}[${window}]))`;
+  return `sum(rate(${METRIC.eventsProcessed}{outcome="success"}[${window}])) / (${processed} > 0)`;
+}

@@ -1,0 +1,345 @@
+/**
+ * Prometheus's data in and out of its volume.
+ *
+ * Out, two ways:
+ *   - snapshot: a running server makes a TSDB snapshot (admin API, consistent, head included) under
+ *     <data>/snapshots/<name>; it is copied out of the container with the engine's archive API, streamed
+ *     straight into the backup, and deleted;
+ *   - volume: a stopped server's whole data folder (blocks, WAL, head chunks), read through a helper
+ *     container that mounts the volume read-only. This is what a restore's safety copy uses: it is exact.
+ * In: through a helper container on the volume, while Prometheus is stopped. The data is streamed from the
+ * archive (each file checked against the manifest again on the way) into a new folder inside the volume,
+ * checked there, and only then swapped with the old data by renames; until the swap the old data is intact.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+
+import type { PrometheusClient, QueryResult } from '../../adapters/clients/index.js';
+import { WmonError } from '../../errors.js';
+import { LABELS, type ContainerRuntime, type ContainerSpec } from '../../adapters/runtime/index.js';
+import { stackLabels } from '../../core/model/containers.js';
+import type { Stack } from '../../core/model/stack.js';
+import { entryPathProblem } from './entry-path.js';
+import { PROMETHEUS_DATA_DIR } from './format.js';
+import type { BlockRecord, Probe } from './manifest.js';
+import { readTar } from './tar-reader.js';
+import { TarWriter } from './tar-writer.js';
+import { ArchiveError, type VerifiedArchive } from './verify.js';
+
+/** Where Prometheus's data is: its volume and the folder it is mounted at. */
+export interface PrometheusData {
+  readonly runtime: ContainerRuntime;
+  readonly stack: Stack;
+  /** The Prometheus container's name. */
+  readonly container: string;
+  readonly volume: string;
+  /** Mount point of the volume in the container, e.g. /prometheus. */
+  readonly dataDir: string;
+  /** Image used for helper containers (Prometheus's own: it has a shell, also the official one). */
+  readonly image: string;
+}
+
+export interface DataCopy {
+  readonly files: number;
+  readonly bytes: number;
+  readonly blocks: BlockRecord[];
+}
+
+/** Top-level names of a data folder never backed up: the lock, the active-query log, old snapshots, our own. */
+function excludedFromVolumeCopy(rel: string): boolean {
+  const top = rel.split('/')[0]!;
+  return top === 'lock' || top === 'queries.active' || top === 'snapshots' || top.startsWith('.wmon-');
+}
+
+const failed = (what: string, detail: string) =>
+  new WmonError(`Cannot ${what}: ${detail}`, { exit: 'unavailable', code: 'PROMETHEUS_DATA_FAILED' });
+
+/**
+ * Copy an engine archive stream of a folder into the backup under prometheus/data/. The first entry is the
+ * folder itself (Docker names it by its base name, Podman `/` for a mount point): everything is taken
+ * relative to it.
+ */
+async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string) => boolean): Promise<DataCopy> {
+  let root: string | undefined;
+  let files = 0;
+  let bytes = 0;
+  const blocks: BlockRecord[] = [];
+  await readTar(stream, { gunzip: false }, async (h, body) => {
+    if (root === undefined) {
+      if (h.type !== 'Directory') throw failed('copy Prometheus data', `the engine's archive does not start with a folder (${h.path})`);
+      root = h.path.endsWith('/') ? h.path : `${h.path}/`;
+      return;
+    }
+    if (!h.path.startsWith(root)) throw failed('copy Prometheus data', `an entry outside the folder in the engine's archive (${h.path})`);
+    const rel = h.path.slice(root.length).replace(/\/$/, '');
+    if (rel === '' || exclude(rel)) return;
+    if (h.type === 'Directory') return;
+    if (h.type !== 'File' && h.type !== 'OldFile') {
+      throw failed('copy Prometheus data', `${rel} is a ${h.type}, not a regular file`);
+    }
+    const problem = entryPathProblem(rel);
+    if (problem) throw failed('copy Prometheus data', `${JSON.stringify(rel)} has ${problem}`);
+    const isMeta = /^[0-9A-HJKMNP-TV-Z]{26}\/meta\.json$/.test(rel) && h.size < 1024 * 1024;
+    const meta: Buffer[] = [];
+    await tar.addStream(`${PROMETHEUS_DATA_DIR}${rel}`, h.size, body, {
+      ...(h.mtime ? { mtime: h.mtime } : {}),
+      ...(isMeta ? { onChunk: (c: Buffer) => meta.push(Buffer.from(c)) } : {}),
+    });
+    files += 1;
+    bytes += h.size;
+    if (isMeta) {
+      const block = parseBlockMeta(Buffer.concat(meta).toString('utf8'));
+      if (block) blocks.push(block);
+    }
+  });
+  blocks.sort((a, b) => a.minTime - b.minTime);
+  return { files, bytes, blocks };
+}
+
+function parseBlockMeta(text: string): BlockRecord | undefined {
+  try {
+    const m = JSON.parse(text) as { ulid?: unknown; minTime?: unknown; maxTime?: unknown; stats?: { numSeries?: unknown; numSamples?: unknown } };
+    if (typeof m.ulid !== 'string' || typeof m.minTime !== 'number' || typeof m.maxTime !== 'number') return undefined;
+    return {
+      ulid: m.ulid,
+      minTime: m.minTime,
+      maxTime: m.maxTime,
+      ...(typeof m.stats?.numSeries === 'number' ? { numSeries: m.stats.numSeries } : {}),
+      ...(typeof m.stats?.numSamples === 'number' ? { numSamples: m.stats.numSamples } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A TSDB snapshot of the running server, copied into the backup, then deleted from the volume. */
+export async function copySnapshot(d: PrometheusData, prom: PrometheusClient, tar: TarWriter): Promise<DataCopy & { snapshot: string }> {
+  const snapshot = await prom.snapshot();
+  const dir = `${d.dataDir}/snapshots/${snapshot}`;
+  try {
+    const copy = await transcode(await d.runtime.getArchive(d.container, dir), tar, () => false);
+    return { ...copy, snapshot };
+  } finally {
+    await d.runtime.exec(d.container, ['rm', '-rf', dir]).catch(() => undefined);
+  }
+}
+
+/** The whole data folder of a stopped server, read through a helper container (read-only mount). */
+export async function copyVolume(d: PrometheusData, tar: TarWriter): Promise<DataCopy> {
+  return withHelper(d, { readOnly: true }, async (helper) => transcode(await d.runtime.getArchive(helper, d.dataDir), tar, excludedFromVolumeCopy));
+}
+
+/**
+ * Run `fn` with a helper container that mounts Prometheus's volume (as root, so it may write any file of
+ * it), on the stack's network (created for the while if needed). Removed afterwards, whatever happens.
+ */
+async function withHelper<T>(d: PrometheusData, opts: { readOnly: boolean }, fn: (helper: string) => Promise<T>): Promise<T> {
+  const name = `${d.stack.project}-wmon-helper-${randomBytes(3).toString('hex')}`;
+  const spec: ContainerSpec = {
+    name,
+    component: 'helper',
+    image: d.image,
+    entrypoint: ['/bin/sh', '-c'],
+    cmd: ['sleep 3600'],
+    user: '0',
+    env: {},
+    ports: [],
+    volumes: [{ volume: d.volume, target: d.dataDir, ...(opts.readOnly ? { readOnly: true } : {}) }],
+    binds: [],
+    aliases: [],
+    labels: { ...stackLabels(d.stack), [LABELS.component]: 'helper' },
+    restartPolicy: 'no',
+    dependsOn: [],
+  };
+  const network = await d.runtime.ensureNetwork(d.stack.network, stackLabels(d.stack));
+  try {
+    await d.runtime.createContainer(spec, d.stack.network);
+    try {
+      await d.runtime.startContainer(name);
+      return await fn(name);
+    } finally {
+      await d.runtime.removeContainer(name, { force: true }).catch(() => false);
+    }
+  } finally {
+    if (network.created) await d.runtime.removeNetwork(d.stack.network).catch(() => false);
+  }
+}
+
+async function sh(d: PrometheusData, helper: string, what: string, script: string, ...args: string[]): Promise<string> {
+  const r = await d.runtime.exec(helper, ['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 600_000 });
+  if (r.exitCode !== 0) throw failed(what, (r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`);
+  return r.stdout.trim();
+}
+
+export interface RestoreProgress {
+  (bytes: number, total: number): void;
+}
+
+/**
+ * Replace the data in Prometheus's volume with the archive's prometheus/data/ (Prometheus must be stopped).
+ * Streams from the archive file into a new folder inside the volume, every file checked against the
+ * verified manifest as it passes (and the archive against the sha256 it had when verified), counts and
+ * sizes checked inside the volume, then swapped in by renames. Before the swap, any failure leaves the old
+ * data untouched.
+ */
+export async function restoreVolume(d: PrometheusData, archive: VerifiedArchive, onProgress?: RestoreProgress): Promise<{ files: number; bytes: number }> {
+  const running = await d.runtime.inspectContainer(d.container);
+  if (running?.running) throw failed('restore Prometheus data', `${d.container} is running (it must be stopped first)`);
+  const expected = new Map(archive.manifest.files.filter((f) => f.path.startsWith(PROMETHEUS_DATA_DIR)).map((f) => [f.path, f]));
+  const total = [...expected.values()].reduce((s, f) => s + f.size, 0);
+  const id = randomBytes(4).toString('hex');
+  const incoming = `${d.dataDir}/.wmon-restore-${id}`;
+  return withHelper(d, { readOnly: false }, async (helper) => {
+    const [owner, available] = (
+      await sh(d, helper, 'inspect Prometheus volume', 'stat -c %u:%g "$1" && df -Pk "$1" | tail -1 | awk \'{print $4}\'', d.dataDir)
+    ).split('\n');
+    const [uid, gid] = (owner ?? '0:0').split(':').map(Number) as [number, number];
+    const free = Number(available) * 1024;
+    if (Number.isFinite(free) && free < total * 1.05 + 16 * 1024 * 1024) {
+      throw new WmonError(`Not enough space in the volume ${d.volume}: the restored data needs ${total} bytes, ${free} are free.`, {
+        exit: 'cantCreate',
+        code: 'VOLUME_FULL',
+        suggestions: ['Free space on the engine host (the old data is only removed once the new data is in place).'],
+      });
+    }
+    await sh(d, helper, 'prepare the restore folder', 'rm -rf "$1" && mkdir "$1" && chown "$2" "$1"', incoming, `${uid}:${gid}`);
+    try {
+      const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+      const put = d.runtime.putArchive(helper, incoming, stream);
+      put.catch(() => undefined);
+      const tar = new TarWriter(stream);
+      const archiveHash = createHash('sha256');
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          archiveHash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      const changed = (problem: string) => new ArchiveError(archive.file, 'ARCHIVE_CHANGED', [`it changed after it was verified: ${problem}`]);
+      const dirs = new Set<string>();
+      let files = 0;
+      let bytes = 0;
+      try {
+        await readTar(createReadStream(archive.file, { highWaterMark: 1024 * 1024 }).pipe(tap), { gunzip: true }, async (h, body) => {
+          if (!h.path.startsWith(PROMETHEUS_DATA_DIR) || h.type === 'Directory') return;
+          const want = expected.get(h.path);
+          if (!want || want.size !== h.size || (h.type !== 'File' && h.type !== 'OldFile')) throw changed(`${h.path} is not what the manifest lists`);
+          const rel = h.path.slice(PROMETHEUS_DATA_DIR.length);
+          const parts = rel.split('/');
+          for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            if (!dirs.has(dir)) {
+              dirs.add(dir);
+              await tar.addDirectory(dir, { uid, gid, mode: 0o755 });
+            }
+          }
+          const written = await tar.addStream(rel, h.size, body, { uid, gid, ...(h.mtime ? { mtime: h.mtime } : {}) });
+          if (written.sha256 !== want.sha256) throw changed(`${h.path} does not match its checksum`);
+          files += 1;
+          bytes += h.size;
+          onProgress?.(bytes, total);
+        });
+        if (files !== expected.size) throw changed(`${expected.size - files} of Prometheus's files are missing`);
+        if (archiveHash.digest('hex') !== archive.sha256) throw changed('its sha256 differs');
+        await tar.end();
+      } catch (error) {
+        stream.destroy(error as Error);
+        throw error;
+      }
+      await put;
+      const [count, size] = (
+        await sh(d, helper, 'check the restored data', 'find "$1" -type f -exec stat -c %s {} + | awk \'{s+=$1} END {print NR" "s+0}\'', incoming)
+      )
+        .split(' ')
+        .map(Number);
+      if (count !== files || size !== bytes) {
+        throw failed('restore Prometheus data', `the volume holds ${count} files (${size} bytes) after the copy, ${files} (${bytes} bytes) were sent`);
+      }
+      // Swap: the old data moves aside, the new data moves up, the old data goes.
+      await sh(
+        d,
+        helper,
+        'put the restored data in place',
+        [
+          'set -e',
+          'cd "$1"',
+          'new=".wmon-restore-$2"; old=".wmon-old-$2"',
+          'mkdir "$old"',
+          'find . -mindepth 1 -maxdepth 1 ! -name "$new" ! -name "$old" -exec mv {} "$old"/ \\;',
+          'find "$new" -mindepth 1 -maxdepth 1 -exec mv {} . \\;',
+          'rmdir "$new"',
+          'rm -rf "$old"',
+        ].join('\n'),
+        d.dataDir,
+        id,
+      );
+      return { files, bytes };
+    } catch (error) {
+      await sh(d, helper, 'clean up', 'rm -rf "$1"', incoming).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+// ---- probes: exact values known at backup time, asked again after a restore --------------------------
+
+/** Series every scraped target has; their values differ from target to target. */
+const PROBE_QUERIES = ['up', 'scrape_samples_scraped'];
+const MAX_PROBE_SERIES = 50;
+
+const vectorOf = (r: QueryResult) =>
+  r.resultType === 'vector' ? r.result.map((s) => ({ metric: { ...s.metric }, value: String(s.sample.value) })) : [];
+
+/**
+ * Ask a few queries at a moment safely in the past (every scrape up to then has been committed): the
+ * backup holds all samples up to that moment, so after a restore the same queries must give the same values.
+ */
+export async function takeProbes(prom: PrometheusClient, scrapeIntervalSeconds: number): Promise<Probe[]> {
+  const time = Math.floor(Date.now() / 1000 - Math.max(30, 2 * scrapeIntervalSeconds));
+  const probes: Probe[] = [];
+  for (const query of PROBE_QUERIES) {
+    const result = vectorOf(await prom.query(query, { time }))
+      .sort((a, b) => sortKey(a.metric).localeCompare(sortKey(b.metric)))
+      .slice(0, MAX_PROBE_SERIES);
+    if (result.length > 0) probes.push({ query, time, result });
+  }
+  return probes;
+}
+
+const sortKey = (m: Record<string, string>) => JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+export interface ProbeCheck {
+  readonly checked: number;
+  /** Probes older than the retention: Prometheus deletes that data at start. */
+  readonly skipped: number;
+  readonly problems: readonly string[];
+}
+
+/** Ask the probes again; every series recorded must come back with the same value. */
+export async function checkProbes(prom: PrometheusClient, probes: readonly Probe[], retentionSeconds: number | undefined): Promise<ProbeCheck> {
+  const problems: string[] = [];
+  let checked = 0;
+  let skipped = 0;
+  const horizon = retentionSeconds === undefined ? -Infinity : Date.now() / 1000 - retentionSeconds;
+  for (const probe of probes) {
+    if (probe.time < horizon) {
+      skipped += 1;
+      continue;
+    }
+    checked += 1;
+    const now = new Map(vectorOf(await prom.query(probe.query, { time: probe.time })).map((s) => [sortKey(s.metric), s.value]));
+    for (const s of probe.result) {
+      const got = now.get(sortKey(s.metric));
+      if (got === undefined) problems.push(`${probe.query}${labelText(s.metric)} at ${new Date(probe.time * 1000).toISOString()} is missing`);
+      else if (got !== s.value) problems.push(`${probe.query}${labelText(s.metric)} at ${new Date(probe.time * 1000).toISOString()} is ${got}, the backup had ${s.value}`);
+    }
+  }
+  return { checked, skipped, problems };
+}
+
+const labelText = (m: Record<string, string>) => {
+  const entries = Object.entries(m).filter(([k]) => k !== '__name__');
+  return entries.length ? `{${entries.map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
+};

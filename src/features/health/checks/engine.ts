@@ -1,0 +1,73 @@
+/** The container engine answers, and each enabled component's container runs. */
+import { LABELS, type ContainerSummary } from '../../../adapters/runtime/types.js';
+import { containerName } from '../../../core/model/stack.js';
+import type { HealthContext } from '../context.js';
+import { row, type CheckRow, type CheckTask } from '../runner.js';
+
+/** Engine detection may try several sockets: give it a little longer than an HTTP check. */
+const ENGINE_EXTRA_MS = 5000;
+
+function firstLine(error: unknown): string {
+  const m = error instanceof Error ? error.message : String(error);
+  return m.split('\n')[0] ?? m;
+}
+
+export function engineTasks(ctx: HealthContext): CheckTask[] {
+  const engine: CheckTask = {
+    group: 'engine',
+    id: 'engine',
+    component: 'engine',
+    check: 'reachable',
+    deadlineMs: ctx.timeoutMs + ENGINE_EXTRA_MS,
+    async run() {
+      try {
+        const rt = await ctx.runtime();
+        return [row(this, 'OK', `${rt.engine.name} ${rt.engine.version} at ${rt.engine.address}`)];
+      } catch (error) {
+        return [row(this, 'UNKNOWN', `cannot check the containers: ${firstLine(error)}`)];
+      }
+    },
+  };
+
+  const containers: CheckTask = {
+    group: 'engine',
+    id: 'containers',
+    component: 'engine',
+    check: 'containers running',
+    deadlineMs: ctx.timeoutMs + ENGINE_EXTRA_MS,
+    async run() {
+      let rt;
+      try {
+        rt = await ctx.runtime();
+      } catch {
+        // The engine row says why; one UNKNOWN row here would only repeat it.
+        return [];
+      }
+      const list = await rt.listContainers({ [LABELS.project]: ctx.stack.project });
+      const rows: CheckRow[] = [];
+      for (const c of ctx.stack.components) {
+        const name = containerName(ctx.stack, c);
+        const id = { id: `containers.${c.id}`, component: c.id, check: 'container running' };
+        const found: ContainerSummary | undefined = list.find((x) => x.component === c.id) ?? list.find((x) => x.name === name);
+        if (!found) {
+          rows.push(row(id, 'CRITICAL', `no container ${name}: run \`wmon init\``));
+          continue;
+        }
+        if (found.state === 'running') {
+          rows.push(row(id, 'OK', `${found.name} running (${found.status})`));
+          continue;
+        }
+        const details = await rt.inspectContainer(found.id).catch(() => null);
+        const why =
+          found.state === 'exited' || found.state === 'dead'
+            ? `${found.state}${details?.exitCode !== null && details?.exitCode !== undefined ? ` with code ${details.exitCode}` : ''}${details?.oomKilled ? ' (killed: out of memory)' : ''}${details?.error ? `: ${details.error}` : ''}`
+            : found.state === 'restarting'
+              ? `restarting (${details?.restartCount ?? '?'} restarts so far)`
+              : found.state;
+        rows.push(row(id, 'CRITICAL', `${found.name} is ${why} (${found.status})`));
+      }
+      return rows;
+    },
+  };
+  return [engine, containers];
+}

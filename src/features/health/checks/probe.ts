@@ -1,0 +1,130 @@
+/**
+ * `--probe`: an end-to-end canary. Sends one synthetic Stripe event, signed with the stack's webhook secret
+ * by Stripe's own library (as Stripe's documentation does in tests), to the webhook service, then watches
+ * Prometheus until its counters show the request accepted and the event processed. It proves the whole
+ * path — signature verification, storage, the queue, the metrics endpoint and the scrape — works now.
+ *
+ * The event is a `balance.available` with an `evt_wmonprobe…` id: a type the service records and nothing
+ * else acts on. Prometheus sees it at its next scrape, so the probe takes up to one scrape interval.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { isComponentRequestError, WEBHOOK_PATH } from '../../../adapters/clients/index.js';
+import { METRIC } from '../../../core/vocab/webhook-queries.js';
+import { durationSeconds } from '../../../core/vocab/durations.js';
+import { singleValue } from '../../metrics/prometheus.js';
+import type { HealthContext } from '../context.js';
+import { prometheusFailure } from '../failure.js';
+import { row, type CheckRow, type CheckTask } from '../runner.js';
+
+
+/** The counters the probe must move, as PromQL. */
+const COUNTERS = {
+  accepted: `sum(${METRIC.requestsTotal}{route="${WEBHOOK_PATH}", status="200"})`,
+  processed: `sum(${METRIC.eventsProcessed}{outcome="success"})`,
+} as const;
+
+/** The deadline of the probe: two scrape intervals for Prometheus to see it, plus time to send it. */
+export function probeDeadlineMs(ctx: HealthContext): number {
+  const scrape = durationSeconds(ctx.config.prometheus.scrapeInterval) ?? 15;
+  return (2 * scrape + 10) * 1000 + ctx.timeoutMs;
+}
+
+export function probeEvent(now = new Date()): Record<string, unknown> & { id: string } {
+  return {
+    id: `evt_wmonprobe${randomBytes(10).toString('hex')}`,
+    object: 'event',
+    type: 'balance.available',
+    api_version: '2024-06-20',
+    created: Math.floor(now.getTime() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object: { object: 'balance', available: [], pending: [], livemode: false } },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function probeTasks(ctx: HealthContext): CheckTask[] {
+  const deadlineMs = probeDeadlineMs(ctx);
+  const task: CheckTask = {
+    group: 'probe',
+    id: 'probe',
+    component: 'webhook',
+    check: 'end-to-end probe',
+    deadlineMs,
+    async run(): Promise<CheckRow[]> {
+      const client = ctx.clients.service;
+      const prom = ctx.clients.prometheus;
+      if (!client) return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
+      if (!prom) return [row(this, 'UNKNOWN', '--probe confirms through Prometheus, which is switched off')];
+      const secret = await ctx.webhookSecret();
+      if (!secret) return [row(this, 'UNKNOWN', `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/stripe-webhook-secret nor service.stripeWebhookSecret)`)];
+
+      const started = Date.now();
+      const read = async () => {
+        const [a, p] = await Promise.all([prom.query(COUNTERS.accepted), prom.query(COUNTERS.processed)]);
+        return { accepted: singleValue(a) ?? 0, processed: singleValue(p) ?? 0 };
+      };
+      let before;
+      try {
+        before = await read();
+      } catch (error) {
+        const f = prometheusFailure(error, ctx.component('prometheus')?.url ?? '');
+        if (f) return [row(this, f.status, f.detail)];
+        throw error;
+      }
+
+      // Stripe's library is loaded only for the probe (it is not small).
+      const { default: Stripe } = await import('stripe');
+      const event = probeEvent();
+      const payload = JSON.stringify(event);
+      let status: number;
+      let body: string;
+      const sent = performance.now();
+      try {
+        ({ status, body } = await client.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret })));
+        body = body.slice(0, 200);
+      } catch (error) {
+        if (!isComponentRequestError(error)) throw error;
+        return [row(this, 'CRITICAL', `could not send the probe event: ${error.message}`)];
+      }
+      const tookMs = Math.round(performance.now() - sent);
+      if (status !== 200) {
+        const why = status === 400 && /signature/i.test(body) ? ': the service does not accept the stack\'s signing secret' : '';
+        return [row(this, 'CRITICAL', `the service answered HTTP ${status} to a signed probe event${why} (${body.trim()})`)];
+      }
+
+      // Leave a second for the last look before the deadline.
+      const giveUpAt = started + deadlineMs - 1500;
+      let after = before;
+      for (;;) {
+        await sleep(1000);
+        try {
+          after = await read();
+        } catch (error) {
+          const f = prometheusFailure(error, ctx.component('prometheus')?.url ?? '');
+          if (f) return [row(this, f.status, `the service accepted probe event ${event.id}, but ${f.detail.replace(/^cannot tell: /, '')}`)];
+          throw error;
+        }
+        // A counter that went down was reset (the service restarted): any value counts as moved.
+        const moved = (k: keyof typeof before) => after[k] >= before[k] + 1 || after[k] < before[k];
+        if (moved('accepted') && moved('processed')) {
+          return [row(this, 'OK', `probe event ${event.id} accepted in ${tookMs} ms, processed, and counted by Prometheus after ${((performance.now() - sent) / 1000).toFixed(1)} s`)];
+        }
+        if (Date.now() >= giveUpAt) {
+          const stuck = (['accepted', 'processed'] as const).filter((k) => !moved(k)).map((k) => COUNTERS[k]);
+          return [
+            row(
+              this,
+              'CRITICAL',
+              `the service accepted probe event ${event.id} (HTTP 200 in ${tookMs} ms), but Prometheus did not see it within ${Math.round((performance.now() - sent) / 1000)} s: ${stuck.join(' and ')} did not move (is the webhook target scraped? is the queue processing?)`,
+            ),
+          ];
+        }
+      }
+    },
+  };
+  return [task];
+}

@@ -1,0 +1,194 @@
+/**
+ * What Prometheus knows: every scrape target up, the rules loaded and healthy, Alertmanager known to it,
+ * the alerts firing now, and whether its configuration is the one wmon.yaml renders.
+ */
+import { parse } from 'yaml';
+
+import type { PrometheusAlert } from '../../../adapters/clients/index.js';
+import { renderStack } from '../../../core/render/index.js';
+import { ALERT_RULES_FILE } from '../../../core/render/prometheus.js';
+import type { RuleFile } from '../../../core/render/rules.js';
+import type { CheckAlertJson, CheckStatus } from '../../../results.js';
+import { DNS_NAMES, isEnabled } from '../../../core/model/stack.js';
+import type { HealthContext } from '../context.js';
+import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules } from '../drift.js';
+import { ago, componentFailure, prometheusFailure } from '../failure.js';
+import { row, type CheckRow, type CheckTask } from '../runner.js';
+
+type Rows = Promise<CheckRow[]>;
+
+/** Scrape jobs (named after the components' DNS names) to component ids, e.g. node-exporter → nodeExporter. */
+const JOB_COMPONENT: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DNS_NAMES).map(([id, dns]) => [dns, id]));
+
+/** A task that reads through Prometheus: its failure makes the row UNKNOWN, saying so. */
+function viaPrometheus(ctx: HealthContext, spec: Omit<CheckTask, 'run' | 'deadlineMs'>, run: () => Rows): CheckTask {
+  const url = ctx.component('prometheus')?.url ?? '';
+  return {
+    ...spec,
+    deadlineMs: ctx.timeoutMs + 500,
+    async run() {
+      try {
+        return await run();
+      } catch (error) {
+        const f = prometheusFailure(error, url);
+        if (f) return [row(spec, f.status, f.detail)];
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * Prometheus discovers targets and Alertmanagers a few seconds after it starts or reloads (every 5 s):
+ * finding none that soon is not a problem yet.
+ */
+const RELOAD_GRACE_SECONDS = 30;
+
+const SEVERITY_STATUS: Record<string, CheckStatus> = { critical: 'CRITICAL', warning: 'WARNING' };
+
+export interface AlertSink {
+  alerts: CheckAlertJson[];
+}
+
+export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[] {
+  const prom = ctx.clients.prometheus;
+  if (!prom) return [];
+  const tasks: CheckTask[] = [];
+  /** Seconds since Prometheus last loaded its configuration (start or reload); null when unknown. */
+  const secondsSinceReload = async (): Promise<number | null> => {
+    const r = await prom.query('time() - max(prometheus_config_last_reload_success_timestamp_seconds)');
+    return r.resultType === 'vector' && r.result[0] ? r.result[0].sample.value : null;
+  };
+
+  tasks.push(
+    viaPrometheus(ctx, { group: 'targets', id: 'targets', component: 'prometheus', check: 'targets up' }, async () => {
+      const targets = await prom.targets();
+      if (targets.length === 0) {
+        const since = await secondsSinceReload();
+        const id = { id: 'targets', component: 'prometheus', check: 'targets up' };
+        if (since !== null && since < RELOAD_GRACE_SECONDS) return [row(id, 'OK', `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`)];
+        return [row(id, 'CRITICAL', 'Prometheus has no scrape target')];
+      }
+      return targets.map((t) => {
+        const id = { id: `targets.${t.job}/${t.instance}`, component: JOB_COMPONENT[t.job] ?? t.job, check: 'target up' };
+        if (t.health === 'down') return row(id, 'CRITICAL', `target ${t.instance} (job ${t.job}) is down: ${t.lastError || 'scrape failed'} (last scrape ${ago(t.lastScrape)})`);
+        if (t.health === 'unknown') return row(id, 'OK', `target ${t.instance} (job ${t.job}) waits for its first scrape`);
+        return row(id, 'OK', `target ${t.instance} (job ${t.job}) up, scraped ${ago(t.lastScrape)} in ${Math.round(t.lastScrapeDurationSeconds * 1000)} ms`);
+      });
+    }),
+  );
+
+  tasks.push(
+    viaPrometheus(ctx, { group: 'rules', id: 'rules', component: 'prometheus', check: 'rules loaded' }, async () => {
+      const id = { id: 'rules', component: 'prometheus', check: 'rules loaded' };
+      const groups = await prom.rules();
+      const rules = groups.flatMap((g) => g.rules);
+      const alerting = rules.filter((r) => r.type === 'alerting');
+      if (alerting.length === 0) return [row(id, 'CRITICAL', 'no alert rule is loaded: no alert can fire')];
+      const broken = rules.filter((r) => r.health === 'err');
+      if (broken.length > 0) {
+        return [row(id, 'WARNING', `${broken.length} rule(s) fail to evaluate: ${broken.map((r) => `${r.name}: ${r.lastError ?? 'error'}`).join('; ')}`)];
+      }
+      return [row(id, 'OK', `${alerting.length} alert rules in ${groups.length} group(s) loaded and evaluating`)];
+    }),
+  );
+
+  if (isEnabled(ctx.config, 'alertmanager')) {
+    tasks.push(
+      viaPrometheus(ctx, { group: 'alerts', id: 'alerting', component: 'prometheus', check: 'sends alerts' }, async () => {
+        const id = { id: 'alerting', component: 'prometheus', check: 'sends alerts' };
+        const am = await prom.alertmanagers();
+        if (am.active.length === 0) {
+          const since = await secondsSinceReload();
+          if (since !== null && since < RELOAD_GRACE_SECONDS) {
+            return [row(id, 'OK', `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`)];
+          }
+          return [row(id, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+        }
+        return [row(id, 'OK', `to ${am.active.join(', ')}`)];
+      }),
+    );
+  }
+
+  tasks.push(
+    viaPrometheus(ctx, { group: 'alerts', id: 'alerts', component: 'alerts', check: 'alerts firing' }, async () => {
+      const alerts = await prom.alerts();
+      sink.alerts = alerts.map(toAlertJson);
+      const firing = alerts.filter((a) => a.state === 'firing');
+      if (firing.length === 0) {
+        const pending = alerts.length;
+        return [row({ id: 'alerts', component: 'alerts', check: 'alerts firing' }, 'OK', `no alert firing${pending ? ` (${pending} pending)` : ''}`)];
+      }
+      return firing.map((a) => {
+        const name = a.labels.alertname ?? 'alert';
+        const severity = a.labels.severity ?? 'none';
+        const where = a.labels.component ?? a.labels.job ?? 'alerts';
+        const instance = a.labels.instance ?? a.labels.job ?? a.labels.scope ?? '';
+        return row(
+          { id: `alerts.${name}${instance ? `/${instance}` : ''}`, component: where, check: 'alert firing' },
+          SEVERITY_STATUS[severity] ?? 'OK',
+          `${name} (${severity}) firing since ${ago(a.activeAt)}: ${a.annotations.summary ?? ''}`.trim(),
+        );
+      });
+    }),
+  );
+
+  tasks.push(
+    viaPrometheus(ctx, { group: 'drift', id: 'drift.prometheus', component: 'prometheus', check: 'config drift' }, async () => {
+      const id = { id: 'drift.prometheus', component: 'prometheus', check: 'config drift' };
+      const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
+      const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
+      const differences = [...diffPrometheusConfig(rendered, parse(yamlText)), ...diffRules(renderedRules(ctx), groups)];
+      if (differences.length === 0) return [row(id, 'OK', 'the running configuration and rules are what wmon.yaml renders')];
+      return [row(id, 'WARNING', `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`, differences)];
+    }),
+  );
+
+  return tasks;
+}
+
+export function alertmanagerDriftTask(ctx: HealthContext): CheckTask[] {
+  const am = ctx.clients.alertmanager;
+  if (!am) return [];
+  const base = { group: 'drift' as const, id: 'drift.alertmanager', component: 'alertmanager', check: 'config drift', deadlineMs: ctx.timeoutMs + 500 };
+  return [
+    {
+      ...base,
+      async run() {
+        let configYaml: string;
+        try {
+          configYaml = (await am.status()).configYaml;
+        } catch (error) {
+          const f = componentFailure(error, 'Alertmanager');
+          // Down is the readiness row's news; here it only means the configuration cannot be read.
+          return [row(this, 'UNKNOWN', `cannot read the running configuration: ${f.detail.replace(/^Alertmanager /, '')}`)];
+        }
+        const differences = diffAlertmanagerConfig(renderedFile(ctx, 'alertmanager/alertmanager.yml'), parse(configYaml));
+        if (differences.length === 0) return [row(this, 'OK', 'the running configuration is what wmon.yaml renders')];
+        return [row(this, 'WARNING', `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`, differences)];
+      },
+    },
+  ];
+}
+
+function renderedFile(ctx: HealthContext, file: string): Record<string, unknown> {
+  const f = renderStack(ctx.config).files.find((x) => x.path === file);
+  if (!f) throw new Error(`wmon renders no ${file}`);
+  return parse(f.contents) as Record<string, unknown>;
+}
+
+function renderedRules(ctx: HealthContext): RuleFile {
+  return renderedFile(ctx, `prometheus/${ALERT_RULES_FILE}`) as unknown as RuleFile;
+}
+
+function toAlertJson(a: PrometheusAlert): CheckAlertJson {
+  return {
+    name: a.labels.alertname ?? '',
+    severity: a.labels.severity ?? 'none',
+    state: a.state === 'firing' ? 'firing' : 'pending',
+    activeAt: a.activeAt ?? null,
+    summary: a.annotations.summary ?? '',
+    labels: a.labels,
+  };
+}
+

@@ -1,0 +1,65 @@
+/**
+ * Each enabled component answers its readiness probe (the Stack model's, the one `wmon init` waits on). The
+ * webhook service's readiness also says which dependency fails. Prometheus is special: it is how wmon
+ * sees the stack, so when it does not answer the state of the stack is UNKNOWN, not CRITICAL (the
+ * engine's container check says CRITICAL when its container is down).
+ */
+import { ReadinessError, waitForHttp } from '../../../adapters/runtime/readiness.js';
+import type { ComponentModel } from '../../../core/model/stack.js';
+import type { HealthContext } from '../context.js';
+import { componentFailure } from '../failure.js';
+import { row, type CheckRow, type CheckTask } from '../runner.js';
+
+/** One readiness probe, no retries: the answer, or what stood in for one. */
+async function probeOnce(url: string, bodyIncludes: string | undefined, timeoutMs: number): Promise<{ ok: true; status: number } | { ok: false; answered: boolean; last: string }> {
+  try {
+    const r = await waitForHttp({
+      url,
+      timeoutMs,
+      attemptTimeoutMs: timeoutMs,
+      ...(bodyIncludes === undefined ? {} : { bodyIncludes }),
+      giveUpIf: async () => 'a single probe',
+    });
+    return { ok: true, status: r.status };
+  } catch (error) {
+    if (error instanceof ReadinessError) return { ok: false, answered: error.lastAnswer.startsWith('HTTP '), last: error.lastAnswer };
+    throw error;
+  }
+}
+
+function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
+  const base = { group: 'ready' as const, id: `ready.${c.id}`, component: c.id, check: 'ready', deadlineMs: ctx.timeoutMs + 500 };
+  const url = `${c.url}${c.readiness.path}`;
+  if (c.id === 'webhook' && ctx.clients.service) {
+    const service = ctx.clients.service;
+    return {
+      ...base,
+      async run(): Promise<CheckRow[]> {
+        try {
+          const r = await service.readyz();
+          const deps = r.dependencies.map((d) => `${d.name} ${d.ok ? 'ok' : `failing${d.detail ? ` (${d.detail})` : ''}`}`).join(', ');
+          if (r.ready) return [row(this, 'OK', `ready at ${c.url} (${deps || 'no dependencies reported'})`)];
+          return [row(this, 'CRITICAL', `not ready at ${c.url}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`)];
+        } catch (error) {
+          const f = componentFailure(error, `the webhook service at ${c.url}`);
+          return [row(this, f.status, f.detail)];
+        }
+      },
+    };
+  }
+  return {
+    ...base,
+    async run(): Promise<CheckRow[]> {
+      const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs);
+      if (r.ok) return [row(this, 'OK', `ready (GET ${url}: HTTP ${r.status})`)];
+      if (c.id === 'prometheus' && !r.answered) {
+        return [row(this, 'UNKNOWN', `Prometheus is unreachable at ${c.url} (${r.last}): the stack cannot be observed`)];
+      }
+      return [row(this, 'CRITICAL', r.answered ? `not ready: GET ${url} answered ${r.last}` : `not answering at ${c.url} (${r.last})`)];
+    },
+  };
+}
+
+export function readinessTasks(ctx: HealthContext): CheckTask[] {
+  return ctx.stack.components.map((c) => readinessTask(ctx, c));
+}

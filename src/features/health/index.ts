@@ -1,0 +1,61 @@
+/**
+ * `wmon check`: every check of SPEC.md, in parallel, each with a deadline, combined into one Nagios state.
+ */
+import type { LoadedConfig } from '../../core/config/load.js';
+import type { CheckReportJson, CheckStatus } from '../../results.js';
+import type { ContainerRuntime } from '../../adapters/runtime/index.js';
+import { createHealthContext } from './context.js';
+import { engineTasks } from './checks/engine.js';
+import { grafanaTasks, jaegerTasks, lokiTasks } from './checks/observability.js';
+import { probeTasks } from './checks/probe.js';
+import { alertmanagerDriftTask, prometheusTasks, type AlertSink } from './checks/prometheus.js';
+import { readinessTasks } from './checks/ready.js';
+import { runTasks, type CheckGroup } from './runner.js';
+import { exitCodeFor, sortChecks, statusLine, worstStatus } from './status.js';
+
+export { CHECK_GROUPS, type CheckGroup } from './runner.js';
+export { STATUS_PRECEDENCE, exitCodeFor, statusLine, worstStatus } from './status.js';
+
+export interface CheckOptions {
+  /** Deadline of each check (and timeout of each request), ms. */
+  readonly timeoutMs: number;
+  readonly skip?: readonly CheckGroup[];
+  readonly probe?: boolean;
+  /** Injected in tests. */
+  readonly connectRuntime?: () => Promise<ContainerRuntime>;
+}
+
+export async function runCheck(loaded: LoadedConfig, opts: CheckOptions): Promise<CheckReportJson> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const ctx = createHealthContext(loaded, { timeoutMs: opts.timeoutMs, ...(opts.connectRuntime ? { connectRuntime: opts.connectRuntime } : {}) });
+  const sink: AlertSink = { alerts: [] };
+  const skip = new Set(opts.skip ?? []);
+  const tasks = [
+    ...engineTasks(ctx),
+    ...readinessTasks(ctx),
+    ...prometheusTasks(ctx, sink),
+    ...alertmanagerDriftTask(ctx),
+    ...grafanaTasks(ctx),
+    ...lokiTasks(ctx),
+    ...jaegerTasks(ctx),
+    ...(opts.probe ? probeTasks(ctx) : []),
+  ].filter((t) => !skip.has(t.group));
+
+  const checks = sortChecks(await runTasks(tasks));
+  const status = worstStatus(checks.map((c) => c.status));
+  const counts: Record<CheckStatus, number> = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
+  for (const c of checks) counts[c.status]++;
+  return {
+    status,
+    exitCode: exitCodeFor(status),
+    summary: statusLine(status, checks),
+    project: loaded.config.project,
+    configFile: loaded.file,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    counts,
+    checks,
+    alerts: sink.alerts,
+  };
+}

@@ -1,0 +1,39 @@
+/** Shared wording of the report's figures. */
+import type { ReportJson } from '../../results.js';
+
+export function num(v: number | null, digits = 3): string {
+  if (v === null) return '–';
+  return Number(v.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+}
+
+export function percent(v: number | null): string {
+  return v === null ? '–' : `${num(v, v >= 99 && v < 100 ? 5 : 3)} %`;
+}
+
+export function ms(v: number | null): string {
+  if (v === null) return '–';
+  return v >= 1000 ? `${num(v / 1000)} s` : `${num(v)} ms`;
+}
+
+export function breakdown(by: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(by)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}: ${n}`);
+  return parts.join(', ');
+}
+
+export function seconds(s: number): string {
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function verdictText(r: ReportJson): string {
+  const failed = r.testCases.filter((c) => c.status === 'failed').length;
+  if (r.verdict === 'passed') return `passed (${r.testCases.length} checks)`;
+  return `${r.verdict}: ${failed} of ${r.testCases.length} checks failed`;
+}
+
+export function shortTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/(:\d\d)\.\d+Z$/, '$1Z');
+}

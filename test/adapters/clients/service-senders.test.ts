@@ -1,0 +1,85 @@
+/**
+ * The fakes must take what the webhook service really sends: its logs go through pino-loki and its
+ * spans through @opentelemetry/exporter-trace-otlp-http (the libraries and versions of service/). The
+ * clients then see them as `wmon check` will: Loki has the service's logs, Jaeger knows the service.
+ */
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import pino from 'pino';
+import pinoLoki from 'pino-loki';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createJaegerClient, createLokiClient } from '../../../src/adapters/clients/index.js';
+import { startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
+import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
+
+async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+describe("the service's log sender (pino-loki) against the Loki fake", () => {
+  let loki: FakeLoki;
+  beforeEach(async () => {
+    loki = await startFakeLoki();
+  });
+  afterEach(async () => {
+    await loki.close();
+  });
+
+  it('lands its lines where the Loki client finds them', async () => {
+    const transport = pinoLoki({ host: loki.url, batching: false, labels: { service: 'webhook' } });
+    const logger = pino({ base: { hostname: 'test' } }, transport);
+    logger.info({ eventId: 'evt_123' }, 'event processed');
+
+    const client = createLokiClient({ baseUrl: loki.url });
+    await eventually(() => client.hasRecentLogs('{service="webhook"}', 60_000), (v) => v, 'the log line');
+    const result = await client.queryRange('{service="webhook", level="info"} |= "evt_123"', { start: new Date(Date.now() - 60_000) });
+    expect(result.resultType).toBe('streams');
+    const line = result.resultType === 'streams' ? result.result[0]?.entries[0]?.line : undefined;
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ msg: 'event processed', eventId: 'evt_123' });
+    await expect(client.labelValues('service')).resolves.toEqual(['webhook']);
+    transport.end();
+  });
+});
+
+describe("the service's span exporter (OTLP/HTTP JSON) against the Jaeger fake", () => {
+  let jaeger: FakeJaeger;
+  beforeEach(async () => {
+    jaeger = await startFakeJaeger();
+  });
+  afterEach(async () => {
+    await jaeger.close();
+  });
+
+  it('makes the service known to Jaeger, with its operations and traces', async () => {
+    const exporter = new OTLPTraceExporter({ url: `${jaeger.otlp.url}/v1/traces` });
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'webhook-service' }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('wmon-test');
+    const parent = tracer.startSpan('POST /webhooks/stripe', { attributes: { 'http.route': '/webhooks/stripe' } });
+    parent.end();
+    await provider.forceFlush();
+
+    const client = createJaegerClient({ baseUrl: jaeger.query.url });
+    await eventually(() => client.services(), (s) => s.includes('webhook-service'), 'the service');
+    await expect(client.operations('webhook-service')).resolves.toEqual(['POST /webhooks/stripe']);
+    const traces = await client.traces('webhook-service', { lookbackMs: 60_000 });
+    expect(traces[0]?.spans[0]).toMatchObject({
+      traceId: parent.spanContext().traceId.replace(/^0{16}/, ''),
+      spanId: parent.spanContext().spanId,
+      operationName: 'POST /webhooks/stripe',
+      serviceName: 'webhook-service',
+      tags: { 'http.route': '/webhooks/stripe' },
+    });
+    expect(jaeger.otlp.requests[0]?.headers['content-type']).toMatch(/^application\/json/);
+    await provider.shutdown();
+  });
+});

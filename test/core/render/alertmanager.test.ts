@@ -1,0 +1,102 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+import { parseConfigText } from '../../../src/core/config/load.js';
+import { renderStack } from '../../../src/core/render/index.js';
+import { tempDir } from '../../support/tmp.js';
+import { promTool } from '../../support/tools.js';
+
+const CHANNELS = {
+  email:
+    '  email:\n    to: [oncall@example.com, lead@example.com]\n    from: wmon@example.com\n    smarthost: smtp.example.com:587\n    username: wmon\n    password: {env: SMTP_PASSWORD}\n',
+  slack: "  slack:\n    webhookUrl: {env: SLACK_WEBHOOK_URL}\n    channel: '#alerts'\n",
+  pagerduty: '  pagerduty:\n    routingKey: {file: /run/secrets/pd}\n',
+} as const;
+type Channel = keyof typeof CHANNELS;
+
+function render(channels: readonly Channel[]) {
+  const yaml = channels.length === 0 ? '' : `notifications:\n${channels.map((c) => CHANNELS[c]).join('')}`;
+  const result = renderStack(parseConfigText(yaml, 'wmon.yaml'));
+  const file = result.files.find((f) => f.path === 'alertmanager/alertmanager.yml')!;
+  return { text: file.contents, config: parse(file.contents), warnings: result.warnings };
+}
+
+async function amtoolCheck(text: string) {
+  const dir = await tempDir('wmon-am-');
+  const file = path.join(dir, 'alertmanager.yml');
+  await writeFile(file, text);
+  return execa(promTool('amtool'), ['check-config', file], { reject: false });
+}
+
+/** The receiver a severity routes to, and the integrations it has. */
+function integrations(config: { route: { routes: Array<{ receiver: string; matchers: string[] }> }; receivers: Array<Record<string, unknown>> }, severity: string): string[] {
+  const route = config.route.routes.find((r) => r.matchers.includes(`severity="${severity}"`));
+  const receiver = config.receivers.find((r) => r.name === (route?.receiver ?? 'default'))!;
+  return Object.keys(receiver).filter((k) => k.endsWith('_configs')).sort();
+}
+
+const cases: Array<readonly Channel[]> = [[], ['email', 'slack', 'pagerduty'], ['email'], ['slack'], ['pagerduty']];
+
+describe('alertmanager.yml', () => {
+  it.each(cases)('passes amtool check-config with channels [%s]', async (...channels) => {
+    const { text } = render(channels);
+    const r = await amtoolCheck(text);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('SUCCESS');
+  });
+
+  it('routes critical to email, Slack and PagerDuty; warning to email and Slack; info to Slack', () => {
+    const { config, warnings } = render(['email', 'slack', 'pagerduty']);
+    expect(integrations(config, 'critical')).toEqual(['email_configs', 'pagerduty_configs', 'slack_configs']);
+    expect(integrations(config, 'warning')).toEqual(['email_configs', 'slack_configs']);
+    expect(integrations(config, 'info')).toEqual(['slack_configs']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('reads secrets from files, never inline', () => {
+    const { config, text } = render(['email', 'slack', 'pagerduty']);
+    const critical = config.receivers.find((r: { name: string }) => r.name === 'critical');
+    expect(critical.email_configs[0]).toMatchObject({
+      to: 'oncall@example.com, lead@example.com',
+      auth_username: 'wmon',
+      auth_password_file: '/run/secrets/wmon/smtp_password',
+    });
+    expect(critical.slack_configs[0]).toMatchObject({ api_url_file: '/run/secrets/wmon/slack_webhook_url', channel: '#alerts' });
+    expect(critical.pagerduty_configs[0].routing_key_file).toBe('/run/secrets/wmon/pagerduty_routing_key');
+    expect(text).not.toMatch(/api_url:|routing_key:|auth_password:/);
+  });
+
+  it('with no channel, sends everything to a no-op default receiver and warns about each channel', () => {
+    const { config, warnings } = render([]);
+    expect(config.route.receiver).toBe('default');
+    expect(config.route.routes).toEqual([]);
+    expect(config.receivers).toEqual([{ name: 'default' }]);
+    expect(warnings).toEqual([
+      'notifications.email is not configured: critical and warning alerts will not go to email.',
+      'notifications.slack is not configured: critical, warning, and info alerts will not go to Slack.',
+      'notifications.pagerduty is not configured: critical alerts will not go to PagerDuty.',
+    ]);
+  });
+
+  it('with PagerDuty alone, routes only critical alerts', () => {
+    const { config } = render(['pagerduty']);
+    expect(integrations(config, 'critical')).toEqual(['pagerduty_configs']);
+    expect(integrations(config, 'warning')).toEqual([]);
+    expect(integrations(config, 'info')).toEqual([]);
+  });
+
+  it('inhibits a warning while the critical alert of the same signal fires', () => {
+    const { config } = render([]);
+    expect(config.inhibit_rules).toEqual([
+      {
+        source_matchers: ['severity="critical"', 'signal=~".+"'],
+        target_matchers: ['severity="warning"'],
+        equal: ['signal', 'job'],
+      },
+    ]);
+  });
+});

@@ -1,0 +1,221 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
+import { knownSeriesNames } from '../../../src/core/vocab/metric-names.js';
+import {
+  DASHBOARD_UIDS,
+  DATASOURCE_UIDS,
+  buildDashboards,
+  type Dashboard,
+  type DashboardOptions,
+} from '../../../src/core/render/dashboards/index.js';
+import type { ContentPanel, Panel, PrometheusQuery } from '../../../src/core/render/dashboards/model.js';
+import { checkPromql, substituteGrafanaVariables } from '../../../src/core/render/promql.js';
+import { findPromtool, promtool } from '../../promtool/promtool.js';
+
+const ALL_ON: DashboardOptions = { alerts: DEFAULT_ALERTS, loki: true, jaeger: true, nodeExporter: true };
+const ALL_OFF: DashboardOptions = { alerts: DEFAULT_ALERTS, loki: false, jaeger: false, nodeExporter: false };
+
+const content = (d: Dashboard): ContentPanel[] => d.panels.filter((p): p is ContentPanel => p.type !== 'row');
+const titles = (d: Dashboard): string[] => content(d).map((p) => p.title);
+
+/** Every PromQL expression of a dashboard: Prometheus panel targets and Prometheus annotations. */
+function promqlOf(d: Dashboard): Array<{ where: string; expr: string }> {
+  const out: Array<{ where: string; expr: string }> = [];
+  for (const p of content(d)) {
+    for (const t of p.targets) {
+      if (t.datasource.type === 'prometheus') out.push({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: (t as PrometheusQuery).expr });
+    }
+  }
+  for (const a of d.annotations.list) {
+    if ('expr' in a) out.push({ where: `${d.uid} / annotation ${a.name}`, expr: a.expr });
+  }
+  return out;
+}
+
+function byUid(opts: DashboardOptions): Record<string, Dashboard> {
+  return Object.fromEntries(buildDashboards(opts).map((d) => [d.uid, d.dashboard]));
+}
+
+describe('buildDashboards', () => {
+  const all = buildDashboards(ALL_ON);
+
+  it('builds the three dashboards with fixed uids, file names, titles and tags', () => {
+    expect(all.map((d) => [d.uid, d.fileName, d.dashboard.title])).toEqual([
+      ['wmon-overview', 'overview.json', 'Webhook Overview'],
+      ['wmon-performance', 'performance.json', 'Webhook Performance'],
+      ['wmon-events', 'events.json', 'Webhook Events'],
+    ]);
+    expect(Object.values(DASHBOARD_UIDS)).toEqual(all.map((d) => d.uid));
+    for (const d of all) {
+      expect(d.dashboard.uid).toBe(d.uid);
+      expect(d.dashboard.tags).toEqual(['wmon', 'webhook']);
+      expect(d.dashboard.description).toContain('wmon.yaml');
+    }
+  });
+
+  it("has the panels SPEC.md lists", () => {
+    const d = byUid(ALL_ON);
+    const overview = d['wmon-overview']!;
+    const performance = d['wmon-performance']!;
+    const events = d['wmon-events']!;
+    // Overview: request rate and errors; response time percentiles; queue size and processing time; gauges.
+    expect(titles(overview)).toEqual(expect.arrayContaining(['Request rate', 'Requests by status', 'Errors by type', 'Error rate']));
+    const percentiles = content(overview).find((p) => p.title === 'Response time percentiles')!;
+    expect(percentiles.targets.map((t) => (t as PrometheusQuery).legendFormat)).toEqual(['p50', 'p95', 'p99']);
+    expect(titles(overview)).toEqual(expect.arrayContaining(['Queue size', 'Event processing time']));
+    expect(content(overview).filter((p) => p.type === 'gauge').map((p) => p.title)).toEqual([
+      'Memory',
+      'CPU',
+      'Host CPU',
+      'Host memory',
+      'Host disk (/)',
+    ]);
+    // Performance: latency heatmap; resource usage trends; database performance; cache effectiveness.
+    const heat = content(performance).find((p) => p.type === 'heatmap')!;
+    expect((heat.targets[0] as PrometheusQuery).expr).toContain('webhook_request_duration_seconds_bucket');
+    expect((heat.targets[0] as PrometheusQuery).format).toBe('heatmap');
+    expect(titles(performance)).toEqual(
+      expect.arrayContaining(['Memory', 'CPU', 'Query duration (p95) by operation', 'Connections', 'Hit ratio by cache', 'Hits and misses']),
+    );
+    // Events: event type distribution; processing success rate; event volume trends; queue metrics.
+    expect(content(events).find((p) => p.type === 'piechart')?.title).toBe('Event type distribution');
+    expect(titles(events)).toEqual(
+      expect.arrayContaining(['Processing success rate', 'Event volume by type', 'Accepted and finished', 'Pending', 'Dead letters', 'Queue size by state']),
+    );
+  });
+
+  it('rates use $__rate_interval (or $__range for totals), never a fixed window', () => {
+    for (const d of all) {
+      for (const { where, expr } of promqlOf(d.dashboard)) {
+        for (const m of expr.matchAll(/\[([^\]]+)\]/g)) expect(m[1], where).toMatch(/^\$__(rate_interval|range)$/);
+      }
+    }
+  });
+
+  it('every Prometheus query parses and refers only to metrics the service, node exporter or Prometheus export', () => {
+    const known = knownSeriesNames();
+    let count = 0;
+    for (const d of all) {
+      for (const { where, expr } of promqlOf(d.dashboard)) {
+        expect(checkPromql(expr, { knownNames: known, grafana: true }), where).toEqual([]);
+        count += 1;
+      }
+    }
+    expect(count).toBeGreaterThan(50);
+  });
+
+  it('every Prometheus query is accepted by promtool 2.42 too (types included)', async () => {
+    const bin = await findPromtool();
+    const dir = await mkdtemp(path.join(tmpdir(), 'wmon-dashboards-'));
+    try {
+      const rules = all.flatMap((d) =>
+        promqlOf(d.dashboard).map(({ expr }, i) => ({
+          record: `wmon_dashboard:${d.uid.replace(/-/g, '_')}:q${i}`,
+          expr: substituteGrafanaVariables(expr),
+        })),
+      );
+      await writeFile(path.join(dir, 'queries.yml'), stringify({ groups: [{ name: 'dashboard-queries', rules }] }));
+      const result = await promtool(bin, ['check', 'rules', 'queries.yml'], dir);
+      expect(result.exitCode, result.output).toBe(0);
+      expect(result.output).toContain(`SUCCESS: ${rules.length} rules found`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refers only to the fixed datasource uids, Prometheus by default', () => {
+    const uids = new Set<string>(Object.values(DATASOURCE_UIDS));
+    for (const d of all) {
+      for (const p of content(d.dashboard)) {
+        expect(uids, p.title).toContain(p.datasource.uid);
+        for (const t of p.targets) expect(t.datasource).toEqual(p.datasource);
+      }
+    }
+    expect(DATASOURCE_UIDS).toEqual({ prometheus: 'wmon-prometheus', loki: 'wmon-loki', jaeger: 'wmon-jaeger' });
+  });
+
+  it('shows logs (Loki) and traces (Jaeger) of the webhook service when they are on', () => {
+    const json = JSON.stringify(all);
+    expect(json).toContain('"uid":"wmon-loki"');
+    expect(json).toContain('"uid":"wmon-jaeger"');
+    const logs = all.flatMap((d) => content(d.dashboard)).filter((p) => p.type === 'logs');
+    expect(logs.map((p) => p.targets[0]?.expr)).toEqual([
+      '{service="wmon-webhook"}',
+      '{service="wmon-webhook", level=~"warning|error|critical"}',
+    ]);
+    const traces = all.flatMap((d) => content(d.dashboard)).filter((p) => p.type === 'table');
+    expect(traces.map((p) => p.targets[0])).toEqual([
+      expect.objectContaining({ queryType: 'search', service: 'wmon-webhook' }),
+      expect.objectContaining({ queryType: 'search', service: 'wmon-webhook', minDuration: '500ms' }),
+    ]);
+  });
+
+  it.each([
+    ['loki', { loki: false }, /wmon-loki|"loki"|"logs"/],
+    ['jaeger', { jaeger: false }, /wmon-jaeger|"jaeger"|traces/i],
+    ['nodeExporter', { nodeExporter: false }, /node_|Host /],
+  ] as const)('leaves no panel or reference behind when %s is off', (_name, off, pattern) => {
+    expect(JSON.stringify(buildDashboards(ALL_ON))).toMatch(pattern);
+    expect(JSON.stringify(buildDashboards({ ...ALL_ON, ...off }))).not.toMatch(pattern);
+  });
+
+  it('with every optional component off, uses Prometheus only', () => {
+    for (const d of buildDashboards(ALL_OFF)) {
+      for (const p of content(d.dashboard)) expect(p.datasource.uid).toBe('wmon-prometheus');
+      expect(JSON.stringify(d.dashboard)).not.toMatch(/loki|jaeger|node_/i);
+    }
+  });
+
+  it('lays panels out on the 24-column grid without overlaps, with unique ids and no empty rows', () => {
+    for (const opts of [ALL_ON, ALL_OFF]) {
+      for (const { dashboard } of buildDashboards(opts)) {
+        const ids = dashboard.panels.map((p) => p.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        const cells = new Set<string>();
+        dashboard.panels.forEach((p: Panel, i) => {
+          const g = p.gridPos;
+          expect(g.x + g.w, p.title).toBeLessThanOrEqual(24);
+          for (let x = g.x; x < g.x + g.w; x++) {
+            for (let y = g.y; y < g.y + g.h; y++) {
+              const key = `${x},${y}`;
+              expect(cells.has(key), `${dashboard.uid}: ${p.title} overlaps`).toBe(false);
+              cells.add(key);
+            }
+          }
+          if (p.type === 'row') expect(dashboard.panels[i + 1]?.type, `${p.title} is empty`).not.toBe('row');
+        });
+      }
+    }
+  });
+
+  it('gives every metric panel a unit', () => {
+    for (const d of all) {
+      for (const p of content(d.dashboard)) {
+        if ('fieldConfig' in p && p.type !== 'heatmap') expect(p.fieldConfig.defaults.unit, p.title).toBeTruthy();
+      }
+    }
+  });
+
+  it('colours panels at the alert thresholds of the config', () => {
+    const alerts = alertsSchema.parse({ errorRatePercent: { critical: 20, warning: 8 }, latencyP95Ms: { warning: 750 } });
+    const overview = byUid({ ...ALL_ON, alerts })['wmon-overview']!;
+    const errorRate = content(overview).find((p) => p.title === 'Error rate' && p.type === 'stat');
+    expect(errorRate && 'fieldConfig' in errorRate ? errorRate.fieldConfig.defaults.thresholds.steps : []).toEqual([
+      { color: 'green', value: null },
+      { color: 'orange', value: 0.08 },
+      { color: 'red', value: 0.2 },
+    ]);
+    const performance = byUid({ ...ALL_ON, alerts })['wmon-performance']!;
+    expect(titles(performance)).toContain('Slow requests (over 750 ms)');
+  });
+
+  it('is deterministic: the same options give byte-identical JSON', () => {
+    const again = buildDashboards({ ...ALL_ON, alerts: alertsSchema.parse({}) });
+    expect(JSON.stringify(again, null, 2)).toBe(JSON.stringify(all, null, 2));
+    expect(JSON.stringify(buildDashboards(ALL_OFF))).toBe(JSON.stringify(buildDashboards(ALL_OFF)));
+  });
+});

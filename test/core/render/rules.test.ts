@@ -1,0 +1,143 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
+import { knownSeriesNames } from '../../../src/core/vocab/metric-names.js';
+import { checkPromql } from '../../../src/core/render/promql.js';
+import { SEVERITIES, buildAlertRules, runbookAnchor } from '../../../src/core/render/rules.js';
+import { REPO_ROOT } from '../../promtool/promtool.js';
+
+const GRAFANA = 'http://127.0.0.1:3000';
+const rulesOf = (file: ReturnType<typeof buildAlertRules>) => file.groups.flatMap((g) => g.rules);
+const byName = (file: ReturnType<typeof buildAlertRules>, alert: string) => {
+  const rule = rulesOf(file).find((r) => r.alert === alert);
+  if (!rule) throw new Error(`no rule ${alert}`);
+  return rule;
+};
+
+describe('buildAlertRules', () => {
+  const rules = buildAlertRules({ alerts: DEFAULT_ALERTS, grafanaUrl: GRAFANA });
+
+  it("has SPEC.md's alerts with their severities", () => {
+    const severities = Object.fromEntries(rulesOf(rules).map((r) => [r.alert, r.labels.severity]));
+    expect(severities).toEqual({
+      WebhookHighErrorRate: 'critical',
+      WebhookHighLatency: 'critical',
+      WebhookDatabaseDown: 'critical',
+      WebhookCacheDown: 'critical',
+      WebhookErrorRateElevated: 'warning',
+      WebhookLatencyElevated: 'warning',
+      WebhookHighMemory: 'warning',
+      WebhookHighCPU: 'warning',
+      WebhookSignatureFailureSpike: 'warning',
+      WebhookQueueBacklog: 'warning',
+      WebhookDeadLetters: 'warning',
+      WebhookRateLimiting: 'info',
+      TargetDown: 'critical',
+    });
+    for (const r of rulesOf(rules)) expect(SEVERITIES).toContain(r.labels.severity);
+  });
+
+  it("uses SPEC.md's thresholds and durations by default, firing at the threshold (>=)", () => {
+    expect(byName(rules, 'WebhookHighErrorRate')).toMatchObject({ for: '5m' });
+    expect(byName(rules, 'WebhookHighErrorRate').expr).toMatch(/ >= 0\.1$/);
+    expect(byName(rules, 'WebhookErrorRateElevated')).toMatchObject({ for: '15m' });
+    expect(byName(rules, 'WebhookErrorRateElevated').expr).toMatch(/ >= 0\.05$/);
+    expect(byName(rules, 'WebhookHighLatency').expr).toMatch(/^histogram_quantile\(0\.95, .*webhook_request_duration_seconds_bucket.* >= 1$/);
+    expect(byName(rules, 'WebhookLatencyElevated').expr).toMatch(/ >= 0\.5$/);
+    expect(byName(rules, 'WebhookDatabaseDown')).toMatchObject({ expr: 'webhook_db_up == 0', for: '1m' });
+    expect(byName(rules, 'WebhookCacheDown')).toMatchObject({ expr: 'webhook_cache_up == 0', for: '1m' });
+    expect(byName(rules, 'WebhookHighMemory').expr).toMatch(/webhook_memory_limit_bytes.* >= 0\.85$/);
+    expect(byName(rules, 'WebhookHighCPU').expr).toBe('webhook_cpu_usage_percent >= 75');
+    expect(byName(rules, 'TargetDown')).toMatchObject({ expr: 'up == 0', for: '1m' });
+  });
+
+  it('keeps job (and instance where there is one) and a signal label shared by warning and critical pairs', () => {
+    expect(byName(rules, 'WebhookHighErrorRate').labels.signal).toBe(byName(rules, 'WebhookErrorRateElevated').labels.signal);
+    expect(byName(rules, 'WebhookHighLatency').labels.signal).toBe(byName(rules, 'WebhookLatencyElevated').labels.signal);
+    const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
+    expect(signals.size).toBe(11);
+    for (const r of rulesOf(rules)) {
+      // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
+      if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
+    }
+    // TargetDown keeps the `component` label of the scrape target instead of setting its own.
+    expect(byName(rules, 'TargetDown').labels).toEqual({ severity: 'critical', signal: 'availability' });
+  });
+
+  it('annotates every rule with summary, description, runbook and dashboard links', () => {
+    for (const r of rulesOf(rules)) {
+      expect(Object.keys(r)).toEqual(['alert', 'expr', 'for', 'labels', 'annotations']);
+      expect(Object.keys(r.annotations)).toEqual(['summary', 'description', 'runbook_url', 'dashboard_url']);
+      expect(r.annotations.summary.length).toBeGreaterThan(10);
+      expect(r.annotations.description.length).toBeGreaterThan(40);
+      expect(r.annotations.runbook_url).toBe(`${DEFAULT_ALERTS.runbookBaseUrl}#${r.alert.toLowerCase()}`);
+      expect(r.annotations.dashboard_url).toMatch(/^http:\/\/127\.0\.0\.1:3000\/d\/wmon-(overview|performance|events)$/);
+    }
+  });
+
+  it('leaves out dashboard links when Grafana is off, and drops a trailing slash from its URL', () => {
+    for (const r of rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS }))) {
+      expect(r.annotations).not.toHaveProperty('dashboard_url');
+    }
+    const slash = buildAlertRules({ alerts: DEFAULT_ALERTS, grafanaUrl: 'https://grafana.example.com/' });
+    expect(byName(slash, 'TargetDown').annotations.dashboard_url).toBe('https://grafana.example.com/d/wmon-overview');
+  });
+
+  it('follows thresholds and durations from the config', () => {
+    const alerts = alertsSchema.parse({
+      errorRatePercent: { critical: 20, warning: 7.5, warningFor: '30m' },
+      latencyP95Ms: { critical: 2500, warning: 750 },
+      memoryPercent: { warning: 90, for: '10m' },
+      cpuPercent: { warning: 150 },
+      databaseDownFor: '2m',
+      queueBacklog: { warning: 500 },
+      deadLetter: { warning: 5 },
+      signatureFailuresPerSecond: { warning: 1 },
+      rateLimitedPerSecond: { info: 0.5 },
+    });
+    const custom = buildAlertRules({ alerts });
+    expect(byName(custom, 'WebhookHighErrorRate').expr).toMatch(/ >= 0\.2$/);
+    expect(byName(custom, 'WebhookErrorRateElevated')).toMatchObject({ for: '30m' });
+    expect(byName(custom, 'WebhookErrorRateElevated').expr).toMatch(/ >= 0\.075$/);
+    expect(byName(custom, 'WebhookErrorRateElevated').annotations.description).toContain('threshold of 7.5% for 30m');
+    expect(byName(custom, 'WebhookHighLatency').expr).toMatch(/ >= 2\.5$/);
+    expect(byName(custom, 'WebhookHighLatency').annotations.description).toContain('threshold of 2.5s');
+    expect(byName(custom, 'WebhookLatencyElevated').expr).toMatch(/ >= 0\.75$/);
+    expect(byName(custom, 'WebhookHighMemory')).toMatchObject({ for: '10m' });
+    expect(byName(custom, 'WebhookHighMemory').expr).toMatch(/ >= 0\.9$/);
+    expect(byName(custom, 'WebhookHighCPU').expr).toBe('webhook_cpu_usage_percent >= 150');
+    expect(byName(custom, 'WebhookDatabaseDown').for).toBe('2m');
+    expect(byName(custom, 'WebhookQueueBacklog').expr).toContain('{state="pending"} >= 500 and');
+    expect(byName(custom, 'WebhookDeadLetters').expr).toBe('webhook_queue_size{state="dead_letter"} >= 5');
+    expect(byName(custom, 'WebhookSignatureFailureSpike').expr).toMatch(/ >= 1$/);
+    expect(byName(custom, 'WebhookRateLimiting').expr).toMatch(/ >= 0\.5$/);
+  });
+
+  it('parses every expression and refers only to metrics the service, node exporter or Prometheus export', () => {
+    const known = knownSeriesNames();
+    for (const r of rulesOf(rules)) expect(checkPromql(r.expr, { knownNames: known }), r.alert).toEqual([]);
+  });
+
+  it('uses no rule feature newer than Prometheus 2.42 (keep_firing_for, group limit or query_offset)', () => {
+    for (const g of rules.groups) expect(Object.keys(g)).toEqual(['name', 'rules']);
+    for (const r of rulesOf(rules)) expect(Object.keys(r)).not.toContain('keep_firing_for');
+  });
+
+  it('is deterministic', () => {
+    const again = buildAlertRules({ alerts: alertsSchema.parse({}), grafanaUrl: GRAFANA });
+    expect(stringify(again)).toBe(stringify(rules));
+  });
+
+  it('points every runbook_url at a section of docs/runbooks.md', async () => {
+    const doc = await readFile(path.join(REPO_ROOT, 'docs', 'runbooks.md'), 'utf8');
+    // GitHub's anchor for a heading: lower case, spaces to dashes, punctuation dropped.
+    const anchors = new Set(
+      [...doc.matchAll(/^##\s+(.+)$/gm)].map((m) =>
+        (m[1] ?? '').trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'),
+      ),
+    );
+    for (const r of rulesOf(rules)) expect(anchors, r.alert).toContain(runbookAnchor(r.alert));
+  });
+});

@@ -1,0 +1,130 @@
+import { XMLValidator } from 'fast-xml-parser';
+import { parse as parseJunit } from 'junit2json';
+import { describe, expect, it } from 'vitest';
+
+import { DEFAULT_ALERTS } from '../../../src/core/config/alerts.js';
+import { svgChart, sparkline } from '../../../src/features/report/charts.js';
+import { toHtml } from '../../../src/features/report/html.js';
+import { toJunit } from '../../../src/features/report/junit.js';
+import { toMarkdown } from '../../../src/features/report/markdown.js';
+import { firingPeriods } from '../../../src/features/report/series.js';
+import { alertCases, reportExitCode, sloCases, verdictOf } from '../../../src/features/report/test-cases.js';
+import { buildAlertRules } from '../../../src/core/render/rules.js';
+import type { ReportJson } from '../../../src/results.js';
+
+const END = 1_800_000_000;
+
+function report(over: Partial<ReportJson> = {}): ReportJson {
+  const alerts = firingPeriods(
+    [
+      { metric: { __name__: 'ALERTS', alertname: 'TargetDown', alertstate: 'firing', severity: 'critical', job: 'webhook', instance: 'webhook:8080' }, samples: [0, 15, 30, 300, 315].map((t) => ({ time: END - 600 + t, value: 1 })) },
+      { metric: { __name__: 'ALERTS', alertname: 'WebhookRateLimiting', alertstate: 'firing', severity: 'info', scope: 'client' }, samples: [{ time: END - 10, value: 1 }] },
+    ],
+    END,
+    15,
+  );
+  const testCases = [
+    ...sloCases({ availabilityPercent: 99.5, errorRatePercent: 7, latencyP95Ms: null }, DEFAULT_ALERTS, 99.9),
+    ...alertCases(buildAlertRules({ alerts: DEFAULT_ALERTS }), alerts),
+  ];
+  const verdict = verdictOf(testCases);
+  return {
+    project: 'demo',
+    environment: 'ci & <test>',
+    generatedAt: new Date(END * 1000).toISOString(),
+    window: '24h',
+    windowSeconds: 86_400,
+    from: new Date((END - 86_400) * 1000).toISOString(),
+    to: new Date(END * 1000).toISOString(),
+    prometheusUrl: 'http://127.0.0.1:9090',
+    verdict,
+    failOn: 'critical',
+    exitCode: reportExitCode(verdict, 'critical'),
+    availability: { webhookPercent: 99.5, targets: [{ job: 'webhook', instance: 'webhook:8080', percent: 99.5 }], series: [[END - 60, 100], [END, 99]] },
+    requests: { total: 1234, ratePerSecond: 0.5, byStatus: { '200': 1200, '400': 34 }, series: [[END - 60, 1], [END - 30, null], [END, 2]] },
+    errors: { ratePercent: 7, total: 34, byType: { signature: 34 }, series: [[END - 60, 5], [END, 9]] },
+    latency: { p50Ms: 5, p95Ms: 40, p99Ms: 90, series: [[END - 60, 30], [END, 50]] },
+    events: { received: 1200, byType: [{ type: 'invoice.paid', count: 1000 }, { type: 'charge.succeeded', count: 200 }], processed: { success: 1200, duplicate: 3 } },
+    signatureFailures: { total: 34, byReason: { signature_mismatch: 34 } },
+    rateLimited: { total: 0, byScope: {} },
+    alerts,
+    testCases,
+    ...over,
+  };
+}
+
+describe('firing periods from the ALERTS series', () => {
+  it('splits on gaps longer than 2.5 evaluations and knows what still fires', () => {
+    const r = report();
+    expect(r.alerts.map((a) => [a.name, a.episodes, a.firingSeconds, a.firingAtEnd])).toEqual([
+      ['TargetDown', 2, 45 + 30, false],
+      ['WebhookRateLimiting', 1, 15, true],
+    ]);
+    expect(r.alerts[0]?.labels).toEqual({ instance: 'webhook:8080', job: 'webhook' });
+  });
+});
+
+describe('test cases and the exit code', () => {
+  it('judges SLOs at their thresholds and alert rules by whether they fired', () => {
+    const r = report();
+    const status = Object.fromEntries(r.testCases.map((c) => [c.id, c.status]));
+    expect(status).toMatchObject({
+      'slo.availability': 'failed',
+      'slo.error-rate.critical': 'passed',
+      'slo.error-rate.warning': 'failed',
+      'slo.latency-p95.critical': 'no_data',
+      'alert.TargetDown': 'failed',
+      'alert.WebhookRateLimiting': 'passed',
+      'alert.WebhookHighCPU': 'passed',
+    });
+    expect(r.testCases.find((c) => c.id === 'alert.TargetDown')?.message).toBe('TargetDown fired 2 time(s), 1 min 15 s in all (instance=webhook:8080 job=webhook)');
+    expect(r.verdict).toBe('critical');
+  });
+
+  it('maps --fail-on to 0, 1 or 2', () => {
+    expect(reportExitCode('critical', 'critical')).toBe(2);
+    expect(reportExitCode('warning', 'critical')).toBe(0);
+    expect(reportExitCode('warning', 'warning')).toBe(1);
+    expect(reportExitCode('critical', 'warning')).toBe(2);
+    expect(reportExitCode('critical', 'never')).toBe(0);
+    expect(reportExitCode('passed', 'warning')).toBe(0);
+  });
+});
+
+describe('formats', () => {
+  it('writes JUnit XML that parses, with a failure per breach and skipped for no data, escaped', async () => {
+    const r = report();
+    const xml = toJunit(r);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const j = (await parseJunit(xml)) as { tests?: number; failures?: number; skipped?: number; testsuite?: Array<{ name?: string; testcase?: Array<{ name?: string; skipped?: unknown[]; failure?: Array<{ type?: string; message?: string }> }>; properties?: Array<{ name?: string; value?: string }> }> };
+    expect(j.tests).toBe(r.testCases.length);
+    expect(j.failures).toBe(3);
+    expect(j.skipped).toBe(2);
+    const slo = j.testsuite?.[0];
+    expect(slo?.properties).toContainEqual({ name: 'environment', value: 'ci & <test>' });
+    expect(slo?.testcase?.find((c) => c.name?.startsWith('Webhook service availability'))?.failure?.[0]).toMatchObject({ type: 'critical', message: 'availability 99.5 % is below the critical threshold of 99.9 %' });
+    expect(slo?.testcase?.find((c) => c.name === 'p95 latency below 1000 ms (critical)')?.skipped).toHaveLength(1);
+  });
+
+  it('draws sparklines and SVG charts, with gaps where there is no data', () => {
+    expect(sparkline([[0, 0], [1, 5], [2, null], [3, 10]])).toBe('▁▅ █');
+    expect(sparkline([[0, null]])).toBe('');
+    const svg = svgChart([[0, 1], [1, 2], [2, null], [3, 4], [4, 5]], { title: 'Error rate <%>', unit: '%', threshold: 3 });
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(svg).toContain('stroke-dasharray');
+    expect(svg).toContain('Error rate &lt;%&gt;');
+  });
+
+  it('writes Markdown and a self-contained HTML page', () => {
+    const r = report();
+    const md = toMarkdown(r);
+    expect(md).toContain('❌ **critical: 3 of 18 checks failed**');
+    expect(md).toContain('| TargetDown | critical | instance=webhook:8080 job=webhook |');
+    expect(md).toContain('| `invoice.paid` | 1000 |');
+    const html = toHtml(r);
+    expect(html).toContain('ci &amp; &lt;test&gt;');
+    expect(html.match(/<svg /g)).toHaveLength(4);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org|127\.0\.0\.1)/);
+  });
+});

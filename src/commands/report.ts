@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import { WmonError } from '../errors.js';
 import { FAIL_ON, REPORT_FORMATS, appendStepSummary, buildReport, formatReport, writeReportFile } from '../features/report/index.js';
 import type { ReportJson } from '../results.js';
@@ -72,8 +71,8 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
         suggestions: ['Give a number greater than 0 and at most 100, such as 99.9.'],
       });
     }
-    const loaded = await loadConfig(flags.config);
-    const report = await buildReport(loaded, {
+    const ctx = await this.openStack(flags.config);
+    const report = await buildReport(ctx, {
       window: flags.window,
       failOn: flags['fail-on'] as (typeof FAIL_ON)[number],
       availabilityObjective: objective,

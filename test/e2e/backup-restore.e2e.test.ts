@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/features/archive/manifest.js';
 import { createAlertmanagerClient, createPrometheusClient, type AlertmanagerClient, type MatrixSeries, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import type { BackupResultJson, ResetResultJson, RestoreResultJson, UpdateResultJson } from '../../src/results.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../support/archives.js';
 import { wmon } from '../support/cli.js';
 import { e2eProject, eventually, type E2eProject } from './helpers.js';

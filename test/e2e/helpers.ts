@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { ContainerRuntime } from '../../src/adapters/runtime/container-runtime.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import { runtimeForTests, TEST_IMAGES } from '../adapters/runtime/engine-for-tests.js';
 
 export { TEST_IMAGES };

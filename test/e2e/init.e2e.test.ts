@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import type { InitResultJson, UrlsResultJson } from '../../src/results.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import { postSignedEvent, probeEvent } from '../../service/src/send.js';
 import { wmon } from '../support/cli.js';
 import { e2eProject, eventually, type E2eProject } from './helpers.js';

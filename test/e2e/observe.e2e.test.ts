@@ -12,7 +12,7 @@ import { parse as parseJunit } from 'junit2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import { wmon, type CliResult } from '../support/cli.js';
 import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, type SentTraffic } from '../support/observe.js';
 import { e2eProject, eventually, type E2eProject } from './helpers.js';

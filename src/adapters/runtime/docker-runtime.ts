@@ -43,7 +43,7 @@ import {
   type NetworkSummary,
   type PublishedPort,
   type VolumeSummary,
-} from './types.js';
+} from '../../core/model/container-types.js';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 

@@ -18,7 +18,7 @@ import {
   type ProbeResult,
 } from '../../../src/adapters/runtime/detect.js';
 import { endpointAddress, parseDockerHost } from '../../../src/adapters/runtime/endpoint.js';
-import type { EngineEndpoint } from '../../../src/adapters/runtime/types.js';
+import type { EngineEndpoint } from '../../../src/core/model/container-types.js';
 
 const PODMAN: ProbeResult = { ok: true, identity: { name: 'Podman', version: '4.3.1', apiVersion: '1.41', os: 'linux', arch: 'amd64' } };
 const DOCKER: ProbeResult = { ok: true, identity: { name: 'Docker', version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64' } };

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage } from '../../../src/adapters/runtime/container-runtime.js';
 import { checkPorts, describePortCheck } from '../../../src/adapters/runtime/ports.js';
 import { ReadinessError, readinessUrl, waitForHttp } from '../../../src/adapters/runtime/readiness.js';
-import { LABELS, type ContainerSpec } from '../../../src/adapters/runtime/types.js';
+import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
 import { runtimeForTests, TEST_IMAGES } from './engine-for-tests.js';
 
 const runtime = await runtimeForTests('runtime integration tests', [TEST_IMAGES.nodeExporter]);

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { create as createTar } from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readinessUrl, waitForHttp } from '../../../src/adapters/runtime/readiness.js';
-import { LABELS, type ContainerSpec } from '../../../src/adapters/runtime/types.js';
+import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
 import { runtimeForTests, TEST_IMAGES } from './engine-for-tests.js';
 
 const runtime = await runtimeForTests('image integration tests', [TEST_IMAGES.prometheus, TEST_IMAGES.alertmanager, TEST_IMAGES.node, TEST_IMAGES.nodeSlim]);

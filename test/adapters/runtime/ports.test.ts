@@ -12,7 +12,7 @@ import {
   tryBind,
   type PortCheck,
 } from '../../../src/adapters/runtime/ports.js';
-import type { ContainerSummary } from '../../../src/adapters/runtime/types.js';
+import type { ContainerSummary } from '../../../src/core/model/container-types.js';
 
 const servers: net.Server[] = [];
 

@@ -60,7 +60,7 @@ import {
   type NetworkSummary,
   type PublishedPort,
   type VolumeSummary,
-} from './types.js';
+} from '../../core/model/container-types.js';
 
 export { ContainerFiles, FilesError, type FileStat } from './memory-files.js';
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureImage } from '../../../src/adapters/runtime/container-runtime.js';
 import { EngineError } from '../../../src/adapters/runtime/engine-error.js';
 import { MemoryRuntime, type ContainerEvent } from '../../../src/adapters/runtime/memory-runtime.js';
-import { LABELS, type ContainerSpec } from '../../../src/adapters/runtime/types.js';
+import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
 import type { Stack } from '../../../src/core/model/stack.js';
 import { copyVolume } from '../../../src/features/archive/prometheus-data.js';
 import { TarWriter } from '../../../src/features/archive/tar-writer.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ensureImage, type ContainerRuntime } from '../../../src/adapters/runtime/container-runtime.js';
 import { EngineError } from '../../../src/adapters/runtime/engine-error.js';
-import { LABELS, type ContainerSpec } from '../../../src/adapters/runtime/types.js';
+import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
 import { WmonError } from '../../../src/errors.js';
 import { readTarStream, tarOf, type RawEntry } from '../../support/archives.js';
 import { freePort } from '../../support/ports.js';

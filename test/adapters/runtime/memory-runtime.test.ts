@@ -17,6 +17,7 @@ import type { Stack } from '../../../src/core/model/stack.js';
 import { copyVolume } from '../../../src/features/archive/prometheus-data.js';
 import { TarWriter } from '../../../src/features/archive/tar-writer.js';
 import { readTarStream, tarOf } from '../../support/archives.js';
+import { failure } from '../../support/failures.js';
 import { tempDir } from '../../support/tmp.js';
 import { runtimeContract } from './runtime-contract.js';
 
@@ -57,8 +58,6 @@ async function running(rt: MemoryRuntime, name: string, extra: Partial<Container
   await rt.startContainer(name);
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable('it should have failed'), (e: unknown) => e as Error);
-
 describe('the in-memory runtime: failures a test injects', () => {
   it('fails the next call of a method, for one container only, worded as the engine would', async () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
@@ -67,7 +66,7 @@ describe('the in-memory runtime: failures a test injects', () => {
     await rt.createContainer(spec('web-b'), 'net');
     rt.failOn('startContainer', { target: 'web-b', message: 'OCI runtime error: permission denied' });
     await rt.startContainer('web-a');
-    const error = await failure(rt.startContainer('web-b'));
+    const error = await failure(rt.startContainer('web-b'), EngineError);
     expect(error).toBeInstanceOf(EngineError);
     expect(error).toMatchObject({ message: 'Container engine: could not start container web-b: OCI runtime error: permission denied', exit: 69 });
     expect((await rt.inspectContainer('web-b'))?.state).toBe('created');
@@ -80,12 +79,12 @@ describe('the in-memory runtime: failures a test injects', () => {
     await rt.ensureNetwork('net', {});
     const id = await rt.createContainer(spec('web-a'), 'net');
     rt.failOn('removeContainer', { target: id, times: 2, statusCode: 409 });
-    expect(await failure(rt.removeContainer('web-a'))).toMatchObject({ code: 'ENGINE_CONFLICT', exit: 75 });
-    expect(await failure(rt.removeContainer(id))).toMatchObject({ code: 'ENGINE_CONFLICT' });
+    expect(await failure(rt.removeContainer('web-a'), EngineError)).toMatchObject({ code: 'ENGINE_CONFLICT', exit: 75 });
+    expect(await failure(rt.removeContainer(id), EngineError)).toMatchObject({ code: 'ENGINE_CONFLICT' });
     expect(await rt.removeContainer('web-a')).toBe(true);
     const boom = new Error('the socket closed');
     rt.failOn('listContainers', { error: boom });
-    expect(await failure(rt.listContainers({}))).toBe(boom);
+    expect(await failure(rt.listContainers({}), Error)).toBe(boom);
     expect(await rt.listContainers({})).toEqual([]);
     expect(rt.calls.filter((c) => c.method === 'removeContainer')).toEqual([
       { method: 'removeContainer', target: 'web-a' },
@@ -138,7 +137,7 @@ describe('the in-memory runtime: exec runs nothing, a test answers it', () => {
   it('fails a command no handler answers, naming it, and keeps a list of them', async () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await running(rt, 'web');
-    const error = await failure(rt.exec('web', ['promtool', 'check', 'config', '/etc/prometheus.yml']));
+    const error = await failure(rt.exec('web', ['promtool', 'check', 'config', '/etc/prometheus.yml']), Error);
     expect(error.message).toContain('no exec handler answers `promtool check config /etc/prometheus.yml` in web');
     expect(error.message).toContain('runtime.handleExec');
     expect(rt.unhandledExecs).toEqual([{ container: 'web', cmd: ['promtool', 'check', 'config', '/etc/prometheus.yml'] }]);
@@ -177,7 +176,7 @@ describe('the in-memory runtime: exec runs nothing, a test answers it', () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await running(rt, 'web');
     rt.handleExec('sleep', () => new Promise(() => undefined));
-    expect(await failure(rt.exec('web', ['sleep', '1000'], { timeoutMs: 20 }))).toMatchObject({ code: 'EXEC_TIMEOUT' });
+    expect(await failure(rt.exec('web', ['sleep', '1000'], { timeoutMs: 20 }), EngineError)).toMatchObject({ code: 'EXEC_TIMEOUT' });
   });
 });
 
@@ -261,7 +260,7 @@ describe('the in-memory runtime: images', () => {
     await rt.buildImage({ context: context(), tag });
     await rt.removeContainer('web');
     await rt.createContainer(spec('web2', { image: tag }), 'net');
-    expect(await failure(rt.removeImage(tag))).toMatchObject({ code: 'ENGINE_CONFLICT', exit: 75 });
+    expect(await failure(rt.removeImage(tag), EngineError)).toMatchObject({ code: 'ENGINE_CONFLICT', exit: 75 });
     expect(await rt.removeImage(tag, { force: true })).toBe(true);
     expect(await rt.imageExists(tag)).toBe(false);
   });
@@ -273,7 +272,7 @@ describe('the in-memory runtime: what the engine refuses', () => {
     const port = { containerPort: 9090, hostPort: 19090, hostIp: '127.0.0.1' };
     await running(rt, 'one', { ports: [port] });
     await rt.createContainer(spec('two', { ports: [{ ...port, hostIp: '0.0.0.0' }] }), 'net');
-    const error = await failure(rt.startContainer('two'));
+    const error = await failure(rt.startContainer('two'), EngineError);
     expect(error.message).toMatch(/could not start container two: .*held by one.*address already in use/);
     await rt.stopContainer('one');
     await rt.startContainer('two');
@@ -284,7 +283,7 @@ describe('the in-memory runtime: what the engine refuses', () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await running(rt, 'web');
     await rt.stopContainer('web');
-    expect(await failure(rt.removeNetwork('net'))).toMatchObject({ statusCode: 403 });
+    expect(await failure(rt.removeNetwork('net'), EngineError)).toMatchObject({ statusCode: 403 });
     await rt.removeContainer('web');
     expect(await rt.removeNetwork('net')).toBe(true);
     await expect(rt.createContainer(spec('late'), 'net')).rejects.toMatchObject({ statusCode: 404 });
@@ -303,7 +302,7 @@ describe('the in-memory runtime: what the engine refuses', () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} }, maxBytes: 1000 });
     await running(rt, 'web', { volumes: [{ volume: 'data', target: '/data' }] });
     await rt.putArchive('web', '/data', tarOf([{ path: 'a', data: Buffer.alloc(600) }]));
-    expect(await failure(rt.putArchive('web', '/data', tarOf([{ path: 'b', data: Buffer.alloc(600) }])))).toMatchObject({
+    expect(await failure(rt.putArchive('web', '/data', tarOf([{ path: 'b', data: Buffer.alloc(600) }])), EngineError)).toMatchObject({
       message: expect.stringContaining('ENOSPC'),
     });
     await rt.putArchive('web', '/data', tarOf([{ path: 'a', data: Buffer.alloc(900) }])); // replacing frees the old bytes

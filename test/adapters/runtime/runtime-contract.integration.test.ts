@@ -4,7 +4,7 @@
  * SIGTERM, or a line to stderr and an exit code.
  */
 import { runtimeContract } from './runtime-contract.js';
-import { runtimeForTests, TEST_IMAGES } from './engine-for-tests.js';
+import { runtimeForTests, TEST_IMAGES } from '../../support/engine.js';
 
 const runtime = await runtimeForTests('runtime contract (real engine)', [TEST_IMAGES.nodeExporter]);
 

@@ -17,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage, type ContainerRuntime } from '../../../src/adapters/runtime/container-runtime.js';
 import { EngineError } from '../../../src/adapters/runtime/engine-error.js';
 import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
-import { WmonError } from '../../../src/errors.js';
 import { readTarStream, tarOf, type RawEntry } from '../../support/archives.js';
+import { failure } from '../../support/failures.js';
 import { freePort } from '../../support/ports.js';
 import { eventually } from '../../support/wait.js';
 
@@ -295,9 +295,7 @@ export function runtimeContract(target: ContractTarget): void {
         () => rt.exec(absent, ['true']),
         () => rt.getArchive(absent, '/'),
       ]) {
-        const error: unknown = await call().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(WmonError);
-        expect(error).toMatchObject({ statusCode: 404, code: 'ENGINE_NOT_FOUND', exit: 69 });
+        expect(await failure(call(), EngineError)).toMatchObject({ statusCode: 404, code: 'ENGINE_NOT_FOUND', exit: 69 });
       }
     });
 

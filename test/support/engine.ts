@@ -3,9 +3,9 @@
  * sockets). Nothing is exported to the environment. In CI (`CI` set) a missing engine or image is a
  * failure; elsewhere the tests are skipped with a loud warning.
  */
-import { defaultDetectDeps, detectEngine } from '../../../src/adapters/runtime/detect.js';
-import { createDockerRuntime } from '../../../src/adapters/runtime/docker-runtime.js';
-import type { ContainerRuntime } from '../../../src/adapters/runtime/container-runtime.js';
+import { defaultDetectDeps, detectEngine } from '../../src/adapters/runtime/detect.js';
+import { createDockerRuntime } from '../../src/adapters/runtime/docker-runtime.js';
+import type { ContainerRuntime } from '../../src/adapters/runtime/container-runtime.js';
 
 /** Images scripts/engine/build-images.sh builds. */
 export const TEST_IMAGES = {

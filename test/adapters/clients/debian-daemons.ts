@@ -1,19 +1,18 @@
 /**
- * Runs Debian's Prometheus, Alertmanager and node exporter binaries (unpacked, not installed, by
- * scripts/fetch-debs.sh into .cache/debs/<package>/) as child processes on free loopback ports with
- * temporary data directories, for the clients' integration tests.
+ * Runs Debian's Prometheus, Alertmanager and node exporter binaries at the versions pinned in
+ * scripts/versions.env (unpacked, not installed, by scripts/prom-debs.sh into .cache/prom/<package>/) as
+ * child processes on free loopback ports with temporary data directories, for the integration tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const DEBS = join(ROOT, '.cache/debs');
-const FETCH = 'scripts/fetch-debs.sh prometheus prometheus-alertmanager prometheus-node-exporter';
+import { PROM_DEBS as DEBS } from '../../support/versions.js';
+
+const FETCH = 'scripts/prom-tools.sh';
 
 export const BINARIES = {
   prometheus: join(DEBS, 'prometheus/usr/bin/prometheus'),

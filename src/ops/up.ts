@@ -28,6 +28,8 @@ import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
 import { materializeSecrets, type StackSecrets } from '../adapters/stack-dir/secrets.js';
 import { appliedHashes, readState, writeState, type StackState } from '../adapters/stack-dir/state.js';
 import { stackUrls } from './urls.js';
+import { checkRunningVersion } from './versions.js';
+import { assertSupportedImages } from '../core/model/versions.js';
 
 export interface InitOptions {
   readonly configFile: string;
@@ -83,6 +85,8 @@ export function stackTasks(opts: InitOptions): Task<StackRun>[] {
           c.loaded = await loadConfig(opts.configFile);
           t.output(`created ${c.loaded.file} with the defaults`);
         }
+        // Before anything is rendered, pulled or started: images older than wmon supports are refused.
+        assertSupportedImages(c.loaded.config, c.loaded.file);
         c.stack = buildStack(c.loaded.config);
         c.stackDir = path.resolve(c.loaded.dir, c.loaded.config.stackDir);
       },
@@ -381,6 +385,9 @@ async function applyOne(
     await reloadComponent(c, p.component);
   }
   await waitReady(runtime, spec, opts.timeoutMs);
+  // What the tag may not say (latest, a digest, another image name), the running component does.
+  const model = c.stack.components.find((m) => m.id === p.component);
+  if (model) await checkRunningVersion(p.component, model.url, `${spec.name} (${spec.image})`);
   await recordApplied(c, p.component);
 }
 

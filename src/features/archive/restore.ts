@@ -36,6 +36,7 @@ import { checkProbes, restoreVolume, takeProbes, type PrometheusData } from './p
 import { checkSilences, restoreSilences } from './silences.js';
 import { ArchiveError, verifyArchive, type VerifiedArchive } from './verify.js';
 import { wmonVersion } from '../../package.js';
+import { unsupportedImages } from '../../core/model/versions.js';
 
 export interface RestoreOptions {
   readonly configFile: string;
@@ -258,6 +259,8 @@ function checkFits(archive: VerifiedArchive, current: LoadedConfig | undefined, 
   const dir = current?.dir ?? path.dirname(path.resolve(configFile));
   const issues = checkSecrets(archive.config, { env: process.env, baseDir: dir });
   if (issues.length > 0) throw new ConfigError('wmon.yaml in the archive', issues, ['Set the named environment variables or create the named files, then restore again.']);
+  const unsupported = unsupportedImages(archive.config);
+  if (unsupported.length > 0) refuse(...unsupported.map((u) => `its wmon.yaml's ${u.path} is ${u.image}: ${u.problem}`));
   if (m.wmonVersion !== wmonVersion()) warnings.push(`The archive was made by wmon ${m.wmonVersion}; this is wmon ${wmonVersion()}: the rendered files are re-rendered by this version.`);
   const prom = m.prometheus;
   if (prom?.version && isEnabled(archive.config, 'prometheus')) {

@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { PROM_DEBS as DEBS } from '../../support/versions.js';
 
@@ -52,7 +52,7 @@ interface StartSpec {
   readonly name: string;
   readonly command: string;
   readonly args: (ctx: { port: number; dir: string }) => string[];
-  /** Written into the directory before start, file name → content. */
+  /** Written into the directory before start, relative path → content. */
   readonly files?: (ctx: { port: number; dir: string }) => Record<string, string>;
   readonly readyPath: string;
   /** Wrap the command, e.g. in a mount namespace. */
@@ -62,7 +62,10 @@ interface StartSpec {
 async function startDaemon(spec: StartSpec): Promise<Daemon> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), `wmon-${spec.name}-`));
-  for (const [file, content] of Object.entries(spec.files?.({ port, dir }) ?? {})) await writeFile(join(dir, file), content);
+  for (const [file, content] of Object.entries(spec.files?.({ port, dir }) ?? {})) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), content);
+  }
   const [command, args] = (spec.wrap ?? ((c, a) => [c, a]))(spec.command, spec.args({ port, dir }));
   let output = '';
   const child: ChildProcess = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

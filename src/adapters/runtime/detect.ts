@@ -18,6 +18,11 @@ import { endpointAddress, engineGet, parseDockerHost } from './endpoint.js';
 import type { EngineEndpoint, EngineInfo } from '../../core/model/container-types.js';
 
 export const PING_TIMEOUT_MS = 3000;
+/**
+ * An engine that answered its ping is there: its `/version` gets longer. Podman's asks conmon and runc for
+ * theirs (through the package manager), which takes 4-7 s on a loaded host.
+ */
+export const VERSION_TIMEOUT_MS = 20_000;
 
 export type PathKind = 'socket' | 'other' | 'missing' | 'denied';
 
@@ -164,13 +169,12 @@ export const DEFAULT_STRATEGIES: readonly DetectionStrategy[] = [
   podmanRootlessStrategy,
 ];
 
-/** Ask an endpoint `GET /_ping`, then `GET /version`, within one deadline. */
+/** Ask an endpoint `GET /_ping` within `timeoutMs`, then `GET /version` (a slow answer there is still an engine). */
 export async function probeEngine(endpoint: EngineEndpoint, timeoutMs: number): Promise<ProbeResult> {
-  const started = Date.now();
   try {
     const ping = await engineGet(endpoint, '/_ping', timeoutMs);
     if (ping.status !== 200) return { ok: false, reason: `answered HTTP ${ping.status} to /_ping${excerpt(ping.body)}` };
-    const version = await engineGet(endpoint, '/version', Math.max(500, timeoutMs - (Date.now() - started)));
+    const version = await engineGet(endpoint, '/version', Math.max(timeoutMs, VERSION_TIMEOUT_MS));
     if (version.status !== 200) return { ok: false, reason: `answered HTTP ${version.status} to /version${excerpt(version.body)}` };
     return { ok: true, identity: identityFromVersion(JSON.parse(version.body) as unknown) };
   } catch (error) {

@@ -258,6 +258,26 @@ describe('probeEngine (the real ping)', () => {
     }
   });
 
+  it('waits longer for /version than for the ping: a loaded Podman answers its ping at once and /version in seconds', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wmon-detect-'));
+    const socketPath = path.join(dir, 'engine.sock');
+    const server = http.createServer((req, res) => {
+      if (req.url === '/_ping') res.end('OK');
+      else if (req.url === '/version') {
+        const body = JSON.stringify({ Version: '4.3.1', ApiVersion: '1.41', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Podman Engine' }] });
+        setTimeout(() => res.end(body), 1500);
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(socketPath, r));
+    try {
+      const result = await probeEngine({ kind: 'unix', socketPath }, 500);
+      expect(result).toMatchObject({ ok: true, identity: { name: 'Podman', version: '4.3.1' } });
+    } finally {
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives up on a silent endpoint at the ping timeout', async () => {
     const sockets: net.Socket[] = [];
     const server = net.createServer((s) => sockets.push(s)); // accepts, never answers

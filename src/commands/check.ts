@@ -85,7 +85,6 @@ function parseSkip(values: readonly string[]): CheckGroup[] {
   const unknown = groups.filter((g) => !(CHECK_GROUPS as readonly string[]).includes(g));
   if (unknown.length > 0) {
     throw new WmonError(`--skip: unknown group(s) ${unknown.join(', ')}.`, {
-      exit: 'usage',
       code: 'USAGE',
       suggestions: [`The groups are ${CHECK_GROUPS.join(', ')}.`],
     });

@@ -67,7 +67,6 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
     const objective = Number(flags['slo-availability']);
     if (!Number.isFinite(objective) || objective <= 0 || objective > 100) {
       throw new WmonError(`--slo-availability ${JSON.stringify(flags['slo-availability'])} is not a percentage.`, {
-        exit: 'usage',
         code: 'USAGE',
         suggestions: ['Give a number greater than 0 and at most 100, such as 99.9.'],
       });

@@ -12,7 +12,7 @@ import { formatRestore } from '../cli/format/archive.js';
 /** "100G", "512M", "1T", or bytes. */
 function parseSize(text: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new WmonError(`--max-size: "${text}" is not a size (e.g. 100G, 512M).`, { exit: 'usage', code: 'BAD_SIZE' });
+  if (!m) throw new WmonError(`--max-size: "${text}" is not a size (e.g. 100G, 512M).`, { code: 'BAD_SIZE' });
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   return Math.round(Number(m[1]) * unit);
 }

@@ -21,7 +21,6 @@ export async function stackGrafanaClient(loaded: LoadedConfig, opts: { timeoutMs
     (await readKeptSecret(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword));
   if (!password) {
     throw new WmonError(`No Grafana admin password: ${path.join(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword)} is missing.`, {
-      exit: 'config',
       code: 'GRAFANA_PASSWORD_MISSING',
       suggestions: ['Run `wmon init` (it generates the password), or set grafana.adminPassword in wmon.yaml.'],
     });

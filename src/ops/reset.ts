@@ -5,7 +5,7 @@
  */
 import { createBackup } from '../features/archive/backup.js';
 import { loadConfig } from '../core/config/load.js';
-import { exitCodeName, WmonError } from '../errors.js';
+import { WmonError } from '../errors.js';
 import type { BackupResultJson, ResetResultJson } from '../results.js';
 import { connectRuntime, LABELS } from '../adapters/runtime/index.js';
 import { runTasks } from '../cli/reporters.js';
@@ -45,9 +45,8 @@ export async function resetStack(opts: ResetOptions): Promise<ResetResultJson> {
               ...(opts.backupDir ? { outputDir: opts.backupDir } : {}),
             });
           } catch (error) {
-            const e = error instanceof WmonError ? error : undefined;
             throw new WmonError(`The safety backup failed, so nothing was removed: ${(error as Error).message}`, {
-              exit: e ? exitCodeName(e.exit) : 'unavailable',
+              cause: error,
               code: 'RESET_BACKUP_FAILED',
               suggestions: ['Fix the cause, or reset without a backup (--no-backup): all data is then lost.'],
             });

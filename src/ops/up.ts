@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createAlertmanagerClient, createPrometheusClient } from '../adapters/clients/index.js';
 import { loadConfig, type LoadedConfig } from '../core/config/load.js';
 import type { ComponentId } from '../core/config/schema.js';
-import { EXIT_CODES, WmonError, type ExitCodeName } from '../errors.js';
+import { WmonError } from '../errors.js';
 import { filesHash, renderStack, type RenderedFile } from '../core/render/index.js';
 import { diffRenderedFiles, writeRenderedFiles } from '../adapters/stack-dir/files.js';
 import type { InitResultJson, ImageResult } from '../results.js';
@@ -340,7 +340,7 @@ async function applyPlan(c: StackRun, opts: InitOptions, say: (line: string) => 
       if (undone.length > 0) say(`removed what this run created: ${undone.join(', ')}`);
       if (left.length > 0 && error instanceof WmonError) {
         throw new WmonError(`${error.message}\nCould not remove what this run created: ${left.join(', ')}`, {
-          exit: exitNameOf(error),
+          cause: error,
           code: error.code,
           suggestions: [...error.suggestions, 'Remove the leftovers with `wmon down`, or by hand.'],
         });
@@ -444,11 +444,7 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function exitNameOf(error: WmonError): ExitCodeName {
-  return (Object.keys(EXIT_CODES) as ExitCodeName[]).find((k) => EXIT_CODES[k].code === error.exit) ?? 'internal';
-}
-
 function need(runtime: ContainerRuntime | undefined): ContainerRuntime {
-  if (!runtime) throw new WmonError('No container engine.', { exit: 'unavailable', code: 'ENGINE_UNAVAILABLE' });
+  if (!runtime) throw new WmonError('No container engine.', { code: 'ENGINE_UNAVAILABLE' });
   return runtime;
 }

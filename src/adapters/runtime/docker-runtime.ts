@@ -275,7 +275,6 @@ export class DockerRuntime implements ContainerRuntime {
       if (!(wrapped instanceof EngineError) || wrapped.code === 'ENGINE_UNREACHABLE') return wrapped;
       return new EngineError(operation, engineMessage(error), {
         ...(wrapped.statusCode === undefined ? {} : { statusCode: wrapped.statusCode }),
-        exit: 'unavailable',
         code: 'IMAGE_PULL_FAILED',
         suggestions: [
           'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
@@ -394,7 +393,7 @@ export class DockerRuntime implements ContainerRuntime {
     for (const v of spec.volumes) binds.push(`${v.volume}:${v.target}${v.readOnly ? ':ro' : ''}`);
     for (const b of spec.binds) {
       if (!path.isAbsolute(b.source)) {
-        throw new WmonError(`Bind mount source must be an absolute path, got "${b.source}" (container ${spec.name}).`, { exit: 'internal', code: 'BIND_NOT_ABSOLUTE' });
+        throw new WmonError(`Bind mount source must be an absolute path, got "${b.source}" (container ${spec.name}).`, { code: 'BIND_NOT_ABSOLUTE' });
       }
       binds.push(`${b.source}:${b.target}${b.readOnly ? ':ro' : ''}`);
     }

@@ -43,7 +43,6 @@ export function parseWindow(text: string, scrapeIntervalSeconds: number, flag = 
   const seconds = durationSeconds(text);
   if (seconds === undefined) {
     throw new WmonError(`${flag} ${JSON.stringify(text)} is not a duration.`, {
-      exit: 'usage',
       code: 'WINDOW_INVALID',
       suggestions: [`Give a Prometheus duration such as 5m, 1h or 24h.`],
     });
@@ -51,13 +50,12 @@ export function parseWindow(text: string, scrapeIntervalSeconds: number, flag = 
   const min = 2 * scrapeIntervalSeconds;
   if (seconds < min) {
     throw new WmonError(`${flag} ${text} is shorter than two scrape intervals (${formatDuration(min)}): a rate needs two samples.`, {
-      exit: 'usage',
       code: 'WINDOW_TOO_SHORT',
       suggestions: [`Use ${formatDuration(min)} or more.`],
     });
   }
   if (seconds > 31 * 86_400) {
-    throw new WmonError(`${flag} ${text} is longer than 31 days.`, { exit: 'usage', code: 'WINDOW_TOO_LONG', suggestions: ['Use 31d or less.'] });
+    throw new WmonError(`${flag} ${text} is longer than 31 days.`, { code: 'WINDOW_TOO_LONG', suggestions: ['Use 31d or less.'] });
   }
   return { text, seconds };
 }

@@ -93,7 +93,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResultJso
   /** A component that runs but cannot be read: fail, or (tolerant) leave it out and say so. */
   const unreadable = (c: BackupContext, component: string, error: unknown): void => {
     const message = `${component} could not be backed up: ${(error as Error).message.split('\n')[0]}`;
-    if (!opts.tolerant) throw new WmonError(message, { exit: 'unavailable', code: 'BACKUP_COMPONENT_UNAVAILABLE', suggestions: [`Check ${component} (\`wmon check\`), then try again.`] });
+    if (!opts.tolerant) throw new WmonError(message, { code: 'BACKUP_COMPONENT_UNAVAILABLE', suggestions: [`Check ${component} (\`wmon check\`), then try again.`] });
     c.warnings.push(`${message}; it is not in this backup`);
     say(c, component, false, 'did not answer');
   };
@@ -137,7 +137,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResultJso
         try {
           await mkdir(dir, { recursive: true });
         } catch (error) {
-          throw new WmonError(`Cannot create the backup folder ${dir}: ${(error as Error).message}`, { exit: 'cantCreate', code: 'BACKUP_DIR_FAILED' });
+          throw new WmonError(`Cannot create the backup folder ${dir}: ${(error as Error).message}`, { code: 'BACKUP_DIR_FAILED' });
         }
         c.createdAt = new Date();
         // Two backups in the same second: the second waits for the next name (a backup is never overwritten).
@@ -151,7 +151,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResultJso
         try {
           c.writer = await openArchive(c.file, opts.level === undefined ? {} : { level: opts.level });
         } catch (error) {
-          throw new WmonError(`Cannot write ${c.file}: ${(error as Error).message}`, { exit: 'cantCreate', code: 'BACKUP_WRITE_FAILED' });
+          throw new WmonError(`Cannot write ${c.file}: ${(error as Error).message}`, { code: 'BACKUP_WRITE_FAILED' });
         }
         t.output(c.file);
       },

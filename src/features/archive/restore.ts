@@ -18,7 +18,7 @@ import path from 'node:path';
 import { createAlertmanagerClient, createPrometheusClient } from '../../adapters/clients/index.js';
 import { loadConfig, type LoadedConfig } from '../../core/config/load.js';
 import { checkSecrets } from '../../core/config/secrets.js';
-import { ConfigError, exitCodeName, WmonError } from '../../errors.js';
+import { ConfigError, WmonError } from '../../errors.js';
 import { durationSeconds } from '../../core/vocab/durations.js';
 import type { RestoreCheckJson, RestoreResultJson, RestoreStepJson } from '../../results.js';
 import { connectRuntime, normalizeImageRef, parseImageRef, type ContainerRuntime } from '../../adapters/runtime/index.js';
@@ -173,7 +173,7 @@ export async function restoreStack(opts: RestoreOptions): Promise<RestoreResultJ
     // Nothing was restored: put back what was stopped.
     if (stoppedPrometheus) await runtime.startContainer(prometheus!.container).catch(() => undefined);
     throw new WmonError(`${(error as Error).message}\nNothing was restored${stoppedPrometheus ? ' (Prometheus was started again)' : ''}.`, {
-      exit: error instanceof WmonError ? exitCodeName(error.exit) : 'unavailable',
+      cause: error,
       code: error instanceof WmonError ? error.code : 'RESTORE_PREPARE_FAILED',
       suggestions: error instanceof WmonError && error.code === 'BACKUP_WRITE_FAILED' ? ['Free space for the safety backup, or use --no-safety-backup.'] : ['Check the stack (`wmon check`), then try again.'],
     });
@@ -189,7 +189,6 @@ export async function restoreStack(opts: RestoreOptions): Promise<RestoreResultJ
     const step = failedRun?.step ?? 'restoring';
     if (!safety) {
       throw new WmonError(`The restore failed while ${step}: ${cause}\nThere is no safety backup to go back to (--no-safety-backup). Fix the cause and restore again.`, {
-        exit: 'unavailable',
         code: 'RESTORE_FAILED',
       });
     }
@@ -201,7 +200,7 @@ export async function restoreStack(opts: RestoreOptions): Promise<RestoreResultJ
       throw new WmonError(
         `The restore failed while ${step}: ${cause}\nThe stack was put back as it was before, from the safety backup ${safety}:\n${checks.map((l) => `  ${l}`).join('\n')}`,
         {
-          exit: error instanceof WmonError ? exitCodeName(error.exit) : 'conflict',
+          cause: error,
           code: 'RESTORE_ROLLED_BACK',
           suggestions: ['Nothing of the archive remains applied. Look at the cause above (e.g. `wmon check`, the container logs), then restore again.'],
         },
@@ -211,7 +210,6 @@ export async function restoreStack(opts: RestoreOptions): Promise<RestoreResultJ
       throw new WmonError(
         `The restore failed while ${step}: ${cause}\nPutting the safety backup back failed too: ${(rollbackError as Error).message}`,
         {
-          exit: 'unavailable',
           code: 'RESTORE_ROLLBACK_FAILED',
           suggestions: [`The state before the restore is in ${safety}: \`wmon restore ${safety}\` once the cause is fixed.`],
         },
@@ -468,7 +466,6 @@ async function applyArchive(archive: VerifiedArchive, opts: RestoreOptions, conf
           if (r.problems.length > 0) {
             c.checks.push({ check: 'prometheus series', ok: false, detail: r.problems.slice(0, 5).join('; ') });
             throw new WmonError(`Prometheus does not answer with the backed-up values: ${r.problems.slice(0, 5).join('; ')}${r.problems.length > 5 ? ` (and ${r.problems.length - 5} more)` : ''}`, {
-              exit: 'unavailable',
               code: 'RESTORE_CHECK_FAILED',
             });
           }
@@ -496,7 +493,7 @@ async function applyArchive(archive: VerifiedArchive, opts: RestoreOptions, conf
           c.silences = { restored: r.restored, present: r.present, expired: r.expired };
           const problems = await checkSilences(am, records);
           c.checks.push({ check: 'silences', ok: problems.length === 0, detail: problems.length === 0 ? `${r.restored} restored, ${r.present} already there, ${r.expired} ended since the backup` : problems.join('; ') });
-          if (problems.length > 0) throw new WmonError(problems.join('; '), { exit: 'unavailable', code: 'RESTORE_CHECK_FAILED' });
+          if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
           t.output(`${r.restored} restored, ${r.present} already there, ${r.expired} ended since`);
         },
       },
@@ -513,7 +510,7 @@ async function applyArchive(archive: VerifiedArchive, opts: RestoreOptions, conf
           for (const s of r.secretsToSet) c.applyWarnings.push(`Grafana data source "${s.datasource}" needs its secrets set again: ${s.fields.join(', ')} (Grafana never returns them, so no backup holds them).`);
           const problems = await checkGrafana(client, m);
           c.checks.push({ check: 'grafana', ok: problems.length === 0, detail: problems.length === 0 ? `${m.grafana!.dashboards.length} dashboards and ${m.grafana!.datasources.length} data sources answer` : problems.join('; ') });
-          if (problems.length > 0) throw new WmonError(problems.join('; '), { exit: 'unavailable', code: 'RESTORE_CHECK_FAILED' });
+          if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
           t.output(`${r.dashboardsRestored} dashboards, ${r.foldersCreated} folders created, ${r.datasourcesRestored} data sources`);
         },
       },

@@ -16,7 +16,6 @@ export function prometheusFor(loaded: LoadedConfig, command: string, timeoutMs: 
   const model = buildStack(loaded.config).components.find((c) => c.id === 'prometheus');
   if (!model) {
     throw new WmonError(`wmon ${command} reads its figures from Prometheus, which is switched off in ${loaded.file}.`, {
-      exit: 'config',
       code: 'PROMETHEUS_DISABLED',
       suggestions: ['Set components.prometheus.enabled: true and run `wmon init`.'],
     });
@@ -36,7 +35,6 @@ export async function withPrometheus<T>(handle: PrometheusHandle, command: strin
           ? `Prometheus is unreachable at ${handle.url} (${error.failure === 'timeout' ? `no answer within ${error.timeoutMs} ms` : error.failure.replace('-', ' ')}): wmon ${command} reads every figure from it.`
           : `Prometheus at ${handle.url} could not answer wmon ${command}: ${error.message}`,
         {
-          exit: 'unavailable',
           code: unreachable ? 'PROMETHEUS_UNREACHABLE' : 'PROMETHEUS_QUERY_FAILED',
           suggestions: unreachable
             ? ['Is the stack up? `wmon check` shows every component; `wmon init` starts it.']

@@ -13,6 +13,7 @@ import { COMPONENT_IDS, type ComponentId } from '../../core/config/schema.js';
 import { secretSlots } from '../../core/config/secrets.js';
 import { WmonError } from '../../errors.js';
 import { durationSeconds } from '../../core/vocab/durations.js';
+import { formatBytes } from '../../core/vocab/bytes.js';
 import { renderStack } from '../../core/render/index.js';
 import type { BackupComponentJson, BackupResultJson, BackupSecretJson } from '../../results.js';
 import { connectRuntime, LABELS, normalizeImageRef, type ContainerRuntime, type ContainerSummary } from '../../adapters/runtime/index.js';
@@ -371,17 +372,6 @@ function startProgress(c: BackupContext, output: (line: string) => void): { stop
   }, 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
 }
 
 /** Secrets the stack needs that no backup holds: where each comes from. */

@@ -70,9 +70,10 @@ export const ERRORS = {
     exit: 'config',
     meaning: 'the command reads from Prometheus, which is switched off in wmon.yaml',
   },
+  COMPONENT_DISABLED: { exit: 'config', meaning: 'the command needs a component that is switched off in wmon.yaml' },
   GRAFANA_PASSWORD_MISSING: {
     exit: 'config',
-    meaning: 'the stack directory holds no Grafana admin password (`wmon init` sets it up)',
+    meaning: "wmon cannot act as Grafana's admin: no admin password (`wmon init` writes it), or it cannot be read",
   },
   // Container engine
   ENGINE_NOT_FOUND: {

@@ -2,8 +2,11 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 
 import { DEFAULT_CONFIG_FILE } from '../core/config/load.js';
 import { EXIT_CODES, isWmonError, type ErrorCode } from '../errors.js';
+import { openStackContext, type OpenOptions, type StackContext } from '../context.js';
+import type { Reporter } from '../ops/steps.js';
 import { configureColor } from './colors.js';
 import { FlagValueError } from './flags.js';
+import { createReporter } from './reporters.js';
 
 /** The shape every command prints with --json when it fails (documented in the README). */
 export interface JsonError {
@@ -60,6 +63,16 @@ export abstract class WmonCommand extends Command {
    * their own (`wmon check`: 3, Nagios UNKNOWN); otherwise each failure exits with its own code.
    */
   static failureExitCode: number | undefined;
+
+  /** The stack of --config, opened once for this run. */
+  protected openStack(configFile: string, opts: OpenOptions = {}): Promise<StackContext> {
+    return openStackContext(configFile, opts);
+  }
+
+  /** How this run shows progress: nothing for --json, listr2 on a terminal, plain lines elsewhere. */
+  protected reporter(): Reporter {
+    return createReporter(this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines');
+  }
 
   protected override async init(): Promise<void> {
     await super.init();

@@ -1,37 +1,38 @@
+/**
+ * How a command shows an operation's steps: listr2's live renderer on a terminal, one plain line per event
+ * otherwise (cron, CI logs), nothing at all for --json. The library never imports listr2: operations hand
+ * their steps to one of these (src/ops/steps.ts).
+ */
 import { Listr, type ListrRendererValue } from 'listr2';
 
-/** One step of a long command, shown with progress (listr2). */
-export interface Task<C> {
-  readonly title: string;
-  /** A reason to skip (shown), or false. */
-  readonly skip?: (ctx: C) => string | false;
-  readonly run: (ctx: C, task: { output: (line: string) => void }) => Promise<void>;
-}
+import { silentReporter, type Reporter } from '../ops/steps.js';
 
-/**
- * Run steps in order with listr2: its live renderer on a terminal, one plain line per event otherwise
- * (cron, CI logs), nothing at all for --json. The first failing step stops the run and its error propagates.
- */
-export async function runTasks<C extends object>(tasks: readonly Task<C>[], ctx: C, mode: 'tty' | 'lines' | 'silent'): Promise<C> {
-  const list = new Listr<C, ListrRendererValue, ListrRendererValue>(
-    tasks.map((t) => ({
-      title: t.title,
-      ...(t.skip ? { skip: (c: C) => t.skip!(c) } : {}),
-      task: async (c: C, task) => {
-        await t.run(c, {
-          output: (line: string) => {
-            task.output = line;
+export type ReporterKind = 'tty' | 'lines' | 'silent';
+
+export function createReporter(kind: ReporterKind): Reporter {
+  if (kind === 'silent') return silentReporter;
+  return {
+    async run(steps) {
+      const list = new Listr<object, ListrRendererValue, ListrRendererValue>(
+        steps.map((step) => ({
+          title: step.title,
+          task: async (_ctx: object, task) => {
+            await step.run({
+              output: (line: string) => {
+                task.output = line;
+              },
+              skip: (reason: string) => task.skip(reason),
+            });
           },
-        });
-      },
-    })),
-    {
-      ctx,
-      exitOnError: true,
-      renderer: mode === 'tty' ? 'default' : mode === 'lines' ? 'simple' : 'silent',
-      fallbackRenderer: mode === 'silent' ? 'silent' : 'simple',
-      collectErrors: false,
+        })),
+        {
+          exitOnError: true,
+          renderer: kind === 'tty' ? 'default' : 'simple',
+          fallbackRenderer: 'simple',
+          collectErrors: false,
+        },
+      );
+      await list.run();
     },
-  );
-  return list.run();
+  };
 }

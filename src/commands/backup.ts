@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 
-import { createBackup } from '../features/archive/backup.js';
+import { createBackup } from '../ops/backup.js';
 import type { BackupResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { formatBackup } from '../cli/format/archive.js';
@@ -27,12 +27,9 @@ Exit codes: 0 written; 69 the engine or a running component does not answer; 73 
 
   async run(): Promise<BackupResultJson> {
     const { flags } = await this.parse(Backup);
-    const result = await createBackup({
-      configFile: flags.config,
-      ...(flags.output ? { outputDir: flags.output } : {}),
-      ...(flags.keep === undefined ? {} : { keep: flags.keep }),
-      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
-    });
+    const ctx = await this.openStack(flags.config);
+    const options = { ...(flags.output ? { outputDir: flags.output } : {}), ...(flags.keep === undefined ? {} : { keep: flags.keep }) };
+    const result = await createBackup(ctx, options, this.reporter());
     if (!this.jsonEnabled()) this.log(formatBackup(result));
     return result;
   }

@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import { CHECK_EXIT_CODES } from '../errors.js';
-import { CHECK_GROUPS, runCheck } from '../features/health/index.js';
+import { CHECK_GROUPS, healthContextOptions, runCheck } from '../features/health/index.js';
 import type { CheckReportJson } from '../results.js';
 import { WmonCommand, type Failure } from '../cli/base-command.js';
 import { wordsFlag } from '../cli/flags.js';
@@ -53,8 +52,9 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
   async run(): Promise<CheckReportJson> {
     const { flags } = await this.parse(Check);
     const skip = (flags.skip ?? []).flat();
-    const loaded = await loadConfig(flags.config);
-    const report = await runCheck(loaded, { timeoutMs: flags.timeout * 1000, skip, probe: flags.probe });
+    const timeoutMs = flags.timeout * 1000;
+    const ctx = await this.openStack(flags.config, healthContextOptions(timeoutMs));
+    const report = await runCheck(ctx, { timeoutMs, skip, probe: flags.probe });
     process.exitCode = report.exitCode;
     if (!this.jsonEnabled()) {
       const text = flags.quiet ? formatCheckQuiet(report) : formatCheck(report);

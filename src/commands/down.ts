@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import type { DownResultJson } from '../results.js';
 import { downStack } from '../ops/down.js';
 import { WmonCommand } from '../cli/base-command.js';
@@ -23,8 +22,8 @@ export default class Down extends WmonCommand {
 
   async run(): Promise<DownResultJson> {
     const { flags } = await this.parse(Down);
-    const loaded = await loadConfig(flags.config, { allowMissing: true });
-    const result = await downStack(loaded, { timeoutSeconds: flags.timeout });
+    const ctx = await this.openStack(flags.config, { ifMissing: 'defaults' });
+    const result = await downStack(ctx, { timeoutSeconds: flags.timeout });
     if (!this.jsonEnabled()) this.log(formatDown(result));
     return result;
   }

@@ -1,9 +1,7 @@
-import path from 'node:path';
-
 import { Flags } from '@oclif/core';
 
 import type { InitResultJson } from '../results.js';
-import { PACKAGE_ROOT } from '../package.js';
+import { TEMPLATE_FILE } from '../package.js';
 import { initStack } from '../ops/up.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { formatInit } from '../cli/format/init.js';
@@ -38,14 +36,10 @@ Running it again with nothing changed changes nothing. After a change in wmon.ya
 
   async run(): Promise<InitResultJson> {
     const { flags } = await this.parse(Init);
-    const result = await initStack({
-      configFile: flags.config,
-      dryRun: flags['dry-run'],
-      keepOnFailure: flags['keep-on-failure'],
-      timeoutMs: flags.timeout * 1000,
-      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
-      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
-    });
+    const dryRun = flags['dry-run'];
+    const ctx = await this.openStack(flags.config, { ifMissing: dryRun ? 'defaults' : { createFrom: TEMPLATE_FILE } });
+    const options = { dryRun, keepOnFailure: flags['keep-on-failure'], timeoutMs: flags.timeout * 1000 };
+    const result = await initStack(ctx, options, this.reporter());
     if (!this.jsonEnabled()) this.log(formatInit(result));
     return result;
   }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import { collectMetrics } from '../features/metrics/index.js';
 import type { MetricsResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
@@ -47,8 +46,8 @@ Fails with exit 69 and a clear message when Prometheus cannot be reached.`;
 
   async run(): Promise<MetricsResultJson> {
     const { flags } = await this.parse(Metrics);
-    const loaded = await loadConfig(flags.config);
-    const collect = () => collectMetrics(loaded, { window: flags.window, timeoutMs: flags.timeout * 1000 });
+    const ctx = await this.openStack(flags.config);
+    const collect = () => collectMetrics(ctx, { window: flags.window, timeoutMs: flags.timeout * 1000 });
     if (!flags.watch) {
       const result = await collect();
       if (!this.jsonEnabled()) this.log(formatMetrics(result));

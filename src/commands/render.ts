@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import { renderToDir } from '../ops/render.js';
 import type { RenderResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
@@ -38,8 +37,8 @@ Rendering is deterministic: the same wmon.yaml gives byte-identical files. Witho
 
   async run(): Promise<RenderResultJson> {
     const { flags } = await this.parse(Render);
-    const loaded = await loadConfig(flags.config, { allowMissing: true });
-    const result = await renderToDir(loaded, flags.out);
+    const ctx = await this.openStack(flags.config, { ifMissing: 'defaults' });
+    const result = await renderToDir(ctx, flags.out);
     if (!this.jsonEnabled()) this.log(formatRender(result));
     return result;
   }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import { FAIL_ON, REPORT_FORMATS, appendStepSummary, buildReport, formatReport, writeReportFile } from '../features/report/index.js';
 import type { ReportJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
@@ -64,8 +63,8 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
 
   async run(): Promise<ReportJson> {
     const { flags } = await this.parse(Report);
-    const loaded = await loadConfig(flags.config);
-    const report = await buildReport(loaded, {
+    const ctx = await this.openStack(flags.config);
+    const report = await buildReport(ctx, {
       window: flags.window,
       failOn: flags['fail-on'],
       availabilityObjective: flags['slo-availability'],

@@ -1,13 +1,10 @@
-import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import { WmonError } from '../errors.js';
 import type { ResetResultJson } from '../results.js';
 import { resetStack } from '../ops/reset.js';
-import { PACKAGE_ROOT } from '../package.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { formatReset } from '../cli/format/archive.js';
 
@@ -34,25 +31,23 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
 
   async run(): Promise<ResetResultJson> {
     const { flags } = await this.parse(Reset);
-    if (!flags.force) await this.confirm(flags.config, !flags['no-backup']);
-    const result = await resetStack({
-      configFile: flags.config,
+    const ctx = await this.openStack(flags.config);
+    if (!flags.force) await this.confirm(ctx.stack.project, !flags['no-backup']);
+    const options = {
       backup: !flags['no-backup'],
       ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
       timeoutMs: flags.timeout * 1000,
       stopTimeoutSeconds: flags['stop-timeout'],
-      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
-      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
-    });
+    };
+    const result = await resetStack(ctx, options, this.reporter());
     if (!this.jsonEnabled()) this.log(formatReset(result));
     return result;
   }
 
   /** On a terminal: type the project's name. Elsewhere: refuse (a script must say --force). */
-  private async confirm(configFile: string, backup: boolean): Promise<void> {
-    const { config } = await loadConfig(configFile);
+  private async confirm(project: string, backup: boolean): Promise<void> {
     if (!process.stdin.isTTY || this.jsonEnabled()) {
-      throw new WmonError(`wmon reset removes every container, volume and network of the project "${config.project}", and asks first; there is no terminal to ask on.`, {
+      throw new WmonError(`wmon reset removes every container, volume and network of the project "${project}", and asks first; there is no terminal to ask on.`, {
         code: 'CONFIRMATION_REQUIRED',
         suggestions: ['Add --force (or set WMON_FORCE=1) to reset from a script.'],
       });
@@ -60,9 +55,9 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       const answer = await rl.question(
-        `This removes every container, volume (all data) and network of "${config.project}"${backup ? ', after a safety backup' : ', WITHOUT a backup'}, and starts it again.\nType the project name to go on: `,
+        `This removes every container, volume (all data) and network of "${project}"${backup ? ', after a safety backup' : ', WITHOUT a backup'}, and starts it again.\nType the project name to go on: `,
       );
-      if (answer.trim() !== config.project) {
+      if (answer.trim() !== project) {
         throw new WmonError('Not confirmed: nothing was changed.', { code: 'NOT_CONFIRMED' });
       }
     } finally {

@@ -2,9 +2,9 @@ import path from 'node:path';
 
 import { Args, Flags } from '@oclif/core';
 
-import { restoreStack } from '../features/archive/restore.js';
+import { restoreStack } from '../ops/restore.js';
+import { WmonError } from '../errors.js';
 import type { RestoreResultJson } from '../results.js';
-import { PACKAGE_ROOT } from '../package.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { sizeFlag } from '../cli/flags.js';
 import { formatRestore } from '../cli/format/archive.js';
@@ -45,17 +45,19 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
 
   async run(): Promise<RestoreResultJson> {
     const { args, flags } = await this.parse(Restore);
-    const result = await restoreStack({
-      configFile: flags.config,
+    const current = await this.openStack(flags.config).catch((error: unknown) => {
+      if (error instanceof WmonError && error.code === 'CONFIG_MISSING') return undefined;
+      throw error;
+    });
+    const target = { configFile: path.resolve(flags.config), current };
+    const result = await restoreStack(target, {
       archive: args.file,
       dryRun: flags['dry-run'],
       safetyBackup: !flags['no-safety-backup'],
       ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
       timeoutMs: flags.timeout * 1000,
       limits: { maxTotalBytes: flags['max-size'] },
-      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
-      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
-    });
+    }, this.reporter());
     if (!this.jsonEnabled()) this.log(formatRestore(result));
     return result;
   }

@@ -1,9 +1,6 @@
-import path from 'node:path';
-
 import { Flags } from '@oclif/core';
 
 import type { UpdateResultJson } from '../results.js';
-import { PACKAGE_ROOT } from '../package.js';
 import { updateStack } from '../ops/update.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { formatUpdate } from '../cli/format/archive.js';
@@ -29,13 +26,8 @@ Exit codes: 0 done (or nothing to do); 69 the engine or a component does not ans
 
   async run(): Promise<UpdateResultJson> {
     const { flags } = await this.parse(Update);
-    const result = await updateStack({
-      configFile: flags.config,
-      dryRun: flags['dry-run'],
-      timeoutMs: flags.timeout * 1000,
-      progress: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines',
-      templateFile: path.join(PACKAGE_ROOT, 'templates/wmon.yaml'),
-    });
+    const ctx = await this.openStack(flags.config);
+    const result = await updateStack(ctx, { dryRun: flags['dry-run'], timeoutMs: flags.timeout * 1000 }, this.reporter());
     if (!this.jsonEnabled()) this.log(formatUpdate(result, { diff: flags.diff }));
     return result;
   }

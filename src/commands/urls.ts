@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { loadConfig } from '../core/config/load.js';
 import type { UrlsResultJson } from '../results.js';
 import { stackUrls } from '../ops/urls.js';
 import { WmonCommand } from '../cli/base-command.js';
@@ -24,8 +23,8 @@ export default class Urls extends WmonCommand {
 
   async run(): Promise<UrlsResultJson> {
     const { flags } = await this.parse(Urls);
-    const loaded = await loadConfig(flags.config, { allowMissing: true });
-    const result = await stackUrls(loaded, { showCredentials: flags['show-credentials'] });
+    const ctx = await this.openStack(flags.config, { ifMissing: 'defaults' });
+    const result = await stackUrls(ctx, { showCredentials: flags['show-credentials'] });
     if (!this.jsonEnabled()) this.log(formatUrls(result));
     return result;
   }

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 
-import type { LoadedConfig } from '../core/config/load.js';
-import type { RenderResultJson } from '../results.js';
-import { buildStack } from '../core/model/stack.js';
-import { renderStack } from '../core/render/index.js';
 import { writeRenderedFiles } from '../adapters/stack-dir/files.js';
+import type { StackContext } from '../context.js';
+import { renderStack } from '../core/render/index.js';
+import type { RenderResultJson } from '../results.js';
 
-/** Render the stack of a loaded configuration into `outDir` (default: the stack directory). */
-export async function renderToDir(loaded: LoadedConfig, outDir?: string): Promise<RenderResultJson> {
-  const dir = path.resolve(outDir ?? path.join(loaded.dir, loaded.config.stackDir));
-  const { files, warnings } = renderStack(loaded.config);
+/** Render the stack into `outDir` (default: the stack directory). */
+export async function renderToDir(ctx: StackContext, outDir?: string): Promise<RenderResultJson> {
+  const { loaded } = ctx;
+  const dir = path.resolve(outDir ?? ctx.stackDir);
+  const { files, warnings } = renderStack(ctx.config);
   const written = await writeRenderedFiles(dir, files);
   const status = (p: string) =>
     written.created.includes(p) ? 'created' : written.changed.includes(p) ? 'changed' : 'unchanged';
@@ -18,7 +18,7 @@ export async function renderToDir(loaded: LoadedConfig, outDir?: string): Promis
     configFile: loaded.file,
     configExists: loaded.exists,
     outDir: dir,
-    components: buildStack(loaded.config).components.map((c) => c.id),
+    components: ctx.stack.components.map((c) => c.id),
     files: files.map((f) => ({
       path: f.path,
       component: f.component,

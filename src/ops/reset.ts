@@ -3,84 +3,82 @@
  * container, volume and network carrying this project's label is removed (nothing else: the label is the
  * boundary), and the stack is brought up again exactly as `wmon init` does.
  */
-import { createBackup } from '../features/archive/backup.js';
-import { loadConfig } from '../core/config/load.js';
+import { LABELS } from '../core/model/container-types.js';
+import type { StackContext } from '../context.js';
 import { WmonError } from '../errors.js';
 import type { BackupResultJson, ResetResultJson } from '../results.js';
-import { connectRuntime, LABELS } from '../adapters/runtime/index.js';
-import { runTasks } from '../cli/reporters.js';
-import { buildStack } from '../core/model/stack.js';
-import { initStack, type InitOptions } from './up.js';
+import { createBackup } from './backup.js';
+import { removeContainers } from './down.js';
+import { pipeline, silentReporter, type Reporter, type Step } from './steps.js';
+import { initStack, type UpOptions } from './up.js';
 
-export interface ResetOptions extends Omit<InitOptions, 'dryRun' | 'createConfig' | 'collectDiff' | 'keepOnFailure'> {
+export interface ResetOptions {
   /** Take a safety backup first (default). */
   readonly backup: boolean;
   readonly backupDir?: string;
+  /** Readiness deadline per component when the stack comes up again. */
+  readonly timeoutMs: number;
   /** Seconds each container gets to stop. */
   readonly stopTimeoutSeconds: number;
 }
 
-interface ResetRun {
-  safety: BackupResultJson | null;
-  removed: { containers: string[]; volumes: string[]; networks: string[] };
+export interface ResetInput {
+  readonly ctx: StackContext;
+  readonly opts: ResetOptions;
 }
 
-export async function resetStack(opts: ResetOptions): Promise<ResetResultJson> {
-  const loaded = await loadConfig(opts.configFile);
-  const stack = buildStack(loaded.config);
-  const filter = { [LABELS.project]: stack.project };
-  const ctx: ResetRun = { safety: null, removed: { containers: [], volumes: [], networks: [] } };
-  await runTasks<ResetRun>(
-    [
-      {
-        title: 'Safety backup',
-        skip: () => (opts.backup ? false : '--no-backup'),
-        run: async (c, t) => {
-          try {
-            c.safety = await createBackup({
-              configFile: opts.configFile,
-              kind: 'safety',
-              tolerant: true,
-              progress: 'silent',
-              ...(opts.backupDir ? { outputDir: opts.backupDir } : {}),
-            });
-          } catch (error) {
-            throw new WmonError(`The safety backup failed, so nothing was removed: ${(error as Error).message}`, {
-              cause: error,
-              code: 'RESET_BACKUP_FAILED',
-              suggestions: ['Fix the cause, or reset without a backup (--no-backup): all data is then lost.'],
-            });
-          }
-          t.output(c.safety.file);
-        },
-      },
-      {
-        title: "Remove the stack's containers",
-        run: async (c, t) => {
-          const runtime = await connectRuntime();
-          const containers = await runtime.listContainers(filter);
-          // Dependents first (Grafana, Prometheus), what they depend on last.
-          const order = stack.components.map((m) => m.id as string);
-          containers.sort((a, b) => order.indexOf(b.component ?? '') - order.indexOf(a.component ?? ''));
-          for (const x of containers) {
-            await runtime.stopContainer(x.id, opts.stopTimeoutSeconds).catch(() => undefined);
-            if (await runtime.removeContainer(x.id, { force: true })) c.removed.containers.push(x.name);
-            t.output(`removed ${x.name}`);
-          }
-        },
-      },
-      {
-        title: 'Remove its volumes and network',
-        run: async (c) => {
-          const runtime = await connectRuntime();
-          for (const v of await runtime.listVolumes(filter)) if (await runtime.removeVolume(v.name)) c.removed.volumes.push(v.name);
-          for (const n of await runtime.listNetworks(filter)) if (await runtime.removeNetwork(n.name)) c.removed.networks.push(n.name);
-        },
-      },
-    ],
-    ctx,
-    opts.progress,
-  );
-  const init = await initStack({ ...opts, dryRun: false, keepOnFailure: false, createConfig: false });
-  return { project: stack.project, safetyBackup: ctx.safety, removed: ctx.removed, init };
+type Removed = ResetResultJson['removed'];
+
+export const safetyBackupStep: Step<ResetInput, { readonly safety: BackupResultJson | null }> = {
+  title: 'Safety backup',
+  async run({ ctx, opts }, io) {
+    if (!opts.backup) {
+      io.skip('--no-backup');
+      return { safety: null };
+    }
+    try {
+      const safety = await createBackup(ctx, { kind: 'safety', tolerant: true, ...(opts.backupDir ? { outputDir: opts.backupDir } : {}) });
+      io.output(safety.file);
+      return { safety };
+    } catch (error) {
+      throw new WmonError(`The safety backup failed, so nothing was removed: ${(error as Error).message}`, {
+        cause: error,
+        code: 'RESET_BACKUP_FAILED',
+        suggestions: ['Fix the cause, or reset without a backup (--no-backup): all data is then lost.'],
+      });
+    }
+  },
+};
+
+export const removeContainersStep: Step<ResetInput, { readonly removed: Removed }> = {
+  title: "Remove the stack's containers",
+  async run({ ctx, opts }, io) {
+    const runtime = await ctx.runtime();
+    const containers = await removeContainers(ctx, runtime, opts.stopTimeoutSeconds, (line) => io.output(line), { tolerateStopFailure: true });
+    return { removed: { containers, volumes: [], networks: [] } };
+  },
+};
+
+export const removeVolumesStep: Step<ResetInput & { readonly removed: Removed }, { readonly removed: Removed }> = {
+  title: 'Remove its volumes and network',
+  async run({ ctx, removed }) {
+    const runtime = await ctx.runtime();
+    const filter = { [LABELS.project]: ctx.stack.project };
+    const volumes: string[] = [];
+    const networks: string[] = [];
+    for (const v of await runtime.listVolumes(filter)) if (await runtime.removeVolume(v.name)) volumes.push(v.name);
+    for (const n of await runtime.listNetworks(filter)) if (await runtime.removeNetwork(n.name)) networks.push(n.name);
+    return { removed: { ...removed, volumes, networks } };
+  },
+};
+
+export function resetSteps() {
+  return pipeline<ResetInput>().then(safetyBackupStep).then(removeContainersStep).then(removeVolumesStep);
+}
+
+export async function resetStack(ctx: StackContext, opts: ResetOptions, reporter: Reporter = silentReporter): Promise<ResetResultJson> {
+  const s = await resetSteps().run({ ctx, opts }, reporter);
+  const up: UpOptions = { dryRun: false, keepOnFailure: false, timeoutMs: opts.timeoutMs };
+  const init = await initStack(ctx, up, reporter);
+  return { project: ctx.stack.project, safetyBackup: s.safety, removed: s.removed, init };
 }

@@ -1,15 +1,12 @@
 import path from 'node:path';
 
-import type { LoadedConfig } from '../core/config/load.js';
-import type { ComponentUrl, Credentials, UrlsResultJson } from '../results.js';
-import { buildStack, isEnabled } from '../core/model/stack.js';
 import { GENERATED_SECRET_FILES, readKeptSecret } from '../adapters/stack-dir/secrets.js';
+import type { StackContext } from '../context.js';
+import type { ComponentUrl, Credentials, UrlsResultJson } from '../results.js';
 
 /** Every enabled component's URL, and where the credentials are (their values only when asked). */
-export async function stackUrls(loaded: LoadedConfig, opts: { showCredentials: boolean }): Promise<UrlsResultJson> {
-  const { config } = loaded;
-  const stack = buildStack(config);
-  const stackDir = path.resolve(loaded.dir, config.stackDir);
+export async function stackUrls(ctx: StackContext, opts: { showCredentials: boolean }): Promise<UrlsResultJson> {
+  const { config, stack, stackDir } = ctx;
   const components: ComponentUrl[] = stack.components.map((m) => {
     const extra: Record<string, string> = {};
     const host = new URL(m.url).host.replace(/:\d+$/, '');
@@ -19,15 +16,15 @@ export async function stackUrls(loaded: LoadedConfig, opts: { showCredentials: b
     return { component: m.id, title: m.title, url: m.url, extra };
   });
   const credentials: { -readonly [K in keyof Credentials]: Credentials[K] } = {};
-  if (isEnabled(config, 'grafana')) {
-    const file = path.join(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword);
-    const password = opts.showCredentials ? await readKeptSecret(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword) : undefined;
-    credentials.grafana = { user: config.grafana.adminUser, passwordFile: file, ...(password ? { password } : {}) };
+  const kept = async (file: string) => (opts.showCredentials ? await readKeptSecret(stackDir, file) : undefined);
+  if (ctx.component('grafana')) {
+    const password = await kept(GENERATED_SECRET_FILES.grafanaAdminPassword);
+    const passwordFile = path.join(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword);
+    credentials.grafana = { user: config.grafana.adminUser, passwordFile, ...(password ? { password } : {}) };
   }
-  if (isEnabled(config, 'webhook')) {
-    const file = path.join(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret);
-    const secret = opts.showCredentials ? await readKeptSecret(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret) : undefined;
-    credentials.webhook = { secretFile: file, ...(secret ? { secret } : {}) };
+  if (ctx.component('webhook')) {
+    const secret = await kept(GENERATED_SECRET_FILES.stripeWebhookSecret);
+    credentials.webhook = { secretFile: path.join(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret), ...(secret ? { secret } : {}) };
   }
   return { project: stack.project, components, credentials };
 }

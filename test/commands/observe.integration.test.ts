@@ -12,57 +12,23 @@ import { parse as parseJunit } from 'junit2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
-import { wmon, type CliResult } from '../support/cli.js';
+import { jsonOutput, wmon, type CliResult } from '../support/cli.js';
 import { startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../support/local-stack.js';
-import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, type SentTraffic } from '../support/observe.js';
+import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, targetsUp, trafficScraped, type SentTraffic } from '../support/observe.js';
+import { eventually } from '../support/wait.js';
 
 let stack: LocalStack;
 let prom: PrometheusClient;
 let traffic: SentTraffic;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not true after ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function targetsUp(): Promise<void> {
-  await eventually('every target up', async () => {
-    const t = await prom.targets();
-    return t.length === 4 && t.every((x) => x.health === 'up') ? true : undefined;
-  });
-}
-
-async function sum(expr: string): Promise<number> {
-  const r = await prom.query(expr);
-  return r.resultType === 'vector' ? r.result.reduce((s, x) => s + x.sample.value, 0) : Number.NaN;
-}
-
 function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return wmon([...args, '--config', stack.configFile], { cwd: stack.dir, env: { GITHUB_STEP_SUMMARY: '', ...env } });
-}
-
-function json<T>(r: CliResult, schema: { parse(v: unknown): T }): T {
-  try {
-    return schema.parse(JSON.parse(r.stdout));
-  } catch (error) {
-    throw new Error(`${String(error)}\nexit ${r.exitCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  }
 }
 
 beforeAll(async () => {
   stack = await startLocalStack();
   prom = createPrometheusClient({ baseUrl: stack.urls.prometheus });
-  await targetsUp();
+  await targetsUp(prom, 4);
 }, 120_000);
 
 afterAll(async () => {
@@ -79,7 +45,7 @@ describe('wmon check on a healthy stack', () => {
     expect(human.stdout).toMatch(/^WMON OK - \d+ checks passed/);
     expect(human.stdout).toMatch(/webhook\s+target up\s+OK\s+target webhook:8080/);
 
-    const r = json(await cli(['check', '--skip', 'engine', '--json']), checkJsonSchema);
+    const r = jsonOutput(await cli(['check', '--skip', 'engine', '--json']), checkJsonSchema);
     expect(r.status).toBe('OK');
     expect(r.exitCode).toBe(0);
     const ids = r.checks.map((c) => c.id);
@@ -113,15 +79,10 @@ describe('wmon metrics after signed traffic', () => {
   it('shows exact counts and non-zero figures', async () => {
     traffic = await sendTraffic(`${stack.urls.webhook}/webhooks/stripe`, WEBHOOK_SECRET, { batches: 3, pauseMs: 2500 });
     const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
-    await eventually('Prometheus scraped all the traffic', async () =>
-      (await sum('webhook_requests_total{route="/webhooks/stripe"}')) === requests &&
-      (await sum('webhook_events_processed_total{outcome="success"}')) === traffic.valid
-        ? true
-        : undefined,
-    );
+    await trafficScraped(prom, traffic);
 
     const r = await cli(['metrics', '--json', '--window', '5m']);
-    const m = json(r, metricsJsonSchema);
+    const m = jsonOutput(r, metricsJsonSchema);
     expect(m.counts.requests).toEqual({ total: requests, byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures } });
     expect(m.counts.signatureFailures.total).toBe(traffic.badSignatures);
     expect(m.counts.signatureFailures.byReason.signature_mismatch).toBe(traffic.badSignatures);
@@ -161,7 +122,7 @@ describe('wmon metrics after signed traffic', () => {
 
 describe('wmon check --probe', () => {
   it('sends a signed event and sees Prometheus count it', async () => {
-    const r = json(await cli(['check', '--skip', 'engine', '--probe', '--json']), checkJsonSchema);
+    const r = jsonOutput(await cli(['check', '--skip', 'engine', '--probe', '--json']), checkJsonSchema);
     const probe = r.checks.find((c) => c.id === 'probe');
     expect(probe?.status, probe?.detail).toBe('OK');
     expect(probe?.detail).toMatch(/probe event evt_wmonprobe\w+ accepted in \d+ ms, processed, and counted by Prometheus/);
@@ -173,7 +134,7 @@ describe('wmon check --probe', () => {
     const secretFile = path.join(stack.stackDir, 'stripe-webhook-secret');
     await writeFile(secretFile, 'whsec_not_the_services_secret\n');
     try {
-      const r = json(await cli(['check', '--skip', 'engine', '--probe', '--json']), checkJsonSchema);
+      const r = jsonOutput(await cli(['check', '--skip', 'engine', '--probe', '--json']), checkJsonSchema);
       const probe = r.checks.find((c) => c.id === 'probe');
       expect(probe?.status).toBe('CRITICAL');
       expect(probe?.detail).toMatch(/HTTP 400 .*does not accept the stack's signing secret/);
@@ -188,7 +149,7 @@ describe('wmon report', () => {
   it('writes JSON in the documented shape, JUnit a parser accepts, Markdown, HTML and the step summary', async () => {
     const r = await cli(['report', '--window', '1h', '--format', 'json', '--fail-on', 'never']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const report = json(r, reportJsonSchema);
+    const report = jsonOutput(r, reportJsonSchema);
     const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
     expect(report.requests.total).toBeGreaterThanOrEqual(requests);
     // The traffic's bad signatures, and the probe signed with the wrong secret above.
@@ -202,7 +163,7 @@ describe('wmon report', () => {
     expect(report.exitCode).toBe(0);
 
     // --json gives the same document as --format json.
-    const viaFlag = json(await cli(['report', '--window', '1h', '--json', '--fail-on', 'never']), reportJsonSchema);
+    const viaFlag = jsonOutput(await cli(['report', '--window', '1h', '--json', '--fail-on', 'never']), reportJsonSchema);
     expect(viaFlag.testCases.map((c) => c.id)).toEqual(report.testCases.map((c) => c.id));
 
     const junitFile = path.join(stack.dir, 'out/wmon.xml');
@@ -258,7 +219,7 @@ describe('drift', () => {
       await reload(stack.urls.prometheus);
       await reload(stack.urls.alertmanager);
       const r = await cli(['check', '--skip', 'engine', '--json']);
-      const c = json(r, checkJsonSchema);
+      const c = jsonOutput(r, checkJsonSchema);
       expect(r.exitCode).toBe(1);
       const prometheus = c.checks.find((x) => x.id === 'drift.prometheus');
       expect(prometheus?.status).toBe('WARNING');
@@ -290,7 +251,7 @@ describe('Prometheus unreachable', () => {
     await stack.processes.prometheus.stop();
     try {
       const r = await cli(['check', '--skip', 'engine', '--json']);
-      const c = json(r, checkJsonSchema);
+      const c = jsonOutput(r, checkJsonSchema);
       expect(r.exitCode).toBe(3);
       expect(c.status).toBe('UNKNOWN');
       expect(c.checks.find((x) => x.id === 'ready.prometheus')).toMatchObject({ status: 'UNKNOWN', detail: expect.stringMatching(/Prometheus is unreachable at http:\/\/127\.[\d.]+:9090 \(connection refused\)/) });
@@ -309,7 +270,7 @@ describe('Prometheus unreachable', () => {
     } finally {
       await stack.start('prometheus');
     }
-    await targetsUp();
+    await targetsUp(prom, 4);
   });
 });
 

@@ -20,10 +20,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/features/archive/manifest.js';
 import { createAlertmanagerClient, createPrometheusClient, type AlertmanagerClient, type MatrixSeries, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import type { BackupResultJson, ResetResultJson, RestoreResultJson, UpdateResultJson } from '../../src/results.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../support/archives.js';
 import { wmon } from '../support/cli.js';
-import { e2eProject, eventually, type E2eProject } from './helpers.js';
+import { eventually } from '../support/wait.js';
+import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
 let prom: PrometheusClient;
@@ -90,7 +91,7 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     await eventually('100 s of data', async () => {
       const r = await prom.query('count_over_time(up{job="prometheus"}[5m])');
       return r.resultType === 'vector' && Number(r.result[0]?.sample.value ?? 0) >= 50 ? true : undefined;
-    }, 180_000);
+    }, { ...E2E_WAIT, timeoutMs: 180_000 });
     silenceComment = `maintenance ${p.project}`;
     await am.createSilence({
       matchers: [{ name: 'alertname', value: 'TargetDown', isRegex: false }],

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { ContainerRuntime } from '../../src/adapters/runtime/container-runtime.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
-import { runtimeForTests, TEST_IMAGES } from '../adapters/runtime/engine-for-tests.js';
+import { LABELS } from '../../src/core/model/container-types.js';
+import { runtimeForTests, TEST_IMAGES } from '../support/engine.js';
+import { freePort } from '../support/ports.js';
 
 export { TEST_IMAGES };
 
@@ -15,18 +15,6 @@ export const SERVICE_BUILD_IMAGES = {
   builder: 'localhost/wmon/node:20',
   base: 'localhost/wmon/node:20-slim',
 } as const;
-
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface E2eProject {
   readonly project: string;
@@ -91,18 +79,5 @@ service:
   };
 }
 
-/** Poll until `check` returns a value (not undefined), or fail after `timeoutMs` with the last reason. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not true after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** How long the end-to-end tests wait for a real stack to get somewhere (a minute, looked at twice a second). */
+export const E2E_WAIT = { timeoutMs: 60_000, intervalMs: 500 } as const;

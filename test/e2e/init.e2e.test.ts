@@ -11,10 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import type { InitResultJson, UrlsResultJson } from '../../src/results.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import { postSignedEvent, probeEvent } from '../../service/src/send.js';
 import { wmon } from '../support/cli.js';
-import { e2eProject, eventually, type E2eProject } from './helpers.js';
+import { targetsUp } from '../support/observe.js';
+import { eventually } from '../support/wait.js';
+import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
 let prom: PrometheusClient;
@@ -74,10 +76,7 @@ describe.sequential('wmon init on a real engine', () => {
 
   it('has every Prometheus target up, the rules loaded, and Alertmanager ready and known', async ({ skip }) => {
     if (!p) return skip();
-    const targets = await eventually('every target up', async () => {
-      const t = await prom.targets();
-      return t.length === 4 && t.every((x) => x.health === 'up') ? t : undefined;
-    });
+    const targets = await targetsUp(prom, 4, E2E_WAIT);
     expect(targets.map((t) => t.job).sort()).toEqual(['alertmanager', 'node-exporter', 'prometheus', 'webhook']);
     const rules = (await prom.rules()).flatMap((g) => g.rules.map((r) => r.name));
     expect(rules).toEqual(expect.arrayContaining(['WebhookHighErrorRate', 'WebhookDatabaseDown', 'TargetDown']));
@@ -99,7 +98,7 @@ describe.sequential('wmon init on a real engine', () => {
       const r = await prom.query('sum(webhook_events_processed_total{outcome="success"})');
       const v = r.resultType === 'vector' ? r.result[0]?.sample.value : undefined;
       return v !== undefined && v >= 1 ? v : undefined;
-    });
+    }, E2E_WAIT);
     expect(value).toBe(1);
   }, 120_000);
 

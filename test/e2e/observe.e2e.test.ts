@@ -12,29 +12,17 @@ import { parse as parseJunit } from 'junit2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
-import { LABELS } from '../../src/adapters/runtime/types.js';
-import { wmon, type CliResult } from '../support/cli.js';
-import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, type SentTraffic } from '../support/observe.js';
-import { e2eProject, eventually, type E2eProject } from './helpers.js';
+import { LABELS } from '../../src/core/model/container-types.js';
+import { jsonOutput, wmon, type CliResult } from '../support/cli.js';
+import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, targetsUp, trafficScraped, type SentTraffic } from '../support/observe.js';
+import { eventually } from '../support/wait.js';
+import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
 let prom: PrometheusClient;
 let traffic: SentTraffic;
 
 const cli = (args: readonly string[]): Promise<CliResult> => wmon(args, { cwd: p!.dir, env: { GITHUB_STEP_SUMMARY: '' }, timeout: 300_000 });
-
-function json<T>(r: CliResult, schema: { parse(v: unknown): T }): T {
-  try {
-    return schema.parse(JSON.parse(r.stdout));
-  } catch (error) {
-    throw new Error(`${String(error)}\nexit ${r.exitCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  }
-}
-
-async function sum(expr: string): Promise<number> {
-  const r = await prom.query(expr);
-  return r.resultType === 'vector' ? r.result.reduce((s, x) => s + x.sample.value, 0) : Number.NaN;
-}
 
 beforeAll(async () => {
   p = await e2eProject('observe e2e');
@@ -43,10 +31,7 @@ beforeAll(async () => {
   await p.writeConfig();
   const r = await wmon(['init'], { cwd: p.dir, timeout: 900_000 });
   if (r.exitCode !== 0) throw new Error(`wmon init failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-  await eventually('every target up', async () => {
-    const t = await prom.targets();
-    return t.length === 4 && t.every((x) => x.health === 'up') ? true : undefined;
-  });
+  await targetsUp(prom, 4, E2E_WAIT);
 }, 900_000);
 
 afterAll(async () => {
@@ -61,7 +46,7 @@ describe.sequential('check, metrics and report on a real engine', () => {
     const wallMs = performance.now() - started;
     console.info(`wmon check on a healthy stack (engine included): ${Math.round(wallMs)} ms wall time\n${human.stdout}`);
     expect(human.exitCode, human.stdout + human.stderr).toBe(0);
-    const r = json(await cli(['check', '--json']), checkJsonSchema);
+    const r = jsonOutput(await cli(['check', '--json']), checkJsonSchema);
     expect(r.status).toBe('OK');
     expect(r.checks.filter((c) => c.id.startsWith('containers.')).map((c) => [c.id, c.status])).toEqual([
       ['containers.webhook', 'OK'],
@@ -80,13 +65,8 @@ describe.sequential('check, metrics and report on a real engine', () => {
     // Rounds 5 s apart (scrapes every 2 s), so the rates see the increases.
     traffic = await sendTraffic(`http://127.0.0.1:${p.ports.webhook}/webhooks/stripe`, secret, { batches: 3, pauseMs: 5000 });
     const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
-    await eventually('Prometheus scraped all the traffic', async () =>
-      (await sum('webhook_requests_total{route="/webhooks/stripe"}')) === requests &&
-      (await sum('webhook_events_processed_total{outcome="success"}')) === traffic.valid
-        ? true
-        : undefined,
-    );
-    const m = json(await cli(['metrics', '--json']), metricsJsonSchema);
+    await trafficScraped(prom, traffic, E2E_WAIT);
+    const m = jsonOutput(await cli(['metrics', '--json']), metricsJsonSchema);
     expect(m.window).toBe('5m');
     expect(m.counts.requests).toEqual({ total: requests, byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures } });
     expect(m.counts.signatureFailures.total).toBe(traffic.badSignatures);
@@ -105,7 +85,7 @@ describe.sequential('check, metrics and report on a real engine', () => {
 
   it('wmon check --probe confirms a signed synthetic event end to end', async ({ skip }) => {
     if (!p) return skip();
-    const r = json(await cli(['check', '--probe', '--json']), checkJsonSchema);
+    const r = jsonOutput(await cli(['check', '--probe', '--json']), checkJsonSchema);
     const probe = r.checks.find((c) => c.id === 'probe');
     expect(probe?.status, probe?.detail).toBe('OK');
     expect(r.exitCode, JSON.stringify(r.checks.filter((c) => c.status !== 'OK'))).toBe(0);
@@ -119,7 +99,7 @@ describe.sequential('check, metrics and report on a real engine', () => {
     expect(XMLValidator.validate(junit.stdout)).toBe(true);
     const parsed = (await parseJunit(junit.stdout)) as { tests?: number; failures?: number; testsuite?: Array<{ name?: string }> };
     expect(parsed.testsuite?.map((s) => s.name)).toEqual(['wmon.slo', 'wmon.alerts']);
-    const report = json(await cli(['report', '--format', 'json', '--window', '30m', '--fail-on', 'never']), reportJsonSchema);
+    const report = jsonOutput(await cli(['report', '--format', 'json', '--window', '30m', '--fail-on', 'never']), reportJsonSchema);
     expect(parsed.tests).toBe(report.testCases.length);
     expect(parsed.failures).toBe(report.testCases.filter((c) => c.status === 'failed').length);
     expect(report.signatureFailures.total).toBe(traffic.badSignatures);
@@ -132,13 +112,13 @@ describe.sequential('check, metrics and report on a real engine', () => {
     const webhook = (await p.runtime.listContainers({ [LABELS.project]: p.project })).find((c) => c.component === 'webhook');
     expect(webhook).toBeDefined();
     await p.runtime.stopContainer(webhook!.id, 10);
-    await eventually('Prometheus sees the webhook target down', async () => ((await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined));
+    await eventually('Prometheus sees the webhook target down', async () => ((await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined), E2E_WAIT);
     const r = await cli(['check']);
     console.info(r.stdout);
     expect(r.exitCode, r.stdout + r.stderr).toBe(2);
     expect(r.stdout).toMatch(/webhook\s+container running\s+CRITICAL\s+\S+-webhook is exited/);
     expect(r.stdout).toMatch(/webhook\s+target up\s+CRITICAL\s+target webhook:8080 \(job webhook\) is down/);
-    const j = json(await cli(['check', '--json']), checkJsonSchema);
+    const j = jsonOutput(await cli(['check', '--json']), checkJsonSchema);
     expect(j.checks.filter((c) => c.status === 'CRITICAL').map((c) => c.id)).toEqual(
       expect.arrayContaining(['containers.webhook', 'ready.webhook', 'targets.webhook/webhook:8080']),
     );

@@ -1,13 +1,15 @@
 /**
- * Make broken and hostile backup archives for tests, from a real one: entries are rewritten, dropped or
- * added as raw tar headers (so paths, types and sizes can be anything a hostile archive could hold), and
- * the manifest is recomputed or left alone.
+ * Tar archives for tests. Broken and hostile backup archives, from a real one: entries are rewritten,
+ * dropped or added as raw tar headers (so paths, types and sizes can be anything a hostile archive could
+ * hold), and the manifest is recomputed or left alone. And plain tar streams in and out of containers
+ * (the engine's archive API).
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
-import { Header } from 'tar';
+import { Header, Parser } from 'tar';
 
 export interface RawEntry {
   path: string;
@@ -17,6 +19,10 @@ export interface RawEntry {
   linkpath?: string;
   /** Size written in the header (default: data's length). */
   size?: number;
+  /** Header fields (default 0o644, root, the epoch). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** Read every entry of a .tar.gz (regular files and folders) with its data. */
@@ -46,7 +52,16 @@ function encode(e: RawEntry): Buffer {
   const data = e.data ?? Buffer.alloc(0);
   const size = e.size ?? (e.type === undefined || e.type === 'File' ? data.length : 0);
   const block = Buffer.alloc(512);
-  const h = new Header({ path: e.path, mode: 0o644, uid: 0, gid: 0, size, mtime: new Date(0), type: (e.type ?? 'File') as 'File', linkpath: e.linkpath ?? '' });
+  const h = new Header({
+    path: e.path,
+    mode: e.mode ?? 0o644,
+    uid: e.uid ?? 0,
+    gid: e.gid ?? 0,
+    size,
+    mtime: new Date(0),
+    type: (e.type ?? 'File') as 'File',
+    linkpath: e.linkpath ?? '',
+  });
   h.encode(block, 0);
   // A path node-tar would split or refuse (e.g. with ..) goes in raw: write the name field ourselves.
   if (h.path !== e.path && Buffer.byteLength(e.path) <= 100) {
@@ -62,9 +77,44 @@ function encode(e: RawEntry): Buffer {
   return Buffer.concat([block, body]);
 }
 
+/** Entries as an uncompressed tar (raw: whatever the entries say goes in). */
+export function tarOf(entries: readonly RawEntry[]): Buffer {
+  return Buffer.concat([...entries.map(encode), Buffer.alloc(1024)]);
+}
+
 /** Write entries as a .tar.gz (raw: whatever the entries say goes in). */
 export async function writeEntries(file: string, entries: readonly RawEntry[]): Promise<void> {
-  await writeFile(file, gzipSync(Buffer.concat([...entries.map(encode), Buffer.alloc(1024)])));
+  await writeFile(file, gzipSync(tarOf(entries)));
+}
+
+/** Every entry of an uncompressed tar stream (e.g. the container engine's archive API), with its data. */
+export async function readTarStream(stream: Readable): Promise<RawEntry[]> {
+  const entries: RawEntry[] = [];
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: Buffer) => chunks.push(c));
+      entry.on('end', () => {
+        entries.push({
+          path: entry.path,
+          type: entry.type,
+          data: Buffer.concat(chunks),
+          ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
+          ...(entry.mode === undefined ? {} : { mode: entry.mode }),
+          ...(entry.uid === undefined ? {} : { uid: entry.uid }),
+          ...(entry.gid === undefined ? {} : { gid: entry.gid }),
+        });
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', reject);
+    stream.on('error', reject);
+    stream.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+  return entries;
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -30,3 +30,12 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
 }
+
+/** The run's stdout as JSON, checked by `schema`; a failure shows the exit code, stdout and stderr. */
+export function jsonOutput<T>(r: CliResult, schema: { parse(v: unknown): T }): T {
+  try {
+    return schema.parse(JSON.parse(r.stdout));
+  } catch (error) {
+    throw new Error(`${String(error)}\nexit ${r.exitCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}

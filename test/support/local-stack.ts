@@ -20,7 +20,7 @@ import path from 'node:path';
 
 import { parseConfigText } from '../../src/core/config/load.js';
 import { renderStack } from '../../src/core/render/index.js';
-import { BINARIES, requireBinaries } from '../adapters/clients/debian-daemons.js';
+import { BINARIES, requireBinaries } from './debian-daemons.js';
 import { REPO } from './cli.js';
 
 export const WEBHOOK_SECRET = 'whsec_wmon_observe_test_0123456789abcdef';

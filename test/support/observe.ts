@@ -1,12 +1,14 @@
 /**
  * Shared by the observe commands' integration and end-to-end tests: the documented --json shapes of
  * `wmon check`, `wmon metrics` and `wmon report` as zod schemas (strict: a field the README does not
- * document fails), and signed webhook traffic with known exact counts.
+ * document fails), signed webhook traffic with known exact counts, and waiting for Prometheus to see it.
  */
 import { z } from 'zod';
 
+import type { PrometheusClient, ScrapeTarget } from '../../src/adapters/clients/index.js';
 import { METRIC_FIGURE_KEYS } from '../../src/results.js';
 import { loadFixtures, postSignedEvent, withFreshId } from '../../service/src/send.js';
+import { eventually, type EventuallyOptions } from './wait.js';
 
 const status = z.enum(['OK', 'WARNING', 'CRITICAL', 'UNKNOWN']);
 const record = z.record(z.string(), z.number());
@@ -174,4 +176,36 @@ export async function sendTraffic(webhookUrl: string, secret: string, opts: { ba
     bad++;
   }
   return { valid: sent.length, duplicates, badSignatures: bad, byType };
+}
+
+/** The sum of an instant query's samples (NaN when it is not a vector). */
+export async function promSum(prom: PrometheusClient, expr: string): Promise<number> {
+  const r = await prom.query(expr);
+  return r.resultType === 'vector' ? r.result.reduce((s, x) => s + x.sample.value, 0) : Number.NaN;
+}
+
+/** Wait until Prometheus has `count` targets, every one up; returns them. */
+export function targetsUp(prom: PrometheusClient, count: number, wait?: EventuallyOptions): Promise<ScrapeTarget[]> {
+  return eventually(
+    'every target up',
+    async () => {
+      const t = await prom.targets();
+      return t.length === count && t.every((x) => x.health === 'up') ? t : undefined;
+    },
+    wait,
+  );
+}
+
+/** Wait until Prometheus has scraped every request and processed event of `traffic`. */
+export async function trafficScraped(prom: PrometheusClient, traffic: SentTraffic, wait?: EventuallyOptions): Promise<void> {
+  const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
+  await eventually(
+    'Prometheus scraped all the traffic',
+    async () =>
+      (await promSum(prom, 'webhook_requests_total{route="/webhooks/stripe"}')) === requests &&
+      (await promSum(prom, 'webhook_events_processed_total{outcome="success"}')) === traffic.valid
+        ? true
+        : undefined,
+    wait,
+  );
 }

@@ -19,7 +19,7 @@ import type {
   NetworkSummary,
   ProgressEvent,
   VolumeSummary,
-} from './types.js';
+} from '../../core/model/container-types.js';
 import { isLocalOnlyImage, normalizeImageRef } from './image-ref.js';
 import { WmonError } from '../../errors.js';
 

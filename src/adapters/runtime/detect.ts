@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WmonError } from '../../errors.js';
 import { endpointAddress, engineGet, parseDockerHost } from './endpoint.js';
-import type { EngineEndpoint, EngineInfo } from './types.js';
+import type { EngineEndpoint, EngineInfo } from '../../core/model/container-types.js';
 
 export const PING_TIMEOUT_MS = 3000;
 

@@ -26,7 +26,17 @@ import type {
   ProgressListener,
 } from './container-runtime.js';
 import { loadTls } from './endpoint.js';
-import { EngineError, engineMessage, statusOf, toEngineError } from './engine-error.js';
+import {
+  bindNotAbsoluteError,
+  EngineError,
+  engineMessage,
+  imageMissingError,
+  nameTakenError,
+  noSuchFolderError,
+  pullFailedError,
+  statusOf,
+  toEngineError,
+} from './engine-error.js';
 import { normalizeImageRef } from './image-ref.js';
 import { demultiplex } from './stream-demux.js';
 import {
@@ -43,7 +53,7 @@ import {
   type NetworkSummary,
   type PublishedPort,
   type VolumeSummary,
-} from './types.js';
+} from '../../core/model/container-types.js';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 
@@ -273,14 +283,7 @@ export class DockerRuntime implements ContainerRuntime {
     const failed = (error: unknown): WmonError => {
       const wrapped = toEngineError(operation, error);
       if (!(wrapped instanceof EngineError) || wrapped.code === 'ENGINE_UNREACHABLE') return wrapped;
-      return new EngineError(operation, engineMessage(error), {
-        ...(wrapped.statusCode === undefined ? {} : { statusCode: wrapped.statusCode }),
-        code: 'IMAGE_PULL_FAILED',
-        suggestions: [
-          'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
-          'Or set the component\'s image in wmon.yaml to one that is present locally.',
-        ],
-      });
+      return pullFailedError(operation, engineMessage(error), wrapped.statusCode);
     };
     try {
       const stream = (await this.docker.pull(full)) as NodeJS.ReadableStream;
@@ -392,9 +395,7 @@ export class DockerRuntime implements ContainerRuntime {
     const binds: string[] = [];
     for (const v of spec.volumes) binds.push(`${v.volume}:${v.target}${v.readOnly ? ':ro' : ''}`);
     for (const b of spec.binds) {
-      if (!path.isAbsolute(b.source)) {
-        throw new WmonError(`Bind mount source must be an absolute path, got "${b.source}" (container ${spec.name}).`, { code: 'BIND_NOT_ABSOLUTE' });
-      }
+      if (!path.isAbsolute(b.source)) throw bindNotAbsoluteError(b.source, spec.name);
       binds.push(`${b.source}:${b.target}${b.readOnly ? ':ro' : ''}`);
     }
     const aliases = [...new Set([spec.component, ...spec.aliases])];
@@ -423,16 +424,8 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       // A taken name: Docker answers 409, Podman 500 "... that name is already in use".
       const status = statusOf(error);
-      if (status === 409 || (status === 500 && /name .* is already in use/i.test(engineMessage(error)))) {
-        throw new EngineError(operation, `a container named ${spec.name} already exists`, {
-          statusCode: 409,
-          code: 'CONTAINER_NAME_TAKEN',
-          suggestions: [`Remove it (\`docker rm -f ${spec.name}\`) or let wmon recreate it.`],
-        });
-      }
-      if (status === 404) {
-        throw new EngineError(operation, `the image ${image} is not present (pull or build it first)`, { statusCode: 404, code: 'IMAGE_MISSING' });
-      }
+      if (status === 409 || (status === 500 && /name .* is already in use/i.test(engineMessage(error)))) throw nameTakenError(operation, spec.name);
+      if (status === 404) throw imageMissingError(operation, image);
       throw toEngineError(operation, error);
     }
   }
@@ -583,9 +576,7 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       await container.infoArchive({ path: containerPath });
     } catch (error) {
-      if (statusOf(error) === 404) {
-        throw new EngineError(operation, `there is no ${containerPath} in the container (or no such container)`, { statusCode: 404 });
-      }
+      if (statusOf(error) === 404) throw noSuchFolderError(operation, containerPath);
       throw toEngineError(operation, error);
     }
     await this.call(operation, async () => {

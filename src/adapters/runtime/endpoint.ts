@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import type { EngineEndpoint } from './types.js';
+import type { EngineEndpoint } from '../../core/model/container-types.js';
 
 export function endpointAddress(endpoint: EngineEndpoint): string {
   return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}${endpoint.tls ? ' (TLS)' : ''}`;

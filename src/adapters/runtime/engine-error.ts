@@ -66,3 +66,41 @@ export function toEngineError(operation: string, error: unknown): WmonError {
   }
   return new EngineError(operation, engineMessage(error), { statusCode: statusOf(error) });
 }
+
+// ---- refusals both runtimes (docker-runtime.ts, memory-runtime.ts) word the same way ------------------
+
+/** A pull the engine or the registry refused. */
+export function pullFailedError(operation: string, detail: string, statusCode?: number): EngineError {
+  return new EngineError(operation, detail, {
+    ...(statusCode === undefined ? {} : { statusCode }),
+    code: 'IMAGE_PULL_FAILED',
+    suggestions: [
+      'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
+      'Or set the component\'s image in wmon.yaml to one that is present locally.',
+    ],
+  });
+}
+
+/** A container name already taken (Docker answers 409, Podman 500: both become this). */
+export function nameTakenError(operation: string, name: string): EngineError {
+  return new EngineError(operation, `a container named ${name} already exists`, {
+    statusCode: 409,
+    code: 'CONTAINER_NAME_TAKEN',
+    suggestions: [`Remove it (\`docker rm -f ${name}\`) or let wmon recreate it.`],
+  });
+}
+
+/** A container created from an image that is not present. */
+export function imageMissingError(operation: string, image: string): EngineError {
+  return new EngineError(operation, `the image ${image} is not present (pull or build it first)`, { statusCode: 404, code: 'IMAGE_MISSING' });
+}
+
+/** A bind mount whose source is not an absolute path (a bug in wmon: specs are built with absolute paths). */
+export function bindNotAbsoluteError(source: string, container: string): WmonError {
+  return new WmonError(`Bind mount source must be an absolute path, got "${source}" (container ${container}).`, { code: 'BIND_NOT_ABSOLUTE' });
+}
+
+/** putArchive to a folder that does not exist (Docker answers 404, Podman would create it: both refuse). */
+export function noSuchFolderError(operation: string, folder: string): EngineError {
+  return new EngineError(operation, `there is no ${folder} in the container (or no such container)`, { statusCode: 404 });
+}

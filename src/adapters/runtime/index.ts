@@ -6,7 +6,7 @@ import { createDockerRuntime } from './docker-runtime.js';
 import { defaultDetectDeps, detectEngine, type DetectDeps } from './detect.js';
 import type { ContainerRuntime } from './container-runtime.js';
 
-export * from './types.js';
+export * from '../../core/model/container-types.js';
 export * from './container-runtime.js';
 export { detectEngine, clearEngineCache, defaultDetectDeps, PING_TIMEOUT_MS, type DetectDeps, type DetectionAttempt } from './detect.js';
 export { normalizeImageRef, parseImageRef, isLocalOnlyImage } from './image-ref.js';

@@ -9,7 +9,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { WmonError } from '../../errors.js';
-import type { ContainerSummary } from './types.js';
+import type { ContainerSummary } from '../../core/model/container-types.js';
 
 export interface PortRequest {
   readonly port: number;

@@ -6,7 +6,8 @@
  * the container has exited, and `diagnose` adds context (the container's last log lines) to the error.
  */
 import { WmonError } from '../../errors.js';
-import type { ContainerSpec } from './types.js';
+import type { ContainerRuntime } from './container-runtime.js';
+import type { ContainerSpec } from '../../core/model/container-types.js';
 
 export interface HttpWaitOptions {
   readonly url: string;
@@ -169,4 +170,34 @@ export function readinessUrl(spec: ContainerSpec): string | undefined {
   const host = binding.hostIp === '0.0.0.0' || binding.hostIp === '' ? '127.0.0.1' : binding.hostIp === '::' ? '::1' : binding.hostIp;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `http://${hostPart}:${binding.hostPort}${probe.path.startsWith('/') ? '' : '/'}${probe.path}`;
+}
+
+/**
+ * Wait until a started container answers its readiness probe over HTTP (through its host port). Gives up at
+ * once when the container disappears or exits, and adds its last log lines to the error.
+ */
+export async function waitContainerReady(runtime: ContainerRuntime, spec: ContainerSpec, timeoutMs: number): Promise<void> {
+  const url = readinessUrl(spec);
+  if (!url) return;
+  await waitForHttp({
+    url,
+    name: spec.component,
+    timeoutMs,
+    ...(spec.readiness?.bodyIncludes ? { bodyIncludes: spec.readiness.bodyIncludes } : {}),
+    giveUpIf: async () => {
+      const d = await runtime.inspectContainer(spec.name);
+      if (!d) return 'the container disappeared';
+      if (!d.running && d.state !== 'created') {
+        const how = d.state === 'exited' ? `exited with code ${d.exitCode}` : `is ${d.state}`;
+        return `the container ${how}${d.error ? ` (${d.error})` : ''}`;
+      }
+      return undefined;
+    },
+    diagnose: async () => {
+      const logs = await runtime.logs(spec.name, { tail: 15 }).catch(() => undefined);
+      if (!logs?.text.trim()) return undefined;
+      const lines = logs.text.trimEnd().split('\n').map((l) => `    ${l}`);
+      return `Last log lines of ${spec.name}:\n${lines.join('\n')}`;
+    },
+  });
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 import type { ComponentId } from '../config/schema.js';
-import { LABELS, type ContainerSpec } from '../../adapters/runtime/types.js';
+import { LABELS, type ContainerSpec } from './container-types.js';
 import { containerName, SECRETS_TARGET, type ComponentModel, type Stack } from './stack.js';
 
 export interface SpecInputs {

@@ -1,5 +1,5 @@
 import type { ComponentId } from '../config/schema.js';
-import { LABELS, type ContainerSpec, type ContainerSummary } from '../../adapters/runtime/types.js';
+import { LABELS, type ContainerSpec, type ContainerSummary } from './container-types.js';
 
 /**
  * What `init` (and later `update`) will do to the containers, decided by comparing what runs (labels:

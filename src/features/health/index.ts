@@ -1,10 +1,8 @@
 /**
  * `wmon check`: every check of SPEC.md, in parallel, each with a deadline, combined into one Nagios state.
  */
-import type { LoadedConfig } from '../../core/config/load.js';
+import type { StackContext } from '../../context.js';
 import type { CheckReportJson, CheckStatus } from '../../results.js';
-import type { ContainerRuntime } from '../../adapters/runtime/index.js';
-import { createHealthContext } from './context.js';
 import { engineTasks } from './checks/engine.js';
 import { grafanaTasks, jaegerTasks, lokiTasks } from './checks/observability.js';
 import { probeTasks } from './checks/probe.js';
@@ -13,6 +11,7 @@ import { readinessTasks } from './checks/ready.js';
 import { runTasks, type CheckGroup } from './runner.js';
 import { exitCodeFor, sortChecks, statusLine, worstStatus } from './status.js';
 
+export { healthContextOptions } from './context.js';
 export { CHECK_GROUPS, type CheckGroup } from './runner.js';
 export { STATUS_PRECEDENCE, exitCodeFor, statusLine, worstStatus } from './status.js';
 
@@ -21,14 +20,12 @@ export interface CheckOptions {
   readonly timeoutMs: number;
   readonly skip?: readonly CheckGroup[];
   readonly probe?: boolean;
-  /** Injected in tests. */
-  readonly connectRuntime?: () => Promise<ContainerRuntime>;
 }
 
-export async function runCheck(loaded: LoadedConfig, opts: CheckOptions): Promise<CheckReportJson> {
+/** Every check over `ctx` (opened with the check deadline: `healthContextOptions`). */
+export async function runCheck(ctx: StackContext, opts: CheckOptions): Promise<CheckReportJson> {
   const startedAt = new Date();
   const started = performance.now();
-  const ctx = createHealthContext(loaded, { timeoutMs: opts.timeoutMs, ...(opts.connectRuntime ? { connectRuntime: opts.connectRuntime } : {}) });
   const sink: AlertSink = { alerts: [] };
   const skip = new Set(opts.skip ?? []);
   const tasks = [
@@ -50,8 +47,8 @@ export async function runCheck(loaded: LoadedConfig, opts: CheckOptions): Promis
     status,
     exitCode: exitCodeFor(status),
     summary: statusLine(status, checks),
-    project: loaded.config.project,
-    configFile: loaded.file,
+    project: ctx.config.project,
+    configFile: ctx.loaded.file,
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - started),
     counts,

@@ -2,7 +2,7 @@
  * `wmon metrics`: the webhook service's key figures over a window, from Prometheus, coloured against
  * wmon.yaml's alert thresholds.
  */
-import type { LoadedConfig } from '../../core/config/load.js';
+import type { StackContext } from '../../context.js';
 import type { MetricsResultJson } from '../../results.js';
 import { queryCounts, queryFigures, worstFigureStatus } from './figures.js';
 import { prometheusFor, withPrometheus } from './prometheus.js';
@@ -17,10 +17,10 @@ export interface MetricsOptions {
   readonly at?: Date;
 }
 
-export async function collectMetrics(loaded: LoadedConfig, opts: MetricsOptions): Promise<MetricsResultJson> {
-  const { config } = loaded;
+export async function collectMetrics(ctx: StackContext, opts: MetricsOptions): Promise<MetricsResultJson> {
+  const { config } = ctx;
   const window = parseWindow(opts.window, durationSeconds(config.prometheus.scrapeInterval) ?? 15);
-  const prometheus = prometheusFor(loaded, 'metrics', opts.timeoutMs);
+  const prometheus = prometheusFor(ctx, 'metrics', opts.timeoutMs);
   const at = (opts.at ?? new Date()).getTime() / 1000;
   return withPrometheus(prometheus, 'metrics', async () => {
     const [figures, counts] = await Promise.all([

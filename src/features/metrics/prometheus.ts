@@ -2,25 +2,25 @@
  * Prometheus as `metrics` and `report` reach it: the component's host URL from the Stack model, and a clear
  * error (exit 69, no stack trace) when it does not answer, since every figure comes from it.
  */
-import { createPrometheusClient, isComponentRequestError, type PrometheusClient, type QueryResult } from '../../adapters/clients/index.js';
-import type { LoadedConfig } from '../../core/config/load.js';
+import { isComponentRequestError, type PrometheusClient, type QueryResult } from '../../adapters/clients/index.js';
+import type { StackContext } from '../../context.js';
 import { WmonError } from '../../errors.js';
-import { buildStack } from '../../core/model/stack.js';
 
 export interface PrometheusHandle {
   readonly client: PrometheusClient;
   readonly url: string;
 }
 
-export function prometheusFor(loaded: LoadedConfig, command: string, timeoutMs: number): PrometheusHandle {
-  const model = buildStack(loaded.config).components.find((c) => c.id === 'prometheus');
-  if (!model) {
-    throw new WmonError(`wmon ${command} reads its figures from Prometheus, which is switched off in ${loaded.file}.`, {
+export function prometheusFor(ctx: StackContext, command: string, timeoutMs: number): PrometheusHandle {
+  const model = ctx.component('prometheus');
+  const client = ctx.clientsWith(timeoutMs).prometheus;
+  if (!model || !client) {
+    throw new WmonError(`wmon ${command} reads its figures from Prometheus, which is switched off in ${ctx.loaded.file}.`, {
       code: 'PROMETHEUS_DISABLED',
       suggestions: ['Set components.prometheus.enabled: true and run `wmon init`.'],
     });
   }
-  return { client: createPrometheusClient({ baseUrl: model.url, timeoutMs }), url: model.url };
+  return { client, url: model.url };
 }
 
 /** Run `fn`; a Prometheus that cannot be reached becomes one clear WmonError (exit 69). */

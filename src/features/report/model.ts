@@ -5,7 +5,7 @@
  */
 import { parse } from 'yaml';
 
-import type { LoadedConfig } from '../../core/config/load.js';
+import type { StackContext } from '../../context.js';
 import { queryCounts, queryFigures } from '../metrics/figures.js';
 import { prometheusFor, withPrometheus } from '../metrics/prometheus.js';
 import { durationSeconds, parseWindow } from '../../core/vocab/durations.js';
@@ -30,12 +30,12 @@ export interface ReportOptions {
 /** The scrape job of the webhook service in the rendered prometheus.yml. */
 const WEBHOOK_JOB = 'webhook';
 
-export async function buildReport(loaded: LoadedConfig, opts: ReportOptions): Promise<ReportJson> {
-  const { config } = loaded;
+export async function buildReport(ctx: StackContext, opts: ReportOptions): Promise<ReportJson> {
+  const { config } = ctx;
   const scrape = durationSeconds(config.prometheus.scrapeInterval) ?? 15;
   const evaluation = durationSeconds(config.prometheus.evaluationInterval) ?? 15;
   const window = parseWindow(opts.window, scrape);
-  const prometheus = prometheusFor(loaded, 'report', opts.timeoutMs);
+  const prometheus = prometheusFor(ctx, 'report', opts.timeoutMs);
   const prom = prometheus.client;
   const end = (opts.at ?? new Date()).getTime() / 1000;
   const w = `${window.seconds}s`;

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createAlertmanagerClient, type AlertmanagerClient } from '../../../src/adapters/clients/index.js';
-import { startAlertmanager, type Daemon } from './debian-daemons.js';
+import { startAlertmanager, type Daemon } from '../../support/debian-daemons.js';
 
 const CONFIG = `route:
   receiver: default

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createGrafanaClient, type GrafanaClient } from '../../../src/adapters/clients/index.js';
 import { closedPort } from '../../support/fakes/http.js';
 import { startFakeGrafana, type FakeGrafana } from '../../support/fakes/grafana.js';
+import { failure } from '../../support/failures.js';
 
 const ADMIN = { kind: 'basic', username: 'admin', password: 's3cret' } as const;
 const TOKEN = 'glsa_wmon_test_token';
@@ -17,15 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await grafana.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<ComponentRequestError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComponentRequestError);
-  return error as ComponentRequestError;
-}
 
 describe('Grafana client against the contract fake', () => {
   it('reads health without credentials, and a failing database as not ok', async () => {
@@ -47,7 +39,7 @@ describe('Grafana client against the contract fake', () => {
 
   it('fails clearly on a wrong password: 401, the component, the URL and "check credentials"', async () => {
     const wrong = createGrafanaClient({ baseUrl: grafana.url, auth: { kind: 'basic', username: 'admin', password: 'nope' } });
-    const error = await failure(wrong.searchDashboards());
+    const error = await failure(wrong.searchDashboards(), ComponentRequestError);
     expect(error.failure).toBe('auth');
     expect(error.status).toBe(401);
     expect(error.code).toBe('COMPONENT_AUTH_FAILED');
@@ -61,17 +53,17 @@ describe('Grafana client against the contract fake', () => {
 
   it('fails clearly on a bad token and on no credentials at all', async () => {
     const badToken = createGrafanaClient({ baseUrl: grafana.url, auth: { kind: 'bearer', token: 'glsa_revoked' } });
-    const e1 = await failure(badToken.datasources());
+    const e1 = await failure(badToken.datasources(), ComponentRequestError);
     expect(e1.message).toMatch(/HTTP 401: Invalid API key \(check credentials\)/);
 
     const none = createGrafanaClient({ baseUrl: grafana.url });
-    const e2 = await failure(none.folders());
+    const e2 = await failure(none.folders(), ComponentRequestError);
     expect(e2.message).toMatch(/HTTP 401: Unauthorized/);
   });
 
   it('reports a Viewer token writing as refused (403)', async () => {
     const viewer = createGrafanaClient({ baseUrl: grafana.url, auth: { kind: 'bearer', token: 'glsa_viewer' } });
-    const error = await failure(viewer.createFolder({ uid: 'webhook', title: 'Webhook' }));
+    const error = await failure(viewer.createFolder({ uid: 'webhook', title: 'Webhook' }), ComponentRequestError);
     expect(error.status).toBe(403);
     expect(error.message).toContain('Permission denied');
   });
@@ -81,7 +73,7 @@ describe('Grafana client against the contract fake', () => {
     await expect(client.folders()).resolves.toEqual([{ uid: 'webhook', title: 'Webhook' }]);
     await expect(client.getFolder('webhook')).resolves.toEqual({ uid: 'webhook', title: 'Webhook' });
     await expect(client.getFolder('missing')).resolves.toBeUndefined();
-    const error = await failure(client.createFolder({ uid: 'webhook', title: 'Webhook' }));
+    const error = await failure(client.createFolder({ uid: 'webhook', title: 'Webhook' }), ComponentRequestError);
     expect(error.status).toBe(409);
   });
 
@@ -114,7 +106,7 @@ describe('Grafana client against the contract fake', () => {
 
   it('surfaces 412 version-mismatch when not overwriting a changed dashboard', async () => {
     await client.upsertDashboard({ uid: 'd1', title: 'One' }, { overwrite: true });
-    const error = await failure(client.upsertDashboard({ uid: 'd1', title: 'One', version: 0 }));
+    const error = await failure(client.upsertDashboard({ uid: 'd1', title: 'One', version: 0 }), ComponentRequestError);
     expect(error.status).toBe(412);
     expect(error.message).toContain('The dashboard has been changed by someone else');
     await expect(client.upsertDashboard({ uid: 'd1', title: 'One', version: 1 })).resolves.toMatchObject({ version: 2 });
@@ -159,7 +151,7 @@ describe('Grafana client against the contract fake', () => {
 
   it('reports a provisioned (read-only) data source refusing an update', async () => {
     grafana.seedDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', readOnly: true });
-    const error = await failure(client.createOrUpdateDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://x' }));
+    const error = await failure(client.createOrUpdateDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://x' }), ComponentRequestError);
     expect(error.status).toBe(403);
     expect(error.message).toContain('Cannot update read-only data source');
   });
@@ -168,7 +160,7 @@ describe('Grafana client against the contract fake', () => {
     grafana.setLatency(800);
     const slow = createGrafanaClient({ baseUrl: grafana.url, auth: ADMIN, timeoutMs: 200 });
     const started = Date.now();
-    const error = await failure(slow.searchDashboards());
+    const error = await failure(slow.searchDashboards(), ComponentRequestError);
     expect(Date.now() - started).toBeLessThan(700);
     expect(error.failure).toBe('timeout');
     expect(error.code).toBe('COMPONENT_TIMEOUT');
@@ -179,7 +171,7 @@ describe('Grafana client against the contract fake', () => {
   it('says "connection refused" when nothing listens', async () => {
     const port = await closedPort();
     const down = createGrafanaClient({ baseUrl: `http://127.0.0.1:${port}`, auth: ADMIN });
-    const error = await failure(down.health());
+    const error = await failure(down.health(), ComponentRequestError);
     expect(error.failure).toBe('connection-refused');
     expect(error.message).toBe(`Grafana: GET http://127.0.0.1:${port}/api/health failed: connection refused`);
     expect(error.suggestions.join(' ')).toContain('wmon check');
@@ -187,18 +179,18 @@ describe('Grafana client against the contract fake', () => {
 
   it('never shows credentials written into the base URL', async () => {
     const port = await closedPort();
-    const error = await failure(createGrafanaClient({ baseUrl: `http://admin:s3cret@127.0.0.1:${port}` }).folders());
+    const error = await failure(createGrafanaClient({ baseUrl: `http://admin:s3cret@127.0.0.1:${port}` }).folders(), ComponentRequestError);
     expect(error.message).toContain(`GET http://127.0.0.1:${port}/api/folders`);
     expect(error.message).not.toContain('s3cret');
   });
 
   it('reports a reset connection and a 500 with its message', async () => {
     grafana.failWith({ reset: true }, 1);
-    const e1 = await failure(client.folders());
+    const e1 = await failure(client.folders(), ComponentRequestError);
     expect(e1.failure).toBe('network');
 
     grafana.failWith({ status: 500, json: { message: 'database is locked' } }, 1);
-    const e2 = await failure(client.folders());
+    const e2 = await failure(client.folders(), ComponentRequestError);
     expect(e2.failure).toBe('http');
     expect(e2.message).toContain('HTTP 500: database is locked');
     await expect(client.folders()).resolves.toEqual([]);
@@ -206,7 +198,7 @@ describe('Grafana client against the contract fake', () => {
 
   it('rejects an answer that is not Grafana-shaped', async () => {
     grafana.failWith({ status: 200, json: { hello: 'world' } }, 1);
-    const error = await failure(client.searchDashboards());
+    const error = await failure(client.searchDashboards(), ComponentRequestError);
     expect(error.failure).toBe('bad-response');
     expect(error.code).toBe('COMPONENT_BAD_RESPONSE');
   });

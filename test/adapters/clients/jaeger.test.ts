@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createJaegerClient, type JaegerClient } from '../../../src/adapters/clients/index.js';
 import { closedPort } from '../../support/fakes/http.js';
 import { startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
+import { failure } from '../../support/failures.js';
 
 let jaeger: FakeJaeger;
 let client: JaegerClient;
@@ -15,15 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await jaeger.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<ComponentRequestError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComponentRequestError);
-  return error as ComponentRequestError;
-}
 
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 
@@ -121,18 +113,18 @@ describe('Jaeger client against the contract fake', () => {
 
   it('turns Jaeger\'s structured errors into a clear message', async () => {
     jaeger.query.failWith({ status: 500, json: { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: 500, msg: 'storage unavailable' }] } }, 1);
-    const error = await failure(client.services());
+    const error = await failure(client.services(), ComponentRequestError);
     expect(error.message).toBe(`Jaeger: GET ${jaeger.query.url}/api/services failed: HTTP 500: storage unavailable`);
   });
 
   it('times out and reports connection refused', async () => {
     jaeger.query.setLatency(500);
-    const e1 = await failure(createJaegerClient({ baseUrl: jaeger.query.url, timeoutMs: 100 }).services());
+    const e1 = await failure(createJaegerClient({ baseUrl: jaeger.query.url, timeoutMs: 100 }).services(), ComponentRequestError);
     expect(e1.failure).toBe('timeout');
     expect(e1.message).toContain('timeout after 100 ms');
 
     const port = await closedPort();
-    const e2 = await failure(createJaegerClient({ baseUrl: `http://127.0.0.1:${port}` }).services());
+    const e2 = await failure(createJaegerClient({ baseUrl: `http://127.0.0.1:${port}` }).services(), ComponentRequestError);
     expect(e2.failure).toBe('connection-refused');
     expect(e2.message).toContain('Jaeger');
   });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createLokiClient, dateToNs, type LokiClient } from '../../../src/adapters/clients/index.js';
 import { closedPort } from '../../support/fakes/http.js';
 import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
+import { failure } from '../../support/failures.js';
 
 let loki: FakeLoki;
 let client: LokiClient;
@@ -14,15 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await loki.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<ComponentRequestError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComponentRequestError);
-  return error as ComponentRequestError;
-}
 
 const SERVICE = { service: 'webhook', level: 'info' };
 
@@ -83,12 +75,12 @@ describe('Loki client against the contract fake', () => {
   });
 
   it('passes on Loki\'s own error text for a bad query (400) and for a log query sent as instant', async () => {
-    const e1 = await failure(client.queryRange('{service="webhook"', { start: new Date(Date.now() - 60_000) }));
+    const e1 = await failure(client.queryRange('{service="webhook"', { start: new Date(Date.now() - 60_000) }), ComponentRequestError);
     expect(e1.status).toBe(400);
     expect(e1.message).toContain('Loki');
     expect(e1.message).toContain('parse error');
 
-    const e2 = await failure(client.query('{service="webhook"}'));
+    const e2 = await failure(client.query('{service="webhook"}'), ComponentRequestError);
     expect(e2.message).toContain('log queries are not supported as an instant query type');
   });
 
@@ -115,7 +107,7 @@ describe('Loki client against the contract fake', () => {
     const mt = await startFakeLoki({ authEnabled: true });
     try {
       const anonymous = createLokiClient({ baseUrl: mt.url });
-      const error = await failure(anonymous.labels());
+      const error = await failure(anonymous.labels(), ComponentRequestError);
       expect(error.status).toBe(401);
       expect(error.message).toContain('no org id');
       expect(error.message).toContain('check credentials');
@@ -133,11 +125,11 @@ describe('Loki client against the contract fake', () => {
   it('times out with the time waited, and says connection refused when Loki is down', async () => {
     loki.setLatency(600);
     const slow = createLokiClient({ baseUrl: loki.url, timeoutMs: 150 });
-    const e1 = await failure(slow.ready());
+    const e1 = await failure(slow.ready(), ComponentRequestError);
     expect(e1.message).toBe(`Loki: GET ${loki.url}/ready failed: timeout after 150 ms`);
 
     const port = await closedPort();
-    const e2 = await failure(createLokiClient({ baseUrl: `http://127.0.0.1:${port}` }).push([{ labels: SERVICE, entries: [{ time: new Date(), line: 'x' }] }]));
+    const e2 = await failure(createLokiClient({ baseUrl: `http://127.0.0.1:${port}` }).push([{ labels: SERVICE, entries: [{ time: new Date(), line: 'x' }] }]), ComponentRequestError);
     expect(e2.failure).toBe('connection-refused');
     expect(e2.message).toContain(`POST http://127.0.0.1:${port}/loki/api/v1/push failed: connection refused`);
   });

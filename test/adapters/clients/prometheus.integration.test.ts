@@ -7,7 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createPrometheusClient, type PrometheusClient } from '../../../src/adapters/clients/index.js';
-import { startAlertmanager, startNodeExporter, startPrometheus, type Daemon } from './debian-daemons.js';
+import { startAlertmanager, startNodeExporter, startPrometheus, type Daemon } from '../../support/debian-daemons.js';
+import { eventually } from '../../support/wait.js';
 
 const RULES = `groups:
   - name: wmon-test
@@ -48,16 +49,6 @@ let alertmanager: Daemon | undefined;
 let prometheus: Daemon | undefined;
 let client: PrometheusClient;
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 250));
-  }
-}
-
 beforeAll(async () => {
   node = await startNodeExporter();
   alertmanager = await startAlertmanager('route:\n  receiver: default\nreceivers:\n  - name: default\n');
@@ -81,10 +72,10 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('lists both scrape targets, up, with job, instance and no error', async () => {
-    const targets = await eventually(async () => {
+    const targets = await eventually('both targets up', async () => {
       const t = await client.targets();
       return t.length === 2 && t.every((x) => x.health === 'up') ? t : undefined;
-    }, 'both targets up');
+    }, { timeoutMs: 20_000 });
     const byJob = Object.fromEntries(targets.map((t) => [t.job, t]));
     expect(byJob.prometheus).toMatchObject({ scrapePool: 'prometheus', instance: `127.0.0.1:${prometheus?.port}`, lastError: '' });
     expect(byJob.node).toMatchObject({ scrapeUrl: `http://127.0.0.1:${node?.port}/metrics`, health: 'up' });
@@ -113,10 +104,10 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('runs range queries', async () => {
-    await eventually(async () => {
+    await eventually('five seconds of samples', async () => {
       const counts = await client.query('min(count_over_time(up[5s]))');
       return counts.resultType === 'vector' && (counts.result[0]?.sample.value ?? 0) >= 4 ? true : undefined;
-    }, 'five seconds of samples');
+    }, { timeoutMs: 20_000 });
     const end = new Date();
     const series = await client.queryRange('up', { start: new Date(end.getTime() - 5000), end, step: 1 });
     expect(series.map((s) => s.metric.job).sort()).toEqual(['node', 'prometheus']);
@@ -135,11 +126,11 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('lists loaded rules with state and health, and the firing alert', async () => {
-    const groups = await eventually(async () => {
+    const groups = await eventually('the alert to fire', async () => {
       const g = await client.rules();
       const alerting = g[0]?.rules.find((r) => r.type === 'alerting');
       return alerting?.type === 'alerting' && alerting.state === 'firing' ? g : undefined;
-    }, 'the alert to fire');
+    }, { timeoutMs: 20_000 });
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ name: 'wmon-test', intervalSeconds: 1, file: expect.stringMatching(/rules\.yml$/) });
     const [recording, alerting] = groups[0]?.rules ?? [];
@@ -169,10 +160,10 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('knows the Alertmanager it sends to', async () => {
-    const discovered = await eventually(async () => {
+    const discovered = await eventually('Alertmanager discovery', async () => {
       const d = await client.alertmanagers();
       return d.active.length > 0 ? d : undefined;
-    }, 'Alertmanager discovery');
+    }, { timeoutMs: 20_000 });
     expect(discovered).toEqual({ active: [`http://127.0.0.1:${alertmanager?.port}/api/v2/alerts`], dropped: [] });
   });
 

@@ -12,16 +12,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createJaegerClient, createLokiClient } from '../../../src/adapters/clients/index.js';
 import { startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
 import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
+import { eventually } from '../../support/wait.js';
 
-async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
+/** The senders batch and retry in their own time; the fakes answer at once. */
+const SENDER_WAIT = { timeoutMs: 10_000, intervalMs: 100 };
 
 describe("the service's log sender (pino-loki) against the Loki fake", () => {
   let loki: FakeLoki;
@@ -38,7 +32,7 @@ describe("the service's log sender (pino-loki) against the Loki fake", () => {
     logger.info({ eventId: 'evt_123' }, 'event processed');
 
     const client = createLokiClient({ baseUrl: loki.url });
-    await eventually(() => client.hasRecentLogs('{service="webhook"}', 60_000), (v) => v, 'the log line');
+    await eventually('the log line', async () => ((await client.hasRecentLogs('{service="webhook"}', 60_000)) ? true : undefined), SENDER_WAIT);
     const result = await client.queryRange('{service="webhook", level="info"} |= "evt_123"', { start: new Date(Date.now() - 60_000) });
     expect(result.resultType).toBe('streams');
     const line = result.resultType === 'streams' ? result.result[0]?.entries[0]?.line : undefined;
@@ -69,7 +63,7 @@ describe("the service's span exporter (OTLP/HTTP JSON) against the Jaeger fake",
     await provider.forceFlush();
 
     const client = createJaegerClient({ baseUrl: jaeger.query.url });
-    await eventually(() => client.services(), (s) => s.includes('webhook-service'), 'the service');
+    await eventually('the service', async () => ((await client.services()).includes('webhook-service') ? true : undefined), SENDER_WAIT);
     await expect(client.operations('webhook-service')).resolves.toEqual(['POST /webhooks/stripe']);
     const traces = await client.traces('webhook-service', { lookbackMs: 60_000 });
     expect(traces[0]?.spans[0]).toMatchObject({

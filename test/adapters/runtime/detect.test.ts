@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isWmonError, type WmonError } from '../../../src/errors.js';
+import { WmonError } from '../../../src/errors.js';
 import {
   clearEngineCache,
   defaultDetectDeps,
@@ -18,7 +18,8 @@ import {
   type ProbeResult,
 } from '../../../src/adapters/runtime/detect.js';
 import { endpointAddress, parseDockerHost } from '../../../src/adapters/runtime/endpoint.js';
-import type { EngineEndpoint } from '../../../src/adapters/runtime/types.js';
+import type { EngineEndpoint } from '../../../src/core/model/container-types.js';
+import { failure } from '../../support/failures.js';
 
 const PODMAN: ProbeResult = { ok: true, identity: { name: 'Podman', version: '4.3.1', apiVersion: '1.41', os: 'linux', arch: 'amd64' } };
 const DOCKER: ProbeResult = { ok: true, identity: { name: 'Docker', version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64' } };
@@ -50,21 +51,17 @@ function fakeDeps(fake: Fake): DetectDeps & { probed: string[] } {
   };
 }
 
-async function failure(deps: DetectDeps): Promise<WmonError> {
+/** Why detection found no engine (the cache cleared first, so that it really looks). */
+function detectionFailure(deps: DetectDeps): Promise<WmonError> {
   clearEngineCache();
-  const error: unknown = await detectEngine(deps).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isWmonError(error)) throw new Error(`expected a WmonError, got ${String(error)}`);
-  return error;
+  return failure(detectEngine(deps), WmonError);
 }
 
 afterEach(() => clearEngineCache());
 
 describe('engine detection strategies', () => {
   it('reports every strategy and how to fix it when nothing answers', async () => {
-    const error = await failure(fakeDeps({ env: { XDG_RUNTIME_DIR: '/run/user/1000' } }));
+    const error = await detectionFailure(fakeDeps({ env: { XDG_RUNTIME_DIR: '/run/user/1000' } }));
     expect(error.exit).toBe(69);
     expect(error.code).toBe('ENGINE_NOT_FOUND');
     const lines = error.message.split('\n');
@@ -99,7 +96,7 @@ describe('engine detection strategies', () => {
       paths: { '/tmp/dead.sock': 'socket', '/var/run/docker.sock': 'socket' },
       answers: { 'unix:///var/run/docker.sock': DOCKER },
     });
-    const error = await failure(deps);
+    const error = await detectionFailure(deps);
     expect(deps.probed).toEqual(['unix:///tmp/dead.sock']);
     expect(error.message).toMatch(/DOCKER_HOST\s+connection refused/);
     expect(error.message).not.toContain('Docker socket');
@@ -112,7 +109,7 @@ describe('engine detection strategies', () => {
       paths: { '/var/run/docker.sock': 'socket' },
       answers: { 'unix:///var/run/docker.sock': DOCKER },
     });
-    const error = await failure(deps);
+    const error = await detectionFailure(deps);
     expect(deps.probed).toEqual([]);
     expect(error.message).toContain('ssh:// endpoints are not supported');
   });
@@ -196,20 +193,20 @@ describe('engine detection strategies', () => {
 
   it('stops at an explicit DOCKER_CONTEXT that does not exist', async () => {
     const deps = fakeDeps({ env: { DOCKER_CONTEXT: 'nope' }, paths: { '/var/run/docker.sock': 'socket' }, answers: { 'unix:///var/run/docker.sock': DOCKER } });
-    const error = await failure(deps);
+    const error = await detectionFailure(deps);
     expect(deps.probed).toEqual([]);
     expect(error.message).toContain('DOCKER_CONTEXT=nope: context "nope" has no');
     expect(error.suggestions.join('\n')).toContain('DOCKER_CONTEXT is set (nope)');
   });
 
   it('explains a socket it may not use', async () => {
-    const error = await failure(fakeDeps({ paths: { '/var/run/docker.sock': 'denied' } }));
+    const error = await detectionFailure(fakeDeps({ paths: { '/var/run/docker.sock': 'denied' } }));
     expect(error.message).toMatch(/Docker socket\s+permission denied on \/var\/run\/docker\.sock/);
     expect(error.suggestions.join('\n')).toContain('docker group');
   });
 
   it('says when a path exists but is no socket', async () => {
-    const error = await failure(fakeDeps({ paths: { '/run/podman/podman.sock': 'other' } }));
+    const error = await detectionFailure(fakeDeps({ paths: { '/run/podman/podman.sock': 'other' } }));
     expect(error.message).toContain('/run/podman/podman.sock exists but is not a socket');
   });
 

@@ -3,18 +3,19 @@
  * scripts/engine/build-images.sh builds. Every object is named wmon-test-<random> and removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { create as createTar, Parser } from 'tar';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage } from '../../../src/adapters/runtime/container-runtime.js';
 import { checkPorts, describePortCheck } from '../../../src/adapters/runtime/ports.js';
 import { ReadinessError, readinessUrl, waitForHttp } from '../../../src/adapters/runtime/readiness.js';
-import { LABELS, type ContainerSpec } from '../../../src/adapters/runtime/types.js';
-import { runtimeForTests, TEST_IMAGES } from './engine-for-tests.js';
+import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
+import { readTarStream, tarOf } from '../../support/archives.js';
+import { runtimeForTests, TEST_IMAGES } from '../../support/engine.js';
+import { freePort } from '../../support/ports.js';
+import { tempDir } from '../../support/tmp.js';
 
 const runtime = await runtimeForTests('runtime integration tests', [TEST_IMAGES.nodeExporter]);
 
@@ -23,47 +24,12 @@ const labels = { [LABELS.project]: id, [LABELS.managedBy]: 'wmon-tests' };
 const network = `${id}-net`;
 const volume = `${id}-data`;
 const builtTag = `localhost/${id}/built:1`;
-const tmpDirs: string[] = [];
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `${id}-`));
-  tmpDirs.push(dir);
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+/** A tar stream of text files. */
+const tarOfTexts = (files: Record<string, string>) => Readable.from([tarOf(Object.entries(files).map(([p, t]) => ({ path: p, data: Buffer.from(t) })))]);
 
 /** Every file in a tar stream, by path, as text. */
 async function readTar(stream: Readable): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const parser = new Parser({
-    onReadEntry: (entry) => {
-      const chunks: Buffer[] = [];
-      entry.on('data', (c: Buffer) => chunks.push(c));
-      entry.on('end', () => {
-        if (entry.type === 'File') files.set(entry.path, Buffer.concat(chunks).toString('utf8'));
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    parser.on('end', resolve);
-    parser.on('error', reject);
-    stream.on('error', reject);
-    stream.pipe(parser);
-  });
-  return files;
-}
-
-async function tarOf(files: Record<string, string>): Promise<Readable> {
-  const dir = await tempDir();
-  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
-  return Readable.from(createTar({ cwd: dir, portable: true }, Object.keys(files)));
+  return new Map((await readTarStream(stream)).filter((e) => e.type === 'File').map((e) => [e.path, e.data!.toString('utf8')]));
 }
 
 describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`, () => {
@@ -74,7 +40,7 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
 
   beforeAll(async () => {
     hostPort = await freePort();
-    configDir = await tempDir();
+    configDir = await tempDir(`${id}-`);
     // The bind-mounted directory serves as node_exporter's textfile directory: a metric in it proves the mount.
     await writeFile(path.join(configDir, 'wmon_test.prom'), '# HELP wmon_test_metric A test metric.\n# TYPE wmon_test_metric gauge\nwmon_test_metric 42\n');
     await chmod(configDir, 0o755);
@@ -101,7 +67,6 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     await rt.removeImage(builtTag, { force: true });
     for (const v of await rt.listVolumes({ [LABELS.project]: id })) await rt.removeVolume(v.name);
     await rt.removeNetwork(network);
-    await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
   it('knows which engine it talks to', async () => {
@@ -227,7 +192,7 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
   });
 
   it('copies files in and out (putArchive / getArchive) of a named volume', async () => {
-    await rt.putArchive(spec.name, '/data', await tarOf({ 'note.txt': 'hello from the host\n', 'b.txt': 'second\n' }));
+    await rt.putArchive(spec.name, '/data', tarOfTexts({ 'note.txt': 'hello from the host\n', 'b.txt': 'second\n' }));
     const files = await readTar(await rt.getArchive(spec.name, '/data'));
     expect(files.get('data/note.txt')).toBe('hello from the host\n');
     expect(files.get('data/b.txt')).toBe('second\n');
@@ -278,7 +243,7 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     const lines: string[] = [];
     const dockerfile = [`FROM ${TEST_IMAGES.nodeExporter}`, 'ARG GREETING=unset', 'LABEL test.greeting=$GREETING', 'COPY hello.txt /hello.txt', ''].join('\n');
     const { imageId } = await rt.buildImage(
-      { context: { tar: await tarOf({ Dockerfile: dockerfile, 'hello.txt': 'built by wmon\n' }) }, tag: builtTag, buildArgs: { GREETING: 'hi' }, labels },
+      { context: { tar: tarOfTexts({ Dockerfile: dockerfile, 'hello.txt': 'built by wmon\n' }) }, tag: builtTag, buildArgs: { GREETING: 'hi' }, labels },
       (e) => lines.push(e.status),
     );
     expect(imageId).toMatch(/^(sha256:)?[0-9a-f]{64}$/);
@@ -296,13 +261,13 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
   });
 
   it('builds from a directory with only the listed paths', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir(`${id}-`);
     await writeFile(path.join(dir, 'Containerfile'), `FROM ${TEST_IMAGES.nodeExporter}\nCOPY a.txt /a.txt\n`);
     await writeFile(path.join(dir, 'a.txt'), 'a\n');
     await rt.buildImage({ context: { dir, paths: ['a.txt'] }, dockerfile: 'Containerfile', tag: builtTag });
     expect(await rt.imageExists(builtTag)).toBe(true);
     // A file that is not listed is not sent: COPY of it fails.
-    const bad = await tempDir();
+    const bad = await tempDir(`${id}-`);
     await writeFile(path.join(bad, 'Dockerfile'), `FROM ${TEST_IMAGES.nodeExporter}\nCOPY secret.env /secret.env\n`);
     await writeFile(path.join(bad, 'secret.env'), 'TOKEN=never-sent\n');
     await expect(rt.buildImage({ context: { dir: bad, paths: [] }, tag: `${builtTag}-bad` })).rejects.toMatchObject({ exit: 69 });

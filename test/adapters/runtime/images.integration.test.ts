@@ -6,29 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { create as createTar } from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readinessUrl, waitForHttp } from '../../../src/adapters/runtime/readiness.js';
-import { LABELS, type ContainerSpec } from '../../../src/adapters/runtime/types.js';
-import { runtimeForTests, TEST_IMAGES } from './engine-for-tests.js';
+import { LABELS, type ContainerSpec } from '../../../src/core/model/container-types.js';
+import { runtimeForTests, TEST_IMAGES } from '../../support/engine.js';
+import { freePort } from '../../support/ports.js';
 
 const runtime = await runtimeForTests('image integration tests', [TEST_IMAGES.prometheus, TEST_IMAGES.alertmanager, TEST_IMAGES.node, TEST_IMAGES.nodeSlim]);
 
 const id = `wmon-test-${randomBytes(4).toString('hex')}`;
 const labels = { [LABELS.project]: id, [LABELS.managedBy]: 'wmon-tests' };
 const network = `${id}-net`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function spec(component: string, image: string, containerPort: number, hostPort: number, path: string, extra: Partial<ContainerSpec> = {}): ContainerSpec {
   return {

@@ -12,7 +12,8 @@ import {
   tryBind,
   type PortCheck,
 } from '../../../src/adapters/runtime/ports.js';
-import type { ContainerSummary } from '../../../src/adapters/runtime/types.js';
+import type { ContainerSummary } from '../../../src/core/model/container-types.js';
+import { freePort } from '../../support/ports.js';
 
 const servers: net.Server[] = [];
 
@@ -24,14 +25,6 @@ async function listen(host: string, port = 0): Promise<number> {
     server.listen({ port, host }, resolve);
   });
   return (server.address() as net.AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 afterEach(async () => {

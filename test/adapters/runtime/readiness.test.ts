@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReadinessError, readinessUrl, waitForHttp } from '../../../src/adapters/runtime/readiness.js';
-import type { ContainerSpec } from '../../../src/adapters/runtime/types.js';
+import type { ContainerSpec } from '../../../src/core/model/container-types.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { parseConfigText } from '../../../src/core/config/load.js';
 import { containerSpecs } from '../../../src/core/model/containers.js';
 import { buildStack } from '../../../src/core/model/stack.js';
 import { isNoop, planContainers } from '../../../src/core/model/plan.js';
-import { LABELS, type ContainerSpec, type ContainerSummary } from '../../../src/adapters/runtime/types.js';
+import { LABELS, type ContainerSpec, type ContainerSummary } from '../../../src/core/model/container-types.js';
 
 const specsFor = (yaml = '') => {
   const stack = buildStack(parseConfigText(yaml, 'wmon.yaml'));

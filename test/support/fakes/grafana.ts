@@ -117,7 +117,8 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     updated: f.created,
     version: 1,
   });
-  const datasourceDto = (d: StoredDatasource) => ({
+  // Grafana's two data source shapes: the full one (GET by uid, save answers) and the list item.
+  const datasourceBase = (d: StoredDatasource) => ({
     id: d.id,
     uid: d.uid,
     orgId: 1,
@@ -129,31 +130,18 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     user: d.user,
     database: d.database,
     basicAuth: d.basicAuth,
+    isDefault: d.isDefault,
+    jsonData: d.jsonData,
+    readOnly: d.readOnly,
+  });
+  const datasourceDto = (d: StoredDatasource) => ({
+    ...datasourceBase(d),
     basicAuthUser: d.basicAuthUser,
     withCredentials: d.withCredentials,
-    isDefault: d.isDefault,
-    jsonData: d.jsonData,
     secureJsonFields: Object.fromEntries(Object.keys(d.secureJsonData).map((k) => [k, true])),
     version: d.version,
-    readOnly: d.readOnly,
   });
-  const datasourceListItem = (d: StoredDatasource) => ({
-    id: d.id,
-    uid: d.uid,
-    orgId: 1,
-    name: d.name,
-    type: d.type,
-    typeName: d.type,
-    typeLogoUrl: `public/app/plugins/datasource/${d.type}/img/logo.svg`,
-    access: d.access,
-    url: d.url,
-    user: d.user,
-    database: d.database,
-    basicAuth: d.basicAuth,
-    isDefault: d.isDefault,
-    jsonData: d.jsonData,
-    readOnly: d.readOnly,
-  });
+  const datasourceListItem = (d: StoredDatasource) => ({ ...datasourceBase(d), typeName: d.type });
 
   const err = (status: number, message: string, extra: Record<string, unknown> = {}): FakeResponse => ({ status, json: { message, ...extra } });
   const ok = (json: unknown): FakeResponse => ({ status: 200, json });
@@ -327,29 +315,25 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const secure = (typeof b.secureJsonData === 'object' && b.secureJsonData !== null ? b.secureJsonData : {}) as Record<string, unknown>;
     const secureStrings = Object.fromEntries(Object.entries(secure).filter((e): e is [string, string] => typeof e[1] === 'string'));
     const jsonData = (typeof b.jsonData === 'object' && b.jsonData !== null ? b.jsonData : {}) as Record<string, unknown>;
+    // What a request sets, when it creates a data source and when it updates one.
+    const fields = {
+      name,
+      type,
+      url: str('url') ?? '',
+      user: str('user') ?? '',
+      database: str('database') ?? '',
+      basicAuth: b.basicAuth === true,
+      basicAuthUser: str('basicAuthUser') ?? '',
+      withCredentials: b.withCredentials === true,
+      isDefault: b.isDefault === true,
+      jsonData,
+    };
 
     if (uidInPath === undefined) {
       const uid = str('uid') || newUid();
       if ([...datasources.values()].some((d) => d.name === name)) return err(409, 'data source with the same name already exists');
       if (datasources.has(uid)) return err(409, 'data source with the same uid already exists');
-      const ds: StoredDatasource = {
-        id: nextId++,
-        uid,
-        name,
-        type,
-        access: access ?? 'proxy',
-        url: str('url') ?? '',
-        user: str('user') ?? '',
-        database: str('database') ?? '',
-        basicAuth: b.basicAuth === true,
-        basicAuthUser: str('basicAuthUser') ?? '',
-        withCredentials: b.withCredentials === true,
-        isDefault: b.isDefault === true,
-        jsonData,
-        secureJsonData: secureStrings,
-        readOnly: false,
-        version: 1,
-      };
+      const ds: StoredDatasource = { id: nextId++, uid, ...fields, access: access ?? 'proxy', secureJsonData: secureStrings, readOnly: false, version: 1 };
       if (ds.isDefault) for (const d of datasources.values()) d.isDefault = false;
       datasources.set(uid, ds);
       return ok({ datasource: datasourceDto(ds), id: ds.id, message: 'Datasource added', name: ds.name });
@@ -363,17 +347,8 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
       return err(409, 'Datasource has already been updated by someone else. Please reload and try again');
     }
     Object.assign(ds, {
-      name,
-      type,
+      ...fields,
       access,
-      url: str('url') ?? '',
-      user: str('user') ?? '',
-      database: str('database') ?? '',
-      basicAuth: b.basicAuth === true,
-      basicAuthUser: str('basicAuthUser') ?? '',
-      withCredentials: b.withCredentials === true,
-      isDefault: b.isDefault === true,
-      jsonData,
       // Secrets not sent keep their stored values.
       secureJsonData: { ...ds.secureJsonData, ...secureStrings },
       version: ds.version + 1,

@@ -1,5 +1,5 @@
 /** The container engine answers, and each enabled component's container runs. */
-import { LABELS, type ContainerSummary } from '../../../adapters/runtime/types.js';
+import { LABELS, type ContainerSummary } from '../../../core/model/container-types.js';
 import { containerName } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { configDifferences } from '../../../src/features/archive/restore.js';
-import { parseConfigText } from '../../../src/core/config/load.js';
+import { configDifferences } from '../../src/ops/restore.js';
+import { parseConfigText } from '../../src/core/config/load.js';
 
 describe("what a restore's plan says about the archive's wmon.yaml", () => {
   it('names a moved stack directory, an exposed bind address, components switched, images and ports changed', () => {

@@ -3,9 +3,9 @@
  * sockets). Nothing is exported to the environment. In CI (`CI` set) a missing engine or image is a
  * failure; elsewhere the tests are skipped with a loud warning.
  */
-import { detectEngine } from '../../../src/adapters/runtime/detect.js';
-import { createDockerRuntime } from '../../../src/adapters/runtime/docker-runtime.js';
-import type { ContainerRuntime } from '../../../src/adapters/runtime/container-runtime.js';
+import { defaultDetectDeps, detectEngine } from '../../src/adapters/runtime/detect.js';
+import { createDockerRuntime } from '../../src/adapters/runtime/docker-runtime.js';
+import type { ContainerRuntime } from '../../src/adapters/runtime/container-runtime.js';
 
 /** Images scripts/engine/build-images.sh builds. */
 export const TEST_IMAGES = {
@@ -15,6 +15,8 @@ export const TEST_IMAGES = {
   node: 'localhost/wmon/node:20',
   nodeSlim: 'localhost/wmon/node:20-slim',
 } as const;
+
+const DETECT_TIMEOUT_MS = 20_000;
 
 function warn(lines: readonly string[]): void {
   const bar = '!'.repeat(100);
@@ -28,7 +30,9 @@ export async function runtimeForTests(suite: string, images: readonly string[]):
   const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
   let problem: string[];
   try {
-    const runtime = createDockerRuntime(await detectEngine());
+    // A busy machine's Podman can take several seconds over /version (it asks conmon and runc theirs):
+    // tests give detection more time than the CLI's default, and the engine found is cached for the process.
+    const runtime = createDockerRuntime(await detectEngine({ ...defaultDetectDeps(), pingTimeoutMs: DETECT_TIMEOUT_MS }));
     const missing: string[] = [];
     for (const image of images) if (!(await runtime.imageExists(image))) missing.push(image);
     if (missing.length === 0) return runtime;

@@ -6,12 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+import { freePort } from './ports.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEBS = join(ROOT, '.cache/debs');
 const FETCH = 'scripts/fetch-debs.sh prometheus prometheus-alertmanager prometheus-node-exporter';
 
@@ -27,15 +28,6 @@ export function requireBinaries(...names: (keyof typeof BINARIES)[]): void {
   if (missing.length > 0) {
     throw new Error(`Debian's binaries are missing (${missing.join(', ')}): run ${FETCH} from the repository root first.`);
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export interface Daemon {

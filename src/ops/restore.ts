@@ -1,0 +1,640 @@
+/**
+ * `wmon restore <file>`: runs during incidents, so it must never make things worse.
+ *
+ *   1. Verify the whole archive (verify.ts) and that it fits this stack: nothing is touched before this,
+ *      and `--dry-run` stops here with the plan.
+ *   2. Stop what must stop (Prometheus, whose data is replaced) after noting a few of its current values,
+ *      and take a safety backup of the current state (its data exactly, as the server stopped).
+ *   3. Restore: wmon.yaml (the rendered files follow from it), Prometheus's data into its volume, the
+ *      stack brought to the restored wmon.yaml exactly as `wmon init` does (the same up steps), each
+ *      component awaited; then silences and Grafana content over their APIs.
+ *   4. Check that the restored data answers: the values the backup recorded, the silences, the dashboards.
+ *   5. On any failure in 3 or 4: restore the safety backup the same way, check it, and say so.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { ContainerRuntime } from '../adapters/runtime/container-runtime.js';
+import { normalizeImageRef, parseImageRef } from '../adapters/runtime/image-ref.js';
+import { tryBind } from '../adapters/runtime/ports.js';
+import { createStackContext, requireGrafana, type ContextOptions, type StackContext } from '../context.js';
+import { loadConfig, type LoadedConfig } from '../core/config/load.js';
+import type { Config } from '../core/config/schema.js';
+import { checkSecrets } from '../core/config/secrets.js';
+import { stackLabels, volumeName } from '../core/model/containers.js';
+import { durationSeconds } from '../core/vocab/durations.js';
+import { formatBytes } from '../core/vocab/bytes.js';
+import { ConfigError, WmonError } from '../errors.js';
+import { CONFIG_DIR, CONFIG_ENTRY, SILENCES_ENTRY, type ArchiveLimits } from '../features/archive/format.js';
+import { checkGrafana, restoreGrafana } from '../features/archive/grafana-content.js';
+import { silencesFileSchema, type Probe } from '../features/archive/manifest.js';
+import { checkProbes, restoreVolume, takeProbes, type PrometheusData } from '../features/archive/prometheus-data.js';
+import { checkSilences, restoreSilences } from '../features/archive/silences.js';
+import { ArchiveError, verifyArchive, type VerifiedArchive } from '../features/archive/verify.js';
+import { wmonVersion } from '../package.js';
+import type { RestoreCheckJson, RestoreResultJson, RestoreStepJson } from '../results.js';
+import { createBackup } from './backup.js';
+import { pipeline, silentReporter, type Pipeline, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
+import { applyStep, engineStep, imagesStep, planStep, portsStep, readyStep, renderStep, secretsStep, type UpInput, type UpOptions } from './up.js';
+
+export interface RestoreOptions {
+  readonly archive: string;
+  readonly dryRun: boolean;
+  /** Take a safety backup first (default). Without it there is nothing to roll back to. */
+  readonly safetyBackup: boolean;
+  /** Where the safety backup goes (its safety/ folder); default backups/ beside wmon.yaml. */
+  readonly backupDir?: string;
+  /** Readiness deadline per component. */
+  readonly timeoutMs: number;
+  readonly limits?: Partial<ArchiveLimits>;
+}
+
+/** Where the archive goes. */
+export interface RestoreTarget {
+  /** Absolute path of wmon.yaml here (it is replaced by the archive's). */
+  readonly configFile: string;
+  /** The stack as it is now; undefined when there is no wmon.yaml here yet (a new host). */
+  readonly current: StackContext | undefined;
+  /** How contexts reach the world when there is no current one (tests inject the engine and clients). */
+  readonly deps?: ContextOptions;
+}
+
+// ---- 1. verify, and check it fits ------------------------------------------------------------------------
+
+export interface RestoreInput {
+  readonly target: RestoreTarget;
+  readonly opts: RestoreOptions;
+}
+
+export const verifyStep: Step<RestoreInput, { readonly archive: VerifiedArchive }> = {
+  title: 'Verify the archive',
+  async run({ opts }, io) {
+    let last = 0;
+    const archive = await verifyArchive(opts.archive, {
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      onProgress: (read, total) => {
+        const pct = Math.floor((read / Math.max(total, 1)) * 100);
+        if (pct >= last + 5) {
+          last = pct;
+          io.output(`${pct}% (${formatBytes(read)})`);
+        }
+      },
+    });
+    io.output(`${archive.fileCount} files, ${formatBytes(archive.totalBytes)}: every checksum matches`);
+    return { archive };
+  },
+};
+
+export interface Fitted {
+  /** The archive's wmon.yaml as a stack (with the current context's engine and clients). */
+  readonly restored: StackContext;
+  /** Absent only in a dry run without an engine (the archive is still verified). */
+  readonly runtime: ContainerRuntime | null;
+  readonly plan: readonly RestoreStepJson[];
+  readonly warnings: readonly string[];
+}
+
+export const fitsStep: Step<RestoreInput & { readonly archive: VerifiedArchive }, Fitted> = {
+  title: 'Check it fits this stack',
+  async run({ target, opts, archive }) {
+    const warnings: string[] = [];
+    const restored = contextFor(target, archive.config);
+    let runtime: ContainerRuntime | null = null;
+    try {
+      runtime = await restored.runtime();
+    } catch (error) {
+      if (!opts.dryRun) throw error;
+      warnings.push(`No container engine answers, so the plan cannot say what runs: ${(error as Error).message.split('\n')[0]}`);
+    }
+    checkFits(archive, target, warnings);
+    const plan = await planRestore(archive, target, restored, runtime, opts, warnings);
+    return { restored, runtime, plan, warnings };
+  },
+};
+
+// ---- 2. stop Prometheus, safety backup -------------------------------------------------------------------
+
+type Prepared = RestoreInput & { readonly archive: VerifiedArchive } & Fitted;
+
+export const stopPrometheusStep: Step<Prepared, { readonly probes: readonly Probe[]; readonly stopped: string | null }> = {
+  title: 'Stop Prometheus',
+  async run({ target, archive, restored, runtime }, io) {
+    const prometheus = prometheusOf(restored);
+    if (!archive.manifest.prometheus || !prometheus) {
+      io.skip('its data is not restored');
+      return { probes: [], stopped: null };
+    }
+    const rt = runtime!;
+    if (!(await rt.inspectContainer(prometheus.container))?.running) return { probes: [], stopped: null };
+    let probes: Probe[] = [];
+    const now = target.current;
+    const prom = now?.component('prometheus') ? now.clientsWith(10_000).prometheus : undefined;
+    if (now && prom) {
+      const scrape = durationSeconds(now.config.prometheus.scrapeInterval) ?? 15;
+      probes = await takeProbes(prom, scrape).catch(() => []);
+    }
+    await rt.stopContainer(prometheus.container, 30);
+    io.output(`${prometheus.container} stopped`);
+    return { probes, stopped: prometheus.container };
+  },
+};
+
+export const safetyBackupStep: Step<Prepared & { readonly probes: readonly Probe[] }, { readonly safety: string | null; readonly warnings: readonly string[] }> = {
+  title: 'Safety backup of the current state',
+  async run({ target, opts, probes, warnings }, io) {
+    if (!opts.safetyBackup || !target.current) {
+      io.skip(!opts.safetyBackup ? '--no-safety-backup' : 'no wmon.yaml here: nothing to keep');
+      return { safety: null, warnings };
+    }
+    const b = await createBackup(target.current, {
+      kind: 'safety',
+      tolerant: true,
+      probes,
+      ...(opts.backupDir ? { outputDir: opts.backupDir } : {}),
+    });
+    io.output(`${b.file} (${formatBytes(b.bytes)})`);
+    return { safety: b.file, warnings: [...warnings, ...b.warnings.map((w) => `safety backup: ${w}`)] };
+  },
+};
+
+// ---- 3-4. put an archive in place and check it (the restore, and the rollback to the safety backup) -------
+
+export interface ApplyInput {
+  readonly target: RestoreTarget;
+  readonly archive: VerifiedArchive;
+  readonly restoreOpts: RestoreOptions;
+  readonly checks: readonly RestoreCheckJson[];
+  readonly applyWarnings: readonly string[];
+}
+
+export const writeConfigStep: Step<ApplyInput, UpInput & { readonly wmonYaml: 'restored' | 'unchanged' }> = {
+  title: 'Restore wmon.yaml',
+  async run({ target, archive, restoreOpts }) {
+    const written = await writeIfDifferent(target.configFile, archive.small.get(CONFIG_ENTRY)!);
+    // The stack of the restored file, read back as every command reads it (secrets resolved).
+    const ctx = contextFor(target, archive.config).withConfig(await loadConfig(target.configFile, { env: envOf(target) }));
+    const opts: UpOptions = { dryRun: false, keepOnFailure: false, timeoutMs: restoreOpts.timeoutMs };
+    return { ctx, opts, wmonYaml: written ? 'restored' : 'unchanged' };
+  },
+};
+
+export const prometheusDataStep: Step<ApplyInput & UpInput, { readonly prometheusData: NonNullable<RestoreResultJson['restored']>['prometheus'] }> = {
+  title: "Restore Prometheus's data",
+  async run({ ctx, archive }, io) {
+    const m = archive.manifest;
+    const d = prometheusOf(ctx);
+    if (!m.prometheus || !d) {
+      io.skip('not in the archive');
+      return { prometheusData: null };
+    }
+    const runtime = await ctx.runtime();
+    const details = await runtime.inspectContainer(d.container);
+    if (details?.running) await runtime.stopContainer(d.container, 30);
+    const model = ctx.require('prometheus');
+    await runtime.ensureVolume(d.volume, stackLabels(ctx.stack, model.id));
+    let shown = 0;
+    const r = await restoreVolume({ ...d, runtime }, archive, (bytes, total) => {
+      if (bytes - shown >= 64 * 1024 * 1024 || bytes === total) {
+        shown = bytes;
+        io.output(`${formatBytes(bytes)} of ${formatBytes(total)}`);
+      }
+    });
+    // The engine may hold a stopped container's host port for a moment: let it go before the port check.
+    await waitPortsFree(model.ports.map((p) => ({ port: p.hostPort, host: p.hostIp })), 30_000);
+    return { prometheusData: { ...r, blocks: m.prometheus.blocks.length } };
+  },
+};
+
+export const checkSeriesStep: Step<ApplyInput & UpInput, { readonly checks: readonly RestoreCheckJson[] }> = {
+  title: 'Check Prometheus answers with the restored data',
+  async run({ ctx, archive, checks }, io) {
+    const m = archive.manifest;
+    const prom = ctx.clientsWith(30_000).prometheus;
+    if (!m.prometheus || !prom) {
+      io.skip('not in the archive');
+      return { checks };
+    }
+    const retention = durationSeconds(ctx.config.prometheus.retention.time);
+    const probes = m.prometheus.probes;
+    const r = await checkProbes(prom, probes, retention);
+    const series = probes.reduce((sum, p) => sum + p.result.length, 0);
+    if (r.problems.length > 0) {
+      const more = r.problems.length > 5 ? ` (and ${r.problems.length - 5} more)` : '';
+      throw new WmonError(`Prometheus does not answer with the backed-up values: ${r.problems.slice(0, 5).join('; ')}${more}`, {
+        code: 'RESTORE_CHECK_FAILED',
+      });
+    }
+    const detail =
+      probes.length === 0
+        ? 'ready (the archive recorded no values to compare)'
+        : r.checked === 0
+          ? `ready; the recorded values are older than the retention (${ctx.config.prometheus.retention.time}), not compared`
+          : `${series} series of ${probes.map((p) => p.query).join(', ')} answer with the backed-up values`;
+    io.output(detail);
+    return { checks: [...checks, { check: 'prometheus series', ok: true, detail }] };
+  },
+};
+
+type Silences = NonNullable<RestoreResultJson['restored']>['silences'];
+
+/** Add the archive's silences still in force that are missing (none is removed). */
+export const silencesStep: Step<ApplyInput & UpInput, { readonly silences: Silences; readonly createdSilences: readonly string[] }> = {
+  title: 'Restore silences',
+  async run({ ctx, archive }, io) {
+    const am = ctx.clientsWith(15_000).alertmanager;
+    if (!archive.manifest.alertmanager || !am) {
+      io.skip('not in the archive');
+      return { silences: null, createdSilences: [] };
+    }
+    const records = silencesFileSchema.parse(JSON.parse(archive.small.get(SILENCES_ENTRY)!.toString('utf8')));
+    const r = await restoreSilences(am, records);
+    io.output(`${r.restored} restored, ${r.present} already there, ${r.expired} ended since`);
+    return { silences: { restored: r.restored, present: r.present, expired: r.expired }, createdSilences: r.createdIds };
+  },
+};
+
+export const checkSilencesStep: Step<ApplyInput & UpInput & { readonly silences: Silences }, { readonly checks: readonly RestoreCheckJson[] }> = {
+  title: 'Check the silences',
+  async run({ ctx, archive, silences, checks }, io) {
+    const am = ctx.clientsWith(15_000).alertmanager;
+    if (!silences || !am) {
+      io.skip('not in the archive');
+      return { checks };
+    }
+    const records = silencesFileSchema.parse(JSON.parse(archive.small.get(SILENCES_ENTRY)!.toString('utf8')));
+    const problems = await checkSilences(am, records);
+    if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
+    const detail = `${silences.restored} restored, ${silences.present} already there, ${silences.expired} ended since the backup`;
+    return { checks: [...checks, { check: 'silences', ok: true, detail }] };
+  },
+};
+
+type GrafanaRestoredJson = NonNullable<RestoreResultJson['restored']>['grafana'];
+
+export const grafanaStep: Step<ApplyInput & UpInput, { readonly grafana: GrafanaRestoredJson; readonly applyWarnings: readonly string[]; readonly checks: readonly RestoreCheckJson[] }> = {
+  title: "Restore Grafana's folders, dashboards and data sources",
+  async run({ ctx, archive, applyWarnings, checks }, io) {
+    const m = archive.manifest;
+    if (!m.grafana || !ctx.component('grafana')) {
+      io.skip('not in the archive');
+      return { grafana: null, applyWarnings, checks };
+    }
+    const client = await requireGrafana(ctx, { timeoutMs: 30_000 });
+    const r = await restoreGrafana(client, m, archive.small, path.basename(archive.file));
+    const warnings = r.secretsToSet.map(
+      (x) => `Grafana data source "${x.datasource}" needs its secrets set again: ${x.fields.join(', ')} (Grafana never returns them, so no backup holds them).`,
+    );
+    io.output(`${r.dashboardsRestored} dashboards, ${r.foldersCreated} folders created, ${r.datasourcesRestored} data sources`);
+    const problems = await checkGrafana(client, m);
+    if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
+    const detail = `${m.grafana.dashboards.length} dashboards and ${m.grafana.datasources.length} data sources answer`;
+    return {
+      grafana: { folders: r.foldersCreated, dashboards: r.dashboardsRestored, datasources: r.datasourcesRestored, secretsToSet: r.secretsToSet },
+      applyWarnings: [...applyWarnings, ...warnings],
+      checks: [...checks, { check: 'grafana', ok: true, detail }],
+    };
+  },
+};
+
+export const compareFilesStep: Step<ApplyInput & UpInput & { readonly files: readonly { path: string; contents: string }[] }, { readonly checks: readonly RestoreCheckJson[]; readonly applyWarnings: readonly string[] }> = {
+  title: "Compare the rendered files with the archive's",
+  async run({ archive, files, checks, applyWarnings }) {
+    const m = archive.manifest;
+    const differ = files.filter((f) => {
+      const archived = archive.small.get(`${CONFIG_DIR}${f.path}`);
+      return !archived || !archived.equals(Buffer.from(f.contents));
+    });
+    const sameVersion = m.wmonVersion === wmonVersion();
+    const detail =
+      differ.length === 0
+        ? `all ${files.length} identical to the archive's`
+        : `${differ.length} differ from the archive's (${differ.map((f) => f.path).join(', ')})${sameVersion ? '' : `: rendered by wmon ${wmonVersion()}, the archive's by ${m.wmonVersion}`}`;
+    const warnings = differ.length > 0 ? [`Rendered files differ from the archive's: ${differ.map((f) => f.path).join(', ')}.`] : [];
+    return { checks: [...checks, { check: 'rendered files', ok: differ.length === 0 || !sameVersion, detail }], applyWarnings: [...applyWarnings, ...warnings] };
+  },
+};
+
+/** Every step that puts an archive in place, the stack's up steps among them, then the checks. */
+export function applySteps() {
+  return pipeline<ApplyInput>()
+    .then(writeConfigStep)
+    .then(prometheusDataStep)
+    .then(renderStep)
+    .then(secretsStep)
+    .then(engineStep)
+    .then(portsStep)
+    .then(imagesStep)
+    .then(planStep)
+    .then(applyStep)
+    .then(readyStep)
+    .then(checkSeriesStep)
+    .then(silencesStep)
+    .then(checkSilencesStep)
+    .then(grafanaStep)
+    .then(compareFilesStep);
+}
+
+type Applied = StateOf<ReturnType<typeof applySteps>>;
+
+/** Titles of the steps that bring the stack up, for "the restore failed while bringing the stack up (…)". */
+const UP_TITLES = new Set([renderStep, secretsStep, engineStep, portsStep, imagesStep, planStep, applyStep, readyStep].map((s) => s.title));
+
+function whileDoing(title: string | undefined): string {
+  if (!title) return 'restoring';
+  const bare = title.replace(/ \(rollback\)$/, '');
+  return UP_TITLES.has(bare) ? `bringing the stack up (${bare.toLowerCase()})` : bare.charAt(0).toLowerCase() + bare.slice(1);
+}
+
+/** The same steps, titled as a rollback. */
+function asRollback<In extends object, S extends object>(p: Pipeline<In, S>): Pipeline<In, S> {
+  return p.relabel((title) => `${title} (rollback)`);
+}
+
+/** Put a verified archive in place and check it. On failure, `trace` says where, and holds what was done. */
+async function applyArchive(target: RestoreTarget, archive: VerifiedArchive, opts: RestoreOptions, role: 'restore' | 'rollback', reporter: Reporter, trace: PipelineTrace): Promise<Applied> {
+  const steps = role === 'rollback' ? asRollback(applySteps()) : applySteps();
+  const s = await steps.run({ target, archive, restoreOpts: opts, checks: [], applyWarnings: [] }, reporter, trace);
+  return { ...s, checks: [{ check: 'stack ready', ok: true, detail: `${s.specs.length} components answer` }, ...s.checks] };
+}
+
+// ---- the whole restore -----------------------------------------------------------------------------------
+
+export function prepareSteps() {
+  return pipeline<RestoreInput>().then(verifyStep).then(fitsStep);
+}
+
+export async function restoreStack(target: RestoreTarget, opts: RestoreOptions, reporter: Reporter = silentReporter): Promise<RestoreResultJson> {
+  const started = Date.now();
+  const prep = await prepareSteps().run({ target, opts }, reporter);
+  const summary = archiveSummary(prep.archive);
+  const file = path.resolve(opts.archive);
+  if (opts.dryRun) {
+    return { file, dryRun: true, archive: summary, plan: [...prep.plan], safetyBackup: null, restored: null, checks: [], warnings: [...prep.warnings], durationMs: Date.now() - started };
+  }
+
+  // 2. Stop what must stop, after noting its values; the safety backup.
+  const stopTrace: PipelineTrace = {};
+  let ready: StateOf<ReturnType<typeof stopSteps>>;
+  try {
+    ready = await stopSteps().run(prep, reporter, stopTrace);
+  } catch (error) {
+    // Nothing was restored: put back what was stopped.
+    const stopped = (stopTrace.state as { stopped?: string | null } | undefined)?.stopped;
+    if (stopped) await prep.runtime!.startContainer(stopped).catch(() => undefined);
+    throw new WmonError(`${(error as Error).message}\nNothing was restored${stopped ? ' (Prometheus was started again)' : ''}.`, {
+      cause: error,
+      code: error instanceof WmonError ? error.code : 'RESTORE_PREPARE_FAILED',
+      suggestions:
+        error instanceof WmonError && error.code === 'BACKUP_WRITE_FAILED'
+          ? ['Free space for the safety backup, or use --no-safety-backup.']
+          : ['Check the stack (`wmon check`), then try again.'],
+    });
+  }
+
+  // 3-4. Restore and check; 5. roll back on failure.
+  const trace: PipelineTrace = {};
+  let run: Applied;
+  try {
+    run = await applyArchive(target, prep.archive, opts, 'restore', reporter, trace);
+  } catch (error) {
+    throw await rollBack(target, opts, ready.safety, error, trace, reporter);
+  }
+  return {
+    file,
+    dryRun: false,
+    archive: summary,
+    plan: [...prep.plan],
+    safetyBackup: ready.safety,
+    restored: {
+      config: { wmonYaml: run.wmonYaml, files: run.files.map((f) => f.path) },
+      prometheus: run.prometheusData,
+      silences: run.silences,
+      grafana: run.grafana,
+    },
+    checks: [...run.checks],
+    warnings: [...ready.warnings, ...run.warnings, ...run.applyWarnings],
+    durationMs: Date.now() - started,
+  };
+}
+
+function stopSteps() {
+  return pipeline<StateOf<ReturnType<typeof prepareSteps>>>().then(stopPrometheusStep).then(safetyBackupStep);
+}
+
+/**
+ * A restore failed: put the safety backup back the same way, check it, and return the error to throw (what
+ * failed, and what the stack is now). Silences the failed restore added are expired first.
+ */
+async function rollBack(target: RestoreTarget, opts: RestoreOptions, safety: string | null, error: unknown, trace: PipelineTrace, reporter: Reporter): Promise<WmonError> {
+  const cause = (error as Error).message;
+  const step = whileDoing(trace.step);
+  if (!safety) {
+    return new WmonError(`The restore failed while ${step}: ${cause}\nThere is no safety backup to go back to (--no-safety-backup). Fix the cause and restore again.`, {
+      code: 'RESTORE_FAILED',
+    });
+  }
+  try {
+    await expireSilences(trace.state as Partial<Applied> | undefined);
+    const back = await verifyArchive(safety);
+    const rolled = await applyArchive(target, back, opts, 'rollback', reporter, {});
+    const checks = rolled.checks.map((c) => `${c.ok ? 'ok' : 'FAILED'} ${c.check}: ${c.detail}`);
+    return new WmonError(
+      `The restore failed while ${step}: ${cause}\nThe stack was put back as it was before, from the safety backup ${safety}:\n${checks.map((l) => `  ${l}`).join('\n')}`,
+      {
+        cause: error,
+        code: 'RESTORE_ROLLED_BACK',
+        suggestions: ['Nothing of the archive remains applied. Look at the cause above (e.g. `wmon check`, the container logs), then restore again.'],
+      },
+    );
+  } catch (rollbackError) {
+    return new WmonError(`The restore failed while ${step}: ${cause}\nPutting the safety backup back failed too: ${(rollbackError as Error).message}`, {
+      code: 'RESTORE_ROLLBACK_FAILED',
+      suggestions: [`The state before the restore is in ${safety}: \`wmon restore ${safety}\` once the cause is fixed.`],
+    });
+  }
+}
+
+/** Expire the silences a failed restore added (a rollback must not leave them). */
+async function expireSilences(state: Partial<Applied> | undefined): Promise<void> {
+  const am = state?.ctx?.clientsWith(10_000).alertmanager;
+  if (!am || !state?.createdSilences?.length) return;
+  for (const id of state.createdSilences) await am.deleteSilence(id).catch(() => undefined);
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------------
+
+function envOf(target: RestoreTarget): NodeJS.ProcessEnv {
+  return target.current?.deps.env ?? target.deps?.env ?? process.env;
+}
+
+/** A stack context for `config` at the target's wmon.yaml, reaching the world as the current one does. */
+function contextFor(target: RestoreTarget, config: Config): StackContext {
+  const file = target.configFile;
+  const loaded: LoadedConfig = { file, dir: path.dirname(file), config, exists: target.current !== undefined };
+  return target.current ? target.current.withConfig(loaded) : createStackContext(loaded, target.deps);
+}
+
+/** Prometheus's container, volume and data folder in a stack (undefined when it is switched off). */
+function prometheusOf(ctx: StackContext): Omit<PrometheusData, 'runtime'> | undefined {
+  const model = ctx.component('prometheus');
+  if (!model) return undefined;
+  return {
+    stack: ctx.stack,
+    container: `${ctx.stack.project}-${model.dnsName}`,
+    volume: volumeName(ctx.stack, model.volumes[0]!.name),
+    dataDir: model.volumes[0]!.target,
+    image: normalizeImageRef(model.image),
+  };
+}
+
+/** The archive must be of this stack, and its wmon.yaml usable here (secrets it names must resolve). */
+function checkFits(archive: VerifiedArchive, target: RestoreTarget, warnings: string[]): void {
+  const current = target.current?.loaded;
+  const refuse = (...problems: string[]): never => {
+    throw new ArchiveError(archive.file, 'ARCHIVE_CONTENT_INVALID', problems);
+  };
+  const m = archive.manifest;
+  if (current && current.config.project !== m.project) {
+    refuse(`it is a backup of the project "${m.project}", and ${current.file} is of "${current.config.project}" (restore it with that project's wmon.yaml, --config)`);
+  }
+  const issues = checkSecrets(archive.config, { env: envOf(target), baseDir: path.dirname(target.configFile) });
+  if (issues.length > 0) throw new ConfigError('wmon.yaml in the archive', issues, ['Set the named environment variables or create the named files, then restore again.']);
+  if (m.wmonVersion !== wmonVersion()) warnings.push(`The archive was made by wmon ${m.wmonVersion}; this is wmon ${wmonVersion()}: the rendered files are re-rendered by this version.`);
+  const prom = m.prometheus;
+  if (prom?.version && archive.config.components.prometheus.enabled) {
+    const made = majorMinor(prom.version);
+    const target = majorMinor(parseImageRef(normalizeImageRef(archive.config.components.prometheus.image)).tag ?? '');
+    // Prometheus 3 writes data that Prometheus 2 reads only from 2.55 on.
+    if (made && target && made[0] >= 3 && (target[0] < 2 || (target[0] === 2 && target[1] < 55))) {
+      refuse(`its Prometheus data was written by Prometheus ${prom.version}, which Prometheus ${target.join('.')} (the image in its wmon.yaml) cannot read (2.55 or newer can)`);
+    }
+  }
+  const retention = durationSeconds(archive.config.prometheus.retention.time);
+  if (prom && retention !== undefined) {
+    const horizon = Date.now() - retention * 1000;
+    const old = prom.blocks.filter((b) => b.maxTime < horizon).length;
+    if (old > 0) warnings.push(`${old} of the ${prom.blocks.length} Prometheus blocks are older than the retention (${archive.config.prometheus.retention.time}): Prometheus deletes them at start.`);
+  }
+}
+
+function majorMinor(version: string): [number, number] | undefined {
+  const m = /(\d+)\.(\d+)/.exec(version.replace(/^v/, ''));
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function archiveSummary(a: VerifiedArchive): RestoreResultJson['archive'] {
+  const m = a.manifest;
+  return {
+    sha256: a.sha256,
+    bytes: a.compressedBytes,
+    files: a.fileCount,
+    totalBytes: a.totalBytes,
+    formatVersion: m.formatVersion,
+    wmonVersion: m.wmonVersion,
+    createdAt: m.createdAt,
+    project: m.project,
+    components: [
+      ...(m.prometheus ? ['prometheus'] : []),
+      ...(m.alertmanager ? ['alertmanager'] : []),
+      ...(m.grafana ? ['grafana'] : []),
+      'config',
+    ],
+  };
+}
+
+/** What a restore will do, step by step (also what --dry-run prints). */
+async function planRestore(
+  archive: VerifiedArchive,
+  target: RestoreTarget,
+  restored: StackContext,
+  runtime: ContainerRuntime | null,
+  opts: RestoreOptions,
+  warnings: string[],
+): Promise<RestoreStepJson[]> {
+  const m = archive.manifest;
+  const current = target.current?.loaded;
+  const steps: RestoreStepJson[] = [
+    {
+      step: 'verify',
+      detail: `verified: ${archive.fileCount} files (${formatBytes(archive.totalBytes)}), every checksum matches; made ${m.createdAt} by wmon ${m.wmonVersion} for the project ${m.project}`,
+    },
+  ];
+  const prom = prometheusOf(restored);
+  const running = prom && runtime ? (await runtime.inspectContainer(prom.container))?.running === true : false;
+  if (m.prometheus && prom && running) steps.push({ step: 'stop', detail: `stop ${prom.container} (its data is replaced); nothing else stops` });
+  if (opts.safetyBackup && current) {
+    steps.push({ step: 'safety-backup', detail: `back up the current state into ${path.join(opts.backupDir ? path.resolve(opts.backupDir) : path.join(current.dir, 'backups'), 'safety')}/ first` });
+  } else {
+    steps.push({ step: 'safety-backup', detail: !opts.safetyBackup ? 'none (--no-safety-backup): a failure cannot be rolled back' : 'none: there is no wmon.yaml here, nothing to keep' });
+  }
+  const currentText = current ? await readFile(current.file).catch(() => undefined) : undefined;
+  const same = currentText?.equals(archive.small.get(CONFIG_ENTRY)!) ?? false;
+  const differences = current && !same ? configDifferences(current.config, archive.config) : [];
+  steps.push({
+    step: 'config',
+    detail: same
+      ? 'wmon.yaml: unchanged (identical)'
+      : `wmon.yaml: ${current ? 'replaced by' : 'written from'} the archive's${differences.length > 0 ? ` (${differences.join('; ')})` : ''}; the ${m.config.files.length} rendered files follow from it`,
+  });
+  for (const d of differences.filter((x) => /exposes|stackDir/.test(x))) warnings.push(`The archive's wmon.yaml changes ${d}.`);
+  if (m.prometheus && prom) {
+    const b = m.prometheus.blocks;
+    const span = b.length > 0 ? `, data from ${new Date(b[0]!.minTime).toISOString()} to ${new Date(b.at(-1)!.maxTime).toISOString()}` : '';
+    steps.push({
+      step: 'prometheus-data',
+      detail: `replace the data in the volume ${prom.volume}: ${m.prometheus.files} files, ${formatBytes(m.prometheus.bytes)}, ${b.length} blocks${span} (${m.prometheus.mode})`,
+    });
+  } else if (m.prometheus) {
+    steps.push({ step: 'prometheus-data', detail: 'none: Prometheus is switched off in the archive\'s wmon.yaml' });
+  }
+  steps.push({ step: 'start', detail: 'bring every component to the restored wmon.yaml as `wmon init` does (only what differs changes), and wait until each is ready' });
+  if (m.alertmanager && restored.component('alertmanager')) {
+    steps.push({ step: 'silences', detail: `add those of the ${m.alertmanager.silences} silences still in force that are missing (no silence is removed)` });
+  }
+  if (m.grafana && restored.component('grafana')) {
+    const own = m.grafana.dashboards.filter((d) => !d.provisioned).length;
+    steps.push({ step: 'grafana', detail: `restore ${m.grafana.folders} folders, ${own} dashboards and ${m.grafana.datasources.filter((d) => !d.readOnly).length} data sources over Grafana's API (provisioned ones come from the files)` });
+  }
+  const probes = m.prometheus?.probes ?? [];
+  steps.push({
+    step: 'check',
+    detail: `check that the restored data answers: ${probes.length > 0 ? `${probes.map((q) => q.query).join(', ')} as recorded at ${new Date(probes[0]!.time * 1000).toISOString()}` : 'Prometheus ready'}${m.alertmanager ? ', the silences' : ''}${m.grafana ? ', the dashboards' : ''}; on any failure the safety backup is put back`,
+  });
+  return steps;
+}
+
+/** What an on-call should notice before wmon.yaml is replaced: where things live, what is exposed, what runs. */
+export function configDifferences(now: LoadedConfig['config'], archived: LoadedConfig['config']): string[] {
+  const out: string[] = [];
+  if (now.stackDir !== archived.stackDir) out.push(`stackDir: ${now.stackDir} → ${archived.stackDir}`);
+  if (now.bindAddress !== archived.bindAddress) {
+    out.push(`bindAddress: ${now.bindAddress} → ${archived.bindAddress}${archived.bindAddress === '0.0.0.0' || archived.bindAddress === '::' ? ' (exposes every port beyond this host)' : ''}`);
+  }
+  for (const id of Object.keys(now.components) as Array<keyof typeof now.components>) {
+    const a = now.components[id];
+    const b = archived.components[id];
+    if (a.enabled !== b.enabled) out.push(`${id}: ${a.enabled ? 'on' : 'off'} → ${b.enabled ? 'on' : 'off'}`);
+    else if (b.enabled && a.image !== b.image) out.push(`${id} image: ${a.image} → ${b.image}`);
+    if (b.enabled && a.port !== b.port) out.push(`${id} port: ${a.port} → ${b.port}`);
+  }
+  return out;
+}
+
+async function waitPortsFree(ports: ReadonlyArray<{ port: number; host: string }>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const p of ports) {
+    while (!(await tryBind(p.port, p.host)).free && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Write `data` to `file` atomically unless it already holds exactly that. True when written. */
+async function writeIfDifferent(file: string, data: Buffer): Promise<boolean> {
+  const current = await readFile(file).catch(() => undefined);
+  if (current?.equals(data)) return false;
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, data, { mode: 0o644 });
+  await rename(tmp, file);
+  return true;
+}
+

@@ -35,7 +35,8 @@ describe('WmonError', () => {
   it('exits with the code of its error code', () => {
     expect(new WmonError('x', { code: 'PORT_TAKEN' }).exit).toBe(75);
     expect(new WmonError('x', { code: 'BAD_SIZE' }).exit).toBe(2);
-    expect(new ConfigError('wmon.yaml', [{ path: 'ports', message: 'bad' }])).toMatchObject({ code: 'CONFIG_INVALID', exit: 78 });
+    const config = new ConfigError('wmon.yaml', [{ path: 'ports', message: 'bad' }]);
+    expect(config).toMatchObject({ code: 'CONFIG_INVALID', exit: 78 });
   });
 
   it("takes its cause's exit code only where the table says so", () => {
@@ -46,7 +47,8 @@ describe('WmonError', () => {
     // Without a WmonError as cause: the table's exit code.
     expect(new WmonError('rolled back', { code: 'RESTORE_ROLLED_BACK', cause: new Error('boom') }).exit).toBe(75);
     expect(new WmonError('rolled back', { code: 'RESTORE_ROLLED_BACK' }).exit).toBe(75);
-    expect(new WmonError('no backup', { code: 'RESET_BACKUP_FAILED', cause: new WmonError('full', { code: 'BACKUP_WRITE_FAILED' }) }).exit).toBe(73);
+    const full = new WmonError('full', { code: 'BACKUP_WRITE_FAILED' });
+    expect(new WmonError('no backup', { code: 'RESET_BACKUP_FAILED', cause: full }).exit).toBe(73);
     // Any other code keeps its own.
     expect(new WmonError('x', { code: 'RESTORE_ROLLBACK_FAILED', cause }).exit).toBe(69);
     expect(new WmonError('x', { code: 'VOLUME_FULL', cause: new WmonError('y', { code: 'PORT_TAKEN' }) }).exit).toBe(73);

@@ -37,7 +37,8 @@ function failureOf(err: Interfaces.CommandError): Failure {
   }
   const usage = oclifExit(err);
   if (usage !== undefined) return { code: 'USAGE', message: err.message, exit: usage, suggestions: [] };
-  return { code: 'INTERNAL', message: `Unexpected error: ${err.message}`, exit: EXIT_CODES.internal.code, suggestions: [BUG] };
+  const message = `Unexpected error: ${err.message}`;
+  return { code: 'INTERNAL', message, exit: EXIT_CODES.internal.code, suggestions: [BUG] };
 }
 
 /**

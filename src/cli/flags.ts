@@ -25,8 +25,8 @@ export class FlagValueError extends WmonError {
 }
 
 /** A flag's value read by `read`; a WmonError it throws (e.g. from core/vocab) becomes a FlagValueError. */
-function reading<T>(read: (input: string, flag: string) => T): (input: string, _context: unknown, opts: { name: string }) => Promise<T> {
-  return async (input, _context, opts) => {
+function reading<T>(read: (input: string, flag: string) => T) {
+  return async (input: string, _context: unknown, opts: { name: string }): Promise<T> => {
     try {
       return read(input, `--${opts.name}`);
     } catch (error) {
@@ -42,7 +42,9 @@ const byteSize = Flags.custom<number>({
   helpValue: 'SIZE',
   parse: reading((input, flag) => {
     const bytes = parseBytes(input);
-    if (bytes === undefined) throw new FlagValueError(`${flag}: "${input}" is not a size (e.g. 100G, 512M).`, { code: 'BAD_SIZE' });
+    if (bytes === undefined) {
+      throw new FlagValueError(`${flag}: "${input}" is not a size (e.g. 100G, 512M).`, { code: 'BAD_SIZE' });
+    }
     return bytes;
   }),
 });

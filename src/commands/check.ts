@@ -63,7 +63,7 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
     return report;
   }
 
-  /** A Nagios status line on stdout (`WMON UNKNOWN - <reason>`); the rest of the message and next steps on stderr. */
+  /** A Nagios status line on stdout (`WMON UNKNOWN - <reason>`); the rest and next steps on stderr. */
   protected override printFailure(failure: Failure): void {
     const [reason, ...rest] = failure.message.split('\n');
     this.log(`WMON UNKNOWN - ${reason}`);

@@ -48,7 +48,10 @@ describe('restore --max-size (a size)', () => {
     ] as const) {
       const r = await run(['restore', archive, '--dry-run', '--json', ...args], env);
       expect(r.exitCode, r.stderr).toBe(65);
-      expect(jsonError(r)).toMatchObject({ code: 'ARCHIVE_TOO_LARGE', message: expect.stringContaining('more than 2048 bytes (the limit; see --max-size)') });
+      expect(jsonError(r)).toMatchObject({
+        code: 'ARCHIVE_TOO_LARGE',
+        message: expect.stringContaining('more than 2048 bytes (the limit; see --max-size)'),
+      });
     }
     const under = await run(['restore', archive, '--dry-run', '--json', '--max-size', '1.5M']);
     expect(jsonError(under)).toMatchObject({ code: 'ARCHIVE_MANIFEST_INVALID', exit: 65 });
@@ -63,7 +66,12 @@ describe('restore --max-size (a size)', () => {
 
     const json = await run(['restore', archive, '--json'], { WMON_RESTORE_MAX_SIZE: '1P' });
     expect(json.exitCode).toBe(2);
-    expect(jsonError(json)).toEqual({ code: 'BAD_SIZE', message: '--max-size: "1P" is not a size (e.g. 100G, 512M).', exit: 2, suggestions: [] });
+    expect(jsonError(json)).toEqual({
+      code: 'BAD_SIZE',
+      message: '--max-size: "1P" is not a size (e.g. 100G, 512M).',
+      exit: 2,
+      suggestions: [],
+    });
   });
 });
 
@@ -107,7 +115,11 @@ describe('report --format and --fail-on (one of a list)', () => {
 
     const json = await run(['report', '--fail-on', 'sometimes', '--json']);
     expect(json.exitCode).toBe(2);
-    expect(jsonError(json)).toMatchObject({ code: 'USAGE', exit: 2, message: expect.stringContaining('Expected --fail-on=sometimes to be one of: critical, warning, never') });
+    expect(jsonError(json)).toMatchObject({
+      code: 'USAGE',
+      exit: 2,
+      message: expect.stringContaining('Expected --fail-on=sometimes to be one of: critical, warning, never'),
+    });
   });
 });
 

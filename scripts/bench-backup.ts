@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { openArchive } from '../src/features/archive/tar-writer.js';
+import { TEST_IMAGES } from '../test/support/versions.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -280,7 +281,7 @@ async function engineBench(work: string, data: string, bytes: number, tarRate: n
   await execFileSync('mkdir', ['-p', dir]);
   await writeFile(
     path.join(dir, 'wmon.yaml'),
-    `project: ${project}\npullPolicy: never\nprometheus:\n  retention: {time: 30d}\ncomponents:\n  prometheus: {image: localhost/wmon/prometheus:2.42, port: ${port}, memory: 2g}\n` +
+    `project: ${project}\npullPolicy: never\nprometheus:\n  retention: {time: 30d}\ncomponents:\n  prometheus: {image: ${TEST_IMAGES.prometheus}, port: ${port}, memory: 2g}\n` +
       '  alertmanager: {enabled: false}\n  nodeExporter: {enabled: false}\n  webhook: {enabled: false}\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  jaeger: {enabled: false}\n',
   );
   const cli = (...a: string[]) => {

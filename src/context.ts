@@ -92,7 +92,9 @@ export interface StackContext {
   withConfig(loaded: LoadedConfig): StackContext;
 }
 
-export interface ContextOptions extends Partial<StackDeps> {
+export interface ContextOptions extends Partial<Omit<StackDeps, 'clients'>> {
+  /** Client factories to use instead of the real ones (the others stay real). */
+  readonly clients?: Partial<ClientFactories>;
   /** Per-request timeout of `ctx.clients`; default 10 s. */
   readonly timeoutMs?: number;
   /** How long the engine gets to answer its ping (at least the 3 s default); a loaded host is slow. */
@@ -102,7 +104,7 @@ export interface ContextOptions extends Partial<StackDeps> {
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 
 /** The real world: engine detection, HTTP clients, HTTP readiness. */
-export function defaultDeps(overrides: Partial<StackDeps> = {}, opts: { pingTimeoutMs?: number } = {}): StackDeps {
+export function defaultDeps(overrides: Omit<ContextOptions, 'timeoutMs' | 'pingTimeoutMs'> = {}, opts: { pingTimeoutMs?: number } = {}): StackDeps {
   const clients: ClientFactories = {
     prometheus: createPrometheusClient,
     alertmanager: createAlertmanagerClient,

@@ -3,30 +3,40 @@
 # this machine's Node runtime. For CI and contributors on machines that cannot pull images (users pull the
 # official ones). Needs root and an engine (scripts/engine/install.sh).
 #
-#   scripts/engine/build-images.sh [--force] [prometheus|alertmanager|node-exporter|node ...]
+#   scripts/engine/build-images.sh [--force] [prometheus|alertmanager|node-exporter|blackbox-exporter|node ...]
 #
 # Images (FROM scratch: busybox-static for /bin/sh, /etc/passwd with nobody, the CA bundle, the binaries and
 # the glibc libraries `ldd` lists; ENTRYPOINT/CMD/USER/VOLUME/WORKDIR/EXPOSE as in the official images, so one
-# container spec fits both):
-#   localhost/wmon/prometheus:2.42       prom/prometheus     (Debian's prometheus, promtool, classic web UI)
-#   localhost/wmon/alertmanager:0.25     prom/alertmanager   (Debian's prometheus-alertmanager, amtool)
-#   localhost/wmon/node-exporter:1.5     prom/node-exporter  (Debian's prometheus-node-exporter)
+# container spec fits both). The Prometheus family comes at the versions pinned in scripts/versions.env
+# (scripts/prom-debs.sh: Debian's trixie and sid), and is tagged with the pinned minor:
+#   localhost/wmon/prometheus:<PROMETHEUS>            prom/prometheus         (prometheus, promtool)
+#   localhost/wmon/alertmanager:<ALERTMANAGER>        prom/alertmanager       (prometheus-alertmanager, amtool)
+#   localhost/wmon/node-exporter:<NODE_EXPORTER>      prom/node-exporter      (prometheus-node-exporter)
+#   localhost/wmon/blackbox-exporter:<BLACKBOX_EXPORTER>  prom/blackbox-exporter  (prometheus-blackbox-exporter)
 #   localhost/wmon/node:20               node:20             (this machine's node, npm and headers; g++, make,
 #                                                            python3 from Debian for native modules)
 #   localhost/wmon/node:20-slim          node:20-slim        (this machine's node and npm)
 #
-# Each image is labelled with a hash of its inputs (this script, the .deb files, the host files copied in);
+# Each image is labelled with a hash of its inputs (its recipe, the .deb files, the host files copied in);
 # an image whose tag exists with the same hash is skipped, so re-runs take a second. --force rebuilds.
-# Work files live in .cache/images/ (git-ignored). Environment: WMON_ENGINE_CLI (podman or docker; default:
-# podman if installed, else docker).
+# The version each Prometheus-family image runs is printed. Work files live in .cache/images/ (git-ignored).
+# Environment: WMON_ENGINE_CLI (podman or docker; default: podman if installed, else docker).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 self="$root/scripts/engine/build-images.sh"
 work="$root/.cache/images"
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
-prom_ui_debs=(libjs-bootstrap4 libjs-eonasdan-bootstrap-datetimepicker libjs-jquery libjs-jquery-hotkeys libjs-moment
-  libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw libjs-d3 fonts-glyphicons-halflings)
-all_images=(prometheus alertmanager node-exporter node)
+all_images=(prometheus alertmanager node-exporter blackbox-exporter node)
+# shellcheck source=../versions.env
+. "$root/scripts/versions.env"
+tag_of() {
+  case "$1" in
+    prometheus) echo "localhost/wmon/prometheus:$PROMETHEUS" ;;
+    alertmanager) echo "localhost/wmon/alertmanager:$ALERTMANAGER" ;;
+    node-exporter) echo "localhost/wmon/node-exporter:$NODE_EXPORTER" ;;
+    blackbox-exporter) echo "localhost/wmon/blackbox-exporter:$BLACKBOX_EXPORTER" ;;
+  esac
+}
 
 say() { echo "images: $*" >&2; }
 die() { echo "images: error: $*" >&2; exit 1; }
@@ -38,8 +48,8 @@ wanted=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,20p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    prometheus|alertmanager|node-exporter|node) wanted+=("$arg") ;;
+    -h|--help) sed -n '2,23p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    prometheus|alertmanager|node-exporter|blackbox-exporter|node) wanted+=("$arg") ;;
     *) die "unknown argument '$arg' (images: ${all_images[*]})" ;;
   esac
 done
@@ -73,10 +83,23 @@ fetch_debs() {
 deb_dir() { echo "$root/.cache/debs/$1"; }
 deb_file() { ls "$root/.cache/debs/archives/${1}_"*.deb | head -n 1; }
 
-# The input hash of one image: this script, the .debs it unpacks and the host files it copies.
+# The Prometheus family, at the pinned versions (scripts/prom-debs.sh prints what it resolved).
+fetch_prom_debs() {
+  "$root/scripts/prom-debs.sh" "$@" | sed 's/^/images: /' >&2
+}
+prom_dir() { echo "$root/.cache/prom/$1"; }
+prom_deb() { ls "$root/.cache/prom/archives/${1}_"*.deb | head -n 1; }
+
+# The input hash of one image: its recipe (its function and the helpers every image uses: editing one
+# image's recipe rebuilds that image only), the .debs it unpacks and the host files it copies.
 input_hash() { # name, then files
-  local name="$1"; shift
-  { echo "$name"; sha256sum "$self" | cut -d' ' -f1; sha256sum "$@" | cut -d' ' -f1; } | sha256sum | cut -c1-16
+  local name="$1" recipe; shift
+  case "$name" in
+    node-slim|node-full) recipe="$(declare -f image_node toolchain_debs; echo "$toolchain_exclude")" ;;
+    *) recipe="$(declare -f "image_${name//-/_}")" ;;
+  esac
+  { echo "$name"; echo "$recipe"; declare -f base_rootfs install_binary libs_of build; sha256sum "$@" | cut -d' ' -f1; } |
+    sha256sum | cut -c1-16
 }
 
 # Libraries a dynamically linked binary needs, as ldd resolves them on this machine (the same glibc as the
@@ -157,34 +180,21 @@ up_to_date() { # tag, hash
 }
 
 image_prometheus() {
-  local tag=localhost/wmon/prometheus:2.42 d rootfs="$work/prometheus/rootfs" pkg sub hash debs=() dirs=()
-  fetch_debs prometheus busybox-static "${prom_ui_debs[@]}" >&2
-  for pkg in prometheus busybox-static "${prom_ui_debs[@]}"; do debs+=("$(deb_file "$pkg")"); done
-  hash="$(input_hash prometheus "${debs[@]}" "$ca_bundle" $(libs_of "$(deb_dir prometheus)/usr/bin/prometheus"))"
+  local tag d rootfs="$work/prometheus/rootfs" hash
+  tag="$(tag_of prometheus)"
+  fetch_prom_debs prometheus promtool
+  fetch_debs busybox-static >&2
+  d="$(prom_dir prometheus)"
+  hash="$(input_hash prometheus "$(prom_deb prometheus)" "$(prom_deb promtool)" "$(deb_file busybox-static)" "$ca_bundle" \
+    $(libs_of "$d/usr/bin/prometheus"))"
   if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
-  d="$(deb_dir prometheus)"
   base_rootfs "$rootfs"
   install_binary "$rootfs" "$d/usr/bin/prometheus" /bin/prometheus
-  install_binary "$rootfs" "$d/usr/bin/promtool" /bin/promtool
-  # The classic web UI: Debian's templates and static files (--web.local-assets defaults to
-  # /usr/share/prometheus/web/) and the JavaScript libraries they link to in /usr/share.
-  mkdir -p "$rootfs/usr/share"
+  install_binary "$rootfs" "$(prom_dir promtool)/usr/bin/promtool" /bin/promtool
+  # Debian cannot ship Prometheus 3's React UI: its placeholder page is where --web.local-assets looks
+  # (the API is the same). Like the official 3.x image: no console templates.
+  mkdir -p "$rootfs/usr/share" "$rootfs/etc/prometheus" "$rootfs/prometheus"
   cp -a "$d/usr/share/prometheus" "$rootfs/usr/share/"
-  for pkg in "${prom_ui_debs[@]}"; do
-    # Only what a browser loads (bootstrap and popper link into nodejs/): not moment-timezone's raw data
-    # (212 MB), sass sources or docs.
-    dirs=()
-    for sub in javascript nodejs fonts fonts-glyphicons; do
-      [ ! -d "$(deb_dir "$pkg")/usr/share/$sub" ] || dirs+=("./$sub")
-    done
-    tar -C "$(deb_dir "$pkg")/usr/share" --exclude=./javascript/moment-timezone/data -cf - "${dirs[@]}" |
-      tar -C "$rootfs/usr/share" -xf -
-  done
-  # Console directories at the paths both Debian's defaults and the official image use.
-  mkdir -p "$rootfs/etc/prometheus" "$rootfs/usr/share/prometheus/consoles" "$rootfs/usr/share/prometheus/console_libraries" \
-    "$rootfs/prometheus"
-  ln -s /usr/share/prometheus/consoles "$rootfs/etc/prometheus/consoles"
-  ln -s /usr/share/prometheus/console_libraries "$rootfs/etc/prometheus/console_libraries"
   cat >"$rootfs/etc/prometheus/prometheus.yml" <<'YAML'
 # The official image's example configuration: Prometheus scrapes itself.
 global:
@@ -195,7 +205,6 @@ scrape_configs:
     static_configs:
       - targets: ['localhost:9090']
 YAML
-  find -L "$rootfs/usr/share/prometheus/web" -type l -print | sed 's/^/images: warning: dangling link /' >&2 || true
   chown -R 65534:65534 "$rootfs/etc/prometheus" "$rootfs/prometheus"
   build prometheus "$tag" "$hash" "$rootfs" <<'DOCKERFILE'
 USER nobody
@@ -208,10 +217,12 @@ DOCKERFILE
 }
 
 image_alertmanager() {
-  local tag=localhost/wmon/alertmanager:0.25 d rootfs="$work/alertmanager/rootfs" hash ui
-  fetch_debs prometheus-alertmanager busybox-static tzdata >&2
-  d="$(deb_dir prometheus-alertmanager)"
-  hash="$(input_hash alertmanager "$(deb_file prometheus-alertmanager)" "$(deb_file busybox-static)" "$(deb_file tzdata)" \
+  local tag d rootfs="$work/alertmanager/rootfs" hash ui
+  tag="$(tag_of alertmanager)"
+  fetch_prom_debs prometheus-alertmanager
+  fetch_debs busybox-static tzdata >&2
+  d="$(prom_dir prometheus-alertmanager)"
+  hash="$(input_hash alertmanager "$(prom_deb prometheus-alertmanager)" "$(deb_file busybox-static)" "$(deb_file tzdata)" \
     "$ca_bundle" $(libs_of "$d/usr/bin/prometheus-alertmanager"))"
   if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
   base_rootfs "$rootfs"
@@ -223,6 +234,7 @@ image_alertmanager() {
   cp -a "$(deb_dir tzdata)/usr/share/zoneinfo" "$rootfs/usr/share/"
   cp -a "$d/usr/share/prometheus" "$rootfs/usr/share/"
   ui="$rootfs/usr/share/prometheus/alertmanager/ui"
+  mkdir -p "$ui"
   [ -n "$(ls -A "$ui")" ] || cp -a "$rootfs/usr/share/prometheus/alertmanager/no-ui/." "$ui/"
   mkdir -p "$rootfs/etc/alertmanager" "$rootfs/alertmanager"
   cat >"$rootfs/etc/alertmanager/alertmanager.yml" <<'YAML'
@@ -244,10 +256,12 @@ DOCKERFILE
 }
 
 image_node_exporter() {
-  local tag=localhost/wmon/node-exporter:1.5 d rootfs="$work/node-exporter/rootfs" hash
-  fetch_debs prometheus-node-exporter busybox-static >&2
-  d="$(deb_dir prometheus-node-exporter)"
-  hash="$(input_hash node-exporter "$(deb_file prometheus-node-exporter)" "$(deb_file busybox-static)" "$ca_bundle" \
+  local tag d rootfs="$work/node-exporter/rootfs" hash
+  tag="$(tag_of node-exporter)"
+  fetch_prom_debs prometheus-node-exporter
+  fetch_debs busybox-static >&2
+  d="$(prom_dir prometheus-node-exporter)"
+  hash="$(input_hash node-exporter "$(prom_deb prometheus-node-exporter)" "$(deb_file busybox-static)" "$ca_bundle" \
     $(libs_of "$d/usr/bin/prometheus-node-exporter"))"
   if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
   base_rootfs "$rootfs"
@@ -259,6 +273,28 @@ image_node_exporter() {
 USER nobody
 EXPOSE 9100
 ENTRYPOINT ["/bin/node_exporter", "--no-collector.systemd"]
+DOCKERFILE
+}
+
+image_blackbox_exporter() {
+  local tag d rootfs="$work/blackbox-exporter/rootfs" hash
+  tag="$(tag_of blackbox-exporter)"
+  fetch_prom_debs prometheus-blackbox-exporter
+  fetch_debs busybox-static >&2
+  d="$(prom_dir prometheus-blackbox-exporter)"
+  hash="$(input_hash blackbox-exporter "$(prom_deb prometheus-blackbox-exporter)" "$(deb_file busybox-static)" "$ca_bundle" \
+    $(libs_of "$d/usr/bin/prometheus-blackbox-exporter"))"
+  if up_to_date "$tag" "$hash"; then say "$tag is up to date"; return; fi
+  base_rootfs "$rootfs"
+  install_binary "$rootfs" "$d/usr/bin/prometheus-blackbox-exporter" /bin/blackbox_exporter
+  # The example modules (http_2xx, tcp_connect, icmp, ...) where the official image has them. As there, no
+  # USER: it runs as root (ICMP probes need raw sockets).
+  mkdir -p "$rootfs/etc/blackbox_exporter"
+  cp "$d/etc/prometheus/blackbox.yml" "$rootfs/etc/blackbox_exporter/config.yml"
+  build blackbox-exporter "$tag" "$hash" "$rootfs" <<'DOCKERFILE'
+EXPOSE 9115
+ENTRYPOINT ["/bin/blackbox_exporter"]
+CMD ["--config.file=/etc/blackbox_exporter/config.yml"]
 DOCKERFILE
 }
 
@@ -335,13 +371,25 @@ smoke() { # tag, command...
     die "$tag does not run '$*': $("$cli" run --rm --network none --entrypoint "$1" "$tag" "${@:2}" 2>&1 | tail -n 3)"
 }
 
+# The version an image of the Prometheus family runs, as its binary prints it (CI's log shows it).
+show_version() { # image name, binary
+  local tag out
+  tag="$(tag_of "$1")"
+  out="$("$cli" run --rm --network none --entrypoint "$2" "$tag" --version 2>&1)" ||
+    die "$tag does not run '$2 --version': $(echo "$out" | tail -n 3)"
+  say "$tag runs $(echo "$out" | head -n 1)"
+}
+
 t_all=$(now)
 for image in "${wanted[@]}"; do
   built=0
   case "$image" in
-    prometheus) image_prometheus; [ "$built" = 0 ] || smoke localhost/wmon/prometheus:2.42 /bin/prometheus --version ;;
-    alertmanager) image_alertmanager; [ "$built" = 0 ] || smoke localhost/wmon/alertmanager:0.25 /bin/alertmanager --version ;;
-    node-exporter) image_node_exporter; [ "$built" = 0 ] || smoke localhost/wmon/node-exporter:1.5 /bin/node_exporter --version ;;
+    prometheus) image_prometheus; [ "$built" = 0 ] || smoke "$(tag_of prometheus)" /bin/promtool --version
+      show_version prometheus /bin/prometheus ;;
+    alertmanager) image_alertmanager; [ "$built" = 0 ] || smoke "$(tag_of alertmanager)" /bin/amtool --version
+      show_version alertmanager /bin/alertmanager ;;
+    node-exporter) image_node_exporter; show_version node-exporter /bin/node_exporter ;;
+    blackbox-exporter) image_blackbox_exporter; show_version blackbox-exporter /bin/blackbox_exporter ;;
     node) for variant in slim full; do
         built=0
         image_node "$variant"

@@ -32,11 +32,12 @@ import { silencesFileSchema, type Probe } from '../features/archive/manifest.js'
 import { checkProbes, restoreVolume, takeProbes, type PrometheusData } from '../features/archive/prometheus-data.js';
 import { checkSilences, restoreSilences } from '../features/archive/silences.js';
 import { ArchiveError, verifyArchive, type VerifiedArchive } from '../features/archive/verify.js';
+import { unsupportedImages } from '../core/model/versions.js';
 import { wmonVersion } from '../package.js';
 import type { RestoreCheckJson, RestoreResultJson, RestoreStepJson } from '../results.js';
 import { createBackup } from './backup.js';
 import { pipeline, silentReporter, type Pipeline, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
-import { applyStep, engineStep, imagesStep, planStep, portsStep, readyStep, renderStep, secretsStep, type UpInput, type UpOptions } from './up.js';
+import { applyStep, engineStep, imagesStep, planStep, portsStep, readyStep, renderStep, secretsStep, versionsStep, type UpInput, type UpOptions } from './up.js';
 
 export interface RestoreOptions {
   readonly archive: string;
@@ -320,6 +321,7 @@ export function applySteps() {
   return pipeline<ApplyInput>()
     .then(writeConfigStep)
     .then(prometheusDataStep)
+    .then(versionsStep)
     .then(renderStep)
     .then(secretsStep)
     .then(engineStep)
@@ -338,7 +340,7 @@ export function applySteps() {
 type Applied = StateOf<ReturnType<typeof applySteps>>;
 
 /** Titles of the steps that bring the stack up, for "the restore failed while bringing the stack up (…)". */
-const UP_TITLES = new Set([renderStep, secretsStep, engineStep, portsStep, imagesStep, planStep, applyStep, readyStep].map((s) => s.title));
+const UP_TITLES = new Set([versionsStep, renderStep, secretsStep, engineStep, portsStep, imagesStep, planStep, applyStep, readyStep].map((s) => s.title));
 
 function whileDoing(title: string | undefined): string {
   if (!title) return 'restoring';
@@ -500,6 +502,8 @@ function checkFits(archive: VerifiedArchive, target: RestoreTarget, warnings: st
   }
   const issues = checkSecrets(archive.config, { env: envOf(target), baseDir: path.dirname(target.configFile) });
   if (issues.length > 0) throw new ConfigError('wmon.yaml in the archive', issues, ['Set the named environment variables or create the named files, then restore again.']);
+  const unsupported = unsupportedImages(archive.config);
+  if (unsupported.length > 0) refuse(...unsupported.map((u) => `its wmon.yaml's ${u.path} is ${u.image}: ${u.problem}`));
   if (m.wmonVersion !== wmonVersion()) warnings.push(`The archive was made by wmon ${m.wmonVersion}; this is wmon ${wmonVersion()}: the rendered files are re-rendered by this version.`);
   const prom = m.prometheus;
   if (prom?.version && archive.config.components.prometheus.enabled) {

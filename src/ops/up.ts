@@ -21,9 +21,11 @@ import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from '
 import { filesHash, renderStack, type RenderedFile } from '../core/render/index.js';
 import { WmonError } from '../errors.js';
 import type { ImageResult, InitResultJson } from '../results.js';
+import { assertSupportedImages } from '../core/model/versions.js';
 import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
 import { pipeline, silentReporter, type Pipeline, type Reporter, type StateOf, type Step } from './steps.js';
 import { stackUrls } from './urls.js';
+import { checkRunningVersion } from './versions.js';
 
 export interface UpOptions {
   /** Plan only: write nothing, create nothing (an engine is used to see what runs, when one answers). */
@@ -60,6 +62,15 @@ export interface Rendered {
   /** With collectDiff: the files the render changes, old and new. */
   readonly fileChanges: readonly FileChange[] | null;
 }
+
+/** Before anything is rendered, pulled or started: images older than wmon supports are refused. */
+export const versionsStep: Step<UpInput, object> = {
+  title: 'Check the images are versions wmon supports',
+  async run({ ctx }) {
+    assertSupportedImages(ctx.config, ctx.loaded.file);
+    return {};
+  },
+};
 
 /** Render every file into the stack directory (a dry run only compares). */
 export const renderStep: Step<UpInput, Rendered> = {
@@ -242,6 +253,8 @@ export const applyStep: Step<UpInput & Engine & Planned, { readonly state: Stack
         const spec = s.specs.find((x) => x.component === p.component)!;
         await applyOne(runtime, ctx, p, spec, (line) => io.output(line), created.containers);
         await ctx.deps.waitReady(runtime, spec, s.opts.timeoutMs);
+        // What the tag may not say (latest, a digest, another image name), the running component does.
+        await checkRunningVersion(p.component, ctx.require(p.component).url, `${spec.name} (${spec.image})`, ctx.deps.clients);
         state = { version: 1, components: { ...state.components, [p.component]: { filesHash: s.hashes[p.component], appliedAt: new Date().toISOString() } } };
         await writeState(ctx.stackDir, state);
       }
@@ -267,7 +280,7 @@ export const readyStep: Step<UpInput & Engine & Pick<Planned, 'specs'>, object> 
 };
 
 const planSteps = () =>
-  pipeline<UpInput>().then(renderStep).then(secretsStep).then(engineStep).then(portsStep).then(imagesStep).then(planStep);
+  pipeline<UpInput>().then(versionsStep).then(renderStep).then(secretsStep).then(engineStep).then(portsStep).then(imagesStep).then(planStep);
 
 /** What the up steps know at the end: the render, the engine, the images, the plan and what was applied. */
 export type UpState = StateOf<ReturnType<typeof planSteps>>;

@@ -1,7 +1,7 @@
 /**
  * `wmon backup`, `restore`, `update` and `reset` on the real container engine (Podman here, Docker
- * elsewhere), as the built binary, against a stack of Prometheus 2.42, Alertmanager 0.25 and node exporter
- * (Grafana, Loki and Jaeger cannot run here: their part is tested against the contract fake; the bundled
+ * elsewhere), as the built binary, against a stack of Prometheus, Alertmanager and node exporter at the
+ * versions CI runs, scripts/versions.env (Grafana, Loki and Jaeger cannot run here: their part is tested against the contract fake; the bundled
  * service is off to keep the suite short). In CI a missing engine fails the suite.
  *
  *   round trip   data written → backup → reset → restore → the same series with the same values, the
@@ -24,7 +24,7 @@ import { LABELS } from '../../src/core/model/container-types.js';
 import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../support/archives.js';
 import { wmon } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
-import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
+import { E2E_WAIT, e2eProject, TEST_IMAGES, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
 let prom: PrometheusClient;
@@ -118,7 +118,7 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     expect(entries.at(-1)!.path).toBe('manifest.json');
     expect(manifest.files.map((f) => f.path).sort()).toEqual(entries.filter((e) => e.path !== 'manifest.json').map((e) => e.path).sort());
     expect(manifest.project).toBe(p.project);
-    expect(manifest.components.prometheus).toMatchObject({ enabled: true, image: 'localhost/wmon/prometheus:2.42', running: true, container: `${p.project}-prometheus` });
+    expect(manifest.components.prometheus).toMatchObject({ enabled: true, image: TEST_IMAGES.prometheus, running: true, container: `${p.project}-prometheus` });
     expect(manifest.components.prometheus!.imageId).toMatch(/^sha256:/);
     expect(manifest.prometheus!.probes.map((q) => q.query)).toEqual(['up', 'scrape_samples_scraped']);
     expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining(['wmon.yaml', 'config/prometheus/prometheus.yml', 'config/alertmanager/alertmanager.yml', 'alertmanager/silences.json']));

@@ -16,7 +16,7 @@ import { postSignedEvent, probeEvent } from '../../service/src/send.js';
 import { wmon } from '../support/cli.js';
 import { targetsUp } from '../support/observe.js';
 import { eventually } from '../support/wait.js';
-import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
+import { E2E_WAIT, e2eProject, TEST_IMAGES, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
 let prom: PrometheusClient;
@@ -191,7 +191,7 @@ describe.sequential('wmon init when a component cannot start', () => {
     if (!q) return skip();
     // node_exporter does not understand Prometheus's flags: the "prometheus" container exits at once.
     const config = (await readFile(path.join(q.dir, 'wmon.yaml'), 'utf8'))
-      .replace(/prometheus: \{image: [^,]+,/, 'prometheus: {image: localhost/wmon/node-exporter:1.5,')
+      .replace(/prometheus: \{image: [^,]+,/, `prometheus: {image: ${TEST_IMAGES.nodeExporter},`)
       .replace(/webhook: \{[^}]+\}/, 'webhook: {enabled: false}');
     await writeFile(path.join(q.dir, 'wmon.yaml'), config);
     const r = await wmon(['init', '--timeout', '30'], { cwd: q.dir, timeout: 300_000 });

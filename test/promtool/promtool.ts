@@ -1,6 +1,6 @@
 /**
- * Finds and runs promtool for the tests. promtool 2.42 (what Debian bookworm ships, and the oldest
- * Prometheus wmon supports) is fetched into .cache/bin by scripts/prom-tools.sh; one on PATH works too.
+ * Finds and runs promtool for the tests. promtool of the Prometheus CI runs (scripts/versions.env, the
+ * oldest wmon supports) is put into .cache/bin by scripts/prom-tools.sh; one on PATH works too.
  * When neither exists the tests fail with the command to run: a missing tool must never look like a pass.
  */
 import { constants } from 'node:fs';
@@ -35,8 +35,8 @@ export async function findPromtool(
     if (await isExecutable(candidate)) return candidate;
   }
   throw new Error(
-    'promtool was not found in .cache/bin or on PATH. Run scripts/prom-tools.sh once (it puts promtool 2.42 ' +
-      "from Debian's prometheus package into .cache/bin), then run the tests again.",
+    'promtool was not found in .cache/bin or on PATH. Run scripts/prom-tools.sh once (it puts the promtool ' +
+      "of Debian's package at the version in scripts/versions.env into .cache/bin), then run the tests again.",
   );
 }
 

@@ -1,20 +1,18 @@
 /**
- * Runs Debian's Prometheus, Alertmanager and node exporter binaries (unpacked, not installed, by
- * scripts/fetch-debs.sh into .cache/debs/<package>/) as child processes on free loopback ports with
- * temporary data directories, for the clients' integration tests.
+ * Runs Debian's Prometheus, Alertmanager and node exporter binaries at the versions pinned in
+ * scripts/versions.env (unpacked, not installed, by scripts/prom-debs.sh into .cache/prom/<package>/) as
+ * child processes on free loopback ports with temporary data directories, for the integration tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 
 import { freePort } from './ports.js';
+import { PROM_DEBS as DEBS } from './versions.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEBS = join(ROOT, '.cache/debs');
-const FETCH = 'scripts/fetch-debs.sh prometheus prometheus-alertmanager prometheus-node-exporter';
+const FETCH = 'scripts/prom-tools.sh';
 
 export const BINARIES = {
   prometheus: join(DEBS, 'prometheus/usr/bin/prometheus'),
@@ -45,7 +43,7 @@ interface StartSpec {
   readonly name: string;
   readonly command: string;
   readonly args: (ctx: { port: number; dir: string }) => string[];
-  /** Written into the directory before start, file name → content. */
+  /** Written into the directory before start, relative path → content. */
   readonly files?: (ctx: { port: number; dir: string }) => Record<string, string>;
   readonly readyPath: string;
   /** Wrap the command, e.g. in a mount namespace. */
@@ -55,7 +53,10 @@ interface StartSpec {
 async function startDaemon(spec: StartSpec): Promise<Daemon> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), `wmon-${spec.name}-`));
-  for (const [file, content] of Object.entries(spec.files?.({ port, dir }) ?? {})) await writeFile(join(dir, file), content);
+  for (const [file, content] of Object.entries(spec.files?.({ port, dir }) ?? {})) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), content);
+  }
   const [command, args] = (spec.wrap ?? ((c, a) => [c, a]))(spec.command, spec.args({ port, dir }));
   let output = '';
   const child: ChildProcess = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,15 +6,10 @@
 import { defaultDetectDeps, detectEngine } from '../../src/adapters/runtime/detect.js';
 import { createDockerRuntime } from '../../src/adapters/runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../../src/adapters/runtime/container-runtime.js';
+import { TEST_IMAGES } from './versions.js';
 
-/** Images scripts/engine/build-images.sh builds. */
-export const TEST_IMAGES = {
-  nodeExporter: 'localhost/wmon/node-exporter:1.5',
-  prometheus: 'localhost/wmon/prometheus:2.42',
-  alertmanager: 'localhost/wmon/alertmanager:0.25',
-  node: 'localhost/wmon/node:20',
-  nodeSlim: 'localhost/wmon/node:20-slim',
-} as const;
+/** Images scripts/engine/build-images.sh builds (tags from scripts/versions.env). */
+export { TEST_IMAGES };
 
 const DETECT_TIMEOUT_MS = 20_000;
 

@@ -22,6 +22,7 @@ import { parseConfigText } from '../../src/core/config/load.js';
 import { renderStack } from '../../src/core/render/index.js';
 import { BINARIES, requireBinaries } from './debian-daemons.js';
 import { REPO } from './cli.js';
+import { PROM_DEBS } from './versions.js';
 
 export const WEBHOOK_SECRET = 'whsec_wmon_observe_test_0123456789abcdef';
 
@@ -134,7 +135,7 @@ ${extraYaml}`;
     nodeExporter: `http://${ip.nodeExporter}:9100`,
     webhook: `http://${ip.webhook}:8080`,
   };
-  const amShare = path.join(REPO, '.cache/debs/prometheus-alertmanager/usr/share');
+  const amShare = path.join(PROM_DEBS, 'prometheus-alertmanager/usr/share');
   const needsOverlay = !existsSync('/usr/share/prometheus/alertmanager/default.tmpl');
 
   const starters = {

@@ -3,8 +3,9 @@
  *
  * Returns plain data in a fixed key order; the render orchestrator serialises it to YAML. Every rule
  * compares with `>=` (or `== 0` for up/down gauges): an alert fires AT its configured threshold, which is
- * what the promtool suite in test/promtool/ shows on both sides of each boundary. Only features that
- * Prometheus 2.42 (Debian bookworm) already has are used, so the file works there and on Prometheus 3.
+ * what the promtool suite in test/promtool/ shows on both sides of each boundary, run with the promtool of
+ * the oldest Prometheus wmon supports (src/core/model/versions.ts). No optional rule feature is set
+ * (keep_firing_for, group limit, query_offset).
  */
 import type { AlertThresholds } from '../config/alerts.js';
 import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';

@@ -120,7 +120,7 @@ describe('buildAlertRules', () => {
     for (const r of rulesOf(rules)) expect(checkPromql(r.expr, { knownNames: known }), r.alert).toEqual([]);
   });
 
-  it('uses no rule feature newer than Prometheus 2.42 (keep_firing_for, group limit or query_offset)', () => {
+  it('sets no optional rule feature (keep_firing_for, group limit or query_offset): groups have a name and rules only', () => {
     for (const g of rules.groups) expect(Object.keys(g)).toEqual(['name', 'rules']);
     for (const r of rulesOf(rules)) expect(Object.keys(r)).not.toContain('keep_firing_for');
   });

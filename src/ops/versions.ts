@@ -1,0 +1,53 @@
+/**
+ * The version a running component of the Prometheus family reports, checked against the oldest wmon
+ * supports. An image tag does not always say (`latest`, a digest, an image of another name): once a
+ * component answers, it is asked (Prometheus: /api/v1/status/buildinfo, Alertmanager: /api/v2/status,
+ * node exporter: node_exporter_build_info on /metrics).
+ */
+import { findSamples, parseExposition } from '../adapters/clients/index.js';
+import { defaultDeps, type ClientFactories } from '../context.js';
+import {
+  MINIMUM_VERSIONS,
+  unsupportedVersionError,
+  versionProblem,
+  type VersionedComponent,
+} from '../core/model/versions.js';
+
+const TIMEOUT_MS = 5000;
+const MAX_METRICS_BYTES = 8 * 1024 * 1024;
+
+export function isVersioned(component: string): component is VersionedComponent {
+  return Object.hasOwn(MINIMUM_VERSIONS, component);
+}
+
+/** What the component at `baseUrl` says its version is; undefined when it does not say. */
+export async function runningVersion(
+  component: VersionedComponent,
+  baseUrl: string,
+  clients: Pick<ClientFactories, 'prometheus' | 'alertmanager'> = defaultDeps().clients,
+): Promise<string | undefined> {
+  const options = { baseUrl, timeoutMs: TIMEOUT_MS };
+  if (component === 'prometheus') return (await clients.prometheus(options).buildInfo()).version;
+  if (component === 'alertmanager') return (await clients.alertmanager(options).status()).version;
+  const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/metrics`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!res.ok) return undefined;
+  const text = await res.text();
+  if (text.length > MAX_METRICS_BYTES) return undefined;
+  return findSamples(parseExposition(text), 'node_exporter_build_info')[0]?.labels.version;
+}
+
+/**
+ * Refuse a running component older than wmon supports (exit 78, naming the minimum). A component that
+ * does not say its version (or cannot be asked) is let be: the image tags were checked before.
+ */
+export async function checkRunningVersion(
+  component: string,
+  baseUrl: string,
+  what: string,
+  clients?: Pick<ClientFactories, 'prometheus' | 'alertmanager'>,
+): Promise<void> {
+  if (!isVersioned(component)) return;
+  const version = await runningVersion(component, baseUrl, clients).catch(() => undefined);
+  const problem = version === undefined ? undefined : versionProblem(component, version);
+  if (problem) throw unsupportedVersionError(what, [{ component, line: problem }]);
+}

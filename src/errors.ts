@@ -66,6 +66,10 @@ export const ERRORS = {
     meaning: 'a secret wmon.yaml refers to (an environment variable or a file) is not there',
   },
   IMAGE_REF_INVALID: { exit: 'config', meaning: 'an image reference in wmon.yaml is not a valid reference' },
+  VERSION_UNSUPPORTED: {
+    exit: 'config',
+    meaning: 'a component (its image in wmon.yaml, or what it reports) is older than wmon supports; the message names the minimum',
+  },
   PROMETHEUS_DISABLED: {
     exit: 'config',
     meaning: 'the command reads from Prometheus, which is switched off in wmon.yaml',

@@ -201,7 +201,6 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
       const m = byId.get(id);
       if (!m) {
         throw new WmonError(`${id} is switched off in ${loaded.file}.`, {
-          exit: 'config',
           code: 'COMPONENT_DISABLED',
           suggestions: [`Turn it on (components.${id}.enabled: true), or leave out what needs it.`],
         });
@@ -243,7 +242,6 @@ export async function requireGrafana(ctx: StackContext, opts: { timeoutMs?: numb
   const g = await ctx.grafana(opts);
   if ('client' in g) return g.client;
   throw new WmonError(`Grafana cannot be reached as its admin: ${g.problem}.`, {
-    exit: 'config',
     code: 'GRAFANA_PASSWORD_MISSING',
     suggestions: ['Run `wmon init` (it generates the password), or set grafana.adminPassword in wmon.yaml.'],
   });

@@ -1,7 +1,7 @@
 /**
  * The error family. Every error a user can cause or meet is a WmonError: a message that says what was
- * wrong, an exit code from EXIT_CODES, a stable machine-readable code, and next steps. Anything else that
- * escapes is a bug (exit 1).
+ * wrong, a stable machine-readable code from ERRORS (which gives its exit code from EXIT_CODES), and next
+ * steps. Anything else that escapes is a bug (exit 1, code INTERNAL).
  */
 
 /** Exit codes are data: one table, shown in help and in the README. */
@@ -18,23 +18,215 @@ export const EXIT_CODES = {
 
 export type ExitCodeName = keyof typeof EXIT_CODES;
 
-/** The name of an exit code (to re-raise an error with the same code); unknown codes are `internal`. */
-export function exitCodeName(code: number): ExitCodeName {
-  return (Object.keys(EXIT_CODES) as ExitCodeName[]).find((k) => EXIT_CODES[k].code === code) ?? 'internal';
-}
-
 /** Nagios plugin exit codes used by `wmon check`. */
 export const CHECK_EXIT_CODES = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 
+interface ErrorSpec {
+  /** Its exit code, by name in EXIT_CODES. */
+  readonly exit: ExitCodeName;
+  /** `cause`: the error wraps another failure and exits with that failure's code; `exit` is the code without one. */
+  readonly exitFrom?: 'cause';
+  /** What it means, for the README and for scripts reading `--json`. */
+  readonly meaning: string;
+}
+
+/**
+ * Every machine-readable error code, with its exit code and meaning: a documented, stable contract (the
+ * `code` of `--json` errors, `Code:` in the text). Codes are added, never renamed or removed. The README
+ * lists this table (test/readme.test.ts keeps them equal).
+ */
+export const ERRORS = {
+  // Anything
+  INTERNAL: {
+    exit: 'internal',
+    meaning: 'an unexpected error: a bug in wmon (run again with DEBUG=wmon and report it)',
+  },
+  USAGE: {
+    exit: 'usage',
+    meaning: 'bad command-line usage: an unknown flag, a missing argument, a flag value out of range',
+  },
+  BAD_SIZE: { exit: 'usage', meaning: 'a size flag (`restore --max-size`) is not a size such as 100G or 512M' },
+  WINDOW_INVALID: { exit: 'usage', meaning: '`--window` is not a Prometheus duration such as 5m, 1h or 24h' },
+  WINDOW_TOO_SHORT: {
+    exit: 'usage',
+    meaning: '`--window` is shorter than two scrape intervals (a rate needs two samples)',
+  },
+  WINDOW_TOO_LONG: { exit: 'usage', meaning: '`--window` is longer than 31 days' },
+  CONFIRMATION_REQUIRED: {
+    exit: 'usage',
+    meaning: '`wmon reset` must ask first, and there is no terminal to ask on (use --force)',
+  },
+  NOT_CONFIRMED: { exit: 'usage', meaning: '`wmon reset` was not confirmed: nothing was changed' },
+  // wmon.yaml and secrets
+  CONFIG_MISSING: { exit: 'config', meaning: 'wmon.yaml (or --config) does not exist' },
+  CONFIG_UNREADABLE: { exit: 'config', meaning: 'wmon.yaml cannot be read' },
+  CONFIG_INVALID: { exit: 'config', meaning: 'wmon.yaml is invalid; the message lists every problem by path' },
+  SECRET_MISSING: {
+    exit: 'config',
+    meaning: 'a secret wmon.yaml refers to (an environment variable or a file) is not there',
+  },
+  IMAGE_REF_INVALID: { exit: 'config', meaning: 'an image reference in wmon.yaml is not a valid reference' },
+  VERSION_UNSUPPORTED: {
+    exit: 'config',
+    meaning: 'a component (its image in wmon.yaml, or what it reports) is older than wmon supports; the message names the minimum',
+  },
+  PROMETHEUS_DISABLED: {
+    exit: 'config',
+    meaning: 'the command reads from Prometheus, which is switched off in wmon.yaml',
+  },
+  COMPONENT_DISABLED: { exit: 'config', meaning: 'the command needs a component that is switched off in wmon.yaml' },
+  GRAFANA_PASSWORD_MISSING: {
+    exit: 'config',
+    meaning: "wmon cannot act as Grafana's admin: no admin password (`wmon init` writes it), or it cannot be read",
+  },
+  // Container engine
+  ENGINE_NOT_FOUND: {
+    exit: 'unavailable',
+    meaning: 'no container engine answered (the message names each tried), or the engine has no such object',
+  },
+  ENGINE_UNREACHABLE: {
+    exit: 'unavailable',
+    meaning: 'the container engine stopped answering (connection refused or reset)',
+  },
+  ENGINE_UNAVAILABLE: { exit: 'unavailable', meaning: 'the command needs a container engine and has none' },
+  ENGINE_CONFLICT: { exit: 'conflict', meaning: 'the container engine refused a request as a conflict (HTTP 409)' },
+  ENGINE_REQUEST_FAILED: {
+    exit: 'unavailable',
+    meaning: 'the container engine refused or failed a request; the message has its answer',
+  },
+  IMAGE_MISSING: { exit: 'unavailable', meaning: 'an image is not present, and it cannot or may not be pulled' },
+  IMAGE_PULL_FAILED: {
+    exit: 'unavailable',
+    meaning: 'pulling an image failed (registry unreachable, login needed, no such image)',
+  },
+  IMAGE_BUILD_FAILED: { exit: 'unavailable', meaning: 'building the webhook service image failed' },
+  SERVICE_SOURCES_MISSING: {
+    exit: 'unavailable',
+    meaning: "the webhook service's sources are missing from the installed package",
+  },
+  CONTAINER_NAME_TAKEN: { exit: 'conflict', meaning: "a container with the name of one of the stack's already exists" },
+  EXEC_TIMEOUT: { exit: 'unavailable', meaning: 'a command run inside a container did not finish in time' },
+  EXEC_NO_EXIT_CODE: {
+    exit: 'unavailable',
+    meaning: 'a command run inside a container ended, but the engine reports no exit code',
+  },
+  BIND_NOT_ABSOLUTE: { exit: 'internal', meaning: 'a bind mount source is not an absolute path (a bug in wmon)' },
+  PORT_TAKEN: {
+    exit: 'conflict',
+    meaning: 'a host port of the stack is taken by another program (the message names it when it can)',
+  },
+  NOT_READY: { exit: 'conflict', meaning: 'a component did not become ready before its deadline (--timeout)' },
+  // Stack components over HTTP
+  COMPONENT_CONNECTION_REFUSED: {
+    exit: 'unavailable',
+    meaning: 'nothing listens on a component\'s port (it is down or not started yet)',
+  },
+  COMPONENT_TIMEOUT: { exit: 'unavailable', meaning: 'a component did not answer in time' },
+  COMPONENT_NETWORK_ERROR: {
+    exit: 'unavailable',
+    meaning: 'a request to a component failed in transport (reset, unknown host)',
+  },
+  COMPONENT_AUTH_FAILED: { exit: 'unavailable', meaning: 'a component refused the credentials (HTTP 401 or 403)' },
+  COMPONENT_HTTP_ERROR: { exit: 'unavailable', meaning: 'a component answered with an unexpected HTTP status' },
+  COMPONENT_BAD_RESPONSE: { exit: 'unavailable', meaning: 'a component answered, but not in its documented shape' },
+  PROMETHEUS_UNREACHABLE: {
+    exit: 'unavailable',
+    meaning: 'Prometheus, which the command reads every figure from, cannot be reached',
+  },
+  PROMETHEUS_QUERY_FAILED: { exit: 'unavailable', meaning: 'Prometheus answered a query of the command with an error' },
+  // Files wmon writes
+  RENDER_WRITE_FAILED: {
+    exit: 'cantCreate',
+    meaning: 'the rendered configuration cannot be written to the stack directory',
+  },
+  SECRETS_WRITE_FAILED: { exit: 'cantCreate', meaning: "the stack's generated secrets cannot be written" },
+  REPORT_WRITE_FAILED: { exit: 'cantCreate', meaning: '`wmon report --output` cannot be written' },
+  STEP_SUMMARY_WRITE_FAILED: { exit: 'cantCreate', meaning: 'the report cannot be appended to $GITHUB_STEP_SUMMARY' },
+  // Backups
+  BACKUP_COMPONENT_UNAVAILABLE: {
+    exit: 'unavailable',
+    meaning: 'a running component whose data goes into the backup does not answer',
+  },
+  BACKUP_DIR_FAILED: { exit: 'cantCreate', meaning: 'the backup folder cannot be created' },
+  BACKUP_WRITE_FAILED: { exit: 'cantCreate', meaning: 'the backup archive cannot be written' },
+  PROMETHEUS_DATA_FAILED: {
+    exit: 'unavailable',
+    meaning: "Prometheus's data cannot be snapshotted, copied out of or into its volume",
+  },
+  // Archives (a backup given to verify or restore): refused before anything changed
+  ARCHIVE_NOT_FOUND: { exit: 'data', meaning: 'the archive does not exist or cannot be read' },
+  ARCHIVE_CORRUPT: { exit: 'data', meaning: 'the archive is not a readable .tar.gz (truncated, damaged)' },
+  ARCHIVE_UNSAFE_ENTRY: {
+    exit: 'data',
+    meaning: 'an entry escapes its folder, is a link or a device file, or repeats another',
+  },
+  ARCHIVE_TOO_LARGE: {
+    exit: 'data',
+    meaning: 'the archive or one of its files is bigger than the limits (e.g. --max-size)',
+  },
+  ARCHIVE_MANIFEST_INVALID: {
+    exit: 'data',
+    meaning: 'manifest.json is missing or invalid, or its format version is newer than this wmon reads',
+  },
+  ARCHIVE_CHECKSUM_MISMATCH: {
+    exit: 'data',
+    meaning: "a file's size or sha256 is not the manifest's, or a file is missing or unlisted",
+  },
+  ARCHIVE_CONTENT_INVALID: {
+    exit: 'data',
+    meaning: 'a file is missing or invalid (wmon.yaml, silences, dashboards), or it is of another project',
+  },
+  ARCHIVE_CHANGED: { exit: 'data', meaning: 'the archive changed between its verification and its use' },
+  // Restore and reset
+  VOLUME_FULL: { exit: 'cantCreate', meaning: "Prometheus's volume has not enough free space for the restored data" },
+  RESTORE_PREPARE_FAILED: {
+    exit: 'unavailable',
+    meaning: 'preparing the restore failed (nothing was restored; the cause is in the message)',
+  },
+  RESTORE_FAILED: {
+    exit: 'unavailable',
+    meaning: 'the restore failed and, with --no-safety-backup, could not be rolled back',
+  },
+  RESTORE_CHECK_FAILED: { exit: 'unavailable', meaning: 'the restored stack does not answer with the backed-up data' },
+  RESTORE_ROLLED_BACK: {
+    exit: 'conflict',
+    exitFrom: 'cause',
+    meaning: 'the restore failed and the stack was put back from the safety backup (the message says what failed)',
+  },
+  RESTORE_ROLLBACK_FAILED: {
+    exit: 'unavailable',
+    meaning: 'the restore failed, and putting the safety backup back failed too (the message names it)',
+  },
+  RESET_BACKUP_FAILED: {
+    exit: 'unavailable',
+    exitFrom: 'cause',
+    meaning: '`wmon reset`: the safety backup failed, so nothing was removed',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface WmonErrorOptions {
+  readonly code: ErrorCode;
+  /**
+   * The failure this error wraps, if any (kept as the standard `Error.cause`). A code with `exitFrom:
+   * 'cause'` in ERRORS exits with the cause's exit code when the cause is a WmonError; every other code
+   * exits with its own, from the table.
+   */
+  readonly cause?: unknown;
+  readonly suggestions?: readonly string[];
+}
+
 export class WmonError extends Error {
   readonly exit: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly suggestions: readonly string[];
 
-  constructor(message: string, opts: { exit: ExitCodeName; code: string; suggestions?: readonly string[] }) {
-    super(message);
+  constructor(message: string, opts: WmonErrorOptions) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'WmonError';
-    this.exit = EXIT_CODES[opts.exit].code;
+    const spec: ErrorSpec = ERRORS[opts.code];
+    this.exit = spec.exitFrom === 'cause' && opts.cause instanceof WmonError ? opts.cause.exit : EXIT_CODES[spec.exit].code;
     this.code = opts.code;
     this.suggestions = opts.suggestions ?? [];
   }
@@ -53,7 +245,6 @@ export class ConfigError extends WmonError {
   constructor(file: string, issues: readonly ConfigIssue[], suggestions: readonly string[] = []) {
     const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
     super(`${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
-      exit: 'config',
       code: 'CONFIG_INVALID',
       suggestions: suggestions.length > 0 ? suggestions : [`Fix the listed paths in ${file}, then run the command again.`],
     });

@@ -2,9 +2,30 @@ import { readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
 
-import { EXIT_CODES } from '../src/errors.js';
+import { ERRORS, EXIT_CODES } from '../src/errors.js';
 
 const read = (p: string) => readFile(new URL(`../${p}`, import.meta.url), 'utf8');
+
+/** The README's section that starts at `heading`, up to the next heading of the same level or higher. */
+function section(readme: string, heading: string): string {
+  const start = readme.indexOf(`\n${heading}\n`);
+  expect(start, `README has no "${heading}"`).toBeGreaterThanOrEqual(0);
+  const level = heading.split(' ')[0]!;
+  const next = readme.slice(start + heading.length + 2).search(new RegExp(`^#{1,${level.length}} `, 'm'));
+  return readme.slice(start, next < 0 ? undefined : start + heading.length + 2 + next);
+}
+
+/** ERRORS as the README's table shows it. */
+function errorCodeTable(): string {
+  const rows = Object.entries(ERRORS).map(([code, spec]) => {
+    const exit = EXIT_CODES[spec.exit].code;
+    return `| \`${code}\` | ${'exitFrom' in spec ? `its cause's, else ${exit}` : exit} | ${spec.meaning} |`;
+  });
+  return ['| code | exit | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Backquoted names in the README that are environment variables, not error codes. */
+const ENV_VAR = /^(\$.*|WMON_[A-Z_]+|DOCKER_HOST|NO_COLOR)$/;
 
 describe('README stays true', () => {
   it('shows templates/wmon.yaml verbatim as the configuration reference', async () => {
@@ -13,8 +34,20 @@ describe('README stays true', () => {
   });
 
   it('lists exactly the exit codes of src/errors.ts', async () => {
+    const exitCodes = section(await read('README.md'), '## Exit codes');
+    for (const { code, meaning } of Object.values(EXIT_CODES)) expect(exitCodes).toContain(`| ${code} | ${meaning} |`);
+  });
+
+  it('lists every error code of src/errors.ts, with its exit code and meaning, in its order', async () => {
+    // On a mismatch, the expected table is what to paste into the README.
+    expect(section(await read('README.md'), '### Error codes')).toContain(`\n${errorCodeTable()}\n`);
+  });
+
+  it('names no error code that does not exist', async () => {
     const readme = await read('README.md');
-    const section = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 5));
-    for (const { code, meaning } of Object.values(EXIT_CODES)) expect(section).toContain(`| ${code} | ${meaning} |`);
+    const names = readme.matchAll(/`(\$?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`|"code": "([A-Z_]+)"/g);
+    const named = [...names].map((m) => m[1] ?? m[2]!);
+    expect(named.length).toBeGreaterThan(Object.keys(ERRORS).length);
+    expect(named.filter((n) => !ENV_VAR.test(n) && !(n in ERRORS))).toEqual([]);
   });
 });

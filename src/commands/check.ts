@@ -1,10 +1,10 @@
-import { Flags, type Interfaces } from '@oclif/core';
+import { Flags } from '@oclif/core';
 
-import { CHECK_EXIT_CODES, WmonError, isWmonError } from '../errors.js';
-import { CHECK_GROUPS, healthContextOptions, runCheck, type CheckGroup } from '../features/health/index.js';
+import { CHECK_EXIT_CODES } from '../errors.js';
+import { CHECK_GROUPS, healthContextOptions, runCheck } from '../features/health/index.js';
 import type { CheckReportJson } from '../results.js';
-import type { JsonError } from '../cli/base-command.js';
-import { WmonCommand } from '../cli/base-command.js';
+import { WmonCommand, type Failure } from '../cli/base-command.js';
+import { wordsFlag } from '../cli/flags.js';
 import { formatCheck, formatCheckQuiet } from '../cli/format/check.js';
 
 export default class Check extends WmonCommand {
@@ -21,6 +21,9 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
     { description: 'On a host without access to the container engine', command: '<%= config.bin %> <%= command.id %> --skip engine' },
     { description: 'For monitoring systems', command: '<%= config.bin %> <%= command.id %> --json' },
   ];
+
+  /** Whatever keeps the check from running is UNKNOWN (exit 3), as a Nagios plugin must say. */
+  static override failureExitCode = CHECK_EXIT_CODES.UNKNOWN;
 
   static override flags = {
     quiet: Flags.boolean({
@@ -40,17 +43,15 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
       max: 300,
       env: 'WMON_CHECK_TIMEOUT',
     }),
-    skip: Flags.string({
+    skip: wordsFlag(CHECK_GROUPS, 'group')({
       summary: `Leave out a group of checks (repeatable, or comma-separated): ${CHECK_GROUPS.join(', ')}.`,
-      multiple: true,
-      delimiter: ',',
       env: 'WMON_CHECK_SKIP',
     }),
   };
 
   async run(): Promise<CheckReportJson> {
     const { flags } = await this.parse(Check);
-    const skip = parseSkip(flags.skip ?? []);
+    const skip = (flags.skip ?? []).flat();
     const timeoutMs = flags.timeout * 1000;
     const ctx = await this.openStack(flags.config, healthContextOptions(timeoutMs));
     const report = await runCheck(ctx, { timeoutMs, skip, probe: flags.probe });
@@ -62,33 +63,10 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
     return report;
   }
 
-  /** Whatever keeps the check from running is UNKNOWN (exit 3), as a Nagios plugin must say. */
-  protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
-    const message = isWmonError(err) ? err.message : (err as { oclif?: unknown }).oclif !== undefined ? err.message : `Unexpected error: ${err.message}`;
-    const suggestions = isWmonError(err) ? [...err.suggestions] : [];
-    const code = isWmonError(err) ? err.code : (err as { oclif?: unknown }).oclif !== undefined ? 'USAGE' : 'INTERNAL';
-    process.exitCode = CHECK_EXIT_CODES.UNKNOWN;
-    if (this.jsonEnabled()) {
-      const json: JsonError = { error: { code, message, exit: CHECK_EXIT_CODES.UNKNOWN, suggestions } };
-      this.logJson(json);
-      return;
-    }
-    this.log(`WMON UNKNOWN - ${message.split('\n')[0]}`);
-    const rest = message.split('\n').slice(1);
-    for (const line of [...rest, ...suggestions.map((s) => `Try: ${s}`)]) process.stderr.write(`${line}\n`);
-    if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
+  /** A Nagios status line on stdout (`WMON UNKNOWN - <reason>`); the rest and next steps on stderr. */
+  protected override printFailure(failure: Failure): void {
+    const [reason, ...rest] = failure.message.split('\n');
+    this.log(`WMON UNKNOWN - ${reason}`);
+    for (const line of [...rest, ...failure.suggestions.map((s) => `Try: ${s}`)]) process.stderr.write(`${line}\n`);
   }
-}
-
-function parseSkip(values: readonly string[]): CheckGroup[] {
-  const groups = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-  const unknown = groups.filter((g) => !(CHECK_GROUPS as readonly string[]).includes(g));
-  if (unknown.length > 0) {
-    throw new WmonError(`--skip: unknown group(s) ${unknown.join(', ')}.`, {
-      exit: 'usage',
-      code: 'USAGE',
-      suggestions: [`The groups are ${CHECK_GROUPS.join(', ')}.`],
-    });
-  }
-  return groups as CheckGroup[];
 }

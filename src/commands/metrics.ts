@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { collectMetrics } from '../features/metrics/index.js';
 import type { MetricsResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { windowFlag } from '../cli/flags.js';
 import { formatMetrics } from '../cli/format/metrics.js';
 
 export default class Metrics extends WmonCommand {
@@ -19,7 +20,7 @@ Fails with exit 69 and a clear message when Prometheus cannot be reached.`;
   ];
 
   static override flags = {
-    window: Flags.string({
+    window: windowFlag({
       char: 'w',
       summary: 'How far back the rates, ratios and counts look (a Prometheus duration).',
       default: '5m',

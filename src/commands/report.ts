@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 
-import { WmonError } from '../errors.js';
 import { FAIL_ON, REPORT_FORMATS, appendStepSummary, buildReport, formatReport, writeReportFile } from '../features/report/index.js';
 import type { ReportJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { percentFlag, windowFlag } from '../cli/flags.js';
 
 export default class Report extends WmonCommand {
   static override summary = 'A report over a window for CI: availability, traffic, errors, latency, events, alerts; Markdown, JSON, HTML or JUnit.';
@@ -24,33 +24,33 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
   ];
 
   static override flags = {
-    window: Flags.string({
+    window: windowFlag({
       char: 'w',
       summary: 'How far back the report looks (a Prometheus duration).',
       default: '24h',
       env: 'WMON_WINDOW',
     }),
-    format: Flags.string({
+    format: Flags.option({
       char: 'f',
       summary: 'Output format.',
-      options: [...REPORT_FORMATS],
+      options: REPORT_FORMATS,
       default: 'markdown',
       env: 'WMON_REPORT_FORMAT',
-    }),
+    })(),
     output: Flags.string({
       char: 'o',
       summary: 'Write the report to this file instead of stdout.',
       env: 'WMON_REPORT_OUTPUT',
     }),
-    'fail-on': Flags.string({
+    'fail-on': Flags.option({
       summary: 'The lowest severity of a failed check that makes the exit code non-zero.',
-      options: [...FAIL_ON],
+      options: FAIL_ON,
       default: 'critical',
       env: 'WMON_FAIL_ON',
-    }),
-    'slo-availability': Flags.string({
+    })(),
+    'slo-availability': percentFlag({
       summary: 'Availability objective of the webhook service, in percent.',
-      default: '99.9',
+      default: 99.9,
       env: 'WMON_SLO_AVAILABILITY',
     }),
     timeout: Flags.integer({
@@ -63,22 +63,14 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
 
   async run(): Promise<ReportJson> {
     const { flags } = await this.parse(Report);
-    const objective = Number(flags['slo-availability']);
-    if (!Number.isFinite(objective) || objective <= 0 || objective > 100) {
-      throw new WmonError(`--slo-availability ${JSON.stringify(flags['slo-availability'])} is not a percentage.`, {
-        exit: 'usage',
-        code: 'USAGE',
-        suggestions: ['Give a number greater than 0 and at most 100, such as 99.9.'],
-      });
-    }
     const ctx = await this.openStack(flags.config);
     const report = await buildReport(ctx, {
       window: flags.window,
-      failOn: flags['fail-on'] as (typeof FAIL_ON)[number],
-      availabilityObjective: objective,
+      failOn: flags['fail-on'],
+      availabilityObjective: flags['slo-availability'],
       timeoutMs: flags.timeout * 1000,
     });
-    const format = flags.format as (typeof REPORT_FORMATS)[number];
+    const { format } = flags;
     const text = formatReport(report, format);
     if (flags.output) {
       const file = await writeReportFile(flags.output, text);

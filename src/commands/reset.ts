@@ -48,7 +48,6 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
   private async confirm(project: string, backup: boolean): Promise<void> {
     if (!process.stdin.isTTY || this.jsonEnabled()) {
       throw new WmonError(`wmon reset removes every container, volume and network of the project "${project}", and asks first; there is no terminal to ask on.`, {
-        exit: 'usage',
         code: 'CONFIRMATION_REQUIRED',
         suggestions: ['Add --force (or set WMON_FORCE=1) to reset from a script.'],
       });
@@ -59,7 +58,7 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
         `This removes every container, volume (all data) and network of "${project}"${backup ? ', after a safety backup' : ', WITHOUT a backup'}, and starts it again.\nType the project name to go on: `,
       );
       if (answer.trim() !== project) {
-        throw new WmonError('Not confirmed: nothing was changed.', { exit: 'usage', code: 'NOT_CONFIRMED' });
+        throw new WmonError('Not confirmed: nothing was changed.', { code: 'NOT_CONFIRMED' });
       }
     } finally {
       rl.close();

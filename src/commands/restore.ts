@@ -6,15 +6,8 @@ import { restoreStack } from '../ops/restore.js';
 import { WmonError } from '../errors.js';
 import type { RestoreResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { sizeFlag } from '../cli/flags.js';
 import { formatRestore } from '../cli/format/archive.js';
-
-/** "100G", "512M", "1T", or bytes. */
-function parseSize(text: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new WmonError(`--max-size: "${text}" is not a size (e.g. 100G, 512M).`, { exit: 'usage', code: 'BAD_SIZE' });
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(Number(m[1]) * unit);
-}
 
 export default class Restore extends WmonCommand {
   static override summary = 'Restore a backup: verified before anything is touched, safety backup first, rolled back on any failure.';
@@ -43,7 +36,11 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
     }),
     'backup-dir': Flags.string({ summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).', env: 'WMON_BACKUP_DIR' }),
     timeout: Flags.integer({ summary: 'Seconds to wait for each component to become ready.', default: 120, min: 1, env: 'WMON_TIMEOUT' }),
-    'max-size': Flags.string({ summary: 'Largest uncompressed size accepted (e.g. 100G); bigger archives are refused before anything changes.', default: '100G', env: 'WMON_RESTORE_MAX_SIZE' }),
+    'max-size': sizeFlag({
+      summary: 'Largest uncompressed size accepted (e.g. 100G); bigger archives are refused before anything changes.',
+      default: '100G',
+      env: 'WMON_RESTORE_MAX_SIZE',
+    }),
   };
 
   async run(): Promise<RestoreResultJson> {
@@ -59,7 +56,7 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
       safetyBackup: !flags['no-safety-backup'],
       ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
       timeoutMs: flags.timeout * 1000,
-      limits: { maxTotalBytes: parseSize(flags['max-size']) },
+      limits: { maxTotalBytes: flags['max-size'] },
     }, this.reporter());
     if (!this.jsonEnabled()) this.log(formatRestore(result));
     return result;

@@ -18,6 +18,7 @@ import { secretSlots } from '../core/config/secrets.js';
 import { volumeName } from '../core/model/containers.js';
 import { renderStack } from '../core/render/index.js';
 import { durationSeconds } from '../core/vocab/durations.js';
+import { formatBytes } from '../core/vocab/bytes.js';
 import { WmonError } from '../errors.js';
 import { pipeline, silentReporter, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
 import { wmonVersion } from '../package.js';
@@ -75,7 +76,7 @@ const part = <M, J>(p: Partial<Part<M, J>> = {}): Part<M, J> => ({ row: null, ma
 function unreadable<M, J>(opts: BackupOptions, component: string, error: unknown): Part<M, J> {
   const message = `${component} could not be backed up: ${(error as Error).message.split('\n')[0]}`;
   if (!opts.tolerant) {
-    throw new WmonError(message, { exit: 'unavailable', code: 'BACKUP_COMPONENT_UNAVAILABLE', suggestions: [`Check ${component} (\`wmon check\`), then try again.`] });
+    throw new WmonError(message, { code: 'BACKUP_COMPONENT_UNAVAILABLE', suggestions: [`Check ${component} (\`wmon check\`), then try again.`] });
   }
   return part({ row: { component, included: false, detail: 'did not answer' }, warnings: [`${message}; it is not in this backup`] });
 }
@@ -127,7 +128,7 @@ export const openArchiveStep: Step<BackupInput, OpenedArchive> = {
     try {
       await mkdir(dir, { recursive: true });
     } catch (error) {
-      throw new WmonError(`Cannot create the backup folder ${dir}: ${(error as Error).message}`, { exit: 'cantCreate', code: 'BACKUP_DIR_FAILED' });
+      throw new WmonError(`Cannot create the backup folder ${dir}: ${(error as Error).message}`, { code: 'BACKUP_DIR_FAILED' });
     }
     let createdAt = new Date();
     let file = '';
@@ -143,7 +144,7 @@ export const openArchiveStep: Step<BackupInput, OpenedArchive> = {
     try {
       writer = await openArchive(file, opts.level === undefined ? {} : { level: opts.level });
     } catch (error) {
-      throw new WmonError(`Cannot write ${file}: ${(error as Error).message}`, { exit: 'cantCreate', code: 'BACKUP_WRITE_FAILED' });
+      throw new WmonError(`Cannot write ${file}: ${(error as Error).message}`, { code: 'BACKUP_WRITE_FAILED' });
     }
     io.output(file);
     return { writer, file, createdAt };
@@ -398,17 +399,6 @@ function startProgress(writer: ArchiveWriter, output: (line: string) => void): {
   }, 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
 }
 
 /** Secrets the stack needs that no backup holds: where each comes from. */

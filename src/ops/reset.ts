@@ -5,7 +5,7 @@
  */
 import { LABELS } from '../core/model/container-types.js';
 import type { StackContext } from '../context.js';
-import { exitCodeName, WmonError } from '../errors.js';
+import { WmonError } from '../errors.js';
 import type { BackupResultJson, ResetResultJson } from '../results.js';
 import { createBackup } from './backup.js';
 import { removeContainers } from './down.js';
@@ -41,9 +41,8 @@ export const safetyBackupStep: Step<ResetInput, { readonly safety: BackupResultJ
       io.output(safety.file);
       return { safety };
     } catch (error) {
-      const e = error instanceof WmonError ? error : undefined;
       throw new WmonError(`The safety backup failed, so nothing was removed: ${(error as Error).message}`, {
-        exit: e ? exitCodeName(e.exit) : 'unavailable',
+        cause: error,
         code: 'RESET_BACKUP_FAILED',
         suggestions: ['Fix the cause, or reset without a backup (--no-backup): all data is then lost.'],
       });

@@ -24,7 +24,8 @@ import type { Config } from '../core/config/schema.js';
 import { checkSecrets } from '../core/config/secrets.js';
 import { stackLabels, volumeName } from '../core/model/containers.js';
 import { durationSeconds } from '../core/vocab/durations.js';
-import { ConfigError, exitCodeName, WmonError } from '../errors.js';
+import { formatBytes } from '../core/vocab/bytes.js';
+import { ConfigError, WmonError } from '../errors.js';
 import { CONFIG_DIR, CONFIG_ENTRY, SILENCES_ENTRY, type ArchiveLimits } from '../features/archive/format.js';
 import { checkGrafana, restoreGrafana } from '../features/archive/grafana-content.js';
 import { silencesFileSchema, type Probe } from '../features/archive/manifest.js';
@@ -34,7 +35,7 @@ import { ArchiveError, verifyArchive, type VerifiedArchive } from '../features/a
 import { unsupportedImages } from '../core/model/versions.js';
 import { wmonVersion } from '../package.js';
 import type { RestoreCheckJson, RestoreResultJson, RestoreStepJson } from '../results.js';
-import { createBackup, formatBytes } from './backup.js';
+import { createBackup } from './backup.js';
 import { pipeline, silentReporter, type Pipeline, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
 import { applyStep, engineStep, imagesStep, planStep, portsStep, readyStep, renderStep, secretsStep, versionsStep, type UpInput, type UpOptions } from './up.js';
 
@@ -222,7 +223,6 @@ export const checkSeriesStep: Step<ApplyInput & UpInput, { readonly checks: read
     if (r.problems.length > 0) {
       const more = r.problems.length > 5 ? ` (and ${r.problems.length - 5} more)` : '';
       throw new WmonError(`Prometheus does not answer with the backed-up values: ${r.problems.slice(0, 5).join('; ')}${more}`, {
-        exit: 'unavailable',
         code: 'RESTORE_CHECK_FAILED',
       });
     }
@@ -265,7 +265,7 @@ export const checkSilencesStep: Step<ApplyInput & UpInput & { readonly silences:
     }
     const records = silencesFileSchema.parse(JSON.parse(archive.small.get(SILENCES_ENTRY)!.toString('utf8')));
     const problems = await checkSilences(am, records);
-    if (problems.length > 0) throw new WmonError(problems.join('; '), { exit: 'unavailable', code: 'RESTORE_CHECK_FAILED' });
+    if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
     const detail = `${silences.restored} restored, ${silences.present} already there, ${silences.expired} ended since the backup`;
     return { checks: [...checks, { check: 'silences', ok: true, detail }] };
   },
@@ -288,7 +288,7 @@ export const grafanaStep: Step<ApplyInput & UpInput, { readonly grafana: Grafana
     );
     io.output(`${r.dashboardsRestored} dashboards, ${r.foldersCreated} folders created, ${r.datasourcesRestored} data sources`);
     const problems = await checkGrafana(client, m);
-    if (problems.length > 0) throw new WmonError(problems.join('; '), { exit: 'unavailable', code: 'RESTORE_CHECK_FAILED' });
+    if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
     const detail = `${m.grafana.dashboards.length} dashboards and ${m.grafana.datasources.length} data sources answer`;
     return {
       grafana: { folders: r.foldersCreated, dashboards: r.dashboardsRestored, datasources: r.datasourcesRestored, secretsToSet: r.secretsToSet },
@@ -385,7 +385,7 @@ export async function restoreStack(target: RestoreTarget, opts: RestoreOptions, 
     const stopped = (stopTrace.state as { stopped?: string | null } | undefined)?.stopped;
     if (stopped) await prep.runtime!.startContainer(stopped).catch(() => undefined);
     throw new WmonError(`${(error as Error).message}\nNothing was restored${stopped ? ' (Prometheus was started again)' : ''}.`, {
-      exit: error instanceof WmonError ? exitCodeName(error.exit) : 'unavailable',
+      cause: error,
       code: error instanceof WmonError ? error.code : 'RESTORE_PREPARE_FAILED',
       suggestions:
         error instanceof WmonError && error.code === 'BACKUP_WRITE_FAILED'
@@ -433,7 +433,6 @@ async function rollBack(target: RestoreTarget, opts: RestoreOptions, safety: str
   const step = whileDoing(trace.step);
   if (!safety) {
     return new WmonError(`The restore failed while ${step}: ${cause}\nThere is no safety backup to go back to (--no-safety-backup). Fix the cause and restore again.`, {
-      exit: 'unavailable',
       code: 'RESTORE_FAILED',
     });
   }
@@ -445,14 +444,13 @@ async function rollBack(target: RestoreTarget, opts: RestoreOptions, safety: str
     return new WmonError(
       `The restore failed while ${step}: ${cause}\nThe stack was put back as it was before, from the safety backup ${safety}:\n${checks.map((l) => `  ${l}`).join('\n')}`,
       {
-        exit: error instanceof WmonError ? exitCodeName(error.exit) : 'conflict',
+        cause: error,
         code: 'RESTORE_ROLLED_BACK',
         suggestions: ['Nothing of the archive remains applied. Look at the cause above (e.g. `wmon check`, the container logs), then restore again.'],
       },
     );
   } catch (rollbackError) {
     return new WmonError(`The restore failed while ${step}: ${cause}\nPutting the safety backup back failed too: ${(rollbackError as Error).message}`, {
-      exit: 'unavailable',
       code: 'RESTORE_ROLLBACK_FAILED',
       suggestions: [`The state before the restore is in ${safety}: \`wmon restore ${safety}\` once the cause is fixed.`],
     });

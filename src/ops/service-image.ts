@@ -46,7 +46,6 @@ export async function serviceBuild(loaded: LoadedConfig): Promise<ServiceBuild> 
   for (const p of SERVICE_BUILD_PATHS) files.push(...(await listFiles(PACKAGE_ROOT, p)));
   if (files.length === 0 || !files.includes('service/Dockerfile')) {
     throw new WmonError(`The webhook service's sources are missing under ${PACKAGE_ROOT} (no service/Dockerfile).`, {
-      exit: 'unavailable',
       code: 'SERVICE_SOURCES_MISSING',
       suggestions: ['Reinstall wmon, or set components.webhook.image to an image you built, or switch the component off.'],
     });

@@ -19,7 +19,7 @@ import type { ComponentId } from '../core/config/schema.js';
 import { containerSpecs, stackLabels, volumeName } from '../core/model/containers.js';
 import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from '../core/model/plan.js';
 import { filesHash, renderStack, type RenderedFile } from '../core/render/index.js';
-import { exitCodeName, WmonError } from '../errors.js';
+import { WmonError } from '../errors.js';
 import type { ImageResult, InitResultJson } from '../results.js';
 import { assertSupportedImages } from '../core/model/versions.js';
 import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
@@ -424,7 +424,7 @@ async function undoCreated(
   if (undone.length > 0) say(`removed what this run created: ${undone.join(', ')}`);
   if (left.length > 0 && cause instanceof WmonError) {
     throw new WmonError(`${cause.message}\nCould not remove what this run created: ${left.join(', ')}`, {
-      exit: exitCodeName(cause.exit),
+      cause,
       code: cause.code,
       suggestions: [...cause.suggestions, 'Remove the leftovers with `wmon down`, or by hand.'],
     });
@@ -432,6 +432,6 @@ async function undoCreated(
 }
 
 function need(runtime: ContainerRuntime | null): ContainerRuntime {
-  if (!runtime) throw new WmonError('No container engine.', { exit: 'unavailable', code: 'ENGINE_UNAVAILABLE' });
+  if (!runtime) throw new WmonError('No container engine.', { code: 'ENGINE_UNAVAILABLE' });
   return runtime;
 }

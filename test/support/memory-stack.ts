@@ -67,7 +67,7 @@ components:
           const d = await rt.inspectContainer(spec.name);
           if (!d?.running) {
             const how = !d ? 'is gone' : d.state === 'exited' ? `exited with code ${d.exitCode}` : `is ${d.state}`;
-            throw new WmonError(`${spec.component} did not become ready: the container ${how}`, { exit: 'conflict', code: 'NOT_READY' });
+            throw new WmonError(`${spec.component} did not become ready: the container ${how}`, { code: 'NOT_READY' });
           }
         },
       });

@@ -1,4 +1,4 @@
-import { WmonError } from '../../errors.js';
+import { WmonError, type ErrorCode } from '../../errors.js';
 
 /** The stack components wmon talks to over HTTP. */
 export type ComponentName = 'Prometheus' | 'Alertmanager' | 'Grafana' | 'Loki' | 'Jaeger' | 'webhook service';
@@ -14,7 +14,7 @@ export type ComponentName = 'Prometheus' | 'Alertmanager' | 'Grafana' | 'Loki' |
  */
 export type RequestFailure = 'connection-refused' | 'timeout' | 'network' | 'auth' | 'http' | 'bad-response';
 
-const CODES: Record<RequestFailure, string> = {
+const CODES: Record<RequestFailure, ErrorCode> = {
   'connection-refused': 'COMPONENT_CONNECTION_REFUSED',
   timeout: 'COMPONENT_TIMEOUT',
   network: 'COMPONENT_NETWORK_ERROR',
@@ -52,7 +52,6 @@ export class ComponentRequestError extends WmonError {
 
   constructor(details: ComponentRequestErrorDetails) {
     super(`${details.component}: ${details.method} ${details.url} failed: ${details.what}`, {
-      exit: 'unavailable',
       code: CODES[details.failure],
       suggestions: suggestionsFor(details),
     });

@@ -132,7 +132,6 @@ export async function ensureImage(
   if (present && (policy !== 'always' || isLocalOnlyImage(full))) return 'present';
   if (!present && (policy === 'never' || isLocalOnlyImage(full))) {
     throw new WmonError(`Image ${full} is not present${isLocalOnlyImage(full) ? ' (a localhost/ image is built, not pulled)' : ' and pulling is turned off'}.`, {
-      exit: 'unavailable',
       code: 'IMAGE_MISSING',
       suggestions: isLocalOnlyImage(full)
         ? ['Build it first (contributors: `sudo scripts/engine/build-images.sh`).']

@@ -327,7 +327,6 @@ export function noEngineError(attempts: readonly DetectionAttempt[], env: Readon
     'Contributors on a machine without an engine: `sudo scripts/engine/install.sh` serves one with Podman.',
   );
   return new WmonError(`No container engine answered. Tried:\n${lines.join('\n')}`, {
-    exit: 'unavailable',
     code: 'ENGINE_NOT_FOUND',
     suggestions,
   });

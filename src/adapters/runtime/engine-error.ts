@@ -1,8 +1,9 @@
 /**
- * Errors from the container engine, as WmonErrors: what wmon was doing, what the engine said, and an exit
- * code (`conflict` for a name or port already taken, `unavailable` for the rest).
+ * Errors from the container engine, as WmonErrors: what wmon was doing, what the engine said, and a code
+ * (by default from the engine's HTTP status; its exit code comes from ERRORS: `conflict` for a name
+ * already taken, `unavailable` for the rest).
  */
-import { WmonError, type ExitCodeName } from '../../errors.js';
+import { WmonError, type ErrorCode } from '../../errors.js';
 
 export class EngineError extends WmonError {
   /** HTTP status the engine answered, when it answered. */
@@ -13,10 +14,9 @@ export class EngineError extends WmonError {
   constructor(
     operation: string,
     detail: string,
-    opts: { statusCode?: number; exit?: ExitCodeName; code?: string; suggestions?: readonly string[] } = {},
+    opts: { statusCode?: number; code?: ErrorCode; suggestions?: readonly string[] } = {},
   ) {
     super(`Container engine: could not ${operation}: ${detail}`, {
-      exit: opts.exit ?? (opts.statusCode === 409 ? 'conflict' : 'unavailable'),
       code: opts.code ?? (opts.statusCode === 404 ? 'ENGINE_NOT_FOUND' : opts.statusCode === 409 ? 'ENGINE_CONFLICT' : 'ENGINE_REQUEST_FAILED'),
       suggestions: opts.suggestions ?? [],
     });
@@ -73,7 +73,6 @@ export function toEngineError(operation: string, error: unknown): WmonError {
 export function pullFailedError(operation: string, detail: string, statusCode?: number): EngineError {
   return new EngineError(operation, detail, {
     ...(statusCode === undefined ? {} : { statusCode }),
-    exit: 'unavailable',
     code: 'IMAGE_PULL_FAILED',
     suggestions: [
       'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
@@ -98,7 +97,7 @@ export function imageMissingError(operation: string, image: string): EngineError
 
 /** A bind mount whose source is not an absolute path (a bug in wmon: specs are built with absolute paths). */
 export function bindNotAbsoluteError(source: string, container: string): WmonError {
-  return new WmonError(`Bind mount source must be an absolute path, got "${source}" (container ${container}).`, { exit: 'internal', code: 'BIND_NOT_ABSOLUTE' });
+  return new WmonError(`Bind mount source must be an absolute path, got "${source}" (container ${container}).`, { code: 'BIND_NOT_ABSOLUTE' });
 }
 
 /** putArchive to a folder that does not exist (Docker answers 404, Podman would create it: both refuse). */

@@ -23,7 +23,6 @@ const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 export function parseImageRef(ref: string): ImageRef {
   const invalid = (why: string): WmonError =>
     new WmonError(`Invalid image reference "${ref}": ${why}`, {
-      exit: 'config',
       code: 'IMAGE_REF_INVALID',
       suggestions: ['Use a full reference such as docker.io/prom/prometheus:v3.5.0.'],
     });

@@ -245,6 +245,6 @@ export function portConflictError(checks: readonly PortCheck[], isOurs: (holder:
   }
   return new WmonError(
     `${bad.length === 1 ? 'A host port is' : `${bad.length} host ports are`} not available:\n${bad.map((c) => `  ${describePortCheck(c)}`).join('\n')}`,
-    { exit: 'conflict', code: 'PORT_TAKEN', suggestions },
+    { code: 'PORT_TAKEN', suggestions },
   );
 }

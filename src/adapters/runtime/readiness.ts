@@ -55,7 +55,6 @@ export class ReadinessError extends WmonError {
     super(
       `${who} did not become ready: ${opts.why} after ${(opts.waitedMs / 1000).toFixed(1)} s and ${opts.attempts} attempt${opts.attempts === 1 ? '' : 's'}; last answer: ${opts.lastAnswer}${diagnosis}`,
       {
-        exit: 'conflict',
         code: 'NOT_READY',
         suggestions: [
           opts.name === undefined ? 'Check the service\'s logs.' : `Check its logs: \`docker logs <container of ${opts.name}>\` (or \`podman logs\`).`,

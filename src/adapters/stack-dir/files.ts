@@ -52,7 +52,6 @@ export async function writeRenderedFiles(dir: string, files: readonly RenderedFi
     await writeFile(path.join(root, RENDERED_INDEX), `${JSON.stringify([...current].sort(), null, 2)}\n`);
   } catch (error) {
     throw new WmonError(`Cannot write the rendered configuration to ${root}: ${(error as Error).message}`, {
-      exit: 'cantCreate',
       code: 'RENDER_WRITE_FAILED',
       suggestions: ['Check that the folder is writable (or choose another with --out / stackDir in wmon.yaml).'],
     });

@@ -105,7 +105,6 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
   } catch (error) {
     if (error instanceof WmonError) throw error;
     throw new WmonError(`Cannot write the stack's secrets under ${stackDir}: ${(error as Error).message}`, {
-      exit: 'cantCreate',
       code: 'SECRETS_WRITE_FAILED',
       suggestions: ['Check that the stack directory is writable by you.'],
     });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import { formatBytes } from '../../ops/backup.js';
+import { formatBytes } from '../../core/vocab/bytes.js';
 import type { BackupResultJson, ResetResultJson, RestoreResultJson, UpdateResultJson } from '../../results.js';
 import { chalk } from '../colors.js';
 import { formatInit } from './init.js';

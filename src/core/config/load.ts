@@ -42,13 +42,11 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
     if (code === 'ENOENT') {
       throw new WmonError(`${file} does not exist.`, {
-        exit: 'config',
         code: 'CONFIG_MISSING',
         suggestions: ['Run `wmon init` to create it with defaults, or pass --config PATH.'],
       });
     }
     throw new WmonError(`${file} cannot be read: ${(error as Error).message}`, {
-      exit: 'config',
       code: 'CONFIG_UNREADABLE',
       suggestions: ['Check the file permissions, or pass --config PATH.'],
     });

@@ -127,7 +127,6 @@ export function readSecret(config: Config, name: SecretName, ctx: SecretContext)
   const r = resolve(slot.ref, ctx);
   if (!r.ok) {
     throw new WmonError(`${slot.path}: ${r.problem}`, {
-      exit: 'config',
       code: 'SECRET_MISSING',
       suggestions: ['Set the environment variable or create the file named in wmon.yaml.'],
     });

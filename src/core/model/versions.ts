@@ -97,7 +97,6 @@ export function unsupportedVersionError(where: string, problems: ReadonlyArray<{
     `${where}: ${problems.length === 1 ? 'a version' : 'versions'} older than wmon supports (${minimumsText()} or newer):\n` +
       problems.map((p) => `  ${p.line}`).join('\n'),
     {
-      exit: 'config',
       code: 'VERSION_UNSUPPORTED',
       suggestions: [
         ...problems.map((p) => `Set components.${p.component}.image to ${DEFAULT_IMAGES[p.component]} (the default) or a newer version.`),

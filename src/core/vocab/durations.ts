@@ -35,29 +35,36 @@ export interface Window {
   readonly seconds: number;
 }
 
+/** The longest `--window`: 31 days. */
+const MAX_WINDOW_SECONDS = 31 * 86_400;
+
+/** Read a `--window` as written: a Prometheus duration of at most 31 days. */
+export function parseWindowText(text: string, flag = '--window'): Window {
+  const seconds = durationSeconds(text);
+  if (seconds === undefined) {
+    throw new WmonError(`${flag} ${JSON.stringify(text)} is not a duration.`, {
+      code: 'WINDOW_INVALID',
+      suggestions: [`Give a Prometheus duration such as 5m, 1h or 24h.`],
+    });
+  }
+  if (seconds > MAX_WINDOW_SECONDS) {
+    throw new WmonError(`${flag} ${text} is longer than 31 days.`, { code: 'WINDOW_TOO_LONG', suggestions: ['Use 31d or less.'] });
+  }
+  return { text, seconds };
+}
+
 /**
  * Read `--window`: a Prometheus duration of at least two scrape intervals (a rate needs two samples) and
  * at most 31 days.
  */
 export function parseWindow(text: string, scrapeIntervalSeconds: number, flag = '--window'): Window {
-  const seconds = durationSeconds(text);
-  if (seconds === undefined) {
-    throw new WmonError(`${flag} ${JSON.stringify(text)} is not a duration.`, {
-      exit: 'usage',
-      code: 'WINDOW_INVALID',
-      suggestions: [`Give a Prometheus duration such as 5m, 1h or 24h.`],
-    });
-  }
+  const window = parseWindowText(text, flag);
   const min = 2 * scrapeIntervalSeconds;
-  if (seconds < min) {
+  if (window.seconds < min) {
     throw new WmonError(`${flag} ${text} is shorter than two scrape intervals (${formatDuration(min)}): a rate needs two samples.`, {
-      exit: 'usage',
       code: 'WINDOW_TOO_SHORT',
       suggestions: [`Use ${formatDuration(min)} or more.`],
     });
   }
-  if (seconds > 31 * 86_400) {
-    throw new WmonError(`${flag} ${text} is longer than 31 days.`, { exit: 'usage', code: 'WINDOW_TOO_LONG', suggestions: ['Use 31d or less.'] });
-  }
-  return { text, seconds };
+  return window;
 }

@@ -54,7 +54,7 @@ function excludedFromVolumeCopy(rel: string): boolean {
 }
 
 const failed = (what: string, detail: string) =>
-  new WmonError(`Cannot ${what}: ${detail}`, { exit: 'unavailable', code: 'PROMETHEUS_DATA_FAILED' });
+  new WmonError(`Cannot ${what}: ${detail}`, { code: 'PROMETHEUS_DATA_FAILED' });
 
 /**
  * Copy an engine archive stream of a folder into the backup under prometheus/data/. The first entry is the
@@ -199,7 +199,6 @@ export async function restoreVolume(d: PrometheusData, archive: VerifiedArchive,
     const free = Number(available) * 1024;
     if (Number.isFinite(free) && free < total * 1.05 + 16 * 1024 * 1024) {
       throw new WmonError(`Not enough space in the volume ${d.volume}: the restored data needs ${total} bytes, ${free} are free.`, {
-        exit: 'cantCreate',
         code: 'VOLUME_FULL',
         suggestions: ['Free space on the engine host (the old data is only removed once the new data is in place).'],
       });

@@ -19,7 +19,7 @@ import { Transform } from 'node:stream';
 
 import type { Config } from '../../core/config/schema.js';
 import { parseConfigText } from '../../core/config/load.js';
-import { ConfigError, WmonError } from '../../errors.js';
+import { ConfigError, WmonError, type ErrorCode } from '../../errors.js';
 import { entryPathProblem, showPath } from './entry-path.js';
 import {
   CONFIG_DIR,
@@ -45,15 +45,8 @@ import {
 } from './manifest.js';
 import { readTar, TarReadError } from './tar-reader.js';
 
-export type ArchiveProblemCode =
-  | 'ARCHIVE_NOT_FOUND'
-  | 'ARCHIVE_CORRUPT'
-  | 'ARCHIVE_UNSAFE_ENTRY'
-  | 'ARCHIVE_TOO_LARGE'
-  | 'ARCHIVE_MANIFEST_INVALID'
-  | 'ARCHIVE_CHECKSUM_MISMATCH'
-  | 'ARCHIVE_CONTENT_INVALID'
-  | 'ARCHIVE_CHANGED';
+/** The ARCHIVE_* codes of ERRORS. */
+export type ArchiveProblemCode = Extract<ErrorCode, `ARCHIVE_${string}`>;
 
 /** A bad, broken or hostile archive: exit 65 (data), refused before anything changed. */
 export class ArchiveError extends WmonError {
@@ -69,7 +62,6 @@ export class ArchiveError extends WmonError {
         ? `${archive} was refused: ${problems[0]}. Nothing was changed.`
         : `${archive} was refused (${problems.length} problems). Nothing was changed.\n${[...shown.map((p) => `  ${p}`), ...more].join('\n')}`,
       {
-        exit: 'data',
         code,
         suggestions: [
           code === 'ARCHIVE_NOT_FOUND'

@@ -16,7 +16,6 @@ export function prometheusFor(ctx: StackContext, command: string, timeoutMs: num
   const client = ctx.clientsWith(timeoutMs).prometheus;
   if (!model || !client) {
     throw new WmonError(`wmon ${command} reads its figures from Prometheus, which is switched off in ${ctx.loaded.file}.`, {
-      exit: 'config',
       code: 'PROMETHEUS_DISABLED',
       suggestions: ['Set components.prometheus.enabled: true and run `wmon init`.'],
     });
@@ -36,7 +35,6 @@ export async function withPrometheus<T>(handle: PrometheusHandle, command: strin
           ? `Prometheus is unreachable at ${handle.url} (${error.failure === 'timeout' ? `no answer within ${error.timeoutMs} ms` : error.failure.replace('-', ' ')}): wmon ${command} reads every figure from it.`
           : `Prometheus at ${handle.url} could not answer wmon ${command}: ${error.message}`,
         {
-          exit: 'unavailable',
           code: unreachable ? 'PROMETHEUS_UNREACHABLE' : 'PROMETHEUS_QUERY_FAILED',
           suggestions: unreachable
             ? ['Is the stack up? `wmon check` shows every component; `wmon init` starts it.']

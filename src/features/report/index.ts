@@ -37,7 +37,6 @@ export async function writeReportFile(file: string, text: string): Promise<strin
     await writeFile(abs, text);
   } catch (error) {
     throw new WmonError(`Cannot write the report to ${abs}: ${(error as Error).message}`, {
-      exit: 'cantCreate',
       code: 'REPORT_WRITE_FAILED',
       suggestions: ['Check that the folder exists and is writable, or choose another --output.'],
     });
@@ -51,7 +50,6 @@ export async function appendStepSummary(file: string, report: ReportJson): Promi
     await appendFile(file, `${toMarkdown(report)}\n`);
   } catch (error) {
     throw new WmonError(`Cannot append the report to $GITHUB_STEP_SUMMARY (${file}): ${(error as Error).message}`, {
-      exit: 'cantCreate',
       code: 'STEP_SUMMARY_WRITE_FAILED',
     });
   }

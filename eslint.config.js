@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'service/dist/**', 'node_modules/**', '**/node_modules/**', '.wmon/**', 'coverage/**', '.cache/**', '.tmp/**', 'data/**', '**/data/**', 'oclif.manifest.json'] },
+  { ignores: ['dist/**', 'contract/dist/**', 'service/dist/**', 'node_modules/**', '**/node_modules/**', '.wmon/**', 'coverage/**', '.cache/**', '.tmp/**', 'data/**', '**/data/**', 'oclif.manifest.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

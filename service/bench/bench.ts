@@ -19,6 +19,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ROUTES, SERVICE_METRICS, type ProcessingOutcome, type QueueState } from '@wmon/contract';
 import autocannon from 'autocannon';
 import { loadFixtures } from '../src/send.js';
 
@@ -172,21 +173,24 @@ async function service(): Promise<Target> {
       RATE_LIMIT_GLOBAL: '0',
       LOG_LEVEL: 'info',
     },
-    '/readyz',
+    ROUTES.ready,
   );
+  const scrape = async () => (await fetch(`${t.url}${ROUTES.metrics}`)).text();
+  const value = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.slice(line.length + 1) ?? NaN);
+  const queued = (text: string, state: QueueState) => value(text, `${SERVICE_METRICS.queueSize.name}{state="${state}"}`);
+  const processed = (text: string, outcome: ProcessingOutcome) => value(text, `${SERVICE_METRICS.eventsProcessed.name}{outcome="${outcome}"}`);
   return {
     ...t,
     queue: async () => {
-      const text = await (await fetch(`${t.url}/metrics`)).text();
-      const get = (re: RegExp) => Number(text.match(re)?.[1] ?? NaN);
-      return `pending ${get(/^webhook_queue_size\{state="pending"\} (\S+)/m)}, processed ${get(/^webhook_events_processed_total\{outcome="success"\} (\S+)/m)}`;
+      const text = await scrape();
+      return `pending ${queued(text, 'pending')}, processed ${processed(text, 'success')}`;
     },
     drained: async (timeoutMs: number) => {
       const until = Date.now() + timeoutMs;
       while (Date.now() < until) {
-        const text = await (await fetch(`${t.url}/metrics`)).text();
-        const pending = Number(text.match(/^webhook_queue_size\{state="pending"\} (\S+)/m)?.[1] ?? NaN);
-        const processing = Number(text.match(/^webhook_queue_size\{state="processing"\} (\S+)/m)?.[1] ?? NaN);
+        const text = await scrape();
+        const pending = queued(text, 'pending');
+        const processing = queued(text, 'processing');
         if (pending === 0 && processing === 0) return true;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -213,7 +217,7 @@ async function drive(target: Target, pool: Signed[], seconds: number, rate?: num
   let next = 0;
   const cpu0 = target.cpuMs();
   const r = await autocannon({
-    url: `${target.url}/webhooks/stripe`,
+    url: `${target.url}${ROUTES.webhook}`,
     connections: CONNECTIONS,
     duration: seconds,
     ...(rate ? { overallRate: rate } : {}),

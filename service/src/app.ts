@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { READINESS_CHECKS, type ErrorType, type ReadinessBody } from '@wmon/contract';
 import { Cache, createCacheBackend } from './cache/index.js';
 import { RedisCache } from './cache/redis.js';
 import { describeConfig, type Config } from './config.js';
@@ -12,14 +13,13 @@ import { defaultRegistry } from './handlers/defaults.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { createRequestHandler } from './http/server.js';
 import { RateLimiter } from './http/rate-limit.js';
-import { createMetrics, type ErrorType, type MetricsHandle } from './metrics.js';
+import { createMetrics, type MetricsHandle } from './metrics.js';
 import { createLogging, type Logging } from './observability/logging.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import { EventProcessor } from './queue/processor.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { TypeLabeler } from './webhook/event.js';
-import { SIGNATURE_FAILURE_REASONS } from './webhook/signature.js';
 import { SERVICE_VERSION } from './version.js';
 
 export interface ServiceOptions {
@@ -71,7 +71,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     : createLogging({ level: config.logLevel, serviceName: config.serviceName, lokiUrl: config.lokiUrl });
   const log = options.logger ?? logging!.log;
   const tracing: Tracing = createTracing(config.otlpEndpoint, config.serviceName, SERVICE_VERSION);
-  const metrics = createMetrics(SIGNATURE_FAILURE_REASONS);
+  const metrics = createMetrics();
   const { m } = metrics;
   const types = new TypeLabeler();
 
@@ -136,7 +136,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   async function checkHealth(): Promise<HealthState> {
     const [db, c] = await Promise.allSettled([withTimeout(store.ping(), PING_TIMEOUT_MS, 'database'), withTimeout(cache.ping(), PING_TIMEOUT_MS, 'cache')]);
     const now = { database: db.status === 'fulfilled', cache: c.status === 'fulfilled' };
-    for (const key of ['database', 'cache'] as const) {
+    for (const key of READINESS_CHECKS) {
       if (now[key] !== state[key]) {
         const result = key === 'database' ? db : c;
         if (now[key]) log.info(`${key} is reachable`);
@@ -170,10 +170,8 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     readiness: async () => {
       const h = await checkHealth();
       const check = (ok: boolean, error: string | undefined) => (ok ? { ok: true } : { ok: false, error: error ?? 'unreachable' });
-      return {
-        ready: h.database && h.cache,
-        checks: { database: check(h.database, h.errors.database), cache: check(h.cache, h.errors.cache) },
-      };
+      const checks: ReadinessBody['checks'] = { database: check(h.database, h.errors.database), cache: check(h.cache, h.errors.cache) };
+      return { ready: h.database && h.cache, checks };
     },
   });
   const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);

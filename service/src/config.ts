@@ -5,6 +5,7 @@
  * line naming the variable and what it expects; main.ts prints it and exits with EXIT_CONFIG.
  */
 import { readFileSync } from 'node:fs';
+import { SERVICE_SECRET_ENV } from '@wmon/contract';
 import { z } from 'zod';
 
 export const EXIT_CONFIG = 78; // sysexits.h EX_CONFIG
@@ -45,17 +46,20 @@ const httpUrl = z
     }
   }, 'expected an http:// or https:// URL');
 
-/** Variables that may also come from a file named by <NAME>_FILE. */
-const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL'] as const;
+/** The secrets' variables (the value, or a file holding it), as wmon sets them. */
+const { stripeWebhookSecret: STRIPE, databaseUrl: DB, redisUrl: REDIS } = SERVICE_SECRET_ENV;
+
+/** Variables that may also come from a file named by <NAME>_FILE (the Stripe secret has its own rules). */
+const FILE_VARIABLES = [DB, REDIS] as const;
 
 /** Environment variables, by name, with their defaults. Optional ones are absent when unset or empty. */
 const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().trim().min(1).optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().optional(),
-  STRIPE_WEBHOOK_SECRET_FILE: z.string().optional(),
+  [STRIPE.value]: z.string().optional(),
+  [STRIPE.file]: z.string().optional(),
   SIGNATURE_TOLERANCE_SECONDS: int(1, 86_400).default(300),
-  DATABASE_URL: z
+  [DB.value]: z
     .string()
     .trim()
     .refine(
@@ -81,7 +85,7 @@ const envSchema = z.object({
     .toLowerCase()
     .pipe(z.enum(['worker', 'main'], { message: 'expected worker or main' }))
     .default('worker'),
-  REDIS_URL: z
+  [REDIS.value]: z
     .string()
     .trim()
     .regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL')
@@ -161,14 +165,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // Docker-secrets convention: DATABASE_URL_FILE / REDIS_URL_FILE name a file holding the value, so
   // credentials in URLs stay out of the container's environment (`docker inspect`).
-  for (const key of FILE_VARIABLES) {
-    const file = env[`${key}_FILE`];
+  for (const { value: key, file: fileKey } of FILE_VARIABLES) {
+    const file = env[fileKey];
     if (file === undefined || file === '') continue;
-    if (present[key] !== undefined) throw new ConfigError(`${key}_FILE: set either ${key} or ${key}_FILE, not both`);
+    if (present[key] !== undefined) throw new ConfigError(`${fileKey}: set either ${key} or ${fileKey}, not both`);
     try {
       present[key] = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new ConfigError(`${fileKey}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
   const parsed = envSchema.safeParse(present);
@@ -182,21 +186,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
 
   let secrets: string[];
-  if (e.STRIPE_WEBHOOK_SECRET !== undefined && e.STRIPE_WEBHOOK_SECRET_FILE !== undefined) {
-    throw new ConfigError('STRIPE_WEBHOOK_SECRET_FILE: set either STRIPE_WEBHOOK_SECRET or STRIPE_WEBHOOK_SECRET_FILE, not both');
-  } else if (e.STRIPE_WEBHOOK_SECRET !== undefined) {
-    secrets = parseSecrets(e.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET');
-  } else if (e.STRIPE_WEBHOOK_SECRET_FILE !== undefined) {
+  const secretValue = e[STRIPE.value];
+  const secretFile = e[STRIPE.file];
+  if (secretValue !== undefined && secretFile !== undefined) {
+    throw new ConfigError(`${STRIPE.file}: set either ${STRIPE.value} or ${STRIPE.file}, not both`);
+  } else if (secretValue !== undefined) {
+    secrets = parseSecrets(secretValue, STRIPE.value);
+  } else if (secretFile !== undefined) {
     let text: string;
     try {
-      text = readFileSync(e.STRIPE_WEBHOOK_SECRET_FILE, 'utf8');
+      text = readFileSync(secretFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`STRIPE_WEBHOOK_SECRET_FILE: cannot read ${e.STRIPE_WEBHOOK_SECRET_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new ConfigError(`${STRIPE.file}: cannot read ${secretFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    secrets = parseSecrets(text, 'STRIPE_WEBHOOK_SECRET_FILE');
+    secrets = parseSecrets(text, STRIPE.file);
   } else {
     throw new ConfigError(
-      'STRIPE_WEBHOOK_SECRET: required; set it to your endpoint signing secret (whsec_..., comma-separated during rotation) or set STRIPE_WEBHOOK_SECRET_FILE',
+      `${STRIPE.value}: required; set it to your endpoint signing secret (whsec_..., comma-separated during rotation) or set ${STRIPE.file}`,
     );
   }
 

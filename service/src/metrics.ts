@@ -1,21 +1,62 @@
 /**
- * The service's Prometheus metrics, built from the one shared list (src/core/vocab/metric-names.ts) into a
- * dedicated prom-client Registry. Names, help and label names come from that list; this file only adds
- * the types, buckets, the label values known in advance, and the process gauges collected at scrape time.
+ * The service's Prometheus metrics, built from the one shared list (@wmon/contract's SERVICE_METRICS) into a
+ * dedicated prom-client Registry. Names, help, label names and label values come from the contract; this
+ * file only adds the types, buckets, the series exported at 0 from the start, and the process gauges
+ * collected at scrape time.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS, type MetricSpec } from '../../src/core/vocab/metric-names.js';
+import {
+  CACHE_NAMES,
+  DB_CONNECTION_STATES,
+  ERROR_TYPES,
+  METHOD_LABELS,
+  OTHER_LABEL,
+  PROCESSING_OUTCOMES,
+  QUEUE_STATES,
+  RATE_LIMIT_SCOPES,
+  REQUEST_DURATION_BUCKETS,
+  ROUTE_LABELS,
+  SERVICE_METRICS,
+  SIGNATURE_FAILURE_REASONS,
+  type LabelName,
+  type LabelValue,
+  type MemoryKind,
+  type MethodLabel,
+  type MetricSpec,
+  type RouteLabel,
+} from '@wmon/contract';
 
 type Specs = typeof SERVICE_METRICS;
 type Key = keyof Specs;
-type LabelsOf<K extends Key> = Specs[K]['labels'][number];
+
+/** A label set of metric K: a label with a fixed set in the contract takes only those values. */
+export type LabelsOf<K extends Key> = { readonly [L in LabelName<K>]?: LabelValue<K, L> };
+
+/** The parts of prom-client's Counter, Gauge and Histogram the service uses, with contract-typed labels. */
+export interface CounterOf<K extends Key> {
+  inc(labels: LabelsOf<K>, value?: number): void;
+  inc(value?: number): void;
+}
+export interface GaugeOf<K extends Key> {
+  set(labels: LabelsOf<K>, value: number): void;
+  set(value: number): void;
+  inc(value?: number): void;
+  dec(value?: number): void;
+}
+export interface HistogramOf<K extends Key> {
+  observe(labels: LabelsOf<K>, value: number): void;
+  observe(value: number): void;
+  /** Starts a timer; the returned function observes the seconds elapsed. */
+  startTimer(labels?: LabelsOf<K>): () => number;
+}
+
 type MetricOf<K extends Key> = Specs[K]['type'] extends 'counter'
-  ? Counter<LabelsOf<K>>
+  ? CounterOf<K>
   : Specs[K]['type'] extends 'gauge'
-    ? Gauge<LabelsOf<K>>
-    : Histogram<LabelsOf<K>>;
+    ? GaugeOf<K>
+    : HistogramOf<K>;
 
 export type ServiceMetrics = { readonly [K in Key]: MetricOf<K> };
 
@@ -29,17 +70,6 @@ const BUCKETS: Partial<Record<Key, readonly number[]>> = {
   cacheOperationDuration: OPERATION_DURATION_BUCKETS,
 };
 
-/** Label values known in advance: their series are exported at 0 from the start, so rate() works at once. */
-export const ERROR_TYPES = ['signature', 'payload', 'processing', 'database', 'cache', 'internal'] as const;
-export type ErrorType = (typeof ERROR_TYPES)[number];
-export const PROCESS_OUTCOMES = ['success', 'failure', 'duplicate', 'dead_letter'] as const;
-export const QUEUE_STATES = ['pending', 'processing', 'dead_letter'] as const;
-export const MEMORY_KINDS = ['rss', 'heap_used', 'heap_total', 'external'] as const;
-export const DB_CONNECTION_STATES = ['active', 'idle'] as const;
-export const RATE_LIMIT_SCOPES = ['client', 'global'] as const;
-export const CACHE_NAMES = ['event_ids', 'objects'] as const;
-export type CacheName = (typeof CACHE_NAMES)[number];
-
 export interface MetricsHandle {
   readonly registry: Registry;
   readonly m: ServiceMetrics;
@@ -47,7 +77,7 @@ export interface MetricsHandle {
   close(): void;
 }
 
-export function createMetrics(signatureReasons: readonly string[]): MetricsHandle {
+export function createMetrics(): MetricsHandle {
   const registry = new Registry();
   const built: Record<string, Counter | Gauge | Histogram> = {};
   for (const [key, spec] of Object.entries(SERVICE_METRICS) as [Key, MetricSpec][]) {
@@ -58,8 +88,9 @@ export function createMetrics(signatureReasons: readonly string[]): MetricsHandl
   }
   const m = built as unknown as ServiceMetrics;
 
+  // Label values known in advance: their series are exported at 0 from the start, so rate() works at once.
   for (const type of ERROR_TYPES) m.errorsTotal.inc({ type }, 0);
-  for (const outcome of PROCESS_OUTCOMES) m.eventsProcessed.inc({ outcome }, 0);
+  for (const outcome of PROCESSING_OUTCOMES) m.eventsProcessed.inc({ outcome }, 0);
   for (const state of QUEUE_STATES) m.queueSize.set({ state }, 0);
   for (const state of DB_CONNECTION_STATES) m.dbConnections.set({ state }, 0);
   for (const scope of RATE_LIMIT_SCOPES) m.rateLimited.inc({ scope }, 0);
@@ -67,7 +98,7 @@ export function createMetrics(signatureReasons: readonly string[]): MetricsHandl
     m.cacheHits.inc({ cache }, 0);
     m.cacheMisses.inc({ cache }, 0);
   }
-  for (const reason of signatureReasons) m.signatureFailures.inc({ reason }, 0);
+  for (const reason of SIGNATURE_FAILURE_REASONS) m.signatureFailures.inc({ reason }, 0);
   m.concurrentRequests.set(0);
   m.dbUp.set(0);
   m.cacheUp.set(0);
@@ -75,10 +106,8 @@ export function createMetrics(signatureReasons: readonly string[]): MetricsHandl
   // Process gauges, read when scraped.
   const memoryCollect = () => {
     const u = process.memoryUsage();
-    m.memoryUsage.set({ kind: 'rss' }, u.rss);
-    m.memoryUsage.set({ kind: 'heap_used' }, u.heapUsed);
-    m.memoryUsage.set({ kind: 'heap_total' }, u.heapTotal);
-    m.memoryUsage.set({ kind: 'external' }, u.external);
+    const byKind: Record<MemoryKind, number> = { rss: u.rss, heap_used: u.heapUsed, heap_total: u.heapTotal, external: u.external };
+    for (const [kind, bytes] of Object.entries(byKind) as [MemoryKind, number][]) m.memoryUsage.set({ kind }, bytes);
   };
   memoryCollect();
   setCollect(m.memoryUsage, memoryCollect);
@@ -147,14 +176,14 @@ export function memoryLimitBytes(readFile: (path: string) => string = (p) => rea
   return host;
 }
 
-/** Bounded label values: a fixed list of routes and methods, and the HTTP status as a number. */
-export const ROUTES = ['/webhooks/stripe', '/healthz', '/readyz', '/metrics'] as const;
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** Bounded label values: the contract's routes and methods (anything else is `other`), and the HTTP status. */
+const ROUTE_SET: ReadonlySet<string> = new Set(ROUTE_LABELS.filter((r) => r !== OTHER_LABEL));
+const METHOD_SET: ReadonlySet<string> = new Set(METHOD_LABELS.filter((m) => m !== OTHER_LABEL));
 
-export function routeLabel(path: string): string {
-  return (ROUTES as readonly string[]).includes(path) ? path : 'other';
+export function routeLabel(path: string): RouteLabel {
+  return ROUTE_SET.has(path) ? (path as RouteLabel) : OTHER_LABEL;
 }
 
-export function methodLabel(method: string | undefined): string {
-  return method !== undefined && METHODS.has(method) ? method : 'other';
+export function methodLabel(method: string | undefined): MethodLabel {
+  return method !== undefined && METHOD_SET.has(method) ? (method as MethodLabel) : OTHER_LABEL;
 }

@@ -3,12 +3,15 @@
  *                 [--bad-signature] [--duplicate] [--concurrency N] [--customers N]
  */
 import { parseArgs } from 'node:util';
+import { ROUTES } from '@wmon/contract';
 import { loadFixtures, newEventId, postSignedEvent, type StripeEventFixture } from './send.js';
+
+const DEFAULT_URL = `http://127.0.0.1:8080${ROUTES.webhook}`;
 
 const HELP = `Sign and post example Stripe events to a webhook endpoint.
 
 Options:
-  --url URL          endpoint (default http://127.0.0.1:8080/webhooks/stripe)
+  --url URL          endpoint (default ${DEFAULT_URL})
   --secret SECRET    signing secret (default: the first of $STRIPE_WEBHOOK_SECRET)
   --count N          events to send (default 1)
   --type TYPE        only this event type (default: cycle through all examples)
@@ -22,7 +25,7 @@ Examples available: `;
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      url: { type: 'string', default: 'http://127.0.0.1:8080/webhooks/stripe' },
+      url: { type: 'string', default: DEFAULT_URL },
       secret: { type: 'string' },
       count: { type: 'string', default: '1' },
       type: { type: 'string' },

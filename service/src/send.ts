@@ -1,5 +1,6 @@
 /**
- * Sign and post Stripe events: the `send` helper (demos, load) and the probe `wmon check --probe` reuses.
+ * Sign and post Stripe events: the `send` helper (demos, load), the tests, and the end-to-end tests' probe
+ * (@wmon/contract's probeEvent).
  * Signing uses the official library's generateTestHeaderString, exactly as Stripe's docs do in tests.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,19 +22,6 @@ export function newEventId(): string {
 /** A copy of `event` with a new id and created time. */
 export function withFreshId<T extends { id: string; created: number }>(event: T, created = Math.floor(Date.now() / 1000)): T {
   return { ...event, id: newEventId(), created };
-}
-
-/** A minimal, valid event for health probes: a type the service records and nothing else handles. */
-export function probeEvent(): { id: string; object: 'event'; type: string; created: number; livemode: false; api_version: string; data: { object: Record<string, unknown> } } {
-  return {
-    id: newEventId(),
-    object: 'event',
-    type: 'balance.available',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    api_version: '2026-07-29.dahlia',
-    data: { object: { object: 'balance', available: [], pending: [] } },
-  };
 }
 
 export interface PostOptions {

@@ -102,7 +102,7 @@ describe('loadConfig', () => {
 
 describe('the entry point', () => {
   it('exits 78 with one clear line for a bad value, no stack trace', () => {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'main.ts')], {
+    const res = spawnSync(process.execPath, ['--conditions=@wmon/source', '--import', 'tsx', join(import.meta.dirname, '..', 'src', 'main.ts')], {
       env: { PATH: process.env.PATH, STRIPE_WEBHOOK_SECRET: SECRET, WORKERS: 'lots' },
       encoding: 'utf8',
       timeout: 30_000,

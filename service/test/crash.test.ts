@@ -31,7 +31,7 @@ interface Child {
 
 async function startChild(dbPath: string, env: Record<string, string> = {}): Promise<Child> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const proc = spawn(process.execPath, ['--conditions=@wmon/source', '--import', 'tsx', MAIN], {
     env: {
       PATH: process.env.PATH,
       STRIPE_WEBHOOK_SECRET: SECRET,

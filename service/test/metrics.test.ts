@@ -1,13 +1,21 @@
 /**
- * The /metrics exposition: built from the shared list, every name present, promtool-clean on a real
- * scrape, labels bounded, process gauges sensible.
+ * The /metrics exposition: built from the contract's list, every name and label value present,
+ * promtool-clean on a real scrape, labels bounded, process gauges sensible.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import {
+  READINESS_CHECKS,
+  READINESS_STATUSES,
+  REQUEST_DURATION_BUCKETS,
+  ROUTES,
+  SERVICE_METRICS,
+  type MetricSpec,
+  type ReadinessBody,
+} from '@wmon/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUEST_DURATION_BUCKETS, SERVICE_METRICS } from '../../src/core/vocab/metric-names.js';
 import { memoryLimitBytes } from '../src/metrics.js';
 import { TypeLabeler, MAX_TYPE_LABELS } from '../src/webhook/event.js';
 import { event, post, sample, scrape, startService, type Running } from './helpers/service.js';
@@ -67,6 +75,38 @@ describe('/metrics', () => {
     expect([...names].sort()).toEqual(Object.values(SERVICE_METRICS).map((s) => s.name).sort());
   });
 
+  it("exposes every label value the contract lists, and no value outside it", async () => {
+    // Traffic that reaches every route and method (a method the service does not know is `other`) ...
+    for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) {
+      await fetch(svc.webhookUrl, { method });
+    }
+    for (const route of [ROUTES.health, ROUTES.ready, ROUTES.metrics]) await fetch(`${svc.url}${route}`);
+    // ... and the one store operation no request makes (tools and tests read an event's state).
+    await svc.service.store.getEvent('evt_contract_test');
+    const exposition = await scrape(svc.url);
+
+    // SQLite creates its schema before the timed calls; PostgreSQL times it (`migrate`).
+    const notOnSqlite: Record<string, readonly string[]> = { 'webhook_db_query_duration_seconds{operation}': ['migrate'] };
+    const seen = labelValues(exposition);
+    for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
+      for (const [label, values] of Object.entries(spec.values ?? {})) {
+        const key = `${spec.name}{${label}}`;
+        const exposed = [...(seen.get(key) ?? [])].sort();
+        expect(exposed, `${key}: values outside the contract`).toEqual(exposed.filter((v) => values.includes(v)));
+        const expected = values.filter((v) => !(notOnSqlite[key] ?? []).includes(v));
+        expect(exposed, `${key}: values the contract lists but the service does not expose`).toEqual(expect.arrayContaining(expected));
+      }
+    }
+  });
+
+  it("answers /readyz with the contract's body: its status words and its dependency checks", async () => {
+    const res = await fetch(`${svc.url}${ROUTES.ready}`);
+    const body = (await res.json()) as ReadinessBody;
+    expect(res.status).toBe(200);
+    expect(READINESS_STATUSES).toContain(body.status);
+    expect(body).toEqual({ status: 'ok', checks: Object.fromEntries(READINESS_CHECKS.map((c) => [c, { ok: true }])) });
+  });
+
   it('uses the shared request-duration buckets', () => {
     for (const le of REQUEST_DURATION_BUCKETS) {
       expect(text).toContain(`webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200"}`);
@@ -98,6 +138,22 @@ describe('/metrics', () => {
     expect(sample(text, 'webhook_db_connections', { state: 'idle' }) + sample(text, 'webhook_db_connections', { state: 'active' })).toBe(1);
   });
 });
+
+/** Each `name{label}` of the exposition (histograms by their `_count` series), with the values it takes. */
+function labelValues(exposition: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const line of exposition.split('\n')) {
+    const m = line.match(/^(\w+)\{(.*)\} \S+$/);
+    if (!m || m[1]!.endsWith('_bucket') || m[1]!.endsWith('_sum')) continue;
+    const name = m[1]!.replace(/_count$/, '');
+    for (const [, label, value] of m[2]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      const key = `${name}{${label}}`;
+      if (!out.has(key)) out.set(key, new Set());
+      out.get(key)!.add(value!);
+    }
+  }
+  return out;
+}
 
 describe('memoryLimitBytes', () => {
   const files = (map: Record<string, string>) => (p: string) => {

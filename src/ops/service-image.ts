@@ -7,19 +7,22 @@ import { WmonError } from '../errors.js';
 import { PACKAGE_ROOT } from '../package.js';
 
 /**
- * What the bundled webhook service's image is built from: the lockfile, the service package and the shared
- * metric-name list, relative to the package root (the Docker build context). service/Dockerfile COPYs
- * exactly these; a test keeps the two lists equal.
+ * What the bundled webhook service's image is built from: the lockfile, the contract package (@wmon/contract)
+ * and the service package, relative to the package root (the Docker build context). service/Dockerfile
+ * COPYs exactly these; a test keeps the two lists equal.
  */
 export const SERVICE_BUILD_PATHS = [
   'package.json',
   'package-lock.json',
+  'contract/package.json',
+  'contract/tsconfig.json',
+  'contract/tsconfig.build.json',
+  'contract/src',
   'service/Dockerfile',
   'service/package.json',
   'service/tsconfig.json',
   'service/tsconfig.build.json',
   'service/src',
-  'src/core/vocab/metric-names.ts',
 ] as const;
 
 export const SOURCE_HASH_LABEL = 'wmon.source-hash';

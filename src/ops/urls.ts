@@ -1,5 +1,7 @@
 import path from 'node:path';
 
+import { ROUTES } from '@wmon/contract';
+
 import { GENERATED_SECRET_FILES, readKeptSecret } from '../adapters/stack-dir/secrets.js';
 import type { StackContext } from '../context.js';
 import type { ComponentUrl, Credentials, UrlsResultJson } from '../results.js';
@@ -11,7 +13,7 @@ export async function stackUrls(ctx: StackContext, opts: { showCredentials: bool
     const extra: Record<string, string> = {};
     const host = new URL(m.url).host.replace(/:\d+$/, '');
     for (const p of m.ports.slice(1)) extra[p.name] = `http://${host}:${p.hostPort}`;
-    if (m.id === 'webhook') extra.webhook = `${m.url}/webhooks/stripe`;
+    if (m.id === 'webhook') extra.webhook = `${m.url}${ROUTES.webhook}`;
     if (m.id === 'grafana') extra.dashboards = `${m.url}/dashboards/f/wmon-webhook/`;
     return { component: m.id, title: m.title, url: m.url, extra };
   });

@@ -93,7 +93,6 @@ function failingWith(make: () => Error) {
 
 const portTaken = () =>
   new WmonError('Port 9090 (prometheus) on 127.0.0.1 is taken by container other-prometheus.', {
-    exit: 'conflict',
     code: 'PORT_TAKEN',
     suggestions: ['Stop that container, or set ports.prometheus in wmon.yaml.', 'Then run `wmon init` again.'],
   });

@@ -7,12 +7,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 
+import { probeEvent } from '@wmon/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import type { InitResultJson, UrlsResultJson } from '../../src/results.js';
 import { LABELS } from '../../src/core/model/container-types.js';
-import { postSignedEvent, probeEvent } from '../../service/src/send.js';
+import { postSignedEvent } from '../../service/src/send.js';
 import { wmon } from '../support/cli.js';
 import { targetsUp } from '../support/observe.js';
 import { eventually } from '../support/wait.js';

@@ -16,9 +16,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 
+import { probeEvent } from '@wmon/contract';
+
 import { createAlertmanagerClient, type AlertmanagerClient } from '../../src/adapters/clients/index.js';
 import { LABELS } from '../../src/core/model/container-types.js';
-import { postSignedEvent, probeEvent } from '../../service/src/send.js';
+import { postSignedEvent } from '../../service/src/send.js';
 import { wmon } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import { eventually } from '../support/wait.js';

@@ -1,4 +1,5 @@
-import type { ErrorType, MetricsHandle, CacheName } from '../metrics.js';
+import type { CacheName, ErrorType } from '@wmon/contract';
+import type { MetricsHandle } from '../metrics.js';
 import { MemoryCache } from './memory.js';
 import { RedisCache } from './redis.js';
 import type { CacheBackend } from './types.js';

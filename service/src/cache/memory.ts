@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheName } from '../metrics.js';
+import type { CacheName } from '@wmon/contract';
 import type { CacheBackend } from './types.js';
 
 /** One bounded LRU per cache name, so a flood of event ids cannot evict the object records. */

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { CacheName } from '../metrics.js';
+import type { CacheName } from '@wmon/contract';
 import { CacheError, type CacheBackend } from './types.js';
 
 /**

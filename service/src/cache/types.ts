@@ -2,7 +2,7 @@
  * A small key/value cache with per-name namespaces. In-memory LRU by default, Redis when REDIS_URL is set.
  * Values are strings (JSON where structured).
  */
-import type { CacheName } from '../metrics.js';
+import type { CacheName } from '@wmon/contract';
 
 export interface CacheBackend {
   readonly kind: 'memory' | 'redis';

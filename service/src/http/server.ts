@@ -5,8 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { OTHER_LABEL, ROUTES, type ErrorType, type HealthBody, type ReadinessBody, type RouteLabel } from '@wmon/contract';
 import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
-import { methodLabel, routeLabel, type ErrorType, type MetricsHandle } from '../metrics.js';
+import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
 import type { EventProcessor } from '../queue/processor.js';
 import type { Store } from '../store/types.js';
 import { parseEvent, type TypeLabeler } from '../webhook/event.js';
@@ -28,13 +29,13 @@ export interface HttpDeps {
   readonly tracer: Tracer | undefined;
   readonly onError: (type: ErrorType, err: unknown) => void;
   /** Readiness: resolves with the state of each dependency. */
-  readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }>;
+  readonly readiness: () => Promise<{ ready: boolean; checks: ReadinessBody['checks'] }>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const RECEIVED = Buffer.from('{"received":true}');
 const RECEIVED_DUPLICATE = Buffer.from('{"received":true,"duplicate":true}');
-const WEBHOOK_ROUTE = '/webhooks/stripe';
+const WEBHOOK_ROUTE = ROUTES.webhook;
 
 /** Values of one header, as sent (Node joins repeated unknown headers; rawHeaders keeps them apart). */
 function headerValues(req: IncomingMessage, lowerName: string): string[] | undefined {
@@ -51,7 +52,7 @@ export function createRequestHandler(deps: HttpDeps) {
   const { m } = deps.metrics;
   let shuttingDown = false;
 
-  function finish(req: IncomingMessage, res: ServerResponse, route: string, started: number, status: number, headers: Record<string, string | number>, body: Buffer | string) {
+  function finish(req: IncomingMessage, res: ServerResponse, route: RouteLabel, started: number, status: number, headers: Record<string, string | number>, body: Buffer | string) {
     if (shuttingDown) headers = { ...headers, connection: 'close' };
     res.writeHead(status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
     res.end(body);
@@ -60,7 +61,7 @@ export function createRequestHandler(deps: HttpDeps) {
     m.requestDuration.observe({ route, status: code }, (performance.now() - started) / 1000);
   }
 
-  function json(req: IncomingMessage, res: ServerResponse, route: string, started: number, status: number, body: unknown, extra?: Record<string, string | number>) {
+  function json(req: IncomingMessage, res: ServerResponse, route: RouteLabel, started: number, status: number, body: unknown, extra?: Record<string, string | number>) {
     finish(req, res, route, started, status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS, JSON.stringify(body));
   }
 
@@ -200,7 +201,7 @@ export function createRequestHandler(deps: HttpDeps) {
     if (path === WEBHOOK_ROUTE) {
       if (!deps.tracer) return webhook(req, res, started, undefined);
       const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-      const span = deps.tracer.startSpan('POST /webhooks/stripe', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'url.path': path } }, parent);
+      const span = deps.tracer.startSpan(`POST ${WEBHOOK_ROUTE}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'url.path': path } }, parent);
       try {
         await context.with(trace.setSpan(parent, span), () => webhook(req, res, started, span));
         span.setAttribute('http.response.status_code', res.statusCode);
@@ -212,19 +213,19 @@ export function createRequestHandler(deps: HttpDeps) {
     }
     const label = routeLabel(path);
     const isGet = req.method === 'GET' || req.method === 'HEAD';
-    if (label === 'other') {
-      json(req, res, 'other', started, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
+    if (label === OTHER_LABEL) {
+      json(req, res, OTHER_LABEL, started, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
     } else if (!isGet) {
       json(req, res, label, started, 405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
-    } else if (label === '/healthz') {
-      json(req, res, label, started, 200, { status: 'ok' });
-    } else if (label === '/readyz') {
+    } else if (label === ROUTES.health) {
+      json(req, res, label, started, 200, { status: 'ok' } satisfies HealthBody);
+    } else if (label === ROUTES.ready) {
       if (shuttingDown) {
-        json(req, res, label, started, 503, { status: 'shutting_down', checks: {} });
+        json(req, res, label, started, 503, { status: 'shutting_down', checks: {} } satisfies ReadinessBody);
         return;
       }
       const r = await deps.readiness();
-      json(req, res, label, started, r.ready ? 200 : 503, { status: r.ready ? 'ok' : 'not_ready', checks: r.checks });
+      json(req, res, label, started, r.ready ? 200 : 503, { status: r.ready ? 'ok' : 'not_ready', checks: r.checks } satisfies ReadinessBody);
     } else {
       const text = await deps.metrics.registry.metrics();
       finish(req, res, label, started, 200, { 'content-type': deps.metrics.registry.contentType }, text);

@@ -5,6 +5,7 @@
  * Writes go through one group-commit batch: accepting an event, completing it (with the handlers' object
  * upserts, atomically) and recording a failed attempt are all `WriteOp`s.
  */
+import type { StoreOperation } from '@wmon/contract';
 
 export interface NewEvent {
   readonly id: string;
@@ -124,7 +125,7 @@ export interface StoreCounts {
 }
 
 /** Names of store operations, the `operation` label of webhook_db_query_duration_seconds. */
-export type StoreOperation = 'write_batch' | 'load_pending' | 'count' | 'get_object' | 'get_event' | 'ping' | 'migrate';
+export type { StoreOperation };
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

@@ -4,18 +4,7 @@
  * the `reason` label of webhook_signature_failures_total and the `error` of the 400 response.
  */
 import Stripe from 'stripe';
-
-export const SIGNATURE_FAILURE_REASONS = [
-  'missing_header',
-  'duplicate_header',
-  'malformed_header',
-  'no_v1_signature',
-  'signature_mismatch',
-  'timestamp_outside_tolerance',
-  'empty_payload',
-  'invalid',
-] as const;
-export type SignatureFailureReason = (typeof SIGNATURE_FAILURE_REASONS)[number];
+import type { SignatureFailureReason } from '@wmon/contract';
 
 export type SignatureResult = { readonly ok: true; readonly secretIndex: number } | { readonly ok: false; readonly reason: SignatureFailureReason; readonly message: string };
 

@@ -75,5 +75,5 @@ export type {
 export { createJaegerClient } from './jaeger.js';
 export type { JaegerClient, JaegerSpan, JaegerTrace, TraceSearch } from './jaeger.js';
 
-export { createServiceClient, WEBHOOK_PATH } from './service.js';
+export { createServiceClient } from './service.js';
 export type { DependencyCheck, ServiceClient, ServiceReadiness } from './service.js';

@@ -1,14 +1,16 @@
 /**
- * The bundled webhook service (service/): `GET /healthz` (process alive), `GET /readyz` (200 when its
- * database and cache answer, 503 otherwise, a JSON body saying which) and `GET /metrics` (Prometheus
- * text format).
+ * The bundled webhook service (service/), on @wmon/contract's ROUTES: `GET /healthz` (process alive),
+ * `GET /readyz` (200 when its database and cache answer, 503 otherwise, a JSON body saying which) and
+ * `GET /metrics` (Prometheus text format).
  *
- * The readiness body this client reads (service/src/http/server.ts serves exactly this):
+ * The readiness body this client reads is the contract's ReadinessBody, which the service serves:
  *   {"status": "ok" | "not_ready" | "shutting_down", "checks": {"database": {"ok": true}, "cache": {"ok": false, "error": "…"}}}
  * It also accepts `dependencies` for `checks`, a list of `{name, …}` for the map, and for each check a
  * boolean, a status word (`ok`/`up`/`ready`/`healthy`/`pass` are good) or an object with `ok`/`up`/
  * `healthy` (boolean) or `status`/`state` (word), and `error`/`message`/`detail`/`reason` (text).
  */
+import { ROUTES, type ReadinessStatus } from '@wmon/contract';
+
 import { createTransport, type ClientOptions } from './http.js';
 import { ExpositionParseError, parseExposition, type MetricFamily } from './exposition.js';
 
@@ -23,8 +25,8 @@ export interface ServiceReadiness {
   /** HTTP 200. */
   readonly ready: boolean;
   readonly status: number;
-  /** The service's own word for it (`ok`, `not_ready`, `shutting_down`), when it gave one. */
-  readonly state: string | undefined;
+  /** The service's own word for it (the contract's `ok`, `not_ready`, `shutting_down`), when it gave one. */
+  readonly state: ReadinessStatus | (string & {}) | undefined;
   /** Per dependency (database, cache, ...), in the order the service listed them. */
   readonly dependencies: readonly DependencyCheck[];
 }
@@ -46,24 +48,22 @@ export interface ServiceClient {
   postEvent(payload: string, signature: string): Promise<{ readonly status: number; readonly body: string }>;
 }
 
-export const WEBHOOK_PATH = '/webhooks/stripe';
-
 const GOOD_WORDS = new Set(['ok', 'up', 'ready', 'healthy', 'pass', 'passed', 'connected']);
 
 export function createServiceClient(options: ClientOptions): ServiceClient {
   const http = createTransport('webhook service', options);
-  const scrapeSpec = { path: '/metrics', headers: { Accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' } };
+  const scrapeSpec = { path: ROUTES.metrics, headers: { Accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' } };
 
   const metricsText = async (): Promise<string> => (await http.request(scrapeSpec)).text;
 
   return {
     async healthz() {
-      const res = await http.request({ path: '/healthz', okStatuses: [503] });
+      const res = await http.request({ path: ROUTES.health, okStatuses: [503] });
       return res.status === 200;
     },
 
     async readyz() {
-      const spec = { path: '/readyz', okStatuses: [503] };
+      const spec = { path: ROUTES.ready, okStatuses: [503] };
       const res = await http.request(spec);
       const dependencies = readDependencies(res.data);
       if (dependencies === undefined) {
@@ -88,7 +88,7 @@ export function createServiceClient(options: ClientOptions): ServiceClient {
     async postEvent(payload, signature) {
       const res = await http.request({
         method: 'POST',
-        path: WEBHOOK_PATH,
+        path: ROUTES.webhook,
         rawBody: { text: payload, contentType: 'application/json' },
         headers: { 'Stripe-Signature': signature, 'User-Agent': 'wmon' },
         okStatuses: 'all',

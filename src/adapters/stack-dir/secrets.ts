@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { SECRET_FILES, type SecretFileKey } from '@wmon/contract';
+
 import type { LoadedConfig } from '../../core/config/load.js';
 import type { ComponentId } from '../../core/config/schema.js';
 import { readSecret, type SecretName } from '../../core/config/secrets.js';
@@ -15,29 +17,30 @@ import { isEnabled } from '../../core/model/stack.js';
  *   <stackDir>/secrets/<component>/<name>                                  mounted read-only into that component
  * Containers run as their own users (nobody, grafana, node), so the mounted copies are 0644 inside 0755
  * folders: the 0700 folder above them is what keeps other host users out.
+ *
+ * The mounted copies use the contract's SECRET_FILES names, the same inside the container as in the host
+ * folder. The copies kept for people (GENERATED_SECRET_FILES) are spelled with hyphens: those names are
+ * user-facing (README, `wmon urls`, backups) and existing stacks keep their generated secrets in them, so
+ * they stay as they are, mapped explicitly by secret name.
  */
 export const SECRETS_DIR = 'secrets';
 export const GENERATED_SECRET_FILES = {
   grafanaAdminPassword: 'grafana-admin-password',
   stripeWebhookSecret: 'stripe-webhook-secret',
-} as const;
+} as const satisfies { readonly [K in SecretFileKey]?: string };
 
-/** Which secret file each component reads (file name inside its secrets folder). */
-const COMPONENT_SECRETS: Partial<Record<ComponentId, Partial<Record<SecretName, string>>>> = {
-  alertmanager: {
-    smtpPassword: 'smtp_password',
-    slackWebhookUrl: 'slack_webhook_url',
-    pagerdutyRoutingKey: 'pagerduty_routing_key',
-  },
-  grafana: { grafanaAdminPassword: 'grafana_admin_password' },
-  webhook: { stripeWebhookSecret: 'stripe_webhook_secret', databaseUrl: 'database_url', redisUrl: 'redis_url' },
+/** Which secrets each component reads (as SECRET_FILES[name] inside its secrets folder). */
+const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & SecretFileKey)[]>> = {
+  alertmanager: ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey'],
+  grafana: ['grafanaAdminPassword'],
+  webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
 };
 
 export interface StackSecrets {
   /** Where the Grafana admin password is kept (generated or copied), for `wmon urls`. */
   readonly grafanaAdminPasswordFile?: string;
   readonly stripeWebhookSecretFile?: string;
-  /** Per component, the host folder to mount at SECRETS_TARGET. */
+  /** Per component, the host folder to mount at the contract's SECRETS_MOUNT_DIR. */
   readonly mounts: Partial<Record<ComponentId, string>>;
 }
 
@@ -86,14 +89,14 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       stripeWebhookSecretFile = s.file;
     }
 
-    for (const [component, files] of Object.entries(COMPONENT_SECRETS) as Array<[ComponentId, Record<string, string>]>) {
+    for (const [component, names] of Object.entries(COMPONENT_SECRETS) as Array<[ComponentId, readonly SecretFileKey[]]>) {
       if (!isEnabled(config, component)) continue;
       const dir = path.join(stackDir, SECRETS_DIR, component);
       await mkdir(dir, { recursive: true, mode: 0o755 });
       await chmod(dir, 0o755);
-      for (const [name, file] of Object.entries(files) as Array<[SecretName, string]>) {
+      for (const name of names) {
         const value = values[name];
-        if (value !== undefined) await writeSecretFile(path.join(dir, file), value, 0o644);
+        if (value !== undefined) await writeSecretFile(path.join(dir, SECRET_FILES[name]), value, 0o644);
       }
       mounts[component] = dir;
     }

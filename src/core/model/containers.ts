@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 
+import { SECRETS_MOUNT_DIR } from '@wmon/contract';
+
 import type { ComponentId } from '../config/schema.js';
 import { LABELS, type ContainerSpec } from './container-types.js';
-import { containerName, SECRETS_TARGET, type ComponentModel, type Stack } from './stack.js';
+import { containerName, type ComponentModel, type Stack } from './stack.js';
 
 export interface SpecInputs {
   /** Absolute stack directory (rendered configuration folders live under it). */
@@ -49,7 +51,7 @@ function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): Container
   const binds = [
     ...(c.config ? [{ source: path.join(inputs.stackDir, c.config.dir), target: c.config.target, readOnly: true }] : []),
     ...(c.secretsTarget && inputs.secretMounts[c.id]
-      ? [{ source: inputs.secretMounts[c.id]!, target: SECRETS_TARGET, readOnly: true }]
+      ? [{ source: inputs.secretMounts[c.id]!, target: SECRETS_MOUNT_DIR, readOnly: true }]
       : []),
     ...c.hostBinds.map((b) => ({ source: b.source, target: b.target, readOnly: true })),
   ];

@@ -1,3 +1,5 @@
+import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
+
 import type { ComponentId, Config } from '../config/schema.js';
 
 /**
@@ -93,9 +95,6 @@ export const CONTAINER_PORTS = {
   webhook: 8080,
 } as const;
 
-/** Where each component's secret files appear inside its container. */
-export const SECRETS_TARGET = '/run/secrets/wmon';
-
 /** Start order: a component comes after everything it depends on. */
 const START_ORDER: readonly ComponentId[] = [
   'loki',
@@ -169,7 +168,7 @@ export function buildStack(config: Config): Stack {
       ...base('alertmanager'),
       volumes: [{ name: 'alertmanager-data', target: '/alertmanager' }],
       config: { dir: 'alertmanager', target: '/etc/alertmanager' },
-      secretsTarget: SECRETS_TARGET,
+      secretsTarget: SECRETS_MOUNT_DIR,
       cmd: [
         '--config.file=/etc/alertmanager/alertmanager.yml',
         '--storage.path=/alertmanager',
@@ -189,12 +188,12 @@ export function buildStack(config: Config): Stack {
       ...base('grafana'),
       volumes: [{ name: 'grafana-data', target: '/var/lib/grafana' }],
       config: { dir: 'grafana', target: '/etc/grafana/wmon' },
-      secretsTarget: SECRETS_TARGET,
+      secretsTarget: SECRETS_MOUNT_DIR,
       cmd: [],
       env: {
         GF_PATHS_PROVISIONING: '/etc/grafana/wmon/provisioning',
         GF_SECURITY_ADMIN_USER: g.adminUser,
-        GF_SECURITY_ADMIN_PASSWORD__FILE: `${SECRETS_TARGET}/grafana_admin_password`,
+        GF_SECURITY_ADMIN_PASSWORD__FILE: secretPath('grafanaAdminPassword'),
         GF_USERS_ALLOW_SIGN_UP: 'false',
         GF_ANALYTICS_REPORTING_ENABLED: 'false',
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
@@ -248,17 +247,18 @@ export function buildStack(config: Config): Stack {
 
   if (on('webhook')) {
     const s = config.service;
+    const env = SERVICE_SECRET_ENV;
     models.set('webhook', {
       ...base('webhook'),
       volumes: [{ name: 'webhook-data', target: '/data' }],
-      secretsTarget: SECRETS_TARGET,
+      secretsTarget: SECRETS_MOUNT_DIR,
       cmd: [],
       env: {
         PORT: String(CONTAINER_PORTS.webhook),
         HOST: '0.0.0.0',
-        STRIPE_WEBHOOK_SECRET_FILE: `${SECRETS_TARGET}/stripe_webhook_secret`,
-        ...(s.databaseUrl ? { DATABASE_URL_FILE: `${SECRETS_TARGET}/database_url` } : { DATABASE_URL: 'sqlite:/data/webhooks.db' }),
-        ...(s.redisUrl ? { REDIS_URL_FILE: `${SECRETS_TARGET}/redis_url` } : {}),
+        [env.stripeWebhookSecret.file]: secretPath('stripeWebhookSecret'),
+        ...(s.databaseUrl ? { [env.databaseUrl.file]: secretPath('databaseUrl') } : { [env.databaseUrl.value]: 'sqlite:/data/webhooks.db' }),
+        ...(s.redisUrl ? { [env.redisUrl.file]: secretPath('redisUrl') } : {}),
         ...(on('loki') ? { LOKI_URL: `http://${DNS_NAMES.loki}:${CONTAINER_PORTS.loki}` } : {}),
         ...(on('jaeger')
           ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${DNS_NAMES.jaeger}:${CONTAINER_PORTS.jaegerOtlpHttp}` }
@@ -272,7 +272,7 @@ export function buildStack(config: Config): Stack {
         WORKERS: String(s.workers),
         MAX_ATTEMPTS: String(s.maxAttempts),
       },
-      readiness: { path: '/readyz' },
+      readiness: { path: ROUTES.ready },
       dependsOn: [],
     });
   }

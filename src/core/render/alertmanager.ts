@@ -1,5 +1,6 @@
+import { secretPath } from '@wmon/contract';
+
 import type { Config } from '../config/schema.js';
-import { SECRETS_TARGET } from '../model/stack.js';
 import { ALERT_INHIBIT_EQUAL } from './rules.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -14,9 +15,9 @@ export const ROUTING: Record<Severity, readonly Channel[]> = {
 
 /** Secret files Alertmanager reads (inside its container), by secret name. */
 export const ALERTMANAGER_SECRET_FILES = {
-  smtpPassword: `${SECRETS_TARGET}/smtp_password`,
-  slackWebhookUrl: `${SECRETS_TARGET}/slack_webhook_url`,
-  pagerdutyRoutingKey: `${SECRETS_TARGET}/pagerduty_routing_key`,
+  smtpPassword: secretPath('smtpPassword'),
+  slackWebhookUrl: secretPath('slackWebhookUrl'),
+  pagerdutyRoutingKey: secretPath('pagerdutyRoutingKey'),
 } as const;
 
 

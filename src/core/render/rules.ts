@@ -9,7 +9,7 @@
  */
 import type { AlertThresholds } from '../config/alerts.js';
 import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
-import { METRIC, errorRatio, memoryRatio, requestLatencyQuantile } from '../vocab/webhook-queries.js';
+import { METRIC, errorRatio, memoryRatio, requestLatencyQuantile, series } from '../vocab/webhook-queries.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -198,8 +198,8 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
     {
       alert: 'WebhookQueueBacklog',
       expr:
-        `${METRIC.queueSize}{state="pending"} >= ${a.queueBacklog.warning}` +
-        ` and delta(${METRIC.queueSize}{state="pending"}[${BACKLOG_WINDOW}]) >= 0`,
+        `${series('queueSize', { state: 'pending' })} >= ${a.queueBacklog.warning}` +
+        ` and delta(${series('queueSize', { state: 'pending' })}[${BACKLOG_WINDOW}]) >= 0`,
       for: a.queueBacklog.for,
       labels: { severity: 'warning', component: 'queue', signal: 'backlog' },
       summary: 'Webhook queue backlog of {{ $value | printf "%.0f" }} pending events on {{ $labels.instance }}',
@@ -211,7 +211,7 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
     },
     {
       alert: 'WebhookDeadLetters',
-      expr: `${METRIC.queueSize}{state="dead_letter"} >= ${a.deadLetter.warning}`,
+      expr: `${series('queueSize', { state: 'dead_letter' })} >= ${a.deadLetter.warning}`,
       for: a.deadLetter.for,
       labels: { severity: 'warning', component: 'queue', signal: 'dead-letters' },
       summary: 'Webhook queue holds {{ $value | printf "%.0f" }} dead-lettered event(s) on {{ $labels.instance }}',

@@ -1,9 +1,16 @@
 /**
  * PromQL for the webhook service's key figures, shared by the alert rules (fixed windows such as `5m`) and
  * the dashboards (`$__rate_interval`), so that an alert and the panel it links to compute the same thing.
- * Metric names come from the one list in metric-names.ts.
+ * Metric names and label values come from the contract the service emits them by (@wmon/contract).
  */
-import { NODE_EXPORTER_METRICS, SERVICE_METRICS, type ServiceMetricKey } from './metric-names.js';
+import {
+  NODE_EXPORTER_METRICS,
+  ROUTES,
+  SERVICE_METRICS,
+  type LabelName,
+  type LabelValue,
+  type ServiceMetricKey,
+} from '@wmon/contract';
 
 /** The service's metric names by key, e.g. `METRIC.requestsTotal` → `webhook_requests_total`. */
 export const METRIC = Object.fromEntries(
@@ -14,14 +21,46 @@ type NodeMetric = (typeof NODE_EXPORTER_METRICS)[number];
 /** A node exporter metric name, checked against the list at compile time. */
 export const nodeMetric = <N extends NodeMetric>(name: N): N => name;
 
+/** A label matcher: one value (`=`), any of a list (`=~`), or `{ not: … }` for the opposite (`!=`, `!~`). */
+export type Matcher<V extends string> = V | readonly V[] | { readonly not: V | readonly V[] };
+
+/** Matchers on a service metric's labels: a label with a fixed set in the contract takes only its values. */
+export type SeriesMatch<K extends ServiceMetricKey> = { readonly [L in LabelName<K>]?: Matcher<LabelValue<K, L>> };
+
+const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|]/g;
+const quoted = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+const isNot = (m: Matcher<string>): m is { readonly not: string | readonly string[] } => typeof m === 'object' && 'not' in m;
+
+function matcher(label: string, m: Matcher<string>): string {
+  const negated = isNot(m);
+  const v = negated ? m.not : m;
+  if (typeof v === 'string') return `${label}${negated ? '!=' : '='}${quoted(v)}`;
+  return `${label}${negated ? '!~' : '=~'}${quoted(v.map((x) => x.replace(REGEX_SPECIAL, '\\$&')).join('|'))}`;
+}
+
+/**
+ * A selector of one of the service's metrics, typed by the contract: `series('queueSize', { state:
+ * 'pending' })` is `webhook_queue_size{state="pending"}`, and `{ state: 'pending_' }` does not compile.
+ * `suffix` picks a histogram's `_bucket` series.
+ */
+export function series<K extends ServiceMetricKey>(metric: K, match: SeriesMatch<K> = {}, suffix: '' | '_bucket' = ''): string {
+  const matchers = (Object.entries(match) as [string, Matcher<string> | undefined][]).flatMap(([label, m]) =>
+    m === undefined ? [] : [matcher(label, m)],
+  );
+  return `${METRIC[metric]}${suffix}${matchers.length > 0 ? `{${matchers.join(', ')}}` : ''}`;
+}
+
 /**
  * Routes that are not webhook traffic: Prometheus's scrapes and the health probes. They succeed fast and
  * often, so counting them would dilute the error rate and the latency percentiles of the real traffic (on a
  * quiet laptop, scrapes can outnumber Stripe's deliveries). If the service does not count them at all, the
  * filter simply matches everything.
  */
-export const PROBE_ROUTES = ['/metrics', '/healthz', '/readyz'] as const;
-export const WEBHOOK_TRAFFIC = `route!~"${PROBE_ROUTES.join('|')}"`;
+export const PROBE_ROUTES = [ROUTES.metrics, ROUTES.health, ROUTES.ready] as const;
+
+/** The webhook traffic of `requestsTotal` and `requestDuration`: every route but the probes. */
+export const WEBHOOK_TRAFFIC_MATCH = { route: { not: PROBE_ROUTES } } as const satisfies SeriesMatch<'requestsTotal'>;
 
 /** `by (a, b)`, or nothing when no labels are given (aggregate everything). */
 function by(labels: readonly string[]): string {
@@ -30,7 +69,7 @@ function by(labels: readonly string[]): string {
 
 /** Webhook requests per second. */
 export function requestRate(window: string, labels: readonly string[] = []): string {
-  return `sum${by(labels)} (rate(${METRIC.requestsTotal}{${WEBHOOK_TRAFFIC}}[${window}]))`;
+  return `sum${by(labels)} (rate(${series('requestsTotal', WEBHOOK_TRAFFIC_MATCH)}[${window}]))`;
 }
 
 /**
@@ -57,7 +96,7 @@ export function errorRatio(window: string, labels: readonly string[] = []): stri
 export function requestLatencyQuantile(quantile: number, window: string, labels: readonly string[] = []): string {
   return (
     `histogram_quantile(${quantile}, sum by (${[...labels, 'le'].join(', ')}) ` +
-    `(rate(${METRIC.requestDuration}_bucket{${WEBHOOK_TRAFFIC}}[${window}])))`
+    `(rate(${series('requestDuration', WEBHOOK_TRAFFIC_MATCH, '_bucket')}[${window}])))`
   );
 }
 
@@ -76,7 +115,7 @@ export function histogramQuantile(
 
 /** Resident memory as a ratio of the memory available to the process (0.85 = 85 %). */
 export function memoryRatio(): string {
-  return `${METRIC.memoryUsage}{kind="rss"} / ignoring(kind) (${METRIC.memoryLimit} > 0)`;
+  return `${series('memoryUsage', { kind: 'rss' })} / ignoring(kind) (${METRIC.memoryLimit} > 0)`;
 }
 
 /** Cache lookups that found a value, as a ratio of all lookups. */
@@ -93,6 +132,6 @@ export function cacheHitRatio(window: string, labels: readonly string[] = []): s
  * out: they are deliveries Stripe repeated, which are not processed again.
  */
 export function processingSuccessRatio(window: string): string {
-  const processed = `sum(rate(${METRIC.eventsProcessed}{outcome!="duplicate"}[${window}]))`;
-  return `sum(rate(${METRIC.eventsProcessed}{outcome="success"}[${window}])) / (${processed} > 0)`;
+  const processed = `sum(rate(${series('eventsProcessed', { outcome: { not: 'duplicate' } })}[${window}]))`;
+  return `sum(rate(${series('eventsProcessed', { outcome: 'success' })}[${window}])) / (${processed} > 0)`;
 }

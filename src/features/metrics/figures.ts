@@ -5,7 +5,17 @@
  */
 import type { PrometheusClient } from '../../adapters/clients/index.js';
 import type { AlertThresholds } from '../../core/config/alerts.js';
-import { METRIC, WEBHOOK_TRAFFIC, cacheHitRatio, errorRatio, histogramQuantile, memoryRatio, requestLatencyQuantile, requestRate } from '../../core/vocab/webhook-queries.js';
+import {
+  METRIC,
+  WEBHOOK_TRAFFIC_MATCH,
+  cacheHitRatio,
+  errorRatio,
+  histogramQuantile,
+  memoryRatio,
+  requestLatencyQuantile,
+  requestRate,
+  series,
+} from '../../core/vocab/webhook-queries.js';
 import type { FigureStatus, FigureUnit, MetricCountsJson, MetricFigureJson, MetricFigureKey } from '../../results.js';
 import { counterTotals } from './counters.js';
 import { singleValue } from './prometheus.js';
@@ -49,17 +59,17 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
   queuePending: {
     label: 'Queue pending',
     unit: 'count',
-    query: () => `sum(${METRIC.queueSize}{state="pending"})`,
+    query: () => `sum(${series('queueSize', { state: 'pending' })})`,
     thresholds: (a) => ({ warning: a.queueBacklog.warning }),
   },
-  queueProcessing: { label: 'Queue processing', unit: 'count', query: () => `sum(${METRIC.queueSize}{state="processing"})` },
+  queueProcessing: { label: 'Queue processing', unit: 'count', query: () => `sum(${series('queueSize', { state: 'processing' })})` },
   queueDeadLetter: {
     label: 'Queue dead letters',
     unit: 'count',
-    query: () => `sum(${METRIC.queueSize}{state="dead_letter"})`,
+    query: () => `sum(${series('queueSize', { state: 'dead_letter' })})`,
     thresholds: (a) => ({ warning: a.deadLetter.warning }),
   },
-  memoryRss: { label: 'Memory (RSS)', unit: 'bytes', query: () => `sum(${METRIC.memoryUsage}{kind="rss"})` },
+  memoryRss: { label: 'Memory (RSS)', unit: 'bytes', query: () => `sum(${series('memoryUsage', { kind: 'rss' })})` },
   memoryLimit: { label: 'Memory limit', unit: 'bytes', query: () => `sum(${METRIC.memoryLimit})` },
   memoryPercent: {
     label: 'Memory of limit',
@@ -69,8 +79,8 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
     thresholds: (a) => ({ warning: a.memoryPercent.warning }),
   },
   cpuPercent: { label: 'CPU', unit: 'percent', query: () => `max(${METRIC.cpuUsage})`, thresholds: (a) => ({ warning: a.cpuPercent.warning }) },
-  dbConnectionsActive: { label: 'DB connections active', unit: 'count', query: () => `sum(${METRIC.dbConnections}{state="active"})` },
-  dbConnectionsIdle: { label: 'DB connections idle', unit: 'count', query: () => `sum(${METRIC.dbConnections}{state="idle"})` },
+  dbConnectionsActive: { label: 'DB connections active', unit: 'count', query: () => `sum(${series('dbConnections', { state: 'active' })})` },
+  dbConnectionsIdle: { label: 'DB connections idle', unit: 'count', query: () => `sum(${series('dbConnections', { state: 'idle' })})` },
   dbQueryP95: { label: 'DB query p95', unit: 'ms', query: (w) => histogramQuantile('dbQueryDuration', 0.95, w), scale: MS },
   dbUp: { label: 'Database up', unit: 'boolean', query: () => `min(${METRIC.dbUp})`, upGauge: true },
   cacheHitRatio: { label: 'Cache hit ratio', unit: 'percent', query: (w) => cacheHitRatio(w), scale: PERCENT },
@@ -133,7 +143,7 @@ export async function queryFigures(
 export async function queryCounts(prometheus: PrometheusClient, windowSeconds: number, at: number): Promise<MetricCountsJson> {
   const count = (selector: string, by: string) => counterTotals(prometheus, selector, windowSeconds, at, by);
   const [requests, errors, byType, processed, signatures, limited] = await Promise.all([
-    count(`${METRIC.requestsTotal}{${WEBHOOK_TRAFFIC}}`, 'status'),
+    count(series('requestsTotal', WEBHOOK_TRAFFIC_MATCH), 'status'),
     count(METRIC.errorsTotal, 'type'),
     count(METRIC.eventsByType, 'type'),
     count(METRIC.eventsProcessed, 'outcome'),

@@ -1,8 +1,9 @@
+import type { ReadinessBody } from '@wmon/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentRequestError, createServiceClient, findSamples, type ServiceClient } from '../../../src/adapters/clients/index.js';
 import { closedPort, startFakeServer, type FakeResponse, type FakeServerControl } from '../../support/fakes/http.js';
 
-// The service's three probes, with the bodies service/src/http/server.ts answers.
+// The service's three probes, with the bodies service/src/http/server.ts answers (the contract's ReadinessBody).
 let readyz: FakeResponse;
 let server: FakeServerControl;
 let client: ServiceClient;
@@ -46,7 +47,10 @@ describe('webhook service client', () => {
         { name: 'cache', ok: true, detail: undefined },
       ],
     });
-    readyz = { status: 503, json: { status: 'not_ready', checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } } } };
+    readyz = {
+      status: 503,
+      json: { status: 'not_ready', checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } } } satisfies ReadinessBody,
+    };
     await expect(client.readyz()).resolves.toEqual({
       ready: false,
       status: 503,
@@ -59,7 +63,7 @@ describe('webhook service client', () => {
   });
 
   it('reads a shutting-down service as not ready, with no checks', async () => {
-    readyz = { status: 503, json: { status: 'shutting_down', checks: {} } };
+    readyz = { status: 503, json: { status: 'shutting_down', checks: {} } satisfies ReadinessBody };
     await expect(client.readyz()).resolves.toEqual({ ready: false, status: 503, state: 'shutting_down', dependencies: [] });
   });
 

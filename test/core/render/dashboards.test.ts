@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
-import { knownSeriesNames } from '../../../src/core/vocab/metric-names.js';
+import { knownSeriesNames } from '@wmon/contract';
 import {
   DASHBOARD_UIDS,
   DATASOURCE_UIDS,

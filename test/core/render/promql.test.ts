@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knownSeriesNames } from '../../../src/core/vocab/metric-names.js';
+import { knownSeriesNames } from '@wmon/contract';
 import { analyzePromql, checkPromql, substituteGrafanaVariables } from '../../../src/core/render/promql.js';
 
 const known = knownSeriesNames();

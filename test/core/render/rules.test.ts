@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
-import { knownSeriesNames } from '../../../src/core/vocab/metric-names.js';
+import { knownSeriesNames } from '@wmon/contract';
 import { checkPromql } from '../../../src/core/render/promql.js';
 import { SEVERITIES, buildAlertRules, runbookAnchor } from '../../../src/core/render/rules.js';
 import { REPO_ROOT } from '../../promtool/promtool.js';

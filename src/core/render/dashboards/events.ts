@@ -1,5 +1,5 @@
 /** Events: event type distribution; processing success rate; event volume trends; queue metrics. */
-import { METRIC, histogramQuantile, processingSuccessRatio } from '../../vocab/webhook-queries.js';
+import { METRIC, histogramQuantile, processingSuccessRatio, series } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, type DashboardOptions } from './common.js';
 import type { Dashboard } from './model.js';
 import { RANGE, RATE_INTERVAL, layout, logs, pieChart, stat, steps, timeseries, type Section } from './panels.js';
@@ -89,8 +89,8 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           unit: 'ops',
           queries: [
             { expr: `sum(rate(${METRIC.eventsByType}[${RATE_INTERVAL}]))`, legend: 'accepted' },
-            { expr: `sum(rate(${processed}{outcome=~"success|dead_letter"}[${RATE_INTERVAL}]))`, legend: 'finished' },
-            { expr: `sum(rate(${processed}{outcome="duplicate"}[${RATE_INTERVAL}]))`, legend: 'duplicates' },
+            { expr: `sum(rate(${series('eventsProcessed', { outcome: ['success', 'dead_letter'] })}[${RATE_INTERVAL}]))`, legend: 'finished' },
+            { expr: `sum(rate(${series('eventsProcessed', { outcome: 'duplicate' })}[${RATE_INTERVAL}]))`, legend: 'duplicates' },
           ],
           w: 12,
           h: 8,
@@ -117,7 +117,7 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           title: 'Pending',
           description: 'Events waiting for a worker. Orange at the backlog alert threshold.',
           unit: 'short',
-          query: { expr: `sum(${METRIC.queueSize}{state="pending"})` },
+          query: { expr: `sum(${series('queueSize', { state: 'pending' })})` },
           thresholds: steps('green', [a.queueBacklog.warning, 'orange']),
           w: 4,
           h: 8,
@@ -126,7 +126,7 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           title: 'Processing',
           description: 'Events a worker is processing now.',
           unit: 'short',
-          query: { expr: `sum(${METRIC.queueSize}{state="processing"})` },
+          query: { expr: `sum(${series('queueSize', { state: 'processing' })})` },
           w: 4,
           h: 8,
         }),
@@ -134,7 +134,7 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           title: 'Dead letters',
           description: 'Events that failed every attempt. Orange at the dead-letter alert threshold.',
           unit: 'short',
-          query: { expr: `sum(${METRIC.queueSize}{state="dead_letter"})` },
+          query: { expr: `sum(${series('queueSize', { state: 'dead_letter' })})` },
           thresholds: steps('green', [a.deadLetter.warning, 'orange']),
           w: 4,
           h: 8,

@@ -1,12 +1,13 @@
 /** Overview: request rate and errors; response time percentiles; queue size and processing time; resource gauges. */
 import {
   METRIC,
+  WEBHOOK_TRAFFIC_MATCH,
   errorRatio,
   histogramQuantile,
   memoryRatio,
   requestLatencyQuantile,
   requestRate,
-  WEBHOOK_TRAFFIC,
+  series,
 } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, hostGauges, type DashboardOptions } from './common.js';
 import type { Dashboard } from './model.js';
@@ -116,7 +117,7 @@ export function overviewDashboard(opts: DashboardOptions): Dashboard {
           stack: true,
           queries: [
             {
-              expr: `sum by (status) (rate(${METRIC.requestsTotal}{${WEBHOOK_TRAFFIC}}[${RATE_INTERVAL}]))`,
+              expr: `sum by (status) (rate(${series('requestsTotal', WEBHOOK_TRAFFIC_MATCH)}[${RATE_INTERVAL}]))`,
               legend: '{{status}}',
             },
           ],

@@ -1,10 +1,11 @@
 /** Performance: latency heatmap; resource usage trends; database performance; cache effectiveness. */
 import {
   METRIC,
-  WEBHOOK_TRAFFIC,
+  WEBHOOK_TRAFFIC_MATCH,
   cacheHitRatio,
   histogramQuantile,
   requestLatencyQuantile,
+  series,
 } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, hostTrends, type DashboardOptions } from './common.js';
 import type { Dashboard } from './model.js';
@@ -24,7 +25,7 @@ export function performanceDashboard(opts: DashboardOptions): Dashboard {
           title: 'Request latency distribution',
           description: 'Webhook requests per duration bucket over time (darker: more requests).',
           unit: 's',
-          expr: `sum by (le) (increase(${METRIC.requestDuration}_bucket{${WEBHOOK_TRAFFIC}}[${RATE_INTERVAL}]))`,
+          expr: `sum by (le) (increase(${series('requestDuration', WEBHOOK_TRAFFIC_MATCH, '_bucket')}[${RATE_INTERVAL}]))`,
           w: 12,
           h: 9,
         }),

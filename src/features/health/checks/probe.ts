@@ -4,13 +4,15 @@
  * Prometheus until its counters show the request accepted and the event processed. It proves the whole
  * path — signature verification, storage, the queue, the metrics endpoint and the scrape — works now.
  *
- * The event is a `balance.available` with an `evt_wmonprobe…` id: a type the service records and nothing
- * else acts on. Prometheus sees it at its next scrape, so the probe takes up to one scrape interval.
+ * The event is @wmon/contract's probe event: a `balance.available` with an `evt_wmonprobe…` id, a type the
+ * service records and nothing else acts on. Prometheus sees it at its next scrape, so the probe takes up to
+ * one scrape interval.
  */
-import { randomBytes } from 'node:crypto';
+import { probeEvent, ROUTES } from '@wmon/contract';
 
-import { isComponentRequestError, WEBHOOK_PATH } from '../../../adapters/clients/index.js';
-import { METRIC } from '../../../core/vocab/webhook-queries.js';
+import { isComponentRequestError } from '../../../adapters/clients/index.js';
+import { GENERATED_SECRET_FILES } from '../../../adapters/stack-dir/secrets.js';
+import { series } from '../../../core/vocab/webhook-queries.js';
 import { durationSeconds } from '../../../core/vocab/durations.js';
 import { singleValue } from '../../metrics/prometheus.js';
 import type { HealthContext } from '../context.js';
@@ -20,28 +22,14 @@ import { row, type CheckRow, type CheckTask } from '../runner.js';
 
 /** The counters the probe must move, as PromQL. */
 const COUNTERS = {
-  accepted: `sum(${METRIC.requestsTotal}{route="${WEBHOOK_PATH}", status="200"})`,
-  processed: `sum(${METRIC.eventsProcessed}{outcome="success"})`,
+  accepted: `sum(${series('requestsTotal', { route: ROUTES.webhook, status: '200' })})`,
+  processed: `sum(${series('eventsProcessed', { outcome: 'success' })})`,
 } as const;
 
 /** The deadline of the probe: two scrape intervals for Prometheus to see it, plus time to send it. */
 export function probeDeadlineMs(ctx: HealthContext): number {
   const scrape = durationSeconds(ctx.config.prometheus.scrapeInterval) ?? 15;
   return (2 * scrape + 10) * 1000 + ctx.timeoutMs;
-}
-
-export function probeEvent(now = new Date()): Record<string, unknown> & { id: string } {
-  return {
-    id: `evt_wmonprobe${randomBytes(10).toString('hex')}`,
-    object: 'event',
-    type: 'balance.available',
-    api_version: '2024-06-20',
-    created: Math.floor(now.getTime() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object: { object: 'balance', available: [], pending: [], livemode: false } },
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +48,7 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
       if (!client) return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
       if (!prom) return [row(this, 'UNKNOWN', '--probe confirms through Prometheus, which is switched off')];
       const secret = await ctx.webhookSecret();
-      if (!secret) return [row(this, 'UNKNOWN', `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/stripe-webhook-secret nor service.stripeWebhookSecret)`)];
+      if (!secret) return [row(this, 'UNKNOWN', `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/${GENERATED_SECRET_FILES.stripeWebhookSecret} nor service.stripeWebhookSecret)`)];
 
       const started = Date.now();
       const read = async () => {

@@ -3,10 +3,22 @@
  *
  * The bundled webhook service (service/) builds its prom-client registry from SERVICE_METRICS, and the
  * renderer's tests check that every PromQL expression in the rules and dashboards refers only to names
- * listed here (service metrics, node exporter metrics, and Prometheus's own synthetic series).
- *
- * This file has no imports on purpose: the service package compiles it too.
+ * listed here (service metrics, node exporter metrics, and Prometheus's own synthetic series). Each
+ * metric names the value set of every label that has one (labels.ts, routes.ts).
  */
+import {
+  CACHE_NAMES,
+  CACHE_OPERATIONS,
+  DB_CONNECTION_STATES,
+  ERROR_TYPES,
+  MEMORY_KINDS,
+  PROCESSING_OUTCOMES,
+  QUEUE_STATES,
+  RATE_LIMIT_SCOPES,
+  SIGNATURE_FAILURE_REASONS,
+  STORE_OPERATIONS,
+} from './labels.js';
+import { METHOD_LABELS, ROUTE_LABELS } from './routes.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -16,6 +28,11 @@ export interface MetricSpec {
   readonly help: string;
   /** Label names, each with a bounded set of values. */
   readonly labels: readonly string[];
+  /**
+   * The values of the labels whose set is fixed here. The others are bounded by the service itself: `status`
+   * (an HTTP status code) and the event `type` (Stripe's event types, capped, the rest counted as `other`).
+   */
+  readonly values?: { readonly [label: string]: readonly string[] };
 }
 
 /** Default histogram buckets (seconds) shared by the service and the dashboards' heatmap. */
@@ -29,18 +46,21 @@ export const SERVICE_METRICS = {
     type: 'counter',
     help: 'HTTP requests handled, by method, route and status code.',
     labels: ['method', 'route', 'status'],
+    values: { method: METHOD_LABELS, route: ROUTE_LABELS },
   },
   errorsTotal: {
     name: 'webhook_errors_total',
     type: 'counter',
     help: 'Errors, by type (signature, payload, processing, database, cache, internal).',
     labels: ['type'],
+    values: { type: ERROR_TYPES },
   },
   requestDuration: {
     name: 'webhook_request_duration_seconds',
     type: 'histogram',
     help: 'HTTP request duration in seconds, by route and status code.',
     labels: ['route', 'status'],
+    values: { route: ROUTE_LABELS },
   },
   concurrentRequests: {
     name: 'webhook_concurrent_requests',
@@ -53,6 +73,7 @@ export const SERVICE_METRICS = {
     type: 'counter',
     help: 'Stripe events handled, by outcome (success, failure, duplicate, dead_letter).',
     labels: ['outcome'],
+    values: { outcome: PROCESSING_OUTCOMES },
   },
   eventProcessingDuration: {
     name: 'webhook_event_processing_duration_seconds',
@@ -71,12 +92,14 @@ export const SERVICE_METRICS = {
     type: 'gauge',
     help: 'Events in the processing queue, by state (pending, processing, dead_letter).',
     labels: ['state'],
+    values: { state: QUEUE_STATES },
   },
   memoryUsage: {
     name: 'webhook_memory_usage_bytes',
     type: 'gauge',
     help: 'Process memory in bytes, by kind (rss, heap_used, heap_total, external).',
     labels: ['kind'],
+    values: { kind: MEMORY_KINDS },
   },
   memoryLimit: {
     name: 'webhook_memory_limit_bytes',
@@ -95,12 +118,14 @@ export const SERVICE_METRICS = {
     type: 'gauge',
     help: 'Database connections, by state (active, idle).',
     labels: ['state'],
+    values: { state: DB_CONNECTION_STATES },
   },
   dbQueryDuration: {
     name: 'webhook_db_query_duration_seconds',
     type: 'histogram',
     help: 'Database query duration in seconds, by operation.',
     labels: ['operation'],
+    values: { operation: STORE_OPERATIONS },
   },
   dbUp: {
     name: 'webhook_db_up',
@@ -113,18 +138,21 @@ export const SERVICE_METRICS = {
     type: 'counter',
     help: 'Cache lookups that found a value, by cache.',
     labels: ['cache'],
+    values: { cache: CACHE_NAMES },
   },
   cacheMisses: {
     name: 'webhook_cache_misses_total',
     type: 'counter',
     help: 'Cache lookups that found nothing, by cache.',
     labels: ['cache'],
+    values: { cache: CACHE_NAMES },
   },
   cacheOperationDuration: {
     name: 'webhook_cache_operation_duration_seconds',
     type: 'histogram',
     help: 'Cache operation duration in seconds, by operation.',
     labels: ['operation'],
+    values: { operation: CACHE_OPERATIONS },
   },
   cacheUp: {
     name: 'webhook_cache_up',
@@ -137,16 +165,36 @@ export const SERVICE_METRICS = {
     type: 'counter',
     help: 'Requests rejected because the Stripe-Signature header did not verify, by reason.',
     labels: ['reason'],
+    values: { reason: SIGNATURE_FAILURE_REASONS },
   },
   rateLimited: {
     name: 'webhook_rate_limited_total',
     type: 'counter',
     help: 'Requests answered 429, by scope (client, global).',
     labels: ['scope'],
+    values: { scope: RATE_LIMIT_SCOPES },
   },
 } as const satisfies Record<string, MetricSpec>;
 
 export type ServiceMetricKey = keyof typeof SERVICE_METRICS;
+
+type SpecOf<K extends ServiceMetricKey> = (typeof SERVICE_METRICS)[K];
+
+/** The label names of a service metric, e.g. `LabelName<'eventsProcessed'>` is `'outcome'`. */
+export type LabelName<K extends ServiceMetricKey> = SpecOf<K>['labels'][number];
+
+/**
+ * The values a label of a service metric takes: its fixed set where the contract has one (e.g.
+ * `LabelValue<'eventsProcessed', 'outcome'>` is ProcessingOutcome), else any string.
+ */
+export type LabelValue<K extends ServiceMetricKey, L extends LabelName<K>> =
+  SpecOf<K> extends { readonly values: infer V }
+    ? L extends keyof V
+      ? V[L] extends readonly (infer T extends string)[]
+        ? T
+        : string
+      : string
+    : string;
 
 /** Node exporter metrics that rules and dashboards use. */
 export const NODE_EXPORTER_METRICS = [

@@ -1,0 +1,59 @@
+/**
+ * The bounded label values of the service's metrics: the service emits only these, and the CLI's rules,
+ * dashboards and queries match on them. Each list is in the order the service exports it.
+ */
+
+/** `webhook_errors_total{type}`: what failed. */
+export const ERROR_TYPES = ['signature', 'payload', 'processing', 'database', 'cache', 'internal'] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/**
+ * `webhook_events_processed_total{outcome}`: `success`, `failure` (an attempt that will be retried),
+ * `duplicate` (a delivery Stripe repeated, not processed again) and `dead_letter` (the last attempt failed).
+ */
+export const PROCESSING_OUTCOMES = ['success', 'failure', 'duplicate', 'dead_letter'] as const;
+export type ProcessingOutcome = (typeof PROCESSING_OUTCOMES)[number];
+
+/** `webhook_queue_size{state}`. */
+export const QUEUE_STATES = ['pending', 'processing', 'dead_letter'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** `webhook_memory_usage_bytes{kind}`. */
+export const MEMORY_KINDS = ['rss', 'heap_used', 'heap_total', 'external'] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
+/** `webhook_db_connections{state}`. */
+export const DB_CONNECTION_STATES = ['active', 'idle'] as const;
+export type DbConnectionState = (typeof DB_CONNECTION_STATES)[number];
+
+/** `webhook_db_query_duration_seconds{operation}`: the store's operations. */
+export const STORE_OPERATIONS = ['write_batch', 'load_pending', 'count', 'get_object', 'get_event', 'ping', 'migrate'] as const;
+export type StoreOperation = (typeof STORE_OPERATIONS)[number];
+
+/** `webhook_cache_hits_total{cache}` and `webhook_cache_misses_total{cache}`: recent event ids and Stripe objects. */
+export const CACHE_NAMES = ['event_ids', 'objects'] as const;
+export type CacheName = (typeof CACHE_NAMES)[number];
+
+/** `webhook_cache_operation_duration_seconds{operation}`. */
+export const CACHE_OPERATIONS = ['get', 'set', 'ping'] as const;
+export type CacheOperation = (typeof CACHE_OPERATIONS)[number];
+
+/**
+ * `webhook_signature_failures_total{reason}`, also the `error` of the service's 400 answer: why a
+ * Stripe-Signature header did not verify.
+ */
+export const SIGNATURE_FAILURE_REASONS = [
+  'missing_header',
+  'duplicate_header',
+  'malformed_header',
+  'no_v1_signature',
+  'signature_mismatch',
+  'timestamp_outside_tolerance',
+  'empty_payload',
+  'invalid',
+] as const;
+export type SignatureFailureReason = (typeof SIGNATURE_FAILURE_REASONS)[number];
+
+/** `webhook_rate_limited_total{scope}`: which limit a 429 came from. */
+export const RATE_LIMIT_SCOPES = ['client', 'global'] as const;
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];

@@ -1,0 +1,57 @@
+/**
+ * The service's HTTP routes and the bodies of its health endpoints, as the CLI reads them.
+ */
+
+/** Every route the service answers. Anything else is a 404, counted with the route label `other`. */
+export const ROUTES = {
+  /** `POST`: a Stripe event, signed in its `Stripe-Signature` header. */
+  webhook: '/webhooks/stripe',
+  /** `GET`: 200 while the process runs ({@link HealthBody}). */
+  health: '/healthz',
+  /** `GET`: 200 when the database and cache answer, else 503 ({@link ReadinessBody}). */
+  ready: '/readyz',
+  /** `GET`: Prometheus text format. */
+  metrics: '/metrics',
+} as const;
+
+export type Route = (typeof ROUTES)[keyof typeof ROUTES];
+
+/** The value of the `route` label for a path that is none of {@link ROUTES}, and of the `method` label likewise. */
+export const OTHER_LABEL = 'other';
+
+/** The `route` label's values. */
+export const ROUTE_LABELS = [ROUTES.webhook, ROUTES.health, ROUTES.ready, ROUTES.metrics, OTHER_LABEL] as const;
+export type RouteLabel = (typeof ROUTE_LABELS)[number];
+
+/** The `method` label's values: the usual HTTP methods, and `other` for anything else. */
+export const METHOD_LABELS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', OTHER_LABEL] as const;
+export type MethodLabel = (typeof METHOD_LABELS)[number];
+
+/** The body of `GET /healthz`. */
+export interface HealthBody {
+  readonly status: 'ok';
+}
+
+/** The `status` of `GET /readyz`: `ok` with HTTP 200, the others with 503. */
+export const READINESS_STATUSES = ['ok', 'not_ready', 'shutting_down'] as const;
+export type ReadinessStatus = (typeof READINESS_STATUSES)[number];
+
+/** The dependencies `GET /readyz` checks, in the order it lists them. */
+export const READINESS_CHECKS = ['database', 'cache'] as const;
+export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
+
+export interface ReadinessCheck {
+  readonly ok: boolean;
+  /** Why the dependency does not answer (absent when `ok`). */
+  readonly error?: string;
+}
+
+/**
+ * The body of `GET /readyz`, e.g.
+ * `{"status":"not_ready","checks":{"database":{"ok":true},"cache":{"ok":false,"error":"…"}}}`.
+ * While shutting down, `checks` is empty.
+ */
+export interface ReadinessBody {
+  readonly status: ReadinessStatus;
+  readonly checks: { readonly [K in ReadinessCheckName]?: ReadinessCheck };
+}

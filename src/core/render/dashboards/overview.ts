@@ -9,7 +9,7 @@ import {
   WEBHOOK_TRAFFIC,
 } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, hostGauges, type DashboardOptions } from './common.js';
-import type { Dashboard } from './model.js';
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   RATE_INTERVAL,
   UP_DOWN,

@@ -297,7 +297,13 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
     },
 
     async reloadProvisioning(kind) {
-      await http.request({ method: 'POST', path: `/api/admin/provisioning/${kind}/reload` });
+      await http.request({
+        method: 'POST',
+        path: `/api/admin/provisioning/${kind}/reload`,
+        // The Admin API takes basic auth of a server admin only; no service-account token can use it.
+        hint: (status) =>
+          status === 403 ? 'reloading provisioning needs basic auth as a Grafana server admin; service-account tokens cannot' : undefined,
+      });
     },
   };
 }

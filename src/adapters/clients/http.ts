@@ -183,7 +183,8 @@ function parseBody(text: string, contentType: string): unknown {
 
 /**
  * The component's error message from the shapes the stack uses: Prometheus `{error}`, Grafana and
- * Alertmanager `{message}`, Jaeger `{errors: [{msg}]}`, and plain text (Loki, Alertmanager's 500s).
+ * Alertmanager `{message}`, Jaeger's query API v3 `{error: {message}}` (and its internal API's
+ * `{errors: [{msg}]}`), and plain text (Loki, Alertmanager's 500s).
  */
 function apiErrorMessage(data: unknown): string | undefined {
   if (typeof data === 'string') return truncate(data.trim(), 300) || undefined;
@@ -191,6 +192,10 @@ function apiErrorMessage(data: unknown): string | undefined {
     const o = data as Record<string, unknown>;
     if (typeof o.error === 'string' && o.error) return o.error;
     if (typeof o.message === 'string' && o.message) return o.message;
+    if (o.error && typeof o.error === 'object') {
+      const message = (o.error as Record<string, unknown>).message;
+      if (typeof message === 'string' && message) return message;
+    }
     if (Array.isArray(o.errors)) {
       const msgs = o.errors
         .map((e: unknown) => (e && typeof e === 'object' ? (e as Record<string, unknown>).msg : undefined))

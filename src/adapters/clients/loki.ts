@@ -1,5 +1,5 @@
 /**
- * Loki HTTP API (https://grafana.com/docs/loki/latest/reference/loki-http-api/): readiness, JSON push,
+ * Loki HTTP API (https://grafana.com/docs/loki/v3.5.x/reference/loki-http-api/): readiness, JSON push,
  * LogQL instant and range queries, labels. Query answers use the envelope `{status, data: {resultType,
  * result}}`; errors are plain text (400 for a LogQL parse error). With `auth_enabled`, every request
  * names its tenant in `X-Scope-OrgID`.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { durationSeconds } from '../vocab/durations.js';
 import { alertsSchema, promDuration } from './alerts.js';
 
 /**
@@ -193,8 +194,13 @@ const prometheusSchema = z
 
 const lokiSchema = z
   .strictObject({
-    /** How long Loki keeps the service's logs. */
-    retention: promDuration.default('7d'),
+    /**
+     * How long Loki keeps the service's logs. At least 24h: Loki 3.5 documents that as the minimum
+     * retention period (its compactor deletes by daily index table; operations/storage/retention).
+     */
+    retention: promDuration
+      .refine((d) => (durationSeconds(d) ?? 0) >= 86_400, 'must be at least 24h (the shortest retention Loki supports)')
+      .default('7d'),
   })
   .prefault({});
 

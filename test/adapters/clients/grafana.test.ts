@@ -22,7 +22,7 @@ afterEach(async () => {
 describe('Grafana client against the contract fake', () => {
   it('reads health without credentials, and a failing database as not ok', async () => {
     const anonymous = createGrafanaClient({ baseUrl: grafana.url });
-    await expect(anonymous.health()).resolves.toEqual({ ok: true, database: 'ok', version: '12.0.0', commit: 'fake0000' });
+    await expect(anonymous.health()).resolves.toEqual({ ok: true, database: 'ok', version: '12.1.0', commit: 'fake0000' });
     grafana.setDatabaseHealthy(false);
     await expect(anonymous.health()).resolves.toMatchObject({ ok: false, database: 'failing' });
   });
@@ -65,7 +65,7 @@ describe('Grafana client against the contract fake', () => {
     const viewer = createGrafanaClient({ baseUrl: grafana.url, auth: { kind: 'bearer', token: 'glsa_viewer' } });
     const error = await failure(viewer.createFolder({ uid: 'webhook', title: 'Webhook' }), ComponentRequestError);
     expect(error.status).toBe(403);
-    expect(error.message).toContain('Permission denied');
+    expect(error.message).toContain('Permissions needed: folders:create');
   });
 
   it('creates folders and lists them; a second create is a 409', async () => {
@@ -201,5 +201,46 @@ describe('Grafana client against the contract fake', () => {
     const error = await failure(client.searchDashboards(), ComponentRequestError);
     expect(error.failure).toBe('bad-response');
     expect(error.code).toBe('COMPONENT_BAD_RESPONSE');
+  });
+});
+
+describe('the Grafana fake answers as Grafana 12.1 documents (fakes/grafana.ts names the pages)', () => {
+  it('reloads provisioning for a server admin over basic auth only: an Admin token is refused, with a hint (admin.md)', async () => {
+    await expect(client.reloadProvisioning('dashboards')).resolves.toBeUndefined();
+    const token = createGrafanaClient({ baseUrl: grafana.url, auth: { kind: 'bearer', token: TOKEN } });
+    const error = await failure(token.reloadProvisioning('dashboards'), ComponentRequestError);
+    expect(error.status).toBe(403);
+    expect(error.message).toContain('Permissions needed: provisioning:reload');
+    expect(error.message).toContain('basic auth as a Grafana server admin');
+    expect(grafana.provisioningReloads()).toEqual(['dashboards']);
+  });
+
+  it("refuses with the access-control middleware's body: title, message and error id", async () => {
+    const res = await fetch(`${grafana.url}/api/datasources`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer glsa_viewer', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'x', type: 'prometheus', access: 'proxy' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({
+      accessErrorId: expect.stringMatching(/^ACE/),
+      message: "You'll need additional permissions to perform this action. Permissions needed: datasources:create",
+      title: 'Access denied',
+    });
+  });
+
+  it('answers health pretty-printed as application/json; charset=UTF-8 (other.md)', async () => {
+    const res = await fetch(`${grafana.url}/api/health`);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=UTF-8');
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ database: 'ok', version: '12.1.0', commit: 'fake0000' });
+    expect(body).toContain('\n  "database": "ok"');
+  });
+
+  it('pages search hits: limit (at most 5000) and page from 1 (folder_dashboard_search.md)', async () => {
+    for (const n of [1, 2, 3]) await client.upsertDashboard({ uid: `d${n}`, title: `Dash ${n}` });
+    const page = async (q: string) => ((await (await fetch(`${grafana.url}/api/search?${q}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Array<{ uid: string }>).map((h) => h.uid);
+    await expect(page('type=dash-db&limit=2')).resolves.toEqual(['d1', 'd2']);
+    await expect(page('type=dash-db&limit=2&page=2')).resolves.toEqual(['d3']);
   });
 });

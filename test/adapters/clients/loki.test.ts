@@ -17,6 +17,10 @@ afterEach(async () => {
 });
 
 const SERVICE = { service: 'webhook', level: 'info' };
+/** The stream as Loki 3.5 indexes it: discover_service_name adds service_name from the service label. */
+const INDEXED = { ...SERVICE, service_name: 'webhook' };
+/** A line's labels in query results: the stream's, plus structured metadata (detected_level, from the level label). */
+const RETURNED = { ...INDEXED, detected_level: 'info' };
 
 describe('Loki client against the contract fake', () => {
   it('reads readiness: 200 ready, 503 starting', async () => {
@@ -33,7 +37,7 @@ describe('Loki client against the contract fake', () => {
     expect(JSON.parse(req?.body.toString() ?? '')).toEqual({
       streams: [{ stream: SERVICE, values: [['1767323045678000000', 'hello'], ['1767323045678000001', 'precise']] }],
     });
-    expect(loki.streams()).toEqual([{ labels: SERVICE, lines: ['hello', 'precise'] }]);
+    expect(loki.streams()).toEqual([{ labels: INDEXED, lines: ['hello', 'precise'] }]);
   });
 
   it('queries what was pushed over a range, newest first, with limit and line filters', async () => {
@@ -54,7 +58,7 @@ describe('Loki client against the contract fake', () => {
     expect(all.resultType).toBe('streams');
     if (all.resultType !== 'streams') return;
     expect(all.result).toHaveLength(1);
-    expect(all.result[0]?.labels).toEqual(SERVICE);
+    expect(all.result[0]?.labels).toEqual(RETURNED);
     expect(all.result[0]?.entries.map((e) => e.line)).toEqual(['event evt_3 processed', 'event evt_2 failed', 'event evt_1 processed']);
     expect(all.result[0]?.entries[0]?.timestampNs).toBe(dateToNs(new Date(now - 1000)));
     expect(all.result[0]?.entries[0]?.time.getTime()).toBe(now - 1000);
@@ -90,7 +94,8 @@ describe('Loki client against the contract fake', () => {
       { labels: { service: 'webhook', level: 'error' }, entries: [{ time: new Date(), line: 'b' }] },
       { labels: { job: 'other' }, entries: [{ time: new Date(), line: 'c' }] },
     ]);
-    await expect(client.labels()).resolves.toEqual(['job', 'level', 'service']);
+    await expect(client.labels()).resolves.toEqual(['job', 'level', 'service', 'service_name']);
+    await expect(client.labelValues('service_name')).resolves.toEqual(['other', 'webhook']);
     await expect(client.labelValues('level')).resolves.toEqual(['error', 'info']);
     await expect(client.labelValues('job', { selector: '{service="webhook"}' })).resolves.toEqual([]);
   });
@@ -132,5 +137,58 @@ describe('Loki client against the contract fake', () => {
     const e2 = await failure(createLokiClient({ baseUrl: `http://127.0.0.1:${port}` }).push([{ labels: SERVICE, entries: [{ time: new Date(), line: 'x' }] }]), ComponentRequestError);
     expect(e2.failure).toBe('connection-refused');
     expect(e2.message).toContain(`POST http://127.0.0.1:${port}/loki/api/v1/push failed: connection refused`);
+  });
+});
+
+describe('the Loki fake answers as Loki 3.5 documents (fakes/loki.ts names the pages)', () => {
+  const push = (streams: unknown) =>
+    fetch(`${loki.url}/loki/api/v1/push`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ streams }) });
+  const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
+
+  it('names a stream without service_name from its labels, or unknown_service (discover_service_name)', async () => {
+    expect((await push([{ stream: { app: 'shop' }, values: [[ns(Date.now()), 'a']] }, { stream: { env: 'dev' }, values: [[ns(Date.now()), 'b']] }])).status).toBe(204);
+    expect(loki.streams().map((s) => s.labels)).toEqual([
+      { app: 'shop', service_name: 'shop' },
+      { env: 'dev', service_name: 'unknown_service' },
+    ]);
+  });
+
+  it('returns structured metadata and detected_level with the labels of each line', async () => {
+    const now = Date.now();
+    const res = await push([
+      {
+        stream: { service: 'svc' },
+        values: [
+          [ns(now - 2000), '{"level":"warning","msg":"slow"}', { trace_id: 'abc' }],
+          [ns(now - 1000), 'plain text without a level'],
+        ],
+      },
+    ]);
+    expect(res.status).toBe(204);
+    const result = await client.queryRange('{service="svc"}', { start: new Date(now - 60_000), end: new Date(now) });
+    expect(result.resultType === 'streams' && result.result.map((s) => [s.labels, s.entries.map((e) => e.line)])).toEqual([
+      [{ service: 'svc', service_name: 'svc', detected_level: 'unknown' }, ['plain text without a level']],
+      [{ service: 'svc', service_name: 'svc', detected_level: 'warn', trace_id: 'abc' }, ['{"level":"warning","msg":"slow"}']],
+    ]);
+  });
+
+  it('refuses a number as timestamp and structured metadata that is not an object of strings (400)', async () => {
+    expect((await push([{ stream: { a: 'b' }, values: [[Date.now(), 'x']] }])).status).toBe(400);
+    expect((await push([{ stream: { a: 'b' }, values: [[ns(Date.now()), 'x', { n: 1 }]] }])).status).toBe(400);
+    expect((await push([{ stream: { a: 'b' }, values: [[ns(Date.now()), 'x', 'meta']] }])).status).toBe(400);
+    expect(loki.streams()).toEqual([]);
+  });
+
+  it('reads start before now when end is in the future, and reports a bad timestamp as Loki does', async () => {
+    const now = Date.now();
+    await push([{ stream: { service: 'svc' }, values: [[ns(now - 30_000), 'half a minute ago']] }]);
+    const future = ns(now + 3_600_000);
+    const res = await fetch(`${loki.url}/loki/api/v1/query_range?query=${encodeURIComponent('{service="svc"}')}&end=${future}&since=1m`);
+    const body = (await res.json()) as { data: { result: unknown[]; stats: Record<string, unknown> } };
+    expect(body.data.result).toHaveLength(1);
+    expect(Object.keys(body.data.stats)).toEqual(['ingester', 'store', 'summary']);
+    const bad = await fetch(`${loki.url}/loki/api/v1/query_range?query=${encodeURIComponent('{service="svc"}')}&start=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toBe(`could not parse 'start' parameter: strconv.ParseInt: parsing "yesterday": invalid syntax\n`);
   });
 });

@@ -62,6 +62,12 @@ describe('loading wmon.yaml', () => {
     expect(e.issues[0]?.message).toMatch(/^unknown key; known keys here: evaluationInterval, retention, scrapeInterval/);
   });
 
+  it("rejects a Loki retention below Loki's 24h minimum", async () => {
+    const e = await problems('loki:\n  retention: 12h\n');
+    expect(e.issues).toEqual([{ path: 'loki.retention', message: 'must be at least 24h (the shortest retention Loki supports) (line 2)' }]);
+    expect(parseConfigText('loki:\n  retention: 1d\n', 'wmon.yaml').loki.retention).toBe('1d');
+  });
+
   it('rejects a bad port', async () => {
     const e = await problems('components:\n  prometheus:\n    port: 70000\n');
     expect(e.issues).toEqual([

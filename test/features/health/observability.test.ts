@@ -16,7 +16,7 @@ import { readinessTasks } from '../../../src/features/health/checks/ready.js';
 import { runTasks } from '../../../src/features/health/runner.js';
 import type { CheckResultJson } from '../../../src/results.js';
 import { startFakeGrafana, type FakeGrafana } from '../../support/fakes/grafana.js';
-import { startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
+import { gatewayError, startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
 import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -236,7 +236,7 @@ describe('the Jaeger check against the Jaeger fake', () => {
     expect(byId(rows, 'jaeger.service')).toMatchObject({ status: 'UNKNOWN', detail: 'cannot tell: Jaeger is not answering (timeout after 300 ms)' });
     expect(byId(rows, 'ready.jaeger').status).toBe('CRITICAL');
     jaeger.query.setLatency(0);
-    jaeger.query.failWith({ status: 500, json: { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: 500, msg: 'storage unavailable' }] } });
+    jaeger.query.failWith(gatewayError(500, 'storage unavailable'));
     rows = await run();
     expect(byId(rows, 'jaeger.service')).toMatchObject({ status: 'CRITICAL', detail: expect.stringMatching(/^Jaeger failed: HTTP 500: storage unavailable/) });
   });

@@ -1,18 +1,32 @@
 /**
- * A contract fake of Grafana's HTTP API, for tests that cannot run Grafana. It follows the documented
- * API and, where the docs are silent, Grafana's source:
- *   - https://grafana.com/docs/grafana/latest/developers/http_api/ (docs/sources/developers/http_api/
- *     in grafana/grafana): other.md (`GET /api/health`), folder_dashboard_search.md (`GET /api/search`),
- *     dashboard.md (`POST /api/dashboards/db`, `GET /api/dashboards/uid/:uid`, 412 `version-mismatch` /
- *     `name-exists`), folder.md (`GET|POST /api/folders`, `GET /api/folders/:uid`, 409 on conflict),
- *     data_source.md (`GET|POST /api/datasources`, `GET|PUT /api/datasources/uid/:uid`; the list has no
- *     `secureJsonFields`, a single data source does; secrets are never returned; secrets left out of an
- *     update keep their stored values);
- *   - authentication (https://grafana.com/docs/grafana/latest/developers/http_api/authentication/):
- *     basic auth or `Authorization: Bearer <service account token>`; `/api/health` needs none. Refusals
- *     are 401 with the bodies of pkg/middleware/auth.go (`{"message":"Unauthorized"}` without
- *     credentials) and pkg/services/authn/clients (`Invalid username or password`, `Invalid API key`);
- *     a Viewer writing gets 403 `{"message":"Permission denied"}`.
+ * A contract fake of Grafana 12.1's HTTP API, for tests that cannot run Grafana. It follows the HTTP API
+ * reference for Grafana 12.1 (https://grafana.com/docs/grafana/v12.1/developers/http_api/<page>/, the pages
+ * of docs/sources/developers/http_api in grafana/grafana) and, where the pages are silent, Grafana's source:
+ *   - other.md, "Health API": `GET /api/health` needs no credentials; `{database, version, commit}`, pretty
+ *     printed as `application/json; charset=UTF-8`; 503 with `database: "failing"` (pkg/api/http_server.go);
+ *   - folder_dashboard_search.md: `GET /api/search` with `query`, `type` (`dash-db`, `dash-folder`),
+ *     `folderUIDs`, `limit` (default 1000, at most 5000) and `page` (from 1); hits with uid, title, url, type,
+ *     tags, and folderUid/folderTitle/folderUrl for dashboards in a folder;
+ *   - dashboard.md: `POST /api/dashboards/db` (200 `{id, uid, url, status, version, slug}`; 412
+ *     `{message, status}` for `version-mismatch`, and `name-exists` for a same title in the same folder, the
+ *     check Grafana's dashboard service has long made; 400 `Cannot save provisioned dashboard`, `folder not
+ *     found`, `uid too long, max 40 characters`, `uid contains illegal characters`;
+ *     pkg/services/dashboards/errors.go), `GET /api/dashboards/uid/:uid` (`{dashboard, meta}`, 404
+ *     `Dashboard not found`);
+ *   - folder.md: `GET /api/folders` (`limit`, default 1000, and `page`), `GET /api/folders/:uid` (404), `POST
+ *     /api/folders` (409 when it exists);
+ *   - data_source.md: `GET /api/datasources` (no `secureJsonFields`), `GET /api/datasources/uid/:uid` (with
+ *     them; secrets never returned), `POST /api/datasources` (`{datasource, id, message: "Datasource
+ *     added", name}`), `PUT /api/datasources/uid/:uid` (secrets left out keep their values; a provisioned,
+ *     read-only one: 403 `Cannot update read-only data source`);
+ *   - admin.md, "Reload provisioning configurations": `POST /api/admin/provisioning/{dashboards,datasources}
+ *     /reload`; the Admin API "does not currently work with an API Token": only basic auth of a Grafana server
+ *     admin (the fake's users all are), whatever a token's role;
+ *   - authentication.md: basic auth or `Authorization: Bearer <service account token>`. Refusals are 401
+ *     with the bodies of pkg/middleware/auth.go (`{"message":"Unauthorized"}` without credentials) and
+ *     pkg/services/authn/clients (`Invalid username or password`, `Invalid API key`); a role without the
+ *     permission gets the access-control middleware's 403: `{title: "Access denied", message: "You'll need
+ *     additional permissions to perform this action. Permissions needed: <action>", accessErrorId}`.
  * State is in memory; `setDatabaseHealthy(false)` makes `/api/health` answer 503 `database: failing`.
  */
 import { randomBytes } from 'node:crypto';
@@ -82,6 +96,14 @@ export interface FakeGrafana extends FakeServerControl {
 }
 
 const now = () => new Date().toISOString();
+
+/** The permission Grafana's access control asks for a write to `path` (pkg/api/api.go route table). */
+function writePermission(path: string): string {
+  if (path.startsWith('/api/dashboards')) return 'any of dashboards:create, dashboards:write';
+  if (path.startsWith('/api/folders')) return 'folders:create';
+  if (path.startsWith('/api/datasources')) return 'datasources:create';
+  return 'unknown';
+}
 const slugify = (title: string) =>
   title
     .toLowerCase()
@@ -92,7 +114,7 @@ const newUid = () => randomBytes(7).toString('base64url');
 export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promise<FakeGrafana> {
   const users = options.users ?? { admin: 'admin' };
   const tokens = options.tokens ?? {};
-  const version = options.version ?? '12.0.0';
+  const version = options.version ?? '12.1.0';
   let databaseHealthy = true;
   let nextId = 1;
   const dashboards = new Map<string, StoredDashboard>();
@@ -144,10 +166,19 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
   const datasourceListItem = (d: StoredDatasource) => ({ ...datasourceBase(d), typeName: d.type });
 
   const err = (status: number, message: string, extra: Record<string, unknown> = {}): FakeResponse => ({ status, json: { message, ...extra } });
+  /** The access-control middleware's refusal (pkg/services/accesscontrol/middleware.go). */
+  const denied = (permissions: string): FakeResponse => ({
+    status: 403,
+    json: {
+      accessErrorId: `ACE${randomBytes(5).toString('hex')}`,
+      message: `You'll need additional permissions to perform this action. Permissions needed: ${permissions}`,
+      title: 'Access denied',
+    },
+  });
   const ok = (json: unknown): FakeResponse => ({ status: 200, json });
 
   /** The caller's role, or the refusal. */
-  const authenticate = (req: FakeRequest): { role: GrafanaRole } | FakeResponse => {
+  const authenticate = (req: FakeRequest): { role: GrafanaRole; serverAdmin: boolean } | FakeResponse => {
     const auth = readAuthorization(req.headers);
     switch (auth.kind) {
       case 'none':
@@ -158,11 +189,12 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
         if (users[auth.username] === undefined || users[auth.username] !== auth.password) {
           return err(401, 'Invalid username or password', { messageId: 'password-auth.failed', statusCode: 401, traceID: '' });
         }
-        return { role: 'Admin' };
+        return { role: 'Admin', serverAdmin: true };
       case 'bearer': {
         const role = tokens[auth.token];
         if (!role) return err(401, 'Invalid API key', { messageId: 'api-key.invalid', statusCode: 401, traceID: '' });
-        return { role };
+        // A service account has an organisation role only: it can never be a Grafana server admin.
+        return { role, serverAdmin: false };
       }
     }
   };
@@ -180,6 +212,7 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const overwrite = cmd.overwrite === true;
     const uid = typeof model.uid === 'string' && model.uid !== '' ? model.uid : newUid();
     if (uid.length > 40) return err(400, 'uid too long, max 40 characters');
+    if (!/^[a-zA-Z0-9\-_]*$/.test(uid)) return err(400, 'uid contains illegal characters');
     const existing = dashboards.get(uid);
 
     if (existing?.provisioned) return err(400, 'Cannot save provisioned dashboard');
@@ -221,7 +254,9 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const type = req.query.get('type');
     const q = (req.query.get('query') ?? '').toLowerCase();
     const folderUids = req.query.getAll('folderUIDs');
-    const limit = Number(req.query.get('limit') ?? 1000);
+    const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+    const rawLimit = Number(req.query.get('limit') ?? 1000);
+    const limit = Number.isInteger(rawLimit) && rawLimit > 0 ? Math.min(rawLimit, 5000) : 1000;
     const hits: Record<string, unknown>[] = [];
     if (type !== 'dash-db') {
       for (const f of folders.values()) {
@@ -251,7 +286,7 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
       }
     }
     hits.sort((a, b) => String(a.title).localeCompare(String(b.title)));
-    return ok(hits.slice(0, limit));
+    return ok(hits.slice((page - 1) * limit, page * limit));
   };
 
   const getDashboard = (uid: string): FakeResponse => {
@@ -362,14 +397,19 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
   const server = await startFakeServer((req) => {
     const { method, path } = req;
     if (method === 'GET' && path === '/api/health') {
-      return databaseHealthy
-        ? ok({ commit: 'fake0000', database: 'ok', version })
-        : { status: 503, json: { commit: 'fake0000', database: 'failing', version } };
+      const body = { database: databaseHealthy ? 'ok' : 'failing', version, commit: 'fake0000' };
+      return { status: databaseHealthy ? 200 : 503, text: JSON.stringify(body, null, 2), contentType: 'application/json; charset=UTF-8' };
     }
     if (!path.startsWith('/api/')) return { status: 404, text: 'Not found' };
     const who = authenticate(req);
     if ('status' in who) return who;
-    if (method !== 'GET' && who.role === 'Viewer') return err(403, 'Permission denied');
+    if (method !== 'GET' && !path.startsWith('/api/admin/')) {
+      const needed = writePermission(path);
+      // Grafana's basic roles: Viewers write nothing; Editors write dashboards and folders, not data sources.
+      if (who.role === 'Viewer' || (who.role === 'Editor' && needed.startsWith('datasources:'))) {
+        return denied(method === 'PUT' && needed === 'datasources:create' ? 'datasources:write' : needed);
+      }
+    }
 
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/api/search') return search(req);
@@ -391,8 +431,8 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     }
     if (method === 'POST' && path === '/api/datasources') return saveDatasource(req, undefined);
     if (method === 'POST' && (m = /^\/api\/admin\/provisioning\/(dashboards|datasources)\/reload$/.exec(path))) {
-      // Admin API: Grafana server admins only (docs: admin.md, "Reload provisioning configurations").
-      if (who.role !== 'Admin') return err(403, 'Permission denied');
+      // Admin API: Grafana server admins only, which tokens never are (admin.md).
+      if (!who.serverAdmin) return denied('provisioning:reload');
       const kind = m[1] as 'dashboards' | 'datasources';
       reloads.push(kind);
       reloadHandler?.(kind);

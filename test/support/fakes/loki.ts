@@ -1,24 +1,42 @@
 /**
- * A contract fake of Loki's HTTP API, for tests that cannot run Loki. It follows the API reference,
- * https://grafana.com/docs/loki/latest/reference/loki-http-api/ (docs/sources/reference/loki-http-api.md
- * in grafana/loki):
- *   - `GET /ready`: 200 `ready`, 503 while not ready;
- *   - `POST /loki/api/v1/push` with a JSON body `{streams: [{stream: {labels}, values: [["<ns>", "line"]]}]}`:
- *     204; a number instead of the timestamp string, a stream without labels or bad JSON: 400 (plain text);
- *   - `GET /loki/api/v1/query` (instant; metric queries only, a log query is a 400 as in Loki 3) and
- *     `GET /loki/api/v1/query_range` (log queries → `streams`, metric queries → `matrix`): the envelope
- *     `{status: "success", data: {resultType, result, stats}}`; `start` inclusive, `end` exclusive,
- *     `limit` (default 100), `direction` (default backward), `since`, `step`; timestamps as nanosecond
- *     epochs, float seconds or RFC 3339;
- *   - `GET /loki/api/v1/labels`, `GET /loki/api/v1/label/<name>/values` (`query` selector optional):
- *     `{status: "success", data: [...]}`;
- *   - multi-tenancy: with `authEnabled`, every API call needs `X-Scope-OrgID`, else 401 `no org id`
- *     (dskit's tenant middleware); without it everything lives in the tenant `fake`, as in Loki.
+ * A contract fake of Loki 3.5's HTTP API (single binary, the configuration wmon renders), for tests that
+ * cannot run Loki. It follows Loki 3.5's documentation:
+ *   - the API reference, https://grafana.com/docs/loki/v3.5.x/reference/loki-http-api/
+ *     (docs/sources/reference/loki-http-api.md in grafana/loki at v3.5.x):
+ *     - `GET /ready`: 200 when ready (body `ready`), else 503 (Loki's `Ingester not ready: …`);
+ *     - `POST /loki/api/v1/push`, JSON (`Content-Type: application/json`, optionally `Content-Encoding:
+ *       gzip`): `{streams: [{stream: {labels}, values: [["<ns>", "line", {structured metadata}?]]}]}`; the
+ *       timestamp must be a string ("otherwise the endpoint will return a 400 error"); the metadata a flat
+ *       object of strings; 204 on success, 400 with plain text otherwise;
+ *     - `GET /loki/api/v1/query` (instant; "only used for metric type LogQL queries and will return a 400
+ *       (Bad Request) in case a log type query is provided") and `GET /loki/api/v1/query_range` (log
+ *       queries → `streams`, metric queries → `matrix`): `{status: "success", data: {resultType, result,
+ *       stats}}` with the documented statistics (all zero); `limit` (default 100), `direction` (default
+ *       backward), `start` (inclusive, default one hour before `end`, or before now when `end` is in the
+ *       future), `end` (exclusive, default now), `since`, `step` (default max(1, range/250) seconds);
+ *       stream values newest first for backward, matrix values oldest first;
+ *     - `GET /loki/api/v1/labels`, `GET /loki/api/v1/label/<name>/values` (`query` selector optional,
+ *       default range 6 hours): `{status: "success", data: [...]}`;
+ *   - the configuration reference (https://grafana.com/docs/loki/v3.5.x/configure/#limits_config), the
+ *     defaults wmon's loki.yaml keeps: `discover_service_name` (a stream without `service_name` gets one
+ *     from its first label of service, app, application, app_name, name, app_kubernetes_io_name,
+ *     container, container_name, k8s_container_name, component, workload, job, k8s_job_name, else
+ *     `unknown_service`) and `discover_log_levels` (each line gets structured metadata `detected_level`,
+ *     taken as Loki does in pkg/distributor/field_detection.go: from a level label, else from the line);
+ *   - https://grafana.com/docs/loki/v3.5.x/get-started/labels/structured-metadata/: "Structured metadata is
+ *     extracted automatically for each returned log line and added to the labels returned for the query".
+ * Where the pages are silent, Loki's source at v3.5.x: timestamps (pkg/loghttp/params.go: a number with a
+ * dot is float seconds, an integer of at most 10 digits is seconds — the page says all epochs are
+ * nanoseconds —, else nanoseconds, else RFC 3339; errors `could not parse 'start' parameter: …`), plain-text
+ * errors (http.Error), and multi-tenancy: with `authEnabled` (Loki's `auth_enabled: true`), every API call
+ * needs `X-Scope-OrgID`, else 401 `no org id` (dskit's tenant middleware); without it everything lives in
+ * the tenant `fake`.
  * LogQL is the subset the clients need: stream selectors (`=`, `!=`, `=~`, `!~`, anchored regexps, at
  * least one matcher that cannot match empty), line filters (`|=`, `!=`, `|~`, `!~`), `count_over_time`,
  * `rate` and `bytes_over_time` over `[duration]`, and `sum`/`count`/`min`/`max` with `by`/`without`.
  * Anything else is answered 400 `parse error`, as Loki would answer a query it cannot parse.
- * Deviation: the push endpoint accepts JSON only (Loki also takes snappy protobuf); other bodies get 415.
+ * Deviations: the push endpoint accepts JSON only (Loki also takes snappy protobuf); other bodies get 415.
+ * `interval` and Parquet answers are not implemented (wmon uses neither).
  */
 import { parseJson, startFakeServer, type FakeRequest, type FakeResponse, type FakeServerControl } from './http.js';
 
@@ -29,13 +47,15 @@ export interface FakeLokiOptions {
 
 export interface FakeLoki extends FakeServerControl {
   setReady(ready: boolean): void;
-  /** The lines stored for a tenant (default `fake`), per stream, oldest first. */
+  /** The lines stored for a tenant (default `fake`), per stream (its index labels), oldest first. */
   streams(tenant?: string): { labels: Record<string, string>; lines: string[] }[];
 }
 
 interface Entry {
   ns: bigint;
   line: string;
+  /** Structured metadata: what the push attached, plus `detected_level`. */
+  metadata: Record<string, string>;
 }
 interface Stream {
   labels: Record<string, string>;
@@ -44,6 +64,25 @@ interface Stream {
 
 const NS_PER_MS = 1_000_000n;
 const NS_PER_S = 1_000_000_000n;
+
+/** limits_config.discover_service_name's default (configuration reference, Loki 3.5). */
+const SERVICE_NAME_SOURCES = [
+  'service',
+  'app',
+  'application',
+  'app_name',
+  'name',
+  'app_kubernetes_io_name',
+  'container',
+  'container_name',
+  'k8s_container_name',
+  'component',
+  'workload',
+  'job',
+  'k8s_job_name',
+];
+/** limits_config.log_level_fields's default: where a level may be found. */
+const LEVEL_FIELDS = ['level', 'LEVEL', 'Level', 'Severity', 'severity', 'SEVERITY', 'lvl', 'LVL', 'Lvl', 'severity_text', 'Severity_Text', 'SEVERITY_TEXT'];
 
 export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<FakeLoki> {
   let ready = true;
@@ -64,7 +103,7 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     if (!parsed.ok) return text(400, `loghttp.PushRequest.Streams: ReadArray: ${parsed.error}`);
     const body = parsed.value as { streams?: unknown };
     if (!body || !Array.isArray(body.streams)) return text(400, 'error parsing push request: streams must be an array');
-    const accepted: { labels: Record<string, string>; entries: Entry[] }[] = [];
+    const accepted: Stream[] = [];
     for (const s of body.streams as unknown[]) {
       const stream = (s as { stream?: unknown }).stream;
       const values = (s as { values?: unknown }).values;
@@ -76,15 +115,35 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
         if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || typeof v !== 'string') return text(400, `error parsing labels: invalid label ${JSON.stringify(k)}`);
         labels[k] = v;
       }
+      // discover_service_name: the label Loki adds when a stream has no service_name.
+      if (labels.service_name === undefined) {
+        const from = SERVICE_NAME_SOURCES.find((l) => labels[l] !== undefined);
+        labels.service_name = from ? (labels[from] ?? '') : 'unknown_service';
+      }
       if (!Array.isArray(values)) return text(400, 'error parsing push request: values must be an array');
       const entries: Entry[] = [];
       for (const v of values as unknown[]) {
         if (!Array.isArray(v) || v.length < 2 || v.length > 3) return text(400, 'error parsing push request: each value must be [timestamp, line]');
-        const [ts, line] = v as unknown[];
+        const [ts, line, meta] = v as unknown[];
         if (typeof ts !== 'string') return text(400, 'error parsing push request: the timestamp must be a string of nanoseconds, not a number');
         if (!/^\d+$/.test(ts)) return text(400, `error parsing push request: invalid timestamp ${JSON.stringify(ts)}`);
         if (typeof line !== 'string') return text(400, 'error parsing push request: the log line must be a string');
-        entries.push({ ns: BigInt(ts), line });
+        const metadata: Record<string, string> = {};
+        if (v.length === 3) {
+          if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+            return text(400, 'error parsing push request: structured metadata must be a JSON object');
+          }
+          for (const [k, mv] of Object.entries(meta)) {
+            if (typeof mv !== 'string') return text(400, `error parsing push request: structured metadata ${JSON.stringify(k)} must be a string`);
+            metadata[k] = mv;
+          }
+        }
+        // discover_log_levels (pkg/distributor/field_detection.go): kept if already there.
+        if (metadata.detected_level === undefined) {
+          const level = levelOf(labels) ?? levelOf(metadata) ?? levelFromLine(line);
+          if (level) metadata.detected_level = level;
+        }
+        entries.push({ ns: BigInt(ts), line, metadata });
       }
       accepted.push({ labels, entries });
     }
@@ -99,6 +158,23 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     return { status: 204 };
   };
 
+  /** `start` and `end` as pkg/loghttp/params.go reads them. */
+  const bounds = (req: FakeRequest, defaultSince: bigint): { start: bigint; end: bigint } => {
+    const nowNs = BigInt(Date.now()) * NS_PER_MS;
+    const rawSince = req.query.get('since');
+    let since = defaultSince;
+    if (rawSince) {
+      try {
+        since = parseDuration(rawSince);
+      } catch (error) {
+        throw new Error(`could not parse 'since' parameter: ${(error as Error).message}`);
+      }
+    }
+    const end = parseTime(req.query.get('end'), nowNs, 'end');
+    const endOrNow = end > nowNs ? nowNs : end;
+    return { start: parseTime(req.query.get('start'), endOrNow - since, 'start'), end };
+  };
+
   const query = (req: FakeRequest, tenant: string, range: boolean): FakeResponse => {
     const q = req.query.get('query');
     if (!q) return text(400, 'query parameter is required');
@@ -110,7 +186,7 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     }
     const limit = Number(req.query.get('limit') ?? 100);
     const direction = req.query.get('direction') ?? 'backward';
-    if (direction !== 'forward' && direction !== 'backward') return text(400, `invalid direction ${JSON.stringify(direction)}`);
+    if (direction !== 'forward' && direction !== 'backward') return text(400, `invalid direction '${direction}'`);
     const streams = [...tenantStreams(tenant).values()];
     const nowNs = BigInt(Date.now()) * NS_PER_MS;
 
@@ -120,7 +196,7 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       }
       let at: bigint;
       try {
-        at = parseTime(req.query.get('time'), nowNs);
+        at = parseTime(req.query.get('time'), nowNs, 'time');
       } catch (error) {
         return text(400, (error as Error).message);
       }
@@ -131,31 +207,31 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     let start: bigint;
     let end: bigint;
     try {
-      end = parseTime(req.query.get('end'), nowNs);
-      const since = req.query.get('since');
-      start = parseTime(req.query.get('start'), end - (since ? parseDuration(since) : 3600n * NS_PER_S));
+      ({ start, end } = bounds(req, 3600n * NS_PER_S));
     } catch (error) {
       return text(400, (error as Error).message);
     }
     if (end < start) return text(400, 'end timestamp must not be before or equal to start time');
 
     if (expr.kind === 'log') {
-      const hits: { stream: Stream; entry: Entry }[] = [];
+      const hits: { labels: Record<string, string>; entry: Entry }[] = [];
       for (const s of streams) {
         if (!matches(expr.selector, s.labels)) continue;
-        for (const e of s.entries) if (e.ns >= start && e.ns < end && passes(expr.filters, e.line)) hits.push({ stream: s, entry: e });
+        for (const e of s.entries) {
+          // Structured metadata is returned with the labels of each line.
+          if (e.ns >= start && e.ns < end && passes(expr.filters, e.line)) hits.push({ labels: { ...s.labels, ...e.metadata }, entry: e });
+        }
       }
       hits.sort((a, b) => (a.entry.ns < b.entry.ns ? -1 : a.entry.ns > b.entry.ns ? 1 : 0));
       if (direction === 'backward') hits.reverse();
-      const kept = hits.slice(0, limit);
-      const grouped = new Map<Stream, [string, string][]>();
-      for (const h of kept) {
-        let values = grouped.get(h.stream);
-        if (!values) grouped.set(h.stream, (values = []));
-        values.push([h.entry.ns.toString(), h.entry.line]);
+      const grouped = new Map<string, { stream: Record<string, string>; values: [string, string][] }>();
+      for (const h of hits.slice(0, limit)) {
+        const key = labelsKey(h.labels);
+        let g = grouped.get(key);
+        if (!g) grouped.set(key, (g = { stream: h.labels, values: [] }));
+        g.values.push([h.entry.ns.toString(), h.entry.line]);
       }
-      const result = [...grouped].map(([s, values]) => ({ stream: s.labels, values }));
-      return success({ resultType: 'streams', result, stats: stats() });
+      return success({ resultType: 'streams', result: [...grouped.values()], stats: stats() });
     }
 
     let step: bigint;
@@ -180,14 +256,11 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
   };
 
   const labelQuery = (req: FakeRequest, tenant: string, name: string | undefined): FakeResponse => {
-    const nowNs = BigInt(Date.now()) * NS_PER_MS;
     let start: bigint;
     let end: bigint;
     let selector: Matcher[] | undefined;
     try {
-      end = parseTime(req.query.get('end'), nowNs);
-      const since = req.query.get('since');
-      start = parseTime(req.query.get('start'), end - (since ? parseDuration(since) : 6n * 3600n * NS_PER_S));
+      ({ start, end } = bounds(req, 6n * 3600n * NS_PER_S));
       const q = req.query.get('query');
       if (q) {
         const parsed = parseLogQL(q);
@@ -240,8 +313,69 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
   };
 }
 
+/** The statistics block of the API reference ("Statistics"), with nothing counted. */
 function stats() {
-  return { summary: { bytesProcessedPerSecond: 0, linesProcessedPerSecond: 0, totalBytesProcessed: 0, totalLinesProcessed: 0, execTime: 0, queueTime: 0 } };
+  const ingester = ['compressedBytes', 'decompressedBytes', 'decompressedLines', 'headChunkBytes', 'headChunkLines', 'totalBatches', 'totalChunksMatched', 'totalDuplicates', 'totalLinesSent', 'totalReached'];
+  const store = ['compressedBytes', 'decompressedBytes', 'decompressedLines', 'chunksDownloadTime', 'totalChunksRef', 'totalChunksDownloaded', 'totalDuplicates'];
+  const summary = ['bytesProcessedPerSecond', 'execTime', 'linesProcessedPerSecond', 'queueTime', 'totalBytesProcessed', 'totalLinesProcessed'];
+  const zeros = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, 0]));
+  return { ingester: zeros(ingester), store: zeros(store), summary: zeros(summary) };
+}
+
+/** A level from the first of log_level_fields present in labels or structured metadata, as is. */
+function levelOf(labels: Record<string, string>): string | undefined {
+  const field = LEVEL_FIELDS.find((f) => labels[f] !== undefined);
+  return field === undefined ? undefined : labels[field];
+}
+
+/** extractLogLevelFromLogLine (pkg/distributor/field_detection.go): a JSON or logfmt level field, else words. */
+function levelFromLine(line: string): string {
+  let v: string | undefined;
+  const trimmed = line.trim();
+  if (trimmed.startsWith('{') && trimmed.endsWith('}')) {
+    // A string field named like a level, looked for two levels deep.
+    const find = (o: unknown, depth: number): string | undefined => {
+      if (depth >= 2 || typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+      for (const [k, val] of Object.entries(o)) {
+        if (typeof val === 'string' && LEVEL_FIELDS.includes(k)) return val;
+        const inner = typeof val === 'object' ? find(val, depth + 1) : undefined;
+        if (inner !== undefined) return inner;
+      }
+      return undefined;
+    };
+    try {
+      v = find(JSON.parse(trimmed), 0);
+    } catch {
+      v = undefined;
+    }
+  } else if (line.includes('=')) {
+    let best = LEVEL_FIELDS.length;
+    for (const m of line.matchAll(/([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+      const i = LEVEL_FIELDS.findIndex((f) => f.toLowerCase() === (m[1] ?? '').toLowerCase());
+      if (i >= 0 && i < best) {
+        best = i;
+        v = (m[2] ?? '').replace(/^"|"$/g, '');
+      }
+    }
+  } else {
+    return levelFromWords(line);
+  }
+  const known: Record<string, string> = {
+    trace: 'trace', trc: 'trace', debug: 'debug', dbg: 'debug', info: 'info', inf: 'info',
+    warn: 'warn', wrn: 'warn', warning: 'warn', error: 'error', err: 'error', critical: 'critical', fatal: 'fatal',
+  };
+  return known[(v ?? '').toLowerCase()] ?? levelFromWords(line);
+}
+
+/** detectLevelFromLogLine: the first level word found, in Loki's order; `unknown` when none. */
+function levelFromWords(line: string): string {
+  const has = (...words: string[]) => words.some((w) => line.includes(w));
+  if (has('info:', 'INFO:', 'info', 'INFO')) return 'info';
+  if (has('err:', 'ERR:', 'error', 'ERROR')) return 'error';
+  if (has('warn:', 'WARN:', 'warning', 'WARNING')) return 'warn';
+  if (has('CRITICAL:', 'critical:')) return 'critical';
+  if (has('debug:', 'DEBUG:')) return 'debug';
+  return 'unknown';
 }
 
 function labelsKey(labels: Record<string, string>): string {
@@ -256,13 +390,16 @@ function formatValue(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(15)));
 }
 
-/** Loki's timestamp parameter: float seconds, an integer (≤ 10 digits: seconds, else nanoseconds), or RFC 3339. */
-function parseTime(raw: string | null, fallback: bigint): bigint {
+/**
+ * parseTimestamp in pkg/loghttp/params.go: a number with a dot is float seconds (to the millisecond); an
+ * integer of at most 10 digits is seconds, a longer one nanoseconds; else RFC 3339.
+ */
+function parseTime(raw: string | null, fallback: bigint, param: string): bigint {
   if (raw === null || raw === '') return fallback;
   if (raw.includes('.') && /^\d+\.\d*$/.test(raw)) return BigInt(Math.round(Number(raw) * 1000)) * NS_PER_MS;
-  if (/^\d+$/.test(raw)) return raw.length <= 10 ? BigInt(raw) * NS_PER_S : BigInt(raw);
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) throw new Error(`cannot parse "${raw}" to a valid timestamp`);
+  if (/^[+-]?\d+$/.test(raw)) return raw.replace(/^[+-]/, '').length <= 10 ? BigInt(raw) * NS_PER_S : BigInt(raw);
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(ms)) throw new Error(`could not parse '${param}' parameter: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`);
   return BigInt(ms) * NS_PER_MS;
 }
 
@@ -514,21 +651,29 @@ interface Point {
 function evalMetric(expr: MetricExpr, streams: Stream[], at: bigint): Point[] {
   if (expr.kind === 'range') {
     const from = at - expr.rangeNs;
-    const out: Point[] = [];
+    const seconds = Number(expr.rangeNs / NS_PER_MS) / 1000;
+    // One series per stream and structured metadata: the metadata is among the labels of each line.
+    const series = new Map<string, { labels: Record<string, string>; entries: Entry[] }>();
     for (const s of streams) {
       if (!matches(expr.log.selector, s.labels)) continue;
-      const inWindow = s.entries.filter((e) => e.ns > from && e.ns <= at && passes(expr.log.filters, e.line));
-      if (inWindow.length === 0) continue;
-      const seconds = Number(expr.rangeNs / NS_PER_MS) / 1000;
-      const value =
-        expr.fn === 'count_over_time'
-          ? inWindow.length
-          : expr.fn === 'rate'
-            ? inWindow.length / seconds
-            : inWindow.reduce((n, e) => n + Buffer.byteLength(e.line), 0);
-      out.push({ labels: { ...s.labels }, value });
+      for (const e of s.entries) {
+        if (e.ns <= from || e.ns > at || !passes(expr.log.filters, e.line)) continue;
+        const labels = { ...s.labels, ...e.metadata };
+        const key = labelsKey(labels);
+        let g = series.get(key);
+        if (!g) series.set(key, (g = { labels, entries: [] }));
+        g.entries.push(e);
+      }
     }
-    return out;
+    return [...series.values()].map(({ labels, entries }) => ({
+      labels,
+      value:
+        expr.fn === 'count_over_time'
+          ? entries.length
+          : expr.fn === 'rate'
+            ? entries.length / seconds
+            : entries.reduce((n, e) => n + Buffer.byteLength(e.line), 0),
+    }));
   }
   const groups = new Map<string, { labels: Record<string, string>; values: number[] }>();
   for (const point of evalMetric(expr.inner, streams, at)) {

@@ -1,7 +1,7 @@
 /** Events: event type distribution; processing success rate; event volume trends; queue metrics. */
 import { METRIC, histogramQuantile, processingSuccessRatio, series } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, type DashboardOptions } from './common.js';
-import type { Dashboard } from './model.js';
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RANGE, RATE_INTERVAL, layout, logs, pieChart, stat, steps, timeseries, type Section } from './panels.js';
 import { DASHBOARD_UIDS } from './uids.js';
 

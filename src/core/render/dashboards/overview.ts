@@ -10,7 +10,7 @@ import {
   series,
 } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, hostGauges, type DashboardOptions } from './common.js';
-import type { Dashboard } from './model.js';
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   RATE_INTERVAL,
   UP_DOWN,

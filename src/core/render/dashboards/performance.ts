@@ -8,7 +8,7 @@ import {
   series,
 } from '../../vocab/webhook-queries.js';
 import { DEFAULT_SERVICE_NAME, dashboard, hostTrends, type DashboardOptions } from './common.js';
-import type { Dashboard } from './model.js';
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RATE_INTERVAL, heatmap, layout, steps, timeseries, traces, type Section } from './panels.js';
 import { DASHBOARD_UIDS } from './uids.js';
 

@@ -1,0 +1,56 @@
+/**
+ * What wmon sets for Jaeger, checked against Jaeger 2.8's documentation. Jaeger cannot run here; wmon gives
+ * it no configuration file, so it runs its built-in all-in-one configuration (cmd/jaeger/internal/
+ * all-in-one.yaml at v2.8.0) with what the stack model sets: environment, ports, the readiness probe, and
+ * the OTLP endpoint the webhook service sends to.
+ *   - https://www.jaegertracing.io/docs/2.8/deployment/configuration/ ("Environment Variables")
+ *   - https://www.jaegertracing.io/docs/2.8/architecture/apis/ ("Default Ports")
+ */
+import { describe, expect, it } from 'vitest';
+
+import { parseConfigText } from '../../../src/core/config/load.js';
+import { buildStack, type ComponentModel } from '../../../src/core/model/stack.js';
+
+const CONFIGURATION = 'https://www.jaegertracing.io/docs/2.8/deployment/configuration/';
+const APIS = 'https://www.jaegertracing.io/docs/2.8/architecture/apis/';
+
+const stack = buildStack(parseConfigText('', 'wmon.yaml'));
+const component = (id: string): ComponentModel => {
+  const c = stack.components.find((m) => m.id === id);
+  if (!c) throw new Error(`no ${id} in the stack`);
+  return c;
+};
+const jaeger = component('jaeger');
+
+describe('Jaeger as wmon runs it, against the Jaeger 2.8 documentation', () => {
+  it(`environment: only what ${CONFIGURATION} says Jaeger v2 reads`, () => {
+    // "Jaeger v2 can only be configured via a config file, it does not recognize environment variables in the
+    // same way as Jaeger v1 used to do … the hostname is `localhost` by default but it can be overwritten via
+    // `JAEGER_LISTEN_HOST` environment variable, which is useful when running Jaeger in a container and it
+    // needs to be `0.0.0.0`". The other variables it reads are the OpenTelemetry Go SDK's (OTEL_*).
+    const documented = (name: string) => name === 'JAEGER_LISTEN_HOST' || name.startsWith('OTEL_');
+    expect(Object.keys(jaeger.env).filter((name) => !documented(name))).toEqual([]);
+    // The other containers reach its receivers: it must listen on every interface, not localhost.
+    expect(jaeger.env).toEqual({ JAEGER_LISTEN_HOST: '0.0.0.0' });
+    // No configuration file and no flags: the built-in all-in-one configuration.
+    expect(jaeger.cmd).toEqual([]);
+    expect(jaeger.config).toBeUndefined();
+  });
+
+  it(`ports: the query port and the OTLP/HTTP port of ${APIS} ("Default Ports")`, () => {
+    // Read APIs: 16686 HTTP `/api/v3/*` (Query JSON over HTTP, stable) and `/api/*` (internal).
+    // Write APIs: 4318 HTTP `/v1/traces` (OTLP Protobuf or OTLP JSON).
+    expect(jaeger.ports.map((p) => [p.name, p.containerPort])).toEqual([
+      ['http', 16686],
+      ['otlp-http', 4318],
+    ]);
+    // The readiness probe (SPEC: `GET /api/services` 200) is on the query port's `/api/*`.
+    expect(jaeger.readiness.path).toMatch(/^\/api\//);
+  });
+
+  it('the webhook service sends its spans to the documented OTLP/HTTP endpoint', () => {
+    // OTEL_EXPORTER_OTLP_ENDPOINT is the base URL: the exporter appends `/v1/traces`, Jaeger's path on 4318.
+    expect(component('webhook').env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+    expect(jaeger.internalUrl).toBe('http://jaeger:16686');
+  });
+});

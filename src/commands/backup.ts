@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { createBackup } from '../ops/backup.js';
 import type { BackupResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
-import { formatBackup } from '../cli/format/archive.js';
+import { formatBackup } from '../cli/format/backup.js';
 
 export default class Backup extends WmonCommand {
   static override summary = 'Back up the stack into one .tar.gz: Prometheus data, silences, Grafana content, configuration, with a manifest.';

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import type { DownResultJson } from '../results.js';
 import { downStack } from '../ops/down.js';
 import { WmonCommand } from '../cli/base-command.js';
-import { formatDown } from '../cli/format/init.js';
+import { formatDown } from '../cli/format/down.js';
 
 export default class Down extends WmonCommand {
   static override summary = "Stop the stack and remove its containers and network, keeping every volume (no data is lost).";

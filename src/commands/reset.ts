@@ -6,7 +6,7 @@ import { WmonError } from '../errors.js';
 import type { ResetResultJson } from '../results.js';
 import { resetStack } from '../ops/reset.js';
 import { WmonCommand } from '../cli/base-command.js';
-import { formatReset } from '../cli/format/archive.js';
+import { formatReset } from '../cli/format/reset.js';
 
 export default class Reset extends WmonCommand {
   static override summary = "Start the stack from nothing: safety backup, remove its containers, volumes and network, bring it up again.";

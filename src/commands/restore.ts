@@ -7,7 +7,7 @@ import { WmonError } from '../errors.js';
 import type { RestoreResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { sizeFlag } from '../cli/flags.js';
-import { formatRestore } from '../cli/format/archive.js';
+import { formatRestore } from '../cli/format/restore.js';
 
 export default class Restore extends WmonCommand {
   static override summary = 'Restore a backup: verified before anything is touched, safety backup first, rolled back on any failure.';

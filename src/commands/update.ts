@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import type { UpdateResultJson } from '../results.js';
 import { updateStack } from '../ops/update.js';
 import { WmonCommand } from '../cli/base-command.js';
-import { formatUpdate } from '../cli/format/archive.js';
+import { formatUpdate } from '../cli/format/update.js';
 
 export default class Update extends WmonCommand {
   static override summary = 'Apply a changed wmon.yaml to the running stack: show the diff, reload in place, recreate only what must be.';

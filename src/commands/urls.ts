@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import type { UrlsResultJson } from '../results.js';
 import { stackUrls } from '../ops/urls.js';
 import { WmonCommand } from '../cli/base-command.js';
-import { formatUrls } from '../cli/format/init.js';
+import { formatUrls } from '../cli/format/urls.js';
 
 export default class Urls extends WmonCommand {
   static override summary = "Print every enabled component's URL, and where the credentials are.";

@@ -1,9 +1,8 @@
 import path from 'node:path';
 
-import Table from 'cli-table3';
-
-import type { Credentials, DownResultJson, InitResultJson, UrlsResultJson } from '../../results.js';
+import type { InitResultJson } from '../../results.js';
 import { chalk } from '../colors.js';
+import { formatUrls } from './urls.js';
 
 const ACTION_MARK: Record<string, string> = {
   create: '+',
@@ -38,40 +37,5 @@ export function formatInit(r: InitResultJson): string {
     lines.push(r.changed ? chalk.green('The stack is up.') : chalk.green('Nothing changed: the stack was already up to date.'));
     lines.push(formatUrls({ project: '', components: r.urls, credentials: r.credentials }));
   }
-  return lines.join('\n');
-}
-
-export function formatUrls(r: UrlsResultJson): string {
-  const table = new Table({ head: ['component', 'url', 'also'], style: { head: [], border: [] } });
-  for (const c of r.components) {
-    table.push([c.title, c.url, Object.entries(c.extra).map(([k, v]) => `${k}: ${v}`).join('\n')]);
-  }
-  return [table.toString(), ...formatCredentials(r.credentials)].join('\n');
-}
-
-function formatCredentials(c: Credentials): string[] {
-  const lines: string[] = [];
-  if (c.grafana) {
-    lines.push(
-      c.grafana.password
-        ? `Grafana: user ${c.grafana.user}, password ${c.grafana.password}`
-        : `Grafana: user ${c.grafana.user}, password in ${c.grafana.passwordFile} (or \`wmon urls --show-credentials\`)`,
-    );
-  }
-  if (c.webhook) {
-    lines.push(
-      c.webhook.secret
-        ? `Stripe webhook signing secret: ${c.webhook.secret}`
-        : `Stripe webhook signing secret: in ${c.webhook.secretFile}`,
-    );
-  }
-  return lines;
-}
-
-export function formatDown(r: DownResultJson): string {
-  const lines = r.removedContainers.length === 0 ? ['No container of this project was running.'] : r.removedContainers.map((n) => `${chalk.red('-')} ${n}`);
-  if (r.network.removed) lines.push(`${chalk.red('-')} network ${r.network.name}`);
-  if (r.keptVolumes.length > 0) lines.push(chalk.dim(`Kept volumes (your data): ${r.keptVolumes.join(', ')}`));
-  lines.push('Stopped. `wmon init` brings the stack back with its data.');
   return lines.join('\n');
 }

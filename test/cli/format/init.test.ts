@@ -3,7 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { chalk } from '../../../src/cli/colors.js';
-import { formatDown, formatInit, formatUrls } from '../../../src/cli/format/init.js';
+import { formatDown } from '../../../src/cli/format/down.js';
+import { formatInit } from '../../../src/cli/format/init.js';
+import { formatUrls } from '../../../src/cli/format/urls.js';
 import type { ComponentUrl, Credentials, InitResultJson } from '../../../src/results.js';
 import { plainOutput } from '../../support/colour.js';
 

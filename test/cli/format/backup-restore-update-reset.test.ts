@@ -3,7 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { chalk } from '../../../src/cli/colors.js';
-import { formatBackup, formatReset, formatRestore, formatUpdate } from '../../../src/cli/format/archive.js';
+import { formatBackup } from '../../../src/cli/format/backup.js';
+import { formatReset } from '../../../src/cli/format/reset.js';
+import { formatRestore } from '../../../src/cli/format/restore.js';
+import { formatUpdate } from '../../../src/cli/format/update.js';
 import type { BackupResultJson, InitResultJson, RestoreResultJson, UpdateResultJson } from '../../../src/results.js';
 import { plainOutput } from '../../support/colour.js';
 

@@ -3,7 +3,22 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'contract/dist/**', 'service/dist/**', 'node_modules/**', '**/node_modules/**', '.wmon/**', 'coverage/**', '.cache/**', '.tmp/**', 'data/**', '**/data/**', 'oclif.manifest.json'] },
+  {
+    ignores: [
+      'dist/**',
+      'contract/dist/**',
+      'service/dist/**',
+      'node_modules/**',
+      '**/node_modules/**',
+      '.wmon/**',
+      'coverage/**',
+      '.cache/**',
+      '.tmp/**',
+      'data/**',
+      '**/data/**',
+      'oclif.manifest.json',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -36,7 +51,10 @@ function layers(rules) {
       'no-restricted-imports': [
         'error',
         {
-          paths: files === 'src/cli/**' ? [] : [{ name: 'listr2', message: 'Progress is shown by the CLI layer (src/cli/reporters.ts).' }],
+          paths:
+            files === 'src/cli/**'
+              ? []
+              : [{ name: 'listr2', message: 'Progress is shown by the CLI layer (src/cli/reporters.ts).' }],
           patterns: [
             {
               regex: `^(\\.\\./)+(${above.join('|')})(/|\\.js$)|^\\.\\./(${above.join('|')})(/|\\.js$)`,

@@ -7,7 +7,9 @@ import { defineConfig } from 'vitest/config';
  * without `module`). Programs the tests start (the built CLI, the service image) use the contract's dist/,
  * which `npm run build` makes first.
  */
-const sourceConditions = { resolve: { conditions: ['@wmon/source', ...defaultServerConditions.filter((c) => c !== 'module')] } };
+const sourceConditions = {
+  resolve: { conditions: ['@wmon/source', ...defaultServerConditions.filter((c) => c !== 'module')] },
+};
 
 // Three projects: the CLI (test/), the contract (contract/test/) and the bundled webhook service (service/, its own config).
 export default defineConfig({

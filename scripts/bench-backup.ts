@@ -79,7 +79,11 @@ interface SeriesState {
 
 const FAMILIES = {
   counter: { name: 'bench_http_requests', type: 'counter', sample: 'bench_http_requests_total' },
-  bucket: { name: 'bench_request_duration_seconds', type: 'histogram', sample: 'bench_request_duration_seconds_bucket' },
+  bucket: {
+    name: 'bench_request_duration_seconds',
+    type: 'histogram',
+    sample: 'bench_request_duration_seconds_bucket',
+  },
   memory: { name: 'bench_memory_bytes', type: 'gauge', sample: 'bench_memory_bytes' },
   cpu: { name: 'bench_cpu_percent', type: 'gauge', sample: 'bench_cpu_percent' },
 } as const;
@@ -105,7 +109,13 @@ async function generate(dir: string, tool: string): Promise<number> {
           : kind === 'bucket'
             ? `{instance="${instance}",route="${routes[i % routes.length]}",le="${buckets[i % buckets.length]}"}`
             : `{instance="${instance}",id="${i}"}`;
-      series.push({ metric: FAMILIES[kind].sample, labels, kind, rate: 1 + random() * 50, value: kind === 'memory' ? 2e8 + random() * 3e8 : 0 });
+      series.push({
+        metric: FAMILIES[kind].sample,
+        labels,
+        kind,
+        rate: 1 + random() * 50,
+        value: kind === 'memory' ? 2e8 + random() * 3e8 : 0,
+      });
     }
   }
   const end = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3600;
@@ -139,7 +149,9 @@ async function generate(dir: string, tool: string): Promise<number> {
     await flush(true);
     out.end();
     await new Promise<void>((r) => out.once('finish', () => r()));
-    execFileSync(tool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, path.join(dir, 'prometheus')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(tool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, path.join(dir, 'prometheus')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await rm(file);
   }
   return samples;
@@ -162,7 +174,16 @@ function ulid(ms: number): string {
  */
 async function fill(data: string, target: number): Promise<number> {
   const originals = (await readdir(data)).filter((n) => /^[0-9A-Z]{26}$/.test(n)).sort();
-  const metas = await Promise.all(originals.map(async (b) => JSON.parse(await readFile(path.join(data, b, 'meta.json'), 'utf8')) as { ulid: string; minTime: number; maxTime: number }));
+  const metas = await Promise.all(
+    originals.map(
+      async (b) =>
+        JSON.parse(await readFile(path.join(data, b, 'meta.json'), 'utf8')) as {
+          ulid: string;
+          minTime: number;
+          maxTime: number;
+        },
+    ),
+  );
   const span = Math.max(...metas.map((m) => m.maxTime)) - Math.min(...metas.map((m) => m.minTime));
   let size = await dirBytes(data);
   const perCopy = size;
@@ -174,7 +195,16 @@ async function fill(data: string, target: number): Promise<number> {
       const minTime = m.minTime - copies * span;
       const id = ulid(minTime);
       await cp(path.join(data, b), path.join(data, id), { recursive: true });
-      await writeFile(path.join(data, id, 'meta.json'), JSON.stringify({ ...m, ulid: id, minTime, maxTime: m.maxTime - copies * span, compaction: { level: 1, sources: [id] } }));
+      await writeFile(
+        path.join(data, id, 'meta.json'),
+        JSON.stringify({
+          ...m,
+          ulid: id,
+          minTime,
+          maxTime: m.maxTime - copies * span,
+          compaction: { level: 1, sources: [id] },
+        }),
+      );
     }
     size += perCopy;
   }
@@ -222,13 +252,18 @@ async function main(): Promise<void> {
     let t = Date.now();
     const samples = await generate(work, promtool());
     const generated = await dirBytes(data);
-    console.log(`  ${(samples / 1e6).toFixed(1)} M samples → ${(await readdir(data)).length} blocks, ${mb(generated)} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  ${(samples / 1e6).toFixed(1)} M samples → ${(await readdir(data)).length} blocks, ${mb(generated)} (${((Date.now() - t) / 1000).toFixed(1)} s)`,
+    );
     t = Date.now();
     const copies = await fill(data, TARGET);
     const bytes = await dirBytes(data);
     const files = (await walk(data)).length;
     const blocks = (await readdir(data)).length;
-    if (copies > 0) console.log(`  filled to ${mb(bytes)} with ${copies} older copies of those blocks (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    if (copies > 0)
+      console.log(
+        `  filled to ${mb(bytes)} with ${copies} older copies of those blocks (${((Date.now() - t) / 1000).toFixed(1)} s)`,
+      );
     console.log(`  data folder: ${blocks} blocks, ${files} files, ${mb(bytes)}`);
 
     // Warm the page cache for both sides, untimed.
@@ -254,14 +289,20 @@ async function main(): Promise<void> {
       tarSize = (await stat(b)).size;
       await rm(a);
       await rm(b);
-      console.log(`  round ${round}: wmon ${(bytes / MB / wmonTimes.at(-1)!).toFixed(1)} MiB/s, tar czf ${(bytes / MB / tarTimes.at(-1)!).toFixed(1)} MiB/s`);
+      console.log(
+        `  round ${round}: wmon ${(bytes / MB / wmonTimes.at(-1)!).toFixed(1)} MiB/s, tar czf ${(bytes / MB / tarTimes.at(-1)!).toFixed(1)} MiB/s`,
+      );
     }
     const wmonRate = bytes / MB / median(wmonTimes);
     const tarRate = bytes / MB / median(tarTimes);
     console.log('');
     console.log(`Data: ${mb(bytes)} in ${files} files (${blocks} blocks); ${ROUNDS} rounds, medians:`);
-    console.log(`  wmon archive writer   ${median(wmonTimes).toFixed(2)} s  ${wmonRate.toFixed(1)} MiB/s  → ${mb(wmonSize)}`);
-    console.log(`  tar czf               ${median(tarTimes).toFixed(2)} s  ${tarRate.toFixed(1)} MiB/s  → ${mb(tarSize)}`);
+    console.log(
+      `  wmon archive writer   ${median(wmonTimes).toFixed(2)} s  ${wmonRate.toFixed(1)} MiB/s  → ${mb(wmonSize)}`,
+    );
+    console.log(
+      `  tar czf               ${median(tarTimes).toFixed(2)} s  ${tarRate.toFixed(1)} MiB/s  → ${mb(tarSize)}`,
+    );
     console.log(`  ratio wmon / tar czf  ${(wmonRate / tarRate).toFixed(2)}  (target ≥ 0.80)`);
 
     if (args.engine) await engineBench(work, data, bytes, tarRate);
@@ -285,7 +326,11 @@ async function engineBench(work: string, data: string, bytes: number, tarRate: n
       '  alertmanager: {enabled: false}\n  nodeExporter: {enabled: false}\n  webhook: {enabled: false}\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  jaeger: {enabled: false}\n',
   );
   const cli = (...a: string[]) => {
-    const r = spawnSync('node', [path.join(repo, 'bin/run.js'), ...a], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync('node', [path.join(repo, 'bin/run.js'), ...a], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     if (r.status !== 0) throw new Error(`wmon ${a.join(' ')}: ${r.stderr || r.stdout}`);
     return r.stdout;
   };
@@ -298,7 +343,11 @@ async function engineBench(work: string, data: string, bytes: number, tarRate: n
     // Into the volume through a stopped container (the engine extracts into the mounted volume).
     const { create } = await import('tar');
     const entries = await readdir(data);
-    await runtime.putArchive(container, '/prometheus', create({ cwd: data, portable: true }, entries) as unknown as NodeJS.ReadableStream as never);
+    await runtime.putArchive(
+      container,
+      '/prometheus',
+      create({ cwd: data, portable: true }, entries) as unknown as NodeJS.ReadableStream as never,
+    );
     await runtime.startContainer(container);
     // Owned by Prometheus's user, as its own files are (a snapshot hard-links them).
     const owner = (await runtime.exec(container, ['stat', '-c', '%u:%g', '/prometheus'])).stdout.trim();
@@ -307,20 +356,30 @@ async function engineBench(work: string, data: string, bytes: number, tarRate: n
     const rounds: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const started = process.hrtime.bigint();
-      const out = JSON.parse(cli('backup', '--output', path.join(work, 'backups'), '--json')) as { file: string; prometheus: { bytes: number } };
+      const out = JSON.parse(cli('backup', '--output', path.join(work, 'backups'), '--json')) as {
+        file: string;
+        prometheus: { bytes: number };
+      };
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rounds.push(seconds);
-      console.log(`  wmon backup round ${i + 1}: ${seconds.toFixed(2)} s for ${mb(out.prometheus.bytes)} of snapshot (${(out.prometheus.bytes / MB / seconds).toFixed(1)} MiB/s)`);
+      console.log(
+        `  wmon backup round ${i + 1}: ${seconds.toFixed(2)} s for ${mb(out.prometheus.bytes)} of snapshot (${(out.prometheus.bytes / MB / seconds).toFixed(1)} MiB/s)`,
+      );
       await rm(out.file);
       await new Promise((r) => setTimeout(r, 1100)); // one backup name per second
     }
     const rate = bytes / MB / median(rounds);
-    console.log(`  wmon backup (snapshot, copy out of the container, archive; whole command) ${median(rounds).toFixed(2)} s  ${rate.toFixed(1)} MiB/s`);
+    console.log(
+      `  wmon backup (snapshot, copy out of the container, archive; whole command) ${median(rounds).toFixed(2)} s  ${rate.toFixed(1)} MiB/s`,
+    );
     console.log(`  ratio wmon backup / tar czf of the data folder  ${(rate / tarRate).toFixed(2)}`);
   } finally {
-    for (const c of await runtime.listContainers({ [LABELS.project]: project })) await runtime.removeContainer(c.id, { force: true });
-    for (const v of await runtime.listVolumes({ [LABELS.project]: project })) await runtime.removeVolume(v.name).catch(() => false);
-    for (const n of await runtime.listNetworks({ [LABELS.project]: project })) await runtime.removeNetwork(n.name).catch(() => false);
+    for (const c of await runtime.listContainers({ [LABELS.project]: project }))
+      await runtime.removeContainer(c.id, { force: true });
+    for (const v of await runtime.listVolumes({ [LABELS.project]: project }))
+      await runtime.removeVolume(v.name).catch(() => false);
+    for (const n of await runtime.listNetworks({ [LABELS.project]: project }))
+      await runtime.removeNetwork(n.name).catch(() => false);
   }
 }
 

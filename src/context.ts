@@ -104,7 +104,10 @@ export interface ContextOptions extends Partial<Omit<StackDeps, 'clients'>> {
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 
 /** The real world: engine detection, HTTP clients, HTTP readiness. */
-export function defaultDeps(overrides: Omit<ContextOptions, 'timeoutMs' | 'pingTimeoutMs'> = {}, opts: { pingTimeoutMs?: number } = {}): StackDeps {
+export function defaultDeps(
+  overrides: Omit<ContextOptions, 'timeoutMs' | 'pingTimeoutMs'> = {},
+  opts: { pingTimeoutMs?: number } = {},
+): StackDeps {
   const clients: ClientFactories = {
     prometheus: createPrometheusClient,
     alertmanager: createAlertmanagerClient,
@@ -151,7 +154,11 @@ export async function openStackContext(configFile: string, opts: OpenOptions = {
 }
 
 /** The stack of an already loaded configuration. */
-export function createStackContext(loaded: LoadedConfig, opts: ContextOptions = {}, configCreated = false): StackContext {
+export function createStackContext(
+  loaded: LoadedConfig,
+  opts: ContextOptions = {},
+  configCreated = false,
+): StackContext {
   const { timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS, pingTimeoutMs, ...overrides } = opts;
   const deps = defaultDeps(overrides, pingTimeoutMs === undefined ? {} : { pingTimeoutMs });
   return contextOf(loaded, { ...deps, connectRuntime: once(deps.connectRuntime) }, timeoutMs, configCreated);

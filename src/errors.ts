@@ -68,7 +68,8 @@ export const ERRORS = {
   IMAGE_REF_INVALID: { exit: 'config', meaning: 'an image reference in wmon.yaml is not a valid reference' },
   VERSION_UNSUPPORTED: {
     exit: 'config',
-    meaning: 'a component (its image in wmon.yaml, or what it reports) is older than wmon supports; the message names the minimum',
+    meaning:
+      'a component (its image in wmon.yaml, or what it reports) is older than wmon supports; the message names the minimum',
   },
   PROMETHEUS_DISABLED: {
     exit: 'config',
@@ -119,7 +120,7 @@ export const ERRORS = {
   // Stack components over HTTP
   COMPONENT_CONNECTION_REFUSED: {
     exit: 'unavailable',
-    meaning: 'nothing listens on a component\'s port (it is down or not started yet)',
+    meaning: "nothing listens on a component's port (it is down or not started yet)",
   },
   COMPONENT_TIMEOUT: { exit: 'unavailable', meaning: 'a component did not answer in time' },
   COMPONENT_NETWORK_ERROR: {
@@ -226,7 +227,8 @@ export class WmonError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'WmonError';
     const spec: ErrorSpec = ERRORS[opts.code];
-    this.exit = spec.exitFrom === 'cause' && opts.cause instanceof WmonError ? opts.cause.exit : EXIT_CODES[spec.exit].code;
+    this.exit =
+      spec.exitFrom === 'cause' && opts.cause instanceof WmonError ? opts.cause.exit : EXIT_CODES[spec.exit].code;
     this.code = opts.code;
     this.suggestions = opts.suggestions ?? [];
   }
@@ -246,7 +248,8 @@ export class ConfigError extends WmonError {
     const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
     super(`${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
       code: 'CONFIG_INVALID',
-      suggestions: suggestions.length > 0 ? suggestions : [`Fix the listed paths in ${file}, then run the command again.`],
+      suggestions:
+        suggestions.length > 0 ? suggestions : [`Fix the listed paths in ${file}, then run the command again.`],
     });
     this.name = 'ConfigError';
     this.file = file;

@@ -81,7 +81,11 @@ export interface InitResultJson {
     readonly action: string;
     readonly reason: string;
   }>;
-  readonly removedContainers: ReadonlyArray<{ readonly container: string; readonly component: string; readonly reason: string }>;
+  readonly removedContainers: ReadonlyArray<{
+    readonly container: string;
+    readonly component: string;
+    readonly reason: string;
+  }>;
   readonly urls: readonly ComponentUrl[];
   readonly credentials: Credentials;
   readonly warnings: readonly string[];
@@ -368,7 +372,13 @@ export interface BackupResultJson {
   readonly totalBytes: number;
   readonly components: readonly BackupComponentJson[];
   /** snapshot: from a running Prometheus (admin API); volume: a stopped one's data folder. Null when not backed up. */
-  readonly prometheus: { readonly mode: 'snapshot' | 'volume'; readonly files: number; readonly bytes: number; readonly blocks: number; readonly probes: number } | null;
+  readonly prometheus: {
+    readonly mode: 'snapshot' | 'volume';
+    readonly files: number;
+    readonly bytes: number;
+    readonly blocks: number;
+    readonly probes: number;
+  } | null;
   readonly alertmanager: { readonly silences: number } | null;
   readonly grafana: { readonly folders: number; readonly dashboards: number; readonly datasources: number } | null;
   readonly secretsNeeded: readonly BackupSecretJson[];
@@ -417,7 +427,12 @@ export interface RestoreResultJson {
     readonly config: { readonly wmonYaml: 'restored' | 'unchanged'; readonly files: readonly string[] };
     readonly prometheus: { readonly files: number; readonly bytes: number; readonly blocks: number } | null;
     readonly silences: { readonly restored: number; readonly present: number; readonly expired: number } | null;
-    readonly grafana: { readonly folders: number; readonly dashboards: number; readonly datasources: number; readonly secretsToSet: ReadonlyArray<{ readonly datasource: string; readonly fields: readonly string[] }> } | null;
+    readonly grafana: {
+      readonly folders: number;
+      readonly dashboards: number;
+      readonly datasources: number;
+      readonly secretsToSet: ReadonlyArray<{ readonly datasource: string; readonly fields: readonly string[] }>;
+    } | null;
   } | null;
   readonly checks: readonly RestoreCheckJson[];
   readonly warnings: readonly string[];
@@ -436,7 +451,11 @@ export interface UpdateFileChangeJson {
 export interface UpdateResultJson extends InitResultJson {
   readonly changes: readonly UpdateFileChangeJson[];
   /** The rendered dashboards as Grafana has them after the update (empty when Grafana is off or in a dry run). */
-  readonly dashboards: ReadonlyArray<{ readonly uid: string; readonly title: string; readonly status: 'current' | 'missing' | 'stale' }>;
+  readonly dashboards: ReadonlyArray<{
+    readonly uid: string;
+    readonly title: string;
+    readonly status: 'current' | 'missing' | 'stale';
+  }>;
 }
 
 /** `wmon reset --json` */
@@ -444,7 +463,11 @@ export interface ResetResultJson {
   readonly project: string;
   /** The safety backup, unless --no-backup. */
   readonly safetyBackup: BackupResultJson | null;
-  readonly removed: { readonly containers: readonly string[]; readonly volumes: readonly string[]; readonly networks: readonly string[] };
+  readonly removed: {
+    readonly containers: readonly string[];
+    readonly volumes: readonly string[];
+    readonly networks: readonly string[];
+  };
   /** The stack brought up again, as `wmon init --json` reports it. */
   readonly init: InitResultJson;
 }

@@ -51,6 +51,8 @@ describe('WmonError', () => {
     expect(new WmonError('no backup', { code: 'RESET_BACKUP_FAILED', cause: full }).exit).toBe(73);
     // Any other code keeps its own.
     expect(new WmonError('x', { code: 'RESTORE_ROLLBACK_FAILED', cause }).exit).toBe(69);
-    expect(new WmonError('x', { code: 'VOLUME_FULL', cause: new WmonError('y', { code: 'PORT_TAKEN' }) }).exit).toBe(73);
+    expect(new WmonError('x', { code: 'VOLUME_FULL', cause: new WmonError('y', { code: 'PORT_TAKEN' }) }).exit).toBe(
+      73,
+    );
   });
 });

@@ -36,10 +36,14 @@ beforeAll(async () => {
   const app = path.join(dir, 'app');
   await mkdir(app);
   await execa('npm', ['init', '-y'], { cwd: app });
-  await execa('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', path.join(dir, packed.filename)], {
-    cwd: app,
-    timeout: 300_000,
-  });
+  await execa(
+    'npm',
+    ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', path.join(dir, packed.filename)],
+    {
+      cwd: app,
+      timeout: 300_000,
+    },
+  );
   installed = app;
 }, 360_000);
 
@@ -49,16 +53,24 @@ describe('the published package', () => {
     expect(packed.bundled).toEqual(['@wmon/contract']);
     expect(files).toContain('node_modules/@wmon/contract/package.json');
     expect(files).toContain('node_modules/@wmon/contract/dist/index.js');
-    expect([...files].filter((f) => f.startsWith('node_modules/') && !f.startsWith('node_modules/@wmon/contract/'))).toEqual([]);
+    expect(
+      [...files].filter((f) => f.startsWith('node_modules/') && !f.startsWith('node_modules/@wmon/contract/')),
+    ).toEqual([]);
     // npm never packs package-lock.json, whatever `files` says.
     for (const p of SERVICE_BUILD_PATHS.filter((p) => p !== 'package-lock.json')) {
-      expect([...files].some((f) => f === p || f.startsWith(`${p}/`)), p).toBe(true);
+      expect(
+        [...files].some((f) => f === p || f.startsWith(`${p}/`)),
+        p,
+      ).toBe(true);
     }
   });
 
   it('installs from the tarball alone and answers --version', async () => {
     expect(existsSync(path.join(installed, 'node_modules/wmon/node_modules/@wmon/contract/dist/index.js'))).toBe(true);
-    const r = await execa(path.join(installed, 'node_modules/.bin/wmon'), ['--version'], { cwd: installed, reject: false });
+    const r = await execa(path.join(installed, 'node_modules/.bin/wmon'), ['--version'], {
+      cwd: installed,
+      reject: false,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^wmon\/0\.\d+\.\d+ /);
   });
@@ -76,10 +88,15 @@ describe('the published package', () => {
     const reference = path.join(dir, 'reference');
     const ours = await wmon(['render', '--out', reference], { cwd: installed });
     expect(ours.exitCode, ours.stderr).toBe(0);
-    const list = async (root: string) => (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+    const list = async (root: string) =>
+      (await readdir(root, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+        .sort();
     const files = await list(out);
     expect(files).toEqual(await list(reference));
     expect(files).toContain('prometheus/rules/webhook-alerts.yml');
-    for (const f of files) expect(await readFile(path.join(out, f), 'utf8'), f).toBe(await readFile(path.join(reference, f), 'utf8'));
+    for (const f of files)
+      expect(await readFile(path.join(out, f), 'utf8'), f).toBe(await readFile(path.join(reference, f), 'utf8'));
   });
 });

@@ -8,14 +8,20 @@ import { MINIMUM_VERSIONS } from '../src/core/model/versions.js';
 import { TEST_IMAGES, TESTED } from './support/versions.js';
 
 const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-const section = readme.slice(readme.indexOf('## Tested with'), readme.indexOf('\n## ', readme.indexOf('## Tested with') + 5));
+const section = readme.slice(
+  readme.indexOf('## Tested with'),
+  readme.indexOf('\n## ', readme.indexOf('## Tested with') + 5),
+);
 
 /** The table's rows by component: [default image, version CI runs, only checked statically]. */
 function rows(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const line of section.split('\n')) {
     if (!line.startsWith('| ') || line.startsWith('| component') || line.startsWith('| ---')) continue;
-    const cells = line.slice(1, -1).split(' | ').map((c) => c.trim());
+    const cells = line
+      .slice(1, -1)
+      .split(' | ')
+      .map((c) => c.trim());
     out.set(cells[0]!, cells.slice(1));
   }
   return out;
@@ -24,14 +30,35 @@ function rows(): Map<string, string[]> {
 describe('README "Tested with"', () => {
   it('has one row per component, each default image as templates/wmon.yaml and the schema have it', () => {
     const table = rows();
-    expect([...table.keys()]).toEqual(['Prometheus', 'Alertmanager', 'Node Exporter', 'Grafana', 'Loki', 'Jaeger', 'Blackbox Exporter']);
-    const ids = { Prometheus: 'prometheus', Alertmanager: 'alertmanager', 'Node Exporter': 'nodeExporter', Grafana: 'grafana', Loki: 'loki', Jaeger: 'jaeger' } as const;
-    for (const [title, id] of Object.entries(ids)) expect(table.get(title)![0], title).toBe(`\`${DEFAULT_IMAGES[id]}\``);
+    expect([...table.keys()]).toEqual([
+      'Prometheus',
+      'Alertmanager',
+      'Node Exporter',
+      'Grafana',
+      'Loki',
+      'Jaeger',
+      'Blackbox Exporter',
+    ]);
+    const ids = {
+      Prometheus: 'prometheus',
+      Alertmanager: 'alertmanager',
+      'Node Exporter': 'nodeExporter',
+      Grafana: 'grafana',
+      Loki: 'loki',
+      Jaeger: 'jaeger',
+    } as const;
+    for (const [title, id] of Object.entries(ids))
+      expect(table.get(title)![0], title).toBe(`\`${DEFAULT_IMAGES[id]}\``);
   });
 
   it('names the minors CI runs, as scripts/versions.env pins them, and what is only checked statically', () => {
     const table = rows();
-    const runs = { Prometheus: TESTED.prometheus, Alertmanager: TESTED.alertmanager, 'Node Exporter': TESTED.nodeExporter, 'Blackbox Exporter': TESTED.blackboxExporter };
+    const runs = {
+      Prometheus: TESTED.prometheus,
+      Alertmanager: TESTED.alertmanager,
+      'Node Exporter': TESTED.nodeExporter,
+      'Blackbox Exporter': TESTED.blackboxExporter,
+    };
     for (const [title, minor] of Object.entries(runs)) {
       expect(table.get(title)![1], title).toMatch(new RegExp(`^${minor.replace('.', '\\.')}\\.x \\(Debian's `));
       expect(table.get(title)![2], title).toBe('');
@@ -52,6 +79,7 @@ describe('README "Tested with"', () => {
   it('names the local images the scripts build', () => {
     const tag = (image: string) => image.replace('localhost/wmon/', '');
     expect(readme).toContain(`\`${TEST_IMAGES.prometheus}\``);
-    for (const image of [TEST_IMAGES.alertmanager, TEST_IMAGES.nodeExporter, TEST_IMAGES.blackboxExporter]) expect(readme).toContain(`\`${tag(image)}\``);
+    for (const image of [TEST_IMAGES.alertmanager, TEST_IMAGES.nodeExporter, TEST_IMAGES.blackboxExporter])
+      expect(readme).toContain(`\`${tag(image)}\``);
   });
 });

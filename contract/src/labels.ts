@@ -27,7 +27,15 @@ export const DB_CONNECTION_STATES = ['active', 'idle'] as const;
 export type DbConnectionState = (typeof DB_CONNECTION_STATES)[number];
 
 /** `webhook_db_query_duration_seconds{operation}`: the store's operations. */
-export const STORE_OPERATIONS = ['write_batch', 'load_pending', 'count', 'get_object', 'get_event', 'ping', 'migrate'] as const;
+export const STORE_OPERATIONS = [
+  'write_batch',
+  'load_pending',
+  'count',
+  'get_object',
+  'get_event',
+  'ping',
+  'migrate',
+] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 /** `webhook_cache_hits_total{cache}` and `webhook_cache_misses_total{cache}`: recent event ids and Stripe objects. */

@@ -29,7 +29,12 @@ export interface ProbeEvent {
   readonly pending_webhooks: number;
   readonly request: { readonly id: null; readonly idempotency_key: null };
   readonly data: {
-    readonly object: { readonly object: 'balance'; readonly available: []; readonly pending: []; readonly livemode: false };
+    readonly object: {
+      readonly object: 'balance';
+      readonly available: [];
+      readonly pending: [];
+      readonly livemode: false;
+    };
   };
 }
 

@@ -54,7 +54,14 @@ describe('label values', () => {
 
   it('names every value in the help text of the metrics that list them', () => {
     // The help texts spell their sets out for people reading /metrics; they must not drift from the sets.
-    for (const key of ['errorsTotal', 'eventsProcessed', 'queueSize', 'memoryUsage', 'dbConnections', 'rateLimited'] as const) {
+    for (const key of [
+      'errorsTotal',
+      'eventsProcessed',
+      'queueSize',
+      'memoryUsage',
+      'dbConnections',
+      'rateLimited',
+    ] as const) {
       const spec = SERVICE_METRICS[key] as MetricSpec;
       const listed = spec.help.match(/\(([^)]*)\)/)?.[1]?.split(', ');
       expect(listed, spec.name).toEqual([...Object.values(spec.values ?? {})[0]!]);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PROBE_EVENT_ID_PREFIX, STRIPE_API_VERSION, probeEvent } from '../src/index.js';
 
 describe('the probe event', () => {
-  it("carries the API version of the stripe library the CLI and the service use", () => {
+  it('carries the API version of the stripe library the CLI and the service use', () => {
     expect(STRIPE_API_VERSION).toBe(Stripe.API_VERSION);
     expect(probeEvent().api_version).toBe(Stripe.API_VERSION);
   });
@@ -20,7 +20,7 @@ describe('the probe event', () => {
     expect(a.data.object.object).toBe('balance');
   });
 
-  it('verifies with Stripe\'s own library once signed', () => {
+  it("verifies with Stripe's own library once signed", () => {
     const payload = JSON.stringify(probeEvent());
     const secret = 'whsec_contract_test';
     const header = Stripe.webhooks.generateTestHeaderString({ payload, secret });

@@ -12,8 +12,14 @@ import http from 'node:http';
 import Database from 'better-sqlite3';
 import Stripe from 'stripe';
 
-const [port, secret, mode, file] = [Number(process.argv[2]), process.argv[3] ?? '', process.argv[4] ?? 'verify', process.argv[5]];
-if (mode !== 'verify' && mode !== 'parse' && mode !== 'durable') throw new Error('usage: baseline-server.js <port> <secret> [verify|parse|durable] [sqlite file]');
+const [port, secret, mode, file] = [
+  Number(process.argv[2]),
+  process.argv[3] ?? '',
+  process.argv[4] ?? 'verify',
+  process.argv[5],
+];
+if (mode !== 'verify' && mode !== 'parse' && mode !== 'durable')
+  throw new Error('usage: baseline-server.js <port> <secret> [verify|parse|durable] [sqlite file]');
 if (mode === 'durable' && !file) throw new Error('durable needs a SQLite file');
 const verifier = Stripe.webhooks.signature!;
 const OK = Buffer.from('{"received":true}');
@@ -25,8 +31,12 @@ if (mode === 'durable') {
   db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, type TEXT NOT NULL, created INTEGER NOT NULL, payload TEXT NOT NULL)');
-  const insert = db.prepare('INSERT INTO events (id, type, created, payload) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, type TEXT NOT NULL, created INTEGER NOT NULL, payload TEXT NOT NULL)',
+  );
+  const insert = db.prepare(
+    'INSERT INTO events (id, type, created, payload) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  );
   const commit = db.transaction((batch: Pending[]) => {
     for (const e of batch) insert.run(e.id, e.type, e.created, e.body);
   });

@@ -62,14 +62,26 @@ process.on('SIGINT', () => {
 const templates = [...loadFixtures().values()].filter((e) => e.type !== 'plan.created');
 const CUSTOMERS = 1000;
 const parts = templates.map((t) => {
-  const text = JSON.stringify({ ...t, id: 'evt_MARKER', data: { ...t.data, object: { ...t.data.object, id: 'obj_MARKER', customer: 'cus_MARKER' } } }, null, 2);
+  const text = JSON.stringify(
+    {
+      ...t,
+      id: 'evt_MARKER',
+      data: { ...t.data, object: { ...t.data.object, id: 'obj_MARKER', customer: 'cus_MARKER' } },
+    },
+    null,
+    2,
+  );
   return text.split(/(evt_MARKER|obj_MARKER|cus_MARKER)/);
 });
 let idCounter = 0;
 const runTag = Date.now().toString(36);
 function render(i: number): string {
   const n = (idCounter++).toString(36).padStart(8, '0');
-  const fill: Record<string, string> = { evt_MARKER: `evt_b${runTag}${n}`, obj_MARKER: `obj_b${runTag}${n}`, cus_MARKER: `cus_bench${i % CUSTOMERS}` };
+  const fill: Record<string, string> = {
+    evt_MARKER: `evt_b${runTag}${n}`,
+    obj_MARKER: `obj_b${runTag}${n}`,
+    cus_MARKER: `cus_bench${i % CUSTOMERS}`,
+  };
   return parts[i % parts.length]!.map((p) => fill[p] ?? p).join('');
 }
 
@@ -133,7 +145,13 @@ async function waitHealthy(url: string, proc: ChildProcess): Promise<void> {
   throw new Error(`server at ${url} did not come up`);
 }
 
-async function launch(name: string, script: string, argv: string[], env: Record<string, string>, probe: string): Promise<Target> {
+async function launch(
+  name: string,
+  script: string,
+  argv: string[],
+  env: Record<string, string>,
+  probe: string,
+): Promise<Target> {
   const port = await freePort();
   const proc = spawn(process.execPath, [join(HERE, script), ...argv.map((a) => a.replace('{port}', String(port)))], {
     env: { PATH: process.env.PATH, ...env, PORT: String(port) },
@@ -158,7 +176,14 @@ async function launch(name: string, script: string, argv: string[], env: Record<
 
 const baseline = () => launch('a baseline', 'baseline-server.js', ['{port}', SECRET], {}, '/');
 const parseFloor = () => launch('c floor: + parse', 'baseline-server.js', ['{port}', SECRET, 'parse'], {}, '/');
-const durableFloor = () => launch('d floor: + durable', 'baseline-server.js', ['{port}', SECRET, 'durable', join(tmp, `floor-${Date.now()}.db`)], {}, '/');
+const durableFloor = () =>
+  launch(
+    'd floor: + durable',
+    'baseline-server.js',
+    ['{port}', SECRET, 'durable', join(tmp, `floor-${Date.now()}.db`)],
+    {},
+    '/',
+  );
 async function service(): Promise<Target> {
   const db = join(tmp, `webhooks-${Date.now()}.db`);
   const t = await launch(
@@ -176,9 +201,17 @@ async function service(): Promise<Target> {
     ROUTES.ready,
   );
   const scrape = async () => (await fetch(`${t.url}${ROUTES.metrics}`)).text();
-  const value = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.slice(line.length + 1) ?? NaN);
-  const queued = (text: string, state: QueueState) => value(text, `${SERVICE_METRICS.queueSize.name}{state="${state}"}`);
-  const processed = (text: string, outcome: ProcessingOutcome) => value(text, `${SERVICE_METRICS.eventsProcessed.name}{outcome="${outcome}"}`);
+  const value = (text: string, line: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${line} `))
+        ?.slice(line.length + 1) ?? NaN,
+    );
+  const queued = (text: string, state: QueueState) =>
+    value(text, `${SERVICE_METRICS.queueSize.name}{state="${state}"}`);
+  const processed = (text: string, outcome: ProcessingOutcome) =>
+    value(text, `${SERVICE_METRICS.eventsProcessed.name}{outcome="${outcome}"}`);
   return {
     ...t,
     queue: async () => {
@@ -226,7 +259,11 @@ async function drive(target: Target, pool: Signed[], seconds: number, rate?: num
         method: 'POST',
         setupRequest: (req) => {
           const s = pool[next++ % pool.length]!;
-          return { ...req, body: s.body, headers: { 'content-type': 'application/json', 'stripe-signature': s.header } };
+          return {
+            ...req,
+            body: s.body,
+            headers: { 'content-type': 'application/json', 'stripe-signature': s.header },
+          };
         },
       },
     ],
@@ -268,7 +305,13 @@ async function main(): Promise<void> {
    * A warm-up second, then the measured run. `fresh` targets store events, so they get a pool of ids never
    * sent before, sized for `expectedRps` (the others reuse warmPool). `rate` caps the offered load.
    */
-  async function measure(t: Target, fresh: boolean, seconds: number, expectedRps: number, rate?: number): Promise<Result> {
+  async function measure(
+    t: Target,
+    fresh: boolean,
+    seconds: number,
+    expectedRps: number,
+    rate?: number,
+  ): Promise<Result> {
     const pool = fresh ? signedPool(Math.ceil(Math.max(expectedRps, 2000) * (seconds + 1) * 1.6) + 1000) : warmPool;
     await drive(t, fresh ? pool.splice(0, 1000) : pool, 1, rate); // warm-up, ids not reused below
     return drive(t, pool, seconds, rate);
@@ -313,8 +356,12 @@ async function main(): Promise<void> {
   console.log(
     `  median: a ${aMax.toFixed(0)} req/s, b ${bMax.toFixed(0)} req/s; ratio b/a = ${ratio.toFixed(3)} (median of the rounds' ratios; target >= 0.85: ${ratio >= 0.85 ? 'met' : 'MISSED'})`,
   );
-  console.log(`  median p50/p99: a ${median(as.map((r) => r.p50)).toFixed(1)}/${median(as.map((r) => r.p99)).toFixed(1)} ms, b ${median(bs.map((r) => r.p50)).toFixed(1)}/${median(bs.map((r) => r.p99)).toFixed(1)} ms`);
-  console.log(`  median server CPU per request during the runs: a ${median(as.map((r) => r.cpuUs)).toFixed(0)} µs, b ${median(bs.map((r) => r.cpuUs)).toFixed(0)} µs`);
+  console.log(
+    `  median p50/p99: a ${median(as.map((r) => r.p50)).toFixed(1)}/${median(as.map((r) => r.p99)).toFixed(1)} ms, b ${median(bs.map((r) => r.p50)).toFixed(1)}/${median(bs.map((r) => r.p99)).toFixed(1)} ms`,
+  );
+  console.log(
+    `  median server CPU per request during the runs: a ${median(as.map((r) => r.cpuUs)).toFixed(0)} µs, b ${median(bs.map((r) => r.cpuUs)).toFixed(0)} µs`,
+  );
   const dRatio = perRound(ds);
   console.log(
     `  floors on this machine: c (signature + JSON.parse) ${cMax.toFixed(0)} req/s, c/a = ${perRound(cs).toFixed(3)}; ` +
@@ -326,7 +373,9 @@ async function main(): Promise<void> {
   );
 
   const rate = Math.floor(aMax / 2);
-  console.log(`\nsame offered rate, half of a's maximum: ${rate} req/s for ${HALF_DURATION} s${rate > bMax ? ` (above b's measured maximum of ${bMax.toFixed(0)} req/s: b cannot keep up, so its p99 measures queueing)` : ''}`);
+  console.log(
+    `\nsame offered rate, half of a's maximum: ${rate} req/s for ${HALF_DURATION} s${rate > bMax ? ` (above b's measured maximum of ${bMax.toFixed(0)} req/s: b cannot keep up, so its p99 measures queueing)` : ''}`,
+  );
   console.log(HEADER);
   const a = await baseline();
   const ha = await measure(a, false, HALF_DURATION, rate, rate);
@@ -345,14 +394,21 @@ async function main(): Promise<void> {
   const keptUp = (r: Result) => r.rps >= rate * 0.97;
   const verdict = !keptUp(ha)
     ? `not measured: a itself served only ${ha.rps.toFixed(0)} of ${rate} req/s, the machine is too busy; run again`
-    : !keptUp(hb) ? `MISSED: b served ${hb.rps.toFixed(0)} of ${rate} req/s` : p99ratio <= 1.5 ? 'met' : 'MISSED';
+    : !keptUp(hb)
+      ? `MISSED: b served ${hb.rps.toFixed(0)} of ${rate} req/s`
+      : p99ratio <= 1.5
+        ? 'met'
+        : 'MISSED';
   console.log(
     `  p99: a ${ha.p99.toFixed(1)} ms, b ${hb.p99.toFixed(1)} ms; b/a = ${p99ratio.toFixed(2)} (target <= 1.5: ${verdict}); ` +
       `floor d ${hd.p99.toFixed(1)} ms, d/a = ${(hd.p99 / ha.p99).toFixed(2)}${keptUp(hd) ? '' : ` (d served ${hd.rps.toFixed(0)} of ${rate} req/s)`}`,
   );
   // The baseline and the parse floor may reuse their pool (they store nothing); the others must not.
-  const bad = [...as, ...bs, ...cs, ...ds, { ...ha, reused: 0 }, hd, hb].filter((r) => r.non2xx + r.errors > 0 || r.reused > 0);
-  if (bad.length) console.log(`\nwarning: ${bad.length} run(s) had non-2xx answers, errors or reused ids: see the table`);
+  const bad = [...as, ...bs, ...cs, ...ds, { ...ha, reused: 0 }, hd, hb].filter(
+    (r) => r.non2xx + r.errors > 0 || r.reused > 0,
+  );
+  if (bad.length)
+    console.log(`\nwarning: ${bad.length} run(s) had non-2xx answers, errors or reused ids: see the table`);
 }
 
 try {

@@ -134,13 +134,20 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   // Health: both dependencies pinged now and then; transitions logged once.
   const state = { database: false, cache: false };
   async function checkHealth(): Promise<HealthState> {
-    const [db, c] = await Promise.allSettled([withTimeout(store.ping(), PING_TIMEOUT_MS, 'database'), withTimeout(cache.ping(), PING_TIMEOUT_MS, 'cache')]);
+    const [db, c] = await Promise.allSettled([
+      withTimeout(store.ping(), PING_TIMEOUT_MS, 'database'),
+      withTimeout(cache.ping(), PING_TIMEOUT_MS, 'cache'),
+    ]);
     const now = { database: db.status === 'fulfilled', cache: c.status === 'fulfilled' };
     for (const key of READINESS_CHECKS) {
       if (now[key] !== state[key]) {
         const result = key === 'database' ? db : c;
         if (now[key]) log.info(`${key} is reachable`);
-        else log.error({ err: result.status === 'rejected' ? errMessage(result.reason) : undefined }, `${key} is unreachable`);
+        else
+          log.error(
+            { err: result.status === 'rejected' ? errMessage(result.reason) : undefined },
+            `${key} is unreachable`,
+          );
       }
     }
     state.database = now.database;
@@ -169,8 +176,12 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     onError: (type, err) => onError(type, err),
     readiness: async () => {
       const h = await checkHealth();
-      const check = (ok: boolean, error: string | undefined) => (ok ? { ok: true } : { ok: false, error: error ?? 'unreachable' });
-      const checks: ReadinessBody['checks'] = { database: check(h.database, h.errors.database), cache: check(h.cache, h.errors.cache) };
+      const check = (ok: boolean, error: string | undefined) =>
+        ok ? { ok: true } : { ok: false, error: error ?? 'unreachable' };
+      const checks: ReadinessBody['checks'] = {
+        database: check(h.database, h.errors.database),
+        cache: check(h.cache, h.errors.cache),
+      };
       return { ready: h.database && h.cache, checks };
     },
   });
@@ -184,7 +195,9 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     log.info({ config: describeConfig(config), version: SERVICE_VERSION }, 'starting');
     await store.init();
     if (cache.backend instanceof RedisCache) {
-      await cache.backend.connect().catch((err: Error) => log.error({ err: err.message }, 'cache unavailable at start-up; continuing without it'));
+      await cache.backend
+        .connect()
+        .catch((err: Error) => log.error({ err: err.message }, 'cache unavailable at start-up; continuing without it'));
     }
     await checkHealth();
     await processor.start();

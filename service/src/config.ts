@@ -25,7 +25,13 @@ const int = (min: number, max: number) =>
     .trim()
     .regex(/^\d+$/, `expected a whole number between ${min} and ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(min, `expected a whole number between ${min} and ${max}`).max(max, `expected a whole number between ${min} and ${max}`));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `expected a whole number between ${min} and ${max}`)
+        .max(max, `expected a whole number between ${min} and ${max}`),
+    );
 
 const bool = z
   .string()
@@ -114,7 +120,12 @@ const envSchema = z.object({
 });
 
 export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'FULL' | 'NORMAL'; readonly thread: 'worker' | 'main' }
+  | {
+      readonly kind: 'sqlite';
+      readonly path: string;
+      readonly synchronous: 'FULL' | 'NORMAL';
+      readonly thread: 'worker' | 'main';
+    }
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolMax: number };
 
 export interface Config {
@@ -144,10 +155,13 @@ function parseSecrets(raw: string, source: string): string[] {
     .split(/[,\n]/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (secrets.length === 0) throw new ConfigError(`${source}: expected one or more webhook secrets (whsec_...), comma-separated`);
+  if (secrets.length === 0)
+    throw new ConfigError(`${source}: expected one or more webhook secrets (whsec_...), comma-separated`);
   for (const s of secrets) {
     if (!/^whsec_\S+$/.test(s)) {
-      throw new ConfigError(`${source}: expected each secret to start with whsec_ (got one starting with "${s.slice(0, 6)}")`);
+      throw new ConfigError(
+        `${source}: expected each secret to start with whsec_ (got one starting with "${s.slice(0, 6)}")`,
+      );
     }
   }
   return secrets;
@@ -180,7 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = present[name];
-    const shown = got === undefined || /SECRET/.test(name) ? '' : ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
+    const shown =
+      got === undefined || /SECRET/.test(name) ? '' : ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
     throw new ConfigError(`${name}: ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -197,7 +212,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     try {
       text = readFileSync(secretFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${STRIPE.file}: cannot read ${secretFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new ConfigError(
+        `${STRIPE.file}: cannot read ${secretFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     secrets = parseSecrets(text, STRIPE.file);
   } else {
@@ -211,7 +228,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const database: DatabaseConfig = e.DATABASE_URL.startsWith('sqlite:')
-    ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), synchronous: e.SQLITE_SYNCHRONOUS, thread: e.SQLITE_THREAD }
+    ? {
+        kind: 'sqlite',
+        path: e.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''),
+        synchronous: e.SQLITE_SYNCHRONOUS,
+        thread: e.SQLITE_THREAD,
+      }
     : { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, poolMax: e.DATABASE_POOL_MAX };
 
   return Object.freeze({
@@ -228,7 +250,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceName: e.OTEL_SERVICE_NAME,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    rateLimit: Object.freeze({ perClient: e.RATE_LIMIT_PER_CLIENT, global: e.RATE_LIMIT_GLOBAL, trustProxy: e.TRUST_PROXY }),
+    rateLimit: Object.freeze({
+      perClient: e.RATE_LIMIT_PER_CLIENT,
+      global: e.RATE_LIMIT_GLOBAL,
+      trustProxy: e.TRUST_PROXY,
+    }),
     workers: e.WORKERS,
     maxAttempts: e.MAX_ATTEMPTS,
     retryBaseMs: e.RETRY_BASE_MS,

@@ -106,7 +106,12 @@ export function createMetrics(): MetricsHandle {
   // Process gauges, read when scraped.
   const memoryCollect = () => {
     const u = process.memoryUsage();
-    const byKind: Record<MemoryKind, number> = { rss: u.rss, heap_used: u.heapUsed, heap_total: u.heapTotal, external: u.external };
+    const byKind: Record<MemoryKind, number> = {
+      rss: u.rss,
+      heap_used: u.heapUsed,
+      heap_total: u.heapTotal,
+      external: u.external,
+    };
     for (const [kind, bytes] of Object.entries(byKind) as [MemoryKind, number][]) m.memoryUsage.set({ kind }, bytes);
   };
   memoryCollect();

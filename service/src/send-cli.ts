@@ -77,9 +77,19 @@ async function main(): Promise<number> {
       const template = templates[i % templates.length]!;
       const object = { ...template.data.object };
       if (customers > 0) object.customer = `cus_demo${String((i % customers) + 1).padStart(4, '0')}`;
-      const event = { ...template, id: values.duplicate ? fixedId : newEventId(), created: Math.floor(Date.now() / 1000), data: { ...template.data, object } };
+      const event = {
+        ...template,
+        id: values.duplicate ? fixedId : newEventId(),
+        created: Math.floor(Date.now() / 1000),
+        data: { ...template.data, object },
+      };
       try {
-        const r = await postSignedEvent({ url: values.url, secret, payload: JSON.stringify(event), badSignature: values['bad-signature'] });
+        const r = await postSignedEvent({
+          url: values.url,
+          secret,
+          payload: JSON.stringify(event),
+          badSignature: values['bad-signature'],
+        });
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         latencies.push(r.ms);
         if (!values.quiet) console.log(`${r.status} ${event.type} ${event.id} ${r.ms.toFixed(1)}ms ${r.body}`);
@@ -91,9 +101,17 @@ async function main(): Promise<number> {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1) : '-');
-  const byStatus = [...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ');
-  console.log(`sent ${count}: ${byStatus || 'none answered'}${failures ? `, ${failures} network errors` : ''}; p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
+  const pct = (p: number) =>
+    latencies.length
+      ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1)
+      : '-';
+  const byStatus = [...statuses]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
+  console.log(
+    `sent ${count}: ${byStatus || 'none answered'}${failures ? `, ${failures} network errors` : ''}; p50 ${pct(50)} ms, p99 ${pct(99)} ms`,
+  );
   return failures > 0 ? 1 : 0;
 }
 

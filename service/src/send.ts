@@ -11,16 +11,30 @@ import Stripe from 'stripe';
 
 /** The Stripe-Signature header for `payload`, signed with `secret` at `timestamp` (seconds; default now). */
 export function signPayload(payload: string, secret: string, timestamp?: number): string {
-  return Stripe.webhooks.generateTestHeaderString({ payload, secret, ...(timestamp === undefined ? {} : { timestamp }) });
+  return Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret,
+    ...(timestamp === undefined ? {} : { timestamp }),
+  });
 }
 
 /** A fresh event id in Stripe's shape (evt_ + 24 base62-ish characters). */
 export function newEventId(): string {
-  return 'evt_' + randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 24).padEnd(24, '0');
+  return (
+    'evt_' +
+    randomBytes(18)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 24)
+      .padEnd(24, '0')
+  );
 }
 
 /** A copy of `event` with a new id and created time. */
-export function withFreshId<T extends { id: string; created: number }>(event: T, created = Math.floor(Date.now() / 1000)): T {
+export function withFreshId<T extends { id: string; created: number }>(
+  event: T,
+  created = Math.floor(Date.now() / 1000),
+): T {
   return { ...event, id: newEventId(), created };
 }
 
@@ -47,7 +61,11 @@ export async function postSignedEvent(o: PostOptions): Promise<PostResult> {
   const started = performance.now();
   const res = await fetch(o.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(o.payload, secret, o.timestamp), 'user-agent': 'wmon-send/1' },
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': signPayload(o.payload, secret, o.timestamp),
+      'user-agent': 'wmon-send/1',
+    },
     body: o.payload,
     signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
   });
@@ -66,12 +84,19 @@ export function fixturesDir(): string {
   throw new Error('cannot find fixtures/stripe-events next to the service package');
 }
 
-export type StripeEventFixture = { id: string; type: string; created: number; data: { object: Record<string, unknown> } } & Record<string, unknown>;
+export type StripeEventFixture = {
+  id: string;
+  type: string;
+  created: number;
+  data: { object: Record<string, unknown> };
+} & Record<string, unknown>;
 
 /** The example events, by type. */
 export function loadFixtures(dir = fixturesDir()): Map<string, StripeEventFixture> {
   const out = new Map<string, StripeEventFixture>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const event = JSON.parse(readFileSync(join(dir, file), 'utf8')) as StripeEventFixture;
     out.set(event.type, event);
   }

@@ -53,7 +53,12 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
     });
     expect(c.secrets).toEqual(['whsec_new', 'whsec_old']);
-    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/app', schema: 'webhooks', poolMax: 10 });
+    expect(c.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:p@db:5432/app',
+      schema: 'webhooks',
+      poolMax: 10,
+    });
     expect(c.redis).toEqual({ url: 'redis://cache:6379/0', keyPrefix: 'wmon:' });
     expect(c.rateLimit).toMatchObject({ perClient: 0, global: 0 });
     expect(c.logLevel).toBe('debug');
@@ -63,7 +68,10 @@ describe('loadConfig', () => {
   it('reads the secret from STRIPE_WEBHOOK_SECRET_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wmon-cfg-'));
     writeFileSync(join(dir, 's'), 'whsec_fromfile\nwhsec_second\n');
-    expect(loadConfig({ STRIPE_WEBHOOK_SECRET_FILE: join(dir, 's') }).secrets).toEqual(['whsec_fromfile', 'whsec_second']);
+    expect(loadConfig({ STRIPE_WEBHOOK_SECRET_FILE: join(dir, 's') }).secrets).toEqual([
+      'whsec_fromfile',
+      'whsec_second',
+    ]);
   });
 
   it('reads DATABASE_URL and REDIS_URL from <NAME>_FILE, and refuses both forms at once', () => {
@@ -73,42 +81,70 @@ describe('loadConfig', () => {
     const c = load({ DATABASE_URL_FILE: join(dir, 'db'), REDIS_URL_FILE: join(dir, 'redis') });
     expect(c.database).toMatchObject({ kind: 'postgres', url: 'postgres://app:s3cret@db.internal:5432/webhooks' });
     expect(c.redis?.url).toBe('redis://cache.internal:6379');
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_URL: 'sqlite:x.db', DATABASE_URL_FILE: join(dir, 'db') })).toBe(
-      'DATABASE_URL_FILE: set either DATABASE_URL or DATABASE_URL_FILE, not both',
+    expect(
+      errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_URL: 'sqlite:x.db', DATABASE_URL_FILE: join(dir, 'db') }),
+    ).toBe('DATABASE_URL_FILE: set either DATABASE_URL or DATABASE_URL_FILE, not both');
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, REDIS_URL_FILE: join(dir, 'missing') })).toMatch(
+      /^REDIS_URL_FILE: cannot read .*missing \(ENOENT\)$/,
     );
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, REDIS_URL_FILE: join(dir, 'missing') })).toMatch(/^REDIS_URL_FILE: cannot read .*missing \(ENOENT\)$/);
   });
 
   it('names the variable and what it expects, one line, never echoing secrets', () => {
     expect(errorOf({})).toMatch(/^STRIPE_WEBHOOK_SECRET: required/);
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: 'sk_live_oops' })).toBe('STRIPE_WEBHOOK_SECRET: expected each secret to start with whsec_ (got one starting with "sk_liv")');
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, PORT: 'eighty' })).toBe('PORT: expected a whole number between 0 and 65535 (got "eighty")');
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, RATE_LIMIT_GLOBAL: '-1' })).toMatch(/^RATE_LIMIT_GLOBAL: expected a whole number/);
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_URL: 'mysql://x' })).toMatch(/^DATABASE_URL: expected sqlite:<path>/);
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, REDIS_URL: 'localhost:6379' })).toMatch(/^REDIS_URL: expected a redis:\/\//);
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: 'sk_live_oops' })).toBe(
+      'STRIPE_WEBHOOK_SECRET: expected each secret to start with whsec_ (got one starting with "sk_liv")',
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, PORT: 'eighty' })).toBe(
+      'PORT: expected a whole number between 0 and 65535 (got "eighty")',
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, RATE_LIMIT_GLOBAL: '-1' })).toMatch(
+      /^RATE_LIMIT_GLOBAL: expected a whole number/,
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_URL: 'mysql://x' })).toMatch(
+      /^DATABASE_URL: expected sqlite:<path>/,
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, REDIS_URL: 'localhost:6379' })).toMatch(
+      /^REDIS_URL: expected a redis:\/\//,
+    );
     expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, LOKI_URL: 'loki:3100' })).toMatch(/^LOKI_URL: expected an http/);
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'loud' })).toMatch(/^LOG_LEVEL: expected one of fatal, error/);
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, TRUST_PROXY: 'maybe' })).toMatch(/^TRUST_PROXY: expected true or false/);
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'loud' })).toMatch(
+      /^LOG_LEVEL: expected one of fatal, error/,
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, TRUST_PROXY: 'maybe' })).toMatch(
+      /^TRUST_PROXY: expected true or false/,
+    );
     expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_WEBHOOK_SECRET_FILE: '/x' })).toMatch(/not both/);
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' })).toBe('STRIPE_WEBHOOK_SECRET_FILE: cannot read /nonexistent/secret (ENOENT)');
-    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, RETRY_BASE_MS: '5000', RETRY_MAX_MS: '1000' })).toMatch(/^RETRY_MAX_MS:/);
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' })).toBe(
+      'STRIPE_WEBHOOK_SECRET_FILE: cannot read /nonexistent/secret (ENOENT)',
+    );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, RETRY_BASE_MS: '5000', RETRY_MAX_MS: '1000' })).toMatch(
+      /^RETRY_MAX_MS:/,
+    );
   });
 
   it('keeps the version constant equal to package.json', () => {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(SERVICE_VERSION).toBe(pkg.version);
   });
 });
 
 describe('the entry point', () => {
   it('exits 78 with one clear line for a bad value, no stack trace', () => {
-    const res = spawnSync(process.execPath, ['--conditions=@wmon/source', '--import', 'tsx', join(import.meta.dirname, '..', 'src', 'main.ts')], {
-      env: { PATH: process.env.PATH, STRIPE_WEBHOOK_SECRET: SECRET, WORKERS: 'lots' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const res = spawnSync(
+      process.execPath,
+      ['--conditions=@wmon/source', '--import', 'tsx', join(import.meta.dirname, '..', 'src', 'main.ts')],
+      {
+        env: { PATH: process.env.PATH, STRIPE_WEBHOOK_SECRET: SECRET, WORKERS: 'lots' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(res.status).toBe(EXIT_CONFIG);
-    expect(res.stderr).toBe('wmon-webhook: invalid configuration: WORKERS: expected a whole number between 1 and 256 (got "lots")\n');
+    expect(res.stderr).toBe(
+      'wmon-webhook: invalid configuration: WORKERS: expected a whole number between 1 and 256 (got "lots")\n',
+    );
     expect(res.stdout).toBe('');
   });
 });

@@ -48,12 +48,17 @@ async function startChild(dbPath: string, env: Record<string, string> = {}): Pro
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {
       if (proc.exitCode !== null) throw new Error(`service exited early (${proc.exitCode}):\n${out}`);
-      return fetch(`${url}/healthz`).then((r) => r.status, () => 0);
+      return fetch(`${url}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      );
     },
     (s) => s === 200,
     'the child service to listen',
@@ -64,7 +69,11 @@ async function startChild(dbPath: string, env: Record<string, string> = {}): Pro
 
 async function signedPost(url: string, e: object): Promise<number> {
   const body = JSON.stringify(e);
-  const res = await fetch(`${url}/webhooks/stripe`, { method: 'POST', headers: { 'stripe-signature': signPayload(body, SECRET), 'content-type': 'application/json' }, body });
+  const res = await fetch(`${url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'stripe-signature': signPayload(body, SECRET), 'content-type': 'application/json' },
+    body,
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -72,9 +81,17 @@ async function signedPost(url: string, e: object): Promise<number> {
 function readDb(path: string) {
   const db = new Database(path, { readonly: true });
   try {
-    const events = db.prepare('SELECT e.id, s.status FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id').all() as { id: string; status: string }[];
-    const customers = db.prepare("SELECT id, data FROM stripe_objects WHERE object_type = 'customer'").all() as { id: string; data: string }[];
-    return { events, customers: new Map(customers.map((c) => [c.id, JSON.parse(c.data) as { payments_succeeded?: number }])) };
+    const events = db
+      .prepare('SELECT e.id, s.status FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id')
+      .all() as { id: string; status: string }[];
+    const customers = db.prepare("SELECT id, data FROM stripe_objects WHERE object_type = 'customer'").all() as {
+      id: string;
+      data: string;
+    }[];
+    return {
+      events,
+      customers: new Map(customers.map((c) => [c.id, JSON.parse(c.data) as { payments_succeeded?: number }])),
+    };
   } finally {
     db.close();
   }
@@ -104,7 +121,12 @@ describe('crash safety', () => {
       }
     };
     const loops = Array.from({ length: 24 }, (_, i) => loop(i));
-    await waitFor(() => acked.size, (n) => n >= 600, '600 acknowledged events', 30_000);
+    await waitFor(
+      () => acked.size,
+      (n) => n >= 600,
+      '600 acknowledged events',
+      30_000,
+    );
     first.proc.kill('SIGKILL');
     const { signal } = await first.exited;
     stop = true;
@@ -118,7 +140,12 @@ describe('crash safety', () => {
     expect(pendingAtCrash, 'events were left pending by the crash').toBeGreaterThan(0);
 
     const second = await startChild(dbPath, { WORKERS: '4' });
-    await waitFor(() => readDb(dbPath).events.filter((e) => e.status !== 'processed').length, (n) => n === 0, 'every stored event to be processed', 60_000);
+    await waitFor(
+      () => readDb(dbPath).events.filter((e) => e.status !== 'processed').length,
+      (n) => n === 0,
+      'every stored event to be processed',
+      60_000,
+    );
     const after = readDb(dbPath);
     expect(after.events.length).toBe(atCrash.events.length); // nothing new, nothing lost, no duplicates
     expect(new Set(after.events.map((e) => e.id)).size).toBe(after.events.length);
@@ -130,7 +157,12 @@ describe('crash safety', () => {
     }
     for (const [customer, n] of expected) expect(after.customers.get(customer)?.payments_succeeded, customer).toBe(n);
     // Logs are written asynchronously (flushed about once a second): wait for the line rather than race it.
-    await waitFor(() => second.output(), (o) => o.includes('resuming events left pending by the previous run'), 'the resume log line', 10_000);
+    await waitFor(
+      () => second.output(),
+      (o) => o.includes('resuming events left pending by the previous run'),
+      'the resume log line',
+      10_000,
+    );
 
     second.proc.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
@@ -140,7 +172,9 @@ describe('crash safety', () => {
     const dir = tempDir('wmon-term-');
     dirs.push(dir);
     const child = await startChild(join(dir, 'webhooks.db'));
-    const inflight = Array.from({ length: 40 }, () => signedPost(child.url, event('charge.succeeded')).catch((err: Error) => err.message));
+    const inflight = Array.from({ length: 40 }, () =>
+      signedPost(child.url, event('charge.succeeded')).catch((err: Error) => err.message),
+    );
     await new Promise((r) => setTimeout(r, 5));
     child.proc.kill('SIGTERM');
     const results = await Promise.all(inflight);

@@ -28,7 +28,10 @@ function findPromtool(): string {
   if (existsSync(cached)) return cached;
   const which = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  const dir = execFileSync(join(REPO, 'scripts', 'prom-tools.sh'), { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
+  const dir = execFileSync(join(REPO, 'scripts', 'prom-tools.sh'), { encoding: 'utf8', timeout: 300_000 })
+    .trim()
+    .split('\n')
+    .pop()!;
   const fetched = join(dir, 'promtool');
   if (!existsSync(fetched)) throw new Error(`promtool not found (looked in ${cached}, PATH, and ${dir})`);
   return fetched;
@@ -67,15 +70,26 @@ describe('/metrics', () => {
       const sampleName = spec.type === 'histogram' ? `${spec.name}_bucket` : spec.name;
       const line = text.split('\n').find((l) => l.startsWith(sampleName + '{') || l.startsWith(sampleName + ' '));
       expect(line, `a sample of ${spec.name}`).toBeDefined();
-      const labels = [...(line!.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="/g)].map((m) => m[1]).filter((l) => l !== 'le');
+      const labels = [...(line!.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="/g)]
+        .map((m) => m[1])
+        .filter((l) => l !== 'le');
       expect(labels.sort(), spec.name).toEqual([...spec.labels].sort());
     }
     // Nothing outside the list.
-    const names = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]));
-    expect([...names].sort()).toEqual(Object.values(SERVICE_METRICS).map((s) => s.name).sort());
+    const names = new Set(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('# TYPE '))
+        .map((l) => l.split(' ')[2]),
+    );
+    expect([...names].sort()).toEqual(
+      Object.values(SERVICE_METRICS)
+        .map((s) => s.name)
+        .sort(),
+    );
   });
 
-  it("exposes every label value the contract lists, and no value outside it", async () => {
+  it('exposes every label value the contract lists, and no value outside it', async () => {
     // Traffic that reaches every route and method (a method the service does not know is `other`) ...
     for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) {
       await fetch(svc.webhookUrl, { method });
@@ -86,7 +100,9 @@ describe('/metrics', () => {
     const exposition = await scrape(svc.url);
 
     // SQLite creates its schema before the timed calls; PostgreSQL times it (`migrate`).
-    const notOnSqlite: Record<string, readonly string[]> = { 'webhook_db_query_duration_seconds{operation}': ['migrate'] };
+    const notOnSqlite: Record<string, readonly string[]> = {
+      'webhook_db_query_duration_seconds{operation}': ['migrate'],
+    };
     const seen = labelValues(exposition);
     for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
       for (const [label, values] of Object.entries(spec.values ?? {})) {
@@ -94,7 +110,9 @@ describe('/metrics', () => {
         const exposed = [...(seen.get(key) ?? [])].sort();
         expect(exposed, `${key}: values outside the contract`).toEqual(exposed.filter((v) => values.includes(v)));
         const expected = values.filter((v) => !(notOnSqlite[key] ?? []).includes(v));
-        expect(exposed, `${key}: values the contract lists but the service does not expose`).toEqual(expect.arrayContaining(expected));
+        expect(exposed, `${key}: values the contract lists but the service does not expose`).toEqual(
+          expect.arrayContaining(expected),
+        );
       }
     }
   });
@@ -109,7 +127,9 @@ describe('/metrics', () => {
 
   it('uses the shared request-duration buckets', () => {
     for (const le of REQUEST_DURATION_BUCKETS) {
-      expect(text).toContain(`webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200"}`);
+      expect(text).toContain(
+        `webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200"}`,
+      );
     }
   });
 
@@ -122,7 +142,8 @@ describe('/metrics', () => {
     expect(labeler.label('customer.subscription.updated')).toBe('customer.subscription.updated');
     expect(labeler.label('charge.UPPER')).toBe('other');
     expect(labeler.label(`charge.${'x'.repeat(80)}`)).toBe('other');
-    for (let i = 0; i < MAX_TYPE_LABELS + 50; i++) labeler.label(`charge.t${String.fromCharCode(97 + (i % 26))}${'_'.repeat(Math.floor(i / 26))}`);
+    for (let i = 0; i < MAX_TYPE_LABELS + 50; i++)
+      labeler.label(`charge.t${String.fromCharCode(97 + (i % 26))}${'_'.repeat(Math.floor(i / 26))}`);
     expect(labeler.label('charge.yet_another_new_one')).toBe('other');
   });
 
@@ -135,7 +156,10 @@ describe('/metrics', () => {
     expect(sample(text, 'webhook_cpu_usage_percent')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'webhook_db_up')).toBe(1);
     expect(sample(text, 'webhook_cache_up')).toBe(1);
-    expect(sample(text, 'webhook_db_connections', { state: 'idle' }) + sample(text, 'webhook_db_connections', { state: 'active' })).toBe(1);
+    expect(
+      sample(text, 'webhook_db_connections', { state: 'idle' }) +
+        sample(text, 'webhook_db_connections', { state: 'active' }),
+    ).toBe(1);
   });
 });
 
@@ -161,12 +185,20 @@ describe('memoryLimitBytes', () => {
     throw new Error('ENOENT');
   };
   it('reads a cgroup v2 limit, nested or at the root', () => {
-    expect(memoryLimitBytes(files({ '/proc/self/cgroup': '0::/app.slice/x\n', '/sys/fs/cgroup/app.slice/x/memory.max': '536870912\n' }))).toBe(536870912);
-    expect(memoryLimitBytes(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '268435456' }))).toBe(268435456);
+    expect(
+      memoryLimitBytes(
+        files({ '/proc/self/cgroup': '0::/app.slice/x\n', '/sys/fs/cgroup/app.slice/x/memory.max': '536870912\n' }),
+      ),
+    ).toBe(536870912);
+    expect(memoryLimitBytes(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '268435456' }))).toBe(
+      268435456,
+    );
   });
   it('treats "max" and v1 "unlimited" as the host memory', () => {
     expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory.max': 'max' }))).toBe(os.totalmem());
-    expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' }))).toBe(os.totalmem());
+    expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' }))).toBe(
+      os.totalmem(),
+    );
     expect(memoryLimitBytes(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '1073741824' }))).toBe(1073741824);
     expect(memoryLimitBytes(files({}))).toBe(os.totalmem());
   });

@@ -27,7 +27,11 @@ async function fakeServer(mode: 'ok' | 'hang'): Promise<Fake> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'] });
+      requests.push({
+        path: req.url ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+        contentType: req.headers['content-type'],
+      });
       if (mode === 'ok') {
         res.writeHead(req.url?.startsWith('/loki') ? 204 : 200, { 'content-type': 'application/json' });
         res.end(req.url?.startsWith('/loki') ? undefined : '{}');
@@ -79,23 +83,40 @@ describe('Loki and OTLP', () => {
   it('pushes JSON logs to Loki with service labels, and spans to the OTLP endpoint', async () => {
     const loki = await fakeServer('ok');
     const otlp = await fakeServer('ok');
-    cleanups.push(() => loki.close(), () => otlp.close());
-    const url = await start({ LOKI_URL: loki.url, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_SERVICE_NAME: 'webhook-under-test' });
+    cleanups.push(
+      () => loki.close(),
+      () => otlp.close(),
+    );
+    const url = await start({
+      LOKI_URL: loki.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_SERVICE_NAME: 'webhook-under-test',
+    });
     expect((await post(`${url}/webhooks/stripe`, event('charge.succeeded'))).status).toBe(200);
-    expect((await post(`${url}/webhooks/stripe`, event('charge.succeeded'), { secret: 'whsec_wrong' })).status).toBe(400);
+    expect((await post(`${url}/webhooks/stripe`, event('charge.succeeded'), { secret: 'whsec_wrong' })).status).toBe(
+      400,
+    );
 
     const push = await waitFor(
       () => loki.requests.find((r) => r.path === '/loki/api/v1/push' && r.body.includes('webhook rejected')),
       (r) => r !== undefined,
       'a Loki push with the rejection',
     );
-    const streams = (JSON.parse(push!.body) as { streams: { stream: Record<string, string>; values: [string, string][] }[] }).streams;
-    const line = streams.flatMap((s) => s.values.map((v) => ({ labels: s.stream, line: JSON.parse(v[1]) as Record<string, unknown> }))).find((l) => l.line.msg === 'webhook rejected: bad signature');
+    const streams = (
+      JSON.parse(push!.body) as { streams: { stream: Record<string, string>; values: [string, string][] }[] }
+    ).streams;
+    const line = streams
+      .flatMap((s) => s.values.map((v) => ({ labels: s.stream, line: JSON.parse(v[1]) as Record<string, unknown> })))
+      .find((l) => l.line.msg === 'webhook rejected: bad signature');
     expect(line?.labels).toMatchObject({ service: 'webhook-under-test', job: 'wmon-webhook', level: 'warning' });
     expect(line?.line).toMatchObject({ reason: 'signature_mismatch', service: 'webhook-under-test' });
 
     const spans = await waitFor(
-      () => otlp.requests.filter((r) => r.path === '/v1/traces').map((r) => r.body).join('\n'),
+      () =>
+        otlp.requests
+          .filter((r) => r.path === '/v1/traces')
+          .map((r) => r.body)
+          .join('\n'),
       (text) => text.includes('POST /webhooks/stripe') && text.includes('process charge.succeeded'),
       'the request and processing spans',
     );
@@ -105,7 +126,10 @@ describe('Loki and OTLP', () => {
   it('is harmless when Loki and the collector are down or hang: no errors, no added latency, prompt shutdown', async () => {
     const hangingLoki = await fakeServer('hang');
     const hangingOtlp = await fakeServer('hang');
-    cleanups.push(() => hangingLoki.close(), () => hangingOtlp.close());
+    cleanups.push(
+      () => hangingLoki.close(),
+      () => hangingOtlp.close(),
+    );
     for (const [loki, otlp] of [
       ['http://127.0.0.1:9', 'http://127.0.0.1:9'], // nothing listens on the discard port
       [hangingLoki.url, hangingOtlp.url],
@@ -139,7 +163,10 @@ describe('endpoint URLs', () => {
   it('derives the Loki push URL and the OTLP traces URL', () => {
     expect(lokiTarget('http://loki:3100')).toEqual({ host: 'http://loki:3100/', endpoint: 'loki/api/v1/push' });
     expect(lokiTarget('http://gw/loki/')).toEqual({ host: 'http://gw/loki/', endpoint: 'loki/api/v1/push' });
-    expect(lokiTarget('http://loki:3100/loki/api/v1/push')).toEqual({ host: 'http://loki:3100/', endpoint: 'loki/api/v1/push' });
+    expect(lokiTarget('http://loki:3100/loki/api/v1/push')).toEqual({
+      host: 'http://loki:3100/',
+      endpoint: 'loki/api/v1/push',
+    });
     expect(tracesUrl('http://jaeger:4318')).toBe('http://jaeger:4318/v1/traces');
     expect(tracesUrl('http://jaeger:4318/')).toBe('http://jaeger:4318/v1/traces');
   });

@@ -4,7 +4,16 @@
  * recovers when they come back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteRedisPrefix, dropSchema, PG_URL, REDIS_URL, requirePostgres, requireRedis, uniqueName, viaPort } from './helpers/deps.js';
+import {
+  deleteRedisPrefix,
+  dropSchema,
+  PG_URL,
+  REDIS_URL,
+  requirePostgres,
+  requireRedis,
+  uniqueName,
+  viaPort,
+} from './helpers/deps.js';
 import { event, post, sample, scrape, startService, waitFor, type Running } from './helpers/service.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
@@ -41,7 +50,10 @@ afterAll(async () => {
 
 const readyz = async () => {
   const res = await fetch(`${svc.url}/readyz`);
-  return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, { ok: boolean; error?: string }> } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { status: string; checks: Record<string, { ok: boolean; error?: string }> },
+  };
 };
 const gauge = async (name: string) => sample(await scrape(svc.url), name);
 
@@ -59,7 +71,11 @@ describe('dependency outages', () => {
     expect(down.status).toBe(503);
     expect(down.body.checks.database!.ok).toBe(false);
     expect(down.body.checks.cache!.ok).toBe(true);
-    await waitFor(() => gauge('webhook_db_up'), (v) => v === 0, 'webhook_db_up to drop to 0');
+    await waitFor(
+      () => gauge('webhook_db_up'),
+      (v) => v === 0,
+      'webhook_db_up to drop to 0',
+    );
 
     const refused = event('invoice.paid');
     const res = await post(svc.webhookUrl, refused);
@@ -71,10 +87,18 @@ describe('dependency outages', () => {
 
     await pgProxy.restore();
     await waitFor(readyz, (r) => r.status === 200, '/readyz to recover', 20_000);
-    await waitFor(() => gauge('webhook_db_up'), (v) => v === 1, 'webhook_db_up back to 1');
+    await waitFor(
+      () => gauge('webhook_db_up'),
+      (v) => v === 1,
+      'webhook_db_up back to 1',
+    );
     // Stripe's retry of the refused delivery now lands, and is processed.
     expect((await post(svc.webhookUrl, refused)).body).toEqual({ received: true });
-    await waitFor(() => svc.service.store.getEvent(refused.id), (s) => s?.status === 'processed', 'the redelivered event to be processed');
+    await waitFor(
+      () => svc.service.store.getEvent(refused.id),
+      (s) => s?.status === 'processed',
+      'the redelivered event to be processed',
+    );
   });
 
   it('Redis going away: 503 readiness, cache_up 0, webhooks still accepted (cache misses), no crash; then recovery', async () => {
@@ -83,18 +107,30 @@ describe('dependency outages', () => {
     expect(down.status).toBe(503);
     expect(down.body.checks.cache!.ok).toBe(false);
     expect(down.body.checks.database!.ok).toBe(true);
-    await waitFor(() => gauge('webhook_cache_up'), (v) => v === 0, 'webhook_cache_up to drop to 0');
+    await waitFor(
+      () => gauge('webhook_cache_up'),
+      (v) => v === 0,
+      'webhook_cache_up to drop to 0',
+    );
 
     // The database stays the source of truth: new events are stored, duplicates still recognised.
     const e = event('charge.succeeded', { customer: 'cus_outage' });
     expect((await post(svc.webhookUrl, e)).body).toEqual({ received: true });
     expect((await post(svc.webhookUrl, e)).body).toEqual({ received: true, duplicate: true });
-    await waitFor(() => svc.service.store.getEvent(e.id), (s) => s?.status === 'processed', 'the event to be processed without the cache');
+    await waitFor(
+      () => svc.service.store.getEvent(e.id),
+      (s) => s?.status === 'processed',
+      'the event to be processed without the cache',
+    );
     expect(sample(await scrape(svc.url), 'webhook_errors_total', { type: 'cache' })).toBeGreaterThanOrEqual(1);
 
     await redisProxy.restore();
     await waitFor(readyz, (r) => r.status === 200, '/readyz to recover', 20_000);
-    await waitFor(() => gauge('webhook_cache_up'), (v) => v === 1, 'webhook_cache_up back to 1');
+    await waitFor(
+      () => gauge('webhook_cache_up'),
+      (v) => v === 1,
+      'webhook_cache_up back to 1',
+    );
     const later = event('charge.succeeded');
     expect((await post(svc.webhookUrl, later)).status).toBe(200);
     expect((await post(svc.webhookUrl, later)).body).toEqual({ received: true, duplicate: true });

@@ -4,7 +4,15 @@
  */
 import { beforeAll } from 'vitest';
 import { defineBehaviourSuite } from './helpers/behaviour.js';
-import { deleteRedisPrefix, dropSchema, PG_URL, REDIS_URL, requirePostgres, requireRedis, uniqueName } from './helpers/deps.js';
+import {
+  deleteRedisPrefix,
+  dropSchema,
+  PG_URL,
+  REDIS_URL,
+  requirePostgres,
+  requireRedis,
+  uniqueName,
+} from './helpers/deps.js';
 
 beforeAll(async () => {
   await requirePostgres();

@@ -43,7 +43,9 @@ describe('rate limiting over HTTP', () => {
 
   it('answers 429 with Retry-After per client, counted by scope, and only on the webhook route', async () => {
     svc = await startService({ RATE_LIMIT_PER_CLIENT: '5', RATE_LIMIT_GLOBAL: '0' });
-    const results = await Promise.all(Array.from({ length: 12 }, () => post(svc!.webhookUrl, event('charge.succeeded'))));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => post(svc!.webhookUrl, event('charge.succeeded'))),
+    );
     const limited = results.filter((r) => r.status === 429);
     expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(5);
     expect(limited.length).toBeGreaterThanOrEqual(5);
@@ -53,14 +55,18 @@ describe('rate limiting over HTTP', () => {
     for (let i = 0; i < 10; i++) expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
     const text = await scrape(svc.url);
     expect(sample(text, 'webhook_rate_limited_total', { scope: 'client' })).toBe(limited.length);
-    expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '429' })).toBe(limited.length);
+    expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '429' })).toBe(
+      limited.length,
+    );
   });
 
   it('limits globally across client addresses (X-Forwarded-For trusted when TRUST_PROXY=true)', async () => {
     svc = await startService({ RATE_LIMIT_PER_CLIENT: '2', RATE_LIMIT_GLOBAL: '6', TRUST_PROXY: 'true' });
     const results = [];
     for (let i = 0; i < 10; i++) {
-      results.push(await post(svc.webhookUrl, event('charge.succeeded'), { headers: { 'x-forwarded-for': `203.0.113.${i}` } }));
+      results.push(
+        await post(svc.webhookUrl, event('charge.succeeded'), { headers: { 'x-forwarded-for': `203.0.113.${i}` } }),
+      );
     }
     // Ten different clients, each within its own limit: only the global limit bites.
     const statuses = results.map((r) => r.status);

@@ -6,7 +6,17 @@ import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../src/send.js';
-import { event, post, rawPost, sample, scrape, SECRET, SECRET_2, startService, type Running } from './helpers/service.js';
+import {
+  event,
+  post,
+  rawPost,
+  sample,
+  scrape,
+  SECRET,
+  SECRET_2,
+  startService,
+  type Running,
+} from './helpers/service.js';
 
 let svc: Running;
 let rotated: Running;
@@ -21,10 +31,15 @@ afterAll(async () => {
   await Promise.all([svc?.stop(), rotated?.stop()]);
 });
 
-const v1 = (payload: string, secret: string, t: number) => createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex');
+const v1 = (payload: string, secret: string, t: number) =>
+  createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex');
 const now = () => Math.floor(Date.now() / 1000);
 
-async function expectRejected(res: { status: number; body: Record<string, unknown> }, reason: string, payloadId?: string) {
+async function expectRejected(
+  res: { status: number; body: Record<string, unknown> },
+  reason: string,
+  payloadId?: string,
+) {
   expect(res.status).toBe(400);
   expect(res.body.error).toBe(reason);
   expect(typeof res.body.message).toBe('string');
@@ -48,31 +63,55 @@ describe('Stripe-Signature verification over HTTP', () => {
   it('rejects a malformed header (no timestamp, or garbage)', async () => {
     const e = event('charge.succeeded');
     const body = JSON.stringify(e);
-    await expectRejected(await post(svc.webhookUrl, body, { header: `v1=${v1(body, SECRET, now())}` }), 'malformed_header', e.id);
-    await expectRejected(await post(svc.webhookUrl, body, { header: 'this is not a signature' }), 'malformed_header', e.id);
+    await expectRejected(
+      await post(svc.webhookUrl, body, { header: `v1=${v1(body, SECRET, now())}` }),
+      'malformed_header',
+      e.id,
+    );
+    await expectRejected(
+      await post(svc.webhookUrl, body, { header: 'this is not a signature' }),
+      'malformed_header',
+      e.id,
+    );
   });
 
   it('rejects a header with only a v0 signature', async () => {
     const e = event('charge.succeeded');
     const body = JSON.stringify(e);
     const t = now();
-    await expectRejected(await post(svc.webhookUrl, body, { header: `t=${t},v0=${v1(body, SECRET, t)}` }), 'no_v1_signature', e.id);
+    await expectRejected(
+      await post(svc.webhookUrl, body, { header: `t=${t},v0=${v1(body, SECRET, t)}` }),
+      'no_v1_signature',
+      e.id,
+    );
   });
 
   it('rejects a signature made with the wrong secret', async () => {
     const e = event('charge.succeeded');
-    await expectRejected(await post(svc.webhookUrl, e, { secret: 'whsec_not_the_right_one' }), 'signature_mismatch', e.id);
+    await expectRejected(
+      await post(svc.webhookUrl, e, { secret: 'whsec_not_the_right_one' }),
+      'signature_mismatch',
+      e.id,
+    );
   });
 
   it('rejects a body changed after signing', async () => {
     const e = event('charge.succeeded');
     const header = signPayload(JSON.stringify(e), SECRET);
-    await expectRejected(await post(svc.webhookUrl, JSON.stringify({ ...e, livemode: true }), { header }), 'signature_mismatch', e.id);
+    await expectRejected(
+      await post(svc.webhookUrl, JSON.stringify({ ...e, livemode: true }), { header }),
+      'signature_mismatch',
+      e.id,
+    );
   });
 
   it('rejects an expired timestamp (older than the 300 s tolerance) and accepts one inside it', async () => {
     const e = event('charge.succeeded');
-    await expectRejected(await post(svc.webhookUrl, e, { timestamp: now() - 301 }), 'timestamp_outside_tolerance', e.id);
+    await expectRejected(
+      await post(svc.webhookUrl, e, { timestamp: now() - 301 }),
+      'timestamp_outside_tolerance',
+      e.id,
+    );
     expect((await post(svc.webhookUrl, e, { timestamp: now() - 250 })).status).toBe(200);
   });
 
@@ -81,9 +120,15 @@ describe('Stripe-Signature verification over HTTP', () => {
     const body = JSON.stringify(e);
     const t = now();
     const bogus = 'f'.repeat(64);
-    expect((await post(svc.webhookUrl, body, { header: `t=${t},v1=${bogus},v1=${v1(body, SECRET, t)}` })).status).toBe(200);
+    expect((await post(svc.webhookUrl, body, { header: `t=${t},v1=${bogus},v1=${v1(body, SECRET, t)}` })).status).toBe(
+      200,
+    );
     const other = event('invoice.paid');
-    await expectRejected(await post(svc.webhookUrl, JSON.stringify(other), { header: `t=${t},v1=${bogus},v1=${'0'.repeat(64)}` }), 'signature_mismatch', other.id);
+    await expectRejected(
+      await post(svc.webhookUrl, JSON.stringify(other), { header: `t=${t},v1=${bogus},v1=${'0'.repeat(64)}` }),
+      'signature_mismatch',
+      other.id,
+    );
   });
 
   it('accepts events signed with any of the rotated secrets', async () => {
@@ -95,7 +140,13 @@ describe('Stripe-Signature verification over HTTP', () => {
     const c = event('charge.succeeded');
     const body = JSON.stringify(c);
     const t = now();
-    expect((await post(rotated.webhookUrl, body, { header: `t=${t},v1=${v1(body, 'whsec_old', t)},v1=${v1(body, SECRET_2, t)}` })).status).toBe(200);
+    expect(
+      (
+        await post(rotated.webhookUrl, body, {
+          header: `t=${t},v1=${v1(body, 'whsec_old', t)},v1=${v1(body, SECRET_2, t)}`,
+        })
+      ).status,
+    ).toBe(200);
     const d = event('charge.succeeded');
     expect((await post(rotated.webhookUrl, d, { secret: 'whsec_retired' })).status).toBe(400);
   });
@@ -129,7 +180,13 @@ describe('Stripe-Signature verification over HTTP', () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 'a');
     const res = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
       const u = new URL(svc.webhookUrl);
-      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-length': big.length, 'stripe-signature': 't=1,v1=00' } });
+      const req = http.request({
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { 'content-length': big.length, 'stripe-signature': 't=1,v1=00' },
+      });
       let sent = 0;
       req.on('response', (r) => {
         let body = '';
@@ -148,41 +205,60 @@ describe('Stripe-Signature verification over HTTP', () => {
   });
 
   it('answers 413 to a chunked body that grows past the limit, and stops reading', async () => {
-    const res = await new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
-      const u = new URL(svc.webhookUrl);
-      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'transfer-encoding': 'chunked', 'stripe-signature': 't=1,v1=00' } });
-      req.on('response', (r) => {
-        let body = '';
-        r.on('data', (c: Buffer) => (body += c.toString()));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body, connection: r.headers.connection }));
-        clearInterval(timer);
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
-      });
-      // Keep sending 16 KiB chunks (up to 1 MiB): the 413 arrives once 64 KiB have gone past.
-      let chunks = 0;
-      const timer = setInterval(() => {
-        if (++chunks > 64) {
+    const res = await new Promise<{ status: number; body: string; connection: string | undefined }>(
+      (resolve, reject) => {
+        const u = new URL(svc.webhookUrl);
+        const req = http.request({
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers: { 'transfer-encoding': 'chunked', 'stripe-signature': 't=1,v1=00' },
+        });
+        req.on('response', (r) => {
+          let body = '';
+          r.on('data', (c: Buffer) => (body += c.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body, connection: r.headers.connection }));
           clearInterval(timer);
-          req.end();
-          return;
-        }
-        req.write(Buffer.alloc(16384, 'b'));
-      }, 2);
-    });
+        });
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+        });
+        // Keep sending 16 KiB chunks (up to 1 MiB): the 413 arrives once 64 KiB have gone past.
+        let chunks = 0;
+        const timer = setInterval(() => {
+          if (++chunks > 64) {
+            clearInterval(timer);
+            req.end();
+            return;
+          }
+          req.write(Buffer.alloc(16384, 'b'));
+        }, 2);
+      },
+    );
     expect(res.status).toBe(413);
     expect(res.connection).toBe('close');
   });
 
   it('counts every rejection by reason, and as signature errors', async () => {
     const text = await scrape(svc.url);
-    const reasons = ['missing_header', 'malformed_header', 'no_v1_signature', 'signature_mismatch', 'timestamp_outside_tolerance', 'empty_payload', 'duplicate_header'];
-    for (const reason of reasons) expect(sample(text, 'webhook_signature_failures_total', { reason }), reason).toBeGreaterThanOrEqual(1);
+    const reasons = [
+      'missing_header',
+      'malformed_header',
+      'no_v1_signature',
+      'signature_mismatch',
+      'timestamp_outside_tolerance',
+      'empty_payload',
+      'duplicate_header',
+    ];
+    for (const reason of reasons)
+      expect(sample(text, 'webhook_signature_failures_total', { reason }), reason).toBeGreaterThanOrEqual(1);
     const total = reasons.reduce((n, reason) => n + sample(text, 'webhook_signature_failures_total', { reason }), 0);
     expect(sample(text, 'webhook_errors_total', { type: 'signature' })).toBe(total);
     expect(sample(text, 'webhook_errors_total', { type: 'payload' })).toBe(2);
-    expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '413' })).toBe(2);
+    expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '413' })).toBe(
+      2,
+    );
   });
 });
 

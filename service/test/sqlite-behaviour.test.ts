@@ -21,7 +21,10 @@ const sqlite = (extra: Record<string, string>) => ({
 
 // Each test gets a fresh SQLite file. The connection in its own thread (default), and in the main thread.
 defineBehaviourSuite('SQLite + in-memory cache', sqlite({}));
-defineBehaviourSuite('SQLite in the main thread (SQLITE_THREAD=main, NORMAL)', sqlite({ SQLITE_THREAD: 'main', SQLITE_SYNCHRONOUS: 'NORMAL' }));
+defineBehaviourSuite(
+  'SQLite in the main thread (SQLITE_THREAD=main, NORMAL)',
+  sqlite({ SQLITE_THREAD: 'main', SQLITE_SYNCHRONOUS: 'NORMAL' }),
+);
 
 describe('SQLite file layout', () => {
   it('creates the database in WAL mode with 16 KiB pages, so a ~5 KB event fits one page', async () => {
@@ -46,7 +49,10 @@ describe('SQLite file layout', () => {
 describe('handler context', () => {
   it("gives handlers a logger bound to the event's id and type", async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     const handlers = new HandlerRegistry().register('charge.succeeded', async (e, ctx) => {
       ctx.log.info({ amount: (e.data.object as { amount?: number }).amount }, 'handled');
     });
@@ -61,4 +67,3 @@ describe('handler context', () => {
     }
   });
 });
-

@@ -94,7 +94,10 @@ export function wordsFlag<W extends string>(words: readonly W[], noun: string) {
     multiple: true,
     helpValue: noun.toUpperCase(),
     parse: reading((input, flag) => {
-      const given = input.split(',').map((w) => w.trim()).filter((w) => w !== '');
+      const given = input
+        .split(',')
+        .map((w) => w.trim())
+        .filter((w) => w !== '');
       const unknown = given.filter((w) => !(words as readonly string[]).includes(w));
       if (unknown.length > 0) {
         throw new FlagValueError(`${flag}: unknown ${noun}(s) ${unknown.join(', ')}.`, {

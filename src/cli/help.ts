@@ -13,7 +13,10 @@ export default class WmonHelp extends Help {
       ['Key figures of the last 15 minutes', `${bin} metrics --window 15m`],
       ['A JUnit report of the last day for CI', `${bin} report --format junit --output wmon.xml --fail-on warning`],
       ['Render the configuration for review, without starting anything', `${bin} render --out deploy/monitoring`],
-      ['Machine-readable output from any command, with another configuration file', `${bin} urls --json --config environments/production.yaml`],
+      [
+        'Machine-readable output from any command, with another configuration file',
+        `${bin} urls --json --config environments/production.yaml`,
+      ],
     ];
     const exitCodes = Object.values(EXIT_CODES).map(({ code, meaning }) => `  ${String(code).padStart(2)}  ${meaning}`);
     return [

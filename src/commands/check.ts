@@ -8,7 +8,8 @@ import { wordsFlag } from '../cli/flags.js';
 import { formatCheck, formatCheckQuiet } from '../cli/format/check.js';
 
 export default class Check extends WmonCommand {
-  static override summary = 'Check the whole stack: containers, readiness, scrape targets, rules, alerts, drift; Nagios exit codes.';
+  static override summary =
+    'Check the whole stack: containers, readiness, scrape targets, rules, alerts, drift; Nagios exit codes.';
 
   static override description = `Runs every check in parallel, each with a deadline (--timeout): the container engine answers and each component's container runs; each component is ready; every Prometheus target is up; the alert rules are loaded and evaluate; Prometheus knows Alertmanager; the running Prometheus and Alertmanager configuration and rules are what wmon.yaml renders (drift: WARNING with each difference); Grafana has wmon's data sources and dashboards; Loki has the service's logs; Jaeger knows the service; firing alerts, each with its severity. With --probe it also sends one signed synthetic Stripe event to the webhook service and waits (up to two scrape intervals) until Prometheus has counted it: an end-to-end canary.
 
@@ -16,9 +17,18 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
 
   static override examples = [
     { description: 'Check the stack of ./wmon.yaml', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'From cron: silent when healthy, one line per problem otherwise', command: '<%= config.bin %> <%= command.id %> --quiet' },
-    { description: 'Also send a signed synthetic event and confirm Prometheus counted it', command: '<%= config.bin %> <%= command.id %> --probe' },
-    { description: 'On a host without access to the container engine', command: '<%= config.bin %> <%= command.id %> --skip engine' },
+    {
+      description: 'From cron: silent when healthy, one line per problem otherwise',
+      command: '<%= config.bin %> <%= command.id %> --quiet',
+    },
+    {
+      description: 'Also send a signed synthetic event and confirm Prometheus counted it',
+      command: '<%= config.bin %> <%= command.id %> --probe',
+    },
+    {
+      description: 'On a host without access to the container engine',
+      command: '<%= config.bin %> <%= command.id %> --skip engine',
+    },
     { description: 'For monitoring systems', command: '<%= config.bin %> <%= command.id %> --json' },
   ];
 
@@ -33,7 +43,8 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
       exclusive: ['json'],
     }),
     probe: Flags.boolean({
-      summary: 'Send a signed synthetic event to the webhook service and confirm through Prometheus that it was counted.',
+      summary:
+        'Send a signed synthetic event to the webhook service and confirm through Prometheus that it was counted.',
       env: 'WMON_CHECK_PROBE',
     }),
     timeout: Flags.integer({
@@ -43,7 +54,10 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
       max: 300,
       env: 'WMON_CHECK_TIMEOUT',
     }),
-    skip: wordsFlag(CHECK_GROUPS, 'group')({
+    skip: wordsFlag(
+      CHECK_GROUPS,
+      'group',
+    )({
       summary: `Leave out a group of checks (repeatable, or comma-separated): ${CHECK_GROUPS.join(', ')}.`,
       env: 'WMON_CHECK_SKIP',
     }),

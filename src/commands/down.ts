@@ -6,18 +6,27 @@ import { WmonCommand } from '../cli/base-command.js';
 import { formatDown } from '../cli/format/down.js';
 
 export default class Down extends WmonCommand {
-  static override summary = "Stop the stack and remove its containers and network, keeping every volume (no data is lost).";
+  static override summary =
+    'Stop the stack and remove its containers and network, keeping every volume (no data is lost).';
 
   static override description =
     'Prometheus, Alertmanager, Grafana, Loki and the webhook service keep their data in named volumes; `wmon init` brings the stack back with it.';
 
   static override examples = [
     { description: 'Stop the stack', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Give containers longer to shut down gracefully', command: '<%= config.bin %> <%= command.id %> --timeout 30' },
+    {
+      description: 'Give containers longer to shut down gracefully',
+      command: '<%= config.bin %> <%= command.id %> --timeout 30',
+    },
   ];
 
   static override flags = {
-    timeout: Flags.integer({ summary: 'Seconds each container gets to stop before it is killed.', default: 10, min: 0, env: 'WMON_STOP_TIMEOUT' }),
+    timeout: Flags.integer({
+      summary: 'Seconds each container gets to stop before it is killed.',
+      default: 10,
+      min: 0,
+      env: 'WMON_STOP_TIMEOUT',
+    }),
   };
 
   async run(): Promise<DownResultJson> {

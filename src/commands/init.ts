@@ -14,14 +14,29 @@ export default class Init extends WmonCommand {
 Running it again with nothing changed changes nothing. After a change in wmon.yaml, only the components whose container settings or image changed are recreated; Prometheus and Alertmanager reload changed files in place.`;
 
   static override examples = [
-    { description: 'Start the stack (creates wmon.yaml with the defaults if there is none)', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Show the plan without touching anything', command: '<%= config.bin %> <%= command.id %> --dry-run' },
-    { description: 'Keep the containers of a failed start for inspection', command: '<%= config.bin %> <%= command.id %> --keep-on-failure' },
-    { description: 'From CI, with a longer readiness deadline and JSON output', command: 'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> --json' },
+    {
+      description: 'Start the stack (creates wmon.yaml with the defaults if there is none)',
+      command: '<%= config.bin %> <%= command.id %>',
+    },
+    {
+      description: 'Show the plan without touching anything',
+      command: '<%= config.bin %> <%= command.id %> --dry-run',
+    },
+    {
+      description: 'Keep the containers of a failed start for inspection',
+      command: '<%= config.bin %> <%= command.id %> --keep-on-failure',
+    },
+    {
+      description: 'From CI, with a longer readiness deadline and JSON output',
+      command: 'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> --json',
+    },
   ];
 
   static override flags = {
-    'dry-run': Flags.boolean({ summary: 'Print the plan (files, images, containers) and change nothing.', env: 'WMON_DRY_RUN' }),
+    'dry-run': Flags.boolean({
+      summary: 'Print the plan (files, images, containers) and change nothing.',
+      env: 'WMON_DRY_RUN',
+    }),
     'keep-on-failure': Flags.boolean({
       summary: 'When a component fails to start, leave the containers this run created (for inspection).',
       env: 'WMON_KEEP_ON_FAILURE',

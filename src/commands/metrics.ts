@@ -16,7 +16,10 @@ Fails with exit 69 and a clear message when Prometheus cannot be reached.`;
   static override examples = [
     { description: 'The last 5 minutes', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'The last hour, as JSON', command: '<%= config.bin %> <%= command.id %> --window 1h --json' },
-    { description: 'Refresh in place every 5 seconds (Ctrl-C to stop)', command: '<%= config.bin %> <%= command.id %> --watch' },
+    {
+      description: 'Refresh in place every 5 seconds (Ctrl-C to stop)',
+      command: '<%= config.bin %> <%= command.id %> --watch',
+    },
   ];
 
   static override flags = {

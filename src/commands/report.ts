@@ -1,12 +1,20 @@
 import { Flags } from '@oclif/core';
 
-import { FAIL_ON, REPORT_FORMATS, appendStepSummary, buildReport, formatReport, writeReportFile } from '../features/report/index.js';
+import {
+  FAIL_ON,
+  REPORT_FORMATS,
+  appendStepSummary,
+  buildReport,
+  formatReport,
+  writeReportFile,
+} from '../features/report/index.js';
 import type { ReportJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { percentFlag, windowFlag } from '../cli/flags.js';
 
 export default class Report extends WmonCommand {
-  static override summary = 'A report over a window for CI: availability, traffic, errors, latency, events, alerts; Markdown, JSON, HTML or JUnit.';
+  static override summary =
+    'A report over a window for CI: availability, traffic, errors, latency, events, alerts; Markdown, JSON, HTML or JUnit.';
 
   static override description = `Reads from Prometheus over --window (default 24h): availability of the webhook service (the share of scrapes it answered), request volume by status, error rate (the alerts' formula), latency p50/p95/p99, events by type and outcome, signature failures, rate limiting, and the alerts that fired (from Prometheus's ALERTS series), with small charts (sparklines in Markdown, SVG in HTML). Counts are exact.
 
@@ -18,9 +26,18 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
 
   static override examples = [
     { description: 'The last 24 hours as Markdown', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'JUnit XML for the CI test report; fail the job on warnings too', command: '<%= config.bin %> <%= command.id %> --format junit --output reports/wmon.xml --fail-on warning' },
-    { description: 'An HTML page with charts for the last week', command: '<%= config.bin %> <%= command.id %> --window 7d --format html --output wmon-report.html' },
-    { description: 'Machine-readable, never failing the job', command: '<%= config.bin %> <%= command.id %> --format json --fail-on never' },
+    {
+      description: 'JUnit XML for the CI test report; fail the job on warnings too',
+      command: '<%= config.bin %> <%= command.id %> --format junit --output reports/wmon.xml --fail-on warning',
+    },
+    {
+      description: 'An HTML page with charts for the last week',
+      command: '<%= config.bin %> <%= command.id %> --window 7d --format html --output wmon-report.html',
+    },
+    {
+      description: 'Machine-readable, never failing the job',
+      command: '<%= config.bin %> <%= command.id %> --format json --fail-on never',
+    },
   ];
 
   static override flags = {
@@ -74,7 +91,10 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
     const text = formatReport(report, format);
     if (flags.output) {
       const file = await writeReportFile(flags.output, text);
-      if (!this.jsonEnabled()) this.log(`Wrote the ${format} report to ${file}: ${report.verdict} (exit ${report.exitCode} with --fail-on ${report.failOn}).`);
+      if (!this.jsonEnabled())
+        this.log(
+          `Wrote the ${format} report to ${file}: ${report.verdict} (exit ${report.exitCode} with --fail-on ${report.failOn}).`,
+        );
     } else if (!this.jsonEnabled()) {
       this.log(text.trimEnd());
     }

@@ -9,7 +9,8 @@ import { WmonCommand } from '../cli/base-command.js';
 import { formatReset } from '../cli/format/reset.js';
 
 export default class Reset extends WmonCommand {
-  static override summary = "Start the stack from nothing: safety backup, remove its containers, volumes and network, bring it up again.";
+  static override summary =
+    'Start the stack from nothing: safety backup, remove its containers, volumes and network, bring it up again.';
 
   static override description = `Asks for confirmation (type the project name) unless --force. Takes a safety backup into backups/safety/ first, unless --no-backup; if the backup fails, nothing is removed. Then removes every container, volume (all metrics, silences, dashboards, events) and network carrying this project's wmon.project label, and nothing else, and brings the stack up again exactly as \`wmon init\` does. \`wmon restore\` of the safety backup undoes a reset.
 
@@ -17,16 +18,38 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
 
   static override examples = [
     { description: 'Reset, asking first', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'From a script (a safety backup is still taken)', command: '<%= config.bin %> <%= command.id %> --force' },
-    { description: 'Throw everything away, no backup', command: 'WMON_FORCE=1 <%= config.bin %> <%= command.id %> --no-backup --json' },
+    {
+      description: 'From a script (a safety backup is still taken)',
+      command: '<%= config.bin %> <%= command.id %> --force',
+    },
+    {
+      description: 'Throw everything away, no backup',
+      command: 'WMON_FORCE=1 <%= config.bin %> <%= command.id %> --no-backup --json',
+    },
   ];
 
   static override flags = {
     force: Flags.boolean({ char: 'f', summary: 'Do not ask for confirmation (for scripts).', env: 'WMON_FORCE' }),
-    'no-backup': Flags.boolean({ summary: 'Do not take a safety backup first (the data is then lost for good).', env: 'WMON_NO_BACKUP' }),
-    'backup-dir': Flags.string({ summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).', env: 'WMON_BACKUP_DIR' }),
-    timeout: Flags.integer({ summary: 'Seconds to wait for each component to become ready.', default: 120, min: 1, env: 'WMON_TIMEOUT' }),
-    'stop-timeout': Flags.integer({ summary: 'Seconds each container gets to stop before it is killed.', default: 10, min: 0, env: 'WMON_STOP_TIMEOUT' }),
+    'no-backup': Flags.boolean({
+      summary: 'Do not take a safety backup first (the data is then lost for good).',
+      env: 'WMON_NO_BACKUP',
+    }),
+    'backup-dir': Flags.string({
+      summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).',
+      env: 'WMON_BACKUP_DIR',
+    }),
+    timeout: Flags.integer({
+      summary: 'Seconds to wait for each component to become ready.',
+      default: 120,
+      min: 1,
+      env: 'WMON_TIMEOUT',
+    }),
+    'stop-timeout': Flags.integer({
+      summary: 'Seconds each container gets to stop before it is killed.',
+      default: 10,
+      min: 0,
+      env: 'WMON_STOP_TIMEOUT',
+    }),
   };
 
   async run(): Promise<ResetResultJson> {
@@ -47,10 +70,13 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
   /** On a terminal: type the project's name. Elsewhere: refuse (a script must say --force). */
   private async confirm(project: string, backup: boolean): Promise<void> {
     if (!process.stdin.isTTY || this.jsonEnabled()) {
-      throw new WmonError(`wmon reset removes every container, volume and network of the project "${project}", and asks first; there is no terminal to ask on.`, {
-        code: 'CONFIRMATION_REQUIRED',
-        suggestions: ['Add --force (or set WMON_FORCE=1) to reset from a script.'],
-      });
+      throw new WmonError(
+        `wmon reset removes every container, volume and network of the project "${project}", and asks first; there is no terminal to ask on.`,
+        {
+          code: 'CONFIRMATION_REQUIRED',
+          suggestions: ['Add --force (or set WMON_FORCE=1) to reset from a script.'],
+        },
+      );
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {

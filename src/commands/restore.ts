@@ -10,7 +10,8 @@ import { sizeFlag } from '../cli/flags.js';
 import { formatRestore } from '../cli/format/restore.js';
 
 export default class Restore extends WmonCommand {
-  static override summary = 'Restore a backup: verified before anything is touched, safety backup first, rolled back on any failure.';
+  static override summary =
+    'Restore a backup: verified before anything is touched, safety backup first, rolled back on any failure.';
 
   static override description = `First the whole archive is verified without touching the stack: gzip and tar integrity, the manifest's format and versions, every file's size and sha256, every entry inside its folder (no "..", no absolute path, no link, no device file), sizes within limits, and wmon.yaml valid for this project with its secrets at hand. --dry-run stops there and prints the plan.
 
@@ -19,9 +20,19 @@ Then Prometheus (whose data is replaced) is stopped, nothing else; a safety back
 Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed); 69 a component or the engine does not answer (rolled back when the restore had begun); 73 the safety backup or the data cannot be written; 75 a component did not become ready in time (rolled back); 78 the archive's wmon.yaml needs a secret that is not set here.`;
 
   static override examples = [
-    { description: 'See what a restore would do, changing nothing', command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz --dry-run' },
-    { description: 'Restore (safety backup first, rollback on failure)', command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz' },
-    { description: 'From a script, with a longer readiness deadline and JSON output', command: 'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> /var/backups/wmon/backup_20250524_101500.tar.gz --json' },
+    {
+      description: 'See what a restore would do, changing nothing',
+      command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz --dry-run',
+    },
+    {
+      description: 'Restore (safety backup first, rollback on failure)',
+      command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz',
+    },
+    {
+      description: 'From a script, with a longer readiness deadline and JSON output',
+      command:
+        'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> /var/backups/wmon/backup_20250524_101500.tar.gz --json',
+    },
   ];
 
   static override args = {
@@ -29,13 +40,24 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
   };
 
   static override flags = {
-    'dry-run': Flags.boolean({ summary: 'Verify the archive and print the plan; change nothing.', env: 'WMON_DRY_RUN' }),
+    'dry-run': Flags.boolean({
+      summary: 'Verify the archive and print the plan; change nothing.',
+      env: 'WMON_DRY_RUN',
+    }),
     'no-safety-backup': Flags.boolean({
       summary: 'Do not back up the current state first (then a failed restore cannot be rolled back).',
       env: 'WMON_NO_SAFETY_BACKUP',
     }),
-    'backup-dir': Flags.string({ summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).', env: 'WMON_BACKUP_DIR' }),
-    timeout: Flags.integer({ summary: 'Seconds to wait for each component to become ready.', default: 120, min: 1, env: 'WMON_TIMEOUT' }),
+    'backup-dir': Flags.string({
+      summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).',
+      env: 'WMON_BACKUP_DIR',
+    }),
+    timeout: Flags.integer({
+      summary: 'Seconds to wait for each component to become ready.',
+      default: 120,
+      min: 1,
+      env: 'WMON_TIMEOUT',
+    }),
     'max-size': sizeFlag({
       summary: 'Largest uncompressed size accepted (e.g. 100G); bigger archives are refused before anything changes.',
       default: '100G',
@@ -50,14 +72,18 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
       throw error;
     });
     const target = { configFile: path.resolve(flags.config), current };
-    const result = await restoreStack(target, {
-      archive: args.file,
-      dryRun: flags['dry-run'],
-      safetyBackup: !flags['no-safety-backup'],
-      ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
-      timeoutMs: flags.timeout * 1000,
-      limits: { maxTotalBytes: flags['max-size'] },
-    }, this.reporter());
+    const result = await restoreStack(
+      target,
+      {
+        archive: args.file,
+        dryRun: flags['dry-run'],
+        safetyBackup: !flags['no-safety-backup'],
+        ...(flags['backup-dir'] ? { backupDir: flags['backup-dir'] } : {}),
+        timeoutMs: flags.timeout * 1000,
+        limits: { maxTotalBytes: flags['max-size'] },
+      },
+      this.reporter(),
+    );
     if (!this.jsonEnabled()) this.log(formatRestore(result));
     return result;
   }

@@ -13,7 +13,10 @@ export default class Urls extends WmonCommand {
 
   static override examples = [
     { description: 'Open the dashboards', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Include the Grafana admin password and the webhook secret', command: '<%= config.bin %> <%= command.id %> --show-credentials' },
+    {
+      description: 'Include the Grafana admin password and the webhook secret',
+      command: '<%= config.bin %> <%= command.id %> --show-credentials',
+    },
     { description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json' },
   ];
 

@@ -23,10 +23,24 @@ import { WmonError } from '../errors.js';
 import { pipeline, silentReporter, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
 import { wmonVersion } from '../package.js';
 import type { BackupComponentJson, BackupResultJson, BackupSecretJson } from '../results.js';
-import { backupFileName, CONFIG_DIR, CONFIG_ENTRY, FORMAT_NAME, FORMAT_VERSION, MANIFEST_ENTRY, SILENCES_ENTRY } from '../features/archive/format.js';
+import {
+  backupFileName,
+  CONFIG_DIR,
+  CONFIG_ENTRY,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  MANIFEST_ENTRY,
+  SILENCES_ENTRY,
+} from '../features/archive/format.js';
 import { collectGrafana, type GrafanaCollected } from '../features/archive/grafana-content.js';
 import type { ComponentRecord, Manifest, Probe } from '../features/archive/manifest.js';
-import { copySnapshot, copyVolume, takeProbes, type DataCopy, type PrometheusData } from '../features/archive/prometheus-data.js';
+import {
+  copySnapshot,
+  copyVolume,
+  takeProbes,
+  type DataCopy,
+  type PrometheusData,
+} from '../features/archive/prometheus-data.js';
 import { collectSilences } from '../features/archive/silences.js';
 import { openArchive, type ArchiveResult, type ArchiveWriter } from '../features/archive/tar-writer.js';
 
@@ -70,15 +84,28 @@ export interface Part<M, J> {
   readonly secrets: readonly BackupSecretJson[];
 }
 
-const part = <M, J>(p: Partial<Part<M, J>> = {}): Part<M, J> => ({ row: null, manifest: null, json: null, warnings: [], secrets: [], ...p });
+const part = <M, J>(p: Partial<Part<M, J>> = {}): Part<M, J> => ({
+  row: null,
+  manifest: null,
+  json: null,
+  warnings: [],
+  secrets: [],
+  ...p,
+});
 
 /** A component that runs but cannot be read: fail, or (tolerant) leave it out and say so. */
 function unreadable<M, J>(opts: BackupOptions, component: string, error: unknown): Part<M, J> {
   const message = `${component} could not be backed up: ${(error as Error).message.split('\n')[0]}`;
   if (!opts.tolerant) {
-    throw new WmonError(message, { code: 'BACKUP_COMPONENT_UNAVAILABLE', suggestions: [`Check ${component} (\`wmon check\`), then try again.`] });
+    throw new WmonError(message, {
+      code: 'BACKUP_COMPONENT_UNAVAILABLE',
+      suggestions: [`Check ${component} (\`wmon check\`), then try again.`],
+    });
   }
-  return part({ row: { component, included: false, detail: 'did not answer' }, warnings: [`${message}; it is not in this backup`] });
+  return part({
+    row: { component, included: false, detail: 'did not answer' },
+    warnings: [`${message}; it is not in this backup`],
+  });
 }
 
 export interface Inventory {
@@ -128,14 +155,19 @@ export const openArchiveStep: Step<BackupInput, OpenedArchive> = {
     try {
       await mkdir(dir, { recursive: true });
     } catch (error) {
-      throw new WmonError(`Cannot create the backup folder ${dir}: ${(error as Error).message}`, { code: 'BACKUP_DIR_FAILED' });
+      throw new WmonError(`Cannot create the backup folder ${dir}: ${(error as Error).message}`, {
+        code: 'BACKUP_DIR_FAILED',
+      });
     }
     let createdAt = new Date();
     let file = '';
     // Two backups in the same second: the second waits for the next name (a backup is never overwritten).
     for (let attempt = 0; ; attempt++) {
       file = path.join(dir, backupFileName(createdAt, kind));
-      const exists = await readFile(file).then(() => true, () => false);
+      const exists = await readFile(file).then(
+        () => true,
+        () => false,
+      );
       if (!exists || attempt >= 3) break;
       await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
       createdAt = new Date();
@@ -160,16 +192,27 @@ export const configStep: Step<BackupInput & OpenedArchive, { readonly config: Pa
     const files: string[] = [];
     for (const f of renderStack(ctx.config).files) {
       const onDisk = await readFile(path.join(ctx.stackDir, ...f.path.split('/'))).catch(() => undefined);
-      if (onDisk === undefined) warnings.push(`${f.path} is not in the stack directory yet (run \`wmon init\`): the backup holds it as wmon.yaml renders it`);
-      else if (!onDisk.equals(Buffer.from(f.contents))) warnings.push(`${f.path} in the stack directory differs from what wmon.yaml renders (run \`wmon update\`): the backup holds the file as it is`);
+      if (onDisk === undefined)
+        warnings.push(
+          `${f.path} is not in the stack directory yet (run \`wmon init\`): the backup holds it as wmon.yaml renders it`,
+        );
+      else if (!onDisk.equals(Buffer.from(f.contents)))
+        warnings.push(
+          `${f.path} in the stack directory differs from what wmon.yaml renders (run \`wmon update\`): the backup holds the file as it is`,
+        );
       await writer.tar.addBuffer(`${CONFIG_DIR}${f.path}`, onDisk ?? Buffer.from(f.contents));
       files.push(f.path);
     }
-    return { config: part({ manifest: { stackDir: ctx.config.stackDir, files }, warnings, secrets: secretsNeeded(ctx) }) };
+    return {
+      config: part({ manifest: { stackDir: ctx.config.stackDir, files }, warnings, secrets: secretsNeeded(ctx) }),
+    };
   },
 };
 
-export const silencesStep: Step<BackupInput & Inventory & OpenedArchive, { readonly alertmanager: Part<{ silences: number }, { silences: number }> }> = {
+export const silencesStep: Step<
+  BackupInput & Inventory & OpenedArchive,
+  { readonly alertmanager: Part<{ silences: number }, { silences: number }> }
+> = {
   title: 'Alertmanager silences',
   async run({ ctx, opts, components, writer }, io) {
     const am = ctx.clientsWith(15_000).alertmanager;
@@ -179,7 +222,9 @@ export const silencesStep: Step<BackupInput & Inventory & OpenedArchive, { reado
     }
     if (!components.alertmanager?.running) {
       const warnings = ['Alertmanager is not running: its silences are not in this backup'];
-      return { alertmanager: part({ row: { component: 'alertmanager', included: false, detail: 'not running' }, warnings }) };
+      return {
+        alertmanager: part({ row: { component: 'alertmanager', included: false, detail: 'not running' }, warnings }),
+      };
     }
     try {
       const silences = await collectSilences(am);
@@ -187,7 +232,9 @@ export const silencesStep: Step<BackupInput & Inventory & OpenedArchive, { reado
       io.output(`${silences.length} silences`);
       const detail = `${silences.length} silence${silences.length === 1 ? '' : 's'}`;
       const n = { silences: silences.length };
-      return { alertmanager: part({ row: { component: 'alertmanager', included: true, detail }, manifest: n, json: n }) };
+      return {
+        alertmanager: part({ row: { component: 'alertmanager', included: true, detail }, manifest: n, json: n }),
+      };
     } catch (error) {
       return { alertmanager: unreadable(opts, 'alertmanager', error) };
     }
@@ -196,7 +243,10 @@ export const silencesStep: Step<BackupInput & Inventory & OpenedArchive, { reado
 
 type GrafanaSummary = GrafanaCollected['summary'];
 
-export const grafanaStep: Step<BackupInput & Inventory & OpenedArchive, { readonly grafana: Part<GrafanaSummary, NonNullable<BackupResultJson['grafana']>> }> = {
+export const grafanaStep: Step<
+  BackupInput & Inventory & OpenedArchive,
+  { readonly grafana: Part<GrafanaSummary, NonNullable<BackupResultJson['grafana']>> }
+> = {
   title: 'Grafana folders, dashboards and data sources',
   async run({ ctx, opts, components, writer }, io) {
     if (!ctx.component('grafana')) {
@@ -212,7 +262,12 @@ export const grafanaStep: Step<BackupInput & Inventory & OpenedArchive, { readon
       for (const f of g.files) await writer.tar.addBuffer(f.path, f.data);
       const s = g.summary;
       const secrets: BackupSecretJson[] = s.datasources.flatMap((d) =>
-        d.secureFields.map((field) => ({ name: `datasource ${d.name}: ${field}`, source: 'grafana' as const, ref: d.uid, note: 'Grafana never returns secrets: set it again after a restore' })),
+        d.secureFields.map((field) => ({
+          name: `datasource ${d.name}: ${field}`,
+          source: 'grafana' as const,
+          ref: d.uid,
+          note: 'Grafana never returns secrets: set it again after a restore',
+        })),
       );
       const detail = `${s.dashboards.length} dashboards, ${s.folders} folders, ${s.datasources.length} data sources`;
       io.output(detail);
@@ -224,7 +279,10 @@ export const grafanaStep: Step<BackupInput & Inventory & OpenedArchive, { readon
   },
 };
 
-export const prometheusStep: Step<BackupInput & Inventory & OpenedArchive, { readonly prometheus: Part<NonNullable<Manifest['prometheus']>, NonNullable<BackupResultJson['prometheus']>> }> = {
+export const prometheusStep: Step<
+  BackupInput & Inventory & OpenedArchive,
+  { readonly prometheus: Part<NonNullable<Manifest['prometheus']>, NonNullable<BackupResultJson['prometheus']>> }
+> = {
   title: 'Prometheus data',
   async run(s, io) {
     if (!s.ctx.component('prometheus')) {
@@ -235,35 +293,47 @@ export const prometheusStep: Step<BackupInput & Inventory & OpenedArchive, { rea
   },
 };
 
-type Parts = { readonly config: Part<Manifest['config'], never> } & Record<'alertmanager' | 'grafana' | 'prometheus', Part<unknown, unknown>>;
+type Parts = { readonly config: Part<Manifest['config'], never> } & Record<
+  'alertmanager' | 'grafana' | 'prometheus',
+  Part<unknown, unknown>
+>;
 
 /** manifest.json, last: every component, every file's size and sha256. Then the archive takes its name. */
-export const manifestStep: Step<BackupInput & Inventory & OpenedArchive & Parts, { readonly finished: ArchiveResult }> = {
-  title: 'Manifest',
-  async run({ ctx, components, writer, createdAt, config, alertmanager, grafana, prometheus }) {
-    const files = writer.tar.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }));
-    const manifest: Manifest = {
-      format: FORMAT_NAME,
-      formatVersion: FORMAT_VERSION,
-      wmonVersion: wmonVersion(),
-      createdAt: createdAt.toISOString(),
-      project: ctx.stack.project,
-      environment: ctx.stack.environment,
-      components: { ...components },
-      config: config.manifest!,
-      ...(prometheus.manifest ? { prometheus: prometheus.manifest as NonNullable<Manifest['prometheus']> } : {}),
-      ...(alertmanager.manifest ? { alertmanager: alertmanager.manifest as NonNullable<Manifest['alertmanager']> } : {}),
-      ...(grafana.manifest ? { grafana: grafana.manifest as NonNullable<Manifest['grafana']> } : {}),
-      secrets: [...config.secrets, ...grafana.secrets],
-      files,
-      totalBytes: files.reduce((sum, f) => sum + f.size, 0),
-    };
-    const finished = await writer.finish({ path: MANIFEST_ENTRY, data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
-    return { finished };
-  },
-};
+export const manifestStep: Step<BackupInput & Inventory & OpenedArchive & Parts, { readonly finished: ArchiveResult }> =
+  {
+    title: 'Manifest',
+    async run({ ctx, components, writer, createdAt, config, alertmanager, grafana, prometheus }) {
+      const files = writer.tar.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }));
+      const manifest: Manifest = {
+        format: FORMAT_NAME,
+        formatVersion: FORMAT_VERSION,
+        wmonVersion: wmonVersion(),
+        createdAt: createdAt.toISOString(),
+        project: ctx.stack.project,
+        environment: ctx.stack.environment,
+        components: { ...components },
+        config: config.manifest!,
+        ...(prometheus.manifest ? { prometheus: prometheus.manifest as NonNullable<Manifest['prometheus']> } : {}),
+        ...(alertmanager.manifest
+          ? { alertmanager: alertmanager.manifest as NonNullable<Manifest['alertmanager']> }
+          : {}),
+        ...(grafana.manifest ? { grafana: grafana.manifest as NonNullable<Manifest['grafana']> } : {}),
+        secrets: [...config.secrets, ...grafana.secrets],
+        files,
+        totalBytes: files.reduce((sum, f) => sum + f.size, 0),
+      };
+      const finished = await writer.finish({
+        path: MANIFEST_ENTRY,
+        data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+      });
+      return { finished };
+    },
+  };
 
-export const pruneStep: Step<BackupInput & { readonly finished: ArchiveResult }, { readonly pruned: readonly string[] }> = {
+export const pruneStep: Step<
+  BackupInput & { readonly finished: ArchiveResult },
+  { readonly pruned: readonly string[] }
+> = {
   title: 'Prune older backups',
   async run({ opts, finished }, io) {
     const kind = opts.kind ?? 'backup';
@@ -271,7 +341,12 @@ export const pruneStep: Step<BackupInput & { readonly finished: ArchiveResult },
       io.skip('not asked (--keep)');
       return { pruned: [] };
     }
-    const pruned = await prune(path.dirname(finished.file), kind, kind === 'safety' ? SAFETY_BACKUPS_KEPT : opts.keep!, finished.file);
+    const pruned = await prune(
+      path.dirname(finished.file),
+      kind,
+      kind === 'safety' ? SAFETY_BACKUPS_KEPT : opts.keep!,
+      finished.file,
+    );
     io.output(pruned.length === 0 ? 'nothing to remove' : `removed ${pruned.length}`);
     return { pruned };
   },
@@ -290,7 +365,11 @@ export function backupSteps() {
 }
 
 /** `wmon backup` (and the safety backup reset and restore take first). */
-export async function createBackup(ctx: StackContext, opts: BackupOptions = {}, reporter: Reporter = silentReporter): Promise<BackupResultJson> {
+export async function createBackup(
+  ctx: StackContext,
+  opts: BackupOptions = {},
+  reporter: Reporter = silentReporter,
+): Promise<BackupResultJson> {
   const started = Date.now();
   const trace: PipelineTrace = {};
   let s: StateOf<ReturnType<typeof backupSteps>>;
@@ -307,7 +386,11 @@ export async function createBackup(ctx: StackContext, opts: BackupOptions = {}, 
     if (row) return row;
     const c = s.components[id]!;
     if (!c.enabled) return { component: id, included: false, detail: 'switched off' };
-    return { component: id, included: c.running, detail: c.running ? 'image and container recorded (no data to back up)' : 'not running' };
+    return {
+      component: id,
+      included: c.running,
+      detail: c.running ? 'image and container recorded (no data to back up)' : 'not running',
+    };
   });
   const files = s.writer.tar.files;
   return {
@@ -333,7 +416,10 @@ export async function createBackup(ctx: StackContext, opts: BackupOptions = {}, 
 type PrometheusPart = Part<NonNullable<Manifest['prometheus']>, NonNullable<BackupResultJson['prometheus']>>;
 
 /** A TSDB snapshot of a running Prometheus, or a stopped one's whole data folder, streamed into the archive. */
-async function backupPrometheus(s: BackupInput & Inventory & OpenedArchive, output: (line: string) => void): Promise<PrometheusPart> {
+async function backupPrometheus(
+  s: BackupInput & Inventory & OpenedArchive,
+  output: (line: string) => void,
+): Promise<PrometheusPart> {
   const { ctx, opts, runtime, writer } = s;
   const model = ctx.require('prometheus');
   const record = s.components.prometheus!;
@@ -346,7 +432,9 @@ async function backupPrometheus(s: BackupInput & Inventory & OpenedArchive, outp
     dataDir: model.volumes[0]!.target,
     image: normalizeImageRef(model.image),
   };
-  const volumeExists = (await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).some((v) => v.name === volume);
+  const volumeExists = (await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).some(
+    (v) => v.name === volume,
+  );
   if (!record.running && !volumeExists) {
     const warnings = [`Prometheus has no data volume (${volume}) yet: there is no data to back up`];
     return part({ row: { component: 'prometheus', included: false, detail: 'no data yet (no volume)' }, warnings });
@@ -371,7 +459,11 @@ async function backupPrometheus(s: BackupInput & Inventory & OpenedArchive, outp
       }
     } else {
       if (!(await runtime.imageExists(d.image))) {
-        return unreadable(opts, 'prometheus', new Error(`the image ${d.image} (used to read the stopped server's volume) is not present`));
+        return unreadable(
+          opts,
+          'prometheus',
+          new Error(`the image ${d.image} (used to read the stopped server's volume) is not present`),
+        );
       }
       mode = 'volume';
       copy = await copyVolume(d, writer.tar);
@@ -395,7 +487,9 @@ function startProgress(writer: ArchiveWriter, output: (line: string) => void): {
   const timer = setInterval(() => {
     const done = writer.tar.bytes - from;
     const seconds = (Date.now() - start) / 1000;
-    output(`${formatBytes(done)} copied, ${formatBytes(done / Math.max(seconds, 0.001))}/s, archive ${formatBytes(writer.compressedBytes())}`);
+    output(
+      `${formatBytes(done)} copied, ${formatBytes(done / Math.max(seconds, 0.001))}/s, archive ${formatBytes(writer.compressedBytes())}`,
+    );
   }, 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
@@ -412,11 +506,22 @@ function secretsNeeded(ctx: StackContext): BackupSecretJson[] {
   }));
   const rel = (file: string) => path.relative(loaded.dir, path.join(stackDir, file)) || file;
   const generated: Array<[ComponentId, 'grafanaAdminPassword' | 'stripeWebhookSecret', string, string]> = [
-    ['grafana', 'grafanaAdminPassword', GENERATED_SECRET_FILES.grafanaAdminPassword, 'generated by wmon; restored elsewhere, a new one is generated'],
-    ['webhook', 'stripeWebhookSecret', GENERATED_SECRET_FILES.stripeWebhookSecret, 'generated by wmon; restored elsewhere, a new one is generated (update the endpoint secret in Stripe, or copy this file)'],
+    [
+      'grafana',
+      'grafanaAdminPassword',
+      GENERATED_SECRET_FILES.grafanaAdminPassword,
+      'generated by wmon; restored elsewhere, a new one is generated',
+    ],
+    [
+      'webhook',
+      'stripeWebhookSecret',
+      GENERATED_SECRET_FILES.stripeWebhookSecret,
+      'generated by wmon; restored elsewhere, a new one is generated (update the endpoint secret in Stripe, or copy this file)',
+    ],
   ];
   for (const [component, name, file, note] of generated) {
-    if (ctx.component(component) && !out.some((s) => s.name === name)) out.push({ name, source: 'generated', ref: rel(file), note });
+    if (ctx.component(component) && !out.some((s) => s.name === name))
+      out.push({ name, source: 'generated', ref: rel(file), note });
   }
   return out;
 }
@@ -424,7 +529,10 @@ function secretsNeeded(ctx: StackContext): BackupSecretJson[] {
 /** Remove all but the `keep` newest backups of `kind` in `dir` (only files wmon names so; never `current`). */
 async function prune(dir: string, kind: 'backup' | 'safety', keep: number, current: string): Promise<string[]> {
   const pattern = new RegExp(`^${kind}_\\d{8}_\\d{6}\\.tar\\.gz$`);
-  const names = (await readdir(dir)).filter((n) => pattern.test(n)).sort().reverse();
+  const names = (await readdir(dir))
+    .filter((n) => pattern.test(n))
+    .sort()
+    .reverse();
   const removed: string[] = [];
   for (const name of names.slice(Math.max(keep, 1))) {
     const file = path.join(dir, name);

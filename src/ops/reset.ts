@@ -37,7 +37,11 @@ export const safetyBackupStep: Step<ResetInput, { readonly safety: BackupResultJ
       return { safety: null };
     }
     try {
-      const safety = await createBackup(ctx, { kind: 'safety', tolerant: true, ...(opts.backupDir ? { outputDir: opts.backupDir } : {}) });
+      const safety = await createBackup(ctx, {
+        kind: 'safety',
+        tolerant: true,
+        ...(opts.backupDir ? { outputDir: opts.backupDir } : {}),
+      });
       io.output(safety.file);
       return { safety };
     } catch (error) {
@@ -54,7 +58,9 @@ export const removeContainersStep: Step<ResetInput, { readonly removed: Removed 
   title: "Remove the stack's containers",
   async run({ ctx, opts }, io) {
     const runtime = await ctx.runtime();
-    const containers = await removeContainers(ctx, runtime, opts.stopTimeoutSeconds, (line) => io.output(line), { tolerateStopFailure: true });
+    const containers = await removeContainers(ctx, runtime, opts.stopTimeoutSeconds, (line) => io.output(line), {
+      tolerateStopFailure: true,
+    });
     return { removed: { containers, volumes: [], networks: [] } };
   },
 };
@@ -76,7 +82,11 @@ export function resetSteps() {
   return pipeline<ResetInput>().then(safetyBackupStep).then(removeContainersStep).then(removeVolumesStep);
 }
 
-export async function resetStack(ctx: StackContext, opts: ResetOptions, reporter: Reporter = silentReporter): Promise<ResetResultJson> {
+export async function resetStack(
+  ctx: StackContext,
+  opts: ResetOptions,
+  reporter: Reporter = silentReporter,
+): Promise<ResetResultJson> {
   const s = await resetSteps().run({ ctx, opts }, reporter);
   const up: UpOptions = { dryRun: false, keepOnFailure: false, timeoutMs: opts.timeoutMs };
   const init = await initStack(ctx, up, reporter);

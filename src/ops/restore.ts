@@ -36,8 +36,28 @@ import { unsupportedImages } from '../core/model/versions.js';
 import { wmonVersion } from '../package.js';
 import type { RestoreCheckJson, RestoreResultJson, RestoreStepJson } from '../results.js';
 import { createBackup } from './backup.js';
-import { pipeline, silentReporter, type Pipeline, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
-import { applyStep, engineStep, imagesStep, planStep, portsStep, readyStep, renderStep, secretsStep, versionsStep, type UpInput, type UpOptions } from './up.js';
+import {
+  pipeline,
+  silentReporter,
+  type Pipeline,
+  type PipelineTrace,
+  type Reporter,
+  type StateOf,
+  type Step,
+} from './steps.js';
+import {
+  applyStep,
+  engineStep,
+  imagesStep,
+  planStep,
+  portsStep,
+  readyStep,
+  renderStep,
+  secretsStep,
+  versionsStep,
+  type UpInput,
+  type UpOptions,
+} from './up.js';
 
 export interface RestoreOptions {
   readonly archive: string;
@@ -106,7 +126,9 @@ export const fitsStep: Step<RestoreInput & { readonly archive: VerifiedArchive }
       runtime = await restored.runtime();
     } catch (error) {
       if (!opts.dryRun) throw error;
-      warnings.push(`No container engine answers, so the plan cannot say what runs: ${(error as Error).message.split('\n')[0]}`);
+      warnings.push(
+        `No container engine answers, so the plan cannot say what runs: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
     checkFits(archive, target, warnings);
     const plan = await planRestore(archive, target, restored, runtime, opts, warnings);
@@ -118,7 +140,10 @@ export const fitsStep: Step<RestoreInput & { readonly archive: VerifiedArchive }
 
 type Prepared = RestoreInput & { readonly archive: VerifiedArchive } & Fitted;
 
-export const stopPrometheusStep: Step<Prepared, { readonly probes: readonly Probe[]; readonly stopped: string | null }> = {
+export const stopPrometheusStep: Step<
+  Prepared,
+  { readonly probes: readonly Probe[]; readonly stopped: string | null }
+> = {
   title: 'Stop Prometheus',
   async run({ target, archive, restored, runtime }, io) {
     const prometheus = prometheusOf(restored);
@@ -141,7 +166,10 @@ export const stopPrometheusStep: Step<Prepared, { readonly probes: readonly Prob
   },
 };
 
-export const safetyBackupStep: Step<Prepared & { readonly probes: readonly Probe[] }, { readonly safety: string | null; readonly warnings: readonly string[] }> = {
+export const safetyBackupStep: Step<
+  Prepared & { readonly probes: readonly Probe[] },
+  { readonly safety: string | null; readonly warnings: readonly string[] }
+> = {
   title: 'Safety backup of the current state',
   async run({ target, opts, probes, warnings }, io) {
     if (!opts.safetyBackup || !target.current) {
@@ -174,13 +202,18 @@ export const writeConfigStep: Step<ApplyInput, UpInput & { readonly wmonYaml: 'r
   async run({ target, archive, restoreOpts }) {
     const written = await writeIfDifferent(target.configFile, archive.small.get(CONFIG_ENTRY)!);
     // The stack of the restored file, read back as every command reads it (secrets resolved).
-    const ctx = contextFor(target, archive.config).withConfig(await loadConfig(target.configFile, { env: envOf(target) }));
+    const ctx = contextFor(target, archive.config).withConfig(
+      await loadConfig(target.configFile, { env: envOf(target) }),
+    );
     const opts: UpOptions = { dryRun: false, keepOnFailure: false, timeoutMs: restoreOpts.timeoutMs };
     return { ctx, opts, wmonYaml: written ? 'restored' : 'unchanged' };
   },
 };
 
-export const prometheusDataStep: Step<ApplyInput & UpInput, { readonly prometheusData: NonNullable<RestoreResultJson['restored']>['prometheus'] }> = {
+export const prometheusDataStep: Step<
+  ApplyInput & UpInput,
+  { readonly prometheusData: NonNullable<RestoreResultJson['restored']>['prometheus'] }
+> = {
   title: "Restore Prometheus's data",
   async run({ ctx, archive }, io) {
     const m = archive.manifest;
@@ -202,7 +235,10 @@ export const prometheusDataStep: Step<ApplyInput & UpInput, { readonly prometheu
       }
     });
     // The engine may hold a stopped container's host port for a moment: let it go before the port check.
-    await waitPortsFree(model.ports.map((p) => ({ port: p.hostPort, host: p.hostIp })), 30_000);
+    await waitPortsFree(
+      model.ports.map((p) => ({ port: p.hostPort, host: p.hostIp })),
+      30_000,
+    );
     return { prometheusData: { ...r, blocks: m.prometheus.blocks.length } };
   },
 };
@@ -222,9 +258,12 @@ export const checkSeriesStep: Step<ApplyInput & UpInput, { readonly checks: read
     const series = probes.reduce((sum, p) => sum + p.result.length, 0);
     if (r.problems.length > 0) {
       const more = r.problems.length > 5 ? ` (and ${r.problems.length - 5} more)` : '';
-      throw new WmonError(`Prometheus does not answer with the backed-up values: ${r.problems.slice(0, 5).join('; ')}${more}`, {
-        code: 'RESTORE_CHECK_FAILED',
-      });
+      throw new WmonError(
+        `Prometheus does not answer with the backed-up values: ${r.problems.slice(0, 5).join('; ')}${more}`,
+        {
+          code: 'RESTORE_CHECK_FAILED',
+        },
+      );
     }
     const detail =
       probes.length === 0
@@ -240,7 +279,10 @@ export const checkSeriesStep: Step<ApplyInput & UpInput, { readonly checks: read
 type Silences = NonNullable<RestoreResultJson['restored']>['silences'];
 
 /** Add the archive's silences still in force that are missing (none is removed). */
-export const silencesStep: Step<ApplyInput & UpInput, { readonly silences: Silences; readonly createdSilences: readonly string[] }> = {
+export const silencesStep: Step<
+  ApplyInput & UpInput,
+  { readonly silences: Silences; readonly createdSilences: readonly string[] }
+> = {
   title: 'Restore silences',
   async run({ ctx, archive }, io) {
     const am = ctx.clientsWith(15_000).alertmanager;
@@ -251,11 +293,17 @@ export const silencesStep: Step<ApplyInput & UpInput, { readonly silences: Silen
     const records = silencesFileSchema.parse(JSON.parse(archive.small.get(SILENCES_ENTRY)!.toString('utf8')));
     const r = await restoreSilences(am, records);
     io.output(`${r.restored} restored, ${r.present} already there, ${r.expired} ended since`);
-    return { silences: { restored: r.restored, present: r.present, expired: r.expired }, createdSilences: r.createdIds };
+    return {
+      silences: { restored: r.restored, present: r.present, expired: r.expired },
+      createdSilences: r.createdIds,
+    };
   },
 };
 
-export const checkSilencesStep: Step<ApplyInput & UpInput & { readonly silences: Silences }, { readonly checks: readonly RestoreCheckJson[] }> = {
+export const checkSilencesStep: Step<
+  ApplyInput & UpInput & { readonly silences: Silences },
+  { readonly checks: readonly RestoreCheckJson[] }
+> = {
   title: 'Check the silences',
   async run({ ctx, archive, silences, checks }, io) {
     const am = ctx.clientsWith(15_000).alertmanager;
@@ -273,7 +321,14 @@ export const checkSilencesStep: Step<ApplyInput & UpInput & { readonly silences:
 
 type GrafanaRestoredJson = NonNullable<RestoreResultJson['restored']>['grafana'];
 
-export const grafanaStep: Step<ApplyInput & UpInput, { readonly grafana: GrafanaRestoredJson; readonly applyWarnings: readonly string[]; readonly checks: readonly RestoreCheckJson[] }> = {
+export const grafanaStep: Step<
+  ApplyInput & UpInput,
+  {
+    readonly grafana: GrafanaRestoredJson;
+    readonly applyWarnings: readonly string[];
+    readonly checks: readonly RestoreCheckJson[];
+  }
+> = {
   title: "Restore Grafana's folders, dashboards and data sources",
   async run({ ctx, archive, applyWarnings, checks }, io) {
     const m = archive.manifest;
@@ -284,21 +339,32 @@ export const grafanaStep: Step<ApplyInput & UpInput, { readonly grafana: Grafana
     const client = await requireGrafana(ctx, { timeoutMs: 30_000 });
     const r = await restoreGrafana(client, m, archive.small, path.basename(archive.file));
     const warnings = r.secretsToSet.map(
-      (x) => `Grafana data source "${x.datasource}" needs its secrets set again: ${x.fields.join(', ')} (Grafana never returns them, so no backup holds them).`,
+      (x) =>
+        `Grafana data source "${x.datasource}" needs its secrets set again: ${x.fields.join(', ')} (Grafana never returns them, so no backup holds them).`,
     );
-    io.output(`${r.dashboardsRestored} dashboards, ${r.foldersCreated} folders created, ${r.datasourcesRestored} data sources`);
+    io.output(
+      `${r.dashboardsRestored} dashboards, ${r.foldersCreated} folders created, ${r.datasourcesRestored} data sources`,
+    );
     const problems = await checkGrafana(client, m);
     if (problems.length > 0) throw new WmonError(problems.join('; '), { code: 'RESTORE_CHECK_FAILED' });
     const detail = `${m.grafana.dashboards.length} dashboards and ${m.grafana.datasources.length} data sources answer`;
     return {
-      grafana: { folders: r.foldersCreated, dashboards: r.dashboardsRestored, datasources: r.datasourcesRestored, secretsToSet: r.secretsToSet },
+      grafana: {
+        folders: r.foldersCreated,
+        dashboards: r.dashboardsRestored,
+        datasources: r.datasourcesRestored,
+        secretsToSet: r.secretsToSet,
+      },
       applyWarnings: [...applyWarnings, ...warnings],
       checks: [...checks, { check: 'grafana', ok: true, detail }],
     };
   },
 };
 
-export const compareFilesStep: Step<ApplyInput & UpInput & { readonly files: readonly { path: string; contents: string }[] }, { readonly checks: readonly RestoreCheckJson[]; readonly applyWarnings: readonly string[] }> = {
+export const compareFilesStep: Step<
+  ApplyInput & UpInput & { readonly files: readonly { path: string; contents: string }[] },
+  { readonly checks: readonly RestoreCheckJson[]; readonly applyWarnings: readonly string[] }
+> = {
   title: "Compare the rendered files with the archive's",
   async run({ archive, files, checks, applyWarnings }) {
     const m = archive.manifest;
@@ -311,8 +377,12 @@ export const compareFilesStep: Step<ApplyInput & UpInput & { readonly files: rea
       differ.length === 0
         ? `all ${files.length} identical to the archive's`
         : `${differ.length} differ from the archive's (${differ.map((f) => f.path).join(', ')})${sameVersion ? '' : `: rendered by wmon ${wmonVersion()}, the archive's by ${m.wmonVersion}`}`;
-    const warnings = differ.length > 0 ? [`Rendered files differ from the archive's: ${differ.map((f) => f.path).join(', ')}.`] : [];
-    return { checks: [...checks, { check: 'rendered files', ok: differ.length === 0 || !sameVersion, detail }], applyWarnings: [...applyWarnings, ...warnings] };
+    const warnings =
+      differ.length > 0 ? [`Rendered files differ from the archive's: ${differ.map((f) => f.path).join(', ')}.`] : [];
+    return {
+      checks: [...checks, { check: 'rendered files', ok: differ.length === 0 || !sameVersion, detail }],
+      applyWarnings: [...applyWarnings, ...warnings],
+    };
   },
 };
 
@@ -340,12 +410,18 @@ export function applySteps() {
 type Applied = StateOf<ReturnType<typeof applySteps>>;
 
 /** Titles of the steps that bring the stack up, for "the restore failed while bringing the stack up (…)". */
-const UP_TITLES = new Set([versionsStep, renderStep, secretsStep, engineStep, portsStep, imagesStep, planStep, applyStep, readyStep].map((s) => s.title));
+const UP_TITLES = new Set(
+  [versionsStep, renderStep, secretsStep, engineStep, portsStep, imagesStep, planStep, applyStep, readyStep].map(
+    (s) => s.title,
+  ),
+);
 
 function whileDoing(title: string | undefined): string {
   if (!title) return 'restoring';
   const bare = title.replace(/ \(rollback\)$/, '');
-  return UP_TITLES.has(bare) ? `bringing the stack up (${bare.toLowerCase()})` : bare.charAt(0).toLowerCase() + bare.slice(1);
+  return UP_TITLES.has(bare)
+    ? `bringing the stack up (${bare.toLowerCase()})`
+    : bare.charAt(0).toLowerCase() + bare.slice(1);
 }
 
 /** The same steps, titled as a rollback. */
@@ -354,10 +430,20 @@ function asRollback<In extends object, S extends object>(p: Pipeline<In, S>): Pi
 }
 
 /** Put a verified archive in place and check it. On failure, `trace` says where, and holds what was done. */
-async function applyArchive(target: RestoreTarget, archive: VerifiedArchive, opts: RestoreOptions, role: 'restore' | 'rollback', reporter: Reporter, trace: PipelineTrace): Promise<Applied> {
+async function applyArchive(
+  target: RestoreTarget,
+  archive: VerifiedArchive,
+  opts: RestoreOptions,
+  role: 'restore' | 'rollback',
+  reporter: Reporter,
+  trace: PipelineTrace,
+): Promise<Applied> {
   const steps = role === 'rollback' ? asRollback(applySteps()) : applySteps();
   const s = await steps.run({ target, archive, restoreOpts: opts, checks: [], applyWarnings: [] }, reporter, trace);
-  return { ...s, checks: [{ check: 'stack ready', ok: true, detail: `${s.specs.length} components answer` }, ...s.checks] };
+  return {
+    ...s,
+    checks: [{ check: 'stack ready', ok: true, detail: `${s.specs.length} components answer` }, ...s.checks],
+  };
 }
 
 // ---- the whole restore -----------------------------------------------------------------------------------
@@ -366,13 +452,27 @@ export function prepareSteps() {
   return pipeline<RestoreInput>().then(verifyStep).then(fitsStep);
 }
 
-export async function restoreStack(target: RestoreTarget, opts: RestoreOptions, reporter: Reporter = silentReporter): Promise<RestoreResultJson> {
+export async function restoreStack(
+  target: RestoreTarget,
+  opts: RestoreOptions,
+  reporter: Reporter = silentReporter,
+): Promise<RestoreResultJson> {
   const started = Date.now();
   const prep = await prepareSteps().run({ target, opts }, reporter);
   const summary = archiveSummary(prep.archive);
   const file = path.resolve(opts.archive);
   if (opts.dryRun) {
-    return { file, dryRun: true, archive: summary, plan: [...prep.plan], safetyBackup: null, restored: null, checks: [], warnings: [...prep.warnings], durationMs: Date.now() - started };
+    return {
+      file,
+      dryRun: true,
+      archive: summary,
+      plan: [...prep.plan],
+      safetyBackup: null,
+      restored: null,
+      checks: [],
+      warnings: [...prep.warnings],
+      durationMs: Date.now() - started,
+    };
   }
 
   // 2. Stop what must stop, after noting its values; the safety backup.
@@ -384,14 +484,17 @@ export async function restoreStack(target: RestoreTarget, opts: RestoreOptions, 
     // Nothing was restored: put back what was stopped.
     const stopped = (stopTrace.state as { stopped?: string | null } | undefined)?.stopped;
     if (stopped) await prep.runtime!.startContainer(stopped).catch(() => undefined);
-    throw new WmonError(`${(error as Error).message}\nNothing was restored${stopped ? ' (Prometheus was started again)' : ''}.`, {
-      cause: error,
-      code: error instanceof WmonError ? error.code : 'RESTORE_PREPARE_FAILED',
-      suggestions:
-        error instanceof WmonError && error.code === 'BACKUP_WRITE_FAILED'
-          ? ['Free space for the safety backup, or use --no-safety-backup.']
-          : ['Check the stack (`wmon check`), then try again.'],
-    });
+    throw new WmonError(
+      `${(error as Error).message}\nNothing was restored${stopped ? ' (Prometheus was started again)' : ''}.`,
+      {
+        cause: error,
+        code: error instanceof WmonError ? error.code : 'RESTORE_PREPARE_FAILED',
+        suggestions:
+          error instanceof WmonError && error.code === 'BACKUP_WRITE_FAILED'
+            ? ['Free space for the safety backup, or use --no-safety-backup.']
+            : ['Check the stack (`wmon check`), then try again.'],
+      },
+    );
   }
 
   // 3-4. Restore and check; 5. roll back on failure.
@@ -428,13 +531,23 @@ function stopSteps() {
  * A restore failed: put the safety backup back the same way, check it, and return the error to throw (what
  * failed, and what the stack is now). Silences the failed restore added are expired first.
  */
-async function rollBack(target: RestoreTarget, opts: RestoreOptions, safety: string | null, error: unknown, trace: PipelineTrace, reporter: Reporter): Promise<WmonError> {
+async function rollBack(
+  target: RestoreTarget,
+  opts: RestoreOptions,
+  safety: string | null,
+  error: unknown,
+  trace: PipelineTrace,
+  reporter: Reporter,
+): Promise<WmonError> {
   const cause = (error as Error).message;
   const step = whileDoing(trace.step);
   if (!safety) {
-    return new WmonError(`The restore failed while ${step}: ${cause}\nThere is no safety backup to go back to (--no-safety-backup). Fix the cause and restore again.`, {
-      code: 'RESTORE_FAILED',
-    });
+    return new WmonError(
+      `The restore failed while ${step}: ${cause}\nThere is no safety backup to go back to (--no-safety-backup). Fix the cause and restore again.`,
+      {
+        code: 'RESTORE_FAILED',
+      },
+    );
   }
   try {
     await expireSilences(trace.state as Partial<Applied> | undefined);
@@ -446,14 +559,21 @@ async function rollBack(target: RestoreTarget, opts: RestoreOptions, safety: str
       {
         cause: error,
         code: 'RESTORE_ROLLED_BACK',
-        suggestions: ['Nothing of the archive remains applied. Look at the cause above (e.g. `wmon check`, the container logs), then restore again.'],
+        suggestions: [
+          'Nothing of the archive remains applied. Look at the cause above (e.g. `wmon check`, the container logs), then restore again.',
+        ],
       },
     );
   } catch (rollbackError) {
-    return new WmonError(`The restore failed while ${step}: ${cause}\nPutting the safety backup back failed too: ${(rollbackError as Error).message}`, {
-      code: 'RESTORE_ROLLBACK_FAILED',
-      suggestions: [`The state before the restore is in ${safety}: \`wmon restore ${safety}\` once the cause is fixed.`],
-    });
+    return new WmonError(
+      `The restore failed while ${step}: ${cause}\nPutting the safety backup back failed too: ${(rollbackError as Error).message}`,
+      {
+        code: 'RESTORE_ROLLBACK_FAILED',
+        suggestions: [
+          `The state before the restore is in ${safety}: \`wmon restore ${safety}\` once the cause is fixed.`,
+        ],
+      },
+    );
   }
 }
 
@@ -498,27 +618,41 @@ function checkFits(archive: VerifiedArchive, target: RestoreTarget, warnings: st
   };
   const m = archive.manifest;
   if (current && current.config.project !== m.project) {
-    refuse(`it is a backup of the project "${m.project}", and ${current.file} is of "${current.config.project}" (restore it with that project's wmon.yaml, --config)`);
+    refuse(
+      `it is a backup of the project "${m.project}", and ${current.file} is of "${current.config.project}" (restore it with that project's wmon.yaml, --config)`,
+    );
   }
   const issues = checkSecrets(archive.config, { env: envOf(target), baseDir: path.dirname(target.configFile) });
-  if (issues.length > 0) throw new ConfigError('wmon.yaml in the archive', issues, ['Set the named environment variables or create the named files, then restore again.']);
+  if (issues.length > 0)
+    throw new ConfigError('wmon.yaml in the archive', issues, [
+      'Set the named environment variables or create the named files, then restore again.',
+    ]);
   const unsupported = unsupportedImages(archive.config);
-  if (unsupported.length > 0) refuse(...unsupported.map((u) => `its wmon.yaml's ${u.path} is ${u.image}: ${u.problem}`));
-  if (m.wmonVersion !== wmonVersion()) warnings.push(`The archive was made by wmon ${m.wmonVersion}; this is wmon ${wmonVersion()}: the rendered files are re-rendered by this version.`);
+  if (unsupported.length > 0)
+    refuse(...unsupported.map((u) => `its wmon.yaml's ${u.path} is ${u.image}: ${u.problem}`));
+  if (m.wmonVersion !== wmonVersion())
+    warnings.push(
+      `The archive was made by wmon ${m.wmonVersion}; this is wmon ${wmonVersion()}: the rendered files are re-rendered by this version.`,
+    );
   const prom = m.prometheus;
   if (prom?.version && archive.config.components.prometheus.enabled) {
     const made = majorMinor(prom.version);
     const target = majorMinor(parseImageRef(normalizeImageRef(archive.config.components.prometheus.image)).tag ?? '');
     // Prometheus 3 writes data that Prometheus 2 reads only from 2.55 on.
     if (made && target && made[0] >= 3 && (target[0] < 2 || (target[0] === 2 && target[1] < 55))) {
-      refuse(`its Prometheus data was written by Prometheus ${prom.version}, which Prometheus ${target.join('.')} (the image in its wmon.yaml) cannot read (2.55 or newer can)`);
+      refuse(
+        `its Prometheus data was written by Prometheus ${prom.version}, which Prometheus ${target.join('.')} (the image in its wmon.yaml) cannot read (2.55 or newer can)`,
+      );
     }
   }
   const retention = durationSeconds(archive.config.prometheus.retention.time);
   if (prom && retention !== undefined) {
     const horizon = Date.now() - retention * 1000;
     const old = prom.blocks.filter((b) => b.maxTime < horizon).length;
-    if (old > 0) warnings.push(`${old} of the ${prom.blocks.length} Prometheus blocks are older than the retention (${archive.config.prometheus.retention.time}): Prometheus deletes them at start.`);
+    if (old > 0)
+      warnings.push(
+        `${old} of the ${prom.blocks.length} Prometheus blocks are older than the retention (${archive.config.prometheus.retention.time}): Prometheus deletes them at start.`,
+      );
   }
 }
 
@@ -566,11 +700,20 @@ async function planRestore(
   ];
   const prom = prometheusOf(restored);
   const running = prom && runtime ? (await runtime.inspectContainer(prom.container))?.running === true : false;
-  if (m.prometheus && prom && running) steps.push({ step: 'stop', detail: `stop ${prom.container} (its data is replaced); nothing else stops` });
+  if (m.prometheus && prom && running)
+    steps.push({ step: 'stop', detail: `stop ${prom.container} (its data is replaced); nothing else stops` });
   if (opts.safetyBackup && current) {
-    steps.push({ step: 'safety-backup', detail: `back up the current state into ${path.join(opts.backupDir ? path.resolve(opts.backupDir) : path.join(current.dir, 'backups'), 'safety')}/ first` });
+    steps.push({
+      step: 'safety-backup',
+      detail: `back up the current state into ${path.join(opts.backupDir ? path.resolve(opts.backupDir) : path.join(current.dir, 'backups'), 'safety')}/ first`,
+    });
   } else {
-    steps.push({ step: 'safety-backup', detail: !opts.safetyBackup ? 'none (--no-safety-backup): a failure cannot be rolled back' : 'none: there is no wmon.yaml here, nothing to keep' });
+    steps.push({
+      step: 'safety-backup',
+      detail: !opts.safetyBackup
+        ? 'none (--no-safety-backup): a failure cannot be rolled back'
+        : 'none: there is no wmon.yaml here, nothing to keep',
+    });
   }
   const currentText = current ? await readFile(current.file).catch(() => undefined) : undefined;
   const same = currentText?.equals(archive.small.get(CONFIG_ENTRY)!) ?? false;
@@ -581,24 +724,38 @@ async function planRestore(
       ? 'wmon.yaml: unchanged (identical)'
       : `wmon.yaml: ${current ? 'replaced by' : 'written from'} the archive's${differences.length > 0 ? ` (${differences.join('; ')})` : ''}; the ${m.config.files.length} rendered files follow from it`,
   });
-  for (const d of differences.filter((x) => /exposes|stackDir/.test(x))) warnings.push(`The archive's wmon.yaml changes ${d}.`);
+  for (const d of differences.filter((x) => /exposes|stackDir/.test(x)))
+    warnings.push(`The archive's wmon.yaml changes ${d}.`);
   if (m.prometheus && prom) {
     const b = m.prometheus.blocks;
-    const span = b.length > 0 ? `, data from ${new Date(b[0]!.minTime).toISOString()} to ${new Date(b.at(-1)!.maxTime).toISOString()}` : '';
+    const span =
+      b.length > 0
+        ? `, data from ${new Date(b[0]!.minTime).toISOString()} to ${new Date(b.at(-1)!.maxTime).toISOString()}`
+        : '';
     steps.push({
       step: 'prometheus-data',
       detail: `replace the data in the volume ${prom.volume}: ${m.prometheus.files} files, ${formatBytes(m.prometheus.bytes)}, ${b.length} blocks${span} (${m.prometheus.mode})`,
     });
   } else if (m.prometheus) {
-    steps.push({ step: 'prometheus-data', detail: 'none: Prometheus is switched off in the archive\'s wmon.yaml' });
+    steps.push({ step: 'prometheus-data', detail: "none: Prometheus is switched off in the archive's wmon.yaml" });
   }
-  steps.push({ step: 'start', detail: 'bring every component to the restored wmon.yaml as `wmon init` does (only what differs changes), and wait until each is ready' });
+  steps.push({
+    step: 'start',
+    detail:
+      'bring every component to the restored wmon.yaml as `wmon init` does (only what differs changes), and wait until each is ready',
+  });
   if (m.alertmanager && restored.component('alertmanager')) {
-    steps.push({ step: 'silences', detail: `add those of the ${m.alertmanager.silences} silences still in force that are missing (no silence is removed)` });
+    steps.push({
+      step: 'silences',
+      detail: `add those of the ${m.alertmanager.silences} silences still in force that are missing (no silence is removed)`,
+    });
   }
   if (m.grafana && restored.component('grafana')) {
     const own = m.grafana.dashboards.filter((d) => !d.provisioned).length;
-    steps.push({ step: 'grafana', detail: `restore ${m.grafana.folders} folders, ${own} dashboards and ${m.grafana.datasources.filter((d) => !d.readOnly).length} data sources over Grafana's API (provisioned ones come from the files)` });
+    steps.push({
+      step: 'grafana',
+      detail: `restore ${m.grafana.folders} folders, ${own} dashboards and ${m.grafana.datasources.filter((d) => !d.readOnly).length} data sources over Grafana's API (provisioned ones come from the files)`,
+    });
   }
   const probes = m.prometheus?.probes ?? [];
   steps.push({
@@ -613,7 +770,9 @@ export function configDifferences(now: LoadedConfig['config'], archived: LoadedC
   const out: string[] = [];
   if (now.stackDir !== archived.stackDir) out.push(`stackDir: ${now.stackDir} → ${archived.stackDir}`);
   if (now.bindAddress !== archived.bindAddress) {
-    out.push(`bindAddress: ${now.bindAddress} → ${archived.bindAddress}${archived.bindAddress === '0.0.0.0' || archived.bindAddress === '::' ? ' (exposes every port beyond this host)' : ''}`);
+    out.push(
+      `bindAddress: ${now.bindAddress} → ${archived.bindAddress}${archived.bindAddress === '0.0.0.0' || archived.bindAddress === '::' ? ' (exposes every port beyond this host)' : ''}`,
+    );
   }
   for (const id of Object.keys(now.components) as Array<keyof typeof now.components>) {
     const a = now.components[id];
@@ -641,4 +800,3 @@ async function writeIfDifferent(file: string, data: Buffer): Promise<boolean> {
   await rename(tmp, file);
   return true;
 }
-

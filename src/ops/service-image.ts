@@ -50,10 +50,17 @@ export async function serviceBuild(loaded: LoadedConfig): Promise<ServiceBuild> 
   if (files.length === 0 || !files.includes('service/Dockerfile')) {
     throw new WmonError(`The webhook service's sources are missing under ${PACKAGE_ROOT} (no service/Dockerfile).`, {
       code: 'SERVICE_SOURCES_MISSING',
-      suggestions: ['Reinstall wmon, or set components.webhook.image to an image you built, or switch the component off.'],
+      suggestions: [
+        'Reinstall wmon, or set components.webhook.image to an image you built, or switch the component off.',
+      ],
     });
   }
-  for (const f of files.sort()) hash.update(f).update('\0').update(await readFile(path.join(PACKAGE_ROOT, f))).update('\0');
+  for (const f of files.sort())
+    hash
+      .update(f)
+      .update('\0')
+      .update(await readFile(path.join(PACKAGE_ROOT, f)))
+      .update('\0');
   for (const [k, v] of Object.entries(buildArgs).sort()) hash.update(k).update('=').update(v).update('\0');
   return {
     contextDir: PACKAGE_ROOT,

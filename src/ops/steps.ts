@@ -50,7 +50,10 @@ export function recordingReporter(): Reporter & { readonly events: string[] } {
       for (const step of steps) {
         events.push(`start ${step.title}`);
         try {
-          await step.run({ output: (line) => events.push(`  ${line}`), skip: (reason) => events.push(`skip ${step.title}: ${reason}`) });
+          await step.run({
+            output: (line) => events.push(`  ${line}`),
+            skip: (reason) => events.push(`skip ${step.title}: ${reason}`),
+          });
         } catch (error) {
           events.push(`fail ${step.title}: ${(error as Error).message.split('\n')[0]}`);
           throw error;

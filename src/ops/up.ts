@@ -81,7 +81,8 @@ export const renderStep: Step<UpInput, Rendered> = {
     const statuses = opts.dryRun
       ? await diffRenderedFiles(ctx.stackDir, rendered.files)
       : await writeRenderedFiles(ctx.stackDir, rendered.files);
-    const status = (p: string) => (statuses.created.includes(p) ? 'created' : statuses.changed.includes(p) ? 'changed' : 'unchanged');
+    const status = (p: string) =>
+      statuses.created.includes(p) ? 'created' : statuses.changed.includes(p) ? 'changed' : 'unchanged';
     return {
       files: rendered.files,
       fileResults: rendered.files.map((f) => ({ path: f.path, component: f.component, status: status(f.path) })),
@@ -121,7 +122,11 @@ export const engineStep: Step<UpInput & { readonly warnings: readonly string[] }
     } catch (error) {
       if (!opts.dryRun) throw error;
       const why = (error as Error).message.split('\n')[0];
-      return { runtime: null, engine: null, warnings: [...warnings, `No container engine answers, so the plan assumes nothing runs yet: ${why}`] };
+      return {
+        runtime: null,
+        engine: null,
+        warnings: [...warnings, `No container engine answers, so the plan assumes nothing runs yet: ${why}`],
+      };
     }
   },
 };
@@ -134,8 +139,13 @@ export const engineStep: Step<UpInput & { readonly warnings: readonly string[] }
 export const portsStep: Step<UpInput & Engine, object> = {
   title: 'Check host ports',
   async run({ ctx, runtime }) {
-    const requests = ctx.stack.components.flatMap((m) => m.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: m.id })));
-    const checks = await checkPorts(requests, runtime ? { publishingContainers: () => runtime.listPublishingContainers() } : {});
+    const requests = ctx.stack.components.flatMap((m) =>
+      m.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: m.id })),
+    );
+    const checks = await checkPorts(
+      requests,
+      runtime ? { publishingContainers: () => runtime.listPublishingContainers() } : {},
+    );
     const isOurs = (h: PortHolder) => h.kind === 'container' && h.labels[LABELS.project] === ctx.stack.project;
     const error = portConflictError(checks, isOurs);
     if (error) throw error;
@@ -205,7 +215,12 @@ export interface Planned {
 }
 
 /** What to create, recreate, start, reload, restart or keep: what runs compared with what is wanted. */
-export const planStep: Step<UpInput & Engine & Pick<Rendered, 'files'> & { readonly secrets: StackSecrets | null; readonly images: readonly PreparedImage[] }, Planned> = {
+export const planStep: Step<
+  UpInput &
+    Engine &
+    Pick<Rendered, 'files'> & { readonly secrets: StackSecrets | null; readonly images: readonly PreparedImage[] },
+  Planned
+> = {
   title: 'Plan',
   async run({ ctx, runtime, files, secrets, images }) {
     const state = await readState(ctx.stackDir);
@@ -216,8 +231,17 @@ export const planStep: Step<UpInput & Engine & Pick<Rendered, 'files'> & { reado
       imageIds,
     });
     const current = runtime ? await runtime.listContainers({ [LABELS.project]: ctx.stack.project }) : [];
-    const hashes = Object.fromEntries(ctx.stack.components.map((m) => [m.id, filesHash(files, m.id)])) as Record<ComponentId, string>;
-    const plan = planContainers({ specs, current, filesHashes: hashes, appliedFilesHashes: appliedHashes(state), imageIds });
+    const hashes = Object.fromEntries(ctx.stack.components.map((m) => [m.id, filesHash(files, m.id)])) as Record<
+      ComponentId,
+      string
+    >;
+    const plan = planContainers({
+      specs,
+      current,
+      filesHashes: hashes,
+      appliedFilesHashes: appliedHashes(state),
+      imageIds,
+    });
     return { state, specs, hashes, plan };
   },
 };
@@ -254,8 +278,19 @@ export const applyStep: Step<UpInput & Engine & Planned, { readonly state: Stack
         await applyOne(runtime, ctx, p, spec, (line) => io.output(line), created.containers);
         await ctx.deps.waitReady(runtime, spec, s.opts.timeoutMs);
         // What the tag may not say (latest, a digest, another image name), the running component does.
-        await checkRunningVersion(p.component, ctx.require(p.component).url, `${spec.name} (${spec.image})`, ctx.deps.clients);
-        state = { version: 1, components: { ...state.components, [p.component]: { filesHash: s.hashes[p.component], appliedAt: new Date().toISOString() } } };
+        await checkRunningVersion(
+          p.component,
+          ctx.require(p.component).url,
+          `${spec.name} (${spec.image})`,
+          ctx.deps.clients,
+        );
+        state = {
+          version: 1,
+          components: {
+            ...state.components,
+            [p.component]: { filesHash: s.hashes[p.component], appliedAt: new Date().toISOString() },
+          },
+        };
         await writeState(ctx.stackDir, state);
       }
     } catch (error) {
@@ -280,7 +315,14 @@ export const readyStep: Step<UpInput & Engine & Pick<Planned, 'specs'>, object> 
 };
 
 const planSteps = () =>
-  pipeline<UpInput>().then(versionsStep).then(renderStep).then(secretsStep).then(engineStep).then(portsStep).then(imagesStep).then(planStep);
+  pipeline<UpInput>()
+    .then(versionsStep)
+    .then(renderStep)
+    .then(secretsStep)
+    .then(engineStep)
+    .then(portsStep)
+    .then(imagesStep)
+    .then(planStep);
 
 /** What the up steps know at the end: the render, the engine, the images, the plan and what was applied. */
 export type UpState = StateOf<ReturnType<typeof planSteps>>;
@@ -292,7 +334,11 @@ export function upSteps(dryRun: boolean): Pipeline<UpInput, UpState> {
 }
 
 /** `wmon init` (and the up part of update, reset and restore). */
-export async function initStack(ctx: StackContext, opts: UpOptions, reporter: Reporter = silentReporter): Promise<InitResultJson> {
+export async function initStack(
+  ctx: StackContext,
+  opts: UpOptions,
+  reporter: Reporter = silentReporter,
+): Promise<InitResultJson> {
   const started = Date.now();
   const state = await upSteps(opts.dryRun).run({ ctx, opts }, reporter);
   return upResult(state, started);
@@ -312,7 +358,13 @@ export async function upResult(s: UpState, started: number): Promise<InitResultJ
     files: s.fileResults,
     removedFiles: [...s.removedFiles],
     images: s.images.map(({ ref, action }) => ({ ref, action })),
-    containers: s.plan.components.map((p) => ({ component: p.component, container: p.container, image: p.image, action: p.action, reason: p.reason })),
+    containers: s.plan.components.map((p) => ({
+      component: p.component,
+      container: p.container,
+      image: p.image,
+      action: p.action,
+      reason: p.reason,
+    })),
     removedContainers: s.plan.remove.map((r) => ({ container: r.container, component: r.component, reason: r.reason })),
     urls: urls.components,
     credentials: urls.credentials,
@@ -328,7 +380,11 @@ async function readFileChanges(stackDir: string, files: readonly RenderedFile[])
   const changes: FileChange[] = [];
   for (const f of files) {
     if (diff.unchanged.includes(f.path)) continue;
-    changes.push({ path: f.path, before: diff.created.includes(f.path) ? null : await read(f.path), after: f.contents });
+    changes.push({
+      path: f.path,
+      before: diff.created.includes(f.path) ? null : await read(f.path),
+      after: f.contents,
+    });
   }
   for (const p of diff.removed) changes.push({ path: p, before: await read(p), after: null });
   return changes;

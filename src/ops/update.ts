@@ -17,7 +17,10 @@ import { upResult, upSteps, type FileChange, type UpInput, type UpOptions } from
 export type UpdateOptions = Pick<UpOptions, 'dryRun' | 'timeoutMs'>;
 
 /** Each rendered dashboard as Grafana serves it now: same title and panels (current), different (stale), absent. */
-export const dashboardsStep: Step<UpInput & { readonly files: readonly RenderedFile[] }, { readonly dashboards: UpdateResultJson['dashboards'] }> = {
+export const dashboardsStep: Step<
+  UpInput & { readonly files: readonly RenderedFile[] },
+  { readonly dashboards: UpdateResultJson['dashboards'] }
+> = {
   title: 'Check the dashboards Grafana serves',
   async run({ ctx, opts, files }, io) {
     if (opts.dryRun || !ctx.component('grafana')) {
@@ -32,7 +35,11 @@ export const dashboardsStep: Step<UpInput & { readonly files: readonly RenderedF
       const rendered = JSON.parse(f.contents) as { uid: string; title: string } & Panels;
       const got = await grafana.getDashboard(rendered.uid);
       const current = got && got.dashboard.title === rendered.title && panels(got.dashboard) === panels(rendered);
-      dashboards.push({ uid: rendered.uid, title: rendered.title, status: !got ? 'missing' : current ? 'current' : 'stale' });
+      dashboards.push({
+        uid: rendered.uid,
+        title: rendered.title,
+        status: !got ? 'missing' : current ? 'current' : 'stale',
+      });
     }
     const stale = dashboards.filter((d) => d.status !== 'current');
     io.output(stale.length === 0 ? `${dashboards.length} dashboards current` : `${stale.length} not current`);
@@ -40,7 +47,11 @@ export const dashboardsStep: Step<UpInput & { readonly files: readonly RenderedF
   },
 };
 
-export async function updateStack(ctx: StackContext, opts: UpdateOptions, reporter: Reporter = silentReporter): Promise<UpdateResultJson> {
+export async function updateStack(
+  ctx: StackContext,
+  opts: UpdateOptions,
+  reporter: Reporter = silentReporter,
+): Promise<UpdateResultJson> {
   const started = Date.now();
   const up: UpOptions = { ...opts, keepOnFailure: false, collectDiff: true };
   const state = await upSteps(opts.dryRun).then(dashboardsStep).run({ ctx, opts: up }, reporter);
@@ -50,7 +61,23 @@ export async function updateStack(ctx: StackContext, opts: UpdateOptions, report
 
 function toChange(c: FileChange): UpdateFileChangeJson {
   const status = c.before === null ? 'created' : c.after === null ? 'removed' : 'changed';
-  const diff = createTwoFilesPatch(c.before === null ? '/dev/null' : `a/${c.path}`, c.after === null ? '/dev/null' : `b/${c.path}`, c.before ?? '', c.after ?? '', undefined, undefined, { context: 3 });
+  const diff = createTwoFilesPatch(
+    c.before === null ? '/dev/null' : `a/${c.path}`,
+    c.after === null ? '/dev/null' : `b/${c.path}`,
+    c.before ?? '',
+    c.after ?? '',
+    undefined,
+    undefined,
+    { context: 3 },
+  );
   // Drop jsdiff's "Index:"/"====" preamble: keep the ---/+++ lines and the hunks, as `diff -u` prints them.
-  return { path: c.path, status, diff: diff.split('\n').filter((l) => !l.startsWith('Index:') && !/^=+$/.test(l)).join('\n').trimEnd() };
+  return {
+    path: c.path,
+    status,
+    diff: diff
+      .split('\n')
+      .filter((l) => !l.startsWith('Index:') && !/^=+$/.test(l))
+      .join('\n')
+      .trimEnd(),
+  };
 }

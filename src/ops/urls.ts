@@ -26,7 +26,10 @@ export async function stackUrls(ctx: StackContext, opts: { showCredentials: bool
   }
   if (ctx.component('webhook')) {
     const secret = await kept(GENERATED_SECRET_FILES.stripeWebhookSecret);
-    credentials.webhook = { secretFile: path.join(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret), ...(secret ? { secret } : {}) };
+    credentials.webhook = {
+      secretFile: path.join(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret),
+      ...(secret ? { secret } : {}),
+    };
   }
   return { project: stack.project, components, credentials };
 }

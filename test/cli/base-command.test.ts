@@ -36,8 +36,12 @@ afterEach(() => {
 async function captured(fn: () => Promise<void>): Promise<{ stdout: string; stderr: string }> {
   const out = { stdout: '', stderr: '' };
   const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)),
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)),
+    vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)),
+    vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)),
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out.stdout += `${format(...a)}\n`)),
     vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (out.stderr += `${format(...a)}\n`)),
     vi.spyOn(console, 'warn').mockImplementation((...a: unknown[]) => void (out.stderr += `${format(...a)}\n`)),
@@ -54,7 +58,10 @@ async function captured(fn: () => Promise<void>): Promise<{ stdout: string; stde
  * Run a command class as the binary runs one: its errors go to oclif's handler, and the exit code is what
  * the process would end with (the handler's exit, else process.exitCode).
  */
-async function run(command: { run(argv: string[], config: Config): Promise<unknown> }, argv: string[] = []): Promise<Run> {
+async function run(
+  command: { run(argv: string[], config: Config): Promise<unknown> },
+  argv: string[] = [],
+): Promise<Run> {
   const exitCodeBefore = process.exitCode;
   process.exitCode = undefined;
   let exited: number | undefined;
@@ -105,7 +112,9 @@ describe('a WmonError', () => {
     const text = readable(r.stderr);
     expect(text).toContain('Error: Port 9090 (prometheus) on 127.0.0.1 is taken by container other-prometheus.');
     expect(text).toContain('Code: PORT_TAKEN');
-    expect(text).toContain('Try this: * Stop that container, or set ports.prometheus in wmon.yaml. * Then run `wmon init` again.');
+    expect(text).toContain(
+      'Try this: * Stop that container, or set ports.prometheus in wmon.yaml. * Then run `wmon init` again.',
+    );
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 
@@ -124,12 +133,20 @@ describe('a WmonError', () => {
   });
 
   it('keeps each documented exit code, e.g. an invalid wmon.yaml is 78 and lists every problem', async () => {
-    const invalid = () => new ConfigError('wmon.yaml', [{ path: 'ports.grafana', message: 'must be between 1 and 65535' }, { path: 'project', message: 'is required' }]);
+    const invalid = () =>
+      new ConfigError('wmon.yaml', [
+        { path: 'ports.grafana', message: 'must be between 1 and 65535' },
+        { path: 'project', message: 'is required' },
+      ]);
     const r = await run(failingWith(invalid));
     expect(r.exitCode).toBe(EXIT_CODES.config.code);
-    expect(r.stderr).toMatch(/wmon\.yaml is invalid \(2 problems\):\n.*ports\.grafana: must be between 1 and 65535\n.*project: is required\n/);
+    expect(r.stderr).toMatch(
+      /wmon\.yaml is invalid \(2 problems\):\n.*ports\.grafana: must be between 1 and 65535\n.*project: is required\n/,
+    );
     expect(readable(r.stderr)).toContain('Try this: Fix the listed paths in wmon.yaml, then run the command again.');
-    const json = JSON.parse((await run(failingWith(invalid), ['--json'])).stdout) as { error: { code: string; exit: number } };
+    const json = JSON.parse((await run(failingWith(invalid), ['--json'])).stdout) as {
+      error: { code: string; exit: number };
+    };
     expect(json.error).toMatchObject({ code: 'CONFIG_INVALID', exit: 78 });
   });
 });
@@ -140,8 +157,12 @@ describe('an unexpected error (a bug)', () => {
   it('exits 1 and says it is a bug, how to see more and to report it; no stack trace', async () => {
     const r = await run(failingWith(bug));
     expect(r.exitCode).toBe(1);
-    expect(readable(r.stderr)).toContain("Error: Unexpected error: Cannot read properties of undefined (reading 'hostPort')");
-    expect(readable(r.stderr)).toContain('Try this: This is a bug in wmon. Run again with DEBUG=wmon for details and report it.');
+    expect(readable(r.stderr)).toContain(
+      "Error: Unexpected error: Cannot read properties of undefined (reading 'hostPort')",
+    );
+    expect(readable(r.stderr)).toContain(
+      'Try this: This is a bug in wmon. Run again with DEBUG=wmon for details and report it.',
+    );
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 

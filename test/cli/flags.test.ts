@@ -125,7 +125,10 @@ describe('report --format and --fail-on (one of a list)', () => {
 
 describe('--window (a duration)', () => {
   it('takes a Prometheus duration of at most 31 days', async () => {
-    for (const [command, value] of [['metrics', '1h30m'], ['report', '31d']] as const) {
+    for (const [command, value] of [
+      ['metrics', '1h30m'],
+      ['report', '31d'],
+    ] as const) {
       const r = await run([command, '--window', value, '--json']);
       expect(jsonError(r), `${command} ${value}`).toMatchObject({ code: 'CONFIG_MISSING', exit: 78 });
     }
@@ -166,7 +169,19 @@ describe('check --skip (groups)', () => {
   it('leaves out every group named, repeated or comma-separated, on the command line or in the environment', async () => {
     for (const [args, env] of [
       [['--skip', ALL.join(',')], {}],
-      [['--skip', 'engine,ready', '--skip', 'targets', '--skip', 'rules, alerts,drift', '--skip', 'grafana,loki,jaeger'], {}],
+      [
+        [
+          '--skip',
+          'engine,ready',
+          '--skip',
+          'targets',
+          '--skip',
+          'rules, alerts,drift',
+          '--skip',
+          'grafana,loki,jaeger',
+        ],
+        {},
+      ],
       [[], { WMON_CHECK_SKIP: ALL.join(',') }],
     ] as const) {
       const r = await run(['check', '--json', ...args], env);

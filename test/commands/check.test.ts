@@ -12,7 +12,12 @@ import { wmon } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 const errorJson = z.strictObject({
-  error: z.strictObject({ code: z.string(), message: z.string(), exit: z.literal(3), suggestions: z.array(z.string()) }),
+  error: z.strictObject({
+    code: z.string(),
+    message: z.string(),
+    exit: z.literal(3),
+    suggestions: z.array(z.string()),
+  }),
 });
 
 let dir: string;

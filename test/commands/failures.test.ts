@@ -19,7 +19,9 @@ describe('a failing command', () => {
     const text = await wmon(['metrics'], { cwd: dir });
     expect(text.exitCode).toBe(78);
     expect(text.stdout).toBe('');
-    expect(text.stderr).toMatch(/Error: wmon\.yaml does not exist\.\n.*Code: CONFIG_MISSING\n.*Try this: Run `wmon init`/);
+    expect(text.stderr).toMatch(
+      /Error: wmon\.yaml does not exist\.\n.*Code: CONFIG_MISSING\n.*Try this: Run `wmon init`/,
+    );
 
     const json = await wmon(['metrics', '--json'], { cwd: dir });
     expect(json.exitCode).toBe(78);
@@ -38,7 +40,11 @@ describe('a failing command', () => {
     expect(text.exitCode).toBe(2);
     expect(text.stderr).toContain('Nonexistent flag: --bogus');
 
-    for (const args of [['render', '--bogus', '--json'], ['restore', '--json'], ['backup', '--keep', '0', '--json']]) {
+    for (const args of [
+      ['render', '--bogus', '--json'],
+      ['restore', '--json'],
+      ['backup', '--keep', '0', '--json'],
+    ]) {
       const r = await wmon(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       const { error } = errorJson.parse(JSON.parse(r.stdout));

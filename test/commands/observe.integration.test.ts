@@ -14,7 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import { jsonOutput, wmon, type CliResult } from '../support/cli.js';
 import { startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../support/local-stack.js';
-import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, targetsUp, trafficScraped, type SentTraffic } from '../support/observe.js';
+import {
+  checkJsonSchema,
+  metricsJsonSchema,
+  reportJsonSchema,
+  sendTraffic,
+  targetsUp,
+  trafficScraped,
+  type SentTraffic,
+} from '../support/observe.js';
 import { eventually } from '../support/wait.js';
 
 let stack: LocalStack;
@@ -83,14 +91,22 @@ describe('wmon metrics after signed traffic', () => {
 
     const r = await cli(['metrics', '--json', '--window', '5m']);
     const m = jsonOutput(r, metricsJsonSchema);
-    expect(m.counts.requests).toEqual({ total: requests, byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures } });
+    expect(m.counts.requests).toEqual({
+      total: requests,
+      byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures },
+    });
     expect(m.counts.signatureFailures.total).toBe(traffic.badSignatures);
     expect(m.counts.signatureFailures.byReason.signature_mismatch).toBe(traffic.badSignatures);
     expect(m.counts.errors.total).toBe(traffic.badSignatures);
     expect(m.counts.errors.byType.signature).toBe(traffic.badSignatures);
     expect(m.counts.events.received).toBe(traffic.valid);
     expect(Object.fromEntries(Object.entries(m.counts.events.byType).filter(([, n]) => n > 0))).toEqual(traffic.byType);
-    expect(m.counts.events.processed).toMatchObject({ success: traffic.valid, duplicate: traffic.duplicates, failure: 0, dead_letter: 0 });
+    expect(m.counts.events.processed).toMatchObject({
+      success: traffic.valid,
+      duplicate: traffic.duplicates,
+      failure: 0,
+      dead_letter: 0,
+    });
     expect(m.counts.rateLimited.total).toBe(0);
 
     expect(m.figures.requestRate.value).toBeGreaterThan(0);
@@ -109,7 +125,9 @@ describe('wmon metrics after signed traffic', () => {
 
     const human = await cli(['metrics', '--window', '5m']);
     expect(human.exitCode).toBe(0);
-    expect(human.stdout).toContain(`requests            ${requests} (200: ${traffic.valid + traffic.duplicates}, 400: ${traffic.badSignatures})`);
+    expect(human.stdout).toContain(
+      `requests            ${requests} (200: ${traffic.valid + traffic.duplicates}, 400: ${traffic.badSignatures})`,
+    );
     expect(human.stdout).toMatch(/Error rate\s+[\d.]+ %\s+warning ≥ 5 %, critical ≥ 10 %/);
   });
 
@@ -125,7 +143,9 @@ describe('wmon check --probe', () => {
     const r = jsonOutput(await cli(['check', '--skip', 'engine', '--probe', '--json']), checkJsonSchema);
     const probe = r.checks.find((c) => c.id === 'probe');
     expect(probe?.status, probe?.detail).toBe('OK');
-    expect(probe?.detail).toMatch(/probe event evt_wmonprobe\w+ accepted in \d+ ms, processed, and counted by Prometheus/);
+    expect(probe?.detail).toMatch(
+      /probe event evt_wmonprobe\w+ accepted in \d+ ms, processed, and counted by Prometheus/,
+    );
     // The error-rate alert is pending at most (its `for` is 5m): the check is still OK.
     expect(r.status).toBe('OK');
   });
@@ -158,24 +178,41 @@ describe('wmon report', () => {
     expect(report.events.byType.map((e) => e.type)).toEqual(expect.arrayContaining(Object.keys(traffic.byType)));
     expect(report.requests.series.some(([, v]) => v !== null && v > 0)).toBe(true);
     expect(report.testCases.filter((c) => c.suite === 'alerts')).toHaveLength(13);
-    expect(report.testCases.find((c) => c.id === 'slo.error-rate.critical')).toMatchObject({ status: 'failed', severity: 'critical' });
+    expect(report.testCases.find((c) => c.id === 'slo.error-rate.critical')).toMatchObject({
+      status: 'failed',
+      severity: 'critical',
+    });
     expect(report.verdict).toBe('critical');
     expect(report.exitCode).toBe(0);
 
     // --json gives the same document as --format json.
-    const viaFlag = jsonOutput(await cli(['report', '--window', '1h', '--json', '--fail-on', 'never']), reportJsonSchema);
+    const viaFlag = jsonOutput(
+      await cli(['report', '--window', '1h', '--json', '--fail-on', 'never']),
+      reportJsonSchema,
+    );
     expect(viaFlag.testCases.map((c) => c.id)).toEqual(report.testCases.map((c) => c.id));
 
     const junitFile = path.join(stack.dir, 'out/wmon.xml');
     const summaryFile = path.join(stack.dir, 'summary.md');
     await writeFile(summaryFile, '# earlier step\n');
-    const j = await cli(['report', '--window', '1h', '--format', 'junit', '--output', junitFile], { GITHUB_STEP_SUMMARY: summaryFile });
+    const j = await cli(['report', '--window', '1h', '--format', 'junit', '--output', junitFile], {
+      GITHUB_STEP_SUMMARY: summaryFile,
+    });
     // A critical threshold failed, and --fail-on defaults to critical.
     expect(j.exitCode, j.stderr).toBe(2);
     expect(j.stdout).toMatch(/Wrote the junit report to .*wmon\.xml: critical \(exit 2 with --fail-on critical\)/);
     const xml = await readFile(junitFile, 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
-    const parsed = (await parseJunit(xml)) as { name?: string; tests?: number; failures?: number; testsuite?: Array<{ name?: string; tests?: number; testcase?: Array<{ name?: string; failure?: Array<{ type?: string }> }> }> };
+    const parsed = (await parseJunit(xml)) as {
+      name?: string;
+      tests?: number;
+      failures?: number;
+      testsuite?: Array<{
+        name?: string;
+        tests?: number;
+        testcase?: Array<{ name?: string; failure?: Array<{ type?: string }> }>;
+      }>;
+    };
     expect(parsed.tests).toBe(report.testCases.length);
     expect(parsed.failures).toBe(report.testCases.filter((c) => c.status === 'failed').length);
     expect(parsed.testsuite?.map((s) => s.name)).toEqual(['wmon.slo', 'wmon.alerts']);
@@ -194,7 +231,10 @@ describe('wmon report', () => {
 
     const htmlFile = path.join(stack.dir, 'report.html');
     // A short window: the charts get a point per 3 s, so the traffic above draws lines.
-    expect((await cli(['report', '--window', '2m', '--format', 'html', '--output', htmlFile, '--fail-on', 'never'])).exitCode).toBe(0);
+    expect(
+      (await cli(['report', '--window', '2m', '--format', 'html', '--output', htmlFile, '--fail-on', 'never']))
+        .exitCode,
+    ).toBe(0);
     const html = await readFile(htmlFile, 'utf8');
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html.match(/<svg /g)).toHaveLength(4);
@@ -223,14 +263,20 @@ describe('drift', () => {
       expect(r.exitCode).toBe(1);
       const prometheus = c.checks.find((x) => x.id === 'drift.prometheus');
       expect(prometheus?.status).toBe('WARNING');
-      expect(prometheus?.differences).toEqual([expect.stringMatching(/^alert WebhookHighErrorRate: expr differs: running .*>= 0\.2; wmon\.yaml renders .*>= 0\.1$/)]);
+      expect(prometheus?.differences).toEqual([
+        expect.stringMatching(
+          /^alert WebhookHighErrorRate: expr differs: running .*>= 0\.2; wmon\.yaml renders .*>= 0\.1$/,
+        ),
+      ]);
       const alertmanager = c.checks.find((x) => x.id === 'drift.alertmanager');
       expect(alertmanager?.differences).toEqual(['route.group_wait: running has "45s", wmon.yaml renders "30s"']);
 
       const quiet = await cli(['check', '--skip', 'engine', '--quiet']);
       expect(quiet.exitCode).toBe(1);
       expect(quiet.stdout.split('\n')).toEqual([
-        expect.stringMatching(/^WARNING prometheus config drift: the running configuration differs from wmon.yaml in 1 place/),
+        expect.stringMatching(
+          /^WARNING prometheus config drift: the running configuration differs from wmon.yaml in 1 place/,
+        ),
         expect.stringMatching(/^ {2}- alert WebhookHighErrorRate: expr differs/),
         expect.stringMatching(/^WARNING alertmanager config drift: /),
         '  - route.group_wait: running has "45s", wmon.yaml renders "30s"',
@@ -254,8 +300,14 @@ describe('Prometheus unreachable', () => {
       const c = jsonOutput(r, checkJsonSchema);
       expect(r.exitCode).toBe(3);
       expect(c.status).toBe('UNKNOWN');
-      expect(c.checks.find((x) => x.id === 'ready.prometheus')).toMatchObject({ status: 'UNKNOWN', detail: expect.stringMatching(/Prometheus is unreachable at http:\/\/127\.[\d.]+:9090 \(connection refused\)/) });
-      expect(c.checks.find((x) => x.id === 'targets')).toMatchObject({ status: 'UNKNOWN', detail: expect.stringMatching(/^cannot tell: Prometheus is unreachable/) });
+      expect(c.checks.find((x) => x.id === 'ready.prometheus')).toMatchObject({
+        status: 'UNKNOWN',
+        detail: expect.stringMatching(/Prometheus is unreachable at http:\/\/127\.[\d.]+:9090 \(connection refused\)/),
+      });
+      expect(c.checks.find((x) => x.id === 'targets')).toMatchObject({
+        status: 'UNKNOWN',
+        detail: expect.stringMatching(/^cannot tell: Prometheus is unreachable/),
+      });
       expect(c.checks.find((x) => x.id === 'ready.webhook')?.status).toBe('OK');
       expect((await cli(['check', '--skip', 'engine'])).stdout).toMatch(/^WMON UNKNOWN - /);
 
@@ -264,7 +316,9 @@ describe('Prometheus unreachable', () => {
         expect(m.exitCode, args.join(' ')).toBe(69);
         // oclif wraps its error lines at the terminal width, each continuation prefixed with ›.
         const text = (m.stdout + m.stderr).replace(/\s*\n\s*›\s*/g, ' ');
-        expect(text).toMatch(/Prometheus is unreachable at http:\/\/127\.[\d.]+:9090 \(connection refused\): wmon (metrics|report) reads every figure from it/);
+        expect(text).toMatch(
+          /Prometheus is unreachable at http:\/\/127\.[\d.]+:9090 \(connection refused\): wmon (metrics|report) reads every figure from it/,
+        );
         expect(text).not.toMatch(/\n\s+at /);
       }
     } finally {
@@ -277,12 +331,18 @@ describe('Prometheus unreachable', () => {
 describe('the webhook service down', () => {
   it('check exits 2 naming the target', async () => {
     await stack.processes.webhook.stop();
-    await eventually('Prometheus sees the webhook target down', async () => ((await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined));
+    await eventually('Prometheus sees the webhook target down', async () =>
+      (await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined,
+    );
     const r = await cli(['check', '--skip', 'engine']);
     expect(r.exitCode, r.stdout).toBe(2);
     expect(r.stdout).toMatch(/^WMON CRITICAL - 2 critical/);
-    expect(r.stdout).toMatch(/webhook\s+target up\s+CRITICAL\s+target webhook:8080 \(job webhook\) is down: .*connection refused/);
-    expect(r.stdout).toMatch(/webhook\s+ready\s+CRITICAL\s+the webhook service at http:\/\/127\.[\d.]+:8080 is not answering \(connection refused\)/);
+    expect(r.stdout).toMatch(
+      /webhook\s+target up\s+CRITICAL\s+target webhook:8080 \(job webhook\) is down: .*connection refused/,
+    );
+    expect(r.stdout).toMatch(
+      /webhook\s+ready\s+CRITICAL\s+the webhook service at http:\/\/127\.[\d.]+:8080 is not answering \(connection refused\)/,
+    );
     const quiet = await cli(['check', '--skip', 'engine', '--quiet']);
     expect(quiet.exitCode).toBe(2);
     expect(quiet.stdout.split('\n')).toHaveLength(2);

@@ -43,7 +43,9 @@ describe('wmon render', () => {
     const prom = await readFile(path.join(dir, 'stack/prometheus/prometheus.yml'), 'utf8');
     expect(json.files.find((f) => f.path === 'prometheus/prometheus.yml')?.bytes).toBe(Buffer.byteLength(prom));
 
-    const again = renderJson.parse(JSON.parse((await wmon(['render', '--out', 'stack', '--json'], { cwd: dir })).stdout));
+    const again = renderJson.parse(
+      JSON.parse((await wmon(['render', '--out', 'stack', '--json'], { cwd: dir })).stdout),
+    );
     expect(again.files.every((f) => f.status === 'unchanged')).toBe(true);
   });
 
@@ -52,7 +54,9 @@ describe('wmon render', () => {
     await writeFile(path.join(dir, 'wmon.yaml'), 'stackDir: monitoring\ncomponents:\n  loki: {enabled: false}\n');
     const r = await wmon(['render'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`Rendered 8 files for jaeger, webhook, nodeExporter, alertmanager, prometheus, grafana into ${path.join(dir, 'monitoring')}`);
+    expect(r.stdout).toContain(
+      `Rendered 8 files for jaeger, webhook, nodeExporter, alertmanager, prometheus, grafana into ${path.join(dir, 'monitoring')}`,
+    );
     expect(r.stdout).toContain('+ prometheus/prometheus.yml');
     expect(r.stdout).not.toContain('\u001b['); // NO_COLOR
   });

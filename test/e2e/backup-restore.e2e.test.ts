@@ -18,7 +18,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Manifest } from '../../src/features/archive/manifest.js';
-import { createAlertmanagerClient, createPrometheusClient, type AlertmanagerClient, type MatrixSeries, type PrometheusClient } from '../../src/adapters/clients/index.js';
+import {
+  createAlertmanagerClient,
+  createPrometheusClient,
+  type AlertmanagerClient,
+  type MatrixSeries,
+  type PrometheusClient,
+} from '../../src/adapters/clients/index.js';
 import type { BackupResultJson, ResetResultJson, RestoreResultJson, UpdateResultJson } from '../../src/results.js';
 import { LABELS } from '../../src/core/model/container-types.js';
 import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../support/archives.js';
@@ -61,10 +67,14 @@ async function snapshotOfStack() {
 }
 
 const rangeOf = async (expr: string, start: number, end: number) =>
-  (await prom.queryRange(expr, { start, end, step: 2 })).sort((a, b) => JSON.stringify(a.metric).localeCompare(JSON.stringify(b.metric)));
+  (await prom.queryRange(expr, { start, end, step: 2 })).sort((a, b) =>
+    JSON.stringify(a.metric).localeCompare(JSON.stringify(b.metric)),
+  );
 
 const containerIds = async () =>
-  Object.fromEntries((await p!.runtime.listContainers({ [LABELS.project]: p!.project })).map((c) => [c.component, c.id]));
+  Object.fromEntries(
+    (await p!.runtime.listContainers({ [LABELS.project]: p!.project })).map((c) => [c.component, c.id]),
+  );
 
 beforeAll(async () => {
   p = await e2eProject('backup/restore e2e');
@@ -74,7 +84,10 @@ beforeAll(async () => {
   backupDir = path.join(p.dir, 'backups');
   await p.writeConfig();
   // The bundled service is not needed here, and building its image takes minutes.
-  const config = (await readFile(path.join(p.dir, 'wmon.yaml'), 'utf8')).replace(/webhook: \{[^}]+\}/, 'webhook: {enabled: false}');
+  const config = (await readFile(path.join(p.dir, 'wmon.yaml'), 'utf8')).replace(
+    /webhook: \{[^}]+\}/,
+    'webhook: {enabled: false}',
+  );
   await writeFile(path.join(p.dir, 'wmon.yaml'), config);
   const init = await wmon(['init', '--json'], { cwd: p.dir, timeout: 600_000 });
   expect(init.exitCode, init.stderr).toBe(0);
@@ -88,10 +101,14 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
   it('backs up a TSDB snapshot, the silences, wmon.yaml and the rendered files, with a manifest', async ({ skip }) => {
     if (!p) return skip();
     // Enough data that the minute before the probes (taken 30 s back) is full: 100 s of scrapes every 2 s.
-    await eventually('100 s of data', async () => {
-      const r = await prom.query('count_over_time(up{job="prometheus"}[5m])');
-      return r.resultType === 'vector' && Number(r.result[0]?.sample.value ?? 0) >= 50 ? true : undefined;
-    }, { ...E2E_WAIT, timeoutMs: 180_000 });
+    await eventually(
+      '100 s of data',
+      async () => {
+        const r = await prom.query('count_over_time(up{job="prometheus"}[5m])');
+        return r.resultType === 'vector' && Number(r.result[0]?.sample.value ?? 0) >= 50 ? true : undefined;
+      },
+      { ...E2E_WAIT, timeoutMs: 180_000 },
+    );
     silenceComment = `maintenance ${p.project}`;
     await am.createSilence({
       matchers: [{ name: 'alertname', value: 'TargetDown', isRegex: false }],
@@ -110,18 +127,39 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     expect(b.prometheus!.files).toBeGreaterThan(0);
     expect(b.alertmanager).toEqual({ silences: 1 });
     expect(b.grafana).toBeNull();
-    expect(b.components.find((c) => c.component === 'grafana')).toEqual({ component: 'grafana', included: false, detail: 'switched off' });
+    expect(b.components.find((c) => c.component === 'grafana')).toEqual({
+      component: 'grafana',
+      included: false,
+      detail: 'switched off',
+    });
 
     // The manifest lists every file with its size and sha256 (verified again by restore --dry-run below).
     const entries = await readEntries(b.file);
     manifest = JSON.parse(entries.find((e) => e.path === 'manifest.json')!.data!.toString('utf8')) as Manifest;
     expect(entries.at(-1)!.path).toBe('manifest.json');
-    expect(manifest.files.map((f) => f.path).sort()).toEqual(entries.filter((e) => e.path !== 'manifest.json').map((e) => e.path).sort());
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(
+      entries
+        .filter((e) => e.path !== 'manifest.json')
+        .map((e) => e.path)
+        .sort(),
+    );
     expect(manifest.project).toBe(p.project);
-    expect(manifest.components.prometheus).toMatchObject({ enabled: true, image: TEST_IMAGES.prometheus, running: true, container: `${p.project}-prometheus` });
+    expect(manifest.components.prometheus).toMatchObject({
+      enabled: true,
+      image: TEST_IMAGES.prometheus,
+      running: true,
+      container: `${p.project}-prometheus`,
+    });
     expect(manifest.components.prometheus!.imageId).toMatch(/^sha256:/);
     expect(manifest.prometheus!.probes.map((q) => q.query)).toEqual(['up', 'scrape_samples_scraped']);
-    expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining(['wmon.yaml', 'config/prometheus/prometheus.yml', 'config/alertmanager/alertmanager.yml', 'alertmanager/silences.json']));
+    expect(entries.map((e) => e.path)).toEqual(
+      expect.arrayContaining([
+        'wmon.yaml',
+        'config/prometheus/prometheus.yml',
+        'config/alertmanager/alertmanager.yml',
+        'alertmanager/silences.json',
+      ]),
+    );
     expect(entries.some((e) => /^prometheus\/data\/[0-9A-Z]{26}\/index$/.test(e.path))).toBe(true);
     // The snapshot was removed from Prometheus's volume after the copy.
     const left = await p.runtime.exec(`${p.project}-prometheus`, ['ls', '/prometheus/snapshots']);
@@ -153,14 +191,26 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     const r = await json<RestoreResultJson>(['restore', archive, '--dry-run']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.dryRun).toBe(true);
-    expect(r.json.plan.map((s) => s.step)).toEqual(['verify', 'stop', 'safety-backup', 'config', 'prometheus-data', 'start', 'silences', 'check']);
+    expect(r.json.plan.map((s) => s.step)).toEqual([
+      'verify',
+      'stop',
+      'safety-backup',
+      'config',
+      'prometheus-data',
+      'start',
+      'silences',
+      'check',
+    ]);
     expect(r.json.archive.files).toBe(manifest.files.length);
     expect(await snapshotOfStack()).toEqual(before);
   }, 300_000);
 
   describe('refuses broken and hostile archives before anything changes', () => {
     /** A variant of the archive: its entries edited (written raw), or raw bytes. */
-    const make = async (name: string, edit: (entries: RawEntry[]) => RawEntry[] | Buffer | Promise<Buffer>): Promise<string> => {
+    const make = async (
+      name: string,
+      edit: (entries: RawEntry[]) => RawEntry[] | Buffer | Promise<Buffer>,
+    ): Promise<string> => {
       const file = path.join(p!.dir, `${name}.tar.gz`);
       const out = await edit(await readEntries(archive));
       if (Buffer.isBuffer(out)) await writeFile(file, out);
@@ -168,18 +218,67 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
       return file;
     };
     const insert = (entries: RawEntry[], ...extra: RawEntry[]) => [...entries.slice(0, -1), ...extra, entries.at(-1)!];
-    const dataFile = (entries: RawEntry[]) => entries.find((e) => e.path.startsWith('prometheus/data/') && e.path.endsWith('/index'))!;
+    const dataFile = (entries: RawEntry[]) =>
+      entries.find((e) => e.path.startsWith('prometheus/data/') && e.path.endsWith('/index'))!;
 
     const cases: Array<[string, (e: RawEntry[]) => RawEntry[] | Buffer | Promise<Buffer>, string, RegExp]> = [
-      ['path traversal', (e) => insert(e, { path: 'prometheus/data/../../../../tmp/evil', data: Buffer.from('x') }), 'ARCHIVE_UNSAFE_ENTRY', /has a "\.\." segment/],
-      ['an absolute path', (e) => insert(e, { path: '/tmp/evil', data: Buffer.from('x') }), 'ARCHIVE_UNSAFE_ENTRY', /"\/tmp\/evil" has an absolute path/],
-      ['a symbolic link out of the folder', (e) => insert(e, { path: 'prometheus/data/wal', type: 'SymbolicLink', linkpath: '../../../../../etc' }), 'ARCHIVE_UNSAFE_ENTRY', /symbolic link pointing out of the archive's folder/],
-      ['a hard link out of the folder', (e) => insert(e, { path: 'prometheus/data/passwd', type: 'Link', linkpath: '../../../etc/passwd' }), 'ARCHIVE_UNSAFE_ENTRY', /hard link pointing out of the archive's folder/],
-      ['a truncated gzip', async () => (await readFile(archive)).subarray(0, 2048), 'ARCHIVE_CORRUPT', /truncated or corrupted/],
-      ['a file whose checksum does not match', (e) => e.map((x) => (x === dataFile(e) ? { ...x, data: Buffer.from(x.data!.map((b, i) => (i === 100 ? b ^ 0xff : b))) } : x)), 'ARCHIVE_CHECKSUM_MISMATCH', /does not match its checksum/],
-      ['a manifest listing a missing file', (e) => e.filter((x) => x.path !== 'alertmanager/silences.json'), 'ARCHIVE_CHECKSUM_MISMATCH', /lists "alertmanager\/silences.json", but the archive has no such file/],
-      ['an extra unlisted file', (e) => insert(e, { path: 'config/prometheus/rules/extra.yml', data: Buffer.from('groups: []\n') }), 'ARCHIVE_CHECKSUM_MISMATCH', /"config\/prometheus\/rules\/extra.yml" is in the archive but not in the manifest/],
-      ['an entry far larger than declared', (e) => e.map((x) => (x === dataFile(e) ? { ...x, data: Buffer.alloc(48 * 1024 * 1024, 1) } : x)), 'ARCHIVE_CHECKSUM_MISMATCH', /is 50331648 bytes in the archive, but the manifest declares \d+ bytes/],
+      [
+        'path traversal',
+        (e) => insert(e, { path: 'prometheus/data/../../../../tmp/evil', data: Buffer.from('x') }),
+        'ARCHIVE_UNSAFE_ENTRY',
+        /has a "\.\." segment/,
+      ],
+      [
+        'an absolute path',
+        (e) => insert(e, { path: '/tmp/evil', data: Buffer.from('x') }),
+        'ARCHIVE_UNSAFE_ENTRY',
+        /"\/tmp\/evil" has an absolute path/,
+      ],
+      [
+        'a symbolic link out of the folder',
+        (e) => insert(e, { path: 'prometheus/data/wal', type: 'SymbolicLink', linkpath: '../../../../../etc' }),
+        'ARCHIVE_UNSAFE_ENTRY',
+        /symbolic link pointing out of the archive's folder/,
+      ],
+      [
+        'a hard link out of the folder',
+        (e) => insert(e, { path: 'prometheus/data/passwd', type: 'Link', linkpath: '../../../etc/passwd' }),
+        'ARCHIVE_UNSAFE_ENTRY',
+        /hard link pointing out of the archive's folder/,
+      ],
+      [
+        'a truncated gzip',
+        async () => (await readFile(archive)).subarray(0, 2048),
+        'ARCHIVE_CORRUPT',
+        /truncated or corrupted/,
+      ],
+      [
+        'a file whose checksum does not match',
+        (e) =>
+          e.map((x) =>
+            x === dataFile(e) ? { ...x, data: Buffer.from(x.data!.map((b, i) => (i === 100 ? b ^ 0xff : b))) } : x,
+          ),
+        'ARCHIVE_CHECKSUM_MISMATCH',
+        /does not match its checksum/,
+      ],
+      [
+        'a manifest listing a missing file',
+        (e) => e.filter((x) => x.path !== 'alertmanager/silences.json'),
+        'ARCHIVE_CHECKSUM_MISMATCH',
+        /lists "alertmanager\/silences.json", but the archive has no such file/,
+      ],
+      [
+        'an extra unlisted file',
+        (e) => insert(e, { path: 'config/prometheus/rules/extra.yml', data: Buffer.from('groups: []\n') }),
+        'ARCHIVE_CHECKSUM_MISMATCH',
+        /"config\/prometheus\/rules\/extra.yml" is in the archive but not in the manifest/,
+      ],
+      [
+        'an entry far larger than declared',
+        (e) => e.map((x) => (x === dataFile(e) ? { ...x, data: Buffer.alloc(48 * 1024 * 1024, 1) } : x)),
+        'ARCHIVE_CHECKSUM_MISMATCH',
+        /is 50331648 bytes in the archive, but the manifest declares \d+ bytes/,
+      ],
     ];
 
     for (const [name, edit, code, message] of cases) {
@@ -197,7 +296,9 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     }
   });
 
-  it('update: a threshold change reloads the rules in the same Prometheus; only the changed container is recreated', async ({ skip }) => {
+  it('update: a threshold change reloads the rules in the same Prometheus; only the changed container is recreated', async ({
+    skip,
+  }) => {
     if (!p) return skip();
     const before = await containerIds();
     const startedAt = (await p.runtime.inspectContainer(before.prometheus!))!.startedAt;
@@ -209,8 +310,12 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
 
     const dry = await json<UpdateResultJson>(['update', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.json.changes.map((c) => [c.path, c.status])).toEqual([['prometheus/rules/webhook-alerts.yml', 'changed']]);
-    expect(dry.json.changes[0]!.diff).toContain('-        expr: webhook_cpu_usage_percent >= 75\n+        expr: webhook_cpu_usage_percent >= 60');
+    expect(dry.json.changes.map((c) => [c.path, c.status])).toEqual([
+      ['prometheus/rules/webhook-alerts.yml', 'changed'],
+    ]);
+    expect(dry.json.changes[0]!.diff).toContain(
+      '-        expr: webhook_cpu_usage_percent >= 75\n+        expr: webhook_cpu_usage_percent >= 60',
+    );
     expect(await containerIds()).toEqual(before);
 
     const r = await json<UpdateResultJson>(['update']);
@@ -234,7 +339,9 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     expect(again.json.changes).toEqual([]);
   }, 600_000);
 
-  it('reset: refuses without --force off a terminal, then starts from nothing after a safety backup', async ({ skip }) => {
+  it('reset: refuses without --force off a terminal, then starts from nothing after a safety backup', async ({
+    skip,
+  }) => {
     if (!p) return skip();
     const refused = await wmon(['reset'], { cwd: p.dir });
     expect(refused.exitCode).toBe(2);
@@ -244,7 +351,10 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     const r = await json<ResetResultJson>(['reset', '--force', '--backup-dir', backupDir]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.safetyBackup?.file).toMatch(/safety\/safety_\d{8}_\d{6}\.tar\.gz$/);
-    expect([...r.json.removed.volumes].sort()).toEqual([`${p.project}-alertmanager-data`, `${p.project}-prometheus-data`]);
+    expect([...r.json.removed.volumes].sort()).toEqual([
+      `${p.project}-alertmanager-data`,
+      `${p.project}-prometheus-data`,
+    ]);
     expect(r.json.removed.networks).toEqual([`${p.project}-net`]);
     expect(r.json.init.containers.every((c) => c.action === 'create')).toBe(true);
     const after = await containerIds();
@@ -255,7 +365,9 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     expect((await am.silences()).filter((s) => s.comment === silenceComment && s.state === 'active')).toEqual([]);
   }, 600_000);
 
-  it('restore: the old series answer again with the same values, the silence is back, the configuration is identical', async ({ skip }) => {
+  it('restore: the old series answer again with the same values, the silence is back, the configuration is identical', async ({
+    skip,
+  }) => {
     if (!p) return skip();
     const r = await json<RestoreResultJson>(['restore', archive, '--backup-dir', backupDir]);
     expect(r.exitCode, r.stderr || r.stdout).toBe(0);
@@ -264,7 +376,12 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     expect(r.json.restored?.prometheus?.files).toBe(manifest.prometheus!.files);
     expect(r.json.restored?.silences).toEqual({ restored: 1, present: 0, expired: 0 });
     expect(r.json.checks.every((c) => c.ok)).toBe(true);
-    expect(r.json.checks.map((c) => c.check)).toEqual(['stack ready', 'prometheus series', 'silences', 'rendered files']);
+    expect(r.json.checks.map((c) => c.check)).toEqual([
+      'stack ready',
+      'prometheus series',
+      'silences',
+      'rendered files',
+    ]);
 
     const end = manifest.prometheus!.probes[0]!.time;
     expect(await rangeOf('scrape_samples_scraped', end - 60, end)).toEqual(seriesBefore);
@@ -273,7 +390,9 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     const entries = await readEntries(archive);
     expect(await readFile(path.join(p.dir, 'wmon.yaml'))).toEqual(entries.find((e) => e.path === 'wmon.yaml')!.data);
     for (const f of manifest.config.files) {
-      expect(await readFile(path.join(p.dir, '.wmon', f)), f).toEqual(entries.find((e) => e.path === `config/${f}`)!.data);
+      expect(await readFile(path.join(p.dir, '.wmon', f)), f).toEqual(
+        entries.find((e) => e.path === `config/${f}`)!.data,
+      );
     }
     const cpu = (await prom.rules()).flatMap((g) => g.rules).find((rule) => rule.name === 'WebhookHighCPU');
     expect(cpu?.query).toBe('webhook_cpu_usage_percent >= 75');
@@ -282,7 +401,12 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
   /** After a failed restore: the stack runs, with the data and the silence it had before. */
   const expectBackOnSafety = async () => {
     const running = await p!.runtime.listContainers({ [LABELS.project]: p!.project });
-    expect(running.filter((c) => c.component !== 'helper').map((c) => [c.component, c.state]).sort()).toEqual([
+    expect(
+      running
+        .filter((c) => c.component !== 'helper')
+        .map((c) => [c.component, c.state])
+        .sort(),
+    ).toEqual([
       ['alertmanager', 'running'],
       ['nodeExporter', 'running'],
       ['prometheus', 'running'],
@@ -298,14 +422,33 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     // itself is consistent (the manifest is recomputed), so it passes verification.
     const file = path.join(p.dir, 'cannot-start.tar.gz');
     const entries = await readEntries(archive);
-    await writeEntries(file, withFreshManifest([...entries.slice(0, -1), { path: 'prometheus/data/wal', data: Buffer.from('not a folder\n') }, entries.at(-1)!], (m) => {
-      (m.prometheus as { files: number }).files += 1;
-    }));
-    const r = await json<{ error: { code: string; message: string; exit: number } }>(['restore', file, '--timeout', '40', '--backup-dir', backupDir]);
+    await writeEntries(
+      file,
+      withFreshManifest(
+        [
+          ...entries.slice(0, -1),
+          { path: 'prometheus/data/wal', data: Buffer.from('not a folder\n') },
+          entries.at(-1)!,
+        ],
+        (m) => {
+          (m.prometheus as { files: number }).files += 1;
+        },
+      ),
+    );
+    const r = await json<{ error: { code: string; message: string; exit: number } }>([
+      'restore',
+      file,
+      '--timeout',
+      '40',
+      '--backup-dir',
+      backupDir,
+    ]);
     expect(r.exitCode, r.stdout).not.toBe(0);
     expect(r.json.error.code, r.json.error.message).toBe('RESTORE_ROLLED_BACK');
     expect(r.json.error.message).toMatch(/The restore failed while bringing the stack up .*prometheus/s);
-    expect(r.json.error.message).toMatch(/The stack was put back as it was before, from the safety backup .*safety_\d{8}_\d{6}\.tar\.gz/);
+    expect(r.json.error.message).toMatch(
+      /The stack was put back as it was before, from the safety backup .*safety_\d{8}_\d{6}\.tar\.gz/,
+    );
     expect(r.json.error.message).toContain('ok prometheus series');
     await expectBackOnSafety();
   }, 600_000);
@@ -315,8 +458,20 @@ describe.sequential('wmon backup, restore, update and reset on a real engine', (
     // Block metadata Prometheus cannot read: it starts, without that data; the check notices.
     const file = path.join(p.dir, 'unreadable-block.tar.gz');
     const entries = await readEntries(archive);
-    await writeEntries(file, withFreshManifest(entries.map((e) => (e.path.endsWith('/meta.json') ? { ...e, data: Buffer.from('{ not json') } : e))));
-    const r = await json<{ error: { code: string; message: string } }>(['restore', file, '--timeout', '40', '--backup-dir', backupDir]);
+    await writeEntries(
+      file,
+      withFreshManifest(
+        entries.map((e) => (e.path.endsWith('/meta.json') ? { ...e, data: Buffer.from('{ not json') } : e)),
+      ),
+    );
+    const r = await json<{ error: { code: string; message: string } }>([
+      'restore',
+      file,
+      '--timeout',
+      '40',
+      '--backup-dir',
+      backupDir,
+    ]);
     expect(r.exitCode, r.stdout).not.toBe(0);
     expect(r.json.error.code, r.json.error.message).toBe('RESTORE_ROLLED_BACK');
     expect(r.json.error.message).toContain('Prometheus does not answer with the backed-up values');

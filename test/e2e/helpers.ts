@@ -42,7 +42,12 @@ export async function e2eProject(suite: string): Promise<E2eProject | undefined>
   if (!runtime) return undefined;
   const project = `e2e${randomBytes(3).toString('hex')}`;
   const dir = await mkdtemp(path.join(os.tmpdir(), `wmon-${project}-`));
-  const ports = { prometheus: await freePort(), alertmanager: await freePort(), nodeExporter: await freePort(), webhook: await freePort() };
+  const ports = {
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+    nodeExporter: await freePort(),
+    webhook: await freePort(),
+  };
   const base = `project: ${project}
 pullPolicy: never
 prometheus:

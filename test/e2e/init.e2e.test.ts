@@ -10,7 +10,11 @@ import path from 'node:path';
 import { probeEvent } from '@wmon/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
+import {
+  createAlertmanagerClient,
+  createPrometheusClient,
+  type PrometheusClient,
+} from '../../src/adapters/clients/index.js';
 import type { InitResultJson, UrlsResultJson } from '../../src/results.js';
 import { LABELS } from '../../src/core/model/container-types.js';
 import { postSignedEvent } from '../../service/src/send.js';
@@ -39,10 +43,14 @@ const init = async (...args: string[]) => {
 };
 
 const containerIds = async () =>
-  Object.fromEntries((await p!.runtime.listContainers({ [LABELS.project]: p!.project })).map((c) => [c.component, c.id]));
+  Object.fromEntries(
+    (await p!.runtime.listContainers({ [LABELS.project]: p!.project })).map((c) => [c.component, c.id]),
+  );
 
 describe.sequential('wmon init on a real engine', () => {
-  it('refuses a taken host port before creating anything, naming the port, the component and the holder', async ({ skip }) => {
+  it('refuses a taken host port before creating anything, naming the port, the component and the holder', async ({
+    skip,
+  }) => {
     if (!p) return skip();
     const squatter = net.createServer();
     await new Promise<void>((resolve) => squatter.listen(p!.ports.prometheus, '127.0.0.1', resolve));
@@ -95,11 +103,15 @@ describe.sequential('wmon init on a real engine', () => {
       payload: JSON.stringify(probeEvent()),
     });
     expect(sent.status).toBe(200);
-    const value = await eventually('the event counted by Prometheus', async () => {
-      const r = await prom.query('sum(webhook_events_processed_total{outcome="success"})');
-      const v = r.resultType === 'vector' ? r.result[0]?.sample.value : undefined;
-      return v !== undefined && v >= 1 ? v : undefined;
-    }, E2E_WAIT);
+    const value = await eventually(
+      'the event counted by Prometheus',
+      async () => {
+        const r = await prom.query('sum(webhook_events_processed_total{outcome="success"})');
+        const v = r.resultType === 'vector' ? r.result[0]?.sample.value : undefined;
+        return v !== undefined && v >= 1 ? v : undefined;
+      },
+      E2E_WAIT,
+    );
     expect(value).toBe(1);
   }, 120_000);
 
@@ -114,7 +126,8 @@ describe.sequential('wmon init on a real engine', () => {
       ['alertmanager', `http://127.0.0.1:${p.ports.alertmanager}`],
       ['prometheus', `http://127.0.0.1:${p.ports.prometheus}`],
     ]);
-    for (const c of urls.components) expect((await fetch(c.url + (c.component === 'webhook' ? '/healthz' : '/metrics'))).status).toBe(200);
+    for (const c of urls.components)
+      expect((await fetch(c.url + (c.component === 'webhook' ? '/healthz' : '/metrics'))).status).toBe(200);
     expect(urls.credentials.webhook?.secret).toBeUndefined();
   }, 60_000);
 
@@ -136,7 +149,9 @@ describe.sequential('wmon init on a real engine', () => {
     await p.writeConfig('alerts:\n  cpuPercent: {warning: 60}\n');
     const r = await init();
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.json!.containers.filter((c) => c.action !== 'keep').map((c) => [c.component, c.action])).toEqual([['prometheus', 'reload']]);
+    expect(r.json!.containers.filter((c) => c.action !== 'keep').map((c) => [c.component, c.action])).toEqual([
+      ['prometheus', 'reload'],
+    ]);
     expect(await containerIds()).toEqual(before);
     expect((await p.runtime.inspectContainer(before.prometheus!))?.startedAt).toEqual(startedAt);
     const cpu = (await prom.rules()).flatMap((g) => g.rules).find((rule) => rule.name === 'WebhookHighCPU');
@@ -156,7 +171,9 @@ describe.sequential('wmon init on a real engine', () => {
 
     const started = Date.now();
     const r = await init();
-    console.info(`wmon init, from no container to all ready (images present): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.info(
+      `wmon init, from no container to all ready (images present): ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json!.containers.every((c) => c.action === 'create')).toBe(true);
     // The sample recorded before `down` is read back from the volume.

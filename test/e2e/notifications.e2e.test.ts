@@ -41,7 +41,12 @@ interface Notification {
   readonly groupLabels: Record<string, string>;
   readonly commonLabels: Record<string, string>;
   readonly externalURL: string;
-  readonly alerts: ReadonlyArray<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; generatorURL: string }>;
+  readonly alerts: ReadonlyArray<{
+    status: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    generatorURL: string;
+  }>;
 }
 
 interface Received {
@@ -110,7 +115,9 @@ notifications:
   );
   await p.runtime.startContainer(name);
   receiverUrl = `http://127.0.0.1:${port}/`;
-  await eventually('the receiver answers', async () => ((await fetch(receiverUrl)).ok ? true : undefined), { timeoutMs: 30_000 });
+  await eventually('the receiver answers', async () => ((await fetch(receiverUrl)).ok ? true : undefined), {
+    timeoutMs: 30_000,
+  });
 
   // Each rendered severity receiver also delivers to the recording receiver; then Alertmanager reloads.
   const file = path.join(p.dir, '.wmon/alertmanager/alertmanager.yml');
@@ -138,13 +145,18 @@ describe.sequential('notifications on a real engine', () => {
   it('routes the rendered severities to receivers that deliver to the webhook receiver', async ({ skip }) => {
     if (!p) return skip();
     // Alertmanager 0.28 prints a webhook's URL as <secret>: count the webhook integrations of the loaded config.
-    const loaded = parse((await am.status()).configYaml) as { receivers: Array<{ name: string; webhook_configs?: unknown[] }>; route: { routes: unknown[] } };
+    const loaded = parse((await am.status()).configYaml) as {
+      receivers: Array<{ name: string; webhook_configs?: unknown[] }>;
+      route: { routes: unknown[] };
+    };
     expect(loaded.receivers.filter((r) => r.webhook_configs?.length === 1).map((r) => r.name)).toEqual([...SEVERITIES]);
     expect(loaded.route.routes).toHaveLength(3);
     expect(await received()).toEqual([]);
   });
 
-  it('delivers a firing critical alert with the rendered grouping, labels and annotations, and inhibits its warning', async ({ skip }) => {
+  it('delivers a firing critical alert with the rendered grouping, labels and annotations, and inhibits its warning', async ({
+    skip,
+  }) => {
     if (!p) return skip();
     const secret = (await readFile(path.join(p.dir, '.wmon/stripe-webhook-secret'), 'utf8')).trim();
     const webhook = `http://127.0.0.1:${p.ports.webhook}/webhooks/stripe`;
@@ -153,16 +165,25 @@ describe.sequential('notifications on a real engine', () => {
     for (let round = 0; round < 5; round++) {
       if (round > 0) await new Promise((r) => setTimeout(r, 3000));
       for (let i = 0; i < 5; i++) {
-        const r = await postSignedEvent({ url: webhook, secret, payload: JSON.stringify(probeEvent()), badSignature: true });
+        const r = await postSignedEvent({
+          url: webhook,
+          secret,
+          payload: JSON.stringify(probeEvent()),
+          badSignature: true,
+        });
         expect(r.status).toBe(400);
       }
     }
 
     // The critical goes to the critical receiver (group_wait 10 s), grouped by alertname and severity.
-    const critical = await eventually('the critical alert delivered', async () => {
-      const got = deliveriesOf(await received(), 'WebhookHighErrorRate');
-      return got.length > 0 ? got[0] : undefined;
-    }, { timeoutMs: 150_000 });
+    const critical = await eventually(
+      'the critical alert delivered',
+      async () => {
+        const got = deliveriesOf(await received(), 'WebhookHighErrorRate');
+        return got.length > 0 ? got[0] : undefined;
+      },
+      { timeoutMs: 150_000 },
+    );
     const rule = rules.get('WebhookHighErrorRate')!;
     expect(critical.path).toBe('/critical');
     expect(critical.body).toMatchObject({
@@ -177,21 +198,36 @@ describe.sequential('notifications on a real engine', () => {
     const alert = critical.body.alerts[0]!;
     expect(alert.status).toBe('firing');
     // The rule's labels, the series' job and the external labels Prometheus adds.
-    expect(alert.labels).toEqual({ alertname: 'WebhookHighErrorRate', ...rule.labels, job: 'webhook', project: p.project, environment: 'development' });
+    expect(alert.labels).toEqual({
+      alertname: 'WebhookHighErrorRate',
+      ...rule.labels,
+      job: 'webhook',
+      project: p.project,
+      environment: 'development',
+    });
     expect(Object.keys(alert.annotations).sort()).toEqual(Object.keys(rule.annotations).sort());
     expect(alert.annotations.runbook_url).toBe(rule.annotations.runbook_url);
     // Every request was refused; the rates of two counters born at different moments need not divide to 1.
     expect(alert.annotations.summary).toMatch(/^Webhook error rate is \d+(\.\d+)?% on webhook$/);
-    expect(alert.annotations.description).toMatch(/^Errors per webhook request on webhook have been at or above the critical threshold of 10% for 0s \(now \d+(\.\d+)?% over 5m\)\./);
+    expect(alert.annotations.description).toMatch(
+      /^Errors per webhook request on webhook have been at or above the critical threshold of 10% for 0s \(now \d+(\.\d+)?% over 5m\)\./,
+    );
     expect(alert.generatorURL).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${p.ports.prometheus}/.*g0\\.expr=`));
 
     // A warning of another signal is delivered to the warning receiver (group_wait 30 s) …
-    const other = await eventually('the signature warning delivered', async () => {
-      const got = deliveriesOf(await received(), 'WebhookSignatureFailureSpike');
-      return got.length > 0 ? got[0] : undefined;
-    }, { timeoutMs: 150_000 });
+    const other = await eventually(
+      'the signature warning delivered',
+      async () => {
+        const got = deliveriesOf(await received(), 'WebhookSignatureFailureSpike');
+        return got.length > 0 ? got[0] : undefined;
+      },
+      { timeoutMs: 150_000 },
+    );
     expect(other.path).toBe('/warning');
-    expect(other.body).toMatchObject({ receiver: 'warning', groupLabels: { alertname: 'WebhookSignatureFailureSpike', severity: 'warning' } });
+    expect(other.body).toMatchObject({
+      receiver: 'warning',
+      groupLabels: { alertname: 'WebhookSignatureFailureSpike', severity: 'warning' },
+    });
     expect(other.body.alerts[0]!.labels).toMatchObject({ severity: 'warning', signal: 'signatures', job: 'webhook' });
 
     // … while the warning of the same signal as the firing critical is inhibited by it: Alertmanager holds it

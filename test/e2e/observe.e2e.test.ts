@@ -14,7 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import { LABELS } from '../../src/core/model/container-types.js';
 import { jsonOutput, wmon, type CliResult } from '../support/cli.js';
-import { checkJsonSchema, metricsJsonSchema, reportJsonSchema, sendTraffic, targetsUp, trafficScraped, type SentTraffic } from '../support/observe.js';
+import {
+  checkJsonSchema,
+  metricsJsonSchema,
+  reportJsonSchema,
+  sendTraffic,
+  targetsUp,
+  trafficScraped,
+  type SentTraffic,
+} from '../support/observe.js';
 import { eventually } from '../support/wait.js';
 import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
 
@@ -22,7 +30,8 @@ let p: E2eProject | undefined;
 let prom: PrometheusClient;
 let traffic: SentTraffic;
 
-const cli = (args: readonly string[]): Promise<CliResult> => wmon(args, { cwd: p!.dir, env: { GITHUB_STEP_SUMMARY: '' }, timeout: 300_000 });
+const cli = (args: readonly string[]): Promise<CliResult> =>
+  wmon(args, { cwd: p!.dir, env: { GITHUB_STEP_SUMMARY: '' }, timeout: 300_000 });
 
 beforeAll(async () => {
   p = await e2eProject('observe e2e');
@@ -44,7 +53,9 @@ describe.sequential('check, metrics and report on a real engine', () => {
     const started = performance.now();
     const human = await cli(['check']);
     const wallMs = performance.now() - started;
-    console.info(`wmon check on a healthy stack (engine included): ${Math.round(wallMs)} ms wall time\n${human.stdout}`);
+    console.info(
+      `wmon check on a healthy stack (engine included): ${Math.round(wallMs)} ms wall time\n${human.stdout}`,
+    );
     expect(human.exitCode, human.stdout + human.stderr).toBe(0);
     const r = jsonOutput(await cli(['check', '--json']), checkJsonSchema);
     expect(r.status).toBe('OK');
@@ -63,17 +74,31 @@ describe.sequential('check, metrics and report on a real engine', () => {
     if (!p) return skip();
     const secret = (await readFile(path.join(p.dir, '.wmon/stripe-webhook-secret'), 'utf8')).trim();
     // Rounds 5 s apart (scrapes every 2 s), so the rates see the increases.
-    traffic = await sendTraffic(`http://127.0.0.1:${p.ports.webhook}/webhooks/stripe`, secret, { batches: 3, pauseMs: 5000 });
+    traffic = await sendTraffic(`http://127.0.0.1:${p.ports.webhook}/webhooks/stripe`, secret, {
+      batches: 3,
+      pauseMs: 5000,
+    });
     const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
     await trafficScraped(prom, traffic, E2E_WAIT);
     const m = jsonOutput(await cli(['metrics', '--json']), metricsJsonSchema);
     expect(m.window).toBe('5m');
-    expect(m.counts.requests).toEqual({ total: requests, byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures } });
+    expect(m.counts.requests).toEqual({
+      total: requests,
+      byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures },
+    });
     expect(m.counts.signatureFailures.total).toBe(traffic.badSignatures);
-    expect(m.counts.errors).toMatchObject({ total: traffic.badSignatures, byType: { signature: traffic.badSignatures } });
+    expect(m.counts.errors).toMatchObject({
+      total: traffic.badSignatures,
+      byType: { signature: traffic.badSignatures },
+    });
     expect(m.counts.events.received).toBe(traffic.valid);
     expect(Object.fromEntries(Object.entries(m.counts.events.byType).filter(([, n]) => n > 0))).toEqual(traffic.byType);
-    expect(m.counts.events.processed).toMatchObject({ success: traffic.valid, duplicate: traffic.duplicates, failure: 0, dead_letter: 0 });
+    expect(m.counts.events.processed).toMatchObject({
+      success: traffic.valid,
+      duplicate: traffic.duplicates,
+      failure: 0,
+      dead_letter: 0,
+    });
     expect(m.figures.requestRate.value).toBeGreaterThan(0);
     expect(m.figures.errorRate).toMatchObject({ status: 'critical' });
     expect(m.figures.latencyP95.value).toBeGreaterThan(0);
@@ -97,9 +122,16 @@ describe.sequential('check, metrics and report on a real engine', () => {
     // The signature failures put the window's error rate above the critical threshold.
     expect(junit.exitCode, junit.stderr).toBe(2);
     expect(XMLValidator.validate(junit.stdout)).toBe(true);
-    const parsed = (await parseJunit(junit.stdout)) as { tests?: number; failures?: number; testsuite?: Array<{ name?: string }> };
+    const parsed = (await parseJunit(junit.stdout)) as {
+      tests?: number;
+      failures?: number;
+      testsuite?: Array<{ name?: string }>;
+    };
     expect(parsed.testsuite?.map((s) => s.name)).toEqual(['wmon.slo', 'wmon.alerts']);
-    const report = jsonOutput(await cli(['report', '--format', 'json', '--window', '30m', '--fail-on', 'never']), reportJsonSchema);
+    const report = jsonOutput(
+      await cli(['report', '--format', 'json', '--window', '30m', '--fail-on', 'never']),
+      reportJsonSchema,
+    );
     expect(parsed.tests).toBe(report.testCases.length);
     expect(parsed.failures).toBe(report.testCases.filter((c) => c.status === 'failed').length);
     expect(report.signatureFailures.total).toBe(traffic.badSignatures);
@@ -109,10 +141,16 @@ describe.sequential('check, metrics and report on a real engine', () => {
 
   it('wmon check exits 2 naming the target after the webhook container stops', async ({ skip }) => {
     if (!p) return skip();
-    const webhook = (await p.runtime.listContainers({ [LABELS.project]: p.project })).find((c) => c.component === 'webhook');
+    const webhook = (await p.runtime.listContainers({ [LABELS.project]: p.project })).find(
+      (c) => c.component === 'webhook',
+    );
     expect(webhook).toBeDefined();
     await p.runtime.stopContainer(webhook!.id, 10);
-    await eventually('Prometheus sees the webhook target down', async () => ((await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined), E2E_WAIT);
+    await eventually(
+      'Prometheus sees the webhook target down',
+      async () => ((await prom.targets()).find((t) => t.job === 'webhook')?.health === 'down' ? true : undefined),
+      E2E_WAIT,
+    );
     const r = await cli(['check']);
     console.info(r.stdout);
     expect(r.exitCode, r.stdout + r.stderr).toBe(2);

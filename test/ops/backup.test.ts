@@ -27,13 +27,15 @@ describe('backup steps on the in-memory engine', () => {
     expect(result.prometheus).toMatchObject({ mode: 'snapshot', files: 3, blocks: 1, probes: 2 });
     expect(result.alertmanager).toEqual({ silences: 1 });
     const files = await archiveFiles(result.file);
-    expect(files).toEqual(expect.arrayContaining([
-      'wmon.yaml',
-      'alertmanager/silences.json',
-      `prometheus/data/${BLOCK}/meta.json`,
-      `prometheus/data/${BLOCK}/chunks/000001`,
-      'config/prometheus/prometheus.yml',
-    ]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'wmon.yaml',
+        'alertmanager/silences.json',
+        `prometheus/data/${BLOCK}/meta.json`,
+        `prometheus/data/${BLOCK}/chunks/000001`,
+        'config/prometheus/prometheus.yml',
+      ]),
+    );
     // A snapshot holds blocks only (the head is written into one by Prometheus): no WAL, and the snapshot
     // folder itself is gone from the volume afterwards.
     expect(files.some((f) => f.includes('/wal/'))).toBe(false);
@@ -63,16 +65,26 @@ describe('backup steps on the in-memory engine', () => {
 
   it('fails on a component that runs but does not answer, leaving no archive; a safety backup leaves it out and says so', async () => {
     const { s, open } = await runningStack();
-    const broken = (): AlertmanagerClient => ({ silences: () => Promise.reject(new Error('connect ECONNREFUSED')) }) as unknown as AlertmanagerClient;
+    const broken = (): AlertmanagerClient =>
+      ({ silences: () => Promise.reject(new Error('connect ECONNREFUSED')) }) as unknown as AlertmanagerClient;
     const ctx = await s.open({ alertmanager: broken, prometheus: (await open()).deps.clients.prometheus });
-    await expect(createBackup(ctx)).rejects.toMatchObject({ code: 'BACKUP_COMPONENT_UNAVAILABLE', message: expect.stringMatching(/alertmanager could not be backed up: connect ECONNREFUSED/) });
+    await expect(createBackup(ctx)).rejects.toMatchObject({
+      code: 'BACKUP_COMPONENT_UNAVAILABLE',
+      message: expect.stringMatching(/alertmanager could not be backed up: connect ECONNREFUSED/),
+    });
     expect(await readdir(path.join(s.dir, 'backups'))).toEqual([]);
 
     const safety = await createBackup(ctx, { kind: 'safety', tolerant: true });
     expect(path.basename(path.dirname(safety.file))).toBe('safety');
     expect(safety.alertmanager).toBeNull();
-    expect(safety.components.find((c) => c.component === 'alertmanager')).toEqual({ component: 'alertmanager', included: false, detail: 'did not answer' });
-    expect(safety.warnings).toContain('alertmanager could not be backed up: connect ECONNREFUSED; it is not in this backup');
+    expect(safety.components.find((c) => c.component === 'alertmanager')).toEqual({
+      component: 'alertmanager',
+      included: false,
+      detail: 'did not answer',
+    });
+    expect(safety.warnings).toContain(
+      'alertmanager could not be backed up: connect ECONNREFUSED; it is not in this backup',
+    );
     expect(safety.prometheus).toMatchObject({ mode: 'snapshot' });
   });
 

@@ -26,7 +26,10 @@ async function backedUpThenChanged() {
   const r = await runningStack();
   const backup = await createBackup(r.ctx);
   const original = await readFile(r.s.configFile, 'utf8');
-  await r.volume.writeFile(`/${LATER_BLOCK}/meta.json`, JSON.stringify({ ulid: LATER_BLOCK, minTime: Date.now() - 600_000, maxTime: Date.now() }));
+  await r.volume.writeFile(
+    `/${LATER_BLOCK}/meta.json`,
+    JSON.stringify({ ulid: LATER_BLOCK, minTime: Date.now() - 600_000, maxTime: Date.now() }),
+  );
   await r.s.writeConfig('alerts:\n  cpuPercent: {warning: 60}\n');
   return { ...r, backup, original, target: async () => ({ configFile: r.s.configFile, current: await r.open() }) };
 }
@@ -42,7 +45,10 @@ describe('restore steps on the in-memory engine', () => {
     const t = await target();
     const calls = s.runtime.calls.length;
     const before = await readFile(s.configFile, 'utf8');
-    await expect(restoreStack(t, OPTS(tampered))).rejects.toMatchObject({ code: 'ARCHIVE_CHECKSUM_MISMATCH', exit: 65 });
+    await expect(restoreStack(t, OPTS(tampered))).rejects.toMatchObject({
+      code: 'ARCHIVE_CHECKSUM_MISMATCH',
+      exit: 65,
+    });
     expect(s.runtime.calls.slice(calls)).toEqual([]);
     expect(await readFile(s.configFile, 'utf8')).toBe(before);
   });
@@ -51,7 +57,16 @@ describe('restore steps on the in-memory engine', () => {
     const { s, backup, target } = await backedUpThenChanged();
     const calls = s.runtime.calls.length;
     const r = await restoreStack(await target(), { ...OPTS(backup.file), dryRun: true });
-    expect(r.plan.map((p) => p.step)).toEqual(['verify', 'stop', 'safety-backup', 'config', 'prometheus-data', 'start', 'silences', 'check']);
+    expect(r.plan.map((p) => p.step)).toEqual([
+      'verify',
+      'stop',
+      'safety-backup',
+      'config',
+      'prometheus-data',
+      'start',
+      'silences',
+      'check',
+    ]);
     expect(r.restored).toBeNull();
     expect(s.runtime.calls.slice(calls).filter((c) => !/^(inspect|list|ping)/.test(c.method))).toEqual([]);
   });
@@ -92,8 +107,12 @@ describe('restore steps on the in-memory engine', () => {
     const reporter = recordingReporter();
     const failed = await failure(restoreStack(await target(), OPTS(backup.file), reporter), WmonError);
     expect(failed).toMatchObject({ code: 'RESTORE_ROLLED_BACK' });
-    expect(failed.message).toMatch(/The restore failed while check Prometheus answers with the restored data: Prometheus does not answer with the backed-up values: up\{.*\} at .* is 0, the backup had 1/);
-    expect(failed.message).toMatch(/The stack was put back as it was before, from the safety backup .*safety_\d{8}_\d{6}\.tar\.gz/);
+    expect(failed.message).toMatch(
+      /The restore failed while check Prometheus answers with the restored data: Prometheus does not answer with the backed-up values: up\{.*\} at .* is 0, the backup had 1/,
+    );
+    expect(failed.message).toMatch(
+      /The stack was put back as it was before, from the safety backup .*safety_\d{8}_\d{6}\.tar\.gz/,
+    );
     // Back as it was: the changed wmon.yaml, the later block.
     expect(await readFile(s.configFile, 'utf8')).toBe(changed);
     expect(await volume.list('/')).toContain(`${LATER_BLOCK}/meta.json`);
@@ -106,7 +125,12 @@ describe('restore steps on the in-memory engine', () => {
     // Alertmanager takes the silence but keeps it otherwise than it was sent: the check after fails.
     am.onCreate((silence) => ({ ...silence, comment: `${silence.comment} (edited)` }));
     const failed = await failure(restoreStack(await target(), OPTS(backup.file)), WmonError);
-    expect(failed).toMatchObject({ code: 'RESTORE_ROLLED_BACK', message: expect.stringMatching(/while check the silences: the silence "noisy during the migration" .* is not in Alertmanager/) });
+    expect(failed).toMatchObject({
+      code: 'RESTORE_ROLLED_BACK',
+      message: expect.stringMatching(
+        /while check the silences: the silence "noisy during the migration" .* is not in Alertmanager/,
+      ),
+    });
     expect(am.silences.filter((x) => x.state === 'active')).toEqual([]);
     expect(am.silences.map((x) => x.comment)).toContain('noisy during the migration (edited)');
   });

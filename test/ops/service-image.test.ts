@@ -19,13 +19,21 @@ describe('the webhook service image build', () => {
   });
 
   it('hashes its inputs: the same sources give the same hash, build arguments change it', async () => {
-    const loaded = (yaml: string) => ({ file: '/x/wmon.yaml', dir: '/x', exists: true, config: parseConfigText(yaml, 'wmon.yaml') });
+    const loaded = (yaml: string) => ({
+      file: '/x/wmon.yaml',
+      dir: '/x',
+      exists: true,
+      config: parseConfigText(yaml, 'wmon.yaml'),
+    });
     const a = await serviceBuild(loaded(''));
     const b = await serviceBuild(loaded(''));
     const c = await serviceBuild(loaded('service:\n  build: {baseImage: localhost/wmon/node:20-slim}\n'));
     expect(a.sourceHash).toBe(b.sourceHash);
     expect(c.sourceHash).not.toBe(a.sourceHash);
-    expect(c.buildArgs).toEqual({ BASE_IMAGE: 'localhost/wmon/node:20-slim', BUILD_IMAGE: 'docker.io/library/node:20-bookworm' });
+    expect(c.buildArgs).toEqual({
+      BASE_IMAGE: 'localhost/wmon/node:20-slim',
+      BUILD_IMAGE: 'docker.io/library/node:20-bookworm',
+    });
   });
 
   it('passes an extra CA certificate (PEM) to the build, for TLS-intercepting proxies', async () => {

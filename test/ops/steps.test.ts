@@ -28,7 +28,11 @@ const nothing: Step<object, { readonly skipped: null }> = {
 describe('pipeline', () => {
   it('runs the steps in order, each seeing what the earlier ones added, and reports each', async () => {
     const reporter = recordingReporter();
-    const state = await pipeline<{ start: number }>().then(count).then(nothing).then(double).run({ start: 20 }, reporter);
+    const state = await pipeline<{ start: number }>()
+      .then(count)
+      .then(nothing)
+      .then(double)
+      .run({ start: 20 }, reporter);
     expect(state).toEqual({ start: 20, counted: 21, skipped: null, doubled: 42 });
     expect(reporter.events).toEqual([
       'start Count',

@@ -15,7 +15,6 @@ import { initStack, upSteps } from '../../src/ops/up.js';
 import { recordingReporter } from '../../src/ops/steps.js';
 import { memoryStack, UP } from '../support/memory-stack.js';
 
-
 describe('up steps on the in-memory engine', () => {
   it('creates the network, volumes and containers in dependency order, waits for each, and records what it applied', async () => {
     const s = await memoryStack();
@@ -35,13 +34,21 @@ describe('up steps on the in-memory engine', () => {
       [`${project}-prometheus`, 'running'],
     ]);
     // Prometheus starts after what it scrapes; each is awaited when started and once more at the end.
-    expect(s.awaited.slice(0, 3)).toEqual([`${project}-node-exporter`, `${project}-alertmanager`, `${project}-prometheus`]);
+    expect(s.awaited.slice(0, 3)).toEqual([
+      `${project}-node-exporter`,
+      `${project}-alertmanager`,
+      `${project}-prometheus`,
+    ]);
     expect((await s.runtime.listVolumes({ [LABELS.project]: project })).map((v) => v.name).sort()).toEqual([
       `${project}-alertmanager-data`,
       `${project}-prometheus-data`,
     ]);
-    expect((await s.runtime.listNetworks({ [LABELS.project]: project })).map((n) => n.name)).toEqual([ctx.stack.network]);
-    const state = JSON.parse(await readFile(path.join(ctx.stackDir, 'state.json'), 'utf8')) as { components: Record<string, unknown> };
+    expect((await s.runtime.listNetworks({ [LABELS.project]: project })).map((n) => n.name)).toEqual([
+      ctx.stack.network,
+    ]);
+    const state = JSON.parse(await readFile(path.join(ctx.stackDir, 'state.json'), 'utf8')) as {
+      components: Record<string, unknown>;
+    };
     expect(Object.keys(state.components).sort()).toEqual(['alertmanager', 'nodeExporter', 'prometheus']);
     expect(result.files.every((f) => f.status === 'created')).toBe(true);
     expect(result.changed).toBe(true);
@@ -56,16 +63,23 @@ describe('up steps on the in-memory engine', () => {
     expect(again.changed).toBe(false);
     expect(again.containers.every((c) => c.action === 'keep')).toBe(true);
     expect(reporter.events).toContain('skip Apply: nothing changed');
-    const mutating = s.runtime.calls.slice(callsBefore).filter((c) => /^(create|start|stop|restart|remove|ensure)/.test(c.method));
+    const mutating = s.runtime.calls
+      .slice(callsBefore)
+      .filter((c) => /^(create|start|stop|restart|remove|ensure)/.test(c.method));
     expect(mutating).toEqual([]);
   });
 
   it('plans without an engine in a dry run, and writes nothing', async () => {
     const s = await memoryStack();
     const ctx = await s.open();
-    const dry = await upSteps(true).run({ ctx: { ...ctx, runtime: () => Promise.reject(new Error('no engine here')) }, opts: { ...UP, dryRun: true } });
+    const dry = await upSteps(true).run({
+      ctx: { ...ctx, runtime: () => Promise.reject(new Error('no engine here')) },
+      opts: { ...UP, dryRun: true },
+    });
     expect(dry.runtime).toBeNull();
-    expect(dry.warnings.join('\n')).toMatch(/No container engine answers, so the plan assumes nothing runs yet: no engine here/);
+    expect(dry.warnings.join('\n')).toMatch(
+      /No container engine answers, so the plan assumes nothing runs yet: no engine here/,
+    );
     expect(dry.plan.components.every((c) => c.action === 'create')).toBe(true);
     expect(dry.images.map((i) => i.action)).toEqual(['pull', 'pull', 'pull']);
     await expect(stat(ctx.stackDir)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -76,7 +90,10 @@ describe('up steps on the in-memory engine', () => {
     const ctx = await s.open();
     s.runtime.crashOnStart(`${ctx.stack.project}-prometheus`, { exitCode: 2, logs: ['error loading config'] });
     const reporter = recordingReporter();
-    await expect(initStack(ctx, UP, reporter)).rejects.toMatchObject({ code: 'NOT_READY', message: expect.stringMatching(/prometheus.*exited with code 2/) });
+    await expect(initStack(ctx, UP, reporter)).rejects.toMatchObject({
+      code: 'NOT_READY',
+      message: expect.stringMatching(/prometheus.*exited with code 2/),
+    });
     expect(await s.runtime.listContainers({ [LABELS.project]: ctx.stack.project })).toEqual([]);
     expect(await s.runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).toEqual([]);
     expect(await s.runtime.listNetworks({ [LABELS.project]: ctx.stack.project })).toEqual([]);
@@ -117,7 +134,10 @@ describe('up steps on the in-memory engine', () => {
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
     try {
-      await expect(initStack(ctx, UP)).rejects.toMatchObject({ code: 'PORT_TAKEN', message: expect.stringContaining(String(port)) });
+      await expect(initStack(ctx, UP)).rejects.toMatchObject({
+        code: 'PORT_TAKEN',
+        message: expect.stringContaining(String(port)),
+      });
     } finally {
       await new Promise((r) => holder.close(r));
     }
@@ -128,7 +148,8 @@ describe('up steps on the in-memory engine', () => {
     const s = await memoryStack();
     await initStack(await s.open(), UP);
     const reloads: string[] = [];
-    const prometheus = (): PrometheusClient => ({ reload: async () => void reloads.push('prometheus') }) as unknown as PrometheusClient;
+    const prometheus = (): PrometheusClient =>
+      ({ reload: async () => void reloads.push('prometheus') }) as unknown as PrometheusClient;
     await s.writeConfig('alerts:\n  cpuPercent: {warning: 70}\n');
     const ctx = await s.open({ prometheus });
     const before = await s.runtime.inspectContainer(`${ctx.stack.project}-prometheus`);

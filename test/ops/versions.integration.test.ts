@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('running versions', () => {
-  it('are read from each component\'s API, are the tested ones, and pass the check', async () => {
+  it("are read from each component's API, are the tested ones, and pass the check", async () => {
     const daemons = { prometheus: prometheus!, alertmanager: alertmanager!, nodeExporter: nodeExporter! } as const;
     for (const [component, daemon] of Object.entries(daemons) as [keyof typeof daemons, Daemon][]) {
       const version = await runningVersion(component, daemon.url);

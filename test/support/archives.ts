@@ -120,12 +120,20 @@ export async function readTarStream(stream: Readable): Promise<RawEntry[]> {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Recompute manifest.json's file list (size, sha256, total) from the entries, and put it last. */
-export function withFreshManifest(entries: readonly RawEntry[], edit: (m: Record<string, unknown>) => void = () => undefined): RawEntry[] {
+export function withFreshManifest(
+  entries: readonly RawEntry[],
+  edit: (m: Record<string, unknown>) => void = () => undefined,
+): RawEntry[] {
   const manifestEntry = entries.find((e) => e.path === 'manifest.json')!;
   const manifest = JSON.parse(manifestEntry.data!.toString('utf8')) as Record<string, unknown>;
-  const files = entries.filter((e) => e.path !== 'manifest.json' && (e.type ?? 'File') === 'File').map((e) => ({ path: e.path, size: e.data!.length, sha256: sha256(e.data!) }));
+  const files = entries
+    .filter((e) => e.path !== 'manifest.json' && (e.type ?? 'File') === 'File')
+    .map((e) => ({ path: e.path, size: e.data!.length, sha256: sha256(e.data!) }));
   manifest.files = files;
   manifest.totalBytes = files.reduce((s, f) => s + f.size, 0);
   edit(manifest);
-  return [...entries.filter((e) => e.path !== 'manifest.json'), { path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest, null, 2)) }];
+  return [
+    ...entries.filter((e) => e.path !== 'manifest.json'),
+    { path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest, null, 2)) },
+  ];
 }

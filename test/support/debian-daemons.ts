@@ -24,7 +24,9 @@ export const BINARIES = {
 export function requireBinaries(...names: (keyof typeof BINARIES)[]): void {
   const missing = names.filter((n) => !existsSync(BINARIES[n])).map((n) => BINARIES[n]);
   if (missing.length > 0) {
-    throw new Error(`Debian's binaries are missing (${missing.join(', ')}): run ${FETCH} from the repository root first.`);
+    throw new Error(
+      `Debian's binaries are missing (${missing.join(', ')}): run ${FETCH} from the repository root first.`,
+    );
   }
 }
 
@@ -114,7 +116,10 @@ export function startNodeExporter(): Promise<Daemon> {
 }
 
 /** Prometheus with the lifecycle and admin APIs on (unless `plain`), reading `prometheus.yml` from its directory. */
-export function startPrometheus(config: (port: number) => Record<string, string>, opts: { plain?: boolean } = {}): Promise<Daemon> {
+export function startPrometheus(
+  config: (port: number) => Record<string, string>,
+  opts: { plain?: boolean } = {},
+): Promise<Daemon> {
   requireBinaries('prometheus');
   return startDaemon({
     name: 'prometheus',

@@ -27,15 +27,21 @@ export async function runtimeForTests(suite: string, images: readonly string[]):
   try {
     // A busy machine's Podman can take several seconds over /version (it asks conmon and runc theirs):
     // tests give detection more time than the CLI's default, and the engine found is cached for the process.
-    const runtime = createDockerRuntime(await detectEngine({ ...defaultDetectDeps(), pingTimeoutMs: DETECT_TIMEOUT_MS }));
+    const runtime = createDockerRuntime(
+      await detectEngine({ ...defaultDetectDeps(), pingTimeoutMs: DETECT_TIMEOUT_MS }),
+    );
     const missing: string[] = [];
     for (const image of images) if (!(await runtime.imageExists(image))) missing.push(image);
     if (missing.length === 0) return runtime;
     problem = [`images missing: ${missing.join(', ')}`, 'build them: sudo scripts/engine/build-images.sh'];
   } catch (error) {
-    problem = [...(error instanceof Error ? error.message : String(error)).split('\n'), 'contributors: sudo scripts/engine/install.sh && sudo scripts/engine/build-images.sh'];
+    problem = [
+      ...(error instanceof Error ? error.message : String(error)).split('\n'),
+      'contributors: sudo scripts/engine/install.sh && sudo scripts/engine/build-images.sh',
+    ];
   }
-  if (inCi) throw new Error(`${suite}: CI is set, and these integration tests need a container engine:\n${problem.join('\n')}`);
+  if (inCi)
+    throw new Error(`${suite}: CI is set, and these integration tests need a container engine:\n${problem.join('\n')}`);
   warn([`SKIPPING ${suite}: no usable container engine.`, ...problem]);
   return undefined;
 }

@@ -44,10 +44,19 @@ export interface LocalStack {
   stopAll(): Promise<void>;
 }
 
-function launch(name: string, command: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): LocalProcess {
+function launch(
+  name: string,
+  command: string,
+  args: readonly string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv },
+): LocalProcess {
   let output = '';
   let exited = false;
-  const child: ChildProcess = spawn(command, [...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, [...args], {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
   child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
   const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
@@ -76,18 +85,40 @@ async function waitReady(name: string, url: string, proc: LocalProcess, timeoutM
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms:\n${proc.output().slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms:\n${proc.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /** Wrap a command in a private mount namespace where `binds` (source → target) are bind-mounted. */
-function inNamespace(command: string, args: readonly string[], binds: ReadonlyArray<readonly [string, string]>, overlayShare?: string): [string, string[]] {
+function inNamespace(
+  command: string,
+  args: readonly string[],
+  binds: ReadonlyArray<readonly [string, string]>,
+  overlayShare?: string,
+): [string, string[]] {
   const mounts = binds.map((_, i) => `mount --bind "$${2 * i + 1}" "$${2 * i + 2}"`);
-  if (overlayShare) mounts.push(`mount -t overlay overlay -o "lowerdir=$${2 * binds.length + 1}:/usr/share" /usr/share`);
+  if (overlayShare)
+    mounts.push(`mount -t overlay overlay -o "lowerdir=$${2 * binds.length + 1}:/usr/share" /usr/share`);
   const skip = 2 * binds.length + (overlayShare ? 1 : 0);
   const script = `set -e; ${mounts.join('; ')}; shift ${skip}; exec "$@"`;
-  return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...binds.flat(), ...(overlayShare ? [overlayShare] : []), command, ...args]];
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      ...binds.flat(),
+      ...(overlayShare ? [overlayShare] : []),
+      command,
+      ...args,
+    ],
+  ];
 }
 
 /**
@@ -125,7 +156,10 @@ ${extraYaml}`;
   }
   await writeFile(path.join(stackDir, 'stripe-webhook-secret'), `${WEBHOOK_SECRET}\n`, { mode: 0o600 });
   const hosts = path.join(dir, 'hosts');
-  await writeFile(hosts, `${ip.prometheus} localhost prometheus\n${ip.alertmanager} alertmanager\n${ip.nodeExporter} node-exporter\n${ip.webhook} webhook\n`);
+  await writeFile(
+    hosts,
+    `${ip.prometheus} localhost prometheus\n${ip.alertmanager} alertmanager\n${ip.nodeExporter} node-exporter\n${ip.webhook} webhook\n`,
+  );
   const data = path.join(dir, 'data');
   await mkdir(data, { recursive: true });
 
@@ -171,7 +205,8 @@ ${extraYaml}`;
         ),
         { cwd: dir },
       ),
-    nodeExporter: () => launch('node-exporter', BINARIES.nodeExporter, [`--web.listen-address=${ip.nodeExporter}:9100`], { cwd: dir }),
+    nodeExporter: () =>
+      launch('node-exporter', BINARIES.nodeExporter, [`--web.listen-address=${ip.nodeExporter}:9100`], { cwd: dir }),
     webhook: () =>
       launch('webhook', process.execPath, ['--import', 'tsx', path.join(REPO, 'service/src/main.ts')], {
         cwd: REPO,

@@ -40,7 +40,11 @@ export async function memoryStack(opts: { runtime?: MemoryRuntime; webhook?: boo
   for (const ref of Object.values(IMAGES)) runtime.addImage(ref);
   const ports = { prometheus: await freePort(), alertmanager: await freePort(), nodeExporter: await freePort() };
   const awaited: string[] = [];
-  const base = `project: ops${path.basename(dir).slice(-6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}
+  const base = `project: ops${path
+    .basename(dir)
+    .slice(-6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}
 components:
   prometheus: {image: ${IMAGES.prometheus}, port: ${ports.prometheus}}
   alertmanager: {image: ${IMAGES.alertmanager}, port: ${ports.alertmanager}}
@@ -92,11 +96,23 @@ export async function runningStack() {
   await initStack(ctx, UP);
   const volume = s.runtime.volumeFiles(`${ctx.stack.project}-prometheus-data`);
   const now = Date.now();
-  await volume.writeFile(`/${BLOCK}/meta.json`, JSON.stringify({ ulid: BLOCK, minTime: now - 7_200_000, maxTime: now - 3_600_000, stats: { numSeries: 3, numSamples: 720 } }));
+  await volume.writeFile(
+    `/${BLOCK}/meta.json`,
+    JSON.stringify({
+      ulid: BLOCK,
+      minTime: now - 7_200_000,
+      maxTime: now - 3_600_000,
+      stats: { numSeries: 3, numSamples: 720 },
+    }),
+  );
   await volume.writeFile(`/${BLOCK}/index`, Buffer.alloc(4096, 7));
   await volume.writeFile(`/${BLOCK}/chunks/000001`, Buffer.alloc(65_536, 3));
   await volume.writeFile('/wal/00000000', Buffer.alloc(1024, 1));
-  await am.client().createSilence({ matchers: [{ name: 'alertname', value: 'WebhookHighCPU', isRegex: false, isEqual: true }], endsAt: new Date(now + 86_400_000), createdBy: 'on-call', comment: 'noisy during the migration' });
+  await am.client().createSilence({
+    matchers: [{ name: 'alertname', value: 'WebhookHighCPU', isRegex: false, isEqual: true }],
+    endsAt: new Date(now + 86_400_000),
+    createdBy: 'on-call',
+    comment: 'noisy during the migration',
+  });
   return { s, am, prom, open, ctx, volume };
 }
-

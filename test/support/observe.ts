@@ -21,7 +21,12 @@ export const checkJsonSchema = z.strictObject({
   configFile: z.string(),
   startedAt: z.iso.datetime(),
   durationMs: z.number().int().nonnegative(),
-  counts: z.strictObject({ OK: z.number().int(), WARNING: z.number().int(), CRITICAL: z.number().int(), UNKNOWN: z.number().int() }),
+  counts: z.strictObject({
+    OK: z.number().int(),
+    WARNING: z.number().int(),
+    CRITICAL: z.number().int(),
+    UNKNOWN: z.number().int(),
+  }),
   checks: z.array(
     z.strictObject({
       id: z.string().min(1),
@@ -51,7 +56,11 @@ const figure = z.strictObject({
   value: z.number().nullable(),
   unit: z.enum(['per_second', 'percent', 'ms', 'bytes', 'count', 'boolean']),
   status: z.enum(['ok', 'info', 'warning', 'critical', 'no_data']),
-  thresholds: z.strictObject({ info: z.number().optional(), warning: z.number().optional(), critical: z.number().optional() }),
+  thresholds: z.strictObject({
+    info: z.number().optional(),
+    warning: z.number().optional(),
+    critical: z.number().optional(),
+  }),
 });
 
 const counts = z.strictObject({
@@ -69,7 +78,12 @@ export const metricsJsonSchema = z.strictObject({
   windowSeconds: z.number().positive(),
   at: z.iso.datetime(),
   status: z.enum(['ok', 'info', 'warning', 'critical']),
-  figures: z.strictObject(Object.fromEntries(METRIC_FIGURE_KEYS.map((k) => [k, figure])) as Record<(typeof METRIC_FIGURE_KEYS)[number], typeof figure>),
+  figures: z.strictObject(
+    Object.fromEntries(METRIC_FIGURE_KEYS.map((k) => [k, figure])) as Record<
+      (typeof METRIC_FIGURE_KEYS)[number],
+      typeof figure
+    >,
+  ),
   counts,
 });
 export type MetricsJson = z.infer<typeof metricsJsonSchema>;
@@ -93,10 +107,24 @@ export const reportJsonSchema = z.strictObject({
     targets: z.array(z.strictObject({ job: z.string(), instance: z.string(), percent: z.number().min(0).max(100) })),
     series: points,
   }),
-  requests: z.strictObject({ total: z.number(), ratePerSecond: z.number().nullable(), byStatus: record, series: points }),
+  requests: z.strictObject({
+    total: z.number(),
+    ratePerSecond: z.number().nullable(),
+    byStatus: record,
+    series: points,
+  }),
   errors: z.strictObject({ ratePercent: z.number().nullable(), total: z.number(), byType: record, series: points }),
-  latency: z.strictObject({ p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable(), series: points }),
-  events: z.strictObject({ received: z.number(), byType: z.array(z.strictObject({ type: z.string(), count: z.number() })), processed: record }),
+  latency: z.strictObject({
+    p50Ms: z.number().nullable(),
+    p95Ms: z.number().nullable(),
+    p99Ms: z.number().nullable(),
+    series: points,
+  }),
+  events: z.strictObject({
+    received: z.number(),
+    byType: z.array(z.strictObject({ type: z.string(), count: z.number() })),
+    processed: record,
+  }),
   signatureFailures: z.strictObject({ total: z.number(), byReason: record }),
   rateLimited: z.strictObject({ total: z.number(), byScope: record }),
   alerts: z.array(
@@ -140,7 +168,11 @@ export interface SentTraffic {
  * two new valid events (fixtures of different types), one duplicate of an earlier event (from the second
  * round on) and one event signed with a wrong secret. Every answer is checked.
  */
-export async function sendTraffic(webhookUrl: string, secret: string, opts: { batches?: number; pauseMs?: number } = {}): Promise<SentTraffic> {
+export async function sendTraffic(
+  webhookUrl: string,
+  secret: string,
+  opts: { batches?: number; pauseMs?: number } = {},
+): Promise<SentTraffic> {
   const fixtures = [...loadFixtures().values()].filter((f) => !f.type.includes('verbatim'));
   const batches = opts.batches ?? 3;
   const sent: string[] = [];
@@ -151,7 +183,10 @@ export async function sendTraffic(webhookUrl: string, secret: string, opts: { ba
   const post = async (payload: string, badSignature = false) => {
     const r = await postSignedEvent({ url: webhookUrl, secret, payload, badSignature });
     const want = badSignature ? 400 : 200;
-    if (r.status !== want) throw new Error(`expected HTTP ${want} for ${badSignature ? 'a bad signature' : 'an event'}, got ${r.status}: ${r.body}`);
+    if (r.status !== want)
+      throw new Error(
+        `expected HTTP ${want} for ${badSignature ? 'a bad signature' : 'an event'}, got ${r.status}: ${r.body}`,
+      );
     return r;
   };
   for (let b = 0; b < batches; b++) {
@@ -197,7 +232,11 @@ export function targetsUp(prom: PrometheusClient, count: number, wait?: Eventual
 }
 
 /** Wait until Prometheus has scraped every request and processed event of `traffic`. */
-export async function trafficScraped(prom: PrometheusClient, traffic: SentTraffic, wait?: EventuallyOptions): Promise<void> {
+export async function trafficScraped(
+  prom: PrometheusClient,
+  traffic: SentTraffic,
+  wait?: EventuallyOptions,
+): Promise<void> {
   const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
   await eventually(
     'Prometheus scraped all the traffic',

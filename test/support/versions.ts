@@ -28,7 +28,8 @@ function pinned(): Record<'prometheus' | 'alertmanager' | 'nodeExporter' | 'blac
   const env = parseVersionsEnv(readFileSync(VERSIONS_FILE, 'utf8'));
   const get = (key: string) => {
     const v = env[key];
-    if (v === undefined || !/^\d+\.\d+$/.test(v)) throw new Error(`${VERSIONS_FILE}: ${key} must be an upstream minor such as 3.5 (is ${v ?? 'missing'})`);
+    if (v === undefined || !/^\d+\.\d+$/.test(v))
+      throw new Error(`${VERSIONS_FILE}: ${key} must be an upstream minor such as 3.5 (is ${v ?? 'missing'})`);
     return v;
   };
   return {

@@ -11,7 +11,11 @@ export interface EventuallyOptions {
  * something that happens in its own time (a daemon ready, a scrape done, a container exited); never a
  * timed assertion: only the deadline is a time.
  */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, opts: EventuallyOptions = {}): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  opts: EventuallyOptions = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -23,7 +27,9 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what}: not true after ${timeoutMs} ms${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : String(last)})`}`);
+      throw new Error(
+        `${what}: not true after ${timeoutMs} ms${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : String(last)})`}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }

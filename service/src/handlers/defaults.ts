@@ -18,7 +18,12 @@ const customerOf = (o: StripeObject): string | null => {
 };
 
 /** Keep a snapshot of the event's object, unless a newer event already wrote one. */
-async function recordObject(event: StripeEvent, ctx: HandlerContext, objectType: string, pick: (o: StripeObject) => Record<string, unknown>) {
+async function recordObject(
+  event: StripeEvent,
+  ctx: HandlerContext,
+  objectType: string,
+  pick: (o: StripeObject) => Record<string, unknown>,
+) {
   const o = event.data.object;
   if (typeof o.id !== 'string') return;
   const customerId = customerOf(o);
@@ -53,7 +58,11 @@ type CustomerData = Record<string, unknown> & {
 };
 
 /** Update the customer's running record. Counters always apply: each event is processed exactly once. */
-async function updateCustomer(event: StripeEvent, ctx: HandlerContext, change: (d: CustomerData, current: ObjectRecord | undefined) => void) {
+async function updateCustomer(
+  event: StripeEvent,
+  ctx: HandlerContext,
+  change: (d: CustomerData, current: ObjectRecord | undefined) => void,
+) {
   const customer = customerOf(event.data.object);
   if (!customer) return;
   await ctx.update(customer, (current): ObjectUpdate => {
@@ -77,7 +86,8 @@ function addAmount(d: CustomerData, currency: unknown, amount: unknown): void {
   d.amount_paid = { ...(d.amount_paid ?? {}), [c]: (d.amount_paid?.[c] ?? 0) + a };
 }
 
-type Counter = 'payments_succeeded' | 'payments_failed' | 'refunds' | 'invoices_paid' | 'invoices_failed' | 'checkouts_completed';
+type Counter =
+  'payments_succeeded' | 'payments_failed' | 'refunds' | 'invoices_paid' | 'invoices_failed' | 'checkouts_completed';
 const inc = (d: CustomerData, key: Counter): void => {
   d[key] = (d[key] ?? 0) + 1;
 };
@@ -152,7 +162,9 @@ export function subscriptionHandler() {
     const status = event.type === 'customer.subscription.deleted' ? 'canceled' : str(s.status);
     await recordObject(event, ctx, 'subscription', (o) => ({
       cancel_at_period_end: o.cancel_at_period_end === true,
-      items: Array.isArray((o.items as { data?: unknown } | undefined)?.data) ? (o.items as { data: unknown[] }).data.length : null,
+      items: Array.isArray((o.items as { data?: unknown } | undefined)?.data)
+        ? (o.items as { data: unknown[] }).data.length
+        : null,
       previous_status: str(event.data.previous_attributes?.status),
     }));
     await updateCustomer(event, ctx, (d, current) => {

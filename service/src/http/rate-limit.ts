@@ -31,7 +31,9 @@ class Bucket {
   }
 }
 
-export type RateDecision = { readonly ok: true } | { readonly ok: false; readonly scope: 'client' | 'global'; readonly retryAfterSeconds: number };
+export type RateDecision =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly scope: 'client' | 'global'; readonly retryAfterSeconds: number };
 
 const ALLOWED: RateDecision = { ok: true };
 /** Buckets kept for this many clients before idle (full) ones are dropped. */

@@ -3,9 +3,25 @@
  * metrics. Plain node:http, no framework: this path is the hot one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { OTHER_LABEL, ROUTES, type ErrorType, type HealthBody, type ReadinessBody, type RouteLabel } from '@wmon/contract';
+import {
+  OTHER_LABEL,
+  ROUTES,
+  type ErrorType,
+  type HealthBody,
+  type ReadinessBody,
+  type RouteLabel,
+} from '@wmon/contract';
 import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
 import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
 import type { EventProcessor } from '../queue/processor.js';
@@ -52,17 +68,44 @@ export function createRequestHandler(deps: HttpDeps) {
   const { m } = deps.metrics;
   let shuttingDown = false;
 
-  function finish(req: IncomingMessage, res: ServerResponse, route: RouteLabel, started: number, status: number, headers: Record<string, string | number>, body: Buffer | string) {
+  function finish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteLabel,
+    started: number,
+    status: number,
+    headers: Record<string, string | number>,
+    body: Buffer | string,
+  ) {
     if (shuttingDown) headers = { ...headers, connection: 'close' };
-    res.writeHead(status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
+    res.writeHead(status, {
+      ...headers,
+      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+    });
     res.end(body);
     const code = String(status);
     m.requestsTotal.inc({ method: methodLabel(req.method), route, status: code });
     m.requestDuration.observe({ route, status: code }, (performance.now() - started) / 1000);
   }
 
-  function json(req: IncomingMessage, res: ServerResponse, route: RouteLabel, started: number, status: number, body: unknown, extra?: Record<string, string | number>) {
-    finish(req, res, route, started, status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS, JSON.stringify(body));
+  function json(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteLabel,
+    started: number,
+    status: number,
+    body: unknown,
+    extra?: Record<string, string | number>,
+  ) {
+    finish(
+      req,
+      res,
+      route,
+      started,
+      status,
+      extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS,
+      JSON.stringify(body),
+    );
   }
 
   function clientAddress(req: IncomingMessage): string {
@@ -112,21 +155,50 @@ export function createRequestHandler(deps: HttpDeps) {
 
   function tooLarge(req: IncomingMessage, res: ServerResponse, started: number): void {
     res.shouldKeepAlive = false;
-    json(req, res, WEBHOOK_ROUTE, started, 413, { error: 'payload_too_large', message: `the body exceeds ${deps.bodyLimitBytes} bytes` }, { connection: 'close' });
+    json(
+      req,
+      res,
+      WEBHOOK_ROUTE,
+      started,
+      413,
+      { error: 'payload_too_large', message: `the body exceeds ${deps.bodyLimitBytes} bytes` },
+      { connection: 'close' },
+    );
   }
 
-  async function webhook(req: IncomingMessage, res: ServerResponse, started: number, span: Span | undefined): Promise<void> {
+  async function webhook(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    span: Span | undefined,
+  ): Promise<void> {
     if (req.method !== 'POST') {
-      json(req, res, WEBHOOK_ROUTE, started, 405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
+      json(
+        req,
+        res,
+        WEBHOOK_ROUTE,
+        started,
+        405,
+        { error: 'method_not_allowed', message: 'use POST' },
+        { allow: 'POST' },
+      );
       return;
     }
     if (deps.rateLimiter.enabled) {
       const decision = deps.rateLimiter.check(clientAddress(req));
       if (!decision.ok) {
         m.rateLimited.inc({ scope: decision.scope });
-        json(req, res, WEBHOOK_ROUTE, started, 429, { error: 'rate_limited', scope: decision.scope, message: `too many requests (${decision.scope} limit)` }, {
-          'retry-after': decision.retryAfterSeconds,
-        });
+        json(
+          req,
+          res,
+          WEBHOOK_ROUTE,
+          started,
+          429,
+          { error: 'rate_limited', scope: decision.scope, message: `too many requests (${decision.scope} limit)` },
+          {
+            'retry-after': decision.retryAfterSeconds,
+          },
+        );
         return;
       }
     }
@@ -143,7 +215,12 @@ export function createRequestHandler(deps: HttpDeps) {
     if (body === 'aborted') return;
     const payload = body.toString('utf8');
 
-    const verdict = verifyStripeSignature(payload, headerValues(req, 'stripe-signature'), deps.secrets, deps.toleranceSeconds);
+    const verdict = verifyStripeSignature(
+      payload,
+      headerValues(req, 'stripe-signature'),
+      deps.secrets,
+      deps.toleranceSeconds,
+    );
     if (!verdict.ok) {
       m.signatureFailures.inc({ reason: verdict.reason });
       deps.onError('signature', undefined);
@@ -174,12 +251,28 @@ export function createRequestHandler(deps: HttpDeps) {
     try {
       isNew = (await deps.store.write({
         kind: 'insert',
-        event: { id: event.id, type: event.type, created: event.created, livemode: event.livemode === true, receivedAt, payload, raw: body },
+        event: {
+          id: event.id,
+          type: event.type,
+          created: event.created,
+          livemode: event.livemode === true,
+          receivedAt,
+          payload,
+          raw: body,
+        },
       })) as boolean;
     } catch (err) {
       deps.onError('database', err);
       // Not stored, so not acknowledged: Stripe retries later.
-      json(req, res, WEBHOOK_ROUTE, started, 503, { error: 'storage_unavailable', message: 'the event could not be stored; retry later' }, { 'retry-after': 5 });
+      json(
+        req,
+        res,
+        WEBHOOK_ROUTE,
+        started,
+        503,
+        { error: 'storage_unavailable', message: 'the event could not be stored; retry later' },
+        { 'retry-after': 5 },
+      );
       return;
     }
     void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
@@ -201,7 +294,11 @@ export function createRequestHandler(deps: HttpDeps) {
     if (path === WEBHOOK_ROUTE) {
       if (!deps.tracer) return webhook(req, res, started, undefined);
       const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-      const span = deps.tracer.startSpan(`POST ${WEBHOOK_ROUTE}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'url.path': path } }, parent);
+      const span = deps.tracer.startSpan(
+        `POST ${WEBHOOK_ROUTE}`,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'url.path': path } },
+        parent,
+      );
       try {
         await context.with(trace.setSpan(parent, span), () => webhook(req, res, started, span));
         span.setAttribute('http.response.status_code', res.statusCode);
@@ -225,7 +322,10 @@ export function createRequestHandler(deps: HttpDeps) {
         return;
       }
       const r = await deps.readiness();
-      json(req, res, label, started, r.ready ? 200 : 503, { status: r.ready ? 'ok' : 'not_ready', checks: r.checks } satisfies ReadinessBody);
+      json(req, res, label, started, r.ready ? 200 : 503, {
+        status: r.ready ? 'ok' : 'not_ready',
+        checks: r.checks,
+      } satisfies ReadinessBody);
     } else {
       const text = await deps.metrics.registry.metrics();
       finish(req, res, label, started, 200, { 'content-type': deps.metrics.registry.contentType }, text);

@@ -14,12 +14,17 @@ export interface Logging {
 /** Loki's push API, from a base URL (http://loki:3100) or the full push URL. */
 export function lokiTarget(url: string): { host: string; endpoint: string } {
   const u = new URL(url);
-  if (u.pathname.endsWith('/loki/api/v1/push')) return { host: u.origin + '/', endpoint: u.pathname.replace(/^\//, '') };
+  if (u.pathname.endsWith('/loki/api/v1/push'))
+    return { host: u.origin + '/', endpoint: u.pathname.replace(/^\//, '') };
   const base = u.href.endsWith('/') ? u.href : u.href + '/';
   return { host: base, endpoint: 'loki/api/v1/push' };
 }
 
-export function createLogging(options: { level: LevelWithSilent; serviceName: string; lokiUrl?: string | undefined }): Logging {
+export function createLogging(options: {
+  level: LevelWithSilent;
+  serviceName: string;
+  lokiUrl?: string | undefined;
+}): Logging {
   const base = { service: options.serviceName };
   // pino's default shape (numeric level, `time` in ms) in both modes: pino-loki maps levels itself, and
   // custom level formatters are not allowed with several transport targets.

@@ -25,7 +25,12 @@ export function createTracing(endpoint: string | undefined, serviceName: string,
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName, 'service.version': version }),
     spanProcessors: [
-      new BatchSpanProcessor(exporter, { maxQueueSize: 4096, maxExportBatchSize: 512, scheduledDelayMillis: 1000, exportTimeoutMillis: 5000 }),
+      new BatchSpanProcessor(exporter, {
+        maxQueueSize: 4096,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 1000,
+        exportTimeoutMillis: 5000,
+      }),
     ],
   });
   provider.register();

@@ -112,7 +112,8 @@ export class EventProcessor {
     const counts = await this.deps.store.counts();
     this.#pendingCount = counts.pending;
     this.#deadCount = counts.deadLetter;
-    if (counts.pending > 0) this.deps.log.info({ pending: counts.pending }, 'resuming events left pending by the previous run');
+    if (counts.pending > 0)
+      this.deps.log.info({ pending: counts.pending }, 'resuming events left pending by the previous run');
     this.#sweepTimer = setInterval(() => {
       this.#overflow = true;
       this.#pump();
@@ -129,7 +130,8 @@ export class EventProcessor {
       // Leave it in the database; the sweep picks it up in order.
       this.#overflow = true;
     } else {
-      if (job.event && job.payload !== undefined && this.#ready.length - this.#readyHead >= KEEP_PARSED) job.event = undefined;
+      if (job.event && job.payload !== undefined && this.#ready.length - this.#readyHead >= KEEP_PARSED)
+        job.event = undefined;
       this.#push(job);
     }
     this.#pump();
@@ -285,7 +287,8 @@ export class EventProcessor {
       update: async (id, fn: (current: ObjectRecord | undefined) => ObjectUpdate | undefined) => {
         if (!upserts.has(id)) releases.push(await this.#locks.acquire(id));
         // Under the lock: through a coherent cache, else from the database (the source of truth).
-        const current = upserts.get(id) ?? (this.deps.coherentCache ? await readThrough(id) : await store.getObject(id));
+        const current =
+          upserts.get(id) ?? (this.deps.coherentCache ? await readThrough(id) : await store.getObject(id));
         const next = fn(current);
         if (next) upserts.set(id, { ...next, id, updatedAt: Date.now() });
       },
@@ -301,7 +304,15 @@ export class EventProcessor {
     const delay = backoffMs(attempts, this.options.retryBaseMs, this.options.retryMaxMs);
     const at = Date.now();
     try {
-      await this.deps.store.write({ kind: 'fail', id: job.id, attempts, nextAttemptAt: at + delay, deadLetter: dead, error: message, at });
+      await this.deps.store.write({
+        kind: 'fail',
+        id: job.id,
+        attempts,
+        nextAttemptAt: at + delay,
+        deadLetter: dead,
+        error: message,
+        at,
+      });
     } catch (dbErr) {
       // The attempt could not be recorded (database down): retry in memory; the row is still pending.
       this.deps.onDatabaseError(dbErr);
@@ -318,11 +329,17 @@ export class EventProcessor {
       this.#deadCount++;
       m.eventsProcessed.inc({ outcome: 'dead_letter' });
       m.errorsTotal.inc({ type: 'processing' });
-      this.deps.log.error({ eventId: job.id, eventType: job.type, attempts, err: message }, 'event moved to the dead letter state');
+      this.deps.log.error(
+        { eventId: job.id, eventType: job.type, attempts, err: message },
+        'event moved to the dead letter state',
+      );
     } else {
       m.eventsProcessed.inc({ outcome: 'failure' });
       m.errorsTotal.inc({ type: 'processing' });
-      this.deps.log.warn({ eventId: job.id, eventType: job.type, attempts, retryInMs: delay, err: message }, 'event processing failed; will retry');
+      this.deps.log.warn(
+        { eventId: job.id, eventType: job.type, attempts, retryInMs: delay, err: message },
+        'event processing failed; will retry',
+      );
       this.#schedule(job, delay);
     }
   }

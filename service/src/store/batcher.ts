@@ -53,18 +53,20 @@ export class Batcher<I, O> {
       const batch = this.#queue.splice(0, this.options.maxBatch);
       this.#inFlight++;
       this.#lastFlushAt = performance.now();
-      this.flush(batch.map((b) => b.item)).then(
-        (results) => {
-          for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as O);
-        },
-        (err: unknown) => {
-          for (const b of batch) b.reject(err);
-        },
-      ).finally(() => {
-        this.#inFlight--;
-        if (this.#queue.length > 0) this.#schedule();
-        else if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
-      });
+      this.flush(batch.map((b) => b.item))
+        .then(
+          (results) => {
+            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as O);
+          },
+          (err: unknown) => {
+            for (const b of batch) b.reject(err);
+          },
+        )
+        .finally(() => {
+          this.#inFlight--;
+          if (this.#queue.length > 0) this.#schedule();
+          else if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        });
     }
   }
 }

@@ -110,7 +110,12 @@ export class PostgresStore implements Store {
       query_timeout: 15_000,
       keepAlive: true,
       options: `-c search_path=${schema}`,
-      types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === INT8_OID
+            ? parseInt8
+            : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.#pool.on('error', onPoolError);
@@ -241,12 +246,24 @@ export class PostgresStore implements Store {
 
   loadPending(now: number, limit: number): Promise<PendingEvent[]> {
     return this.#timed('load_pending', async () => {
-      const res = await this.#pool.query<{ id: string; type: string; payload: string; received_at: number; attempts: number }>(
+      const res = await this.#pool.query<{
+        id: string;
+        type: string;
+        payload: string;
+        received_at: number;
+        attempts: number;
+      }>(
         `SELECT e.id, e.type, e.payload, e.received_at, s.attempts FROM webhook_event_state s JOIN webhook_events e ON e.id = s.event_id
          WHERE s.status = 'pending' AND s.next_attempt_at <= $1 ORDER BY s.next_attempt_at LIMIT $2`,
         [now, limit],
       );
-      return res.rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload, attempts: r.attempts, receivedAt: r.received_at }));
+      return res.rows.map((r) => ({
+        id: r.id,
+        type: r.type,
+        payload: r.payload,
+        attempts: r.attempts,
+        receivedAt: r.received_at,
+      }));
     });
   }
 
@@ -262,7 +279,10 @@ export class PostgresStore implements Store {
 
   getObject(id: string): Promise<ObjectRecord | undefined> {
     return this.#timed('get_object', async () => {
-      const res = await this.#pool.query<ObjectRow<Record<string, unknown>>>('SELECT * FROM stripe_objects WHERE id = $1', [id]);
+      const res = await this.#pool.query<ObjectRow<Record<string, unknown>>>(
+        'SELECT * FROM stripe_objects WHERE id = $1',
+        [id],
+      );
       const r = res.rows[0];
       return r && objectRecordFromRow(r, (data) => data);
     });

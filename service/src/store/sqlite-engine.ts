@@ -6,7 +6,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { WireBatch, WireEventState, WirePendingEvent } from './sqlite-wire.js';
-import { eventStateFromRow, objectRecordFromRow, type EventStateRow, type EventStatus, type ObjectRecord, type ObjectRow, type StoreCounts, type WriteResult } from './types.js';
+import {
+  eventStateFromRow,
+  objectRecordFromRow,
+  type EventStateRow,
+  type EventStatus,
+  type ObjectRecord,
+  type ObjectRow,
+  type StoreCounts,
+  type WriteResult,
+} from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_events (
@@ -125,10 +134,18 @@ export class SqliteEngine {
       const s = this.#stmts;
       const results: WriteResult[] = [];
       const buf = Buffer.from(payloads.buffer, payloads.byteOffset, payloads.byteLength);
-      for (let i = 0; i < m.length; ) {
+      for (let i = 0; i < m.length;) {
         const kind = m[i++];
         if (kind === 'i') {
-          const [id, type, created, livemode, receivedAt, offset, length] = m.slice(i, (i += 7)) as [string, string, number, number, number, number, number];
+          const [id, type, created, livemode, receivedAt, offset, length] = m.slice(i, (i += 7)) as [
+            string,
+            string,
+            number,
+            number,
+            number,
+            number,
+            number,
+          ];
           const payload = buf.subarray(offset, offset + length);
           const isNew = s.insertEvent.run(id, type, created, livemode, receivedAt, payload).changes === 1;
           if (isNew) s.insertState.run(id, receivedAt, receivedAt);
@@ -136,10 +153,20 @@ export class SqliteEngine {
         } else if (kind === 'c') {
           const [id, at, n] = m.slice(i, (i += 3)) as [string, number, number];
           s.complete.run(at, at, id);
-          for (let k = 0; k < n; k++) s.upsert.run(...(m.slice(i, (i += 7)) as [string, string, string | null, string | null, string, number, number]));
+          for (let k = 0; k < n; k++)
+            s.upsert.run(
+              ...(m.slice(i, (i += 7)) as [string, string, string | null, string | null, string, number, number]),
+            );
           results.push(null);
         } else if (kind === 'f') {
-          const [id, attempts, next, dead, error, at] = m.slice(i, (i += 6)) as [string, number, number, number, string, number];
+          const [id, attempts, next, dead, error, at] = m.slice(i, (i += 6)) as [
+            string,
+            number,
+            number,
+            number,
+            string,
+            number,
+          ];
           s.fail.run(dead ? 'dead_letter' : 'pending', attempts, next, at, error, id);
           results.push(null);
         } else {
@@ -156,8 +183,20 @@ export class SqliteEngine {
   }
 
   loadPending(now: number, limit: number): WirePendingEvent[] {
-    const rows = this.#stmts.loadPending.all(now, limit) as { id: string; type: string; payload: Uint8Array | string; received_at: number; attempts: number }[];
-    return rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload, attempts: r.attempts, receivedAt: r.received_at }));
+    const rows = this.#stmts.loadPending.all(now, limit) as {
+      id: string;
+      type: string;
+      payload: Uint8Array | string;
+      received_at: number;
+      attempts: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      payload: r.payload,
+      attempts: r.attempts,
+      receivedAt: r.received_at,
+    }));
   }
 
   counts(): StoreCounts {

@@ -37,7 +37,8 @@ export function encodeBatch(ops: readonly WriteOp[]): WireBatch {
       offset += b.length;
     } else if (op.kind === 'complete') {
       meta.push('c', op.id, op.at, op.upserts.length);
-      for (const o of op.upserts) meta.push(o.id, o.objectType, o.customerId, o.status, JSON.stringify(o.data), o.eventCreated, o.updatedAt);
+      for (const o of op.upserts)
+        meta.push(o.id, o.objectType, o.customerId, o.status, JSON.stringify(o.data), o.eventCreated, o.updatedAt);
     } else {
       meta.push('f', op.id, op.attempts, op.nextAttemptAt, op.deadLetter ? 1 : 0, op.error.slice(0, 2000), op.at);
     }

@@ -8,7 +8,8 @@ import { dispatch, SqliteEngine } from './sqlite-engine.js';
 
 export type { SqliteRequest } from './sqlite-engine.js';
 
-export type SqliteResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
+export type SqliteResponse =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-worker must run in a worker thread');

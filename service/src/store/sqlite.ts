@@ -41,7 +41,9 @@ function startWorker(workerData: unknown): Worker {
 }
 
 const text = (payload: Uint8Array | string): string =>
-  typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  typeof payload === 'string'
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -82,7 +84,8 @@ export class SqliteStore implements Store {
         if (msg.id !== 0) return;
         worker.off('message', onFirst);
         if (msg.ok) resolve();
-        else reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
+        else
+          reject(new DatabaseError(`cannot open SQLite database ${this.path}: ${msg.error.message}`, msg.error.code));
       };
       worker.on('message', onFirst);
       worker.on('message', (msg: SqliteResponse) => {
@@ -114,7 +117,11 @@ export class SqliteStore implements Store {
     return this.#call('write', 'write_batch', batch, [batch.payloads.buffer as ArrayBuffer]);
   }
 
-  #call<O extends Op>(op: O, label: StoreOperation, ...args: [...ArgsOf<O>, ...([] | [transfer: ArrayBuffer[]])]): Promise<never> {
+  #call<O extends Op>(
+    op: O,
+    label: StoreOperation,
+    ...args: [...ArgsOf<O>, ...([] | [transfer: ArrayBuffer[]])]
+  ): Promise<never> {
     if (this.#engine) return this.#callHere(op, label, (op === 'write' ? [args[0]] : args) as ArgsOf<O>);
     const worker = this.#worker;
     if (!worker) return Promise.reject(new DatabaseError('the SQLite database is closed'));

@@ -18,7 +18,9 @@ export interface StripeObject {
   readonly [key: string]: unknown;
 }
 
-export type ParseResult = { readonly ok: true; readonly event: StripeEvent } | { readonly ok: false; readonly error: 'invalid_json' | 'invalid_event'; readonly message: string };
+export type ParseResult =
+  | { readonly ok: true; readonly event: StripeEvent }
+  | { readonly ok: false; readonly error: 'invalid_json' | 'invalid_event'; readonly message: string };
 
 const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
 const EVENT_TYPE = /^[a-z_]+(\.[a-z_]+)+$/;
@@ -57,13 +59,57 @@ export function parseEvent(body: string): ParseResult {
  * ever used, so a sender cannot blow up the number of series.
  */
 const KNOWN_FAMILIES = new Set([
-  'account', 'application_fee', 'balance', 'billing_portal', 'capability', 'cash_balance', 'charge',
-  'checkout', 'coupon', 'credit_note', 'customer', 'customer_cash_balance_transaction', 'entitlements',
-  'file', 'financial_connections', 'identity', 'invoice', 'invoiceitem', 'issuing_authorization',
-  'issuing_card', 'issuing_cardholder', 'issuing_dispute', 'issuing_transaction', 'mandate', 'payment_intent',
-  'payment_link', 'payment_method', 'payout', 'person', 'plan', 'price', 'product', 'promotion_code', 'quote',
-  'radar', 'refund', 'review', 'setup_intent', 'sigma', 'source', 'subscription_schedule', 'tax', 'tax_rate',
-  'terminal', 'test_helpers', 'topup', 'transfer', 'treasury', 'billing', 'climate', 'reporting',
+  'account',
+  'application_fee',
+  'balance',
+  'billing_portal',
+  'capability',
+  'cash_balance',
+  'charge',
+  'checkout',
+  'coupon',
+  'credit_note',
+  'customer',
+  'customer_cash_balance_transaction',
+  'entitlements',
+  'file',
+  'financial_connections',
+  'identity',
+  'invoice',
+  'invoiceitem',
+  'issuing_authorization',
+  'issuing_card',
+  'issuing_cardholder',
+  'issuing_dispute',
+  'issuing_transaction',
+  'mandate',
+  'payment_intent',
+  'payment_link',
+  'payment_method',
+  'payout',
+  'person',
+  'plan',
+  'price',
+  'product',
+  'promotion_code',
+  'quote',
+  'radar',
+  'refund',
+  'review',
+  'setup_intent',
+  'sigma',
+  'source',
+  'subscription_schedule',
+  'tax',
+  'tax_rate',
+  'terminal',
+  'test_helpers',
+  'topup',
+  'transfer',
+  'treasury',
+  'billing',
+  'climate',
+  'reporting',
 ]);
 export const MAX_TYPE_LABELS = 150;
 

@@ -6,7 +6,9 @@
 import Stripe from 'stripe';
 import type { SignatureFailureReason } from '@wmon/contract';
 
-export type SignatureResult = { readonly ok: true; readonly secretIndex: number } | { readonly ok: false; readonly reason: SignatureFailureReason; readonly message: string };
+export type SignatureResult =
+  | { readonly ok: true; readonly secretIndex: number }
+  | { readonly ok: false; readonly reason: SignatureFailureReason; readonly message: string };
 
 const signature = Stripe.webhooks.signature;
 if (!signature) throw new Error('stripe library without webhook signature support');

@@ -53,7 +53,11 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(stored?.type).toBe('payment_intent.succeeded');
       expect(JSON.parse(stored!.payload)).toEqual(e);
 
-      await waitFor(() => running!.service.store.getEvent(e.id), (s) => s?.status === 'processed', 'the event to be processed');
+      await waitFor(
+        () => running!.service.store.getEvent(e.id),
+        (s) => s?.status === 'processed',
+        'the event to be processed',
+      );
       expect(calls.get(e.id)).toBe(1);
       const pi = await running.service.store.getObject(e.data.object.id as string);
       expect(pi).toMatchObject({ objectType: 'payment_intent', status: 'succeeded', customerId: 'cus_behaviour1' });
@@ -91,7 +95,9 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
 
     it('keeps per-customer records exact under concurrent workers', async () => {
       running = await startService({ ...(await backend.env()), WORKERS: '8' });
-      const sends = Array.from({ length: 30 }, () => event('payment_intent.succeeded', { customer: 'cus_concurrent', amount_received: 100 }));
+      const sends = Array.from({ length: 30 }, () =>
+        event('payment_intent.succeeded', { customer: 'cus_concurrent', amount_received: 100 }),
+      );
       const results = await Promise.all(sends.map((e) => post(running!.webhookUrl, e)));
       expect(results.map((r) => r.status)).toEqual(sends.map(() => 200));
       expect(await running.service.processor.idle(15_000)).toBe(true);
@@ -112,13 +118,20 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
           throw new Error('always fails');
         });
       });
-      running = await startService({ ...(await backend.env()), MAX_ATTEMPTS: '4', RETRY_BASE_MS: '50', RETRY_MAX_MS: '1000' }, { handlers });
+      running = await startService(
+        { ...(await backend.env()), MAX_ATTEMPTS: '4', RETRY_BASE_MS: '50', RETRY_MAX_MS: '1000' },
+        { handlers },
+      );
       const flaky = event('charge.succeeded', {}, { type: 'charge.failed' });
       const doomed = event('charge.succeeded', {}, { type: 'charge.dispute.created' });
       expect((await post(running.webhookUrl, flaky)).status).toBe(200);
       expect((await post(running.webhookUrl, doomed)).status).toBe(200);
 
-      const ok = await waitFor(() => running!.service.store.getEvent(flaky.id), (s) => s?.status === 'processed', 'the flaky event to succeed');
+      const ok = await waitFor(
+        () => running!.service.store.getEvent(flaky.id),
+        (s) => s?.status === 'processed',
+        'the flaky event to succeed',
+      );
       expect(ok?.attempts).toBe(2); // two failed attempts recorded, the third succeeded
       const times = attempts.get(flaky.id)!;
       expect(times).toHaveLength(3);
@@ -126,7 +139,11 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(35);
       expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(75);
 
-      const dead = await waitFor(() => running!.service.store.getEvent(doomed.id), (s) => s?.status === 'dead_letter', 'the doomed event to be dead-lettered');
+      const dead = await waitFor(
+        () => running!.service.store.getEvent(doomed.id),
+        (s) => s?.status === 'dead_letter',
+        'the doomed event to be dead-lettered',
+      );
       expect(dead).toMatchObject({ attempts: 4, lastError: 'always fails' });
       const text = await scrape(running.url);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter' })).toBe(1);
@@ -139,33 +156,57 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
     it('resumes events left pending in the database at start-up', async () => {
       const env = await backend.env();
       const config = loadConfig({ STRIPE_WEBHOOK_SECRET: SECRET, ...env });
-      const store = createStore(config.database, () => {}, () => {});
+      const store = createStore(
+        config.database,
+        () => {},
+        () => {},
+      );
       await store.init();
       const left = Array.from({ length: 5 }, () => event('checkout.session.completed', { customer: 'cus_resume' }));
       for (const e of left) {
         await store.write({
           kind: 'insert',
-          event: { id: e.id, type: e.type, created: e.created, livemode: false, receivedAt: Date.now(), payload: JSON.stringify(e) },
+          event: {
+            id: e.id,
+            type: e.type,
+            created: e.created,
+            livemode: false,
+            receivedAt: Date.now(),
+            payload: JSON.stringify(e),
+          },
         });
       }
       expect((await store.counts()).pending).toBe(5);
       await store.close();
 
       running = await startService(env);
-      await waitFor(() => running!.service.store.counts(), (c) => c.processed === 5 && c.pending === 0, 'the left-over events to be processed');
+      await waitFor(
+        () => running!.service.store.counts(),
+        (c) => c.processed === 5 && c.pending === 0,
+        'the left-over events to be processed',
+      );
       const customer = await running.service.store.getObject('cus_resume');
       expect(customer?.data).toMatchObject({ checkouts_completed: 5 });
     });
 
     it('processes a burst larger than the in-memory queue through the database', async () => {
       running = await startService({ ...(await backend.env()), QUEUE_BUFFER_SIZE: '10', WORKERS: '2' });
-      const sends = Array.from({ length: 80 }, (_, i) => event(i % 2 ? 'charge.succeeded' : 'invoice.paid', { customer: `cus_burst${i % 4}` }));
+      const sends = Array.from({ length: 80 }, (_, i) =>
+        event(i % 2 ? 'charge.succeeded' : 'invoice.paid', { customer: `cus_burst${i % 4}` }),
+      );
       const results = await Promise.all(sends.map((e) => post(running!.webhookUrl, e)));
       expect(results.every((r) => r.status === 200)).toBe(true);
-      await waitFor(() => running!.service.store.counts(), (c) => c.processed === 80 && c.pending === 0, 'all 80 events to be processed', 30_000);
+      await waitFor(
+        () => running!.service.store.counts(),
+        (c) => c.processed === 80 && c.pending === 0,
+        'all 80 events to be processed',
+        30_000,
+      );
       const paid = await Promise.all([0, 1, 2, 3].map((i) => running!.service.store.getObject(`cus_burst${i}`)));
       // invoice.paid went to customers 0 and 2 (even i), 20 each.
-      expect(paid.map((c) => (c?.data as { invoices_paid?: number } | undefined)?.invoices_paid ?? 0)).toEqual([20, 0, 20, 0]);
+      expect(paid.map((c) => (c?.data as { invoices_paid?: number } | undefined)?.invoices_paid ?? 0)).toEqual([
+        20, 0, 20, 0,
+      ]);
     });
 
     it('reads customer records through the cache, with hits and misses counted', async () => {

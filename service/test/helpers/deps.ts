@@ -19,20 +19,29 @@ export async function requirePostgres(): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
-    throw new Error(`PostgreSQL is not answering at ${PG_URL} (${(err as Error).message}); start it (CI's .ci/run does) or set TEST_DATABASE_URL`);
+    throw new Error(
+      `PostgreSQL is not answering at ${PG_URL} (${(err as Error).message}); start it (CI's .ci/run does) or set TEST_DATABASE_URL`,
+    );
   } finally {
     await client.end().catch(() => {});
   }
 }
 
 export async function requireRedis(): Promise<void> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const r = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+  });
   r.on('error', () => {});
   try {
     await r.connect();
     await r.ping();
   } catch (err) {
-    throw new Error(`Redis is not answering at ${REDIS_URL} (${(err as Error).message}); start it (CI's .ci/run does) or set TEST_REDIS_URL`);
+    throw new Error(
+      `Redis is not answering at ${REDIS_URL} (${(err as Error).message}); start it (CI's .ci/run does) or set TEST_REDIS_URL`,
+    );
   } finally {
     r.disconnect();
   }

@@ -17,7 +17,10 @@ export const SECRET_2 = 'whsec_test_rotated_fedcba9876543210';
 
 export const FIXTURES_DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'stripe-events');
 
-export type Fixture = { id: string; type: string; created: number; data: { object: Record<string, unknown> } } & Record<string, unknown>;
+export type Fixture = { id: string; type: string; created: number; data: { object: Record<string, unknown> } } & Record<
+  string,
+  unknown
+>;
 
 export function fixtures(): Map<string, Fixture> {
   const out = new Map<string, Fixture>();
@@ -29,10 +32,20 @@ export function fixtures(): Map<string, Fixture> {
 }
 
 /** A fixture of `type` with a fresh id, optionally with changes to its object. */
-export function event(type: string, object: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Fixture {
+export function event(
+  type: string,
+  object: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Fixture {
   const base = fixtures().get(type);
   if (!base) throw new Error(`no fixture for ${type}`);
-  return { ...base, id: newEventId(), created: Math.floor(Date.now() / 1000), data: { ...base.data, object: { ...base.data.object, ...object } }, ...extra };
+  return {
+    ...base,
+    id: newEventId(),
+    created: Math.floor(Date.now() / 1000),
+    data: { ...base.data, object: { ...base.data.object, ...object } },
+    ...extra,
+  };
 }
 
 export interface Running {
@@ -62,7 +75,12 @@ export async function startService(env: Record<string, string> = {}, options: Se
     RETRY_MAX_MS: '200',
     ...env,
   });
-  const service = createService(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), healthIntervalMs: 200, sweepIntervalMs: 500, ...options });
+  const service = createService(config, {
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    healthIntervalMs: 200,
+    sweepIntervalMs: 500,
+    ...options,
+  });
   const url = await service.start();
   return {
     service,
@@ -91,7 +109,15 @@ export interface RawResponse {
 export function rawPost(url: string, body: string | Buffer, headers: [string, string][]): Promise<RawResponse> {
   const u = new URL(url);
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const head = [`POST ${u.pathname} HTTP/1.1`, `Host: ${u.host}`, ...headers.map(([k, v]) => `${k}: ${v}`), `Content-Length: ${bytes.length}`, 'Connection: close', '', ''].join('\r\n');
+  const head = [
+    `POST ${u.pathname} HTTP/1.1`,
+    `Host: ${u.host}`,
+    ...headers.map(([k, v]) => `${k}: ${v}`),
+    `Content-Length: ${bytes.length}`,
+    'Connection: close',
+    '',
+    '',
+  ].join('\r\n');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const sock = net.connect(Number(u.port), u.hostname, () => sock.end(Buffer.concat([Buffer.from(head), bytes])));
@@ -110,7 +136,7 @@ export function rawPost(url: string, body: string | Buffer, headers: [string, st
       let text = raw.slice(split + 4);
       if (hdrs['transfer-encoding'] === 'chunked') {
         let out = '';
-        for (let rest = text; ; ) {
+        for (let rest = text; ;) {
           const nl = rest.indexOf('\r\n');
           const size = parseInt(rest.slice(0, nl), 16);
           if (!size) break;
@@ -132,7 +158,11 @@ export async function post(
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const signature = opts.header ?? signPayload(text, opts.secret ?? SECRET, opts.timestamp);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature, ...opts.headers }, body: text });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature, ...opts.headers },
+    body: text,
+  });
   const raw = await res.text();
   let body: Record<string, unknown>;
   try {
@@ -156,20 +186,29 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
     const labelPart = rest[0] === '{' ? rest.slice(1, rest.indexOf('}')) : '';
     const got = Object.fromEntries([...labelPart.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) {
+    if (
+      Object.entries(labels).every(([k, v]) => got[k] === v) &&
+      Object.keys(got).length === Object.keys(labels).length
+    ) {
       return Number(line.slice(line.lastIndexOf(' ') + 1));
     }
   }
   return 0;
 }
 
-export async function waitFor<T>(probe: () => Promise<T> | T, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  done: (v: T) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T;
   for (;;) {
     last = await probe();
     if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

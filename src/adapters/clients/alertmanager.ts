@@ -195,13 +195,21 @@ export function createAlertmanagerClient(options: ClientOptions): AlertmanagerCl
     async createSilence(silence) {
       const body = {
         ...(silence.id ? { id: silence.id } : {}),
-        matchers: silence.matchers.map((m) => ({ name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual ?? true })),
+        matchers: silence.matchers.map((m) => ({
+          name: m.name,
+          value: m.value,
+          isRegex: m.isRegex,
+          isEqual: m.isEqual ?? true,
+        })),
         startsAt: isoTime(silence.startsAt ?? new Date()),
         endsAt: isoTime(silence.endsAt),
         createdBy: silence.createdBy,
         comment: silence.comment,
       };
-      const res = await http.json({ method: 'POST', path: '/api/v2/silences', body }, z.object({ silenceID: z.string().min(1) }));
+      const res = await http.json(
+        { method: 'POST', path: '/api/v2/silences', body },
+        z.object({ silenceID: z.string().min(1) }),
+      );
       return res.silenceID;
     },
 

@@ -141,12 +141,14 @@ function parseSampleLine(line: string, lineNo: number): ExposedSample {
   const rest = line.slice(pos).trim().split(/\s+/);
   const [rawValue, rawTimestamp, extra] = rest;
   if (!rawValue) throw new ExpositionParseError(lineNo, `no value for ${name}`);
-  if (extra !== undefined) throw new ExpositionParseError(lineNo, `unexpected ${JSON.stringify(extra)} after the value of ${name}`);
+  if (extra !== undefined)
+    throw new ExpositionParseError(lineNo, `unexpected ${JSON.stringify(extra)} after the value of ${name}`);
   const value = parseSampleValue(rawValue);
   if (value === undefined) throw new ExpositionParseError(lineNo, `${JSON.stringify(rawValue)} is not a number`);
   let timestampMs: number | undefined;
   if (rawTimestamp !== undefined) {
-    if (!/^-?\d+$/.test(rawTimestamp)) throw new ExpositionParseError(lineNo, `${JSON.stringify(rawTimestamp)} is not a timestamp`);
+    if (!/^-?\d+$/.test(rawTimestamp))
+      throw new ExpositionParseError(lineNo, `${JSON.stringify(rawTimestamp)} is not a timestamp`);
     timestampMs = Number(rawTimestamp);
   }
   return { name, labels, value, timestampMs };

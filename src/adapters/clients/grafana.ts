@@ -106,7 +106,10 @@ export interface GrafanaClient {
   /** `GET /api/health` (no auth needed). */
   health(): Promise<GrafanaHealth>;
   /** `GET /api/search?type=dash-db`: every dashboard the credentials can see. */
-  searchDashboards(options?: { readonly query?: string; readonly folderUids?: readonly string[] }): Promise<DashboardHit[]>;
+  searchDashboards(options?: {
+    readonly query?: string;
+    readonly folderUids?: readonly string[];
+  }): Promise<DashboardHit[]>;
   /** `GET /api/dashboards/uid/:uid`; undefined when there is no such dashboard. */
   getDashboard(uid: string): Promise<DashboardWithMeta | undefined>;
   /** `POST /api/dashboards/db`: creates or updates by uid (412 when it changed meanwhile, unless overwrite). */
@@ -122,7 +125,9 @@ export interface GrafanaClient {
   /** `GET /api/datasources/uid/:uid`; undefined when there is no such data source. */
   getDatasource(uid: string): Promise<GrafanaDatasource | undefined>;
   /** Creates (`POST /api/datasources`) or updates (`PUT /api/datasources/uid/:uid`) by uid. */
-  createOrUpdateDatasource(input: DatasourceInput): Promise<{ readonly created: boolean; readonly datasource: GrafanaDatasource }>;
+  createOrUpdateDatasource(
+    input: DatasourceInput,
+  ): Promise<{ readonly created: boolean; readonly datasource: GrafanaDatasource }>;
   /**
    * `POST /api/admin/provisioning/{dashboards|datasources}/reload` (a Grafana server admin): re-read the
    * provisioning files now instead of at the next poll. Provisioned dashboards cannot be saved over the API,
@@ -191,7 +196,8 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
     const res = await http.request(spec);
     if (res.status === 404) return undefined;
     const parsed = datasourceSchema.safeParse(res.data);
-    if (!parsed.success) return http.badResponse(spec, `unexpected data source: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      return http.badResponse(spec, `unexpected data source: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return toDatasource(parsed.data);
   };
 
@@ -202,17 +208,32 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
       const parsed = healthSchema.safeParse(res.data);
       if (!parsed.success) return http.badResponse(spec, `unexpected health answer (HTTP ${res.status})`);
       const h = parsed.data;
-      return { ok: res.status === 200 && h.database === 'ok', database: h.database, version: h.version ?? '', commit: h.commit ?? '' };
+      return {
+        ok: res.status === 200 && h.database === 'ok',
+        database: h.database,
+        version: h.version ?? '',
+        commit: h.commit ?? '',
+      };
     },
 
     async searchDashboards(opts = {}) {
       const hits = await http.json(
-        { path: '/api/search', query: { type: 'dash-db', query: opts.query, folderUIDs: opts.folderUids, limit: 5000 } },
+        {
+          path: '/api/search',
+          query: { type: 'dash-db', query: opts.query, folderUIDs: opts.folderUids, limit: 5000 },
+        },
         z.array(hitSchema),
       );
       return hits
         .filter((h) => h.type === 'dash-db')
-        .map((h) => ({ uid: h.uid, title: h.title, url: h.url, tags: h.tags ?? [], folderUid: h.folderUid || undefined, folderTitle: h.folderTitle }));
+        .map((h) => ({
+          uid: h.uid,
+          title: h.title,
+          url: h.url,
+          tags: h.tags ?? [],
+          folderUid: h.folderUid || undefined,
+          folderTitle: h.folderTitle,
+        }));
     },
 
     async getDashboard(uid) {
@@ -220,7 +241,8 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
       const res = await http.request(spec);
       if (res.status === 404) return undefined;
       const parsed = dashboardWithMetaSchema.safeParse(res.data);
-      if (!parsed.success) return http.badResponse(spec, `unexpected dashboard: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      if (!parsed.success)
+        return http.badResponse(spec, `unexpected dashboard: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       const { dashboard, meta } = parsed.data;
       return {
         dashboard: dashboard as DashboardJson,
@@ -261,7 +283,10 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
     },
 
     async createFolder(folder) {
-      const f = await http.json({ method: 'POST', path: '/api/folders', body: { uid: folder.uid, title: folder.title } }, folderSchema);
+      const f = await http.json(
+        { method: 'POST', path: '/api/folders', body: { uid: folder.uid, title: folder.title } },
+        folderSchema,
+      );
       return { uid: f.uid, title: f.title };
     },
 
@@ -291,7 +316,10 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
       };
       const existing = await getDatasource(input.uid);
       const saved = existing
-        ? await http.json({ method: 'PUT', path: `/api/datasources/uid/${encodeURIComponent(input.uid)}`, body }, datasourceSavedSchema)
+        ? await http.json(
+            { method: 'PUT', path: `/api/datasources/uid/${encodeURIComponent(input.uid)}`, body },
+            datasourceSavedSchema,
+          )
         : await http.json({ method: 'POST', path: '/api/datasources', body }, datasourceSavedSchema);
       return { created: !existing, datasource: toDatasource(saved.datasource) };
     },
@@ -302,7 +330,9 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
         path: `/api/admin/provisioning/${kind}/reload`,
         // The Admin API takes basic auth of a server admin only; no service-account token can use it.
         hint: (status) =>
-          status === 403 ? 'reloading provisioning needs basic auth as a Grafana server admin; service-account tokens cannot' : undefined,
+          status === 403
+            ? 'reloading provisioning needs basic auth as a Grafana server admin; service-account tokens cannot'
+            : undefined,
       });
     },
   };

@@ -72,7 +72,8 @@ export function createTransport(component: ComponentName, options: ClientOptions
     baseURL: base,
     timeout: timeoutMs,
     headers,
-    auth: options.auth?.kind === 'basic' ? { username: options.auth.username, password: options.auth.password } : undefined,
+    auth:
+      options.auth?.kind === 'basic' ? { username: options.auth.username, password: options.auth.password } : undefined,
     // The stack is on loopback: an HTTP(S)_PROXY from the environment would only get in the way.
     proxy: false,
     // Keep the raw text: we parse (and report bad JSON) ourselves.
@@ -90,7 +91,12 @@ export function createTransport(component: ComponentName, options: ClientOptions
     url: truncate(`${shownBase}${pathWithQuery(spec)}`),
   });
 
-  const fail = (spec: RequestSpec, failure: RequestFailure, what: string, extra: { status?: number; apiMessage?: string } = {}): never => {
+  const fail = (
+    spec: RequestSpec,
+    failure: RequestFailure,
+    what: string,
+    extra: { status?: number; apiMessage?: string } = {},
+  ): never => {
     throw new ComponentRequestError({ component, ...describe(spec), failure, what, timeoutMs, ...extra });
   };
 
@@ -150,7 +156,10 @@ export function createTransport(component: ComponentName, options: ClientOptions
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-        return badResponse(spec, `unexpected response${where}: ${issue?.message ?? 'invalid'} (HTTP ${res.status}, body: ${truncate(res.text, 120)})`);
+        return badResponse(
+          spec,
+          `unexpected response${where}: ${issue?.message ?? 'invalid'} (HTTP ${res.status}, body: ${truncate(res.text, 120)})`,
+        );
       }
       return parsed.data;
     },

@@ -48,7 +48,9 @@ export interface JaegerClient {
 
 // proto3 JSON leaves out empty lists: `{}` is an answer without services or operations.
 const servicesSchema = z.object({ services: z.array(z.string()).optional() });
-const operationsSchema = z.object({ operations: z.array(z.object({ name: z.string(), spanKind: z.string().optional() })).optional() });
+const operationsSchema = z.object({
+  operations: z.array(z.object({ name: z.string(), spanKind: z.string().optional() })).optional(),
+});
 
 /** An OTLP AnyValue in JSON: 64-bit integers are strings. */
 const anyValue = z.looseObject({
@@ -81,7 +83,9 @@ const tracesSchema = z.object({
       .optional(),
   }),
 });
-const gatewayErrorSchema = z.object({ error: z.object({ httpCode: z.number().optional(), message: z.string().optional() }) });
+const gatewayErrorSchema = z.object({
+  error: z.object({ httpCode: z.number().optional(), message: z.string().optional() }),
+});
 
 /** OTLP's SpanKind enum (trace.proto), as Jaeger names the kinds. */
 const SPAN_KINDS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
@@ -122,7 +126,10 @@ export function createJaegerClient(options: ClientOptions): JaegerClient {
       const parsed = tracesSchema.safeParse(res.data);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        return http.badResponse(spec, `unexpected traces at ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+        return http.badResponse(
+          spec,
+          `unexpected traces at ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+        );
       }
       return toTraces(parsed.data);
     },

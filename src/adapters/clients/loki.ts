@@ -89,9 +89,15 @@ const entry = z
 const queryEnvelope = z.object({
   status: z.literal('success'),
   data: z.discriminatedUnion('resultType', [
-    z.object({ resultType: z.literal('streams'), result: z.array(z.object({ stream: labels, values: z.array(entry) })) }),
+    z.object({
+      resultType: z.literal('streams'),
+      result: z.array(z.object({ stream: labels, values: z.array(entry) })),
+    }),
     z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: labels, value: sample })) }),
-    z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: labels, values: z.array(sample) })) }),
+    z.object({
+      resultType: z.literal('matrix'),
+      result: z.array(z.object({ metric: labels, values: z.array(sample) })),
+    }),
     z.object({ resultType: z.literal('scalar'), result: sample }),
   ]),
 });
@@ -155,7 +161,12 @@ export function createLokiClient(options: LokiClientOptions): LokiClient {
       const res = await http.json(
         {
           path: '/loki/api/v1/query',
-          query: { query: logql, time: opts.time ? dateToNs(opts.time) : undefined, limit: opts.limit, direction: opts.direction },
+          query: {
+            query: logql,
+            time: opts.time ? dateToNs(opts.time) : undefined,
+            limit: opts.limit,
+            direction: opts.direction,
+          },
         },
         queryEnvelope,
       );
@@ -166,7 +177,10 @@ export function createLokiClient(options: LokiClientOptions): LokiClient {
 
     async labels(range = {}) {
       const res = await http.json(
-        { path: '/loki/api/v1/labels', query: { start: range.start && dateToNs(range.start), end: range.end && dateToNs(range.end) } },
+        {
+          path: '/loki/api/v1/labels',
+          query: { start: range.start && dateToNs(range.start), end: range.end && dateToNs(range.end) },
+        },
         listEnvelope,
       );
       return res.data ?? [];
@@ -176,7 +190,11 @@ export function createLokiClient(options: LokiClientOptions): LokiClient {
       const res = await http.json(
         {
           path: `/loki/api/v1/label/${encodeURIComponent(name)}/values`,
-          query: { start: opts.start && dateToNs(opts.start), end: opts.end && dateToNs(opts.end), query: opts.selector },
+          query: {
+            start: opts.start && dateToNs(opts.start),
+            end: opts.end && dateToNs(opts.end),
+            query: opts.selector,
+          },
         },
         listEnvelope,
       );

@@ -242,7 +242,13 @@ export function createPrometheusClient(options: ClientOptions): PrometheusClient
   const toAlert = (a: z.output<typeof alert>, spec: RequestSpec): PrometheusAlert => {
     const value = parseSampleValue(a.value);
     if (value === undefined) http.badResponse(spec, `alert value ${JSON.stringify(a.value)} is not a number`);
-    return { labels: a.labels, annotations: a.annotations ?? {}, state: a.state, activeAt: a.activeAt, value: value ?? Number.NaN };
+    return {
+      labels: a.labels,
+      annotations: a.annotations ?? {},
+      state: a.state,
+      activeAt: a.activeAt,
+      value: value ?? Number.NaN,
+    };
   };
 
   const probe = async (path: string): Promise<boolean> => {
@@ -254,7 +260,11 @@ export function createPrometheusClient(options: ClientOptions): PrometheusClient
     async query(expr, opts = {}) {
       const spec: RequestSpec = {
         path: '/api/v1/query',
-        query: { query: expr, time: opts.time === undefined ? undefined : unixSeconds(opts.time), timeout: serverTimeout },
+        query: {
+          query: expr,
+          time: opts.time === undefined ? undefined : unixSeconds(opts.time),
+          timeout: serverTimeout,
+        },
       };
       const { data } = await http.json(spec, envelope(queryData));
       if (data.resultType === 'string') {
@@ -320,7 +330,14 @@ export function createPrometheusClient(options: ClientOptions): PrometheusClient
                 lastError: r.lastError || undefined,
                 alerts: (r.alerts ?? []).map((a) => toAlert(a, spec)),
               }
-            : { type: 'recording', name: r.name, query: r.query, labels: r.labels ?? {}, health: r.health, lastError: r.lastError || undefined },
+            : {
+                type: 'recording',
+                name: r.name,
+                query: r.query,
+                labels: r.labels ?? {},
+                health: r.health,
+                lastError: r.lastError || undefined,
+              },
         ),
       }));
     },
@@ -337,7 +354,10 @@ export function createPrometheusClient(options: ClientOptions): PrometheusClient
         { path: '/api/v1/alertmanagers' },
         envelope(z.object({ activeAlertmanagers: am, droppedAlertmanagers: am })),
       );
-      return { active: data.activeAlertmanagers.map((a) => a.url), dropped: data.droppedAlertmanagers.map((a) => a.url) };
+      return {
+        active: data.activeAlertmanagers.map((a) => a.url),
+        dropped: data.droppedAlertmanagers.map((a) => a.url),
+      };
     },
 
     async statusConfig() {
@@ -354,7 +374,11 @@ export function createPrometheusClient(options: ClientOptions): PrometheusClient
     healthy: () => probe('/-/healthy'),
 
     async reload() {
-      await http.request({ method: 'POST', path: '/-/reload', hint: (status) => (status === 403 ? LIFECYCLE_HINT : undefined) });
+      await http.request({
+        method: 'POST',
+        path: '/-/reload',
+        hint: (status) => (status === 403 ? LIFECYCLE_HINT : undefined),
+      });
     },
 
     async snapshot(opts = {}) {
@@ -364,7 +388,8 @@ export function createPrometheusClient(options: ClientOptions): PrometheusClient
           path: '/api/v1/admin/tsdb/snapshot',
           query: { skip_head: opts.skipHead ? 'true' : undefined },
           // Prometheus 2.x answers 500 "admin APIs disabled"; some versions use 403 or 503.
-          hint: (status, message) => (/admin apis? (is |are )?disabled/i.test(message ?? '') || status === 403 ? ADMIN_HINT : undefined),
+          hint: (status, message) =>
+            /admin apis? (is |are )?disabled/i.test(message ?? '') || status === 403 ? ADMIN_HINT : undefined,
         },
         envelope(z.object({ name: z.string().min(1) })),
       );

@@ -67,7 +67,10 @@ export function createServiceClient(options: ClientOptions): ServiceClient {
       const res = await http.request(spec);
       const dependencies = readDependencies(res.data);
       if (dependencies === undefined) {
-        return http.badResponse(spec, `expected a JSON body with "checks" (HTTP ${res.status}, body: ${res.text.slice(0, 120)})`);
+        return http.badResponse(
+          spec,
+          `expected a JSON body with "checks" (HTTP ${res.status}, body: ${res.text.slice(0, 120)})`,
+        );
       }
       const state = isObject(res.data) && typeof res.data.status === 'string' ? res.data.status : undefined;
       return { ready: res.status === 200, status: res.status, state, dependencies };
@@ -78,7 +81,8 @@ export function createServiceClient(options: ClientOptions): ServiceClient {
       try {
         return parseExposition(text);
       } catch (error) {
-        if (error instanceof ExpositionParseError) return http.badResponse(scrapeSpec, `not Prometheus text format: ${error.message}`);
+        if (error instanceof ExpositionParseError)
+          return http.badResponse(scrapeSpec, `not Prometheus text format: ${error.message}`);
         throw error;
       }
     },
@@ -110,7 +114,8 @@ function readDependencies(body: unknown): DependencyCheck[] | undefined {
 
 function toCheck(name: string, c: unknown): DependencyCheck {
   if (typeof c === 'boolean') return { name, ok: c, detail: undefined };
-  if (typeof c === 'string') return { name, ok: GOOD_WORDS.has(c.toLowerCase()), detail: GOOD_WORDS.has(c.toLowerCase()) ? undefined : c };
+  if (typeof c === 'string')
+    return { name, ok: GOOD_WORDS.has(c.toLowerCase()), detail: GOOD_WORDS.has(c.toLowerCase()) ? undefined : c };
   if (!isObject(c)) return { name, ok: false, detail: 'no status given' };
   const flag = [c.ok, c.up, c.healthy].find((v): v is boolean => typeof v === 'boolean');
   const word = [c.status, c.state].find((v): v is string => typeof v === 'string');

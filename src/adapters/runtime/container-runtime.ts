@@ -26,9 +26,7 @@ import { WmonError } from '../../errors.js';
 export type ProgressListener = (event: ProgressEvent) => void;
 
 /** A build context: a directory (all of it, or only `paths` relative to it), or a ready tar stream. */
-export type BuildContext =
-  | { readonly dir: string; readonly paths?: readonly string[] }
-  | { readonly tar: Readable };
+export type BuildContext = { readonly dir: string; readonly paths?: readonly string[] } | { readonly tar: Readable };
 
 export interface BuildOptions {
   readonly context: BuildContext;
@@ -65,7 +63,10 @@ export interface ContainerRuntime {
   ping(): Promise<void>;
 
   /** Create the network unless one by that name exists. `created` says which happened. */
-  ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<{ readonly id: string; readonly created: boolean }>;
+  ensureNetwork(
+    name: string,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<{ readonly id: string; readonly created: boolean }>;
   listNetworks(labels: LabelFilter): Promise<NetworkSummary[]>;
   /** False when there was no such network. */
   removeNetwork(name: string): Promise<boolean>;
@@ -131,12 +132,15 @@ export async function ensureImage(
   const present = await runtime.imageExists(full);
   if (present && (policy !== 'always' || isLocalOnlyImage(full))) return 'present';
   if (!present && (policy === 'never' || isLocalOnlyImage(full))) {
-    throw new WmonError(`Image ${full} is not present${isLocalOnlyImage(full) ? ' (a localhost/ image is built, not pulled)' : ' and pulling is turned off'}.`, {
-      code: 'IMAGE_MISSING',
-      suggestions: isLocalOnlyImage(full)
-        ? ['Build it first (contributors: `sudo scripts/engine/build-images.sh`).']
-        : [`Pull it yourself (\`docker pull ${full}\`), or allow pulling in wmon.yaml.`],
-    });
+    throw new WmonError(
+      `Image ${full} is not present${isLocalOnlyImage(full) ? ' (a localhost/ image is built, not pulled)' : ' and pulling is turned off'}.`,
+      {
+        code: 'IMAGE_MISSING',
+        suggestions: isLocalOnlyImage(full)
+          ? ['Build it first (contributors: `sudo scripts/engine/build-images.sh`).']
+          : [`Pull it yourself (\`docker pull ${full}\`), or allow pulling in wmon.yaml.`],
+      },
+    );
   }
   await runtime.pullImage(full, onProgress);
   return 'pulled';

@@ -29,7 +29,8 @@ export type PathKind = 'socket' | 'other' | 'missing' | 'denied';
 /** What the engine says about itself, before wmon knows how it was found. */
 export type EngineIdentity = Pick<EngineInfo, 'name' | 'version' | 'apiVersion' | 'os' | 'arch'>;
 
-export type ProbeResult = { readonly ok: true; readonly identity: EngineIdentity } | { readonly ok: false; readonly reason: string };
+export type ProbeResult =
+  { readonly ok: true; readonly identity: EngineIdentity } | { readonly ok: false; readonly reason: string };
 
 export interface DetectDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -74,7 +75,9 @@ export interface DetectionAttempt {
 }
 
 function unixCandidate(socketPath: string, note?: string): EngineCandidate {
-  return note === undefined ? { endpoint: { kind: 'unix', socketPath } } : { endpoint: { kind: 'unix', socketPath }, note };
+  return note === undefined
+    ? { endpoint: { kind: 'unix', socketPath } }
+    : { endpoint: { kind: 'unix', socketPath }, note };
 }
 
 export const dockerHostStrategy: DetectionStrategy = {
@@ -92,7 +95,10 @@ export const dockerHostStrategy: DetectionStrategy = {
 export const dockerContextStrategy: DetectionStrategy = {
   name: 'Docker context',
   async find(deps) {
-    const configDir = deps.env.DOCKER_CONFIG && deps.env.DOCKER_CONFIG !== '' ? deps.env.DOCKER_CONFIG : path.join(deps.homedir, '.docker');
+    const configDir =
+      deps.env.DOCKER_CONFIG && deps.env.DOCKER_CONFIG !== ''
+        ? deps.env.DOCKER_CONFIG
+        : path.join(deps.homedir, '.docker');
     const explicit = deps.env.DOCKER_CONTEXT !== undefined && deps.env.DOCKER_CONTEXT !== '';
     let name = deps.env.DOCKER_CONTEXT;
     if (!explicit) {
@@ -105,7 +111,8 @@ export const dockerContextStrategy: DetectionStrategy = {
         return { skipped: `${path.join(configDir, 'config.json')} is not valid JSON` };
       }
     }
-    if (name === undefined || name === '' || name === 'default') return { skipped: 'no context other than the default is selected' };
+    if (name === undefined || name === '' || name === 'default')
+      return { skipped: 'no context other than the default is selected' };
     const id = createHash('sha256').update(name).digest('hex');
     const metaFile = path.join(configDir, 'contexts', 'meta', id, 'meta.json');
     const meta = await deps.readFile(metaFile);
@@ -121,9 +128,13 @@ export const dockerContextStrategy: DetectionStrategy = {
     }
     if (typeof host !== 'string' || host === '') return { skipped: `context "${name}" has no Docker endpoint` };
     const tlsDir = path.join(configDir, 'contexts', 'tls', id, 'docker');
-    const tlsEnv = (await deps.statPath(tlsDir)) === 'other' ? { DOCKER_CERT_PATH: tlsDir, DOCKER_TLS_VERIFY: '1' } : {};
+    const tlsEnv =
+      (await deps.statPath(tlsDir)) === 'other' ? { DOCKER_CERT_PATH: tlsDir, DOCKER_TLS_VERIFY: '1' } : {};
     const parsed = parseDockerHost(host, tlsEnv, deps.homedir);
-    if (!parsed.ok) return explicit ? { invalid: `context "${name}": ${parsed.reason}` } : { skipped: `context "${name}": ${parsed.reason}` };
+    if (!parsed.ok)
+      return explicit
+        ? { invalid: `context "${name}": ${parsed.reason}` }
+        : { skipped: `context "${name}": ${parsed.reason}` };
     return { candidates: [{ endpoint: parsed.endpoint, note: `context "${name}"` }], authoritative: explicit };
   },
 };
@@ -139,7 +150,10 @@ export const dockerDesktopStrategy: DetectionStrategy = {
   name: 'Docker Desktop',
   async find({ homedir }) {
     return {
-      candidates: [unixCandidate(path.join(homedir, '.docker', 'run', 'docker.sock')), unixCandidate(path.join(homedir, '.docker', 'desktop', 'docker.sock'))],
+      candidates: [
+        unixCandidate(path.join(homedir, '.docker', 'run', 'docker.sock')),
+        unixCandidate(path.join(homedir, '.docker', 'desktop', 'docker.sock')),
+      ],
     };
   },
 };
@@ -154,7 +168,12 @@ export const podmanRootfulStrategy: DetectionStrategy = {
 export const podmanRootlessStrategy: DetectionStrategy = {
   name: 'Podman (rootless)',
   async find({ env, uid }) {
-    const runtimeDir = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR !== '' ? env.XDG_RUNTIME_DIR : uid === undefined ? undefined : `/run/user/${uid}`;
+    const runtimeDir =
+      env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR !== ''
+        ? env.XDG_RUNTIME_DIR
+        : uid === undefined
+          ? undefined
+          : `/run/user/${uid}`;
     if (runtimeDir === undefined) return { skipped: 'XDG_RUNTIME_DIR is not set' };
     return { candidates: [unixCandidate(path.join(runtimeDir, 'podman', 'podman.sock'))] };
   },
@@ -173,9 +192,11 @@ export const DEFAULT_STRATEGIES: readonly DetectionStrategy[] = [
 export async function probeEngine(endpoint: EngineEndpoint, timeoutMs: number): Promise<ProbeResult> {
   try {
     const ping = await engineGet(endpoint, '/_ping', timeoutMs);
-    if (ping.status !== 200) return { ok: false, reason: `answered HTTP ${ping.status} to /_ping${excerpt(ping.body)}` };
+    if (ping.status !== 200)
+      return { ok: false, reason: `answered HTTP ${ping.status} to /_ping${excerpt(ping.body)}` };
     const version = await engineGet(endpoint, '/version', Math.max(timeoutMs, VERSION_TIMEOUT_MS));
-    if (version.status !== 200) return { ok: false, reason: `answered HTTP ${version.status} to /version${excerpt(version.body)}` };
+    if (version.status !== 200)
+      return { ok: false, reason: `answered HTTP ${version.status} to /version${excerpt(version.body)}` };
     return { ok: true, identity: identityFromVersion(JSON.parse(version.body) as unknown) };
   } catch (error) {
     return { ok: false, reason: describeConnectError(error) };
@@ -277,21 +298,41 @@ export async function findEngine(
       if (candidate.endpoint.kind === 'unix') {
         const kind = await deps.statPath(candidate.endpoint.socketPath);
         if (kind === 'missing') {
-          attempts.push({ strategy: label, address, outcome: 'missing', detail: `no socket at ${candidate.endpoint.socketPath}` });
+          attempts.push({
+            strategy: label,
+            address,
+            outcome: 'missing',
+            detail: `no socket at ${candidate.endpoint.socketPath}`,
+          });
           continue;
         }
         if (kind === 'other') {
-          attempts.push({ strategy: label, address, outcome: 'not-a-socket', detail: `${candidate.endpoint.socketPath} exists but is not a socket` });
+          attempts.push({
+            strategy: label,
+            address,
+            outcome: 'not-a-socket',
+            detail: `${candidate.endpoint.socketPath} exists but is not a socket`,
+          });
           continue;
         }
         if (kind === 'denied') {
-          attempts.push({ strategy: label, address, outcome: 'denied', detail: `permission denied on ${candidate.endpoint.socketPath}` });
+          attempts.push({
+            strategy: label,
+            address,
+            outcome: 'denied',
+            detail: `permission denied on ${candidate.endpoint.socketPath}`,
+          });
           continue;
         }
       }
       const result = await deps.probe(candidate.endpoint, timeout);
       if (result.ok) {
-        attempts.push({ strategy: label, address, outcome: 'ok', detail: `${result.identity.name} ${result.identity.version}` });
+        attempts.push({
+          strategy: label,
+          address,
+          outcome: 'ok',
+          detail: `${result.identity.name} ${result.identity.version}`,
+        });
         return { engine: { ...result.identity, foundBy: label, address, endpoint: candidate.endpoint }, attempts };
       }
       attempts.push({
@@ -307,22 +348,31 @@ export async function findEngine(
 }
 
 /** The one error for "no engine": every attempt, and what to do. */
-export function noEngineError(attempts: readonly DetectionAttempt[], env: Readonly<Record<string, string | undefined>>): WmonError {
+export function noEngineError(
+  attempts: readonly DetectionAttempt[],
+  env: Readonly<Record<string, string | undefined>>,
+): WmonError {
   const width = Math.max(...attempts.map((a) => a.strategy.length));
   const lines = attempts.map((a) => `  ${a.strategy.padEnd(width)}  ${a.detail}`);
   const suggestions: string[] = [];
   const dockerHostSet = env.DOCKER_HOST !== undefined && env.DOCKER_HOST.trim() !== '';
   if (dockerHostSet) {
-    suggestions.push(`DOCKER_HOST is set (${env.DOCKER_HOST}), so no other place was tried: fix it, or unset it to let wmon look in the usual places.`);
+    suggestions.push(
+      `DOCKER_HOST is set (${env.DOCKER_HOST}), so no other place was tried: fix it, or unset it to let wmon look in the usual places.`,
+    );
   }
   if (!dockerHostSet && env.DOCKER_CONTEXT !== undefined && env.DOCKER_CONTEXT !== '') {
-    suggestions.push(`DOCKER_CONTEXT is set (${env.DOCKER_CONTEXT}), so the default places were not tried: start that engine, or unset DOCKER_CONTEXT.`);
+    suggestions.push(
+      `DOCKER_CONTEXT is set (${env.DOCKER_CONTEXT}), so the default places were not tried: start that engine, or unset DOCKER_CONTEXT.`,
+    );
   }
   if (attempts.some((a) => a.outcome === 'denied')) {
-    suggestions.push('Permission denied: add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again), or use rootless Podman.');
+    suggestions.push(
+      'Permission denied: add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again), or use rootless Podman.',
+    );
   }
   suggestions.push(
-    'Start Docker (Docker Desktop, or `sudo systemctl start docker`), or Podman\'s API service (`systemctl --user start podman.socket`, or `sudo systemctl start podman.socket`).',
+    "Start Docker (Docker Desktop, or `sudo systemctl start docker`), or Podman's API service (`systemctl --user start podman.socket`, or `sudo systemctl start podman.socket`).",
     'Or point DOCKER_HOST at a running engine, e.g. `export DOCKER_HOST=unix:///run/podman/podman.sock`.',
     'Contributors on a machine without an engine: `sudo scripts/engine/install.sh` serves one with Podman.',
   );
@@ -335,7 +385,14 @@ export function noEngineError(attempts: readonly DetectionAttempt[], env: Readon
 const cache = new Map<string, Promise<EngineInfo>>();
 
 function cacheKey(deps: DetectDeps): string {
-  const keys = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'XDG_RUNTIME_DIR'];
+  const keys = [
+    'DOCKER_HOST',
+    'DOCKER_CONTEXT',
+    'DOCKER_CONFIG',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_CERT_PATH',
+    'XDG_RUNTIME_DIR',
+  ];
   return JSON.stringify([deps.homedir, deps.uid, ...keys.map((k) => deps.env[k] ?? null)]);
 }
 
@@ -344,7 +401,10 @@ function cacheKey(deps: DetectDeps): string {
  * life of the process (a failure is not cached). Throws a WmonError (exit `unavailable`) that lists every
  * attempt when nothing answers.
  */
-export function detectEngine(deps: DetectDeps = defaultDetectDeps(), strategies: readonly DetectionStrategy[] = DEFAULT_STRATEGIES): Promise<EngineInfo> {
+export function detectEngine(
+  deps: DetectDeps = defaultDetectDeps(),
+  strategies: readonly DetectionStrategy[] = DEFAULT_STRATEGIES,
+): Promise<EngineInfo> {
   const key = strategies === DEFAULT_STRATEGIES ? cacheKey(deps) : undefined;
   const cached = key === undefined ? undefined : cache.get(key);
   if (cached) return cached;

@@ -99,7 +99,8 @@ function readJsonLines(stream: NodeJS.ReadableStream, onLine: (obj: Record<strin
         obj = { stream: trimmed };
       }
       const detail = obj.errorDetail as { message?: unknown } | undefined;
-      const error = typeof obj.error === 'string' ? obj.error : typeof detail?.message === 'string' ? detail.message : undefined;
+      const error =
+        typeof obj.error === 'string' ? obj.error : typeof detail?.message === 'string' ? detail.message : undefined;
       if (error !== undefined) {
         failed = new Error(error.trim());
         return;
@@ -165,7 +166,12 @@ export class DockerRuntime implements ContainerRuntime {
     this.docker =
       e.kind === 'unix'
         ? new Docker({ socketPath: e.socketPath, ...agent })
-        : new Docker({ host: e.host, port: e.port, protocol: e.tls ? 'https' : 'http', ...(e.tls ? loadTls(e.tls.certPath) : agent) });
+        : new Docker({
+            host: e.host,
+            port: e.port,
+            protocol: e.tls ? 'https' : 'http',
+            ...(e.tls ? loadTls(e.tls.certPath) : agent),
+          });
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -193,17 +199,29 @@ export class DockerRuntime implements ContainerRuntime {
   // ---- networks -------------------------------------------------------------------------------
 
   private async networkId(name: string): Promise<string | null> {
-    const info = await this.orAbsent(`inspect network ${name}`, () => this.docker.getNetwork(name).inspect() as Promise<{ Id?: string; Name?: string }>, null);
+    const info = await this.orAbsent(
+      `inspect network ${name}`,
+      () => this.docker.getNetwork(name).inspect() as Promise<{ Id?: string; Name?: string }>,
+      null,
+    );
     // Docker also resolves id prefixes: only an exact name counts.
     if (info === null || (info.Name !== undefined && info.Name !== name)) return null;
     return info.Id ?? name;
   }
 
-  async ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<{ id: string; created: boolean }> {
+  async ensureNetwork(
+    name: string,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<{ id: string; created: boolean }> {
     const existing = await this.networkId(name);
     if (existing !== null) return { id: existing, created: false };
     try {
-      const network = await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { ...labels }, CheckDuplicate: true });
+      const network = await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Labels: { ...labels },
+        CheckDuplicate: true,
+      });
       return { id: network.id, created: true };
     } catch (error) {
       // Created meanwhile by someone else: Docker says 409, Podman 500 "network name ... already used".
@@ -217,7 +235,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listNetworks(labels: LabelFilter): Promise<NetworkSummary[]> {
-    const list = await this.call('list networks', () => this.docker.listNetworks({ filters: { label: labelFilters(labels) } }));
+    const list = await this.call('list networks', () =>
+      this.docker.listNetworks({ filters: { label: labelFilters(labels) } }),
+    );
     return list
       .map((n) => ({ id: n.Id, name: n.Name, labels: { ...(n.Labels ?? {}) } }))
       .filter((n) => matchesLabels(n.labels, labels));
@@ -225,36 +245,50 @@ export class DockerRuntime implements ContainerRuntime {
 
   async removeNetwork(name: string): Promise<boolean> {
     if ((await this.networkId(name)) === null) return false;
-    return this.orAbsent(`remove network ${name}`, async () => {
-      await this.docker.getNetwork(name).remove();
-      return true;
-    }, false);
+    return this.orAbsent(
+      `remove network ${name}`,
+      async () => {
+        await this.docker.getNetwork(name).remove();
+        return true;
+      },
+      false,
+    );
   }
 
   // ---- volumes --------------------------------------------------------------------------------
 
   async ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<{ created: boolean }> {
-    const exists = await this.orAbsent(`inspect volume ${name}`, async () => {
-      await this.docker.getVolume(name).inspect();
-      return true;
-    }, false);
+    const exists = await this.orAbsent(
+      `inspect volume ${name}`,
+      async () => {
+        await this.docker.getVolume(name).inspect();
+        return true;
+      },
+      false,
+    );
     if (exists) return { created: false };
     await this.call(`create volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: { ...labels } }));
     return { created: true };
   }
 
   async listVolumes(labels: LabelFilter): Promise<VolumeSummary[]> {
-    const answer = await this.call('list volumes', () => this.docker.listVolumes({ filters: { label: labelFilters(labels) } }));
+    const answer = await this.call('list volumes', () =>
+      this.docker.listVolumes({ filters: { label: labelFilters(labels) } }),
+    );
     return (answer.Volumes ?? [])
       .map((v) => ({ name: v.Name, labels: { ...(v.Labels ?? {}) }, mountpoint: v.Mountpoint }))
       .filter((v) => matchesLabels(v.labels, labels));
   }
 
   async removeVolume(name: string): Promise<boolean> {
-    return this.orAbsent(`remove volume ${name}`, async () => {
-      await this.docker.getVolume(name).remove();
-      return true;
-    }, false);
+    return this.orAbsent(
+      `remove volume ${name}`,
+      async () => {
+        await this.docker.getVolume(name).remove();
+        return true;
+      },
+      false,
+    );
   }
 
   // ---- images ---------------------------------------------------------------------------------
@@ -301,7 +335,9 @@ export class DockerRuntime implements ContainerRuntime {
       throw failed(error);
     }
     if (!(await this.imageExists(full))) {
-      throw new EngineError(`pull image ${full}`, 'the engine reported success, but the image is not there', { code: 'IMAGE_PULL_FAILED' });
+      throw new EngineError(`pull image ${full}`, 'the engine reported success, but the image is not there', {
+        code: 'IMAGE_PULL_FAILED',
+      });
     }
   }
 
@@ -314,7 +350,8 @@ export class DockerRuntime implements ContainerRuntime {
     } else {
       const { dir } = options.context;
       let paths = options.context.paths ? [...options.context.paths] : await readdir(dir);
-      if (options.context.paths && !paths.some((p) => path.normalize(p) === path.normalize(dockerfile))) paths = [...paths, dockerfile];
+      if (options.context.paths && !paths.some((p) => path.normalize(p) === path.normalize(dockerfile)))
+        paths = [...paths, dockerfile];
       context = Readable.from(createTar({ cwd: dir, portable: true }, paths));
     }
     const replaced = await this.inspectImage(tag);
@@ -338,18 +375,29 @@ export class DockerRuntime implements ContainerRuntime {
       });
     });
     const built = await this.inspectImage(tag);
-    if (built === null) throw new EngineError(`build image ${tag}`, 'the engine reported success, but no image has that tag', { code: 'IMAGE_BUILD_FAILED' });
+    if (built === null)
+      throw new EngineError(`build image ${tag}`, 'the engine reported success, but no image has that tag', {
+        code: 'IMAGE_BUILD_FAILED',
+      });
     // The image that had this tag before is now dangling: remove it, unless a container still uses it.
-    if (replaced !== null && replaced.id !== built.id) await this.docker.getImage(replaced.id).remove().catch(() => undefined);
+    if (replaced !== null && replaced.id !== built.id)
+      await this.docker
+        .getImage(replaced.id)
+        .remove()
+        .catch(() => undefined);
     return { imageId: built.id || imageId || '' };
   }
 
   async removeImage(ref: string, opts: { force?: boolean } = {}): Promise<boolean> {
     const full = normalizeImageRef(ref);
-    return this.orAbsent(`remove image ${full}`, async () => {
-      await this.docker.getImage(full).remove({ force: opts.force === true });
-      return true;
-    }, false);
+    return this.orAbsent(
+      `remove image ${full}`,
+      async () => {
+        await this.docker.getImage(full).remove({ force: opts.force === true });
+        return true;
+      },
+      false,
+    );
   }
 
   // ---- containers -----------------------------------------------------------------------------
@@ -358,7 +406,12 @@ export class DockerRuntime implements ContainerRuntime {
     const labels = { ...(c.Labels ?? {}) };
     const ports = ((c.Ports ?? []) as RawPort[])
       .filter((p) => typeof p.PublicPort === 'number' && p.PublicPort > 0)
-      .map((p) => ({ containerPort: p.PrivatePort ?? 0, protocol: protocolOf(p.Type), hostPort: p.PublicPort ?? 0, hostIp: p.IP ?? '0.0.0.0' }));
+      .map((p) => ({
+        containerPort: p.PrivatePort ?? 0,
+        protocol: protocolOf(p.Type),
+        hostPort: p.PublicPort ?? 0,
+        hostIp: p.IP ?? '0.0.0.0',
+      }));
     return {
       id: c.Id,
       name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
@@ -374,12 +427,16 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listContainers(labels: LabelFilter): Promise<ContainerSummary[]> {
-    const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }));
+    const list = await this.call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }),
+    );
     return list.map((c) => this.summarize(c)).filter((c) => matchesLabels(c.labels, labels));
   }
 
   async listPublishingContainers(): Promise<ContainerSummary[]> {
-    const list = await this.call('list containers', () => this.docker.listContainers({ filters: { status: ['running'] } }));
+    const list = await this.call('list containers', () =>
+      this.docker.listContainers({ filters: { status: ['running'] } }),
+    );
     return list.map((c) => this.summarize(c)).filter((c) => c.ports.length > 0);
   }
 
@@ -409,7 +466,10 @@ export class DockerRuntime implements ContainerRuntime {
         NetworkMode: network,
         PortBindings: bindings,
         Binds: binds,
-        RestartPolicy: { Name: spec.restartPolicy, ...(spec.restartPolicy === 'on-failure' ? { MaximumRetryCount: 5 } : {}) },
+        RestartPolicy: {
+          Name: spec.restartPolicy,
+          ...(spec.restartPolicy === 'on-failure' ? { MaximumRetryCount: 5 } : {}),
+        },
         ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
         ...(spec.nanoCpus !== undefined ? { NanoCpus: spec.nanoCpus } : {}),
       },
@@ -424,7 +484,8 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       // A taken name: Docker answers 409, Podman 500 "... that name is already in use".
       const status = statusOf(error);
-      if (status === 409 || (status === 500 && /name .* is already in use/i.test(engineMessage(error)))) throw nameTakenError(operation, spec.name);
+      if (status === 409 || (status === 500 && /name .* is already in use/i.test(engineMessage(error))))
+        throw nameTakenError(operation, spec.name);
       if (status === 404) throw imageMissingError(operation, image);
       throw toEngineError(operation, error);
     }
@@ -459,18 +520,28 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async restartContainer(nameOrId: string, timeoutSeconds = 10): Promise<void> {
-    await this.call(`restart container ${nameOrId}`, () => this.docker.getContainer(nameOrId).restart({ t: timeoutSeconds }));
+    await this.call(`restart container ${nameOrId}`, () =>
+      this.docker.getContainer(nameOrId).restart({ t: timeoutSeconds }),
+    );
   }
 
   async removeContainer(nameOrId: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<boolean> {
-    return this.orAbsent(`remove container ${nameOrId}`, async () => {
-      await this.docker.getContainer(nameOrId).remove({ force: opts.force === true, v: opts.volumes === true });
-      return true;
-    }, false);
+    return this.orAbsent(
+      `remove container ${nameOrId}`,
+      async () => {
+        await this.docker.getContainer(nameOrId).remove({ force: opts.force === true, v: opts.volumes === true });
+        return true;
+      },
+      false,
+    );
   }
 
   async inspectContainer(nameOrId: string): Promise<ContainerDetails | null> {
-    const info = await this.orAbsent(`inspect container ${nameOrId}`, () => this.docker.getContainer(nameOrId).inspect(), null);
+    const info = await this.orAbsent(
+      `inspect container ${nameOrId}`,
+      () => this.docker.getContainer(nameOrId).inspect(),
+      null,
+    );
     if (info === null) return null;
     const labels = { ...(info.Config?.Labels ?? {}) };
     const ports: PublishedPort[] = [];
@@ -478,7 +549,12 @@ export class DockerRuntime implements ContainerRuntime {
       const [port, proto] = key.split('/');
       for (const b of list ?? []) {
         if (b.HostPort === '' || b.HostPort === undefined) continue;
-        ports.push({ containerPort: Number(port), protocol: protocolOf(proto), hostPort: Number(b.HostPort), hostIp: b.HostIp || '0.0.0.0' });
+        ports.push({
+          containerPort: Number(port),
+          protocol: protocolOf(proto),
+          hostPort: Number(b.HostPort),
+          hostIp: b.HostIp || '0.0.0.0',
+        });
       }
     }
     const networks: Record<string, { ipAddress: string; aliases: string[] }> = {};
@@ -551,7 +627,9 @@ export class DockerRuntime implements ContainerRuntime {
       try {
         raw = await readAll(stream, timeoutMs, () => (stream as unknown as { destroy?: () => void }).destroy?.());
       } catch (error) {
-        throw new EngineError(operation, error instanceof Error ? error.message : String(error), { code: 'EXEC_TIMEOUT' });
+        throw new EngineError(operation, error instanceof Error ? error.message : String(error), {
+          code: 'EXEC_TIMEOUT',
+        });
       }
       const { stdout, stderr } = demultiplex(raw);
       // Podman may still report Running (and no exit code) for a moment after the stream ended.
@@ -560,12 +638,16 @@ export class DockerRuntime implements ContainerRuntime {
         if (!info.Running && typeof info.ExitCode === 'number') return { exitCode: info.ExitCode, stdout, stderr };
         await sleep(50);
       }
-      throw new EngineError(operation, 'the command ended but the engine reports no exit code', { code: 'EXEC_NO_EXIT_CODE' });
+      throw new EngineError(operation, 'the command ended but the engine reports no exit code', {
+        code: 'EXEC_NO_EXIT_CODE',
+      });
     });
   }
 
   async getArchive(nameOrId: string, containerPath: string): Promise<Readable> {
-    const stream = await this.call(`copy ${containerPath} out of ${nameOrId}`, () => this.docker.getContainer(nameOrId).getArchive({ path: containerPath }));
+    const stream = await this.call(`copy ${containerPath} out of ${nameOrId}`, () =>
+      this.docker.getContainer(nameOrId).getArchive({ path: containerPath }),
+    );
     return stream instanceof Readable ? stream : Readable.from(stream as AsyncIterable<Buffer>);
   }
 

@@ -9,10 +9,13 @@ import path from 'node:path';
 import type { EngineEndpoint } from '../../core/model/container-types.js';
 
 export function endpointAddress(endpoint: EngineEndpoint): string {
-  return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}${endpoint.tls ? ' (TLS)' : ''}`;
+  return endpoint.kind === 'unix'
+    ? `unix://${endpoint.socketPath}`
+    : `tcp://${endpoint.host}:${endpoint.port}${endpoint.tls ? ' (TLS)' : ''}`;
 }
 
-export type ParsedHost = { readonly ok: true; readonly endpoint: EngineEndpoint } | { readonly ok: false; readonly reason: string };
+export type ParsedHost =
+  { readonly ok: true; readonly endpoint: EngineEndpoint } | { readonly ok: false; readonly reason: string };
 
 /**
  * Parse a DOCKER_HOST value (`unix:///path`, `tcp://host:port`, `host:port`) with Docker's TLS variables:
@@ -27,7 +30,8 @@ export function parseDockerHost(
   const raw = value.trim();
   if (raw.startsWith('unix://')) {
     const socketPath = raw.slice('unix://'.length);
-    if (!socketPath.startsWith('/')) return { ok: false, reason: `"${raw}" is not unix:// followed by an absolute path` };
+    if (!socketPath.startsWith('/'))
+      return { ok: false, reason: `"${raw}" is not unix:// followed by an absolute path` };
     return { ok: true, endpoint: { kind: 'unix', socketPath } };
   }
   if (raw.startsWith('ssh://')) {
@@ -52,7 +56,8 @@ export function parseDockerHost(
   const port = url.port === '' ? (tlsWanted ? 2376 : 2375) : Number(url.port);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') return { ok: false, reason: `"${raw}" has no host name` };
-  const certPath = env.DOCKER_CERT_PATH && env.DOCKER_CERT_PATH !== '' ? env.DOCKER_CERT_PATH : path.join(homedir, '.docker');
+  const certPath =
+    env.DOCKER_CERT_PATH && env.DOCKER_CERT_PATH !== '' ? env.DOCKER_CERT_PATH : path.join(homedir, '.docker');
   return { ok: true, endpoint: { kind: 'tcp', host, port, tls: tlsWanted ? { certPath, verify } : null } };
 }
 
@@ -112,7 +117,9 @@ export function engineGet(endpoint: EngineEndpoint, apiPath: string, timeoutMs: 
       });
     });
     const timer = setTimeout(() => {
-      const error = Object.assign(new Error(`no answer within ${(timeoutMs / 1000).toFixed(1)} s`), { code: 'ETIMEDOUT' });
+      const error = Object.assign(new Error(`no answer within ${(timeoutMs / 1000).toFixed(1)} s`), {
+        code: 'ETIMEDOUT',
+      });
       req.destroy(error);
     }, timeoutMs);
     req.on('error', (error) => {

@@ -17,7 +17,13 @@ export class EngineError extends WmonError {
     opts: { statusCode?: number; code?: ErrorCode; suggestions?: readonly string[] } = {},
   ) {
     super(`Container engine: could not ${operation}: ${detail}`, {
-      code: opts.code ?? (opts.statusCode === 404 ? 'ENGINE_NOT_FOUND' : opts.statusCode === 409 ? 'ENGINE_CONFLICT' : 'ENGINE_REQUEST_FAILED'),
+      code:
+        opts.code ??
+        (opts.statusCode === 404
+          ? 'ENGINE_NOT_FOUND'
+          : opts.statusCode === 409
+            ? 'ENGINE_CONFLICT'
+            : 'ENGINE_REQUEST_FAILED'),
       suggestions: opts.suggestions ?? [],
     });
     this.name = 'EngineError';
@@ -76,7 +82,7 @@ export function pullFailedError(operation: string, detail: string, statusCode?: 
     code: 'IMAGE_PULL_FAILED',
     suggestions: [
       'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
-      'Or set the component\'s image in wmon.yaml to one that is present locally.',
+      "Or set the component's image in wmon.yaml to one that is present locally.",
     ],
   });
 }
@@ -92,15 +98,22 @@ export function nameTakenError(operation: string, name: string): EngineError {
 
 /** A container created from an image that is not present. */
 export function imageMissingError(operation: string, image: string): EngineError {
-  return new EngineError(operation, `the image ${image} is not present (pull or build it first)`, { statusCode: 404, code: 'IMAGE_MISSING' });
+  return new EngineError(operation, `the image ${image} is not present (pull or build it first)`, {
+    statusCode: 404,
+    code: 'IMAGE_MISSING',
+  });
 }
 
 /** A bind mount whose source is not an absolute path (a bug in wmon: specs are built with absolute paths). */
 export function bindNotAbsoluteError(source: string, container: string): WmonError {
-  return new WmonError(`Bind mount source must be an absolute path, got "${source}" (container ${container}).`, { code: 'BIND_NOT_ABSOLUTE' });
+  return new WmonError(`Bind mount source must be an absolute path, got "${source}" (container ${container}).`, {
+    code: 'BIND_NOT_ABSOLUTE',
+  });
 }
 
 /** putArchive to a folder that does not exist (Docker answers 404, Podman would create it: both refuse). */
 export function noSuchFolderError(operation: string, folder: string): EngineError {
-  return new EngineError(operation, `there is no ${folder} in the container (or no such container)`, { statusCode: 404 });
+  return new EngineError(operation, `there is no ${folder} in the container (or no such container)`, {
+    statusCode: 404,
+  });
 }

@@ -52,7 +52,8 @@ export function parseImageRef(ref: string): ImageRef {
   if (domain === 'index.docker.io') domain = 'docker.io';
   if (domain === 'docker.io' && parts.length === 1) parts.unshift('library');
   for (const part of parts) {
-    if (!PATH_COMPONENT.test(part)) throw invalid(`"${part}" is not a valid repository name component (lower case letters, digits, . _ -)`);
+    if (!PATH_COMPONENT.test(part))
+      throw invalid(`"${part}" is not a valid repository name component (lower case letters, digits, . _ -)`);
   }
   return { domain, path: parts.join('/'), tag, digest };
 }

@@ -9,7 +9,20 @@
  * gives, and refuses paths that would leave the target folder. Symbolic links are kept as links (never
  * followed inside the view); hard links become copies; devices and FIFOs are refused.
  */
-import { chmod, chown, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -79,7 +92,10 @@ export class ByteBudget {
 
   change(delta: number, what: string): void {
     if (delta > 0 && this.used + delta > this.limit) {
-      throw new FilesError('ENOSPC', `no space left on device: ${what} would take the in-memory runtime past its ${this.limit} bytes`);
+      throw new FilesError(
+        'ENOSPC',
+        `no space left on device: ${what} would take the in-memory runtime past its ${this.limit} bytes`,
+      );
     }
     this.used += delta;
   }
@@ -211,7 +227,8 @@ export class MemoryTree implements FileTree {
     if (old?.kind === 'dir' && (node.kind !== 'dir' || old.children.size > 0)) {
       throw new FilesError(node.kind === 'dir' ? 'ENOTEMPTY' : 'EISDIR', `cannot replace ${show(to)}`);
     }
-    if (old !== undefined && old.kind !== 'dir' && node.kind === 'dir') throw new FilesError('ENOTDIR', `not a directory: ${show(to)}`);
+    if (old !== undefined && old.kind !== 'dir' && node.kind === 'dir')
+      throw new FilesError('ENOTDIR', `not a directory: ${show(to)}`);
     this.parent(from).delete(from[from.length - 1]!);
     if (old) this.budget.change(-sizeOf(old), `replacing ${show(to)}`);
     target.set(name, node);
@@ -316,7 +333,10 @@ export interface Mount {
 
 /** Split an absolute container path into components (`.` dropped, `..` resolved, never above /). */
 export function pathParts(p: string): string[] {
-  return path.posix.resolve('/', p).split('/').filter((s) => s !== '');
+  return path.posix
+    .resolve('/', p)
+    .split('/')
+    .filter((s) => s !== '');
 }
 
 /**
@@ -341,7 +361,12 @@ export class ContainerFiles {
     const parts = pathParts(p);
     for (const m of this.mounts) {
       if (m.parts.length <= parts.length && m.parts.every((s, i) => parts[i] === s)) {
-        return { tree: m.tree, parts: parts.slice(m.parts.length), readOnly: m.readOnly, mountRoot: parts.length === m.parts.length };
+        return {
+          tree: m.tree,
+          parts: parts.slice(m.parts.length),
+          readOnly: m.readOnly,
+          mountRoot: parts.length === m.parts.length,
+        };
       }
     }
     return { tree: this.own, parts, readOnly: false, mountRoot: parts.length === 0 };
@@ -431,7 +456,8 @@ export class ContainerFiles {
       if (opts.force) return;
       throw new FilesError('ENOENT', `no such file or directory: ${path.posix.resolve('/', p)}`);
     }
-    if (s.kind === 'dir' && !opts.recursive) throw new FilesError('EISDIR', `is a directory: ${path.posix.resolve('/', p)}`);
+    if (s.kind === 'dir' && !opts.recursive)
+      throw new FilesError('EISDIR', `is a directory: ${path.posix.resolve('/', p)}`);
     const r = this.writable(p);
     if (r.mountRoot) {
       // A mount point stays; what is in it goes (as `rm -rf /mountpoint` leaves the busy folder).
@@ -444,7 +470,8 @@ export class ContainerFiles {
   async rename(from: string, to: string): Promise<void> {
     const a = this.writable(from);
     const b = this.writable(to);
-    if (a.tree !== b.tree || a.mountRoot || b.mountRoot) throw new FilesError('EXDEV', `cross-device link: ${from} → ${to}`);
+    if (a.tree !== b.tree || a.mountRoot || b.mountRoot)
+      throw new FilesError('EXDEV', `cross-device link: ${from} → ${to}`);
     await a.tree.rename(a.parts, b.parts);
   }
 
@@ -476,12 +503,19 @@ export class ContainerFiles {
 
 const BLOCK = 512;
 
-function header(entry: { path: string; type: 'File' | 'Directory' | 'SymbolicLink'; size: number; linkpath?: string } & Meta): Buffer {
+function header(
+  entry: { path: string; type: 'File' | 'Directory' | 'SymbolicLink'; size: number; linkpath?: string } & Meta,
+): Buffer {
   const data = { ...entry, uname: '', gname: '' };
   const block = Buffer.alloc(BLOCK);
   const needPax = new Header(data).encode(block, 0);
   if (!needPax) return block;
-  const pax = new Pax({ path: entry.path, size: entry.size, mtime: entry.mtime, ...(entry.linkpath ? { linkpath: entry.linkpath } : {}) });
+  const pax = new Pax({
+    path: entry.path,
+    size: entry.size,
+    mtime: entry.mtime,
+    ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
+  });
   return Buffer.concat([pax.encode(), block]);
 }
 
@@ -536,9 +570,15 @@ export async function extractInto(files: ContainerFiles, dir: string, source: Re
     if (path.posix.isAbsolute(rel) || (target !== base && !target.startsWith(`${base === '/' ? '' : base}/`))) {
       throw new FilesError('EINVAL', `the archive's entry ${JSON.stringify(entry.path)} points outside ${base}`);
     }
-    const meta = { mode: entry.mode ?? 0o644, uid: entry.uid ?? 0, gid: entry.gid ?? 0, mtime: entry.mtime ?? new Date() };
+    const meta = {
+      mode: entry.mode ?? 0o644,
+      uid: entry.uid ?? 0,
+      gid: entry.gid ?? 0,
+      mtime: entry.mtime ?? new Date(),
+    };
     if (rel === '' || rel === '.') {
-      if (entry.type !== 'Directory') throw new FilesError('EINVAL', `the archive's entry ${JSON.stringify(entry.path)} is not a file name`);
+      if (entry.type !== 'Directory')
+        throw new FilesError('EINVAL', `the archive's entry ${JSON.stringify(entry.path)} is not a file name`);
       return;
     }
     await files.mkdir(path.posix.dirname(target), { recursive: true });
@@ -560,7 +600,10 @@ export async function extractInto(files: ContainerFiles, dir: string, source: Re
         return;
       }
       default:
-        throw new FilesError('EINVAL', `the archive's entry ${JSON.stringify(entry.path)} is a ${entry.type} (the in-memory runtime holds none)`);
+        throw new FilesError(
+          'EINVAL',
+          `the archive's entry ${JSON.stringify(entry.path)} is a ${entry.type} (the in-memory runtime holds none)`,
+        );
     }
   };
   parser.on('entry', (entry: ReadEntry) => {
@@ -568,7 +611,8 @@ export async function extractInto(files: ContainerFiles, dir: string, source: Re
     let size = 0;
     entry.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_ENTRY_BYTES) fail(new FilesError('EFBIG', `${entry.path} is larger than ${MAX_ENTRY_BYTES} bytes`));
+      if (size > MAX_ENTRY_BYTES)
+        fail(new FilesError('EFBIG', `${entry.path} is larger than ${MAX_ENTRY_BYTES} bytes`));
       else chunks.push(c);
     });
     entry.on('end', () => {
@@ -598,6 +642,8 @@ export async function hostFolderProblem(source: string): Promise<string | undefi
     const s = await lstat(source);
     return s.isDirectory() ? undefined : `${source} is not a directory`;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${source}: no such file or directory` : (error as Error).message;
+    return (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `${source}: no such file or directory`
+      : (error as Error).message;
   }
 }

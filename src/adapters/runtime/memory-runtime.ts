@@ -24,7 +24,13 @@ import { Readable } from 'node:stream';
 
 import { Parser, type ReadEntry } from 'tar';
 
-import type { BuildOptions, ContainerRuntime, ExecOptions, LogsOptions, ProgressListener } from './container-runtime.js';
+import type {
+  BuildOptions,
+  ContainerRuntime,
+  ExecOptions,
+  LogsOptions,
+  ProgressListener,
+} from './container-runtime.js';
 import {
   bindNotAbsoluteError,
   EngineError,
@@ -284,7 +290,13 @@ export class MemoryRuntime implements ContainerRuntime {
     this.engine = memoryEngine(options.engine);
     this.budget = new ByteBudget(options.maxBytes ?? 256 * 1024 * 1024);
     const predefined = this.engine.name === 'Podman' ? 'podman' : 'bridge';
-    this.networks.set(predefined, { id: sha(predefined), name: predefined, labels: {}, index: this.networkCount++, predefined: true });
+    this.networks.set(predefined, {
+      id: sha(predefined),
+      name: predefined,
+      labels: {},
+      index: this.networkCount++,
+      predefined: true,
+    });
     for (const [ref, seed] of Object.entries(options.images ?? {})) this.addImage(ref, seed);
     for (const [ref, seed] of Object.entries(options.registry ?? {})) this.addToRegistry(ref, seed);
   }
@@ -404,7 +416,9 @@ export class MemoryRuntime implements ContainerRuntime {
   private enter(method: RuntimeMethod, operation: string, target?: string): void {
     const key = target === undefined ? undefined : this.targetKey(method, target);
     this.calls.push({ method, ...(target === undefined ? {} : { target }) });
-    const i = this.injections.findIndex((f) => f.method === method && (f.target === undefined || f.target === key || f.target === target));
+    const i = this.injections.findIndex(
+      (f) => f.method === method && (f.target === undefined || f.target === key || f.target === target),
+    );
     if (i < 0) return;
     const injection = this.injections[i]!;
     injection.remaining -= 1;
@@ -452,7 +466,8 @@ export class MemoryRuntime implements ContainerRuntime {
   private retag(full: string, id: string): void {
     const before = this.tags.get(full);
     this.tags.set(full, id);
-    if (before !== undefined && before !== id && this.tagsOf(before).length === 0 && !this.inUse(before)) this.images.delete(before);
+    if (before !== undefined && before !== id && this.tagsOf(before).length === 0 && !this.inUse(before))
+      this.images.delete(before);
   }
 
   private summary(c: MemContainer): ContainerSummary {
@@ -476,7 +491,12 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   private published(c: MemContainer): PublishedPort[] {
-    return c.spec.ports.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', hostPort: p.hostPort, hostIp: p.hostIp }));
+    return c.spec.ports.map((p) => ({
+      containerPort: p.containerPort,
+      protocol: p.protocol ?? 'tcp',
+      hostPort: p.hostPort,
+      hostIp: p.hostIp,
+    }));
   }
 
   private async die(c: MemContainer, exit: ExitOptions): Promise<void> {
@@ -498,12 +518,17 @@ export class MemoryRuntime implements ContainerRuntime {
 
   // ---- networks -------------------------------------------------------------------------------
 
-  async ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<{ id: string; created: boolean }> {
+  async ensureNetwork(
+    name: string,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<{ id: string; created: boolean }> {
     this.enter('ensureNetwork', `create network ${name}`, name);
     const existing = this.networks.get(name);
     if (existing) return { id: existing.id, created: false };
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
-      throw new EngineError(`create network ${name}`, `invalid network name ${JSON.stringify(name)}`, { statusCode: 400 });
+      throw new EngineError(`create network ${name}`, `invalid network name ${JSON.stringify(name)}`, {
+        statusCode: 400,
+      });
     }
     const id = sha(`network\0${name}\0${this.seq++}`);
     const network = { id, name, labels: { ...labels }, index: this.networkCount++, predefined: false };
@@ -523,7 +548,8 @@ export class MemoryRuntime implements ContainerRuntime {
     this.enter('removeNetwork', operation, name);
     const network = this.networks.get(name);
     if (!network) return false;
-    if (network.predefined) throw new EngineError(operation, `${name} is a pre-defined network and cannot be removed`, { statusCode: 403 });
+    if (network.predefined)
+      throw new EngineError(operation, `${name} is a pre-defined network and cannot be removed`, { statusCode: 403 });
     const attached = [...this.containers.values()].filter((c) => c.network === name);
     if (attached.length > 0) {
       const names = attached.map((c) => c.name).join(', ');
@@ -542,14 +568,18 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   private mountpoint(name: string): string {
-    return this.engine.name === 'Podman' ? `/var/lib/containers/storage/volumes/${name}/_data` : `/var/lib/docker/volumes/${name}/_data`;
+    return this.engine.name === 'Podman'
+      ? `/var/lib/containers/storage/volumes/${name}/_data`
+      : `/var/lib/docker/volumes/${name}/_data`;
   }
 
   async ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<{ created: boolean }> {
     this.enter('ensureVolume', `create volume ${name}`, name);
     if (this.volumes.has(name)) return { created: false };
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
-      throw new EngineError(`create volume ${name}`, `invalid volume name ${JSON.stringify(name)}`, { statusCode: 400 });
+      throw new EngineError(`create volume ${name}`, `invalid volume name ${JSON.stringify(name)}`, {
+        statusCode: 400,
+      });
     }
     this.createVolume(name, labels);
     return { created: true };
@@ -570,7 +600,11 @@ export class MemoryRuntime implements ContainerRuntime {
     const users = [...this.containers.values()].filter((c) => c.spec.volumes.some((v) => v.volume === name));
     if (users.length > 0) {
       const ids = users.map((c) => c.id).join(', ');
-      throw new EngineError(operation, `volume ${name} is being used by the following container(s): ${ids}: volume is being used`, { statusCode: 409 });
+      throw new EngineError(
+        operation,
+        `volume ${name} is being used by the following container(s): ${ids}: volume is being used`,
+        { statusCode: 409 },
+      );
     }
     for (const entry of await volume.tree.readdir([])) await volume.tree.remove([entry]);
     this.volumes.delete(name);
@@ -609,13 +643,21 @@ export class MemoryRuntime implements ContainerRuntime {
     const seed = this.registry.get(full);
     if (!seed) {
       const { domain, path: repo } = parseImageRef(full);
-      throw pullFailedError(operation, `initializing source docker://${full}: ${domain}/${repo}: no such repository, or no registry reachable`);
+      throw pullFailedError(
+        operation,
+        `initializing source docker://${full}: ${domain}/${repo}: no such repository, or no registry reachable`,
+      );
     }
     const digest = `sha256:${sha(`digest\0${full}`)}`;
     const ref = parseImageRef(full);
     const id = this.addImage(full, { digests: [`${ref.domain}/${ref.path}@${digest}`], ...seed });
     onProgress?.({ id: id.slice(7, 19), status: 'Pulling fs layer' });
-    onProgress?.({ id: id.slice(7, 19), status: 'Download complete', current: seed.sizeBytes ?? 1, total: seed.sizeBytes ?? 1 });
+    onProgress?.({
+      id: id.slice(7, 19),
+      status: 'Download complete',
+      current: seed.sizeBytes ?? 1,
+      total: seed.sizeBytes ?? 1,
+    });
     onProgress?.({ status: `Digest: ${digest}` });
   }
 
@@ -632,10 +674,14 @@ export class MemoryRuntime implements ContainerRuntime {
     this.enter('buildImage', operation, tag);
     const dockerfile = path.posix.normalize(options.dockerfile ?? 'Dockerfile');
     const context = await readContext(options).catch((error: unknown) => {
-      throw refused(operation, `cannot read the build context: ${error instanceof Error ? error.message : String(error)}`);
+      throw refused(
+        operation,
+        `cannot read the build context: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     const text = context.files.get(dockerfile);
-    if (text === undefined) throw new EngineError(operation, `the build context has no ${dockerfile}`, { statusCode: 500 });
+    if (text === undefined)
+      throw new EngineError(operation, `the build context has no ${dockerfile}`, { statusCode: 500 });
     const steps = instructions(text.toString('utf8'));
     const args = new Map<string, string>();
     const stages = new Map<string, Record<string, string>>();
@@ -653,7 +699,8 @@ export class MemoryRuntime implements ContainerRuntime {
         args.set(name.trim(), options.buildArgs?.[name.trim()] ?? def ?? '');
       } else if (keyword === 'FROM') {
         const [base, as, stage] = value.split(/\s+/).filter((w) => !w.startsWith('--'));
-        if (base === undefined || base === '') throw new EngineError(operation, `${line}: no image named`, { statusCode: 500 });
+        if (base === undefined || base === '')
+          throw new EngineError(operation, `${line}: no image named`, { statusCode: 500 });
         if (stages.has(base)) {
           labels = { ...stages.get(base) };
         } else if (base === 'scratch') {
@@ -664,7 +711,9 @@ export class MemoryRuntime implements ContainerRuntime {
           // A missing base is pulled (`pull`: every base is), as the engines do; one no registry has fails the build.
           if (!this.imageByRef(full) || options.pull === true) {
             if (!this.registry.has(full)) {
-              throw new EngineError(operation, `${line}: the image ${full} is not present and no registry has it`, { statusCode: 500 });
+              throw new EngineError(operation, `${line}: the image ${full} is not present and no registry has it`, {
+                statusCode: 500,
+              });
             }
             this.fetch(full, operation, onProgress);
           }
@@ -683,7 +732,9 @@ export class MemoryRuntime implements ContainerRuntime {
         if (value.startsWith('[') || words.some((w) => w.startsWith('--from='))) continue; // JSON form, or from a stage
         for (const source of words.filter((w) => !w.startsWith('--')).slice(0, -1)) {
           if (!context.has(source)) {
-            throw new EngineError(operation, `${line}: ${source}: no such file or directory in the build context`, { statusCode: 500 });
+            throw new EngineError(operation, `${line}: ${source}: no such file or directory in the build context`, {
+              statusCode: 500,
+            });
           }
         }
       }
@@ -699,7 +750,9 @@ export class MemoryRuntime implements ContainerRuntime {
       files,
     });
     this.retag(tag, imageId);
-    onProgress?.({ status: this.engine.name === 'Podman' ? `COMMIT ${tag}` : `Successfully tagged ${this.familiar(tag)}` });
+    onProgress?.({
+      status: this.engine.name === 'Podman' ? `COMMIT ${tag}` : `Successfully tagged ${this.familiar(tag)}`,
+    });
     return { imageId };
   }
 
@@ -712,7 +765,9 @@ export class MemoryRuntime implements ContainerRuntime {
     const user = this.inUse(id);
     const otherTags = this.tagsOf(id).length > 1;
     if (user && !otherTags && opts.force !== true) {
-      throw new EngineError(operation, `image is in use by container ${user.id.slice(0, 12)} (${user.name})`, { statusCode: 409 });
+      throw new EngineError(operation, `image is in use by container ${user.id.slice(0, 12)} (${user.name})`, {
+        statusCode: 409,
+      });
     }
     this.tags.delete(full);
     if (this.tagsOf(id).length === 0 && !user) this.images.delete(id);
@@ -749,7 +804,8 @@ export class MemoryRuntime implements ContainerRuntime {
     if (this.find(spec.name)?.name === spec.name) throw nameTakenError(operation, spec.name);
     const img = this.imageByRef(image);
     if (!img) throw imageMissingError(operation, image);
-    if (!this.networks.has(network)) throw new EngineError(operation, `network ${network} not found`, { statusCode: 404 });
+    if (!this.networks.has(network))
+      throw new EngineError(operation, `network ${network} not found`, { statusCode: 404 });
     for (const b of spec.binds) {
       const problem = await hostFolderProblem(b.source);
       if (problem) throw new EngineError(operation, `bind mount source ${problem}`, { statusCode: 400 });
@@ -896,7 +952,12 @@ export class MemoryRuntime implements ContainerRuntime {
       health: c.health,
       networks: { [c.network]: { ipAddress: c.ip, aliases: [...c.aliases] } },
       mounts: [
-        ...c.spec.volumes.map((v) => ({ type: 'volume', source: this.mountpoint(v.volume), destination: v.target, name: v.volume })),
+        ...c.spec.volumes.map((v) => ({
+          type: 'volume',
+          source: this.mountpoint(v.volume),
+          destination: v.target,
+          name: v.volume,
+        })),
         ...c.spec.binds.map((b) => ({ type: 'bind', source: b.source, destination: b.target })),
       ],
     };
@@ -913,11 +974,18 @@ export class MemoryRuntime implements ContainerRuntime {
     let lines = c.logs.filter((l) => l.at.getTime() >= since);
     const tail = opts.tail ?? 100;
     if (tail !== 'all') lines = tail <= 0 ? [] : lines.slice(-tail);
-    const text = (l: LogLine) => `${opts.timestamps ? `${l.at.toISOString().replace('Z', '000000Z')} ` : ''}${l.text}\n`;
+    const text = (l: LogLine) =>
+      `${opts.timestamps ? `${l.at.toISOString().replace('Z', '000000Z')} ` : ''}${l.text}\n`;
     return {
       text: lines.map(text).join(''),
-      stdout: lines.filter((l) => l.stream === 'stdout').map(text).join(''),
-      stderr: lines.filter((l) => l.stream === 'stderr').map(text).join(''),
+      stdout: lines
+        .filter((l) => l.stream === 'stdout')
+        .map(text)
+        .join(''),
+      stderr: lines
+        .filter((l) => l.stream === 'stderr')
+        .map(text)
+        .join(''),
     };
   }
 
@@ -925,10 +993,15 @@ export class MemoryRuntime implements ContainerRuntime {
     const operation = `run \`${cmd.join(' ')}\` in ${nameOrId}`;
     this.enter('exec', operation, nameOrId);
     const c = this.mustFind(nameOrId, operation);
-    if (c.state !== 'running') throw new EngineError(operation, `container ${c.name} is not running`, { statusCode: 409 });
+    if (c.state !== 'running')
+      throw new EngineError(operation, `container ${c.name} is not running`, { statusCode: 409 });
     const scoped = (h: Handler) => Number(h.container !== undefined);
     const chosen = this.handlers
-      .filter((h) => (h.container === undefined || h.container === c.name || h.container === c.id) && h.prefix.every((w, i) => cmd[i] === w))
+      .filter(
+        (h) =>
+          (h.container === undefined || h.container === c.name || h.container === c.id) &&
+          h.prefix.every((w, i) => cmd[i] === w),
+      )
       .sort((a, b) => scoped(b) - scoped(a) || b.prefix.length - a.prefix.length || b.order - a.order)[0];
     if (!chosen) {
       this.unhandledExecs.push({ container: c.name, cmd: [...cmd] });
@@ -940,7 +1013,10 @@ export class MemoryRuntime implements ContainerRuntime {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      const late = () => reject(new EngineError(operation, `no end within ${(timeoutMs / 1000).toFixed(0)} s`, { code: 'EXEC_TIMEOUT' }));
+      const late = () =>
+        reject(
+          new EngineError(operation, `no end within ${(timeoutMs / 1000).toFixed(0)} s`, { code: 'EXEC_TIMEOUT' }),
+        );
       timer = setTimeout(late, timeoutMs);
       timer.unref();
     });
@@ -982,12 +1058,15 @@ export class MemoryRuntime implements ContainerRuntime {
     const c = this.find(nameOrId);
     const target = c ? await c.files.stat(containerPath) : null;
     if (!c || target === null) throw noSuchFolderError(operation, containerPath);
-    if (target.kind !== 'dir') throw new EngineError(operation, `${containerPath} exists but is not a directory`, { statusCode: 400 });
+    if (target.kind !== 'dir')
+      throw new EngineError(operation, `${containerPath} exists but is not a directory`, { statusCode: 400 });
     try {
       await extractInto(c.files, containerPath, tar);
     } catch (error) {
       if (error instanceof FilesError && error.code === 'EROFS') {
-        throw new EngineError(operation, `${containerPath} is on a read-only mount: ${error.message}`, { statusCode: 403 });
+        throw new EngineError(operation, `${containerPath} is on a read-only mount: ${error.message}`, {
+          statusCode: 403,
+        });
       }
       throw refused(operation, error);
     }
@@ -1081,7 +1160,11 @@ function instructions(text: string): { keyword: string; rest: string; line: stri
 }
 
 /** `$NAME` and `${NAME}` from the build's ARGs. */
-function substitute(text: string, args: ReadonlyMap<string, string>, buildArgs: Readonly<Record<string, string>> | undefined): string {
+function substitute(
+  text: string,
+  args: ReadonlyMap<string, string>,
+  buildArgs: Readonly<Record<string, string>> | undefined,
+): string {
   return text.replace(/\$(?:\{(\w+)\}|(\w+))/g, (_, a: string | undefined, b: string | undefined) => {
     const name = (a ?? b)!;
     return args.get(name) ?? buildArgs?.[name] ?? '';

@@ -48,7 +48,10 @@ export interface PortCheckDeps {
 }
 
 /** Bind address:port for a moment. `free`, or the error code (EADDRINUSE, EACCES, EADDRNOTAVAIL...). */
-export function tryBind(port: number, host: string): Promise<{ readonly free: true } | { readonly free: false; readonly code: string; readonly message: string }> {
+export function tryBind(
+  port: number,
+  host: string,
+): Promise<{ readonly free: true } | { readonly free: false; readonly code: string; readonly message: string }> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
@@ -64,7 +67,13 @@ export function tryBind(port: number, host: string): Promise<{ readonly free: tr
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
 function addressesOverlap(a: string, b: string): boolean {
-  return WILDCARDS.has(a) || WILDCARDS.has(b) || a === b || (a === 'localhost' && b === '127.0.0.1') || (a === '127.0.0.1' && b === 'localhost');
+  return (
+    WILDCARDS.has(a) ||
+    WILDCARDS.has(b) ||
+    a === b ||
+    (a === 'localhost' && b === '127.0.0.1') ||
+    (a === '127.0.0.1' && b === 'localhost')
+  );
 }
 
 export interface ListeningSocket {
@@ -105,7 +114,11 @@ export function parseProcNetTcp(text: string): ListeningSocket[] {
     const [addrHex = '', portHex = ''] = (f[1] ?? '').split(':');
     const inode = Number(f[9]);
     if (!Number.isFinite(inode) || inode === 0) continue;
-    result.push({ address: addrHex.length === 8 ? hexToIpv4(addrHex) : hexToIpv6(addrHex), port: parseInt(portHex, 16), inode });
+    result.push({
+      address: addrHex.length === 8 ? hexToIpv4(addrHex) : hexToIpv6(addrHex),
+      port: parseInt(portHex, 16),
+      inode,
+    });
   }
   return result;
 }
@@ -114,7 +127,9 @@ export function parseProcNetTcp(text: string): ListeningSocket[] {
 export async function findListeningProcess(
   port: number,
   procRoot = '/proc',
-): Promise<{ readonly pid: number; readonly command: string; readonly cmdline: string; readonly address: string } | undefined> {
+): Promise<
+  { readonly pid: number; readonly command: string; readonly cmdline: string; readonly address: string } | undefined
+> {
   const sockets: ListeningSocket[] = [];
   for (const file of ['net/tcp', 'net/tcp6']) {
     try {
@@ -123,7 +138,9 @@ export async function findListeningProcess(
       // no IPv6, or no /proc: nothing to add
     }
   }
-  const wanted = new Map<string, ListeningSocket>(sockets.filter((s) => s.port === port).map((s) => [`socket:[${s.inode}]`, s]));
+  const wanted = new Map<string, ListeningSocket>(
+    sockets.filter((s) => s.port === port).map((s) => [`socket:[${s.inode}]`, s]),
+  );
   if (wanted.size === 0) return undefined;
   let pids: string[];
   try {
@@ -155,7 +172,10 @@ export async function findListeningProcess(
         }
       };
       const command = (await read('comm')).trim();
-      const cmdline = (await read('cmdline')).split('\0').filter((a) => a !== '').join(' ');
+      const cmdline = (await read('cmdline'))
+        .split('\0')
+        .filter((a) => a !== '')
+        .join(' ');
       return { pid: Number(pid), command, cmdline: cmdline || command, address: socket.address };
     }
   }
@@ -179,7 +199,7 @@ export async function findPortHolder(port: number, host: string, deps: PortCheck
   if (proc) return { kind: 'process', pid: proc.pid, command: proc.command, cmdline: proc.cmdline };
   return {
     kind: 'unknown',
-    detail: 'a process wmon cannot see (another user\'s, or in another network namespace)',
+    detail: "a process wmon cannot see (another user's, or in another network namespace)",
   };
 }
 
@@ -188,7 +208,8 @@ export async function checkPorts(requests: readonly PortRequest[], deps: PortChe
   return Promise.all(
     requests.map(async (req, i): Promise<PortCheck> => {
       const earlier = requests.slice(0, i).find((o) => o.port === req.port && addressesOverlap(o.host, req.host));
-      if (earlier) return { ...req, status: 'duplicate', otherComponent: earlier.component ?? `${earlier.host}:${earlier.port}` };
+      if (earlier)
+        return { ...req, status: 'duplicate', otherComponent: earlier.component ?? `${earlier.host}:${earlier.port}` };
       const bind = await tryBind(req.port, req.host);
       if (bind.free) return { ...req, status: 'free' };
       if (bind.code !== 'EADDRINUSE') {
@@ -236,7 +257,10 @@ export function describePortCheck(check: PortCheck): string {
  * The error for the checks that failed (exit `conflict`), or undefined when all are usable. `isOurs`
  * marks holders that are fine, e.g. this stack's own running containers on a re-run.
  */
-export function portConflictError(checks: readonly PortCheck[], isOurs: (holder: PortHolder) => boolean = () => false): WmonError | undefined {
+export function portConflictError(
+  checks: readonly PortCheck[],
+  isOurs: (holder: PortHolder) => boolean = () => false,
+): WmonError | undefined {
   const bad = checks.filter((c) => c.status !== 'free' && !(c.status === 'taken' && isOurs(c.holder)));
   if (bad.length === 0) return undefined;
   const suggestions = ['Stop what holds the port, or choose another host port for that component in wmon.yaml.'];

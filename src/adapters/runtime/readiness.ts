@@ -32,7 +32,11 @@ export interface HttpWaitOptions {
   readonly diagnose?: () => Promise<string | undefined>;
   readonly signal?: AbortSignal;
   /** Called after each failed attempt. */
-  readonly onAttempt?: (attempt: { readonly number: number; readonly elapsedMs: number; readonly last: string }) => void;
+  readonly onAttempt?: (attempt: {
+    readonly number: number;
+    readonly elapsedMs: number;
+    readonly last: string;
+  }) => void;
 }
 
 export interface HttpReady {
@@ -49,15 +53,26 @@ export class ReadinessError extends WmonError {
   readonly attempts: number;
   readonly lastAnswer: string;
 
-  constructor(opts: { name?: string; url: string; waitedMs: number; attempts: number; lastAnswer: string; why: string; diagnosis?: string }) {
+  constructor(opts: {
+    name?: string;
+    url: string;
+    waitedMs: number;
+    attempts: number;
+    lastAnswer: string;
+    why: string;
+    diagnosis?: string;
+  }) {
     const who = opts.name === undefined ? opts.url : `${opts.name} (${opts.url})`;
-    const diagnosis = opts.diagnosis === undefined || opts.diagnosis.trim() === '' ? '' : `\n${opts.diagnosis.trimEnd()}`;
+    const diagnosis =
+      opts.diagnosis === undefined || opts.diagnosis.trim() === '' ? '' : `\n${opts.diagnosis.trimEnd()}`;
     super(
       `${who} did not become ready: ${opts.why} after ${(opts.waitedMs / 1000).toFixed(1)} s and ${opts.attempts} attempt${opts.attempts === 1 ? '' : 's'}; last answer: ${opts.lastAnswer}${diagnosis}`,
       {
         code: 'NOT_READY',
         suggestions: [
-          opts.name === undefined ? 'Check the service\'s logs.' : `Check its logs: \`docker logs <container of ${opts.name}>\` (or \`podman logs\`).`,
+          opts.name === undefined
+            ? "Check the service's logs."
+            : `Check its logs: \`docker logs <container of ${opts.name}>\` (or \`podman logs\`).`,
           'A slow machine may need a longer deadline.',
         ],
       },
@@ -92,10 +107,14 @@ function connectionError(error: unknown): string {
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** Wait until `url` answers an accepted status (and body). Throws ReadinessError at the deadline. */
@@ -104,7 +123,12 @@ export async function waitForHttp(opts: HttpWaitOptions): Promise<HttpReady> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const attemptTimeoutMs = opts.attemptTimeoutMs ?? 2000;
   const maxInterval = opts.maxIntervalMs ?? 2000;
-  const accepted = opts.expectStatus === undefined ? [200] : typeof opts.expectStatus === 'number' ? [opts.expectStatus] : opts.expectStatus;
+  const accepted =
+    opts.expectStatus === undefined
+      ? [200]
+      : typeof opts.expectStatus === 'number'
+        ? [opts.expectStatus]
+        : opts.expectStatus;
   let interval = opts.intervalMs ?? 200;
   let attempts = 0;
   let last = 'none (no attempt finished)';
@@ -134,7 +158,11 @@ export async function waitForHttp(opts: HttpWaitOptions): Promise<HttpReady> {
     try {
       const signals = [AbortSignal.timeout(thisTimeout)];
       if (opts.signal) signals.push(opts.signal);
-      const res = await fetch(opts.url, { headers: { ...opts.headers }, signal: AbortSignal.any(signals), redirect: 'manual' });
+      const res = await fetch(opts.url, {
+        headers: { ...opts.headers },
+        signal: AbortSignal.any(signals),
+        redirect: 'manual',
+      });
       const body = await res.text();
       if (accepted.includes(res.status) && (opts.bodyIncludes === undefined || body.includes(opts.bodyIncludes))) {
         return { url: opts.url, status: res.status, body, attempts, waitedMs: Date.now() - started };
@@ -167,7 +195,12 @@ export function readinessUrl(spec: ContainerSpec): string | undefined {
   if (!probe) return undefined;
   const binding = spec.ports.find((p) => p.containerPort === probe.containerPort);
   if (!binding) return undefined;
-  const host = binding.hostIp === '0.0.0.0' || binding.hostIp === '' ? '127.0.0.1' : binding.hostIp === '::' ? '::1' : binding.hostIp;
+  const host =
+    binding.hostIp === '0.0.0.0' || binding.hostIp === ''
+      ? '127.0.0.1'
+      : binding.hostIp === '::'
+        ? '::1'
+        : binding.hostIp;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `http://${hostPart}:${binding.hostPort}${probe.path.startsWith('/') ? '' : '/'}${probe.path}`;
 }
@@ -176,7 +209,11 @@ export function readinessUrl(spec: ContainerSpec): string | undefined {
  * Wait until a started container answers its readiness probe over HTTP (through its host port). Gives up at
  * once when the container disappears or exits, and adds its last log lines to the error.
  */
-export async function waitContainerReady(runtime: ContainerRuntime, spec: ContainerSpec, timeoutMs: number): Promise<void> {
+export async function waitContainerReady(
+  runtime: ContainerRuntime,
+  spec: ContainerSpec,
+  timeoutMs: number,
+): Promise<void> {
   const url = readinessUrl(spec);
   if (!url) return;
   await waitForHttp({
@@ -196,7 +233,10 @@ export async function waitContainerReady(runtime: ContainerRuntime, spec: Contai
     diagnose: async () => {
       const logs = await runtime.logs(spec.name, { tail: 15 }).catch(() => undefined);
       if (!logs?.text.trim()) return undefined;
-      const lines = logs.text.trimEnd().split('\n').map((l) => `    ${l}`);
+      const lines = logs.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`);
       return `Last log lines of ${spec.name}:\n${lines.join('\n')}`;
     },
   });

@@ -60,7 +60,10 @@ export async function writeRenderedFiles(dir: string, files: readonly RenderedFi
 }
 
 /** What writeRenderedFiles would do, without writing anything (for --dry-run). */
-export async function diffRenderedFiles(dir: string, files: readonly RenderedFile[]): Promise<Omit<WriteResult, 'dir'>> {
+export async function diffRenderedFiles(
+  dir: string,
+  files: readonly RenderedFile[],
+): Promise<Omit<WriteResult, 'dir'>> {
   const root = path.resolve(dir);
   const created: string[] = [];
   const changed: string[] = [];

@@ -84,12 +84,17 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       const configured = readSecret(config, 'stripeWebhookSecret', ctx);
       const s = configured
         ? { value: configured, file: await keep(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret, configured) }
-        : await generated(GENERATED_SECRET_FILES.stripeWebhookSecret, () => `whsec_${randomBytes(24).toString('base64url')}`);
+        : await generated(
+            GENERATED_SECRET_FILES.stripeWebhookSecret,
+            () => `whsec_${randomBytes(24).toString('base64url')}`,
+          );
       values.stripeWebhookSecret = s.value;
       stripeWebhookSecretFile = s.file;
     }
 
-    for (const [component, names] of Object.entries(COMPONENT_SECRETS) as Array<[ComponentId, readonly SecretFileKey[]]>) {
+    for (const [component, names] of Object.entries(COMPONENT_SECRETS) as Array<
+      [ComponentId, readonly SecretFileKey[]]
+    >) {
       if (!isEnabled(config, component)) continue;
       const dir = path.join(stackDir, SECRETS_DIR, component);
       await mkdir(dir, { recursive: true, mode: 0o755 });

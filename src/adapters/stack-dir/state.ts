@@ -37,6 +37,7 @@ export async function writeState(stackDir: string, state: StackState): Promise<v
 
 export function appliedHashes(state: StackState): Partial<Record<ComponentId, string>> {
   const out: Partial<Record<ComponentId, string>> = {};
-  for (const [id, v] of Object.entries(state.components) as Array<[ComponentId, { filesHash: string }]>) out[id] = v.filesHash;
+  for (const [id, v] of Object.entries(state.components) as Array<[ComponentId, { filesHash: string }]>)
+    out[id] = v.filesHash;
   return out;
 }

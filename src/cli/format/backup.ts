@@ -5,7 +5,12 @@ import { chalk } from '../colors.js';
 import { shortPath as rel } from './paths.js';
 
 export function formatBackup(r: BackupResultJson): string {
-  const lines = [chalk.green(`Backup written: ${rel(r.file)}`) + chalk.dim(` (${formatBytes(r.bytes)}, ${r.files} files, ${formatBytes(r.totalBytes)} uncompressed, ${(r.durationMs / 1000).toFixed(1)} s)`)];
+  const lines = [
+    chalk.green(`Backup written: ${rel(r.file)}`) +
+      chalk.dim(
+        ` (${formatBytes(r.bytes)}, ${r.files} files, ${formatBytes(r.totalBytes)} uncompressed, ${(r.durationMs / 1000).toFixed(1)} s)`,
+      ),
+  ];
   lines.push(chalk.dim(`sha256 ${r.sha256}`));
   const width = Math.max(...r.components.map((c) => c.component.length));
   for (const c of r.components) {

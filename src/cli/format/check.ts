@@ -14,7 +14,11 @@ function pad(s: string, width: number): string {
 
 /** The status line, then a table: component, check, status, detail (drift differences below their row). */
 export function formatCheck(r: CheckReportJson): string {
-  const lines = [COLOR[r.status](r.summary.split(': ')[0] ?? r.summary) + (r.status === 'OK' ? '' : ` (${problemCount(r)} of ${r.checks.length} checks)`), ''];
+  const lines = [
+    COLOR[r.status](r.summary.split(': ')[0] ?? r.summary) +
+      (r.status === 'OK' ? '' : ` (${problemCount(r)} of ${r.checks.length} checks)`),
+    '',
+  ];
   const head = { component: 'COMPONENT', check: 'CHECK', status: 'STATUS' };
   const w = {
     component: Math.max(head.component.length, ...r.checks.map((c) => c.component.length)),
@@ -22,9 +26,15 @@ export function formatCheck(r: CheckReportJson): string {
     status: Math.max(head.status.length, ...r.checks.map((c) => c.status.length)),
   };
   const indent = w.component + w.check + w.status + 6;
-  lines.push(chalk.dim(`${pad(head.component, w.component)}  ${pad(head.check, w.check)}  ${pad(head.status, w.status)}  DETAIL`));
+  lines.push(
+    chalk.dim(
+      `${pad(head.component, w.component)}  ${pad(head.check, w.check)}  ${pad(head.status, w.status)}  DETAIL`,
+    ),
+  );
   for (const c of r.checks) {
-    lines.push(`${pad(c.component, w.component)}  ${pad(c.check, w.check)}  ${COLOR[c.status](pad(c.status, w.status))}  ${c.detail}`);
+    lines.push(
+      `${pad(c.component, w.component)}  ${pad(c.check, w.check)}  ${COLOR[c.status](pad(c.status, w.status))}  ${c.detail}`,
+    );
     for (const d of c.differences) lines.push(`${' '.repeat(indent)}${chalk.dim('-')} ${d}`);
   }
   lines.push('', chalk.dim(`${r.checks.length} checks in ${(r.durationMs / 1000).toFixed(1)} s`));

@@ -34,7 +34,9 @@ export function formatInit(r: InitResultJson): string {
   for (const w of r.warnings) lines.push(chalk.yellow(`warning: ${w}`));
   if (!r.dryRun) {
     lines.push('');
-    lines.push(r.changed ? chalk.green('The stack is up.') : chalk.green('Nothing changed: the stack was already up to date.'));
+    lines.push(
+      r.changed ? chalk.green('The stack is up.') : chalk.green('Nothing changed: the stack was already up to date.'),
+    );
     lines.push(formatUrls({ project: '', components: r.urls, credentials: r.credentials }));
   }
   return lines.join('\n');

@@ -45,7 +45,10 @@ const SECTIONS: ReadonlyArray<readonly [string, readonly MetricFigureKey[]]> = [
   ['Traffic', ['requestRate', 'errorRate', 'latencyP50', 'latencyP95', 'latencyP99', 'concurrency', 'concurrencyPeak']],
   ['Events and queue', ['eventProcessingP95', 'queuePending', 'queueProcessing', 'queueDeadLetter']],
   ['Resources', ['memoryRss', 'memoryLimit', 'memoryPercent', 'cpuPercent']],
-  ['Database and cache', ['dbUp', 'dbConnectionsActive', 'dbConnectionsIdle', 'dbQueryP95', 'cacheUp', 'cacheHitRatio']],
+  [
+    'Database and cache',
+    ['dbUp', 'dbConnectionsActive', 'dbConnectionsIdle', 'dbQueryP95', 'cacheUp', 'cacheHitRatio'],
+  ],
   ['Security and limits', ['signatureFailureRate', 'rateLimitedRate']],
 ];
 

@@ -5,11 +5,15 @@ import { chalk } from '../colors.js';
 
 export function formatRender(r: RenderResultJson): string {
   const lines: string[] = [];
-  if (!r.configExists) lines.push(chalk.dim(`${path.relative(process.cwd(), r.configFile) || r.configFile} not found: rendered the defaults.`));
+  if (!r.configExists)
+    lines.push(
+      chalk.dim(`${path.relative(process.cwd(), r.configFile) || r.configFile} not found: rendered the defaults.`),
+    );
   const counts = { created: 0, changed: 0, unchanged: 0 };
   for (const f of r.files) {
     counts[f.status] += 1;
-    const mark = f.status === 'created' ? chalk.green('+') : f.status === 'changed' ? chalk.yellow('~') : chalk.dim('=');
+    const mark =
+      f.status === 'created' ? chalk.green('+') : f.status === 'changed' ? chalk.yellow('~') : chalk.dim('=');
     lines.push(`${mark} ${f.path}`);
   }
   for (const p of r.removed) lines.push(`${chalk.red('-')} ${p}`);

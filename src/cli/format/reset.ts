@@ -7,7 +7,12 @@ import { shortPath as rel } from './paths.js';
 
 export function formatReset(r: ResetResultJson): string {
   const lines: string[] = [];
-  if (r.safetyBackup) lines.push(chalk.dim(`Safety backup: ${rel(r.safetyBackup.file)} (${formatBytes(r.safetyBackup.bytes)}); \`wmon restore\` it to go back.`));
+  if (r.safetyBackup)
+    lines.push(
+      chalk.dim(
+        `Safety backup: ${rel(r.safetyBackup.file)} (${formatBytes(r.safetyBackup.bytes)}); \`wmon restore\` it to go back.`,
+      ),
+    );
   else lines.push(chalk.yellow('No safety backup was taken (--no-backup).'));
   for (const c of r.removed.containers) lines.push(`${chalk.red('-')} container ${c}`);
   for (const v of r.removed.volumes) lines.push(`${chalk.red('-')} volume ${v}`);

@@ -9,18 +9,38 @@ export function formatRestore(r: RestoreResultJson): string {
   const a = r.archive;
   if (r.dryRun) {
     lines.push(chalk.bold('Plan (dry run: nothing was changed)'));
-    lines.push(chalk.dim(`${rel(r.file)}: backup of ${a.project} made ${a.createdAt} by wmon ${a.wmonVersion} (${a.components.join(', ')})`));
+    lines.push(
+      chalk.dim(
+        `${rel(r.file)}: backup of ${a.project} made ${a.createdAt} by wmon ${a.wmonVersion} (${a.components.join(', ')})`,
+      ),
+    );
     r.plan.forEach((s, i) => lines.push(`  ${i + 1}. ${s.step.padEnd(15)} ${s.detail}`));
   } else {
-    lines.push(chalk.green(`Restored ${rel(r.file)}`) + chalk.dim(` (backup of ${a.project} made ${a.createdAt}), in ${(r.durationMs / 1000).toFixed(1)} s`));
+    lines.push(
+      chalk.green(`Restored ${rel(r.file)}`) +
+        chalk.dim(` (backup of ${a.project} made ${a.createdAt}), in ${(r.durationMs / 1000).toFixed(1)} s`),
+    );
     const x = r.restored!;
     lines.push(`  wmon.yaml          ${x.config.wmonYaml}; ${x.config.files.length} rendered files`);
-    if (x.prometheus) lines.push(`  Prometheus data    ${x.prometheus.files} files, ${formatBytes(x.prometheus.bytes)}, ${x.prometheus.blocks} blocks`);
-    if (x.silences) lines.push(`  silences           ${x.silences.restored} restored, ${x.silences.present} already there, ${x.silences.expired} ended since the backup`);
-    if (x.grafana) lines.push(`  Grafana            ${x.grafana.dashboards} dashboards, ${x.grafana.folders} folders created, ${x.grafana.datasources} data sources`);
+    if (x.prometheus)
+      lines.push(
+        `  Prometheus data    ${x.prometheus.files} files, ${formatBytes(x.prometheus.bytes)}, ${x.prometheus.blocks} blocks`,
+      );
+    if (x.silences)
+      lines.push(
+        `  silences           ${x.silences.restored} restored, ${x.silences.present} already there, ${x.silences.expired} ended since the backup`,
+      );
+    if (x.grafana)
+      lines.push(
+        `  Grafana            ${x.grafana.dashboards} dashboards, ${x.grafana.folders} folders created, ${x.grafana.datasources} data sources`,
+      );
     lines.push('Checked:');
     for (const c of r.checks) lines.push(`  ${c.ok ? chalk.green('✓') : chalk.red('✗')} ${c.check}: ${c.detail}`);
-    lines.push(r.safetyBackup ? chalk.dim(`The state before the restore is in ${rel(r.safetyBackup)}.`) : chalk.dim('No safety backup was taken (--no-safety-backup).'));
+    lines.push(
+      r.safetyBackup
+        ? chalk.dim(`The state before the restore is in ${rel(r.safetyBackup)}.`)
+        : chalk.dim('No safety backup was taken (--no-safety-backup).'),
+    );
   }
   for (const w of r.warnings) lines.push(chalk.yellow(`warning: ${w}`));
   return lines.join('\n');

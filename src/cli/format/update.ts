@@ -17,7 +17,8 @@ export function formatUpdate(r: UpdateResultJson, opts: { diff: boolean }): stri
   }
   lines.push(formatInit(r));
   for (const d of r.dashboards) {
-    if (d.status !== 'current') lines.push(chalk.yellow(`warning: Grafana's dashboard ${d.uid} ("${d.title}") is ${d.status}`));
+    if (d.status !== 'current')
+      lines.push(chalk.yellow(`warning: Grafana's dashboard ${d.uid} ("${d.title}") is ${d.status}`));
   }
   return lines.join('\n');
 }

@@ -6,7 +6,13 @@ import type { Credentials, UrlsResultJson } from '../../results.js';
 export function formatUrls(r: UrlsResultJson): string {
   const table = new Table({ head: ['component', 'url', 'also'], style: { head: [], border: [] } });
   for (const c of r.components) {
-    table.push([c.title, c.url, Object.entries(c.extra).map(([k, v]) => `${k}: ${v}`).join('\n')]);
+    table.push([
+      c.title,
+      c.url,
+      Object.entries(c.extra)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n'),
+    ]);
   }
   return [table.toString(), ...formatCredentials(r.credentials)].join('\n');
 }

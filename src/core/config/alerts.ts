@@ -44,11 +44,13 @@ export const alertsSchema = z
     /** Dead-lettered events at or above which a warning fires. */
     deadLetter: z.strictObject({ warning: positive.default(1), for: promDuration.default('1m') }).prefault({}),
     /** Requests answered 429 per second (5m rate) above which an info alert fires. */
-    rateLimitedPerSecond: z.strictObject({ info: positive.default(0.01), for: promDuration.default('5m') }).prefault({}),
+    rateLimitedPerSecond: z
+      .strictObject({ info: positive.default(0.01), for: promDuration.default('5m') })
+      .prefault({}),
     /** Base of each rule's runbook_url annotation; the alert name is appended as an anchor. */
-    runbookBaseUrl: z.url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' }).default(
-      'https://github.com/wmon-dev/wmon/blob/main/docs/runbooks.md',
-    ),
+    runbookBaseUrl: z
+      .url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' })
+      .default('https://github.com/wmon-dev/wmon/blob/main/docs/runbooks.md'),
   })
   .superRefine((a, ctx) => {
     if (a.errorRatePercent.critical <= a.errorRatePercent.warning) {

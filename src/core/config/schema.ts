@@ -219,7 +219,10 @@ export const configSchema = z
     version: z.literal(1, { error: 'must be 1 (the only wmon.yaml format so far)' }).default(1),
     project: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter (at most 31)')
+      .regex(
+        /^[a-z][a-z0-9-]{0,30}$/,
+        'must be lower-case letters, digits and dashes, starting with a letter (at most 31)',
+      )
       .default('wmon'),
     environment: z
       .string()
@@ -265,7 +268,8 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['components', 'grafana', 'enabled'],
-        message: 'Grafana needs Prometheus (its default datasource): enable components.prometheus or switch Grafana off',
+        message:
+          'Grafana needs Prometheus (its default datasource): enable components.prometheus or switch Grafana off',
       });
     }
   });

@@ -114,7 +114,10 @@ export function checkSecrets(config: Config, ctx: SecretContext): ConfigIssue[] 
         issues.push({ path: 'service.build.caCertFile', message: `${file} is not a PEM certificate` });
       }
     } catch {
-      issues.push({ path: 'service.build.caCertFile', message: `certificate file ${file} does not exist or cannot be read` });
+      issues.push({
+        path: 'service.build.caCertFile',
+        message: `certificate file ${file} does not exist or cannot be read`,
+      });
     }
   }
   return issues;

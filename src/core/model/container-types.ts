@@ -101,7 +101,8 @@ export interface EngineInfo {
   readonly endpoint: EngineEndpoint;
 }
 
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'unknown';
+export type ContainerState =
+  'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'unknown';
 
 /** A port a container publishes on the host. */
 export interface PublishedPort {
@@ -146,7 +147,12 @@ export interface ContainerDetails extends ContainerSummary {
    */
   readonly health: string | null;
   readonly networks: Readonly<Record<string, { readonly ipAddress: string; readonly aliases: readonly string[] }>>;
-  readonly mounts: readonly { readonly type: string; readonly source: string; readonly destination: string; readonly name?: string }[];
+  readonly mounts: readonly {
+    readonly type: string;
+    readonly source: string;
+    readonly destination: string;
+    readonly name?: string;
+  }[];
 }
 
 export interface ImageInfo {

@@ -49,7 +49,9 @@ export function containerSpecs(stack: Stack, inputs: SpecInputs): ContainerSpec[
 
 function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): ContainerSpec {
   const binds = [
-    ...(c.config ? [{ source: path.join(inputs.stackDir, c.config.dir), target: c.config.target, readOnly: true }] : []),
+    ...(c.config
+      ? [{ source: path.join(inputs.stackDir, c.config.dir), target: c.config.target, readOnly: true }]
+      : []),
     ...(c.secretsTarget && inputs.secretMounts[c.id]
       ? [{ source: inputs.secretMounts[c.id]!, target: SECRETS_MOUNT_DIR, readOnly: true }]
       : []),
@@ -61,14 +63,23 @@ function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): Container
     image: c.image,
     ...(c.cmd.length > 0 ? { cmd: [...c.cmd] } : {}),
     env: c.env,
-    ports: c.ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIp, protocol: 'tcp' as const })),
+    ports: c.ports.map((p) => ({
+      containerPort: p.containerPort,
+      hostPort: p.hostPort,
+      hostIp: p.hostIp,
+      protocol: 'tcp' as const,
+    })),
     volumes: c.volumes.map((v) => ({ volume: volumeName(stack, v.name), target: v.target })),
     binds,
     aliases: [c.dnsName],
     restartPolicy: 'unless-stopped',
     ...(c.memory ? { memoryBytes: parseMemory(c.memory) } : {}),
     ...(c.cpus ? { nanoCpus: Math.round(c.cpus * 1e9) } : {}),
-    readiness: { path: c.readiness.path, containerPort: c.ports[0]!.containerPort, ...(c.readiness.bodyIncludes ? { bodyIncludes: c.readiness.bodyIncludes } : {}) },
+    readiness: {
+      path: c.readiness.path,
+      containerPort: c.ports[0]!.containerPort,
+      ...(c.readiness.bodyIncludes ? { bodyIncludes: c.readiness.bodyIncludes } : {}),
+    },
     dependsOn: [...c.dependsOn],
   };
   const hash = configHash(base, inputs.imageIds?.[c.image]);
@@ -79,7 +90,10 @@ function configHash(spec: Omit<ContainerSpec, 'labels'>, imageId?: string): stri
   const hash = createHash('sha256');
   // Readiness and dependencies are wmon's concern, not the container's: they do not force a new container.
   const { readiness: _r, dependsOn: _d, ...container } = spec;
-  hash.update(stableJson(container)).update('\0').update(imageId ?? '');
+  hash
+    .update(stableJson(container))
+    .update('\0')
+    .update(imageId ?? '');
   return hash.digest('hex').slice(0, 16);
 }
 

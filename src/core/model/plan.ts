@@ -72,7 +72,13 @@ export function planContainers(inputs: PlanInputs): ContainerPlan {
     // Only the container with the expected name is ours to keep; any other of the component is stale.
     const mine = existing.find((c) => c.name === spec.name);
     for (const other of existing) {
-      if (other !== mine) remove.push({ container: other.name, id: other.id, component: id, reason: 'a stale container of this component' });
+      if (other !== mine)
+        remove.push({
+          container: other.name,
+          id: other.id,
+          component: id,
+          reason: 'a stale container of this component',
+        });
     }
     const base = { component: id, container: spec.name, image: spec.image };
     if (!mine) {
@@ -110,7 +116,8 @@ export function planContainers(inputs: PlanInputs): ContainerPlan {
     components.push({ ...withId, action: 'keep', reason: 'unchanged' });
   }
   for (const [id, containers] of byComponent) {
-    for (const c of containers) remove.push({ container: c.name, id: c.id, component: id, reason: 'component switched off in wmon.yaml' });
+    for (const c of containers)
+      remove.push({ container: c.name, id: c.id, component: id, reason: 'component switched off in wmon.yaml' });
   }
   return { components, remove };
 }

@@ -257,7 +257,9 @@ export function buildStack(config: Config): Stack {
         PORT: String(CONTAINER_PORTS.webhook),
         HOST: '0.0.0.0',
         [env.stripeWebhookSecret.file]: secretPath('stripeWebhookSecret'),
-        ...(s.databaseUrl ? { [env.databaseUrl.file]: secretPath('databaseUrl') } : { [env.databaseUrl.value]: 'sqlite:/data/webhooks.db' }),
+        ...(s.databaseUrl
+          ? { [env.databaseUrl.file]: secretPath('databaseUrl') }
+          : { [env.databaseUrl.value]: 'sqlite:/data/webhooks.db' }),
         ...(s.redisUrl ? { [env.redisUrl.file]: secretPath('redisUrl') } : {}),
         ...(on('loki') ? { LOKI_URL: `http://${DNS_NAMES.loki}:${CONTAINER_PORTS.loki}` } : {}),
         ...(on('jaeger')
@@ -291,10 +293,9 @@ export function buildStack(config: Config): Stack {
 /** Grafana's public URL (for links in alerts and Grafana's root_url). */
 export function grafanaUrl(config: Config): string {
   const g = config.components.grafana;
-  return (config.grafana.externalUrl ?? `http://${hostForClients(g.bindAddress ?? config.bindAddress)}:${g.port}`).replace(
-    /\/+$/,
-    '',
-  );
+  return (
+    config.grafana.externalUrl ?? `http://${hostForClients(g.bindAddress ?? config.bindAddress)}:${g.port}`
+  ).replace(/\/+$/, '');
 }
 
 export function containerName(stack: Pick<Stack, 'project'>, component: Pick<ComponentModel, 'dnsName'>): string {

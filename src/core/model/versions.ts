@@ -92,14 +92,20 @@ export function minimumsText(): string {
 }
 
 /** wmon refuses to run a version older than it supports: the images in wmon.yaml, or what a component reports. */
-export function unsupportedVersionError(where: string, problems: ReadonlyArray<{ readonly component: VersionedComponent; readonly line: string }>): WmonError {
+export function unsupportedVersionError(
+  where: string,
+  problems: ReadonlyArray<{ readonly component: VersionedComponent; readonly line: string }>,
+): WmonError {
   return new WmonError(
     `${where}: ${problems.length === 1 ? 'a version' : 'versions'} older than wmon supports (${minimumsText()} or newer):\n` +
       problems.map((p) => `  ${p.line}`).join('\n'),
     {
       code: 'VERSION_UNSUPPORTED',
       suggestions: [
-        ...problems.map((p) => `Set components.${p.component}.image to ${DEFAULT_IMAGES[p.component]} (the default) or a newer version.`),
+        ...problems.map(
+          (p) =>
+            `Set components.${p.component}.image to ${DEFAULT_IMAGES[p.component]} (the default) or a newer version.`,
+        ),
         'wmon supports the versions its tests run (README, "Tested with").',
       ],
     },

@@ -20,7 +20,6 @@ export const ALERTMANAGER_SECRET_FILES = {
   pagerdutyRoutingKey: secretPath('pagerdutyRoutingKey'),
 } as const;
 
-
 export interface AlertmanagerRender {
   readonly config: Record<string, unknown>;
   /** Human warnings, e.g. a channel that is not configured. */

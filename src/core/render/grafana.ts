@@ -60,7 +60,12 @@ export function buildDatasources(config: Config): Record<string, unknown> {
       ...(on('loki')
         ? {
             jsonData: {
-              tracesToLogsV2: { datasourceUid: DATASOURCE_UIDS.loki, filterByTraceID: true, spanStartTimeShift: '-5m', spanEndTimeShift: '5m' },
+              tracesToLogsV2: {
+                datasourceUid: DATASOURCE_UIDS.loki,
+                filterByTraceID: true,
+                spanStartTimeShift: '-5m',
+                spanEndTimeShift: '5m',
+              },
             },
           }
         : {}),

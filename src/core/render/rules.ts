@@ -223,8 +223,7 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
     },
     {
       alert: 'WebhookRateLimiting',
-      expr:
-        `sum by (job, scope) (rate(${METRIC.rateLimited}[${RATE_WINDOW}])) >= ` + `${a.rateLimitedPerSecond.info}`,
+      expr: `sum by (job, scope) (rate(${METRIC.rateLimited}[${RATE_WINDOW}])) >= ` + `${a.rateLimitedPerSecond.info}`,
       for: a.rateLimitedPerSecond.for,
       labels: { severity: 'info', component: 'webhook', signal: 'rate-limiting' },
       summary: 'Webhook {{ $labels.scope }} rate limit active at {{ $value | printf "%.3g" }}/s on {{ $labels.job }}',

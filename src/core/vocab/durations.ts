@@ -14,7 +14,11 @@ export function durationSeconds(text: string): number | undefined {
 /** A Prometheus duration for a number of seconds, in the largest unit that divides it (`300` → `5m`). */
 export function formatDuration(seconds: number): string {
   const whole = Math.max(1, Math.round(seconds));
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (whole % size === 0) return `${whole / size}${unit}`;
   }
   return `${whole}s`;
@@ -25,7 +29,8 @@ export function humanDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+  if (s < 86_400)
+    return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
   return `${Math.floor(s / 86_400)} d${Math.floor((s % 86_400) / 3600) ? ` ${Math.floor((s % 86_400) / 3600)} h` : ''}`;
 }
 
@@ -48,7 +53,10 @@ export function parseWindowText(text: string, flag = '--window'): Window {
     });
   }
   if (seconds > MAX_WINDOW_SECONDS) {
-    throw new WmonError(`${flag} ${text} is longer than 31 days.`, { code: 'WINDOW_TOO_LONG', suggestions: ['Use 31d or less.'] });
+    throw new WmonError(`${flag} ${text} is longer than 31 days.`, {
+      code: 'WINDOW_TOO_LONG',
+      suggestions: ['Use 31d or less.'],
+    });
   }
   return { text, seconds };
 }
@@ -61,10 +69,13 @@ export function parseWindow(text: string, scrapeIntervalSeconds: number, flag = 
   const window = parseWindowText(text, flag);
   const min = 2 * scrapeIntervalSeconds;
   if (window.seconds < min) {
-    throw new WmonError(`${flag} ${text} is shorter than two scrape intervals (${formatDuration(min)}): a rate needs two samples.`, {
-      code: 'WINDOW_TOO_SHORT',
-      suggestions: [`Use ${formatDuration(min)} or more.`],
-    });
+    throw new WmonError(
+      `${flag} ${text} is shorter than two scrape intervals (${formatDuration(min)}): a rate needs two samples.`,
+      {
+        code: 'WINDOW_TOO_SHORT',
+        suggestions: [`Use ${formatDuration(min)} or more.`],
+      },
+    );
   }
   return window;
 }

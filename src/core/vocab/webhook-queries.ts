@@ -13,9 +13,9 @@ import {
 } from '@wmon/contract';
 
 /** The service's metric names by key, e.g. `METRIC.requestsTotal` → `webhook_requests_total`. */
-export const METRIC = Object.fromEntries(
-  Object.entries(SERVICE_METRICS).map(([key, spec]) => [key, spec.name]),
-) as { readonly [K in ServiceMetricKey]: (typeof SERVICE_METRICS)[K]['name'] };
+export const METRIC = Object.fromEntries(Object.entries(SERVICE_METRICS).map(([key, spec]) => [key, spec.name])) as {
+  readonly [K in ServiceMetricKey]: (typeof SERVICE_METRICS)[K]['name'];
+};
 
 type NodeMetric = (typeof NODE_EXPORTER_METRICS)[number];
 /** A node exporter metric name, checked against the list at compile time. */
@@ -30,7 +30,8 @@ export type SeriesMatch<K extends ServiceMetricKey> = { readonly [L in LabelName
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|]/g;
 const quoted = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-const isNot = (m: Matcher<string>): m is { readonly not: string | readonly string[] } => typeof m === 'object' && 'not' in m;
+const isNot = (m: Matcher<string>): m is { readonly not: string | readonly string[] } =>
+  typeof m === 'object' && 'not' in m;
 
 function matcher(label: string, m: Matcher<string>): string {
   const negated = isNot(m);
@@ -44,7 +45,11 @@ function matcher(label: string, m: Matcher<string>): string {
  * 'pending' })` is `webhook_queue_size{state="pending"}`, and `{ state: 'pending_' }` does not compile.
  * `suffix` picks a histogram's `_bucket` series.
  */
-export function series<K extends ServiceMetricKey>(metric: K, match: SeriesMatch<K> = {}, suffix: '' | '_bucket' = ''): string {
+export function series<K extends ServiceMetricKey>(
+  metric: K,
+  match: SeriesMatch<K> = {},
+  suffix: '' | '_bucket' = '',
+): string {
   const matchers = (Object.entries(match) as [string, Matcher<string> | undefined][]).flatMap(([label, m]) =>
     m === undefined ? [] : [matcher(label, m)],
   );
@@ -83,10 +88,7 @@ export function requestRate(window: string, labels: readonly string[] = []): str
  * gives no result instead of 0/0 = NaN or x/0 = +Inf (queue retries can fail while no request comes in).
  */
 export function errorRatio(window: string, labels: readonly string[] = []): string {
-  return (
-    `sum${by(labels)} (rate(${METRIC.errorsTotal}[${window}]))` +
-    ` / (${requestRate(window, labels)} > 0)`
-  );
+  return `sum${by(labels)} (rate(${METRIC.errorsTotal}[${window}]))` + ` / (${requestRate(window, labels)} > 0)`;
 }
 
 /**

@@ -74,7 +74,10 @@ export function isBackupFileName(name: string): boolean {
 
 /** Is this a path of something wmon writes into an archive's folders? (Checked on top of isSafeEntryPath.) */
 export function isAllowedEntry(p: string): boolean {
-  return (ALLOWED_FILES as readonly string[]).includes(p) || ALLOWED_ROOTS.some((root) => p.startsWith(root) && p.length > root.length);
+  return (
+    (ALLOWED_FILES as readonly string[]).includes(p) ||
+    ALLOWED_ROOTS.some((root) => p.startsWith(root) && p.length > root.length)
+  );
 }
 
 /** A folder entry is fine on the way to, or inside, one of the allowed folders. */

@@ -51,17 +51,33 @@ export async function collectGrafana(client: GrafanaClient): Promise<GrafanaColl
   for (const [i, hit] of hits.entries()) {
     const got = await client.getDashboard(hit.uid);
     if (!got) continue; // deleted meanwhile
-    const record: DashboardRecord = { dashboard: { ...got.dashboard }, folderUid: got.meta.folderUid ?? null, provisioned: got.meta.provisioned };
+    const record: DashboardRecord = {
+      dashboard: { ...got.dashboard },
+      folderUid: got.meta.folderUid ?? null,
+      provisioned: got.meta.provisioned,
+    };
     const file = dashboardEntry(hit.uid, i);
     files.push({ path: file, data: json(record) });
-    dashboards.push({ uid: hit.uid, title: got.dashboard.title, folderUid: record.folderUid, provisioned: record.provisioned, file });
+    dashboards.push({
+      uid: hit.uid,
+      title: got.dashboard.title,
+      folderUid: record.folderUid,
+      provisioned: record.provisioned,
+      file,
+    });
   }
   return {
     files,
     summary: {
       folders: folders.length,
       dashboards,
-      datasources: datasources.map((d) => ({ uid: d.uid, name: d.name, type: d.type, readOnly: d.readOnly, secureFields: d.secureFields })),
+      datasources: datasources.map((d) => ({
+        uid: d.uid,
+        name: d.name,
+        type: d.type,
+        readOnly: d.readOnly,
+        secureFields: d.secureFields,
+      })),
     },
   };
 }
@@ -76,12 +92,21 @@ export interface GrafanaRestored {
   readonly secretsToSet: ReadonlyArray<{ readonly datasource: string; readonly fields: readonly string[] }>;
 }
 
-const parse = <T>(small: ReadonlyMap<string, Buffer>, path: string, schema: { parse(v: unknown): T }): T | undefined => {
+const parse = <T>(
+  small: ReadonlyMap<string, Buffer>,
+  path: string,
+  schema: { parse(v: unknown): T },
+): T | undefined => {
   const data = small.get(path);
   return data ? schema.parse(JSON.parse(data.toString('utf8'))) : undefined;
 };
 
-export async function restoreGrafana(client: GrafanaClient, manifest: Manifest, small: ReadonlyMap<string, Buffer>, source: string): Promise<GrafanaRestored> {
+export async function restoreGrafana(
+  client: GrafanaClient,
+  manifest: Manifest,
+  small: ReadonlyMap<string, Buffer>,
+  source: string,
+): Promise<GrafanaRestored> {
   let foldersCreated = 0;
   for (const f of parse(small, GRAFANA_FOLDERS_ENTRY, foldersFileSchema) ?? []) {
     if (!(await client.getFolder(f.uid))) {
@@ -100,7 +125,11 @@ export async function restoreGrafana(client: GrafanaClient, manifest: Manifest, 
     const { id: _id, ...dashboard } = record.dashboard as typeof record.dashboard & { id?: unknown };
     await client.upsertDashboard(
       { ...dashboard, uid: dashboard.uid ?? d.uid },
-      { ...(record.folderUid ? { folderUid: record.folderUid } : {}), overwrite: true, message: `restored by wmon from ${source}` },
+      {
+        ...(record.folderUid ? { folderUid: record.folderUid } : {}),
+        overwrite: true,
+        message: `restored by wmon from ${source}`,
+      },
     );
     dashboardsRestored += 1;
   }
@@ -136,7 +165,8 @@ export async function checkGrafana(client: GrafanaClient, manifest: Manifest): P
   for (const d of manifest.grafana?.dashboards ?? []) {
     const got = await client.getDashboard(d.uid);
     if (!got) problems.push(`the dashboard ${d.uid} ("${d.title}") is not in Grafana`);
-    else if (got.dashboard.title !== d.title) problems.push(`the dashboard ${d.uid} is titled "${got.dashboard.title}", the backup had "${d.title}"`);
+    else if (got.dashboard.title !== d.title)
+      problems.push(`the dashboard ${d.uid} is titled "${got.dashboard.title}", the backup had "${d.title}"`);
   }
   for (const d of manifest.grafana?.datasources ?? []) {
     if (!(await client.getDatasource(d.uid))) problems.push(`the data source ${d.uid} ("${d.name}") is not in Grafana`);

@@ -78,10 +78,22 @@ export const manifestSchema = z.object({
     .object({
       folders: count,
       dashboards: z.array(
-        z.object({ uid: z.string(), title: z.string(), folderUid: z.string().nullable(), provisioned: z.boolean(), file: z.string() }),
+        z.object({
+          uid: z.string(),
+          title: z.string(),
+          folderUid: z.string().nullable(),
+          provisioned: z.boolean(),
+          file: z.string(),
+        }),
       ),
       datasources: z.array(
-        z.object({ uid: z.string(), name: z.string(), type: z.string(), readOnly: z.boolean(), secureFields: z.array(z.string()) }),
+        z.object({
+          uid: z.string(),
+          name: z.string(),
+          type: z.string(),
+          readOnly: z.boolean(),
+          secureFields: z.array(z.string()),
+        }),
       ),
     })
     .optional(),
@@ -89,7 +101,14 @@ export const manifestSchema = z.object({
    * Secrets the stack needs and the archive does not hold: where each comes from (wmon.yaml's env or file
    * reference, or generated into the stack directory), and Grafana data sources' secure fields.
    */
-  secrets: z.array(z.object({ name: z.string(), source: z.enum(['env', 'file', 'generated', 'grafana']), ref: z.string().nullable(), note: z.string() })),
+  secrets: z.array(
+    z.object({
+      name: z.string(),
+      source: z.enum(['env', 'file', 'generated', 'grafana']),
+      ref: z.string().nullable(),
+      note: z.string(),
+    }),
+  ),
   /** Every other file of the archive. */
   files: z.array(manifestFileSchema),
   totalBytes: count,
@@ -104,7 +123,9 @@ export type BlockRecord = z.infer<typeof blockSchema>;
 export const silenceRecordSchema = z.object({
   id: z.string(),
   state: z.enum(['expired', 'active', 'pending']),
-  matchers: z.array(z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() })),
+  matchers: z.array(
+    z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() }),
+  ),
   startsAt: z.string(),
   endsAt: z.string(),
   createdBy: z.string(),
@@ -151,7 +172,8 @@ export function parseManifest(text: string): { manifest: Manifest } | { problem:
     return { problem: `manifest.json is not valid JSON (${(error as Error).message})` };
   }
   const header = z.object({ format: z.string(), formatVersion: z.number() }).safeParse(raw);
-  if (!header.success || header.data.format !== FORMAT_NAME) return { problem: 'manifest.json does not describe a wmon backup' };
+  if (!header.success || header.data.format !== FORMAT_NAME)
+    return { problem: 'manifest.json does not describe a wmon backup' };
   if (header.data.formatVersion > FORMAT_VERSION) {
     return {
       problem: `the archive has format version ${header.data.formatVersion}; this wmon reads version ${FORMAT_VERSION} and older (upgrade wmon to restore it)`,

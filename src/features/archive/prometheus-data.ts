@@ -68,11 +68,13 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
   const blocks: BlockRecord[] = [];
   await readTar(stream, { gunzip: false }, async (h, body) => {
     if (root === undefined) {
-      if (h.type !== 'Directory') throw failed('copy Prometheus data', `the engine's archive does not start with a folder (${h.path})`);
+      if (h.type !== 'Directory')
+        throw failed('copy Prometheus data', `the engine's archive does not start with a folder (${h.path})`);
       root = h.path.endsWith('/') ? h.path : `${h.path}/`;
       return;
     }
-    if (!h.path.startsWith(root)) throw failed('copy Prometheus data', `an entry outside the folder in the engine's archive (${h.path})`);
+    if (!h.path.startsWith(root))
+      throw failed('copy Prometheus data', `an entry outside the folder in the engine's archive (${h.path})`);
     const rel = h.path.slice(root.length).replace(/\/$/, '');
     if (rel === '' || exclude(rel)) return;
     if (h.type === 'Directory') return;
@@ -100,7 +102,12 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
 
 function parseBlockMeta(text: string): BlockRecord | undefined {
   try {
-    const m = JSON.parse(text) as { ulid?: unknown; minTime?: unknown; maxTime?: unknown; stats?: { numSeries?: unknown; numSamples?: unknown } };
+    const m = JSON.parse(text) as {
+      ulid?: unknown;
+      minTime?: unknown;
+      maxTime?: unknown;
+      stats?: { numSeries?: unknown; numSamples?: unknown };
+    };
     if (typeof m.ulid !== 'string' || typeof m.minTime !== 'number' || typeof m.maxTime !== 'number') return undefined;
     return {
       ulid: m.ulid,
@@ -115,7 +122,11 @@ function parseBlockMeta(text: string): BlockRecord | undefined {
 }
 
 /** A TSDB snapshot of the running server, copied into the backup, then deleted from the volume. */
-export async function copySnapshot(d: PrometheusData, prom: PrometheusClient, tar: TarWriter): Promise<DataCopy & { snapshot: string }> {
+export async function copySnapshot(
+  d: PrometheusData,
+  prom: PrometheusClient,
+  tar: TarWriter,
+): Promise<DataCopy & { snapshot: string }> {
   const snapshot = await prom.snapshot();
   const dir = `${d.dataDir}/snapshots/${snapshot}`;
   try {
@@ -128,14 +139,20 @@ export async function copySnapshot(d: PrometheusData, prom: PrometheusClient, ta
 
 /** The whole data folder of a stopped server, read through a helper container (read-only mount). */
 export async function copyVolume(d: PrometheusData, tar: TarWriter): Promise<DataCopy> {
-  return withHelper(d, { readOnly: true }, async (helper) => transcode(await d.runtime.getArchive(helper, d.dataDir), tar, excludedFromVolumeCopy));
+  return withHelper(d, { readOnly: true }, async (helper) =>
+    transcode(await d.runtime.getArchive(helper, d.dataDir), tar, excludedFromVolumeCopy),
+  );
 }
 
 /**
  * Run `fn` with a helper container that mounts Prometheus's volume (as root, so it may write any file of
  * it), on the stack's network (created for the while if needed). Removed afterwards, whatever happens.
  */
-async function withHelper<T>(d: PrometheusData, opts: { readOnly: boolean }, fn: (helper: string) => Promise<T>): Promise<T> {
+async function withHelper<T>(
+  d: PrometheusData,
+  opts: { readOnly: boolean },
+  fn: (helper: string) => Promise<T>,
+): Promise<T> {
   const name = `${d.stack.project}-wmon-helper-${randomBytes(3).toString('hex')}`;
   const spec: ContainerSpec = {
     name,
@@ -184,26 +201,48 @@ export interface RestoreProgress {
  * sizes checked inside the volume, then swapped in by renames. Before the swap, any failure leaves the old
  * data untouched.
  */
-export async function restoreVolume(d: PrometheusData, archive: VerifiedArchive, onProgress?: RestoreProgress): Promise<{ files: number; bytes: number }> {
+export async function restoreVolume(
+  d: PrometheusData,
+  archive: VerifiedArchive,
+  onProgress?: RestoreProgress,
+): Promise<{ files: number; bytes: number }> {
   const running = await d.runtime.inspectContainer(d.container);
   if (running?.running) throw failed('restore Prometheus data', `${d.container} is running (it must be stopped first)`);
-  const expected = new Map(archive.manifest.files.filter((f) => f.path.startsWith(PROMETHEUS_DATA_DIR)).map((f) => [f.path, f]));
+  const expected = new Map(
+    archive.manifest.files.filter((f) => f.path.startsWith(PROMETHEUS_DATA_DIR)).map((f) => [f.path, f]),
+  );
   const total = [...expected.values()].reduce((s, f) => s + f.size, 0);
   const id = randomBytes(4).toString('hex');
   const incoming = `${d.dataDir}/.wmon-restore-${id}`;
   return withHelper(d, { readOnly: false }, async (helper) => {
     const [owner, available] = (
-      await sh(d, helper, 'inspect Prometheus volume', 'stat -c %u:%g "$1" && df -Pk "$1" | tail -1 | awk \'{print $4}\'', d.dataDir)
+      await sh(
+        d,
+        helper,
+        'inspect Prometheus volume',
+        'stat -c %u:%g "$1" && df -Pk "$1" | tail -1 | awk \'{print $4}\'',
+        d.dataDir,
+      )
     ).split('\n');
     const [uid, gid] = (owner ?? '0:0').split(':').map(Number) as [number, number];
     const free = Number(available) * 1024;
     if (Number.isFinite(free) && free < total * 1.05 + 16 * 1024 * 1024) {
-      throw new WmonError(`Not enough space in the volume ${d.volume}: the restored data needs ${total} bytes, ${free} are free.`, {
-        code: 'VOLUME_FULL',
-        suggestions: ['Free space on the engine host (the old data is only removed once the new data is in place).'],
-      });
+      throw new WmonError(
+        `Not enough space in the volume ${d.volume}: the restored data needs ${total} bytes, ${free} are free.`,
+        {
+          code: 'VOLUME_FULL',
+          suggestions: ['Free space on the engine host (the old data is only removed once the new data is in place).'],
+        },
+      );
     }
-    await sh(d, helper, 'prepare the restore folder', 'rm -rf "$1" && mkdir "$1" && chown "$2" "$1"', incoming, `${uid}:${gid}`);
+    await sh(
+      d,
+      helper,
+      'prepare the restore folder',
+      'rm -rf "$1" && mkdir "$1" && chown "$2" "$1"',
+      incoming,
+      `${uid}:${gid}`,
+    );
     try {
       const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
       const put = d.runtime.putArchive(helper, incoming, stream);
@@ -216,30 +255,40 @@ export async function restoreVolume(d: PrometheusData, archive: VerifiedArchive,
           done(null, chunk);
         },
       });
-      const changed = (problem: string) => new ArchiveError(archive.file, 'ARCHIVE_CHANGED', [`it changed after it was verified: ${problem}`]);
+      const changed = (problem: string) =>
+        new ArchiveError(archive.file, 'ARCHIVE_CHANGED', [`it changed after it was verified: ${problem}`]);
       const dirs = new Set<string>();
       let files = 0;
       let bytes = 0;
       try {
-        await readTar(createReadStream(archive.file, { highWaterMark: 1024 * 1024 }).pipe(tap), { gunzip: true }, async (h, body) => {
-          if (!h.path.startsWith(PROMETHEUS_DATA_DIR) || h.type === 'Directory') return;
-          const want = expected.get(h.path);
-          if (!want || want.size !== h.size || (h.type !== 'File' && h.type !== 'OldFile')) throw changed(`${h.path} is not what the manifest lists`);
-          const rel = h.path.slice(PROMETHEUS_DATA_DIR.length);
-          const parts = rel.split('/');
-          for (let i = 1; i < parts.length; i++) {
-            const dir = parts.slice(0, i).join('/');
-            if (!dirs.has(dir)) {
-              dirs.add(dir);
-              await tar.addDirectory(dir, { uid, gid, mode: 0o755 });
+        await readTar(
+          createReadStream(archive.file, { highWaterMark: 1024 * 1024 }).pipe(tap),
+          { gunzip: true },
+          async (h, body) => {
+            if (!h.path.startsWith(PROMETHEUS_DATA_DIR) || h.type === 'Directory') return;
+            const want = expected.get(h.path);
+            if (!want || want.size !== h.size || (h.type !== 'File' && h.type !== 'OldFile'))
+              throw changed(`${h.path} is not what the manifest lists`);
+            const rel = h.path.slice(PROMETHEUS_DATA_DIR.length);
+            const parts = rel.split('/');
+            for (let i = 1; i < parts.length; i++) {
+              const dir = parts.slice(0, i).join('/');
+              if (!dirs.has(dir)) {
+                dirs.add(dir);
+                await tar.addDirectory(dir, { uid, gid, mode: 0o755 });
+              }
             }
-          }
-          const written = await tar.addStream(rel, h.size, body, { uid, gid, ...(h.mtime ? { mtime: h.mtime } : {}) });
-          if (written.sha256 !== want.sha256) throw changed(`${h.path} does not match its checksum`);
-          files += 1;
-          bytes += h.size;
-          onProgress?.(bytes, total);
-        });
+            const written = await tar.addStream(rel, h.size, body, {
+              uid,
+              gid,
+              ...(h.mtime ? { mtime: h.mtime } : {}),
+            });
+            if (written.sha256 !== want.sha256) throw changed(`${h.path} does not match its checksum`);
+            files += 1;
+            bytes += h.size;
+            onProgress?.(bytes, total);
+          },
+        );
         if (files !== expected.size) throw changed(`${expected.size - files} of Prometheus's files are missing`);
         if (archiveHash.digest('hex') !== archive.sha256) throw changed('its sha256 differs');
         await tar.end();
@@ -249,12 +298,21 @@ export async function restoreVolume(d: PrometheusData, archive: VerifiedArchive,
       }
       await put;
       const [count, size] = (
-        await sh(d, helper, 'check the restored data', 'find "$1" -type f -exec stat -c %s {} + | awk \'{s+=$1} END {print NR" "s+0}\'', incoming)
+        await sh(
+          d,
+          helper,
+          'check the restored data',
+          'find "$1" -type f -exec stat -c %s {} + | awk \'{s+=$1} END {print NR" "s+0}\'',
+          incoming,
+        )
       )
         .split(' ')
         .map(Number);
       if (count !== files || size !== bytes) {
-        throw failed('restore Prometheus data', `the volume holds ${count} files (${size} bytes) after the copy, ${files} (${bytes} bytes) were sent`);
+        throw failed(
+          'restore Prometheus data',
+          `the volume holds ${count} files (${size} bytes) after the copy, ${files} (${bytes} bytes) were sent`,
+        );
       }
       // Swap: the old data moves aside, the new data moves up, the old data goes.
       await sh(
@@ -307,7 +365,8 @@ export async function takeProbes(prom: PrometheusClient, scrapeIntervalSeconds: 
   return probes;
 }
 
-const sortKey = (m: Record<string, string>) => JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const sortKey = (m: Record<string, string>) =>
+  JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export interface ProbeCheck {
   readonly checked: number;
@@ -317,7 +376,11 @@ export interface ProbeCheck {
 }
 
 /** Ask the probes again; every series recorded must come back with the same value. */
-export async function checkProbes(prom: PrometheusClient, probes: readonly Probe[], retentionSeconds: number | undefined): Promise<ProbeCheck> {
+export async function checkProbes(
+  prom: PrometheusClient,
+  probes: readonly Probe[],
+  retentionSeconds: number | undefined,
+): Promise<ProbeCheck> {
   const problems: string[] = [];
   let checked = 0;
   let skipped = 0;
@@ -328,11 +391,19 @@ export async function checkProbes(prom: PrometheusClient, probes: readonly Probe
       continue;
     }
     checked += 1;
-    const now = new Map(vectorOf(await prom.query(probe.query, { time: probe.time })).map((s) => [sortKey(s.metric), s.value]));
+    const now = new Map(
+      vectorOf(await prom.query(probe.query, { time: probe.time })).map((s) => [sortKey(s.metric), s.value]),
+    );
     for (const s of probe.result) {
       const got = now.get(sortKey(s.metric));
-      if (got === undefined) problems.push(`${probe.query}${labelText(s.metric)} at ${new Date(probe.time * 1000).toISOString()} is missing`);
-      else if (got !== s.value) problems.push(`${probe.query}${labelText(s.metric)} at ${new Date(probe.time * 1000).toISOString()} is ${got}, the backup had ${s.value}`);
+      if (got === undefined)
+        problems.push(
+          `${probe.query}${labelText(s.metric)} at ${new Date(probe.time * 1000).toISOString()} is missing`,
+        );
+      else if (got !== s.value)
+        problems.push(
+          `${probe.query}${labelText(s.metric)} at ${new Date(probe.time * 1000).toISOString()} is ${got}, the backup had ${s.value}`,
+        );
     }
   }
   return { checked, skipped, problems };

@@ -13,7 +13,12 @@ export async function collectSilences(am: AlertmanagerClient): Promise<SilenceRe
     .map((s) => ({
       id: s.id,
       state: s.state,
-      matchers: s.matchers.map((m) => ({ name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual ?? true })),
+      matchers: s.matchers.map((m) => ({
+        name: m.name,
+        value: m.value,
+        isRegex: m.isRegex,
+        isEqual: m.isEqual ?? true,
+      })),
       startsAt: s.startsAt,
       endsAt: s.endsAt,
       createdBy: s.createdBy,
@@ -41,7 +46,11 @@ export interface SilencesRestored {
   readonly createdIds: readonly string[];
 }
 
-export async function restoreSilences(am: AlertmanagerClient, records: readonly SilenceRecord[], now = new Date()): Promise<SilencesRestored> {
+export async function restoreSilences(
+  am: AlertmanagerClient,
+  records: readonly SilenceRecord[],
+  now = new Date(),
+): Promise<SilencesRestored> {
   const current = new Set((await am.silences()).filter((s) => s.state !== 'expired').map(key));
   let present = 0;
   let expired = 0;
@@ -56,16 +65,31 @@ export async function restoreSilences(am: AlertmanagerClient, records: readonly 
       continue;
     }
     const startsAt = new Date(r.startsAt).getTime() > now.getTime() ? r.startsAt : now;
-    createdIds.push(await am.createSilence({ matchers: r.matchers, startsAt, endsAt: r.endsAt, createdBy: r.createdBy, comment: r.comment }));
+    createdIds.push(
+      await am.createSilence({
+        matchers: r.matchers,
+        startsAt,
+        endsAt: r.endsAt,
+        createdBy: r.createdBy,
+        comment: r.comment,
+      }),
+    );
     current.add(key(r));
   }
   return { restored: createdIds.length, present, expired, createdIds };
 }
 
 /** Every silence of `records` still in force must be in Alertmanager. */
-export async function checkSilences(am: AlertmanagerClient, records: readonly SilenceRecord[], now = new Date()): Promise<string[]> {
+export async function checkSilences(
+  am: AlertmanagerClient,
+  records: readonly SilenceRecord[],
+  now = new Date(),
+): Promise<string[]> {
   const current = new Set((await am.silences()).filter((s) => s.state !== 'expired').map(key));
   return records
     .filter((r) => new Date(r.endsAt).getTime() > now.getTime() && !current.has(key(r)))
-    .map((r) => `the silence "${r.comment}" (${r.matchers.map((m) => `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '=~' : '='}"${m.value}"`).join(', ')}) is not in Alertmanager`);
+    .map(
+      (r) =>
+        `the silence "${r.comment}" (${r.matchers.map((m) => `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '=~' : '='}"${m.value}"`).join(', ')}) is not in Alertmanager`,
+    );
 }

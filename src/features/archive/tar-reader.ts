@@ -61,7 +61,9 @@ export async function readTar(source: Readable, opts: { gunzip: boolean }, onEnt
     queue.push(entry);
     poke();
   });
-  parser.on('warn', (code: string, message: string | Error) => fail(new TarReadError('tar', `${code}: ${String(message instanceof Error ? message.message : message)}`)));
+  parser.on('warn', (code: string, message: string | Error) =>
+    fail(new TarReadError('tar', `${code}: ${String(message instanceof Error ? message.message : message)}`)),
+  );
   parser.on('error', (error: Error) => fail(new TarReadError('tar', error.message)));
   parser.on('end', () => {
     ended = true;
@@ -70,7 +72,9 @@ export async function readTar(source: Readable, opts: { gunzip: boolean }, onEnt
 
   // The Parser is a writable in all but name: pipe() into it (stream.pipeline wants a real stream).
   const gunzip = opts.gunzip ? createGunzip() : undefined;
-  source.on('error', (error) => fail(new TarReadError(gunzip ? 'gzip' : 'tar', `cannot read the archive: ${error.message}`)));
+  source.on('error', (error) =>
+    fail(new TarReadError(gunzip ? 'gzip' : 'tar', `cannot read the archive: ${error.message}`)),
+  );
   gunzip?.on('error', (error) => fail(new TarReadError('gzip', error.message)));
   (gunzip ? source.pipe(gunzip) : source).pipe(parser as unknown as NodeJS.WritableStream);
 

@@ -127,7 +127,12 @@ export class TarWriter {
   }
 
   /** A file of exactly `size` bytes from `body`; anything else is an error (the header is already out). */
-  async addStream(entryPath: string, size: number, body: AsyncIterable<Buffer> | Iterable<Buffer>, opts: EntryOptions = {}): Promise<WrittenFile> {
+  async addStream(
+    entryPath: string,
+    size: number,
+    body: AsyncIterable<Buffer> | Iterable<Buffer>,
+    opts: EntryOptions = {},
+  ): Promise<WrittenFile> {
     await this.header(entryPath, size, 'File', opts);
     const hash = createHash('sha256');
     let written = 0;
@@ -149,7 +154,10 @@ export class TarWriter {
   /** A file from the local disk, streamed. */
   async addFile(entryPath: string, localPath: string, opts: EntryOptions = {}): Promise<WrittenFile> {
     const s = await stat(localPath);
-    return this.addStream(entryPath, s.size, createReadStream(localPath, { highWaterMark: 1024 * 1024 }), { mtime: s.mtime, ...opts });
+    return this.addStream(entryPath, s.size, createReadStream(localPath, { highWaterMark: 1024 * 1024 }), {
+      mtime: s.mtime,
+      ...opts,
+    });
   }
 
   /** The end-of-archive marker (two zero blocks); then the output is ended. */

@@ -99,9 +99,12 @@ const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 function describeLink(entry: string, type: string, target: string | undefined): string {
   const what = type === 'SymbolicLink' ? 'a symbolic link' : 'a hard link';
   const t = target ?? '';
-  const resolved = type === 'SymbolicLink' ? path.posix.normalize(path.posix.join(path.posix.dirname(entry), t)) : path.posix.normalize(t);
+  const resolved =
+    type === 'SymbolicLink'
+      ? path.posix.normalize(path.posix.join(path.posix.dirname(entry), t))
+      : path.posix.normalize(t);
   const out = t.startsWith('/') || resolved === '..' || resolved.startsWith('../');
-  return `${showPath(entry)} is ${what}${out ? ' pointing out of the archive\'s folder' : ''} (→ ${showPath(t)}); backups hold regular files only`;
+  return `${showPath(entry)} is ${what}${out ? " pointing out of the archive's folder" : ''} (→ ${showPath(t)}); backups hold regular files only`;
 }
 
 function describeType(entry: string, type: string): string {
@@ -139,7 +142,8 @@ export async function verifyArchive(
   } finally {
     await fh.close();
   }
-  if (head[0] !== 0x1f || head[1] !== 0x8b) refuse('ARCHIVE_CORRUPT', 'it is not a gzip file (a wmon backup is a .tar.gz)');
+  if (head[0] !== 0x1f || head[1] !== 0x8b)
+    refuse('ARCHIVE_CORRUPT', 'it is not a gzip file (a wmon backup is a .tar.gz)');
 
   const seen = new Map<string, SeenFile>();
   const small = new Map<string, Buffer>();
@@ -158,46 +162,70 @@ export async function verifyArchive(
   });
 
   try {
-    await readTar(createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(tap), { gunzip: true }, async (h, body) => {
-      entries += 1;
-      if (entries > limits.maxEntries) refuse('ARCHIVE_TOO_LARGE', `more than ${limits.maxEntries} entries`);
-      const problem = entryPathProblem(h.path, limits.maxPathLength);
-      if (problem) refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} has ${problem}`);
-      if (h.type === 'SymbolicLink' || h.type === 'Link') refuse('ARCHIVE_UNSAFE_ENTRY', describeLink(h.path, h.type, h.linkpath));
-      if (h.type === 'Directory') {
-        if (!isAllowedDirectory(h.path)) {
-          refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} is outside the folders a wmon backup has`);
+    await readTar(
+      createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(tap),
+      { gunzip: true },
+      async (h, body) => {
+        entries += 1;
+        if (entries > limits.maxEntries) refuse('ARCHIVE_TOO_LARGE', `more than ${limits.maxEntries} entries`);
+        const problem = entryPathProblem(h.path, limits.maxPathLength);
+        if (problem) refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} has ${problem}`);
+        if (h.type === 'SymbolicLink' || h.type === 'Link')
+          refuse('ARCHIVE_UNSAFE_ENTRY', describeLink(h.path, h.type, h.linkpath));
+        if (h.type === 'Directory') {
+          if (!isAllowedDirectory(h.path)) {
+            refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} is outside the folders a wmon backup has`);
+          }
+          return;
         }
-        return;
-      }
-      if (!FILE_TYPES.has(h.type)) refuse('ARCHIVE_UNSAFE_ENTRY', describeType(h.path, h.type));
-      if (!isAllowedEntry(h.path)) refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} is outside the folders a wmon backup has`);
-      if (seen.has(h.path)) refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} appears twice (a second copy would replace the checked one)`);
-      total += h.size;
-      if (total > limits.maxTotalBytes) refuse('ARCHIVE_TOO_LARGE', `its files add up to more than ${bytes(limits.maxTotalBytes)} (the limit; see --max-size)`);
-      const keep = isSmallEntry(h.path);
-      if (h.path === MANIFEST_ENTRY && h.size > limits.maxManifestBytes) {
-        refuse('ARCHIVE_TOO_LARGE', `manifest.json is ${bytes(h.size)}, more than the ${bytes(limits.maxManifestBytes)} a manifest may have`);
-      }
-      if (keep && h.size > limits.maxSmallFileBytes) {
-        refuse('ARCHIVE_TOO_LARGE', `${showPath(h.path)} is ${bytes(h.size)}, more than the ${bytes(limits.maxSmallFileBytes)} such a file may have`);
-      }
-      if (keep) {
-        smallTotal += h.size;
-        if (smallTotal > limits.maxSmallTotalBytes) refuse('ARCHIVE_TOO_LARGE', `its configuration and JSON files add up to more than ${bytes(limits.maxSmallTotalBytes)}`);
-      }
-      const hash = createHash('sha256');
-      const chunks: Buffer[] = [];
-      let n = 0;
-      for await (const chunk of body) {
-        n += chunk.length;
-        hash.update(chunk);
-        if (keep) chunks.push(chunk);
-      }
-      if (n !== h.size) refuse('ARCHIVE_CORRUPT', `${showPath(h.path)} ends after ${n} of its ${h.size} bytes`);
-      seen.set(h.path, { size: h.size, sha256: hash.digest('hex') });
-      if (keep) small.set(h.path, Buffer.concat(chunks));
-    });
+        if (!FILE_TYPES.has(h.type)) refuse('ARCHIVE_UNSAFE_ENTRY', describeType(h.path, h.type));
+        if (!isAllowedEntry(h.path))
+          refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} is outside the folders a wmon backup has`);
+        if (seen.has(h.path))
+          refuse(
+            'ARCHIVE_UNSAFE_ENTRY',
+            `${showPath(h.path)} appears twice (a second copy would replace the checked one)`,
+          );
+        total += h.size;
+        if (total > limits.maxTotalBytes)
+          refuse(
+            'ARCHIVE_TOO_LARGE',
+            `its files add up to more than ${bytes(limits.maxTotalBytes)} (the limit; see --max-size)`,
+          );
+        const keep = isSmallEntry(h.path);
+        if (h.path === MANIFEST_ENTRY && h.size > limits.maxManifestBytes) {
+          refuse(
+            'ARCHIVE_TOO_LARGE',
+            `manifest.json is ${bytes(h.size)}, more than the ${bytes(limits.maxManifestBytes)} a manifest may have`,
+          );
+        }
+        if (keep && h.size > limits.maxSmallFileBytes) {
+          refuse(
+            'ARCHIVE_TOO_LARGE',
+            `${showPath(h.path)} is ${bytes(h.size)}, more than the ${bytes(limits.maxSmallFileBytes)} such a file may have`,
+          );
+        }
+        if (keep) {
+          smallTotal += h.size;
+          if (smallTotal > limits.maxSmallTotalBytes)
+            refuse(
+              'ARCHIVE_TOO_LARGE',
+              `its configuration and JSON files add up to more than ${bytes(limits.maxSmallTotalBytes)}`,
+            );
+        }
+        const hash = createHash('sha256');
+        const chunks: Buffer[] = [];
+        let n = 0;
+        for await (const chunk of body) {
+          n += chunk.length;
+          hash.update(chunk);
+          if (keep) chunks.push(chunk);
+        }
+        if (n !== h.size) refuse('ARCHIVE_CORRUPT', `${showPath(h.path)} ends after ${n} of its ${h.size} bytes`);
+        seen.set(h.path, { size: h.size, sha256: hash.digest('hex') });
+        if (keep) small.set(h.path, Buffer.concat(chunks));
+      },
+    );
   } catch (error) {
     if (error instanceof TarReadError) {
       refuse(
@@ -225,14 +253,22 @@ export async function verifyArchive(
     listed.set(f.path, f);
     const got = seen.get(f.path);
     if (!got) problems.push(`the manifest lists ${showPath(f.path)}, but the archive has no such file`);
-    else if (got.size !== f.size) problems.push(`${showPath(f.path)} is ${bytes(got.size)} in the archive, but the manifest declares ${bytes(f.size)}`);
-    else if (got.sha256 !== f.sha256) problems.push(`${showPath(f.path)} does not match its checksum (sha256 ${got.sha256.slice(0, 12)}…, the manifest says ${f.sha256.slice(0, 12)}…)`);
+    else if (got.size !== f.size)
+      problems.push(
+        `${showPath(f.path)} is ${bytes(got.size)} in the archive, but the manifest declares ${bytes(f.size)}`,
+      );
+    else if (got.sha256 !== f.sha256)
+      problems.push(
+        `${showPath(f.path)} does not match its checksum (sha256 ${got.sha256.slice(0, 12)}…, the manifest says ${f.sha256.slice(0, 12)}…)`,
+      );
   }
   for (const p of seen.keys()) {
-    if (p !== MANIFEST_ENTRY && !listed.has(p)) problems.push(`${showPath(p)} is in the archive but not in the manifest`);
+    if (p !== MANIFEST_ENTRY && !listed.has(p))
+      problems.push(`${showPath(p)} is in the archive but not in the manifest`);
   }
   const declaredTotal = manifest.files.reduce((sum, f) => sum + f.size, 0);
-  if (problems.length === 0 && declaredTotal !== manifest.totalBytes) problems.push(`the manifest's totalBytes (${manifest.totalBytes}) is not the sum of its files (${declaredTotal})`);
+  if (problems.length === 0 && declaredTotal !== manifest.totalBytes)
+    problems.push(`the manifest's totalBytes (${manifest.totalBytes}) is not the sum of its files (${declaredTotal})`);
   if (problems.length > 0) refuse('ARCHIVE_CHECKSUM_MISMATCH', ...problems);
 
   // The contents.
@@ -249,24 +285,35 @@ export async function verifyArchive(
   };
 }
 
-function checkContents(manifest: Manifest, small: ReadonlyMap<string, Buffer>, refuse: (...problems: string[]) => never): Config {
+function checkContents(
+  manifest: Manifest,
+  small: ReadonlyMap<string, Buffer>,
+  refuse: (...problems: string[]) => never,
+): Config {
   const text = small.get(CONFIG_ENTRY);
   if (!text) refuse('it has no wmon.yaml');
   let config: Config;
   try {
     config = parseConfigText(text!.toString('utf8'), 'wmon.yaml in the archive');
   } catch (error) {
-    if (error instanceof ConfigError) return refuse(...error.issues.map((i) => `wmon.yaml in the archive: ${i.path}: ${i.message}`));
+    if (error instanceof ConfigError)
+      return refuse(...error.issues.map((i) => `wmon.yaml in the archive: ${i.path}: ${i.message}`));
     throw error;
   }
   const problems: string[] = [];
-  if (config.project !== manifest.project) problems.push(`the manifest is of project "${manifest.project}", its wmon.yaml of "${config.project}"`);
+  if (config.project !== manifest.project)
+    problems.push(`the manifest is of project "${manifest.project}", its wmon.yaml of "${config.project}"`);
   for (const f of manifest.config.files) {
     const problem = entryPathProblem(f);
     if (problem) problems.push(`the manifest names the rendered file ${showPath(f)}, which has ${problem}`);
     else if (!small.has(`${CONFIG_DIR}${f}`)) problems.push(`the rendered file ${showPath(f)} is missing from config/`);
   }
-  const json = (entry: string, schema: { safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } } }) => {
+  const json = (
+    entry: string,
+    schema: {
+      safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+    },
+  ) => {
     const data = small.get(entry);
     if (!data) return;
     let value: unknown;
@@ -293,7 +340,9 @@ function checkContents(manifest: Manifest, small: ReadonlyMap<string, Buffer>, r
   if (manifest.prometheus) {
     const dataFiles = manifest.files.filter((f) => f.path.startsWith(PROMETHEUS_DATA_DIR));
     if (dataFiles.length !== manifest.prometheus.files) {
-      problems.push(`the manifest says Prometheus's data has ${manifest.prometheus.files} files, the archive has ${dataFiles.length}`);
+      problems.push(
+        `the manifest says Prometheus's data has ${manifest.prometheus.files} files, the archive has ${dataFiles.length}`,
+      );
     }
   } else if (manifest.files.some((f) => f.path.startsWith(PROMETHEUS_DATA_DIR))) {
     problems.push('the archive has Prometheus data, but the manifest does not describe it');

@@ -11,6 +11,9 @@ export function healthContextOptions(timeoutMs: number): ContextOptions {
   return { timeoutMs, pingTimeoutMs: timeoutMs };
 }
 
-export function createHealthContext(loaded: LoadedConfig, opts: ContextOptions & { readonly timeoutMs: number }): HealthContext {
+export function createHealthContext(
+  loaded: LoadedConfig,
+  opts: ContextOptions & { readonly timeoutMs: number },
+): HealthContext {
   return createStackContext(loaded, { ...healthContextOptions(opts.timeoutMs), ...opts });
 }

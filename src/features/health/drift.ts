@@ -34,7 +34,7 @@ export function normaliseScalar(v: unknown): unknown {
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 120 ? `${s.slice(0, 119)}…` : s;
 }
 
@@ -44,7 +44,11 @@ function join(path: string, key: string | number): string {
 
 /** What `want` (rendered) sets that `have` (running) lacks or sets otherwise. */
 export function subsetDiff(want: Json, have: Json, path = '', out: string[] = []): string[] {
-  const last = path.split('.').pop()?.replace(/\[\d+\]$/, '') ?? '';
+  const last =
+    path
+      .split('.')
+      .pop()
+      ?.replace(/\[\d+\]$/, '') ?? '';
   if (Array.isArray(want)) {
     // An empty list and no list mean the same (dumps leave empty lists out).
     if (want.length === 0 && (have === undefined || have === null)) return out;
@@ -63,12 +67,17 @@ export function subsetDiff(want: Json, have: Json, path = '', out: string[] = []
         else subsetDiff(w, h, `${path}[${name(w)}]`, out);
       }
       for (const h of have) {
-        if (!wantNames.has(name(h))) out.push(`${path} ${JSON.stringify(name(h))}: in the running configuration, but wmon.yaml does not render it`);
+        if (!wantNames.has(name(h)))
+          out.push(
+            `${path} ${JSON.stringify(name(h))}: in the running configuration, but wmon.yaml does not render it`,
+          );
       }
       return out;
     }
     if (want.length !== have.length) {
-      out.push(`${path}: running has ${have.length} item(s) ${show(have)}, wmon.yaml renders ${want.length} ${show(want)}`);
+      out.push(
+        `${path}: running has ${have.length} item(s) ${show(have)}, wmon.yaml renders ${want.length} ${show(want)}`,
+      );
       return out;
     }
     want.forEach((w, i) => subsetDiff(w, have[i], join(path, i), out));
@@ -115,7 +124,9 @@ export function diffPrometheusConfig(rendered: Record<string, unknown>, running:
   const wantAm = alertmanagerTargets(rendered);
   const haveAm = alertmanagerTargets(running);
   if (wantAm.join(',') !== haveAm.join(',')) {
-    out.push(`alerting: running sends alerts to ${haveAm.length ? haveAm.join(', ') : 'no Alertmanager'}, wmon.yaml renders ${wantAm.length ? wantAm.join(', ') : 'none'}`);
+    out.push(
+      `alerting: running sends alerts to ${haveAm.length ? haveAm.join(', ') : 'no Alertmanager'}, wmon.yaml renders ${wantAm.length ? wantAm.join(', ') : 'none'}`,
+    );
   }
   return out;
 }
@@ -197,20 +208,27 @@ export function diffRules(rendered: RuleFile, loaded: readonly LoadedRuleGroup[]
         continue;
       }
       runningAlerts.delete(rule.alert);
-      if (!samePromql(rule.expr, r.query)) out.push(`alert ${rule.alert}: expr differs: running ${oneLine(r.query)}; wmon.yaml renders ${oneLine(rule.expr)}`);
+      if (!samePromql(rule.expr, r.query))
+        out.push(
+          `alert ${rule.alert}: expr differs: running ${oneLine(r.query)}; wmon.yaml renders ${oneLine(rule.expr)}`,
+        );
       const wantFor = durationSeconds(rule.for) ?? 0;
-      if (Math.abs(wantFor - r.durationSeconds) > 0.001) out.push(`alert ${rule.alert}: for differs: running ${r.durationSeconds}s, wmon.yaml renders ${rule.for}`);
+      if (Math.abs(wantFor - r.durationSeconds) > 0.001)
+        out.push(`alert ${rule.alert}: for differs: running ${r.durationSeconds}s, wmon.yaml renders ${rule.for}`);
       const labels = sameRecord(rule.labels as unknown as Record<string, string>, r.labels);
       if (labels.length > 0) out.push(`alert ${rule.alert}: labels differ (${labels.join(', ')})`);
       const annotations = sameRecord(rule.annotations as unknown as Record<string, string>, r.annotations);
       if (annotations.length > 0) out.push(`alert ${rule.alert}: annotations differ (${annotations.join(', ')})`);
     }
-    for (const extra of runningAlerts.keys()) out.push(`alert ${extra}: loaded in group ${group.name}, but wmon.yaml does not render it`);
+    for (const extra of runningAlerts.keys())
+      out.push(`alert ${extra}: loaded in group ${group.name}, but wmon.yaml does not render it`);
     const recording = running.rules.filter((r) => r.type === 'recording');
-    for (const r of recording) out.push(`recording rule ${r.name}: loaded in group ${group.name}, but wmon.yaml does not render it`);
+    for (const r of recording)
+      out.push(`recording rule ${r.name}: loaded in group ${group.name}, but wmon.yaml does not render it`);
   }
   for (const g of loaded) {
-    if (!renderedNames.has(g.name)) out.push(`rule group ${g.name} (${g.file}): loaded, but wmon.yaml does not render it`);
+    if (!renderedNames.has(g.name))
+      out.push(`rule group ${g.name} (${g.file}): loaded, but wmon.yaml does not render it`);
   }
   return out;
 }

@@ -13,7 +13,10 @@ export function whatFailed(error: unknown): string {
 
 /** True when the component did not answer at all (down, hung, unreachable). */
 export function isUnreachable(error: unknown): boolean {
-  return isComponentRequestError(error) && (error.failure === 'connection-refused' || error.failure === 'timeout' || error.failure === 'network');
+  return (
+    isComponentRequestError(error) &&
+    (error.failure === 'connection-refused' || error.failure === 'timeout' || error.failure === 'network')
+  );
 }
 
 /**
@@ -24,7 +27,9 @@ export function prometheusFailure(error: unknown, url: string): { status: CheckS
   if (isComponentRequestError(error) && error.component === 'Prometheus') {
     return {
       status: 'UNKNOWN',
-      detail: isUnreachable(error) ? `cannot tell: Prometheus is unreachable at ${url} (${whatFailed(error)})` : `cannot tell: Prometheus failed (${whatFailed(error)})`,
+      detail: isUnreachable(error)
+        ? `cannot tell: Prometheus is unreachable at ${url} (${whatFailed(error)})`
+        : `cannot tell: Prometheus failed (${whatFailed(error)})`,
     };
   }
   return undefined;

@@ -6,7 +6,17 @@
 import type { CheckResultJson, CheckStatus } from '../../results.js';
 
 /** Groups `--skip` can leave out. */
-export const CHECK_GROUPS = ['engine', 'ready', 'targets', 'rules', 'alerts', 'drift', 'grafana', 'loki', 'jaeger'] as const;
+export const CHECK_GROUPS = [
+  'engine',
+  'ready',
+  'targets',
+  'rules',
+  'alerts',
+  'drift',
+  'grafana',
+  'loki',
+  'jaeger',
+] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number] | 'probe';
 
 export interface CheckRow {
@@ -28,8 +38,20 @@ export interface CheckTask {
   run(): Promise<CheckRow[]>;
 }
 
-export function row(task: Pick<CheckTask, 'id' | 'component' | 'check'>, status: CheckStatus, detail: string, differences?: readonly string[]): CheckRow {
-  return { id: task.id, component: task.component, check: task.check, status, detail, ...(differences ? { differences } : {}) };
+export function row(
+  task: Pick<CheckTask, 'id' | 'component' | 'check'>,
+  status: CheckStatus,
+  detail: string,
+  differences?: readonly string[],
+): CheckRow {
+  return {
+    id: task.id,
+    component: task.component,
+    check: task.check,
+    status,
+    detail,
+    ...(differences ? { differences } : {}),
+  };
 }
 
 export async function runTasks(tasks: readonly CheckTask[]): Promise<CheckResultJson[]> {
@@ -47,7 +69,13 @@ export async function runTasks(tasks: readonly CheckTask[]): Promise<CheckResult
       try {
         rows = await Promise.race([task.run(), deadline]);
       } catch (error) {
-        rows = [row(task, 'UNKNOWN', `the check failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`)];
+        rows = [
+          row(
+            task,
+            'UNKNOWN',
+            `the check failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+          ),
+        ];
       } finally {
         clearTimeout(timer);
       }

@@ -54,15 +54,28 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
   },
   latencyP99: { label: 'Latency p99', unit: 'ms', query: (w) => requestLatencyQuantile(0.99, w), scale: MS },
   concurrency: { label: 'Requests in flight', unit: 'count', query: () => `sum(${METRIC.concurrentRequests})` },
-  concurrencyPeak: { label: 'Requests in flight (peak)', unit: 'count', query: (w) => `sum(max_over_time(${METRIC.concurrentRequests}[${w}]))` },
-  eventProcessingP95: { label: 'Event processing p95', unit: 'ms', query: (w) => histogramQuantile('eventProcessingDuration', 0.95, w), scale: MS },
+  concurrencyPeak: {
+    label: 'Requests in flight (peak)',
+    unit: 'count',
+    query: (w) => `sum(max_over_time(${METRIC.concurrentRequests}[${w}]))`,
+  },
+  eventProcessingP95: {
+    label: 'Event processing p95',
+    unit: 'ms',
+    query: (w) => histogramQuantile('eventProcessingDuration', 0.95, w),
+    scale: MS,
+  },
   queuePending: {
     label: 'Queue pending',
     unit: 'count',
     query: () => `sum(${series('queueSize', { state: 'pending' })})`,
     thresholds: (a) => ({ warning: a.queueBacklog.warning }),
   },
-  queueProcessing: { label: 'Queue processing', unit: 'count', query: () => `sum(${series('queueSize', { state: 'processing' })})` },
+  queueProcessing: {
+    label: 'Queue processing',
+    unit: 'count',
+    query: () => `sum(${series('queueSize', { state: 'processing' })})`,
+  },
   queueDeadLetter: {
     label: 'Queue dead letters',
     unit: 'count',
@@ -78,10 +91,28 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
     scale: PERCENT,
     thresholds: (a) => ({ warning: a.memoryPercent.warning }),
   },
-  cpuPercent: { label: 'CPU', unit: 'percent', query: () => `max(${METRIC.cpuUsage})`, thresholds: (a) => ({ warning: a.cpuPercent.warning }) },
-  dbConnectionsActive: { label: 'DB connections active', unit: 'count', query: () => `sum(${series('dbConnections', { state: 'active' })})` },
-  dbConnectionsIdle: { label: 'DB connections idle', unit: 'count', query: () => `sum(${series('dbConnections', { state: 'idle' })})` },
-  dbQueryP95: { label: 'DB query p95', unit: 'ms', query: (w) => histogramQuantile('dbQueryDuration', 0.95, w), scale: MS },
+  cpuPercent: {
+    label: 'CPU',
+    unit: 'percent',
+    query: () => `max(${METRIC.cpuUsage})`,
+    thresholds: (a) => ({ warning: a.cpuPercent.warning }),
+  },
+  dbConnectionsActive: {
+    label: 'DB connections active',
+    unit: 'count',
+    query: () => `sum(${series('dbConnections', { state: 'active' })})`,
+  },
+  dbConnectionsIdle: {
+    label: 'DB connections idle',
+    unit: 'count',
+    query: () => `sum(${series('dbConnections', { state: 'idle' })})`,
+  },
+  dbQueryP95: {
+    label: 'DB query p95',
+    unit: 'ms',
+    query: (w) => histogramQuantile('dbQueryDuration', 0.95, w),
+    scale: MS,
+  },
   dbUp: { label: 'Database up', unit: 'boolean', query: () => `min(${METRIC.dbUp})`, upGauge: true },
   cacheHitRatio: { label: 'Cache hit ratio', unit: 'percent', query: (w) => cacheHitRatio(w), scale: PERCENT },
   cacheUp: { label: 'Cache up', unit: 'boolean', query: () => `min(${METRIC.cacheUp})`, upGauge: true },
@@ -100,7 +131,11 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
 };
 
 /** Where a value stands against thresholds; alerts fire AT their threshold, so `>=`. */
-export function classify(value: number | null, thresholds: MetricFigureJson['thresholds'], upGauge = false): FigureStatus {
+export function classify(
+  value: number | null,
+  thresholds: MetricFigureJson['thresholds'],
+  upGauge = false,
+): FigureStatus {
   if (value === null) return 'no_data';
   if (upGauge) return value < 1 ? 'critical' : 'ok';
   if (thresholds.critical !== undefined && value >= thresholds.critical) return 'critical';
@@ -132,7 +167,13 @@ export async function queryFigures(
       const raw = singleValue(await prometheus.query(spec.query(w), { time: at }));
       const value = raw === null ? null : roundFigure(raw * (spec.scale ?? 1));
       const thresholds = spec.thresholds?.(alerts) ?? {};
-      const figure: MetricFigureJson = { label: spec.label, value, unit: spec.unit, status: classify(value, thresholds, spec.upGauge), thresholds };
+      const figure: MetricFigureJson = {
+        label: spec.label,
+        value,
+        unit: spec.unit,
+        status: classify(value, thresholds, spec.upGauge),
+        thresholds,
+      };
       return [key, figure] as const;
     }),
   );
@@ -140,7 +181,11 @@ export async function queryFigures(
 }
 
 /** The exact counts of the window (requests, errors, events, signature failures, rate limiting). */
-export async function queryCounts(prometheus: PrometheusClient, windowSeconds: number, at: number): Promise<MetricCountsJson> {
+export async function queryCounts(
+  prometheus: PrometheusClient,
+  windowSeconds: number,
+  at: number,
+): Promise<MetricCountsJson> {
   const count = (selector: string, by: string) => counterTotals(prometheus, selector, windowSeconds, at, by);
   const [requests, errors, byType, processed, signatures, limited] = await Promise.all([
     count(series('requestsTotal', WEBHOOK_TRAFFIC_MATCH), 'status'),

@@ -15,10 +15,13 @@ export function prometheusFor(ctx: StackContext, command: string, timeoutMs: num
   const model = ctx.component('prometheus');
   const client = ctx.clientsWith(timeoutMs).prometheus;
   if (!model || !client) {
-    throw new WmonError(`wmon ${command} reads its figures from Prometheus, which is switched off in ${ctx.loaded.file}.`, {
-      code: 'PROMETHEUS_DISABLED',
-      suggestions: ['Set components.prometheus.enabled: true and run `wmon init`.'],
-    });
+    throw new WmonError(
+      `wmon ${command} reads its figures from Prometheus, which is switched off in ${ctx.loaded.file}.`,
+      {
+        code: 'PROMETHEUS_DISABLED',
+        suggestions: ['Set components.prometheus.enabled: true and run `wmon init`.'],
+      },
+    );
   }
   return { client, url: model.url };
 }
@@ -29,7 +32,8 @@ export async function withPrometheus<T>(handle: PrometheusHandle, command: strin
     return await fn();
   } catch (error) {
     if (isComponentRequestError(error) && error.component === 'Prometheus') {
-      const unreachable = error.failure === 'connection-refused' || error.failure === 'timeout' || error.failure === 'network';
+      const unreachable =
+        error.failure === 'connection-refused' || error.failure === 'timeout' || error.failure === 'network';
       throw new WmonError(
         unreachable
           ? `Prometheus is unreachable at ${handle.url} (${error.failure === 'timeout' ? `no answer within ${error.timeoutMs} ms` : error.failure.replace('-', ' ')}): wmon ${command} reads every figure from it.`

@@ -19,14 +19,20 @@ export function sparkline(points: readonly ChartPoint[]): string {
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
 }
 
 /**
  * A line chart as an inline SVG: the series (gaps where there is no data), its maximum on the axis, and an
  * optional threshold as a dashed red line.
  */
-export function svgChart(points: readonly ChartPoint[], opts: { title: string; unit: string; threshold?: number; width?: number; height?: number }): string {
+export function svgChart(
+  points: readonly ChartPoint[],
+  opts: { title: string; unit: string; threshold?: number; width?: number; height?: number },
+): string {
   const width = opts.width ?? 480;
   const height = opts.height ?? 120;
   const pad = { left: 48, right: 8, top: 18, bottom: 18 };
@@ -46,7 +52,11 @@ export function svgChart(points: readonly ChartPoint[], opts: { title: string; u
   }
   const lines = segments
     .filter((s) => s.length > 0)
-    .map((s) => (s.length === 1 ? `<circle cx="${s[0]?.split(',')[0]}" cy="${s[0]?.split(',')[1]}" r="2" fill="#2563eb"/>` : `<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${s.join(' ')}"/>`));
+    .map((s) =>
+      s.length === 1
+        ? `<circle cx="${s[0]?.split(',')[0]}" cy="${s[0]?.split(',')[1]}" r="2" fill="#2563eb"/>`
+        : `<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${s.join(' ')}"/>`,
+    );
   const threshold =
     opts.threshold === undefined
       ? ''
@@ -61,7 +71,9 @@ export function svgChart(points: readonly ChartPoint[], opts: { title: string; u
     `<text x="${pad.left - 4}" y="${height - pad.bottom}" font-size="10" font-family="sans-serif" fill="#64748b" text-anchor="end">0</text>`,
     threshold,
     ...lines,
-    values.length === 0 ? `<text x="${width / 2}" y="${height / 2 + 4}" font-size="11" font-family="sans-serif" fill="#94a3b8" text-anchor="middle">no data</text>` : '',
+    values.length === 0
+      ? `<text x="${width / 2}" y="${height / 2 + 4}" font-size="11" font-family="sans-serif" fill="#94a3b8" text-anchor="middle">no data</text>`
+      : '',
     '</svg>',
   ]
     .filter((s) => s !== '')

@@ -20,8 +20,16 @@ export function toHtml(r: ReportJson): string {
   const latencyThreshold = t.find((c) => c.id === 'slo.latency-p95.critical')?.threshold ?? undefined;
   const charts = [
     svgChart(r.requests.series, { title: 'Requests per second', unit: '/s' }),
-    svgChart(r.errors.series, { title: 'Error rate (%)', unit: '%', ...(errorThreshold === undefined ? {} : { threshold: errorThreshold }) }),
-    svgChart(r.latency.series, { title: 'p95 latency (ms)', unit: ' ms', ...(latencyThreshold === undefined ? {} : { threshold: latencyThreshold }) }),
+    svgChart(r.errors.series, {
+      title: 'Error rate (%)',
+      unit: '%',
+      ...(errorThreshold === undefined ? {} : { threshold: errorThreshold }),
+    }),
+    svgChart(r.latency.series, {
+      title: 'p95 latency (ms)',
+      unit: ' ms',
+      ...(latencyThreshold === undefined ? {} : { threshold: latencyThreshold }),
+    }),
     svgChart(r.availability.series, { title: 'Webhook service up (%)', unit: '%' }),
   ];
   const body = [
@@ -30,12 +38,35 @@ export function toHtml(r: ReportJson): string {
     `<p class="muted">Last ${esc(r.window)}: ${esc(shortTime(r.from))} to ${esc(shortTime(r.to))}. Generated ${esc(shortTime(r.generatedAt))} from ${esc(r.prometheusUrl)}.</p>`,
     '<h2>Key figures</h2><table>',
     row(['Availability', esc(percent(r.availability.webhookPercent))]),
-    row(['Requests', esc(`${num(r.requests.total, 12)} (${breakdown(r.requests.byStatus) || 'none'}), ${num(r.requests.ratePerSecond)}/s`)]),
-    row(['Error rate', esc(`${percent(r.errors.ratePercent)}${r.errors.total ? ` (${r.errors.total} errors: ${breakdown(r.errors.byType)})` : ''}`)]),
+    row([
+      'Requests',
+      esc(
+        `${num(r.requests.total, 12)} (${breakdown(r.requests.byStatus) || 'none'}), ${num(r.requests.ratePerSecond)}/s`,
+      ),
+    ]),
+    row([
+      'Error rate',
+      esc(
+        `${percent(r.errors.ratePercent)}${r.errors.total ? ` (${r.errors.total} errors: ${breakdown(r.errors.byType)})` : ''}`,
+      ),
+    ]),
     row(['Latency p50 / p95 / p99', esc(`${ms(r.latency.p50Ms)} / ${ms(r.latency.p95Ms)} / ${ms(r.latency.p99Ms)}`)]),
-    row(['Events received', esc(`${r.events.received}${breakdown(r.events.processed) ? ` (processed ${breakdown(r.events.processed)})` : ''}`)]),
-    row(['Signature failures', esc(`${r.signatureFailures.total}${r.signatureFailures.total ? ` (${breakdown(r.signatureFailures.byReason)})` : ''}`)]),
-    row(['Rate limited', esc(`${r.rateLimited.total}${r.rateLimited.total ? ` (${breakdown(r.rateLimited.byScope)})` : ''}`)]),
+    row([
+      'Events received',
+      esc(
+        `${r.events.received}${breakdown(r.events.processed) ? ` (processed ${breakdown(r.events.processed)})` : ''}`,
+      ),
+    ]),
+    row([
+      'Signature failures',
+      esc(
+        `${r.signatureFailures.total}${r.signatureFailures.total ? ` (${breakdown(r.signatureFailures.byReason)})` : ''}`,
+      ),
+    ]),
+    row([
+      'Rate limited',
+      esc(`${r.rateLimited.total}${r.rateLimited.total ? ` (${breakdown(r.rateLimited.byScope)})` : ''}`),
+    ]),
     '</table>',
     `<div class="charts">${charts.join('')}</div>`,
     '<h2>Event types</h2>',
@@ -50,7 +81,11 @@ export function toHtml(r: ReportJson): string {
             row([
               esc(a.name),
               esc(a.severity),
-              esc(Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')),
+              esc(
+                Object.entries(a.labels)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(' '),
+              ),
               esc(shortTime(a.firstFiringAt)),
               a.firingAtEnd ? 'still firing' : esc(shortTime(a.lastFiringAt)),
               esc(seconds(a.firingSeconds)),
@@ -60,7 +95,13 @@ export function toHtml(r: ReportJson): string {
           .join('')}</table>`,
     '<h2>SLOs and thresholds</h2>',
     `<table>${row(['result', 'check', 'detail'], 'th')}${t
-      .map((c) => row([`<span class="${c.status}">${c.status === 'no_data' ? 'no data' : c.status}</span>`, esc(c.name), esc(c.message)]))
+      .map((c) =>
+        row([
+          `<span class="${c.status}">${c.status === 'no_data' ? 'no data' : c.status}</span>`,
+          esc(c.name),
+          esc(c.message),
+        ]),
+      )
       .join('')}</table>`,
   ];
   return `<!DOCTYPE html>

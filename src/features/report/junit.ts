@@ -6,7 +6,20 @@
 import type { ReportJson, ReportTestCaseJson } from '../../results.js';
 
 function attr(s: string): string {
-  return s.replace(/[<>&"'\n\r\t]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;' })[c] ?? c);
+  return s.replace(
+    /[<>&"'\n\r\t]/g,
+    (c) =>
+      ({
+        '<': '&lt;',
+        '>': '&gt;',
+        '&': '&amp;',
+        '"': '&quot;',
+        "'": '&apos;',
+        '\n': '&#10;',
+        '\r': '&#13;',
+        '\t': '&#9;',
+      })[c] ?? c,
+  );
 }
 
 function text(s: string): string {

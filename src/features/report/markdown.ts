@@ -21,12 +21,24 @@ export function toMarkdown(r: ReportJson): string {
   out.push(`${verdictIcon} **${verdictText(r)}** · last ${r.window}, ${shortTime(r.from)} to ${shortTime(r.to)}`, '');
   out.push('| | figure | trend |', '| --- | --- | --- |');
   out.push(`| Availability | ${percent(r.availability.webhookPercent)} | ${spark(r.availability.series)} |`);
-  out.push(`| Requests | ${num(r.requests.total, 12)}${r.requests.total ? ` (${cell(breakdown(r.requests.byStatus))})` : ''}, ${num(r.requests.ratePerSecond)}/s | ${spark(r.requests.series)} |`);
-  out.push(`| Error rate | ${percent(r.errors.ratePercent)}${r.errors.total ? ` (${r.errors.total} errors: ${cell(breakdown(r.errors.byType))})` : ''} | ${spark(r.errors.series)} |`);
-  out.push(`| Latency p50 / p95 / p99 | ${ms(r.latency.p50Ms)} / ${ms(r.latency.p95Ms)} / ${ms(r.latency.p99Ms)} | ${spark(r.latency.series)} (p95) |`);
-  out.push(`| Events received | ${r.events.received}${breakdown(r.events.processed) ? ` (processed ${cell(breakdown(r.events.processed))})` : ''} | |`);
-  out.push(`| Signature failures | ${r.signatureFailures.total}${r.signatureFailures.total ? ` (${cell(breakdown(r.signatureFailures.byReason))})` : ''} | |`);
-  out.push(`| Rate limited | ${r.rateLimited.total}${r.rateLimited.total ? ` (${cell(breakdown(r.rateLimited.byScope))})` : ''} | |`);
+  out.push(
+    `| Requests | ${num(r.requests.total, 12)}${r.requests.total ? ` (${cell(breakdown(r.requests.byStatus))})` : ''}, ${num(r.requests.ratePerSecond)}/s | ${spark(r.requests.series)} |`,
+  );
+  out.push(
+    `| Error rate | ${percent(r.errors.ratePercent)}${r.errors.total ? ` (${r.errors.total} errors: ${cell(breakdown(r.errors.byType))})` : ''} | ${spark(r.errors.series)} |`,
+  );
+  out.push(
+    `| Latency p50 / p95 / p99 | ${ms(r.latency.p50Ms)} / ${ms(r.latency.p95Ms)} / ${ms(r.latency.p99Ms)} | ${spark(r.latency.series)} (p95) |`,
+  );
+  out.push(
+    `| Events received | ${r.events.received}${breakdown(r.events.processed) ? ` (processed ${cell(breakdown(r.events.processed))})` : ''} | |`,
+  );
+  out.push(
+    `| Signature failures | ${r.signatureFailures.total}${r.signatureFailures.total ? ` (${cell(breakdown(r.signatureFailures.byReason))})` : ''} | |`,
+  );
+  out.push(
+    `| Rate limited | ${r.rateLimited.total}${r.rateLimited.total ? ` (${cell(breakdown(r.rateLimited.byScope))})` : ''} | |`,
+  );
   out.push('');
 
   out.push('### Event types', '');
@@ -40,9 +52,14 @@ export function toMarkdown(r: ReportJson): string {
   out.push('### Alerts that fired', '');
   if (r.alerts.length === 0) out.push('None.', '');
   else {
-    out.push('| alert | severity | where | first | last | firing for | periods |', '| --- | --- | --- | --- | --- | ---: | ---: |');
+    out.push(
+      '| alert | severity | where | first | last | firing for | periods |',
+      '| --- | --- | --- | --- | --- | ---: | ---: |',
+    );
     for (const a of r.alerts) {
-      const where = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+      const where = Object.entries(a.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
       out.push(
         `| ${cell(a.name)} | ${a.severity} | ${cell(where)} | ${shortTime(a.firstFiringAt)} | ${a.firingAtEnd ? 'still firing' : shortTime(a.lastFiringAt)} | ${seconds(a.firingSeconds)} | ${a.episodes} |`,
       );
@@ -56,7 +73,8 @@ export function toMarkdown(r: ReportJson): string {
   out.push('');
   if (r.availability.targets.length > 0) {
     out.push('<details><summary>Scrape targets</summary>', '', '| job | instance | up |', '| --- | --- | ---: |');
-    for (const t of r.availability.targets) out.push(`| ${cell(t.job)} | ${cell(t.instance)} | ${percent(t.percent)} |`);
+    for (const t of r.availability.targets)
+      out.push(`| ${cell(t.job)} | ${cell(t.instance)} | ${percent(t.percent)} |`);
     out.push('', '</details>', '');
   }
   return `${out.join('\n')}\n`;

@@ -44,8 +44,24 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
   const rules: RuleFile = rulesFile ? (parse(rulesFile.contents) as RuleFile) : { groups: [] };
 
   return withPrometheus(prometheus, 'report', async () => {
-    const [figures, counts, availability, targets, alertsRaw, requestSeries, errorSeries, latencySeries, availabilitySeries] = await Promise.all([
-      queryFigures(prom, config.alerts, window.seconds, end, ['requestRate', 'errorRate', 'latencyP50', 'latencyP95', 'latencyP99']),
+    const [
+      figures,
+      counts,
+      availability,
+      targets,
+      alertsRaw,
+      requestSeries,
+      errorSeries,
+      latencySeries,
+      availabilitySeries,
+    ] = await Promise.all([
+      queryFigures(prom, config.alerts, window.seconds, end, [
+        'requestRate',
+        'errorRate',
+        'latencyP50',
+        'latencyP95',
+        'latencyP99',
+      ]),
       queryCounts(prom, window.seconds, end),
       prom.query(`avg(avg_over_time(up{job="${WEBHOOK_JOB}"}[${w}]))`, { time: end }),
       prom.query(`avg_over_time(up[${w}])`, { time: end }),
@@ -55,11 +71,16 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
       chartSeries(prom, requestLatencyQuantile(0.95, grid.rateWindow), grid, 1000),
       chartSeries(prom, `avg(avg_over_time(up{job="${WEBHOOK_JOB}"}[${grid.rateWindow}]))`, grid, 100),
     ]);
-    const webhookPercent = availability.resultType === 'vector' && availability.result[0] ? pct(availability.result[0].sample.value) : null;
+    const webhookPercent =
+      availability.resultType === 'vector' && availability.result[0] ? pct(availability.result[0].sample.value) : null;
     const alerts = alertsRaw.resultType === 'matrix' ? firingPeriods(alertsRaw.result, end, evaluation) : [];
     const testCases = [
       ...sloCases(
-        { availabilityPercent: webhookPercent, errorRatePercent: figures.errorRate.value, latencyP95Ms: figures.latencyP95.value },
+        {
+          availabilityPercent: webhookPercent,
+          errorRatePercent: figures.errorRate.value,
+          latencyP95Ms: figures.latencyP95.value,
+        },
         config.alerts,
         opts.availabilityObjective,
       ),
@@ -83,14 +104,33 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
         targets:
           targets.resultType === 'vector'
             ? targets.result
-                .map((t) => ({ job: t.metric.job ?? '', instance: t.metric.instance ?? '', percent: pct(t.sample.value) ?? 0 }))
+                .map((t) => ({
+                  job: t.metric.job ?? '',
+                  instance: t.metric.instance ?? '',
+                  percent: pct(t.sample.value) ?? 0,
+                }))
                 .sort((a, b) => a.job.localeCompare(b.job) || a.instance.localeCompare(b.instance))
             : [],
         series: availabilitySeries,
       },
-      requests: { total: counts.requests.total, ratePerSecond: figures.requestRate.value, byStatus: counts.requests.byStatus, series: requestSeries },
-      errors: { ratePercent: figures.errorRate.value, total: counts.errors.total, byType: counts.errors.byType, series: errorSeries },
-      latency: { p50Ms: figures.latencyP50.value, p95Ms: figures.latencyP95.value, p99Ms: figures.latencyP99.value, series: latencySeries },
+      requests: {
+        total: counts.requests.total,
+        ratePerSecond: figures.requestRate.value,
+        byStatus: counts.requests.byStatus,
+        series: requestSeries,
+      },
+      errors: {
+        ratePercent: figures.errorRate.value,
+        total: counts.errors.total,
+        byType: counts.errors.byType,
+        series: errorSeries,
+      },
+      latency: {
+        p50Ms: figures.latencyP50.value,
+        p95Ms: figures.latencyP95.value,
+        p99Ms: figures.latencyP99.value,
+        series: latencySeries,
+      },
       events: {
         received: counts.events.received,
         byType: Object.entries(counts.events.byType)

@@ -20,7 +20,12 @@ export function chartGrid(end: number, windowSeconds: number, scrapeSeconds: num
 }
 
 /** One chart line: the first series of a range query (the queries aggregate to one), null where empty. */
-export async function chartSeries(prometheus: PrometheusClient, expr: string, grid: ChartGrid, scale = 1): Promise<ChartPoint[]> {
+export async function chartSeries(
+  prometheus: PrometheusClient,
+  expr: string,
+  grid: ChartGrid,
+  scale = 1,
+): Promise<ChartPoint[]> {
   const matrix = await prometheus.queryRange(expr, { start: grid.start, end: grid.end, step: grid.step });
   const values = new Map<number, number>();
   for (const s of matrix.slice(0, 1)) {
@@ -41,7 +46,11 @@ const HIDDEN_LABELS = new Set(['__name__', 'alertname', 'alertstate', 'severity'
  * Firing periods from `ALERTS{alertstate="firing"}[window]`'s raw samples (one per rule evaluation): a gap
  * longer than 2.5 evaluation intervals ends a period.
  */
-export function firingPeriods(matrix: readonly MatrixSeries[], end: number, evaluationSeconds: number): ReportAlertJson[] {
+export function firingPeriods(
+  matrix: readonly MatrixSeries[],
+  end: number,
+  evaluationSeconds: number,
+): ReportAlertJson[] {
   const gap = 2.5 * evaluationSeconds;
   const alerts = matrix
     .filter((s) => s.samples.length > 0)
@@ -61,7 +70,11 @@ export function firingPeriods(matrix: readonly MatrixSeries[], end: number, eval
       }
       const last = times[times.length - 1] ?? 0;
       firing += last - from + evaluationSeconds;
-      const labels = Object.fromEntries(Object.entries(s.metric).filter(([k]) => !HIDDEN_LABELS.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)));
+      const labels = Object.fromEntries(
+        Object.entries(s.metric)
+          .filter(([k]) => !HIDDEN_LABELS.has(k))
+          .sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
       return {
         name: s.metric.alertname ?? '',
         severity: s.metric.severity ?? 'none',

@@ -52,14 +52,59 @@ function thresholdCase(
 export function sloCases(f: Figures, a: AlertThresholds, availabilityObjective: number): ReportTestCaseJson[] {
   const noTraffic = 'no webhook traffic in the window';
   return [
-    thresholdCase('slo.availability', `Webhook service availability at least ${availabilityObjective} %`, 'critical', f.availabilityPercent, availabilityObjective, 'percent', 'availability', {
-      atLeast: true,
-      noData: 'Prometheus has no scrape of the webhook service in the window',
-    }),
-    thresholdCase('slo.error-rate.critical', `Error rate below ${a.errorRatePercent.critical} % (critical)`, 'critical', f.errorRatePercent, a.errorRatePercent.critical, 'percent', 'error rate', { noData: noTraffic }),
-    thresholdCase('slo.error-rate.warning', `Error rate below ${a.errorRatePercent.warning} % (warning)`, 'warning', f.errorRatePercent, a.errorRatePercent.warning, 'percent', 'error rate', { noData: noTraffic }),
-    thresholdCase('slo.latency-p95.critical', `p95 latency below ${a.latencyP95Ms.critical} ms (critical)`, 'critical', f.latencyP95Ms, a.latencyP95Ms.critical, 'ms', 'p95 latency', { noData: noTraffic }),
-    thresholdCase('slo.latency-p95.warning', `p95 latency below ${a.latencyP95Ms.warning} ms (warning)`, 'warning', f.latencyP95Ms, a.latencyP95Ms.warning, 'ms', 'p95 latency', { noData: noTraffic }),
+    thresholdCase(
+      'slo.availability',
+      `Webhook service availability at least ${availabilityObjective} %`,
+      'critical',
+      f.availabilityPercent,
+      availabilityObjective,
+      'percent',
+      'availability',
+      {
+        atLeast: true,
+        noData: 'Prometheus has no scrape of the webhook service in the window',
+      },
+    ),
+    thresholdCase(
+      'slo.error-rate.critical',
+      `Error rate below ${a.errorRatePercent.critical} % (critical)`,
+      'critical',
+      f.errorRatePercent,
+      a.errorRatePercent.critical,
+      'percent',
+      'error rate',
+      { noData: noTraffic },
+    ),
+    thresholdCase(
+      'slo.error-rate.warning',
+      `Error rate below ${a.errorRatePercent.warning} % (warning)`,
+      'warning',
+      f.errorRatePercent,
+      a.errorRatePercent.warning,
+      'percent',
+      'error rate',
+      { noData: noTraffic },
+    ),
+    thresholdCase(
+      'slo.latency-p95.critical',
+      `p95 latency below ${a.latencyP95Ms.critical} ms (critical)`,
+      'critical',
+      f.latencyP95Ms,
+      a.latencyP95Ms.critical,
+      'ms',
+      'p95 latency',
+      { noData: noTraffic },
+    ),
+    thresholdCase(
+      'slo.latency-p95.warning',
+      `p95 latency below ${a.latencyP95Ms.warning} ms (warning)`,
+      'warning',
+      f.latencyP95Ms,
+      a.latencyP95Ms.warning,
+      'ms',
+      'p95 latency',
+      { noData: noTraffic },
+    ),
   ];
 }
 
@@ -68,14 +113,33 @@ export function alertCases(rules: RuleFile, fired: readonly ReportAlertJson[]): 
     g.rules.map((rule): ReportTestCaseJson => {
       const severity = (['critical', 'warning', 'info'] as const).find((s) => s === rule.labels.severity) ?? 'warning';
       const mine = fired.filter((x) => x.name === rule.alert);
-      const base = { id: `alert.${rule.alert}`, suite: 'alerts' as const, name: `${rule.alert} did not fire (${severity})`, severity, value: mine.length, threshold: 0, unit: 'count' as const };
+      const base = {
+        id: `alert.${rule.alert}`,
+        suite: 'alerts' as const,
+        name: `${rule.alert} did not fire (${severity})`,
+        severity,
+        value: mine.length,
+        threshold: 0,
+        unit: 'count' as const,
+      };
       if (mine.length === 0) return { ...base, status: 'passed', message: `${rule.alert} did not fire` };
       const total = mine.reduce((s, x) => s + x.firingSeconds, 0);
-      const where = mine.map((x) => Object.entries(x.labels).filter(([k]) => k === 'job' || k === 'instance' || k === 'scope').map(([k, v]) => `${k}=${v}`).join(' ')).filter((s) => s !== '');
+      const where = mine
+        .map((x) =>
+          Object.entries(x.labels)
+            .filter(([k]) => k === 'job' || k === 'instance' || k === 'scope')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        )
+        .filter((s) => s !== '');
       const message =
         `${rule.alert} fired ${mine.reduce((s, x) => s + x.episodes, 0)} time(s), ${humanDuration(total)} in all` +
         `${where.length ? ` (${[...new Set(where)].join('; ')})` : ''}${mine.some((x) => x.firingAtEnd) ? ', still firing at the end of the window' : ''}`;
-      return { ...base, status: severity === 'info' ? 'passed' : 'failed', message: severity === 'info' ? `${message} (info: noted, not a failure)` : message };
+      return {
+        ...base,
+        status: severity === 'info' ? 'passed' : 'failed',
+        message: severity === 'info' ? `${message} (info: noted, not a failure)` : message,
+      };
     }),
   );
 }

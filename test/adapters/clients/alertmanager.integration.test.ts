@@ -2,7 +2,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComponentRequestError, createAlertmanagerClient, type AlertmanagerClient } from '../../../src/adapters/clients/index.js';
+import {
+  ComponentRequestError,
+  createAlertmanagerClient,
+  type AlertmanagerClient,
+} from '../../../src/adapters/clients/index.js';
 import { startAlertmanager, type Daemon } from '../../support/debian-daemons.js';
 import { isTested } from '../../support/versions.js';
 
@@ -30,7 +34,9 @@ async function fire(labels: Record<string, string>): Promise<void> {
   const res = await fetch(`${alertmanager?.url}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify([{ labels, annotations: { summary: 'from the test' }, generatorURL: 'http://127.0.0.1:9090/graph' }]),
+    body: JSON.stringify([
+      { labels, annotations: { summary: 'from the test' }, generatorURL: 'http://127.0.0.1:9090/graph' },
+    ]),
   });
   expect(res.status).toBe(200);
 }
@@ -95,7 +101,7 @@ describe('Alertmanager client against a real Alertmanager', () => {
     expect(notSilenced.map((a) => a.labels.alertname)).toEqual(['WmonActive']);
   });
 
-  it('passes on Alertmanager\'s validation and lookup errors', async () => {
+  it("passes on Alertmanager's validation and lookup errors", async () => {
     const e1 = await client
       .createSilence({ matchers: [], endsAt: new Date(Date.now() + 60_000), createdBy: 'x', comment: 'y' })
       .catch((e: unknown) => e);
@@ -107,7 +113,9 @@ describe('Alertmanager client against a real Alertmanager', () => {
     const e2 = await client.deleteSilence('6f7b3b1c-0000-4000-8000-000000000000').catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(ComponentRequestError);
     expect((e2 as ComponentRequestError).status).toBe(404);
-    expect((e2 as ComponentRequestError).message).toMatch(/^Alertmanager: DELETE http:\/\/127\.0\.0\.1:\d+\/api\/v2\/silence\/6f7b3b1c-0000-4000-8000-000000000000 failed: HTTP 404/);
+    expect((e2 as ComponentRequestError).message).toMatch(
+      /^Alertmanager: DELETE http:\/\/127\.0\.0\.1:\d+\/api\/v2\/silence\/6f7b3b1c-0000-4000-8000-000000000000 failed: HTTP 404/,
+    );
   });
 
   it('reloads a changed config, and refuses a broken one with the reason', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ExpositionParseError, findSamples, parseExposition, parseSampleValue } from '../../../src/adapters/clients/index.js';
+import {
+  ExpositionParseError,
+  findSamples,
+  parseExposition,
+  parseSampleValue,
+} from '../../../src/adapters/clients/index.js';
 
 // What prom-client 15 serves for a labelled histogram, a counter and a gauge (its exact layout).
 const PROM_CLIENT = `# HELP webhook_request_duration_seconds HTTP request duration.
@@ -36,7 +41,12 @@ describe('Prometheus text exposition parser', () => {
     expect(histogram?.help).toBe('HTTP request duration.');
     expect(histogram?.samples).toHaveLength(10);
     expect(findSamples(families, 'webhook_request_duration_seconds_count', { status: '500' })).toEqual([
-      { name: 'webhook_request_duration_seconds_count', labels: { route: '/webhooks/stripe', status: '500' }, value: 1, timestampMs: undefined },
+      {
+        name: 'webhook_request_duration_seconds_count',
+        labels: { route: '/webhooks/stripe', status: '500' },
+        value: 1,
+        timestampMs: undefined,
+      },
     ]);
     expect(findSamples(families, 'webhook_request_duration_seconds_bucket', { le: '+Inf' })).toHaveLength(2);
     expect(findSamples(families, 'webhook_db_up')[0]?.value).toBe(1);
@@ -68,7 +78,10 @@ describe('Prometheus text exposition parser', () => {
       ['rpc_sum', 12.5],
       ['rpc_count', 7],
     ]);
-    expect(families.find((f) => f.name === 'untyped_thing')).toMatchObject({ type: 'untyped', samples: [{ value: 42 }] });
+    expect(families.find((f) => f.name === 'untyped_thing')).toMatchObject({
+      type: 'untyped',
+      samples: [{ value: 42 }],
+    });
   });
 
   it('says which line is wrong', () => {

@@ -22,7 +22,12 @@ afterEach(async () => {
 describe('Grafana client against the contract fake', () => {
   it('reads health without credentials, and a failing database as not ok', async () => {
     const anonymous = createGrafanaClient({ baseUrl: grafana.url });
-    await expect(anonymous.health()).resolves.toEqual({ ok: true, database: 'ok', version: '12.1.0', commit: 'fake0000' });
+    await expect(anonymous.health()).resolves.toEqual({
+      ok: true,
+      database: 'ok',
+      version: '12.1.0',
+      commit: 'fake0000',
+    });
     grafana.setDatabaseHealthy(false);
     await expect(anonymous.health()).resolves.toMatchObject({ ok: false, database: 'failing' });
   });
@@ -38,7 +43,10 @@ describe('Grafana client against the contract fake', () => {
   });
 
   it('fails clearly on a wrong password: 401, the component, the URL and "check credentials"', async () => {
-    const wrong = createGrafanaClient({ baseUrl: grafana.url, auth: { kind: 'basic', username: 'admin', password: 'nope' } });
+    const wrong = createGrafanaClient({
+      baseUrl: grafana.url,
+      auth: { kind: 'basic', username: 'admin', password: 'nope' },
+    });
     const error = await failure(wrong.searchDashboards(), ComponentRequestError);
     expect(error.failure).toBe('auth');
     expect(error.status).toBe(401);
@@ -69,7 +77,10 @@ describe('Grafana client against the contract fake', () => {
   });
 
   it('creates folders and lists them; a second create is a 409', async () => {
-    await expect(client.createFolder({ uid: 'webhook', title: 'Webhook' })).resolves.toEqual({ uid: 'webhook', title: 'Webhook' });
+    await expect(client.createFolder({ uid: 'webhook', title: 'Webhook' })).resolves.toEqual({
+      uid: 'webhook',
+      title: 'Webhook',
+    });
     await expect(client.folders()).resolves.toEqual([{ uid: 'webhook', title: 'Webhook' }]);
     await expect(client.getFolder('webhook')).resolves.toEqual({ uid: 'webhook', title: 'Webhook' });
     await expect(client.getFolder('missing')).resolves.toBeUndefined();
@@ -80,27 +91,57 @@ describe('Grafana client against the contract fake', () => {
   it('upserts dashboards by uid into a folder, finds them, and reads them back with their folder', async () => {
     await client.createFolder({ uid: 'webhook', title: 'Webhook' });
     const saved = await client.upsertDashboard(
-      { uid: 'wmon-overview', title: 'Webhook Overview', tags: ['wmon'], panels: [{ type: 'timeseries', title: 'Requests' }] },
+      {
+        uid: 'wmon-overview',
+        title: 'Webhook Overview',
+        tags: ['wmon'],
+        panels: [{ type: 'timeseries', title: 'Requests' }],
+      },
       { folderUid: 'webhook', overwrite: true, message: 'wmon update' },
     );
     expect(saved).toMatchObject({ uid: 'wmon-overview', version: 1 });
     expect(saved.url).toMatch(/^\/d\/wmon-overview\//);
 
     const body = JSON.parse(grafana.requests.at(-1)?.body.toString() ?? '{}') as Record<string, unknown>;
-    expect(body).toMatchObject({ folderUid: 'webhook', overwrite: true, message: 'wmon update', dashboard: { id: null, uid: 'wmon-overview' } });
+    expect(body).toMatchObject({
+      folderUid: 'webhook',
+      overwrite: true,
+      message: 'wmon update',
+      dashboard: { id: null, uid: 'wmon-overview' },
+    });
 
     const hits = await client.searchDashboards();
     expect(hits).toEqual([
-      { uid: 'wmon-overview', title: 'Webhook Overview', url: saved.url, tags: ['wmon'], folderUid: 'webhook', folderTitle: 'Webhook' },
+      {
+        uid: 'wmon-overview',
+        title: 'Webhook Overview',
+        url: saved.url,
+        tags: ['wmon'],
+        folderUid: 'webhook',
+        folderTitle: 'Webhook',
+      },
     ]);
     expect(grafana.requests.at(-1)?.query.get('type')).toBe('dash-db');
 
     const got = await client.getDashboard('wmon-overview');
-    expect(got?.dashboard).toMatchObject({ uid: 'wmon-overview', title: 'Webhook Overview', panels: [{ title: 'Requests' }] });
-    expect(got?.meta).toEqual({ folderUid: 'webhook', folderTitle: 'Webhook', url: saved.url, version: 1, provisioned: false });
+    expect(got?.dashboard).toMatchObject({
+      uid: 'wmon-overview',
+      title: 'Webhook Overview',
+      panels: [{ title: 'Requests' }],
+    });
+    expect(got?.meta).toEqual({
+      folderUid: 'webhook',
+      folderTitle: 'Webhook',
+      url: saved.url,
+      version: 1,
+      provisioned: false,
+    });
     await expect(client.getDashboard('nope')).resolves.toBeUndefined();
 
-    const again = await client.upsertDashboard({ uid: 'wmon-overview', title: 'Webhook Overview' }, { folderUid: 'webhook', overwrite: true });
+    const again = await client.upsertDashboard(
+      { uid: 'wmon-overview', title: 'Webhook Overview' },
+      { folderUid: 'webhook', overwrite: true },
+    );
     expect(again.version).toBe(2);
   });
 
@@ -109,11 +150,20 @@ describe('Grafana client against the contract fake', () => {
     const error = await failure(client.upsertDashboard({ uid: 'd1', title: 'One', version: 0 }), ComponentRequestError);
     expect(error.status).toBe(412);
     expect(error.message).toContain('The dashboard has been changed by someone else');
-    await expect(client.upsertDashboard({ uid: 'd1', title: 'One', version: 1 })).resolves.toMatchObject({ version: 2 });
+    await expect(client.upsertDashboard({ uid: 'd1', title: 'One', version: 1 })).resolves.toMatchObject({
+      version: 2,
+    });
   });
 
   it('lists data sources with the names of their secrets, never the values', async () => {
-    grafana.seedDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', isDefault: true, readOnly: true });
+    grafana.seedDatasource({
+      uid: 'prometheus',
+      name: 'Prometheus',
+      type: 'prometheus',
+      url: 'http://prometheus:9090',
+      isDefault: true,
+      readOnly: true,
+    });
     grafana.seedDatasource({
       uid: 'loki',
       name: 'Loki',
@@ -123,7 +173,12 @@ describe('Grafana client against the contract fake', () => {
     });
     const list = await client.datasources();
     expect(list.map((d) => d.uid)).toEqual(['loki', 'prometheus']);
-    expect(list[0]).toMatchObject({ uid: 'loki', type: 'loki', url: 'http://loki:3100', secureFields: ['basicAuthPassword', 'httpHeaderValue1'] });
+    expect(list[0]).toMatchObject({
+      uid: 'loki',
+      type: 'loki',
+      url: 'http://loki:3100',
+      secureFields: ['basicAuthPassword', 'httpHeaderValue1'],
+    });
     expect(list[1]).toMatchObject({ uid: 'prometheus', isDefault: true, readOnly: true, secureFields: [] });
     expect(JSON.stringify(list)).not.toContain('hunter2');
     await expect(client.getDatasource('missing')).resolves.toBeUndefined();
@@ -140,18 +195,41 @@ describe('Grafana client against the contract fake', () => {
       secureJsonData: { basicAuthPassword: 'pw1' },
     });
     expect(created.created).toBe(true);
-    expect(created.datasource).toMatchObject({ uid: 'jaeger', access: 'proxy', basicAuthUser: 'wmon', secureFields: ['basicAuthPassword'] });
+    expect(created.datasource).toMatchObject({
+      uid: 'jaeger',
+      access: 'proxy',
+      basicAuthUser: 'wmon',
+      secureFields: ['basicAuthPassword'],
+    });
 
-    const updated = await client.createOrUpdateDatasource({ uid: 'jaeger', name: 'Jaeger', type: 'jaeger', url: 'http://jaeger:16687', jsonData: { tracesToLogs: true } });
+    const updated = await client.createOrUpdateDatasource({
+      uid: 'jaeger',
+      name: 'Jaeger',
+      type: 'jaeger',
+      url: 'http://jaeger:16687',
+      jsonData: { tracesToLogs: true },
+    });
     expect(updated.created).toBe(false);
     expect(updated.datasource).toMatchObject({ url: 'http://jaeger:16687', secureFields: ['basicAuthPassword'] });
-    expect(grafana.storedDatasource('jaeger')).toEqual({ secureJsonData: { basicAuthPassword: 'pw1' }, jsonData: { tracesToLogs: true } });
+    expect(grafana.storedDatasource('jaeger')).toEqual({
+      secureJsonData: { basicAuthPassword: 'pw1' },
+      jsonData: { tracesToLogs: true },
+    });
     expect(grafana.requests.at(-1)).toMatchObject({ method: 'PUT', path: '/api/datasources/uid/jaeger' });
   });
 
   it('reports a provisioned (read-only) data source refusing an update', async () => {
-    grafana.seedDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', readOnly: true });
-    const error = await failure(client.createOrUpdateDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://x' }), ComponentRequestError);
+    grafana.seedDatasource({
+      uid: 'prometheus',
+      name: 'Prometheus',
+      type: 'prometheus',
+      url: 'http://prometheus:9090',
+      readOnly: true,
+    });
+    const error = await failure(
+      client.createOrUpdateDatasource({ uid: 'prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://x' }),
+      ComponentRequestError,
+    );
     expect(error.status).toBe(403);
     expect(error.message).toContain('Cannot update read-only data source');
   });
@@ -179,7 +257,10 @@ describe('Grafana client against the contract fake', () => {
 
   it('never shows credentials written into the base URL', async () => {
     const port = await closedPort();
-    const error = await failure(createGrafanaClient({ baseUrl: `http://admin:s3cret@127.0.0.1:${port}` }).folders(), ComponentRequestError);
+    const error = await failure(
+      createGrafanaClient({ baseUrl: `http://admin:s3cret@127.0.0.1:${port}` }).folders(),
+      ComponentRequestError,
+    );
     expect(error.message).toContain(`GET http://127.0.0.1:${port}/api/folders`);
     expect(error.message).not.toContain('s3cret');
   });
@@ -239,7 +320,12 @@ describe('the Grafana fake answers as Grafana 12.1 documents (fakes/grafana.ts n
 
   it('pages search hits: limit (at most 5000) and page from 1 (folder_dashboard_search.md)', async () => {
     for (const n of [1, 2, 3]) await client.upsertDashboard({ uid: `d${n}`, title: `Dash ${n}` });
-    const page = async (q: string) => ((await (await fetch(`${grafana.url}/api/search?${q}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Array<{ uid: string }>).map((h) => h.uid);
+    const page = async (q: string) =>
+      (
+        (await (
+          await fetch(`${grafana.url}/api/search?${q}`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+        ).json()) as Array<{ uid: string }>
+      ).map((h) => h.uid);
     await expect(page('type=dash-db&limit=2')).resolves.toEqual(['d1', 'd2']);
     await expect(page('type=dash-db&limit=2&page=2')).resolves.toEqual(['d3']);
   });

@@ -20,7 +20,10 @@ afterEach(async () => {
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 
 /** An ExportTraceServiceRequest in OTLP's JSON encoding (cf. examples/trace.json in opentelemetry-proto). */
-function exportRequest(service: string | undefined, spans: { name: string; spanId: string; parentSpanId?: string; startMs: number; durationMs: number; kind?: number }[]) {
+function exportRequest(
+  service: string | undefined,
+  spans: { name: string; spanId: string; parentSpanId?: string; startMs: number; durationMs: number; kind?: number }[],
+) {
   return {
     resourceSpans: [
       {
@@ -53,7 +56,10 @@ async function sendSpans(body: unknown, init: { gzip?: boolean; contentType?: st
   const json = Buffer.from(JSON.stringify(body));
   return fetch(`${jaeger.otlp.url}/v1/traces`, {
     method: 'POST',
-    headers: { 'Content-Type': init.contentType ?? 'application/json', ...(init.gzip ? { 'Content-Encoding': 'gzip' } : {}) },
+    headers: {
+      'Content-Type': init.contentType ?? 'application/json',
+      ...(init.gzip ? { 'Content-Encoding': 'gzip' } : {}),
+    },
     body: init.gzip ? gzipSync(json) : json,
   });
 }
@@ -68,7 +74,14 @@ describe('Jaeger client against the contract fake', () => {
     const res = await sendSpans(
       exportRequest('webhook-service', [
         { name: 'POST /webhooks/stripe', spanId: 'eee19b7ec3c1b174', startMs: start, durationMs: 40 },
-        { name: 'db.insert event', spanId: 'eee19b7ec3c1b175', parentSpanId: 'eee19b7ec3c1b174', startMs: start + 5, durationMs: 10, kind: 3 },
+        {
+          name: 'db.insert event',
+          spanId: 'eee19b7ec3c1b175',
+          parentSpanId: 'eee19b7ec3c1b174',
+          startMs: start + 5,
+          durationMs: 10,
+          kind: 3,
+        },
       ]),
     );
     expect(res.status).toBe(200);
@@ -83,7 +96,13 @@ describe('Jaeger client against the contract fake', () => {
     expect(traces).toHaveLength(1);
     expect(traces[0]?.traceId).toBe(TRACE_ID);
     const [root, child] = traces[0]?.spans ?? [];
-    expect(root).toMatchObject({ spanId: 'eee19b7ec3c1b174', parentSpanId: undefined, operationName: 'POST /webhooks/stripe', serviceName: 'webhook-service', durationMicros: 40_000 });
+    expect(root).toMatchObject({
+      spanId: 'eee19b7ec3c1b174',
+      parentSpanId: undefined,
+      operationName: 'POST /webhooks/stripe',
+      serviceName: 'webhook-service',
+      durationMicros: 40_000,
+    });
     expect(root?.startTime.getTime()).toBe(start);
     expect(root?.kind).toBe('server');
     expect(root?.tags).toEqual({ 'http.route': '/webhooks/stripe', 'http.status_code': 200 });
@@ -103,13 +122,18 @@ describe('Jaeger client against the contract fake', () => {
   });
 
   it('takes gzipped OTLP bodies and files spans without service.name as Jaeger 2 does', async () => {
-    const res = await sendSpans(exportRequest(undefined, [{ name: 'op', spanId: '0000000000000001', startMs: Date.now(), durationMs: 1 }]), { gzip: true });
+    const res = await sendSpans(
+      exportRequest(undefined, [{ name: 'op', spanId: '0000000000000001', startMs: Date.now(), durationMs: 1 }]),
+      { gzip: true },
+    );
     expect(res.status).toBe(200);
     await expect(client.services()).resolves.toEqual(['missing-service-name']);
   });
 
   it('answers bad OTLP data with 400 and a Status, and binary protobuf with 415', async () => {
-    const bad = await sendSpans({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'W47/95gDgQPSabYzgT/GDA==', spanId: 'x' }] }] }] });
+    const bad = await sendSpans({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'W47/95gDgQPSabYzgT/GDA==', spanId: 'x' }] }] }],
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ message: expect.stringContaining('hex') });
     const proto = await sendSpans({}, { contentType: 'application/x-protobuf' });
@@ -117,13 +141,13 @@ describe('Jaeger client against the contract fake', () => {
     expect(jaeger.spanCount()).toBe(0);
   });
 
-  it('turns Jaeger\'s structured errors into a clear message', async () => {
+  it("turns Jaeger's structured errors into a clear message", async () => {
     jaeger.query.failWith(gatewayError(500, 'storage unavailable'), 1);
     const error = await failure(client.services(), ComponentRequestError);
     expect(error.message).toBe(`Jaeger: GET ${jaeger.query.url}/api/v3/services failed: HTTP 500: storage unavailable`);
   });
 
-  it('reports a 404 that is not the API v3 gateway\'s (not Jaeger 2, or the wrong port) as such', async () => {
+  it("reports a 404 that is not the API v3 gateway's (not Jaeger 2, or the wrong port) as such", async () => {
     jaeger.query.failWith({ status: 404, text: '404 page not found\n' }, 1);
     const error = await failure(client.traces('webhook-service'), ComponentRequestError);
     expect(error.failure).toBe('bad-response');
@@ -132,12 +156,18 @@ describe('Jaeger client against the contract fake', () => {
 
   it('times out and reports connection refused', async () => {
     jaeger.query.setLatency(500);
-    const e1 = await failure(createJaegerClient({ baseUrl: jaeger.query.url, timeoutMs: 100 }).services(), ComponentRequestError);
+    const e1 = await failure(
+      createJaegerClient({ baseUrl: jaeger.query.url, timeoutMs: 100 }).services(),
+      ComponentRequestError,
+    );
     expect(e1.failure).toBe('timeout');
     expect(e1.message).toContain('timeout after 100 ms');
 
     const port = await closedPort();
-    const e2 = await failure(createJaegerClient({ baseUrl: `http://127.0.0.1:${port}` }).services(), ComponentRequestError);
+    const e2 = await failure(
+      createJaegerClient({ baseUrl: `http://127.0.0.1:${port}` }).services(),
+      ComponentRequestError,
+    );
     expect(e2.failure).toBe('connection-refused');
     expect(e2.message).toContain('Jaeger');
   });
@@ -150,7 +180,11 @@ describe('the Jaeger fake answers as Jaeger 2.8 does (fakes/jaeger.ts names the 
   };
 
   it('leaves empty lists out of API v3 answers (proto3 JSON), and serves them as Go sniffs them (text/plain)', async () => {
-    await expect(get('/api/v3/services')).resolves.toEqual({ status: 200, type: 'text/plain; charset=utf-8', body: '{}' });
+    await expect(get('/api/v3/services')).resolves.toEqual({
+      status: 200,
+      type: 'text/plain; charset=utf-8',
+      body: '{}',
+    });
     await expect(get('/api/v3/operations?service=x')).resolves.toMatchObject({ status: 200, body: '{}' });
     // The internal API's readiness answer: data null while nothing is stored.
     const ready = await get('/api/services');
@@ -162,10 +196,14 @@ describe('the Jaeger fake answers as Jaeger 2.8 does (fakes/jaeger.ts names the 
     const now = new Date().toISOString();
     const missing = await get('/api/v3/traces?query.service_name=s');
     expect(missing.status).toBe(400);
-    expect(JSON.parse(missing.body)).toEqual({ error: { httpCode: 400, message: 'query.start_time_min and query.start_time_max are required' } });
+    expect(JSON.parse(missing.body)).toEqual({
+      error: { httpCode: 400, message: 'query.start_time_min and query.start_time_max are required' },
+    });
     const bad = await get(`/api/v3/traces?query.start_time_min=yesterday&query.start_time_max=${now}`);
     expect(bad.status).toBe(400);
-    expect(JSON.parse(bad.body).error.message).toMatch(/^malformed parameter query.start_time_min: parsing time "yesterday"/);
+    expect(JSON.parse(bad.body).error.message).toMatch(
+      /^malformed parameter query.start_time_min: parsing time "yesterday"/,
+    );
     // Jaeger's memory store refuses search depth 0 (internal/storage/v2/memory), reported as a 500.
     const noDepth = await get(`/api/v3/traces?query.start_time_min=${now}&query.start_time_max=${now}`);
     expect(noDepth.status).toBe(500);
@@ -177,7 +215,9 @@ describe('the Jaeger fake answers as Jaeger 2.8 does (fakes/jaeger.ts names the 
     await sendSpans(exportRequest('svc', [{ name: 'op', spanId: 'eee19b7ec3c1b174', startMs: start, durationMs: 5 }]));
     const from = new Date(start - 1000).toISOString();
     const to = new Date().toISOString();
-    const res = await get(`/api/v3/traces?query.service_name=svc&query.start_time_min=${from}&query.start_time_max=${to}&query.num_traces=1`);
+    const res = await get(
+      `/api/v3/traces?query.service_name=svc&query.start_time_min=${from}&query.start_time_max=${to}&query.num_traces=1`,
+    );
     expect(res.status).toBe(200);
     const span = JSON.parse(res.body).result.resourceSpans[0];
     expect(span.resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'svc' } }]);
@@ -188,7 +228,9 @@ describe('the Jaeger fake answers as Jaeger 2.8 does (fakes/jaeger.ts names the 
       kind: 2,
       startTimeUnixNano: String(BigInt(start) * 1_000_000n),
     });
-    const none = await get(`/api/v3/traces?query.service_name=other&query.start_time_min=${from}&query.start_time_max=${to}&query.num_traces=1`);
+    const none = await get(
+      `/api/v3/traces?query.service_name=other&query.start_time_min=${from}&query.start_time_max=${to}&query.num_traces=1`,
+    );
     expect(none).toMatchObject({ status: 404, type: 'text/plain; charset=utf-8' });
     expect(JSON.parse(none.body)).toEqual({ error: { httpCode: 404, message: 'No traces found' } });
   });
@@ -203,7 +245,11 @@ describe("the client's query API paths, against Jaeger 2.8's documentation", () 
     await client.services();
     await client.operations('webhook-service');
     await client.traces('webhook-service');
-    expect(jaeger.query.requests.map((r) => r.path)).toEqual(['/api/v3/services', '/api/v3/operations', '/api/v3/traces']);
+    expect(jaeger.query.requests.map((r) => r.path)).toEqual([
+      '/api/v3/services',
+      '/api/v3/operations',
+      '/api/v3/traces',
+    ]);
     expect(jaeger.query.requests.map((r) => r.path).filter((p) => !documented.includes(p))).toEqual([]);
   });
 });

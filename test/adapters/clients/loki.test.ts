@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ComponentRequestError, createLokiClient, dateToNs, type LokiClient } from '../../../src/adapters/clients/index.js';
+import {
+  ComponentRequestError,
+  createLokiClient,
+  dateToNs,
+  type LokiClient,
+} from '../../../src/adapters/clients/index.js';
 import { closedPort } from '../../support/fakes/http.js';
 import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
 import { failure } from '../../support/failures.js';
@@ -31,11 +36,27 @@ describe('Loki client against the contract fake', () => {
 
   it('pushes JSON streams with nanosecond string timestamps (204)', async () => {
     const t = new Date('2026-01-02T03:04:05.678Z');
-    await client.push([{ labels: SERVICE, entries: [{ time: t, line: 'hello' }, { time: 1767323045678000001n, line: 'precise' }] }]);
+    await client.push([
+      {
+        labels: SERVICE,
+        entries: [
+          { time: t, line: 'hello' },
+          { time: 1767323045678000001n, line: 'precise' },
+        ],
+      },
+    ]);
     const req = loki.requests.at(-1);
     expect(req?.headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(req?.body.toString() ?? '')).toEqual({
-      streams: [{ stream: SERVICE, values: [['1767323045678000000', 'hello'], ['1767323045678000001', 'precise']] }],
+      streams: [
+        {
+          stream: SERVICE,
+          values: [
+            ['1767323045678000000', 'hello'],
+            ['1767323045678000001', 'precise'],
+          ],
+        },
+      ],
     });
     expect(loki.streams()).toEqual([{ labels: INDEXED, lines: ['hello', 'precise'] }]);
   });
@@ -59,27 +80,49 @@ describe('Loki client against the contract fake', () => {
     if (all.resultType !== 'streams') return;
     expect(all.result).toHaveLength(1);
     expect(all.result[0]?.labels).toEqual(RETURNED);
-    expect(all.result[0]?.entries.map((e) => e.line)).toEqual(['event evt_3 processed', 'event evt_2 failed', 'event evt_1 processed']);
+    expect(all.result[0]?.entries.map((e) => e.line)).toEqual([
+      'event evt_3 processed',
+      'event evt_2 failed',
+      'event evt_1 processed',
+    ]);
     expect(all.result[0]?.entries[0]?.timestampNs).toBe(dateToNs(new Date(now - 1000)));
     expect(all.result[0]?.entries[0]?.time.getTime()).toBe(now - 1000);
 
-    const filtered = await client.queryRange('{service=~"web.*"} |= "processed"', { start, limit: 1, direction: 'forward' });
-    expect(filtered.resultType === 'streams' && filtered.result.flatMap((s) => s.entries.map((e) => e.line))).toEqual(['event evt_1 processed']);
+    const filtered = await client.queryRange('{service=~"web.*"} |= "processed"', {
+      start,
+      limit: 1,
+      direction: 'forward',
+    });
+    expect(filtered.resultType === 'streams' && filtered.result.flatMap((s) => s.entries.map((e) => e.line))).toEqual([
+      'event evt_1 processed',
+    ]);
   });
 
   it('runs metric queries: instant vector and range matrix', async () => {
     const now = Date.now();
-    await client.push([{ labels: SERVICE, entries: [1, 2, 3].map((i) => ({ time: new Date(now - i * 1000), line: `line ${i}` })) }]);
+    await client.push([
+      { labels: SERVICE, entries: [1, 2, 3].map((i) => ({ time: new Date(now - i * 1000), line: `line ${i}` })) },
+    ]);
     const instant = await client.query('sum by (service) (count_over_time({service="webhook"}[1m]))');
-    expect(instant).toEqual({ resultType: 'vector', result: [{ metric: { service: 'webhook' }, sample: { time: expect.any(Number), value: 3 } }] });
+    expect(instant).toEqual({
+      resultType: 'vector',
+      result: [{ metric: { service: 'webhook' }, sample: { time: expect.any(Number), value: 3 } }],
+    });
 
-    const range = await client.queryRange('count_over_time({service="webhook"}[1m])', { start: new Date(now - 10_000), end: new Date(now), step: 5 });
+    const range = await client.queryRange('count_over_time({service="webhook"}[1m])', {
+      start: new Date(now - 10_000),
+      end: new Date(now),
+      step: 5,
+    });
     expect(range.resultType).toBe('matrix');
     if (range.resultType === 'matrix') expect(range.result[0]?.samples.at(-1)?.value).toBe(3);
   });
 
-  it('passes on Loki\'s own error text for a bad query (400) and for a log query sent as instant', async () => {
-    const e1 = await failure(client.queryRange('{service="webhook"', { start: new Date(Date.now() - 60_000) }), ComponentRequestError);
+  it("passes on Loki's own error text for a bad query (400) and for a log query sent as instant", async () => {
+    const e1 = await failure(
+      client.queryRange('{service="webhook"', { start: new Date(Date.now() - 60_000) }),
+      ComponentRequestError,
+    );
     expect(e1.status).toBe(400);
     expect(e1.message).toContain('Loki');
     expect(e1.message).toContain('parse error');
@@ -134,7 +177,12 @@ describe('Loki client against the contract fake', () => {
     expect(e1.message).toBe(`Loki: GET ${loki.url}/ready failed: timeout after 150 ms`);
 
     const port = await closedPort();
-    const e2 = await failure(createLokiClient({ baseUrl: `http://127.0.0.1:${port}` }).push([{ labels: SERVICE, entries: [{ time: new Date(), line: 'x' }] }]), ComponentRequestError);
+    const e2 = await failure(
+      createLokiClient({ baseUrl: `http://127.0.0.1:${port}` }).push([
+        { labels: SERVICE, entries: [{ time: new Date(), line: 'x' }] },
+      ]),
+      ComponentRequestError,
+    );
     expect(e2.failure).toBe('connection-refused');
     expect(e2.message).toContain(`POST http://127.0.0.1:${port}/loki/api/v1/push failed: connection refused`);
   });
@@ -142,11 +190,22 @@ describe('Loki client against the contract fake', () => {
 
 describe('the Loki fake answers as Loki 3.5 documents (fakes/loki.ts names the pages)', () => {
   const push = (streams: unknown) =>
-    fetch(`${loki.url}/loki/api/v1/push`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ streams }) });
+    fetch(`${loki.url}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ streams }),
+    });
   const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
 
   it('names a stream without service_name from its labels, or unknown_service (discover_service_name)', async () => {
-    expect((await push([{ stream: { app: 'shop' }, values: [[ns(Date.now()), 'a']] }, { stream: { env: 'dev' }, values: [[ns(Date.now()), 'b']] }])).status).toBe(204);
+    expect(
+      (
+        await push([
+          { stream: { app: 'shop' }, values: [[ns(Date.now()), 'a']] },
+          { stream: { env: 'dev' }, values: [[ns(Date.now()), 'b']] },
+        ])
+      ).status,
+    ).toBe(204);
     expect(loki.streams().map((s) => s.labels)).toEqual([
       { app: 'shop', service_name: 'shop' },
       { env: 'dev', service_name: 'unknown_service' },
@@ -166,9 +225,14 @@ describe('the Loki fake answers as Loki 3.5 documents (fakes/loki.ts names the p
     ]);
     expect(res.status).toBe(204);
     const result = await client.queryRange('{service="svc"}', { start: new Date(now - 60_000), end: new Date(now) });
-    expect(result.resultType === 'streams' && result.result.map((s) => [s.labels, s.entries.map((e) => e.line)])).toEqual([
+    expect(
+      result.resultType === 'streams' && result.result.map((s) => [s.labels, s.entries.map((e) => e.line)]),
+    ).toEqual([
       [{ service: 'svc', service_name: 'svc', detected_level: 'unknown' }, ['plain text without a level']],
-      [{ service: 'svc', service_name: 'svc', detected_level: 'warn', trace_id: 'abc' }, ['{"level":"warning","msg":"slow"}']],
+      [
+        { service: 'svc', service_name: 'svc', detected_level: 'warn', trace_id: 'abc' },
+        ['{"level":"warning","msg":"slow"}'],
+      ],
     ]);
   });
 
@@ -183,12 +247,18 @@ describe('the Loki fake answers as Loki 3.5 documents (fakes/loki.ts names the p
     const now = Date.now();
     await push([{ stream: { service: 'svc' }, values: [[ns(now - 30_000), 'half a minute ago']] }]);
     const future = ns(now + 3_600_000);
-    const res = await fetch(`${loki.url}/loki/api/v1/query_range?query=${encodeURIComponent('{service="svc"}')}&end=${future}&since=1m`);
+    const res = await fetch(
+      `${loki.url}/loki/api/v1/query_range?query=${encodeURIComponent('{service="svc"}')}&end=${future}&since=1m`,
+    );
     const body = (await res.json()) as { data: { result: unknown[]; stats: Record<string, unknown> } };
     expect(body.data.result).toHaveLength(1);
     expect(Object.keys(body.data.stats)).toEqual(['ingester', 'store', 'summary']);
-    const bad = await fetch(`${loki.url}/loki/api/v1/query_range?query=${encodeURIComponent('{service="svc"}')}&start=yesterday`);
+    const bad = await fetch(
+      `${loki.url}/loki/api/v1/query_range?query=${encodeURIComponent('{service="svc"}')}&start=yesterday`,
+    );
     expect(bad.status).toBe(400);
-    expect(await bad.text()).toBe(`could not parse 'start' parameter: strconv.ParseInt: parsing "yesterday": invalid syntax\n`);
+    expect(await bad.text()).toBe(
+      `could not parse 'start' parameter: strconv.ParseInt: parsing "yesterday": invalid syntax\n`,
+    );
   });
 });

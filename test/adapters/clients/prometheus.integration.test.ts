@@ -6,7 +6,11 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComponentRequestError, createPrometheusClient, type PrometheusClient } from '../../../src/adapters/clients/index.js';
+import {
+  ComponentRequestError,
+  createPrometheusClient,
+  type PrometheusClient,
+} from '../../../src/adapters/clients/index.js';
 import { startAlertmanager, startNodeExporter, startPrometheus, type Daemon } from '../../support/debian-daemons.js';
 import { isTested } from '../../support/versions.js';
 import { eventually } from '../../support/wait.js';
@@ -55,7 +59,10 @@ beforeAll(async () => {
   alertmanager = await startAlertmanager('route:\n  receiver: default\nreceivers:\n  - name: default\n');
   const nodePort = node.port;
   const amPort = alertmanager.port;
-  prometheus = await startPrometheus((self) => ({ 'prometheus.yml': prometheusYml(self, nodePort, amPort), 'rules.yml': RULES }));
+  prometheus = await startPrometheus((self) => ({
+    'prometheus.yml': prometheusYml(self, nodePort, amPort),
+    'rules.yml': RULES,
+  }));
   client = createPrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
 });
 
@@ -73,12 +80,20 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('lists both scrape targets, up, with job, instance and no error', async () => {
-    const targets = await eventually('both targets up', async () => {
-      const t = await client.targets();
-      return t.length === 2 && t.every((x) => x.health === 'up') ? t : undefined;
-    }, { timeoutMs: 20_000 });
+    const targets = await eventually(
+      'both targets up',
+      async () => {
+        const t = await client.targets();
+        return t.length === 2 && t.every((x) => x.health === 'up') ? t : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     const byJob = Object.fromEntries(targets.map((t) => [t.job, t]));
-    expect(byJob.prometheus).toMatchObject({ scrapePool: 'prometheus', instance: `127.0.0.1:${prometheus?.port}`, lastError: '' });
+    expect(byJob.prometheus).toMatchObject({
+      scrapePool: 'prometheus',
+      instance: `127.0.0.1:${prometheus?.port}`,
+      lastError: '',
+    });
     expect(byJob.node).toMatchObject({ scrapeUrl: `http://127.0.0.1:${node?.port}/metrics`, health: 'up' });
     expect(byJob.node?.lastScrapeDurationSeconds).toBeGreaterThan(0);
     expect(Date.parse(byJob.node?.lastScrape ?? '')).not.toBeNaN();
@@ -91,7 +106,10 @@ describe('Prometheus client against a real Prometheus', () => {
       expect(up.result.map((s) => s.metric.job).sort()).toEqual(['node', 'prometheus']);
       expect(up.result.every((s) => s.sample.value === 1)).toBe(true);
     }
-    await expect(client.query('scalar(vector(0.25))')).resolves.toMatchObject({ resultType: 'scalar', result: { value: 0.25 } });
+    await expect(client.query('scalar(vector(0.25))')).resolves.toMatchObject({
+      resultType: 'scalar',
+      result: { value: 0.25 },
+    });
     await expect(client.query('"wmon"')).resolves.toMatchObject({ resultType: 'string', result: { value: 'wmon' } });
     const nan = await client.query('0/0');
     expect(nan.resultType === 'scalar' && Number.isNaN(nan.result.value)).toBe(true);
@@ -105,10 +123,14 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('runs range queries', async () => {
-    await eventually('five seconds of samples', async () => {
-      const counts = await client.query('min(count_over_time(up[5s]))');
-      return counts.resultType === 'vector' && (counts.result[0]?.sample.value ?? 0) >= 4 ? true : undefined;
-    }, { timeoutMs: 20_000 });
+    await eventually(
+      'five seconds of samples',
+      async () => {
+        const counts = await client.query('min(count_over_time(up[5s]))');
+        return counts.resultType === 'vector' && (counts.result[0]?.sample.value ?? 0) >= 4 ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     const end = new Date();
     const series = await client.queryRange('up', { start: new Date(end.getTime() - 5000), end, step: 1 });
     expect(series.map((s) => s.metric.job).sort()).toEqual(['node', 'prometheus']);
@@ -116,26 +138,42 @@ describe('Prometheus client against a real Prometheus', () => {
     expect(samples.length).toBeGreaterThan(1);
     expect(samples.every((s) => s.value === 1)).toBe(true);
     expect(samples[1]!.time - samples[0]!.time).toBeCloseTo(1, 3);
-    await expect(client.queryRange('up', { start: new Date(end.getTime() - 5000), end, step: '2s' })).resolves.toHaveLength(2);
+    await expect(
+      client.queryRange('up', { start: new Date(end.getTime() - 5000), end, step: '2s' }),
+    ).resolves.toHaveLength(2);
   });
 
-  it('passes on Prometheus\'s own error for a bad query', async () => {
+  it("passes on Prometheus's own error for a bad query", async () => {
     const error = await client.query('up{').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ComponentRequestError);
     expect((error as ComponentRequestError).status).toBe(400);
-    expect((error as ComponentRequestError).message).toMatch(/^Prometheus: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query\?query=up%7B.* failed: HTTP 400: .*parse error/);
+    expect((error as ComponentRequestError).message).toMatch(
+      /^Prometheus: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query\?query=up%7B.* failed: HTTP 400: .*parse error/,
+    );
   });
 
   it('lists loaded rules with state and health, and the firing alert', async () => {
-    const groups = await eventually('the alert to fire', async () => {
-      const g = await client.rules();
-      const alerting = g[0]?.rules.find((r) => r.type === 'alerting');
-      return alerting?.type === 'alerting' && alerting.state === 'firing' ? g : undefined;
-    }, { timeoutMs: 20_000 });
+    const groups = await eventually(
+      'the alert to fire',
+      async () => {
+        const g = await client.rules();
+        const alerting = g[0]?.rules.find((r) => r.type === 'alerting');
+        return alerting?.type === 'alerting' && alerting.state === 'firing' ? g : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(groups).toHaveLength(1);
-    expect(groups[0]).toMatchObject({ name: 'wmon-test', intervalSeconds: 1, file: expect.stringMatching(/rules\.yml$/) });
+    expect(groups[0]).toMatchObject({
+      name: 'wmon-test',
+      intervalSeconds: 1,
+      file: expect.stringMatching(/rules\.yml$/),
+    });
     const [recording, alerting] = groups[0]?.rules ?? [];
-    expect(recording).toMatchObject({ type: 'recording', name: 'job:up:sum', health: expect.stringMatching(/ok|unknown/) });
+    expect(recording).toMatchObject({
+      type: 'recording',
+      name: 'job:up:sum',
+      health: expect.stringMatching(/ok|unknown/),
+    });
     expect(alerting).toMatchObject({
       type: 'alerting',
       name: 'WmonTestAlwaysFiring',
@@ -161,10 +199,14 @@ describe('Prometheus client against a real Prometheus', () => {
   });
 
   it('knows the Alertmanager it sends to', async () => {
-    const discovered = await eventually('Alertmanager discovery', async () => {
-      const d = await client.alertmanagers();
-      return d.active.length > 0 ? d : undefined;
-    }, { timeoutMs: 20_000 });
+    const discovered = await eventually(
+      'Alertmanager discovery',
+      async () => {
+        const d = await client.alertmanagers();
+        return d.active.length > 0 ? d : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(discovered).toEqual({ active: [`http://127.0.0.1:${alertmanager?.port}/api/v2/alerts`], dropped: [] });
   });
 
@@ -174,19 +216,25 @@ describe('Prometheus client against a real Prometheus', () => {
     expect(before).not.toContain('job_name: extra');
 
     const extra = `  - job_name: extra\n    static_configs:\n      - targets: ['127.0.0.1:1']\n`;
-    await writeFile(join(prometheus!.dir, 'prometheus.yml'), prometheusYml(prometheus!.port, node!.port, alertmanager!.port, extra));
+    await writeFile(
+      join(prometheus!.dir, 'prometheus.yml'),
+      prometheusYml(prometheus!.port, node!.port, alertmanager!.port, extra),
+    );
     await client.reload();
     expect(await client.statusConfig()).toContain('job_name: extra');
   });
 
-  it('fails a reload of a broken config with Prometheus\'s reason, keeping the old one', async () => {
+  it("fails a reload of a broken config with Prometheus's reason, keeping the old one", async () => {
     await writeFile(join(prometheus!.dir, 'prometheus.yml'), 'scrape_configs:\n  - job_name: [oops\n');
     const error = await client.reload().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ComponentRequestError);
     expect((error as ComponentRequestError).status).toBe(500);
     expect((error as ComponentRequestError).message).toContain('failed to reload config');
     expect(await client.statusConfig()).toContain('job_name: node');
-    await writeFile(join(prometheus!.dir, 'prometheus.yml'), prometheusYml(prometheus!.port, node!.port, alertmanager!.port));
+    await writeFile(
+      join(prometheus!.dir, 'prometheus.yml'),
+      prometheusYml(prometheus!.port, node!.port, alertmanager!.port),
+    );
     await client.reload();
   });
 
@@ -209,10 +257,14 @@ describe('Prometheus client against a Prometheus without the lifecycle and admin
   it('says which flag is missing', async () => {
     plain = await startPrometheus(() => ({ 'prometheus.yml': 'global:\n  scrape_interval: 1m\n' }), { plain: true });
     const c = createPrometheusClient({ baseUrl: plain.url });
-    await expect(c.reload()).rejects.toThrow(/HTTP 403: Lifecycle API is not enabled\. \(start Prometheus with --web\.enable-lifecycle\)/);
+    await expect(c.reload()).rejects.toThrow(
+      /HTTP 403: Lifecycle API is not enabled\. \(start Prometheus with --web\.enable-lifecycle\)/,
+    );
     const error = await c.snapshot().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ComponentRequestError);
-    expect((error as ComponentRequestError).message).toMatch(/admin APIs disabled \(start Prometheus with --web\.enable-admin-api\)/);
+    expect((error as ComponentRequestError).message).toMatch(
+      /admin APIs disabled \(start Prometheus with --web\.enable-admin-api\)/,
+    );
     expect((error as ComponentRequestError).failure).toBe('http');
   });
 });

@@ -32,8 +32,14 @@ describe("the service's log sender (pino-loki) against the Loki fake", () => {
     logger.info({ eventId: 'evt_123' }, 'event processed');
 
     const client = createLokiClient({ baseUrl: loki.url });
-    await eventually('the log line', async () => ((await client.hasRecentLogs('{service="webhook"}', 60_000)) ? true : undefined), SENDER_WAIT);
-    const result = await client.queryRange('{service="webhook", level="info"} |= "evt_123"', { start: new Date(Date.now() - 60_000) });
+    await eventually(
+      'the log line',
+      async () => ((await client.hasRecentLogs('{service="webhook"}', 60_000)) ? true : undefined),
+      SENDER_WAIT,
+    );
+    const result = await client.queryRange('{service="webhook", level="info"} |= "evt_123"', {
+      start: new Date(Date.now() - 60_000),
+    });
     expect(result.resultType).toBe('streams');
     const line = result.resultType === 'streams' ? result.result[0]?.entries[0]?.line : undefined;
     expect(JSON.parse(line ?? '{}')).toMatchObject({ msg: 'event processed', eventId: 'evt_123' });
@@ -63,7 +69,11 @@ describe("the service's span exporter (OTLP/HTTP JSON) against the Jaeger fake",
     await provider.forceFlush();
 
     const client = createJaegerClient({ baseUrl: jaeger.query.url });
-    await eventually('the service', async () => ((await client.services()).includes('webhook-service') ? true : undefined), SENDER_WAIT);
+    await eventually(
+      'the service',
+      async () => ((await client.services()).includes('webhook-service') ? true : undefined),
+      SENDER_WAIT,
+    );
     await expect(client.operations('webhook-service')).resolves.toEqual(['POST /webhooks/stripe']);
     const traces = await client.traces('webhook-service', { lookbackMs: 60_000 });
     expect(traces[0]?.spans[0]).toMatchObject({

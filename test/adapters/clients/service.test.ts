@@ -1,6 +1,11 @@
 import type { ReadinessBody } from '@wmon/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ComponentRequestError, createServiceClient, findSamples, type ServiceClient } from '../../../src/adapters/clients/index.js';
+import {
+  ComponentRequestError,
+  createServiceClient,
+  findSamples,
+  type ServiceClient,
+} from '../../../src/adapters/clients/index.js';
 import { closedPort, startFakeServer, type FakeResponse, type FakeServerControl } from '../../support/fakes/http.js';
 
 // The service's three probes, with the bodies service/src/http/server.ts answers (the contract's ReadinessBody).
@@ -18,11 +23,15 @@ webhook_db_up 1
 `;
 
 beforeEach(async () => {
-  readyz = { status: 200, json: { status: 'ok', checks: { database: { ok: true, latencyMs: 1 }, cache: { ok: true } } } };
+  readyz = {
+    status: 200,
+    json: { status: 'ok', checks: { database: { ok: true, latencyMs: 1 }, cache: { ok: true } } },
+  };
   server = await startFakeServer((req) => {
     if (req.path === '/healthz') return { status: 200, json: { status: 'ok' } };
     if (req.path === '/readyz') return readyz;
-    if (req.path === '/metrics') return { status: 200, text: METRICS, contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+    if (req.path === '/metrics')
+      return { status: 200, text: METRICS, contentType: 'text/plain; version=0.0.4; charset=utf-8' };
     return { status: 404, json: { error: 'not found' } };
   });
   client = createServiceClient({ baseUrl: server.url, timeoutMs: 2000 });
@@ -49,7 +58,10 @@ describe('webhook service client', () => {
     });
     readyz = {
       status: 503,
-      json: { status: 'not_ready', checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } } } satisfies ReadinessBody,
+      json: {
+        status: 'not_ready',
+        checks: { database: { ok: true }, cache: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6379' } },
+      } satisfies ReadinessBody,
     };
     await expect(client.readyz()).resolves.toEqual({
       ready: false,
@@ -64,11 +76,24 @@ describe('webhook service client', () => {
 
   it('reads a shutting-down service as not ready, with no checks', async () => {
     readyz = { status: 503, json: { status: 'shutting_down', checks: {} } satisfies ReadinessBody };
-    await expect(client.readyz()).resolves.toEqual({ ready: false, status: 503, state: 'shutting_down', dependencies: [] });
+    await expect(client.readyz()).resolves.toEqual({
+      ready: false,
+      status: 503,
+      state: 'shutting_down',
+      dependencies: [],
+    });
   });
 
   it('accepts the other common readiness shapes', async () => {
-    readyz = { status: 503, json: { dependencies: [{ name: 'database', status: 'down', message: 'timeout' }, { name: 'cache', status: 'up' }] } };
+    readyz = {
+      status: 503,
+      json: {
+        dependencies: [
+          { name: 'database', status: 'down', message: 'timeout' },
+          { name: 'cache', status: 'up' },
+        ],
+      },
+    };
     await expect(client.readyz()).resolves.toMatchObject({
       ready: false,
       dependencies: [
@@ -98,10 +123,14 @@ describe('webhook service client', () => {
 
   it('reports unparsable metrics, timeouts and a stopped service clearly', async () => {
     server.failWith({ status: 200, text: 'webhook_requests_total{ 1' }, 1);
-    await expect(client.metrics()).rejects.toThrow(/webhook service: GET .*\/metrics failed: not Prometheus text format: line 1/);
+    await expect(client.metrics()).rejects.toThrow(
+      /webhook service: GET .*\/metrics failed: not Prometheus text format: line 1/,
+    );
 
     server.setLatency(400);
-    await expect(createServiceClient({ baseUrl: server.url, timeoutMs: 100 }).healthz()).rejects.toThrow(/timeout after 100 ms/);
+    await expect(createServiceClient({ baseUrl: server.url, timeoutMs: 100 }).healthz()).rejects.toThrow(
+      /timeout after 100 ms/,
+    );
 
     const port = await closedPort();
     await expect(createServiceClient({ baseUrl: `http://127.0.0.1:${port}` }).readyz()).rejects.toThrow(
@@ -113,7 +142,8 @@ describe('webhook service client', () => {
     const { default: Stripe } = await import('stripe');
     const secret = 'whsec_client_test';
     // Odd spacing and key order: any re-serialisation on the way would break the signature.
-    const payload = '{"id":"evt_client1",  "object":"event","type":"balance.available","created":1700000000,"data":{"object":{"object":"balance"}}}';
+    const payload =
+      '{"id":"evt_client1",  "object":"event","type":"balance.available","created":1700000000,"data":{"object":{"object":"balance"}}}';
     const received: { body: string; signature: string | undefined; contentType: string | undefined }[] = [];
     const receiver = await startFakeServer((req) => {
       const body = req.body.toString('utf8');
@@ -123,15 +153,26 @@ describe('webhook service client', () => {
         Stripe.webhooks.constructEvent(body, signature ?? '', secret);
         return { status: 200, json: { received: true } };
       } catch {
-        return { status: 400, json: { error: 'signature_mismatch', message: 'no v1 signature matches the payload for any configured secret' } };
+        return {
+          status: 400,
+          json: {
+            error: 'signature_mismatch',
+            message: 'no v1 signature matches the payload for any configured secret',
+          },
+        };
       }
     });
     try {
       const c = createServiceClient({ baseUrl: receiver.url, timeoutMs: 2000 });
-      await expect(c.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret }))).resolves.toEqual({ status: 200, body: '{"received":true}' });
+      await expect(
+        c.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret })),
+      ).resolves.toEqual({ status: 200, body: '{"received":true}' });
       expect(received[0]).toMatchObject({ body: payload, contentType: 'application/json' });
 
-      const refused = await c.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_other' }));
+      const refused = await c.postEvent(
+        payload,
+        Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_other' }),
+      );
       expect(refused.status).toBe(400);
       expect(refused.body).toContain('signature_mismatch');
     } finally {
@@ -139,8 +180,8 @@ describe('webhook service client', () => {
     }
 
     const port = await closedPort();
-    await expect(createServiceClient({ baseUrl: `http://127.0.0.1:${port}` }).postEvent(payload, 't=1,v1=00')).rejects.toThrow(
-      `webhook service: POST http://127.0.0.1:${port}/webhooks/stripe failed: connection refused`,
-    );
+    await expect(
+      createServiceClient({ baseUrl: `http://127.0.0.1:${port}` }).postEvent(payload, 't=1,v1=00'),
+    ).rejects.toThrow(`webhook service: POST http://127.0.0.1:${port}/webhooks/stripe failed: connection refused`);
   });
 });

@@ -21,8 +21,14 @@ import { endpointAddress, parseDockerHost } from '../../../src/adapters/runtime/
 import type { EngineEndpoint } from '../../../src/core/model/container-types.js';
 import { failure } from '../../support/failures.js';
 
-const PODMAN: ProbeResult = { ok: true, identity: { name: 'Podman', version: '4.3.1', apiVersion: '1.41', os: 'linux', arch: 'amd64' } };
-const DOCKER: ProbeResult = { ok: true, identity: { name: 'Docker', version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64' } };
+const PODMAN: ProbeResult = {
+  ok: true,
+  identity: { name: 'Podman', version: '4.3.1', apiVersion: '1.41', os: 'linux', arch: 'amd64' },
+};
+const DOCKER: ProbeResult = {
+  ok: true,
+  identity: { name: 'Docker', version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64' },
+};
 
 interface Fake {
   env?: Record<string, string>;
@@ -45,7 +51,12 @@ function fakeDeps(fake: Fake): DetectDeps & { probed: string[] } {
     probe: async (endpoint: EngineEndpoint) => {
       const address = endpointAddress(endpoint);
       probed.push(address);
-      return fake.answers?.[address] ?? { ok: false, reason: 'connection refused: nothing serves the API there (a stale socket, or the engine stopped)' };
+      return (
+        fake.answers?.[address] ?? {
+          ok: false,
+          reason: 'connection refused: nothing serves the API there (a stale socket, or the engine stopped)',
+        }
+      );
     },
     probed,
   };
@@ -86,7 +97,12 @@ describe('engine detection strategies', () => {
       answers: { 'unix:///tmp/engine.sock': PODMAN, 'unix:///var/run/docker.sock': DOCKER },
     });
     const engine = await detectEngine(deps);
-    expect(engine).toMatchObject({ name: 'Podman', version: '4.3.1', foundBy: 'DOCKER_HOST', address: 'unix:///tmp/engine.sock' });
+    expect(engine).toMatchObject({
+      name: 'Podman',
+      version: '4.3.1',
+      foundBy: 'DOCKER_HOST',
+      address: 'unix:///tmp/engine.sock',
+    });
     expect(engine.endpoint).toEqual({ kind: 'unix', socketPath: '/tmp/engine.sock' });
   });
 
@@ -114,29 +130,45 @@ describe('engine detection strategies', () => {
     expect(error.message).toContain('ssh:// endpoints are not supported');
   });
 
-  it('reaches DOCKER_HOST over TCP with Docker\'s TLS variables', async () => {
+  it("reaches DOCKER_HOST over TCP with Docker's TLS variables", async () => {
     const deps = fakeDeps({
       env: { DOCKER_HOST: 'tcp://engine.internal:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' },
       answers: { 'tcp://engine.internal:2376 (TLS)': DOCKER },
     });
     const engine = await detectEngine(deps);
-    expect(engine.endpoint).toEqual({ kind: 'tcp', host: 'engine.internal', port: 2376, tls: { certPath: '/certs', verify: true } });
+    expect(engine.endpoint).toEqual({
+      kind: 'tcp',
+      host: 'engine.internal',
+      port: 2376,
+      tls: { certPath: '/certs', verify: true },
+    });
   });
 
   it('parses DOCKER_HOST forms', () => {
-    expect(parseDockerHost('tcp://10.0.0.5', {}, '/home/ada')).toEqual({ ok: true, endpoint: { kind: 'tcp', host: '10.0.0.5', port: 2375, tls: null } });
-    expect(parseDockerHost('localhost:2375', {}, '/home/ada')).toEqual({ ok: true, endpoint: { kind: 'tcp', host: 'localhost', port: 2375, tls: null } });
+    expect(parseDockerHost('tcp://10.0.0.5', {}, '/home/ada')).toEqual({
+      ok: true,
+      endpoint: { kind: 'tcp', host: '10.0.0.5', port: 2375, tls: null },
+    });
+    expect(parseDockerHost('localhost:2375', {}, '/home/ada')).toEqual({
+      ok: true,
+      endpoint: { kind: 'tcp', host: 'localhost', port: 2375, tls: null },
+    });
     expect(parseDockerHost('tcp://h:2376', {}, '/home/ada')).toEqual({
       ok: true,
       endpoint: { kind: 'tcp', host: 'h', port: 2376, tls: { certPath: '/home/ada/.docker', verify: false } },
     });
-    expect(parseDockerHost('tcp://[::1]:2375', {}, '/h')).toMatchObject({ ok: true, endpoint: { host: '::1', port: 2375 } });
+    expect(parseDockerHost('tcp://[::1]:2375', {}, '/h')).toMatchObject({
+      ok: true,
+      endpoint: { host: '::1', port: 2375 },
+    });
     expect(parseDockerHost('unix://relative.sock', {}, '/h').ok).toBe(false);
     expect(parseDockerHost('npipe:////./pipe/docker_engine', {}, '/h').ok).toBe(false);
   });
 
   it('finds /var/run/docker.sock', async () => {
-    const engine = await detectEngine(fakeDeps({ paths: { '/var/run/docker.sock': 'socket' }, answers: { 'unix:///var/run/docker.sock': DOCKER } }));
+    const engine = await detectEngine(
+      fakeDeps({ paths: { '/var/run/docker.sock': 'socket' }, answers: { 'unix:///var/run/docker.sock': DOCKER } }),
+    );
     expect(engine).toMatchObject({ name: 'Docker', foundBy: 'Docker socket' });
   });
 
@@ -147,7 +179,10 @@ describe('engine detection strategies', () => {
     });
     const { engine, attempts } = await findEngine(deps);
     expect(engine?.foundBy).toBe('Podman (rootful)');
-    expect(attempts.find((a) => a.strategy === 'Docker socket')).toMatchObject({ outcome: 'unreachable', detail: expect.stringContaining('connection refused') });
+    expect(attempts.find((a) => a.strategy === 'Docker socket')).toMatchObject({
+      outcome: 'unreachable',
+      detail: expect.stringContaining('connection refused'),
+    });
   });
 
   it("finds Docker Desktop's sockets in the home directory", async () => {
@@ -157,7 +192,10 @@ describe('engine detection strategies', () => {
         answers: { 'unix:///home/ada/.docker/desktop/docker.sock': DOCKER },
       }),
     );
-    expect(engine).toMatchObject({ foundBy: 'Docker Desktop', address: 'unix:///home/ada/.docker/desktop/docker.sock' });
+    expect(engine).toMatchObject({
+      foundBy: 'Docker Desktop',
+      address: 'unix:///home/ada/.docker/desktop/docker.sock',
+    });
   });
 
   it('finds rootless Podman under XDG_RUNTIME_DIR, or /run/user/<uid> without it', async () => {
@@ -171,7 +209,11 @@ describe('engine detection strategies', () => {
     expect(withXdg).toMatchObject({ name: 'Podman', foundBy: 'Podman (rootless)' });
     clearEngineCache();
     const withoutXdg = await detectEngine(
-      fakeDeps({ uid: 1234, paths: { '/run/user/1234/podman/podman.sock': 'socket' }, answers: { 'unix:///run/user/1234/podman/podman.sock': PODMAN } }),
+      fakeDeps({
+        uid: 1234,
+        paths: { '/run/user/1234/podman/podman.sock': 'socket' },
+        answers: { 'unix:///run/user/1234/podman/podman.sock': PODMAN },
+      }),
     );
     expect(withoutXdg.address).toBe('unix:///run/user/1234/podman/podman.sock');
   });
@@ -182,17 +224,27 @@ describe('engine detection strategies', () => {
       fakeDeps({
         files: {
           '/home/ada/.docker/config.json': JSON.stringify({ currentContext: 'colima' }),
-          [`/home/ada/.docker/contexts/meta/${id}/meta.json`]: JSON.stringify({ Name: 'colima', Endpoints: { docker: { Host: 'unix:///home/ada/.colima/default/docker.sock' } } }),
+          [`/home/ada/.docker/contexts/meta/${id}/meta.json`]: JSON.stringify({
+            Name: 'colima',
+            Endpoints: { docker: { Host: 'unix:///home/ada/.colima/default/docker.sock' } },
+          }),
         },
         paths: { '/home/ada/.colima/default/docker.sock': 'socket', '/var/run/docker.sock': 'socket' },
         answers: { 'unix:///home/ada/.colima/default/docker.sock': DOCKER, 'unix:///var/run/docker.sock': DOCKER },
       }),
     );
-    expect(engine).toMatchObject({ foundBy: 'Docker context (context "colima")', address: 'unix:///home/ada/.colima/default/docker.sock' });
+    expect(engine).toMatchObject({
+      foundBy: 'Docker context (context "colima")',
+      address: 'unix:///home/ada/.colima/default/docker.sock',
+    });
   });
 
   it('stops at an explicit DOCKER_CONTEXT that does not exist', async () => {
-    const deps = fakeDeps({ env: { DOCKER_CONTEXT: 'nope' }, paths: { '/var/run/docker.sock': 'socket' }, answers: { 'unix:///var/run/docker.sock': DOCKER } });
+    const deps = fakeDeps({
+      env: { DOCKER_CONTEXT: 'nope' },
+      paths: { '/var/run/docker.sock': 'socket' },
+      answers: { 'unix:///var/run/docker.sock': DOCKER },
+    });
     const error = await detectionFailure(deps);
     expect(deps.probed).toEqual([]);
     expect(error.message).toContain('DOCKER_CONTEXT=nope: context "nope" has no');
@@ -211,7 +263,10 @@ describe('engine detection strategies', () => {
   });
 
   it('caches the engine it found, per environment', async () => {
-    const deps = fakeDeps({ paths: { '/var/run/docker.sock': 'socket' }, answers: { 'unix:///var/run/docker.sock': DOCKER } });
+    const deps = fakeDeps({
+      paths: { '/var/run/docker.sock': 'socket' },
+      answers: { 'unix:///var/run/docker.sock': DOCKER },
+    });
     await detectEngine(deps);
     await detectEngine(deps);
     expect(deps.probed).toEqual(['unix:///var/run/docker.sock']);
@@ -230,9 +285,23 @@ describe('engine detection strategies', () => {
 
   it("tells Podman from Docker by /version's components", () => {
     expect(
-      identityFromVersion({ Version: '4.3.1', ApiVersion: '1.41', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Podman Engine', Version: '4.3.1' }] }),
+      identityFromVersion({
+        Version: '4.3.1',
+        ApiVersion: '1.41',
+        Os: 'linux',
+        Arch: 'amd64',
+        Components: [{ Name: 'Podman Engine', Version: '4.3.1' }],
+      }),
     ).toEqual({ name: 'Podman', version: '4.3.1', apiVersion: '1.41', os: 'linux', arch: 'amd64' });
-    expect(identityFromVersion({ Version: '27.3.1', ApiVersion: '1.47', Os: 'linux', Arch: 'arm64', Components: [{ Name: 'Engine', Version: '27.3.1' }] })).toMatchObject({
+    expect(
+      identityFromVersion({
+        Version: '27.3.1',
+        ApiVersion: '1.47',
+        Os: 'linux',
+        Arch: 'arm64',
+        Components: [{ Name: 'Engine', Version: '27.3.1' }],
+      }),
+    ).toMatchObject({
       name: 'Docker',
       version: '27.3.1',
     });
@@ -245,13 +314,25 @@ describe('probeEngine (the real ping)', () => {
     const socketPath = path.join(dir, 'engine.sock');
     const server = http.createServer((req, res) => {
       if (req.url === '/_ping') res.end('OK');
-      else if (req.url === '/version') res.end(JSON.stringify({ Version: '27.0.0', ApiVersion: '1.46', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Engine' }] }));
+      else if (req.url === '/version')
+        res.end(
+          JSON.stringify({
+            Version: '27.0.0',
+            ApiVersion: '1.46',
+            Os: 'linux',
+            Arch: 'amd64',
+            Components: [{ Name: 'Engine' }],
+          }),
+        );
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(socketPath, r));
     try {
       const result = await probeEngine({ kind: 'unix', socketPath }, 2000);
-      expect(result).toEqual({ ok: true, identity: { name: 'Docker', version: '27.0.0', apiVersion: '1.46', os: 'linux', arch: 'amd64' } });
+      expect(result).toEqual({
+        ok: true,
+        identity: { name: 'Docker', version: '27.0.0', apiVersion: '1.46', os: 'linux', arch: 'amd64' },
+      });
     } finally {
       await new Promise((r) => server.close(r));
       await rm(dir, { recursive: true, force: true });
@@ -264,7 +345,13 @@ describe('probeEngine (the real ping)', () => {
     const server = http.createServer((req, res) => {
       if (req.url === '/_ping') res.end('OK');
       else if (req.url === '/version') {
-        const body = JSON.stringify({ Version: '4.3.1', ApiVersion: '1.41', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Podman Engine' }] });
+        const body = JSON.stringify({
+          Version: '4.3.1',
+          ApiVersion: '1.41',
+          Os: 'linux',
+          Arch: 'amd64',
+          Components: [{ Name: 'Podman Engine' }],
+        });
         setTimeout(() => res.end(body), 1500);
       } else res.writeHead(404).end();
     });

@@ -25,11 +25,14 @@ const network = `${id}-net`;
 const volume = `${id}-data`;
 const builtTag = `localhost/${id}/built:1`;
 /** A tar stream of text files. */
-const tarOfTexts = (files: Record<string, string>) => Readable.from([tarOf(Object.entries(files).map(([p, t]) => ({ path: p, data: Buffer.from(t) })))]);
+const tarOfTexts = (files: Record<string, string>) =>
+  Readable.from([tarOf(Object.entries(files).map(([p, t]) => ({ path: p, data: Buffer.from(t) })))]);
 
 /** Every file in a tar stream, by path, as text. */
 async function readTar(stream: Readable): Promise<Map<string, string>> {
-  return new Map((await readTarStream(stream)).filter((e) => e.type === 'File').map((e) => [e.path, e.data!.toString('utf8')]));
+  return new Map(
+    (await readTarStream(stream)).filter((e) => e.type === 'File').map((e) => [e.path, e.data!.toString('utf8')]),
+  );
 }
 
 describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`, () => {
@@ -42,7 +45,10 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     hostPort = await freePort();
     configDir = await tempDir(`${id}-`);
     // The bind-mounted directory serves as node_exporter's textfile directory: a metric in it proves the mount.
-    await writeFile(path.join(configDir, 'wmon_test.prom'), '# HELP wmon_test_metric A test metric.\n# TYPE wmon_test_metric gauge\nwmon_test_metric 42\n');
+    await writeFile(
+      path.join(configDir, 'wmon_test.prom'),
+      '# HELP wmon_test_metric A test metric.\n# TYPE wmon_test_metric gauge\nwmon_test_metric 42\n',
+    );
     await chmod(configDir, 0o755);
     await chmod(path.join(configDir, 'wmon_test.prom'), 0o644);
     spec = {
@@ -63,7 +69,8 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
   });
 
   afterAll(async () => {
-    for (const c of await rt.listContainers({ [LABELS.project]: id })) await rt.removeContainer(c.id, { force: true, volumes: true });
+    for (const c of await rt.listContainers({ [LABELS.project]: id }))
+      await rt.removeContainer(c.id, { force: true, volumes: true });
     await rt.removeImage(builtTag, { force: true });
     for (const v of await rt.listVolumes({ [LABELS.project]: id })) await rt.removeVolume(v.name);
     await rt.removeNetwork(network);
@@ -73,7 +80,9 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     await rt.ping();
     expect(['Docker', 'Podman']).toContain(rt.engine.name);
     expect(rt.engine.apiVersion).toMatch(/^1\.\d+$/);
-    console.info(`engine: ${rt.engine.name} ${rt.engine.version} (API ${rt.engine.apiVersion}) via ${rt.engine.foundBy} at ${rt.engine.address}`);
+    console.info(
+      `engine: ${rt.engine.name} ${rt.engine.version} (API ${rt.engine.apiVersion}) via ${rt.engine.foundBy} at ${rt.engine.address}`,
+    );
   });
 
   it('creates a network once, even when asked twice at the same time', async () => {
@@ -98,9 +107,15 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     // Podman alone would match node-exporter:1.5 to localhost/wmon/node-exporter:1.5 by its last component.
     expect(await rt.imageExists('node-exporter:1.5')).toBe(false);
     expect(await ensureImage(rt, TEST_IMAGES.nodeExporter, 'missing')).toBe('present');
-    await expect(ensureImage(rt, `localhost/${id}/absent:1`, 'missing')).rejects.toMatchObject({ code: 'IMAGE_MISSING', exit: 69 });
+    await expect(ensureImage(rt, `localhost/${id}/absent:1`, 'missing')).rejects.toMatchObject({
+      code: 'IMAGE_MISSING',
+      exit: 69,
+    });
     // A pull that fails (no registry here; elsewhere: no such repository) is one clear error, not a hang.
-    await expect(rt.pullImage(`docker.io/wmontest/${id}:0`)).rejects.toMatchObject({ code: 'IMAGE_PULL_FAILED', exit: 69 });
+    await expect(rt.pullImage(`docker.io/wmontest/${id}:0`)).rejects.toMatchObject({
+      code: 'IMAGE_PULL_FAILED',
+      exit: 69,
+    });
     const info = await rt.inspectImage(TEST_IMAGES.nodeExporter);
     expect(info?.labels['wmon.input-hash']).toMatch(/^[0-9a-f]{16}$/);
   });
@@ -119,13 +134,20 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
       publishingContainers: () => rt.listPublishingContainers(),
     });
     expect(after).toMatchObject({ status: 'taken', holder: { kind: 'container', name: spec.name } });
-    expect(describePortCheck(after!)).toBe(`port ${hostPort} (node-exporter) on 127.0.0.1 is taken by container ${spec.name} (${TEST_IMAGES.nodeExporter})`);
+    expect(describePortCheck(after!)).toBe(
+      `port ${hostPort} (node-exporter) on 127.0.0.1 is taken by container ${spec.name} (${TEST_IMAGES.nodeExporter})`,
+    );
   });
 
   it('becomes ready over HTTP from the host, with the bind mount in place', async () => {
     const url = readinessUrl(spec);
     expect(url).toBe(`http://127.0.0.1:${hostPort}/metrics`);
-    const ready = await waitForHttp({ url: url!, name: 'node-exporter', timeoutMs: 30_000, bodyIncludes: 'wmon_test_metric 42' });
+    const ready = await waitForHttp({
+      url: url!,
+      name: 'node-exporter',
+      timeoutMs: 30_000,
+      bodyIncludes: 'wmon_test_metric 42',
+    });
     expect(ready.status).toBe(200);
   });
 
@@ -139,7 +161,11 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
       running: true,
       ports: [{ containerPort: 9100, protocol: 'tcp', hostPort, hostIp: '127.0.0.1' }],
     });
-    expect(details?.labels).toMatchObject({ ...labels, [LABELS.component]: 'node-exporter', [LABELS.configHash]: 'abc123' });
+    expect(details?.labels).toMatchObject({
+      ...labels,
+      [LABELS.component]: 'node-exporter',
+      [LABELS.configHash]: 'abc123',
+    });
     expect(details?.startedAt).toBeInstanceOf(Date);
     expect(Math.abs(Date.now() - details!.startedAt!.getTime())).toBeLessThan(120_000);
     expect(details?.networks[network]?.aliases).toEqual(expect.arrayContaining(['exporter', 'node-exporter']));
@@ -151,7 +177,13 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     );
     const listed = await rt.listContainers({ [LABELS.project]: id, [LABELS.component]: 'node-exporter' });
     expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatchObject({ id: details!.id, name: spec.name, component: 'node-exporter', state: 'running', imageId: details!.imageId });
+    expect(listed[0]).toMatchObject({
+      id: details!.id,
+      name: spec.name,
+      component: 'node-exporter',
+      state: 'running',
+      imageId: details!.imageId,
+    });
     expect(listed[0]?.created).toBeInstanceOf(Date);
     expect(await rt.listContainers({ [LABELS.project]: `${id}-other` })).toEqual([]);
     expect(await rt.inspectContainer(`${id}-absent`)).toBeNull();
@@ -200,7 +232,9 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     expect([...single.entries()]).toEqual([['note.txt', 'hello from the host\n']]);
     expect((await rt.exec(spec.name, ['cat', '/data/note.txt'])).stdout).toBe('hello from the host\n');
     // Docker refuses a missing target directory (Podman would create it): both refuse through wmon.
-    await expect(rt.putArchive(spec.name, '/no/such/dir', Buffer.alloc(1024))).rejects.toMatchObject({ statusCode: 404 });
+    await expect(rt.putArchive(spec.name, '/no/such/dir', Buffer.alloc(1024))).rejects.toMatchObject({
+      statusCode: 404,
+    });
     await expect(rt.getArchive(spec.name, '/no/such/file')).rejects.toMatchObject({ code: 'ENGINE_NOT_FOUND' });
   });
 
@@ -241,9 +275,20 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
 
   it('builds an image from a tar context, with build args and labels', async () => {
     const lines: string[] = [];
-    const dockerfile = [`FROM ${TEST_IMAGES.nodeExporter}`, 'ARG GREETING=unset', 'LABEL test.greeting=$GREETING', 'COPY hello.txt /hello.txt', ''].join('\n');
+    const dockerfile = [
+      `FROM ${TEST_IMAGES.nodeExporter}`,
+      'ARG GREETING=unset',
+      'LABEL test.greeting=$GREETING',
+      'COPY hello.txt /hello.txt',
+      '',
+    ].join('\n');
     const { imageId } = await rt.buildImage(
-      { context: { tar: tarOfTexts({ Dockerfile: dockerfile, 'hello.txt': 'built by wmon\n' }) }, tag: builtTag, buildArgs: { GREETING: 'hi' }, labels },
+      {
+        context: { tar: tarOfTexts({ Dockerfile: dockerfile, 'hello.txt': 'built by wmon\n' }) },
+        tag: builtTag,
+        buildArgs: { GREETING: 'hi' },
+        labels,
+      },
       (e) => lines.push(e.status),
     );
     expect(imageId).toMatch(/^(sha256:)?[0-9a-f]{64}$/);
@@ -252,10 +297,20 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     expect(info?.labels).toMatchObject({ 'test.greeting': 'hi', [LABELS.project]: id });
 
     // And the image runs: a container from it prints the copied file.
-    const runner: ContainerSpec = { ...spec, name: `${id}-built`, image: builtTag, entrypoint: ['/bin/cat'], cmd: ['/hello.txt'], ports: [], volumes: [], binds: [] };
+    const runner: ContainerSpec = {
+      ...spec,
+      name: `${id}-built`,
+      image: builtTag,
+      entrypoint: ['/bin/cat'],
+      cmd: ['/hello.txt'],
+      ports: [],
+      volumes: [],
+      binds: [],
+    };
     await rt.createContainer(runner, network);
     await rt.startContainer(runner.name);
-    for (let i = 0; i < 50 && (await rt.inspectContainer(runner.name))?.running; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await rt.inspectContainer(runner.name))?.running; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await rt.logs(runner.name)).text).toBe('built by wmon\n');
     expect(await rt.removeContainer(runner.name, { force: true })).toBe(true);
   });
@@ -270,7 +325,9 @@ describe.skipIf(runtime === undefined)(`runtime against the real engine (${id})`
     const bad = await tempDir(`${id}-`);
     await writeFile(path.join(bad, 'Dockerfile'), `FROM ${TEST_IMAGES.nodeExporter}\nCOPY secret.env /secret.env\n`);
     await writeFile(path.join(bad, 'secret.env'), 'TOKEN=never-sent\n');
-    await expect(rt.buildImage({ context: { dir: bad, paths: [] }, tag: `${builtTag}-bad` })).rejects.toMatchObject({ exit: 69 });
+    await expect(rt.buildImage({ context: { dir: bad, paths: [] }, tag: `${builtTag}-bad` })).rejects.toMatchObject({
+      exit: 69,
+    });
   });
 
   it('removes volumes and networks, idempotently', async () => {

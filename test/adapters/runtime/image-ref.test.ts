@@ -13,7 +13,9 @@ describe('image references', () => {
 
   it('keeps full references and registries with ports', () => {
     expect(normalizeImageRef('localhost/wmon/prometheus:2.42')).toBe('localhost/wmon/prometheus:2.42');
-    expect(normalizeImageRef('quay.io/prometheus/node-exporter:v1.8.2')).toBe('quay.io/prometheus/node-exporter:v1.8.2');
+    expect(normalizeImageRef('quay.io/prometheus/node-exporter:v1.8.2')).toBe(
+      'quay.io/prometheus/node-exporter:v1.8.2',
+    );
     expect(normalizeImageRef('registry.example:5000/team/app')).toBe('registry.example:5000/team/app:latest');
     const digest = `sha256:${'a'.repeat(64)}`;
     expect(normalizeImageRef(`grafana/loki@${digest}`)).toBe(`docker.io/grafana/loki@${digest}`);
@@ -51,8 +53,12 @@ describe('demultiplexing engine output', () => {
     expect(out).toEqual({ text: 'starting\nwarning: é\nready\n', stdout: 'starting\nready\n', stderr: 'warning: é\n' });
   });
 
-  it('passes a TTY container\'s unframed output through', () => {
-    expect(demultiplex(Buffer.from('plain output\n'))).toEqual({ text: 'plain output\n', stdout: 'plain output\n', stderr: '' });
+  it("passes a TTY container's unframed output through", () => {
+    expect(demultiplex(Buffer.from('plain output\n'))).toEqual({
+      text: 'plain output\n',
+      stdout: 'plain output\n',
+      stderr: '',
+    });
     expect(demultiplex(Buffer.alloc(0)).text).toBe('');
   });
 });

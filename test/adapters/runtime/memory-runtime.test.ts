@@ -68,7 +68,10 @@ describe('the in-memory runtime: failures a test injects', () => {
     await rt.startContainer('web-a');
     const error = await failure(rt.startContainer('web-b'), EngineError);
     expect(error).toBeInstanceOf(EngineError);
-    expect(error).toMatchObject({ message: 'Container engine: could not start container web-b: OCI runtime error: permission denied', exit: 69 });
+    expect(error).toMatchObject({
+      message: 'Container engine: could not start container web-b: OCI runtime error: permission denied',
+      exit: 69,
+    });
     expect((await rt.inspectContainer('web-b'))?.state).toBe('created');
     await rt.startContainer('web-b'); // once only
     expect((await rt.inspectContainer('web-b'))?.running).toBe(true);
@@ -79,7 +82,10 @@ describe('the in-memory runtime: failures a test injects', () => {
     await rt.ensureNetwork('net', {});
     const id = await rt.createContainer(spec('web-a'), 'net');
     rt.failOn('removeContainer', { target: id, times: 2, statusCode: 409 });
-    expect(await failure(rt.removeContainer('web-a'), EngineError)).toMatchObject({ code: 'ENGINE_CONFLICT', exit: 75 });
+    expect(await failure(rt.removeContainer('web-a'), EngineError)).toMatchObject({
+      code: 'ENGINE_CONFLICT',
+      exit: 75,
+    });
     expect(await failure(rt.removeContainer(id), EngineError)).toMatchObject({ code: 'ENGINE_CONFLICT' });
     expect(await rt.removeContainer('web-a')).toBe(true);
     const boom = new Error('the socket closed');
@@ -129,7 +135,16 @@ describe('the in-memory runtime: failures a test injects', () => {
     expect(served).toBe(true);
     await rt.restartContainer('web');
     await rt.removeContainer('web', { force: true });
-    expect(events).toEqual(['create web', 'start web', 'die web 0', 'stop web', 'start web', 'restart web', 'die web 137', 'destroy web']);
+    expect(events).toEqual([
+      'create web',
+      'start web',
+      'die web 0',
+      'stop web',
+      'start web',
+      'restart web',
+      'die web 137',
+      'destroy web',
+    ]);
   });
 });
 
@@ -140,10 +155,12 @@ describe('the in-memory runtime: exec runs nothing, a test answers it', () => {
     const error = await failure(rt.exec('web', ['promtool', 'check', 'config', '/etc/prometheus.yml']), Error);
     expect(error.message).toContain('no exec handler answers `promtool check config /etc/prometheus.yml` in web');
     expect(error.message).toContain('runtime.handleExec');
-    expect(rt.unhandledExecs).toEqual([{ container: 'web', cmd: ['promtool', 'check', 'config', '/etc/prometheus.yml'] }]);
+    expect(rt.unhandledExecs).toEqual([
+      { container: 'web', cmd: ['promtool', 'check', 'config', '/etc/prometheus.yml'] },
+    ]);
   });
 
-  it('answers with the most specific handler: the container\'s, then the longest command', async () => {
+  it("answers with the most specific handler: the container's, then the longest command", async () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await running(rt, 'web-a');
     await running(rt, 'web-b');
@@ -157,11 +174,18 @@ describe('the in-memory runtime: exec runs nothing, a test answers it', () => {
     expect(await rt.exec('web-a', ['wget', 'x'])).toEqual({ exitCode: 127, stdout: '', stderr: 'sh: not found\n' });
   });
 
-  it('gives a handler the container\'s files, mounts included, so what it does shows', async () => {
+  it("gives a handler the container's files, mounts included, so what it does shows", async () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: { files: { '/etc/hostname': 'web\n' } } } });
     await rt.ensureVolume('data', {});
     await running(rt, 'web', { volumes: [{ volume: 'data', target: '/prometheus' }] });
-    await rt.putArchive('web', '/prometheus', tarOf([{ path: 'snapshots/1/chunk', data: Buffer.from('x') }, { path: 'keep', data: Buffer.from('k') }]));
+    await rt.putArchive(
+      'web',
+      '/prometheus',
+      tarOf([
+        { path: 'snapshots/1/chunk', data: Buffer.from('x') },
+        { path: 'keep', data: Buffer.from('k') },
+      ]),
+    );
     rt.handleExec(['rm', '-rf'], async ({ cmd, files }) => {
       for (const p of cmd.slice(2)) await files.rm(p, { recursive: true, force: true });
       return {};
@@ -176,7 +200,9 @@ describe('the in-memory runtime: exec runs nothing, a test answers it', () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await running(rt, 'web');
     rt.handleExec('sleep', () => new Promise(() => undefined));
-    expect(await failure(rt.exec('web', ['sleep', '1000'], { timeoutMs: 20 }), EngineError)).toMatchObject({ code: 'EXEC_TIMEOUT' });
+    expect(await failure(rt.exec('web', ['sleep', '1000'], { timeoutMs: 20 }), EngineError)).toMatchObject({
+      code: 'EXEC_TIMEOUT',
+    });
   });
 });
 
@@ -187,7 +213,11 @@ describe('the in-memory runtime: logs a test writes', () => {
     rt.appendLog('web', 'one\ntwo', 'stdout', new Date('2026-01-01T00:00:00.250Z'));
     rt.appendLog('web', 'oops', 'stderr', new Date('2026-01-01T00:00:05Z'));
     rt.appendLog('web', 'three\n', 'stdout', new Date('2026-01-01T00:00:10Z'));
-    expect(await rt.logs('web')).toEqual({ text: 'one\ntwo\noops\nthree\n', stdout: 'one\ntwo\nthree\n', stderr: 'oops\n' });
+    expect(await rt.logs('web')).toEqual({
+      text: 'one\ntwo\noops\nthree\n',
+      stdout: 'one\ntwo\nthree\n',
+      stderr: 'oops\n',
+    });
     expect((await rt.logs('web', { tail: 2 })).text).toBe('oops\nthree\n');
     expect((await rt.logs('web', { since: new Date('2026-01-01T00:00:05.900Z') })).text).toBe('oops\nthree\n');
     expect((await rt.logs('web', { tail: 1, timestamps: true })).text).toBe('2026-01-01T00:00:10.000000000Z three\n');
@@ -196,12 +226,17 @@ describe('the in-memory runtime: logs a test writes', () => {
 
 describe('the in-memory runtime: images', () => {
   it('pulls what the registry has (with a digest), and fails what it has not', async () => {
-    const rt = new MemoryRuntime({ registry: { 'prom/prometheus:v3.5.0': { labels: { 'org.opencontainers.image.version': '3.5.0' } } } });
+    const rt = new MemoryRuntime({
+      registry: { 'prom/prometheus:v3.5.0': { labels: { 'org.opencontainers.image.version': '3.5.0' } } },
+    });
     const progress: string[] = [];
     expect(await ensureImage(rt, 'prom/prometheus:v3.5.0', 'missing', (e) => progress.push(e.status))).toBe('pulled');
     expect(progress).toContain('Download complete');
     const info = await rt.inspectImage('docker.io/prom/prometheus:v3.5.0');
-    expect(info).toMatchObject({ tags: ['prom/prometheus:v3.5.0'], labels: { 'org.opencontainers.image.version': '3.5.0' } });
+    expect(info).toMatchObject({
+      tags: ['prom/prometheus:v3.5.0'],
+      labels: { 'org.opencontainers.image.version': '3.5.0' },
+    });
     expect(info?.digests).toEqual([expect.stringMatching(/^prom\/prometheus@sha256:[0-9a-f]{64}$/)]);
     expect(await ensureImage(rt, 'prom/prometheus:v3.5.0', 'missing')).toBe('present');
     await expect(rt.pullImage('grafana/grafana:12.0.0')).rejects.toMatchObject({ code: 'IMAGE_PULL_FAILED', exit: 69 });
@@ -219,15 +254,22 @@ describe('the in-memory runtime: images', () => {
 
   it('builds from a folder with only the listed paths; a missing base image or file fails the build', async () => {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'Containerfile'), 'FROM localhost/wmon/node:20 AS build\nCOPY src /src\nFROM localhost/wmon/node:20-slim\nCOPY --from=build /src /app\n');
+    await writeFile(
+      path.join(dir, 'Containerfile'),
+      'FROM localhost/wmon/node:20 AS build\nCOPY src /src\nFROM localhost/wmon/node:20-slim\nCOPY --from=build /src /app\n',
+    );
     await mkdir(path.join(dir, 'src'));
     await writeFile(path.join(dir, 'src', 'main.js'), 'console.log(1)\n');
     await writeFile(path.join(dir, 'secret.env'), 'TOKEN=never-sent\n');
-    const rt = new MemoryRuntime({ engine: 'Podman', images: { 'localhost/wmon/node:20': {}, 'localhost/wmon/node:20-slim': { labels: { base: 'slim' } } } });
+    const rt = new MemoryRuntime({
+      engine: 'Podman',
+      images: { 'localhost/wmon/node:20': {}, 'localhost/wmon/node:20-slim': { labels: { base: 'slim' } } },
+    });
     const steps: string[] = [];
     const tag = 'localhost/wmon/service:1';
-    const { imageId } = await rt.buildImage({ context: { dir, paths: ['src'] }, dockerfile: 'Containerfile', tag, labels: { 'wmon.source-hash': 'abc' } }, (e) =>
-      steps.push(e.status),
+    const { imageId } = await rt.buildImage(
+      { context: { dir, paths: ['src'] }, dockerfile: 'Containerfile', tag, labels: { 'wmon.source-hash': 'abc' } },
+      (e) => steps.push(e.status),
     );
     expect(steps).toEqual([
       'STEP 1/4: FROM localhost/wmon/node:20 AS build',
@@ -236,19 +278,32 @@ describe('the in-memory runtime: images', () => {
       'STEP 4/4: COPY --from=build /src /app',
       `COMMIT ${tag}`,
     ]);
-    expect(await rt.inspectImage(tag)).toMatchObject({ id: imageId, labels: { base: 'slim', 'wmon.source-hash': 'abc' } });
+    expect(await rt.inspectImage(tag)).toMatchObject({
+      id: imageId,
+      labels: { base: 'slim', 'wmon.source-hash': 'abc' },
+    });
 
     await writeFile(path.join(dir, 'Dockerfile'), 'FROM localhost/wmon/node:20\nCOPY secret.env /secret.env\n');
-    await expect(rt.buildImage({ context: { dir, paths: [] }, tag })).rejects.toThrow(/secret\.env: no such file or directory in the build context/);
+    await expect(rt.buildImage({ context: { dir, paths: [] }, tag })).rejects.toThrow(
+      /secret\.env: no such file or directory in the build context/,
+    );
     await writeFile(path.join(dir, 'Dockerfile'), 'ARG BASE=localhost/wmon/absent:1\nFROM $BASE\n');
-    await expect(rt.buildImage({ context: { dir, paths: [] }, tag })).rejects.toThrow(/localhost\/wmon\/absent:1 is not present and no registry has it/);
-    await expect(rt.buildImage({ context: { dir, paths: [] }, tag, buildArgs: { BASE: 'localhost/wmon/node:20' } })).resolves.toMatchObject({ imageId: expect.any(String) });
-    await expect(rt.buildImage({ context: { dir, paths: [] }, dockerfile: 'Nope', tag })).rejects.toThrow(/the build context has no Nope/);
+    await expect(rt.buildImage({ context: { dir, paths: [] }, tag })).rejects.toThrow(
+      /localhost\/wmon\/absent:1 is not present and no registry has it/,
+    );
+    await expect(
+      rt.buildImage({ context: { dir, paths: [] }, tag, buildArgs: { BASE: 'localhost/wmon/node:20' } }),
+    ).resolves.toMatchObject({ imageId: expect.any(String) });
+    await expect(rt.buildImage({ context: { dir, paths: [] }, dockerfile: 'Nope', tag })).rejects.toThrow(
+      /the build context has no Nope/,
+    );
   });
 
   it('removes the image a rebuild replaced, unless a container still uses it; refuses removing one in use', async () => {
     const rt = new MemoryRuntime({ images: { 'localhost/wmon/node:20': {} } });
-    const context = () => ({ tar: Readable.from([tarOf([{ path: 'Dockerfile', data: Buffer.from('FROM localhost/wmon/node:20\n') }])]) });
+    const context = () => ({
+      tar: Readable.from([tarOf([{ path: 'Dockerfile', data: Buffer.from('FROM localhost/wmon/node:20\n') }])]),
+    });
     const tag = 'localhost/wmon/service:1';
     const first = await rt.buildImage({ context: context(), tag });
     await rt.ensureNetwork('net', {});
@@ -292,8 +347,12 @@ describe('the in-memory runtime: what the engine refuses', () => {
   it('refuses an archive entry that would land outside the target folder, and an unsupported entry type', async () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await running(rt, 'web', { volumes: [{ volume: 'data', target: '/data' }] });
-    await expect(rt.putArchive('web', '/data', tarOf([{ path: '../etc/passwd', data: Buffer.from('root::0:0::/:/bin/sh\n') }]))).rejects.toThrow(/points outside \/data/);
-    await expect(rt.putArchive('web', '/data', tarOf([{ path: 'dev', type: 'CharacterDevice' }]))).rejects.toThrow(/CharacterDevice/);
+    await expect(
+      rt.putArchive('web', '/data', tarOf([{ path: '../etc/passwd', data: Buffer.from('root::0:0::/:/bin/sh\n') }])),
+    ).rejects.toThrow(/points outside \/data/);
+    await expect(rt.putArchive('web', '/data', tarOf([{ path: 'dev', type: 'CharacterDevice' }]))).rejects.toThrow(
+      /CharacterDevice/,
+    );
     expect(await rt.files('web').exists('/etc/passwd')).toBe(false);
     expect(await rt.volumeFiles('data').list()).toEqual([]);
   });
@@ -302,7 +361,9 @@ describe('the in-memory runtime: what the engine refuses', () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} }, maxBytes: 1000 });
     await running(rt, 'web', { volumes: [{ volume: 'data', target: '/data' }] });
     await rt.putArchive('web', '/data', tarOf([{ path: 'a', data: Buffer.alloc(600) }]));
-    expect(await failure(rt.putArchive('web', '/data', tarOf([{ path: 'b', data: Buffer.alloc(600) }])), EngineError)).toMatchObject({
+    expect(
+      await failure(rt.putArchive('web', '/data', tarOf([{ path: 'b', data: Buffer.alloc(600) }])), EngineError),
+    ).toMatchObject({
       message: expect.stringContaining('ENOSPC'),
     });
     await rt.putArchive('web', '/data', tarOf([{ path: 'a', data: Buffer.alloc(900) }])); // replacing frees the old bytes
@@ -337,8 +398,14 @@ describe('the in-memory runtime: bind mounts are the host folder', () => {
       ['prometheus/', ''],
       ['prometheus/prometheus.yml', 'global: {}\n'],
     ]);
-    await expect(rt.putArchive('web', '/etc/prometheus', tarOf([{ path: 'x.yml', data: Buffer.from('x') }]))).rejects.toMatchObject({ statusCode: 403 });
-    await rt.putArchive('web', '/work', tarOf([{ path: 'out/result.txt', data: Buffer.from('written through the container\n') }]));
+    await expect(
+      rt.putArchive('web', '/etc/prometheus', tarOf([{ path: 'x.yml', data: Buffer.from('x') }])),
+    ).rejects.toMatchObject({ statusCode: 403 });
+    await rt.putArchive(
+      'web',
+      '/work',
+      tarOf([{ path: 'out/result.txt', data: Buffer.from('written through the container\n') }]),
+    );
     expect(await readFile(path.join(host, 'out', 'result.txt'), 'utf8')).toBe('written through the container\n');
     expect((await rt.inspectContainer('web'))?.mounts).toEqual([
       { type: 'bind', source: path.join(host, 'conf'), destination: '/etc/prometheus' },
@@ -349,8 +416,12 @@ describe('the in-memory runtime: bind mounts are the host folder', () => {
   it('refuses a bind mount whose source is relative or missing', async () => {
     const rt = new MemoryRuntime({ images: { [IMAGE]: {} } });
     await rt.ensureNetwork('net', {});
-    await expect(rt.createContainer(spec('web', { binds: [{ source: 'conf', target: '/c' }] }), 'net')).rejects.toMatchObject({ code: 'BIND_NOT_ABSOLUTE', exit: 1 });
-    await expect(rt.createContainer(spec('web', { binds: [{ source: '/nonexistent/wmon', target: '/c' }] }), 'net')).rejects.toThrow(/no such file or directory/);
+    await expect(
+      rt.createContainer(spec('web', { binds: [{ source: 'conf', target: '/c' }] }), 'net'),
+    ).rejects.toMatchObject({ code: 'BIND_NOT_ABSOLUTE', exit: 1 });
+    await expect(
+      rt.createContainer(spec('web', { binds: [{ source: '/nonexistent/wmon', target: '/c' }] }), 'net'),
+    ).rejects.toThrow(/no such file or directory/);
     expect(await rt.inspectContainer('web')).toBeNull();
     await expect(rt.createContainer(spec('w'), 'net')).rejects.toMatchObject({ statusCode: 400 }); // Docker's names have two characters or more
   });
@@ -362,7 +433,10 @@ describe('the in-memory runtime under the code that copies volume data', () => {
     await rt.ensureVolume('demo-prometheus-data', {});
     const data = rt.volumeFiles('demo-prometheus-data');
     const ulid = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
-    await data.writeFile(`/${ulid}/meta.json`, JSON.stringify({ ulid, minTime: 1000, maxTime: 2000, stats: { numSeries: 3 } }));
+    await data.writeFile(
+      `/${ulid}/meta.json`,
+      JSON.stringify({ ulid, minTime: 1000, maxTime: 2000, stats: { numSeries: 3 } }),
+    );
     await data.writeFile(`/${ulid}/chunks/000001`, Buffer.alloc(3000, 7));
     await data.writeFile('/wal/00000000', 'wal');
     await data.writeFile('/lock', '');
@@ -372,13 +446,27 @@ describe('the in-memory runtime under the code that copies volume data', () => {
     const tar = new TarWriter(out);
     const stack = { project: 'demo', network: 'demo-net' } as Stack;
     const copy = await copyVolume(
-      { runtime: rt, stack, container: 'demo-prometheus', volume: 'demo-prometheus-data', dataDir: '/prometheus', image: 'localhost/wmon/prometheus:2.42' },
+      {
+        runtime: rt,
+        stack,
+        container: 'demo-prometheus',
+        volume: 'demo-prometheus-data',
+        dataDir: '/prometheus',
+        image: 'localhost/wmon/prometheus:2.42',
+      },
       tar,
     );
     await tar.end();
-    expect(copy).toMatchObject({ files: 3, bytes: 3000 + 3 + JSON.stringify({ ulid, minTime: 1000, maxTime: 2000, stats: { numSeries: 3 } }).length });
+    expect(copy).toMatchObject({
+      files: 3,
+      bytes: 3000 + 3 + JSON.stringify({ ulid, minTime: 1000, maxTime: 2000, stats: { numSeries: 3 } }).length,
+    });
     expect(copy.blocks).toEqual([{ ulid, minTime: 1000, maxTime: 2000, numSeries: 3 }]);
-    expect((await archive).map((e) => e.path).sort()).toEqual([`prometheus/data/${ulid}/chunks/000001`, `prometheus/data/${ulid}/meta.json`, 'prometheus/data/wal/00000000']);
+    expect((await archive).map((e) => e.path).sort()).toEqual([
+      `prometheus/data/${ulid}/chunks/000001`,
+      `prometheus/data/${ulid}/meta.json`,
+      'prometheus/data/wal/00000000',
+    ]);
     // The helper container and the network it needed are gone again.
     expect(await rt.listContainers({})).toEqual([]);
     expect((await rt.listNetworks({})).map((n) => n.name)).toEqual(['bridge']);

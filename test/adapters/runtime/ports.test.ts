@@ -48,7 +48,9 @@ describe('host port checks', () => {
     // comm and cmdline as /proc shows them (a runner may retitle its workers, so no exact name here).
     expect(check.holder.command).not.toBe('');
     expect(check.holder.cmdline).not.toBe('');
-    expect(describePortCheck(check)).toBe(`port ${port} (prometheus) on 127.0.0.1 is taken by process ${process.pid} (${check.holder.cmdline})`);
+    expect(describePortCheck(check)).toBe(
+      `port ${port} (prometheus) on 127.0.0.1 is taken by process ${process.pid} (${check.holder.cmdline})`,
+    );
   });
 
   it('sees a wildcard listener as holding the loopback address too', async () => {
@@ -71,13 +73,17 @@ describe('host port checks', () => {
       created: new Date(),
       ports: [{ containerPort: 9090, protocol: 'tcp', hostPort: port, hostIp: '127.0.0.1' }],
     };
-    const [check] = await checkPorts([{ port, host: '127.0.0.1', component: 'prometheus' }], { publishingContainers: async () => [container] });
+    const [check] = await checkPorts([{ port, host: '127.0.0.1', component: 'prometheus' }], {
+      publishingContainers: async () => [container],
+    });
     expect(check).toMatchObject({ status: 'taken', holder: { kind: 'container', name: 'wmon-demo-prometheus' } });
     expect(describePortCheck(check as PortCheck)).toBe(
       `port ${port} (prometheus) on 127.0.0.1 is taken by container wmon-demo-prometheus (docker.io/prom/prometheus:v3.5.0)`,
     );
     // The caller may accept its own containers (a re-run of `init`).
-    expect(portConflictError([check as PortCheck], (h) => h.kind === 'container' && h.labels['wmon.project'] === 'demo')).toBeUndefined();
+    expect(
+      portConflictError([check as PortCheck], (h) => h.kind === 'container' && h.labels['wmon.project'] === 'demo'),
+    ).toBeUndefined();
   });
 
   it('reports two components asking for the same port', async () => {
@@ -87,7 +93,9 @@ describe('host port checks', () => {
       { port, host: '0.0.0.0', component: 'loki' },
     ]);
     expect(checks[1]).toMatchObject({ status: 'duplicate', otherComponent: 'grafana' });
-    expect(describePortCheck(checks[1] as PortCheck)).toBe(`port ${port} (loki) on 0.0.0.0 is also configured for grafana`);
+    expect(describePortCheck(checks[1] as PortCheck)).toBe(
+      `port ${port} (loki) on 0.0.0.0 is also configured for grafana`,
+    );
   });
 
   it('explains an address that is not on this machine', async () => {
@@ -108,7 +116,9 @@ describe('host port checks', () => {
     expect(error?.code).toBe('PORT_TAKEN');
     expect(error?.message.split('\n')).toEqual([
       '2 host ports are not available:',
-      expect.stringMatching(new RegExp(`^  port ${a} \\(prometheus\\) on 127.0.0.1 is taken by process ${process.pid} `)),
+      expect.stringMatching(
+        new RegExp(`^  port ${a} \\(prometheus\\) on 127.0.0.1 is taken by process ${process.pid} `),
+      ),
       expect.stringMatching(new RegExp(`^  port ${b} \\(grafana\\) on 127.0.0.1 is taken by process ${process.pid} `)),
     ]);
     expect(portConflictError(checks.slice(2))).toBeUndefined();
@@ -147,7 +157,12 @@ describe('/proc parsing', () => {
       await writeFile(path.join(root, 'net', 'tcp6'), TCP6);
       for (const [pid, fds, comm, cmdline] of [
         ['17', { 0: '/dev/null', 3: 'socket:[1111]' }, 'sshd', ['sshd', '-D', ''].join('\x00')],
-        ['1234', { 0: '/dev/null', 5: 'socket:[4242]' }, 'python3', ['python3', '-m', 'http.server', '9090', ''].join('\x00')],
+        [
+          '1234',
+          { 0: '/dev/null', 5: 'socket:[4242]' },
+          'python3',
+          ['python3', '-m', 'http.server', '9090', ''].join('\x00'),
+        ],
       ] as const) {
         await mkdir(path.join(root, pid, 'fd'), { recursive: true });
         for (const [fd, target] of Object.entries(fds)) await symlink(target, path.join(root, pid, 'fd', fd));
@@ -155,7 +170,12 @@ describe('/proc parsing', () => {
         await writeFile(path.join(root, pid, 'cmdline'), cmdline);
       }
       await mkdir(path.join(root, 'self'));
-      expect(await findListeningProcess(9090, root)).toEqual({ pid: 1234, command: 'python3', cmdline: 'python3 -m http.server 9090', address: '127.0.0.1' });
+      expect(await findListeningProcess(9090, root)).toEqual({
+        pid: 1234,
+        command: 'python3',
+        cmdline: 'python3 -m http.server 9090',
+        address: '127.0.0.1',
+      });
       expect(await findListeningProcess(9091, root)).toBeUndefined(); // listening, but no visible owner
       expect(await findListeningProcess(7777, root)).toBeUndefined();
     } finally {

@@ -18,7 +18,9 @@ afterEach(async () => {
 });
 
 /** A server whose handler sees the request number (1-based). */
-async function serve(handler: (n: number, req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ url: string; count: () => number }> {
+async function serve(
+  handler: (n: number, req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ url: string; count: () => number }> {
   let n = 0;
   const server = http.createServer((req, res) => handler(++n, req, res));
   servers.push(server);
@@ -43,7 +45,12 @@ describe('waitForHttp', () => {
       else res.end('Prometheus Server is Ready.');
     });
     const seen: string[] = [];
-    const ready = await waitForHttp({ url: server.url, timeoutMs: 10_000, intervalMs: 10, onAttempt: (a) => seen.push(a.last) });
+    const ready = await waitForHttp({
+      url: server.url,
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      onAttempt: (a) => seen.push(a.last),
+    });
     expect(ready).toMatchObject({ status: 200, body: 'Prometheus Server is Ready.', attempts: 4 });
     expect(seen).toEqual(Array(3).fill('HTTP 503 "Service Unavailable"'));
     expect(server.count()).toBe(4);
@@ -61,7 +68,9 @@ describe('waitForHttp', () => {
     expect(error.url).toBe(server.url);
     expect(error.lastAnswer).toBe('HTTP 503 "warming up"');
     expect(error.message).toMatch(
-      new RegExp(`^prometheus \\(${server.url.replace(/[.]/g, '\\.')}\\) did not become ready: no acceptable answer after 0\\.[6-9] s and \\d+ attempts; last answer: HTTP 503 "warming up"$`),
+      new RegExp(
+        `^prometheus \\(${server.url.replace(/[.]/g, '\\.')}\\) did not become ready: no acceptable answer after 0\\.[6-9] s and \\d+ attempts; last answer: HTTP 503 "warming up"$`,
+      ),
     );
   });
 
@@ -70,7 +79,9 @@ describe('waitForHttp', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const { port } = probe.address() as net.AddressInfo;
     await new Promise((r) => probe.close(r));
-    const error = await rejection(waitForHttp({ url: `http://127.0.0.1:${port}/ready`, timeoutMs: 300, intervalMs: 50 }));
+    const error = await rejection(
+      waitForHttp({ url: `http://127.0.0.1:${port}/ready`, timeoutMs: 300, intervalMs: 50 }),
+    );
     expect(error.lastAnswer).toBe('connection refused');
   });
 
@@ -78,18 +89,29 @@ describe('waitForHttp', () => {
     const server = await serve(() => {
       /* never answers */
     });
-    const error = await rejection(waitForHttp({ url: server.url, timeoutMs: 500, attemptTimeoutMs: 150, intervalMs: 10 }));
+    const error = await rejection(
+      waitForHttp({ url: server.url, timeoutMs: 500, attemptTimeoutMs: 150, intervalMs: 10 }),
+    );
     expect(error.lastAnswer).toBe('no answer within the attempt timeout');
     expect(error.attempts).toBeGreaterThanOrEqual(2);
   });
 
   it('checks the body when asked (Grafana answers 200 before its database is ok)', async () => {
     const server = await serve((n, _req, res) => res.end(JSON.stringify({ database: n < 3 ? 'failing' : 'ok' })));
-    const ready = await waitForHttp({ url: server.url, bodyIncludes: '"database":"ok"', timeoutMs: 5000, intervalMs: 10 });
+    const ready = await waitForHttp({
+      url: server.url,
+      bodyIncludes: '"database":"ok"',
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
     expect(ready.attempts).toBe(3);
     const never = await serve((_n, _req, res) => res.end('{"database":"failing"}'));
-    const error = await rejection(waitForHttp({ url: never.url, bodyIncludes: '"database":"ok"', timeoutMs: 200, intervalMs: 20 }));
-    expect(error.lastAnswer).toBe('HTTP 200 "{\\"database\\":\\"failing\\"}" (expected it to contain "\\"database\\":\\"ok\\"")');
+    const error = await rejection(
+      waitForHttp({ url: never.url, bodyIncludes: '"database":"ok"', timeoutMs: 200, intervalMs: 20 }),
+    );
+    expect(error.lastAnswer).toBe(
+      'HTTP 200 "{\\"database\\":\\"failing\\"}" (expected it to contain "\\"database\\":\\"ok\\"")',
+    );
   });
 
   it('gives up early when told to, with the diagnosis in the message', async () => {
@@ -108,14 +130,18 @@ describe('waitForHttp', () => {
     );
     expect(Date.now() - started).toBeLessThan(2000);
     expect(error.message).toContain('did not become ready: gave up: container exited with code 1 after');
-    expect(error.message).toContain('last answer: HTTP 502 (empty body)\nlast log lines:\n  level=error msg="Loading configuration file failed"');
+    expect(error.message).toContain(
+      'last answer: HTTP 502 (empty body)\nlast log lines:\n  level=error msg="Loading configuration file failed"',
+    );
   });
 
   it('stops when the caller aborts', async () => {
     const server = await serve((_n, _req, res) => res.writeHead(503).end());
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const error = await rejection(waitForHttp({ url: server.url, timeoutMs: 30_000, intervalMs: 20, signal: controller.signal }));
+    const error = await rejection(
+      waitForHttp({ url: server.url, timeoutMs: 30_000, intervalMs: 20, signal: controller.signal }),
+    );
     expect(error.message).toContain('waiting was cancelled');
   });
 });

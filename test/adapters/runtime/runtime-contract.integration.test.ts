@@ -12,6 +12,14 @@ runtimeContract({
   name: `the real engine${runtime ? ` (${runtime.engine.name} ${runtime.engine.version})` : ''}`,
   runtime,
   image: TEST_IMAGES.nodeExporter,
-  runsUntilStopped: (spec) => ({ ...spec, entrypoint: ['/bin/sh', '-c'], cmd: ['trap "exit 0" TERM; while true; do sleep 1; done'] }),
-  exitsWith: (spec, code, line) => ({ ...spec, entrypoint: ['/bin/sh', '-c'], cmd: [`echo '${line}' >&2; exit ${code}`] }),
+  runsUntilStopped: (spec) => ({
+    ...spec,
+    entrypoint: ['/bin/sh', '-c'],
+    cmd: ['trap "exit 0" TERM; while true; do sleep 1; done'],
+  }),
+  exitsWith: (spec, code, line) => ({
+    ...spec,
+    entrypoint: ['/bin/sh', '-c'],
+    cmd: [`echo '${line}' >&2; exit ${code}`],
+  }),
 });

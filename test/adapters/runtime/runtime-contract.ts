@@ -70,7 +70,8 @@ export function runtimeContract(target: ContractTarget): void {
     });
 
     afterAll(async () => {
-      for (const c of await rt.listContainers({ [LABELS.project]: id })) await rt.removeContainer(c.id, { force: true });
+      for (const c of await rt.listContainers({ [LABELS.project]: id }))
+        await rt.removeContainer(c.id, { force: true });
       await rt.removeImage(builtTag, { force: true });
       for (const v of await rt.listVolumes({ [LABELS.project]: id })) await rt.removeVolume(v.name);
       await rt.removeVolume(volume);
@@ -89,7 +90,9 @@ export function runtimeContract(target: ContractTarget): void {
       expect(b.id).toBe(a.id);
       expect(await rt.ensureNetwork(network, labels)).toEqual({ id: a.id, created: false });
       expect(await rt.listNetworks({ [LABELS.project]: id })).toEqual([{ id: a.id, name: network, labels }]);
-      expect((await rt.listNetworks({ [LABELS.project]: id, [LABELS.managedBy]: true })).map((n) => n.name)).toEqual([network]);
+      expect((await rt.listNetworks({ [LABELS.project]: id, [LABELS.managedBy]: true })).map((n) => n.name)).toEqual([
+        network,
+      ]);
       expect(await rt.listNetworks({ [LABELS.project]: id, [LABELS.managedBy]: 'someone-else' })).toEqual([]);
       expect((await rt.listNetworks({})).map((n) => n.name)).toContain(network);
     });
@@ -107,7 +110,11 @@ export function runtimeContract(target: ContractTarget): void {
 
     it('inspects images under their full reference only; absent ones are null, false, or IMAGE_MISSING', async () => {
       const info = await rt.inspectImage(target.image);
-      expect(info).toMatchObject({ id: expect.stringMatching(/^(sha256:)?[0-9a-f]{64}$/), labels: expect.any(Object), digests: expect.any(Array) });
+      expect(info).toMatchObject({
+        id: expect.stringMatching(/^(sha256:)?[0-9a-f]{64}$/),
+        labels: expect.any(Object),
+        digests: expect.any(Array),
+      });
       expect(info?.tags).toContain(target.image);
       expect(info?.sizeBytes).toBeGreaterThan(0);
       expect(await rt.imageExists(target.image)).toBe(true);
@@ -123,16 +130,33 @@ export function runtimeContract(target: ContractTarget): void {
     });
 
     it('fails a pull that no registry can answer with one clear error', async () => {
-      await expect(rt.pullImage(`docker.io/wmontest/${id}:0`)).rejects.toMatchObject({ code: 'IMAGE_PULL_FAILED', exit: 69 });
+      await expect(rt.pullImage(`docker.io/wmontest/${id}:0`)).rejects.toMatchObject({
+        code: 'IMAGE_PULL_FAILED',
+        exit: 69,
+      });
       expect(await rt.imageExists(`docker.io/wmontest/${id}:0`)).toBe(false);
     });
 
-    it('builds an image: the tag, with the labels given, the Dockerfile\'s and the base image\'s', async () => {
+    it("builds an image: the tag, with the labels given, the Dockerfile's and the base image's", async () => {
       const base = await rt.inspectImage(target.image);
-      const dockerfile = [`FROM ${target.image}`, 'ARG GREETING=unset', 'LABEL test.greeting=$GREETING', 'COPY hello.txt /hello.txt', ''].join('\n');
-      const context = Readable.from([tarOf([{ path: 'Dockerfile', data: Buffer.from(dockerfile) }, { path: 'hello.txt', data: Buffer.from('hi\n') }])]);
+      const dockerfile = [
+        `FROM ${target.image}`,
+        'ARG GREETING=unset',
+        'LABEL test.greeting=$GREETING',
+        'COPY hello.txt /hello.txt',
+        '',
+      ].join('\n');
+      const context = Readable.from([
+        tarOf([
+          { path: 'Dockerfile', data: Buffer.from(dockerfile) },
+          { path: 'hello.txt', data: Buffer.from('hi\n') },
+        ]),
+      ]);
       const lines: string[] = [];
-      const { imageId } = await rt.buildImage({ context: { tar: context }, tag: builtTag, buildArgs: { GREETING: 'hello' }, labels }, (e) => lines.push(e.status));
+      const { imageId } = await rt.buildImage(
+        { context: { tar: context }, tag: builtTag, buildArgs: { GREETING: 'hello' }, labels },
+        (e) => lines.push(e.status),
+      );
       expect(lines.join('\n')).toMatch(/COPY hello\.txt/);
       const built = await rt.inspectImage(builtTag);
       expect(built?.id).toBe(imageId);
@@ -140,8 +164,12 @@ export function runtimeContract(target: ContractTarget): void {
       expect(built?.labels).toEqual({ ...base?.labels, 'test.greeting': 'hello', ...labels });
 
       // A file the Dockerfile copies must be in the context.
-      const bad = Readable.from([tarOf([{ path: 'Dockerfile', data: Buffer.from(`FROM ${target.image}\nCOPY missing.txt /m\n`) }])]);
-      await expect(rt.buildImage({ context: { tar: bad }, tag: `${builtTag}-bad` })).rejects.toMatchObject({ exit: 69 });
+      const bad = Readable.from([
+        tarOf([{ path: 'Dockerfile', data: Buffer.from(`FROM ${target.image}\nCOPY missing.txt /m\n`) }]),
+      ]);
+      await expect(rt.buildImage({ context: { tar: bad }, tag: `${builtTag}-bad` })).rejects.toMatchObject({
+        exit: 69,
+      });
       expect(await rt.imageExists(`${builtTag}-bad`)).toBe(false);
     });
 
@@ -164,9 +192,16 @@ export function runtimeContract(target: ContractTarget): void {
       const image = await rt.inspectImage(target.image);
       expect(details?.imageId).toBe(image?.id);
       // The engines give a container its image's labels too, under the spec's.
-      expect(details?.labels).toEqual({ ...image?.labels, ...labels, [LABELS.component]: 'main', [LABELS.configHash]: 'abc123' });
+      expect(details?.labels).toEqual({
+        ...image?.labels,
+        ...labels,
+        [LABELS.component]: 'main',
+        [LABELS.configHash]: 'abc123',
+      });
       expect(details?.networks[network]?.aliases).toEqual(expect.arrayContaining(['primary', 'main']));
-      expect(details?.mounts).toEqual([expect.objectContaining({ type: 'volume', destination: '/data', name: volume })]);
+      expect(details?.mounts).toEqual([
+        expect.objectContaining({ type: 'volume', destination: '/data', name: volume }),
+      ]);
       expect(details?.created).toBeInstanceOf(Date);
       expect(await rt.inspectContainer(containerId)).toMatchObject({ name: spec.name });
       expect((await rt.logs(spec.name)).text).toBe('');
@@ -184,7 +219,9 @@ export function runtimeContract(target: ContractTarget): void {
       expect(listed).toHaveLength(1);
       expect(listed[0]).toMatchObject({ name: spec.name, component: 'main', image: target.image, state: 'created' });
       expect(listed[0]?.created).toBeInstanceOf(Date);
-      expect((await rt.listContainers({ [LABELS.project]: id, [LABELS.configHash]: true })).map((c) => c.name)).toEqual([spec.name]);
+      expect((await rt.listContainers({ [LABELS.project]: id, [LABELS.configHash]: true })).map((c) => c.name)).toEqual(
+        [spec.name],
+      );
       expect(await rt.listContainers({ [LABELS.project]: id, [LABELS.configHash]: 'other' })).toEqual([]);
       expect(await rt.listContainers({ [LABELS.project]: id, 'wmon.no-such-label': true })).toEqual([]);
     });
@@ -193,10 +230,16 @@ export function runtimeContract(target: ContractTarget): void {
       await rt.startContainer(spec.name);
       await rt.startContainer(spec.name);
       const details = await rt.inspectContainer(spec.name);
-      expect(details).toMatchObject({ state: 'running', running: true, ports: [{ containerPort: 9100, protocol: 'tcp', hostPort, hostIp: '127.0.0.1' }] });
+      expect(details).toMatchObject({
+        state: 'running',
+        running: true,
+        ports: [{ containerPort: 9100, protocol: 'tcp', hostPort, hostIp: '127.0.0.1' }],
+      });
       expect(details?.startedAt).toBeInstanceOf(Date);
       const publishing = await rt.listPublishingContainers();
-      expect(publishing.find((c) => c.name === spec.name)?.ports).toEqual([{ containerPort: 9100, protocol: 'tcp', hostPort, hostIp: '127.0.0.1' }]);
+      expect(publishing.find((c) => c.name === spec.name)?.ports).toEqual([
+        { containerPort: 9100, protocol: 'tcp', hostPort, hostIp: '127.0.0.1' },
+      ]);
       expect((await rt.listContainers({ [LABELS.project]: id }))[0]?.state).toBe('running');
     });
 
@@ -218,8 +261,16 @@ export function runtimeContract(target: ContractTarget): void {
       const all = await readTarStream(await rt.getArchive(spec.name, '/data'));
       expect(paths(all)).toEqual(['data', 'data/note.txt', 'data/sub', 'data/sub/deep.txt']);
       expect(text(all, 'data/note.txt')).toBe('hello from the host\n');
-      expect(all.find((e) => e.path === 'data/note.txt')).toMatchObject({ type: 'File', mode: 0o640, uid: 65534, gid: 65534 });
-      expect(all.find((e) => e.path.replace(/\/$/, '') === 'data/sub')).toMatchObject({ type: 'Directory', mode: 0o750 });
+      expect(all.find((e) => e.path === 'data/note.txt')).toMatchObject({
+        type: 'File',
+        mode: 0o640,
+        uid: 65534,
+        gid: 65534,
+      });
+      expect(all.find((e) => e.path.replace(/\/$/, '') === 'data/sub')).toMatchObject({
+        type: 'Directory',
+        mode: 0o750,
+      });
 
       const one = await readTarStream(await rt.getArchive(spec.name, '/data/sub/deep.txt'));
       expect(one.map((e) => [e.path, e.data?.toString('utf8')])).toEqual([['deep.txt', 'deep\n']]);
@@ -227,18 +278,36 @@ export function runtimeContract(target: ContractTarget): void {
       expect(paths(sub)).toEqual(['sub', 'sub/deep.txt']);
 
       // Replacing a file replaces its contents.
-      await rt.putArchive(spec.name, '/data/sub', Readable.from([tarOf([{ path: 'deep.txt', data: Buffer.from('replaced\n') }])]));
-      expect(text(await readTarStream(await rt.getArchive(spec.name, '/data/sub/deep.txt')), 'deep.txt')).toBe('replaced\n');
+      await rt.putArchive(
+        spec.name,
+        '/data/sub',
+        Readable.from([tarOf([{ path: 'deep.txt', data: Buffer.from('replaced\n') }])]),
+      );
+      expect(text(await readTarStream(await rt.getArchive(spec.name, '/data/sub/deep.txt')), 'deep.txt')).toBe(
+        'replaced\n',
+      );
     });
 
     it('refuses to copy into a folder that does not exist, or out of a path that does not', async () => {
-      await expect(rt.putArchive(spec.name, '/data/no/such/dir', tarOf([{ path: 'x', data: Buffer.from('x') }]))).rejects.toMatchObject({ statusCode: 404 });
-      await expect(rt.getArchive(spec.name, '/data/no-such-file')).rejects.toMatchObject({ code: 'ENGINE_NOT_FOUND', statusCode: 404 });
+      await expect(
+        rt.putArchive(spec.name, '/data/no/such/dir', tarOf([{ path: 'x', data: Buffer.from('x') }])),
+      ).rejects.toMatchObject({ statusCode: 404 });
+      await expect(rt.getArchive(spec.name, '/data/no-such-file')).rejects.toMatchObject({
+        code: 'ENGINE_NOT_FOUND',
+        statusCode: 404,
+      });
       await expect(rt.putArchive(`${id}-absent`, '/data', tarOf([]))).rejects.toMatchObject({ statusCode: 404 });
     });
 
-    it('shows a volume\'s files to every container that mounts it', async () => {
-      const reader = target.runsUntilStopped({ ...spec, name: `${id}-reader`, component: 'reader', ports: [], aliases: [], volumes: [{ volume, target: '/mnt/shared', readOnly: true }] });
+    it("shows a volume's files to every container that mounts it", async () => {
+      const reader = target.runsUntilStopped({
+        ...spec,
+        name: `${id}-reader`,
+        component: 'reader',
+        ports: [],
+        aliases: [],
+        volumes: [{ volume, target: '/mnt/shared', readOnly: true }],
+      });
       await rt.createContainer(reader, network);
       const files = await readTarStream(await rt.getArchive(reader.name, '/mnt/shared/note.txt'));
       expect(text(files, 'note.txt')).toBe('hello from the host\n');
@@ -255,7 +324,9 @@ export function runtimeContract(target: ContractTarget): void {
       expect((await rt.listPublishingContainers()).map((c) => c.name)).not.toContain(spec.name);
       await expect(rt.exec(spec.name, ['true'])).rejects.toBeInstanceOf(EngineError);
       // A stopped container's files are still there.
-      expect(text(await readTarStream(await rt.getArchive(spec.name, '/data/note.txt')), 'note.txt')).toBe('hello from the host\n');
+      expect(text(await readTarStream(await rt.getArchive(spec.name, '/data/note.txt')), 'note.txt')).toBe(
+        'hello from the host\n',
+      );
     });
 
     it('restarts a stopped container, and starts an exited one again', async () => {
@@ -267,16 +338,26 @@ export function runtimeContract(target: ContractTarget): void {
     });
 
     it('reports a container that exited by itself: its exit code and its output', async () => {
-      const failing = target.exitsWith({ ...spec, name: `${id}-failing`, component: 'failing', ports: [], volumes: [], aliases: [] }, 3, 'something went wrong');
+      const failing = target.exitsWith(
+        { ...spec, name: `${id}-failing`, component: 'failing', ports: [], volumes: [], aliases: [] },
+        3,
+        'something went wrong',
+      );
       await rt.createContainer(failing, network);
       await rt.startContainer(failing.name);
-      const exited = await eventually('the container exits', async () => {
-        const d = await rt.inspectContainer(failing.name);
-        return d?.state === 'exited' ? d : undefined;
-      }, untilDone);
+      const exited = await eventually(
+        'the container exits',
+        async () => {
+          const d = await rt.inspectContainer(failing.name);
+          return d?.state === 'exited' ? d : undefined;
+        },
+        untilDone,
+      );
       expect(exited).toMatchObject({ running: false, exitCode: 3 });
       expect(exited.finishedAt).toBeInstanceOf(Date);
-      expect((await rt.listContainers({ [LABELS.project]: id, [LABELS.component]: 'failing' }))[0]?.state).toBe('exited');
+      expect((await rt.listContainers({ [LABELS.project]: id, [LABELS.component]: 'failing' }))[0]?.state).toBe(
+        'exited',
+      );
       const logs = await rt.logs(failing.name);
       expect(logs.stderr).toBe('something went wrong\n');
       expect(logs.text).toContain('something went wrong\n');
@@ -295,7 +376,11 @@ export function runtimeContract(target: ContractTarget): void {
         () => rt.exec(absent, ['true']),
         () => rt.getArchive(absent, '/'),
       ]) {
-        expect(await failure(call(), EngineError)).toMatchObject({ statusCode: 404, code: 'ENGINE_NOT_FOUND', exit: 69 });
+        expect(await failure(call(), EngineError)).toMatchObject({
+          statusCode: 404,
+          code: 'ENGINE_NOT_FOUND',
+          exit: 69,
+        });
       }
     });
 

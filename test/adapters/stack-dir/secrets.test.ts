@@ -25,8 +25,8 @@ describe('stack secrets', () => {
     expect(await mode(first.stripeWebhookSecretFile!)).toBe(0o600);
     expect(await mode(path.join(stackDir, 'secrets'))).toBe(0o700);
     expect(Object.keys(first.mounts).sort()).toEqual(['alertmanager', 'grafana', 'webhook']);
-    expect((await readFile(path.join(first.mounts.grafana!, 'grafana_admin_password'), 'utf8'))).toBe(password);
-    expect((await readFile(path.join(first.mounts.webhook!, 'stripe_webhook_secret'), 'utf8'))).toBe(secret);
+    expect(await readFile(path.join(first.mounts.grafana!, 'grafana_admin_password'), 'utf8')).toBe(password);
+    expect(await readFile(path.join(first.mounts.webhook!, 'stripe_webhook_secret'), 'utf8')).toBe(secret);
 
     const second = await materializeSecrets(loaded, stackDir);
     expect((await readFile(second.grafanaAdminPasswordFile!, 'utf8')).trim()).toBe(password);
@@ -42,9 +42,16 @@ describe('stack secrets', () => {
     );
     process.env.WMON_TEST_DB = 'postgres://app:pw@db:5432/hooks';
     try {
-      const s = await materializeSecrets({ file: path.join(dir, 'wmon.yaml'), dir, exists: true, config }, path.join(dir, '.wmon'));
-      expect(await readFile(path.join(s.mounts.alertmanager!, 'pagerduty_routing_key'), 'utf8')).toBe('abcdefghijklmnopqrstuvwxyz012345');
-      expect(await readFile(path.join(s.mounts.webhook!, 'database_url'), 'utf8')).toBe('postgres://app:pw@db:5432/hooks');
+      const s = await materializeSecrets(
+        { file: path.join(dir, 'wmon.yaml'), dir, exists: true, config },
+        path.join(dir, '.wmon'),
+      );
+      expect(await readFile(path.join(s.mounts.alertmanager!, 'pagerduty_routing_key'), 'utf8')).toBe(
+        'abcdefghijklmnopqrstuvwxyz012345',
+      );
+      expect(await readFile(path.join(s.mounts.webhook!, 'database_url'), 'utf8')).toBe(
+        'postgres://app:pw@db:5432/hooks',
+      );
       await expect(readFile(path.join(s.mounts.alertmanager!, 'database_url'))).rejects.toThrow();
       await expect(readFile(path.join(s.mounts.grafana!, 'pagerduty_routing_key'))).rejects.toThrow();
     } finally {
@@ -55,7 +62,12 @@ describe('stack secrets', () => {
   it('wmon urls names the files, and shows the values only with --show-credentials', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'wmon.yaml'), 'grafana: {adminUser: ops}\ncomponents: {grafana: {port: 3300}}\n');
-    const loaded = { file: path.join(dir, 'wmon.yaml'), dir, exists: true, config: parseConfigText('grafana: {adminUser: ops}\n', 'wmon.yaml') };
+    const loaded = {
+      file: path.join(dir, 'wmon.yaml'),
+      dir,
+      exists: true,
+      config: parseConfigText('grafana: {adminUser: ops}\n', 'wmon.yaml'),
+    };
     const s = await materializeSecrets(loaded, path.join(dir, '.wmon'));
     const password = (await readFile(s.grafanaAdminPasswordFile!, 'utf8')).trim();
 

@@ -59,7 +59,9 @@ describe('wmon backup, for people', () => {
   });
 
   it('names a file outside the current folder by its full path', () => {
-    expect(formatBackup({ ...backup, file: '/var/backups/wmon/demo.tar.gz' }).split('\n')[0]).toMatch(/^Backup written: \/var\/backups\/wmon\/demo\.tar\.gz /);
+    expect(formatBackup({ ...backup, file: '/var/backups/wmon/demo.tar.gz' }).split('\n')[0]).toMatch(
+      /^Backup written: \/var\/backups\/wmon\/demo\.tar\.gz /,
+    );
   });
 });
 
@@ -136,7 +138,9 @@ describe('wmon restore, for people', () => {
         'warning: 1 silence had ended since the backup: not restored',
       ].join('\n'),
     );
-    expect(formatRestore({ ...done, safetyBackup: null })).toContain('No safety backup was taken (--no-safety-backup).');
+    expect(formatRestore({ ...done, safetyBackup: null })).toContain(
+      'No safety backup was taken (--no-safety-backup).',
+    );
     chalk.level = 1;
     expect(formatRestore(done)).toContain(`${chalk.red('✗')} silences: 1 silence missing`);
   });
@@ -152,7 +156,15 @@ const init: InitResultJson = {
   files: [{ path: 'prometheus/rules/webhook.yml', component: 'prometheus', status: 'changed' }],
   removedFiles: [],
   images: [],
-  containers: [{ component: 'prometheus', container: 'demo-prometheus', image: 'docker.io/prom/prometheus:v3.5.0', action: 'reload', reason: 'rules changed' }],
+  containers: [
+    {
+      component: 'prometheus',
+      container: 'demo-prometheus',
+      image: 'docker.io/prom/prometheus:v3.5.0',
+      action: 'reload',
+      reason: 'rules changed',
+    },
+  ],
   removedContainers: [],
   urls: [],
   credentials: {},
@@ -167,7 +179,14 @@ describe('wmon update, for people', () => {
       {
         path: 'prometheus/rules/webhook.yml',
         status: 'changed',
-        diff: ['--- prometheus/rules/webhook.yml', '+++ prometheus/rules/webhook.yml', '@@ -1,2 +1,2 @@', ' groups:', '-  for: 5m', '+  for: 2m'].join('\n'),
+        diff: [
+          '--- prometheus/rules/webhook.yml',
+          '+++ prometheus/rules/webhook.yml',
+          '@@ -1,2 +1,2 @@',
+          ' groups:',
+          '-  for: 5m',
+          '+  for: 2m',
+        ].join('\n'),
       },
     ],
     dashboards: [
@@ -178,7 +197,11 @@ describe('wmon update, for people', () => {
 
   it('shows the diff first (with --diff), then what init did, then dashboards Grafana does not show as rendered', () => {
     const text = formatUpdate(update, { diff: true });
-    expect(text.startsWith('--- prometheus/rules/webhook.yml\n+++ prometheus/rules/webhook.yml\n@@ -1,2 +1,2 @@\n groups:\n-  for: 5m\n+  for: 2m\nFiles in .wmon:')).toBe(true);
+    expect(
+      text.startsWith(
+        '--- prometheus/rules/webhook.yml\n+++ prometheus/rules/webhook.yml\n@@ -1,2 +1,2 @@\n groups:\n-  for: 5m\n+  for: 2m\nFiles in .wmon:',
+      ),
+    ).toBe(true);
     expect(text).toContain('  ↻ demo-prometheus reload (rules changed)');
     expect(text.endsWith('warning: Grafana\'s dashboard wmon-events ("Webhook events") is stale')).toBe(true);
     expect(text).not.toContain('wmon-overview');
@@ -215,7 +238,12 @@ describe('wmon reset, for people', () => {
   });
 
   it('warns when there was no safety backup', () => {
-    const text = formatReset({ project: 'demo', safetyBackup: null, removed: { containers: [], volumes: [], networks: [] }, init });
+    const text = formatReset({
+      project: 'demo',
+      safetyBackup: null,
+      removed: { containers: [], volumes: [], networks: [] },
+      init,
+    });
     expect(text.split('\n')[0]).toBe('No safety backup was taken (--no-backup).');
   });
 });

@@ -7,7 +7,13 @@ import { plainOutput } from '../../support/colour.js';
 
 plainOutput();
 
-const check = (component: string, name: string, status: CheckStatus, detail: string, differences: string[] = []): CheckResultJson => ({
+const check = (
+  component: string,
+  name: string,
+  status: CheckStatus,
+  detail: string,
+  differences: string[] = [],
+): CheckResultJson => ({
   id: `${component}.${name}`,
   component,
   check: name,
@@ -37,8 +43,16 @@ function report(checks: CheckResultJson[], status: CheckStatus, summary: string)
 const failing = report(
   [
     check('prometheus', 'ready', 'OK', 'ready in 12 ms'),
-    check('webhook', 'target up', 'CRITICAL', 'target webhook:8080 (job webhook) is down: connection refused (last scrape 4 s ago)'),
-    check('alertmanager', 'config drift', 'WARNING', 'the running configuration differs from the rendered one', ['route.group_wait: 30s running, 10s rendered', 'receivers: slack missing']),
+    check(
+      'webhook',
+      'target up',
+      'CRITICAL',
+      'target webhook:8080 (job webhook) is down: connection refused (last scrape 4 s ago)',
+    ),
+    check('alertmanager', 'config drift', 'WARNING', 'the running configuration differs from the rendered one', [
+      'route.group_wait: 30s running, 10s rendered',
+      'receivers: slack missing',
+    ]),
   ],
   'CRITICAL',
   'WMON CRITICAL - 1 critical, 1 warning: webhook target down',
@@ -78,7 +92,9 @@ describe('wmon check, for people', () => {
 
 describe('wmon check --quiet (cron)', () => {
   it('prints nothing when every check is OK', () => {
-    expect(formatCheckQuiet(report([check('prometheus', 'ready', 'OK', 'ready')], 'OK', 'WMON OK - 1 checks'))).toBe('');
+    expect(formatCheckQuiet(report([check('prometheus', 'ready', 'OK', 'ready')], 'OK', 'WMON OK - 1 checks'))).toBe(
+      '',
+    );
   });
 
   it('prints one line per problem, with its differences', () => {

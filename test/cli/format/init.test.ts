@@ -23,7 +23,12 @@ const credentials: Credentials = {
 const urls: ComponentUrl[] = [
   { component: 'prometheus', title: 'Prometheus', url: 'http://127.0.0.1:9090', extra: {} },
   { component: 'grafana', title: 'Grafana', url: 'http://127.0.0.1:3000', extra: {} },
-  { component: 'jaeger', title: 'Jaeger', url: 'http://127.0.0.1:16686', extra: { 'OTLP/HTTP': 'http://127.0.0.1:4318' } },
+  {
+    component: 'jaeger',
+    title: 'Jaeger',
+    url: 'http://127.0.0.1:16686',
+    extra: { 'OTLP/HTTP': 'http://127.0.0.1:4318' },
+  },
 ];
 
 const init: InitResultJson = {
@@ -44,9 +49,27 @@ const init: InitResultJson = {
     { ref: 'localhost/wmon/webhook:0.1.0', action: 'built' },
   ],
   containers: [
-    { component: 'prometheus', container: 'demo-prometheus', image: 'docker.io/prom/prometheus:v3.5.0', action: 'recreate', reason: 'its image changed' },
-    { component: 'alertmanager', container: 'demo-alertmanager', image: 'docker.io/prom/alertmanager:v0.28.1', action: 'reload', reason: 'alertmanager.yml changed' },
-    { component: 'webhook', container: 'demo-webhook', image: 'localhost/wmon/webhook:0.1.0', action: 'keep', reason: 'up to date' },
+    {
+      component: 'prometheus',
+      container: 'demo-prometheus',
+      image: 'docker.io/prom/prometheus:v3.5.0',
+      action: 'recreate',
+      reason: 'its image changed',
+    },
+    {
+      component: 'alertmanager',
+      container: 'demo-alertmanager',
+      image: 'docker.io/prom/alertmanager:v0.28.1',
+      action: 'reload',
+      reason: 'alertmanager.yml changed',
+    },
+    {
+      component: 'webhook',
+      container: 'demo-webhook',
+      image: 'localhost/wmon/webhook:0.1.0',
+      action: 'keep',
+      reason: 'up to date',
+    },
   ],
   removedContainers: [{ container: 'demo-loki', component: 'loki', reason: 'loki is switched off' }],
   urls,
@@ -84,12 +107,20 @@ describe('wmon init, for people', () => {
 
   it('says where the secrets are (init never carries them)', () => {
     const text = formatInit(init);
-    expect(text).toContain('Grafana: user admin, password in /srv/demo/.wmon/grafana-admin-password (or `wmon urls --show-credentials`)');
+    expect(text).toContain(
+      'Grafana: user admin, password in /srv/demo/.wmon/grafana-admin-password (or `wmon urls --show-credentials`)',
+    );
     expect(text).toContain('Stripe webhook signing secret: in /srv/demo/.wmon/stripe-webhook-secret');
   });
 
   it('says so when nothing changed, and says nothing of a wmon.yaml it did not create', () => {
-    const text = formatInit({ ...init, configCreated: false, changed: false, files: init.files.map((f) => ({ ...f, status: 'unchanged' as const })), removedFiles: [] });
+    const text = formatInit({
+      ...init,
+      configCreated: false,
+      changed: false,
+      files: init.files.map((f) => ({ ...f, status: 'unchanged' as const })),
+      removedFiles: [],
+    });
     expect(text).not.toContain('Created wmon.yaml');
     expect(text).toContain('Files in .wmon: unchanged\n');
     expect(text).toContain('Nothing changed: the stack was already up to date.');
@@ -118,20 +149,32 @@ describe('wmon urls, for people', () => {
     const shown = formatUrls({
       project: 'demo',
       components: urls,
-      credentials: { grafana: { ...credentials.grafana!, password: PASSWORD }, webhook: { ...credentials.webhook!, secret: SIGNING_SECRET } },
+      credentials: {
+        grafana: { ...credentials.grafana!, password: PASSWORD },
+        webhook: { ...credentials.webhook!, secret: SIGNING_SECRET },
+      },
     });
     expect(shown).toContain(`Grafana: user admin, password ${PASSWORD}`);
     expect(shown).toContain(`Stripe webhook signing secret: ${SIGNING_SECRET}`);
   });
 
   it('has no credential lines when Grafana and the webhook service are off', () => {
-    expect(formatUrls({ project: 'demo', components: urls.slice(0, 1), credentials: {} })).not.toMatch(/Grafana:|secret/);
+    expect(formatUrls({ project: 'demo', components: urls.slice(0, 1), credentials: {} })).not.toMatch(
+      /Grafana:|secret/,
+    );
   });
 });
 
 describe('wmon down, for people', () => {
   it('lists what it removed and the volumes it kept', () => {
-    expect(formatDown({ project: 'demo', removedContainers: ['demo-webhook', 'demo-prometheus'], network: { name: 'demo-net', removed: true }, keptVolumes: ['demo-prometheus-data', 'demo-grafana-data'] })).toBe(
+    expect(
+      formatDown({
+        project: 'demo',
+        removedContainers: ['demo-webhook', 'demo-prometheus'],
+        network: { name: 'demo-net', removed: true },
+        keptVolumes: ['demo-prometheus-data', 'demo-grafana-data'],
+      }),
+    ).toBe(
       [
         '- demo-webhook',
         '- demo-prometheus',
@@ -143,8 +186,13 @@ describe('wmon down, for people', () => {
   });
 
   it('says when nothing was running', () => {
-    expect(formatDown({ project: 'demo', removedContainers: [], network: { name: 'demo-net', removed: false }, keptVolumes: [] })).toBe(
-      'No container of this project was running.\nStopped. `wmon init` brings the stack back with its data.',
-    );
+    expect(
+      formatDown({
+        project: 'demo',
+        removedContainers: [],
+        network: { name: 'demo-net', removed: false },
+        keptVolumes: [],
+      }),
+    ).toBe('No container of this project was running.\nStopped. `wmon init` brings the stack back with its data.');
   });
 });

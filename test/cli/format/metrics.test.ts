@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { chalk } from '../../../src/cli/colors.js';
 import { formatMetrics, formatValue } from '../../../src/cli/format/metrics.js';
 import { FIGURES } from '../../../src/features/metrics/figures.js';
-import { METRIC_FIGURE_KEYS, type MetricFigureJson, type MetricFigureKey, type MetricsResultJson } from '../../../src/results.js';
+import {
+  METRIC_FIGURE_KEYS,
+  type MetricFigureJson,
+  type MetricFigureKey,
+  type MetricsResultJson,
+} from '../../../src/results.js';
 import { plainOutput } from '../../support/colour.js';
 
 plainOutput();
@@ -28,7 +33,17 @@ describe('a figure in its unit', () => {
 
 function result(overrides: Partial<Record<MetricFigureKey, Partial<MetricFigureJson>>>): MetricsResultJson {
   const figures = Object.fromEntries(
-    METRIC_FIGURE_KEYS.map((k) => [k, { label: FIGURES[k].label, unit: FIGURES[k].unit, value: null, status: 'no_data', thresholds: {}, ...overrides[k] }]),
+    METRIC_FIGURE_KEYS.map((k) => [
+      k,
+      {
+        label: FIGURES[k].label,
+        unit: FIGURES[k].unit,
+        value: null,
+        status: 'no_data',
+        thresholds: {},
+        ...overrides[k],
+      },
+    ]),
   ) as Record<MetricFigureKey, MetricFigureJson>;
   return {
     project: 'demo',
@@ -41,7 +56,11 @@ function result(overrides: Partial<Record<MetricFigureKey, Partial<MetricFigureJ
     counts: {
       requests: { total: 11, byStatus: { '200': 8, '400': 3, '500': 0 } },
       errors: { total: 3, byType: { signature: 3 } },
-      events: { received: 6, byType: { 'invoice.paid': 4, 'charge.succeeded': 2 }, processed: { success: 6, duplicate: 2 } },
+      events: {
+        received: 6,
+        byType: { 'invoice.paid': 4, 'charge.succeeded': 2 },
+        processed: { success: 6, duplicate: 2 },
+      },
       signatureFailures: { total: 3, byReason: { mismatch: 2, expired: 1 } },
       rateLimited: { total: 0, byScope: {} },
     },
@@ -59,13 +78,21 @@ const sample = result({
 
 describe('wmon metrics, for people', () => {
   it('leads with the project, the window, the time and the verdict', () => {
-    expect(formatMetrics(sample).split('\n')[0]).toBe('demo: the webhook service over the last 5m, at 2026-12-01 10:00:00Z — CRITICAL');
+    expect(formatMetrics(sample).split('\n')[0]).toBe(
+      'demo: the webhook service over the last 5m, at 2026-12-01 10:00:00Z — CRITICAL',
+    );
   });
 
   it('shows each figure in its unit with the thresholds it is judged by, in sections', () => {
     const lines = formatMetrics(sample).split('\n');
-    const line = (label: string) => lines.find((l) => l.trimStart().startsWith(label))!.replace(/\s+/g, ' ').trim();
-    expect(lines).toEqual(expect.arrayContaining(['Traffic', 'Events and queue', 'Resources', 'Database and cache', 'Security and limits']));
+    const line = (label: string) =>
+      lines
+        .find((l) => l.trimStart().startsWith(label))!
+        .replace(/\s+/g, ' ')
+        .trim();
+    expect(lines).toEqual(
+      expect.arrayContaining(['Traffic', 'Events and queue', 'Resources', 'Database and cache', 'Security and limits']),
+    );
     expect(line('Request rate')).toBe('Request rate 0.037/s');
     expect(line('Error rate')).toBe('Error rate 27.3 % warning ≥ 1 %, critical ≥ 10 %');
     expect(line('Latency p95')).toBe('Latency p95 1.3 s warning ≥ 500 ms, critical ≥ 2 s');
@@ -78,7 +105,13 @@ describe('wmon metrics, for people', () => {
       const l = lines.find((x) => x.trimStart().startsWith(label))!;
       return l.indexOf(value, label.length) + value.length;
     };
-    expect(new Set([valueEnd('Request rate', '0.037/s'), valueEnd('Error rate', '27.3 %'), valueEnd('Memory (RSS)', '212 MiB')]).size).toBe(1);
+    expect(
+      new Set([
+        valueEnd('Request rate', '0.037/s'),
+        valueEnd('Error rate', '27.3 %'),
+        valueEnd('Memory (RSS)', '212 MiB'),
+      ]).size,
+    ).toBe(1);
   });
 
   it('ends with the exact counts, broken down where they are not zero', () => {

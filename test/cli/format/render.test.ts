@@ -9,7 +9,13 @@ import { plainOutput } from '../../support/colour.js';
 
 plainOutput();
 
-const file = (p: string, component: string, status: 'created' | 'changed' | 'unchanged') => ({ path: p, component, bytes: 100, sha256: 'a'.repeat(64), status });
+const file = (p: string, component: string, status: 'created' | 'changed' | 'unchanged') => ({
+  path: p,
+  component,
+  bytes: 100,
+  sha256: 'a'.repeat(64),
+  status,
+});
 
 const result: RenderResultJson = {
   configFile: path.join(process.cwd(), 'wmon.yaml'),
@@ -43,7 +49,9 @@ describe('wmon render, for people', () => {
     const text = formatRender({ ...result, configExists: false, removed: [], warnings: [] });
     expect(text.split('\n')[0]).toBe('wmon.yaml not found: rendered the defaults.');
     const elsewhere = formatRender({ ...result, configFile: '/etc/wmon/wmon.yaml', configExists: false });
-    expect(elsewhere.split('\n')[0]).toBe(`${path.relative(process.cwd(), '/etc/wmon/wmon.yaml')} not found: rendered the defaults.`);
+    expect(elsewhere.split('\n')[0]).toBe(
+      `${path.relative(process.cwd(), '/etc/wmon/wmon.yaml')} not found: rendered the defaults.`,
+    );
   });
 
   it('colours the marks on a terminal: new green, changed yellow, removed red', () => {

@@ -47,7 +47,9 @@ describe('loading wmon.yaml', () => {
 
   it('reports a wrong type with its path and line', async () => {
     const e = await problems('components:\n  grafana:\n    enabled: "yes"\n');
-    expect(e.issues).toEqual([{ path: 'components.grafana.enabled', message: 'must be a boolean, got string "yes" (line 3)' }]);
+    expect(e.issues).toEqual([
+      { path: 'components.grafana.enabled', message: 'must be a boolean, got string "yes" (line 3)' },
+    ]);
     expect(e.message).toContain('wmon.yaml is invalid');
     expect(e.exit).toBe(78);
   });
@@ -59,12 +61,16 @@ describe('loading wmon.yaml', () => {
 
   it('lists the known keys when nothing is close', async () => {
     const e = await problems('prometheus:\n  zzz: 1\n');
-    expect(e.issues[0]?.message).toMatch(/^unknown key; known keys here: evaluationInterval, retention, scrapeInterval/);
+    expect(e.issues[0]?.message).toMatch(
+      /^unknown key; known keys here: evaluationInterval, retention, scrapeInterval/,
+    );
   });
 
   it("rejects a Loki retention below Loki's 24h minimum", async () => {
     const e = await problems('loki:\n  retention: 12h\n');
-    expect(e.issues).toEqual([{ path: 'loki.retention', message: 'must be at least 24h (the shortest retention Loki supports) (line 2)' }]);
+    expect(e.issues).toEqual([
+      { path: 'loki.retention', message: 'must be at least 24h (the shortest retention Loki supports) (line 2)' },
+    ]);
     expect(parseConfigText('loki:\n  retention: 1d\n', 'wmon.yaml').loki.retention).toBe('1d');
   });
 
@@ -113,7 +119,10 @@ describe('loading wmon.yaml', () => {
       SLACK_URL: 'not-a-url-hunter2',
     });
     expect(wrong.issues).toEqual([
-      { path: 'notifications.slack.webhookUrl', message: 'environment variable SLACK_URL must hold an https:// Slack incoming-webhook URL' },
+      {
+        path: 'notifications.slack.webhookUrl',
+        message: 'environment variable SLACK_URL must hold an https:// Slack incoming-webhook URL',
+      },
     ]);
     expect(wrong.message).not.toContain('hunter2');
   });
@@ -133,12 +142,17 @@ describe('loading wmon.yaml', () => {
   it('rejects a secret reference giving both env and file', async () => {
     const e = await problems('grafana:\n  adminPassword: {env: A, file: b}\n');
     expect(e.issues).toEqual([
-      { path: 'grafana.adminPassword', message: 'give exactly one of env (an environment variable name) or file (a path) (line 2)' },
+      {
+        path: 'grafana.adminPassword',
+        message: 'give exactly one of env (an environment variable name) or file (a path) (line 2)',
+      },
     ]);
   });
 
   it('reports every problem at once, in file order', async () => {
-    const e = await problems('project: Bad Name\ncomponents:\n  loki: {port: 0}\nalerts:\n  cpuPercent: {warning: -1}\n');
+    const e = await problems(
+      'project: Bad Name\ncomponents:\n  loki: {port: 0}\nalerts:\n  cpuPercent: {warning: -1}\n',
+    );
     expect(e.issues.map((i) => i.path)).toEqual(['project', 'components.loki.port', 'alerts.cpuPercent.warning']);
   });
 

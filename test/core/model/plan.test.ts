@@ -60,14 +60,26 @@ describe('planning containers', () => {
 
   it('restarts a component that cannot reload when its files changed', () => {
     const specs = specsFor();
-    const plan = planContainers({ specs, current: running(specs), filesHashes: { ...hashes, loki: 'l2' }, appliedFilesHashes: hashes });
+    const plan = planContainers({
+      specs,
+      current: running(specs),
+      filesHashes: { ...hashes, loki: 'l2' },
+      appliedFilesHashes: hashes,
+    });
     expect(plan.components.find((c) => c.component === 'loki')?.action).toBe('restart');
   });
 
   it('recreates only the component whose settings or image changed', () => {
     const before = specsFor();
-    const after = specsFor('components:\n  grafana: {image: docker.io/grafana/grafana:12.2.0}\nprometheus:\n  retention: {time: 30d}\n');
-    const plan = planContainers({ specs: after, current: running(before), filesHashes: hashes, appliedFilesHashes: hashes });
+    const after = specsFor(
+      'components:\n  grafana: {image: docker.io/grafana/grafana:12.2.0}\nprometheus:\n  retention: {time: 30d}\n',
+    );
+    const plan = planContainers({
+      specs: after,
+      current: running(before),
+      filesHashes: hashes,
+      appliedFilesHashes: hashes,
+    });
     const changed = plan.components.filter((c) => c.action !== 'keep');
     expect(changed.map((c) => [c.component, c.action])).toEqual([
       ['prometheus', 'recreate'],
@@ -79,7 +91,12 @@ describe('planning containers', () => {
 
   it('starts a stopped container with unchanged settings', () => {
     const specs = specsFor('components:\n  grafana: {enabled: false}\n');
-    const plan = planContainers({ specs, current: running(specs, 'exited'), filesHashes: hashes, appliedFilesHashes: hashes });
+    const plan = planContainers({
+      specs,
+      current: running(specs, 'exited'),
+      filesHashes: hashes,
+      appliedFilesHashes: hashes,
+    });
     expect(new Set(plan.components.map((c) => c.action))).toEqual(new Set(['start']));
   });
 
@@ -87,7 +104,12 @@ describe('planning containers', () => {
     const before = specsFor();
     const after = specsFor('components:\n  loki: {enabled: false}\n');
     const stale = { ...running(before).find((c) => c.component === 'prometheus')!, id: 'stale', name: 'old-name' };
-    const plan = planContainers({ specs: after, current: [...running(before), stale], filesHashes: hashes, appliedFilesHashes: hashes });
+    const plan = planContainers({
+      specs: after,
+      current: [...running(before), stale],
+      filesHashes: hashes,
+      appliedFilesHashes: hashes,
+    });
     expect(plan.remove.map((r) => [r.component, r.reason])).toEqual([
       ['prometheus', 'a stale container of this component'],
       ['loki', 'component switched off in wmon.yaml'],
@@ -98,7 +120,11 @@ describe('planning containers', () => {
 describe('container specs', () => {
   it('label every container with project, component and a config hash, and bind ports to loopback', () => {
     for (const spec of specsFor()) {
-      expect(spec.labels).toMatchObject({ [LABELS.project]: 'wmon', [LABELS.component]: spec.component, [LABELS.managedBy]: 'wmon' });
+      expect(spec.labels).toMatchObject({
+        [LABELS.project]: 'wmon',
+        [LABELS.component]: spec.component,
+        [LABELS.managedBy]: 'wmon',
+      });
       expect(spec.labels[LABELS.configHash]).toMatch(/^[a-f0-9]{16}$/);
       for (const p of spec.ports) expect(p.hostIp).toBe('127.0.0.1');
       expect(spec.image).toMatch(/^[a-z0-9.-]+\/.+:[\w.-]+$/);

@@ -46,9 +46,11 @@ describe('supported versions', () => {
     expect(compareVersions([2, 55, 1], [3, 0, 0])).toBeLessThan(0);
   });
 
-  it('reads a version from the tag only for the component\'s own repository', () => {
+  it("reads a version from the tag only for the component's own repository", () => {
     expect(imageTagVersion('prometheus', 'docker.io/prom/prometheus:v2.53.0')).toBe('v2.53.0');
-    expect(imageTagVersion('prometheus', 'registry.example:5000/mirror/prom/prometheus:v3.6.0@sha256:' + 'a'.repeat(64))).toBe('v3.6.0');
+    expect(
+      imageTagVersion('prometheus', 'registry.example:5000/mirror/prom/prometheus:v3.6.0@sha256:' + 'a'.repeat(64)),
+    ).toBe('v3.6.0');
     expect(imageTagVersion('prometheus', 'localhost/wmon/prometheus:3.5')).toBe('3.5');
     expect(imageTagVersion('nodeExporter', 'quay.io/prometheus/node-exporter:v1.8.2')).toBe('v1.8.2');
     expect(imageTagVersion('prometheus', 'docker.io/prom/prometheus:latest')).toBeUndefined();
@@ -58,8 +60,12 @@ describe('supported versions', () => {
   });
 
   it('says which component is too old, by how much, and the oldest supported', () => {
-    expect(versionProblem('prometheus', '2.53.0')).toBe('Prometheus 2.53.0 is older than 3.5.0, the oldest version wmon supports');
-    expect(versionProblem('alertmanager', 'v0.27.0')).toBe('Alertmanager 0.27.0 is older than 0.28.0, the oldest version wmon supports');
+    expect(versionProblem('prometheus', '2.53.0')).toBe(
+      'Prometheus 2.53.0 is older than 3.5.0, the oldest version wmon supports',
+    );
+    expect(versionProblem('alertmanager', 'v0.27.0')).toBe(
+      'Alertmanager 0.27.0 is older than 0.28.0, the oldest version wmon supports',
+    );
     expect(versionProblem('prometheus', '3.5.0')).toBeUndefined();
     expect(versionProblem('prometheus', '4.0.0')).toBeUndefined();
     expect(versionProblem('prometheus', 'main')).toBeUndefined();
@@ -70,7 +76,10 @@ describe('supported versions', () => {
   alertmanager: {image: docker.io/prom/alertmanager:v0.25.0}
   nodeExporter: {image: docker.io/prom/node-exporter:v1.9.1}
 `);
-    expect(unsupportedImages(c).map((u) => u.path)).toEqual(['components.prometheus.image', 'components.alertmanager.image']);
+    expect(unsupportedImages(c).map((u) => u.path)).toEqual([
+      'components.prometheus.image',
+      'components.alertmanager.image',
+    ]);
     let error: unknown;
     try {
       assertSupportedImages(c, '/x/wmon.yaml');
@@ -82,13 +91,25 @@ describe('supported versions', () => {
     expect(e.exit).toBe(78);
     expect(e.code).toBe('VERSION_UNSUPPORTED');
     expect(e.message).toContain('Prometheus 3.5.0, Alertmanager 0.28.0 and Node Exporter 1.9.0 or newer');
-    expect(e.message).toContain('components.prometheus.image: docker.io/prom/prometheus:v2.53.0: Prometheus 2.53.0 is older than 3.5.0');
-    expect(e.message).toContain('components.alertmanager.image: docker.io/prom/alertmanager:v0.25.0: Alertmanager 0.25.0 is older than 0.28.0');
-    expect(e.suggestions).toContain(`Set components.prometheus.image to ${DEFAULT_IMAGES.prometheus} (the default) or a newer version.`);
+    expect(e.message).toContain(
+      'components.prometheus.image: docker.io/prom/prometheus:v2.53.0: Prometheus 2.53.0 is older than 3.5.0',
+    );
+    expect(e.message).toContain(
+      'components.alertmanager.image: docker.io/prom/alertmanager:v0.25.0: Alertmanager 0.25.0 is older than 0.28.0',
+    );
+    expect(e.suggestions).toContain(
+      `Set components.prometheus.image to ${DEFAULT_IMAGES.prometheus} (the default) or a newer version.`,
+    );
   });
 
   it('lets switched-off components, unknown tags and the defaults be', () => {
-    expect(unsupportedImages(config('  prometheus: {enabled: false, image: docker.io/prom/prometheus:v2.42.0}\n  grafana: {enabled: false}\n'))).toEqual([]);
+    expect(
+      unsupportedImages(
+        config(
+          '  prometheus: {enabled: false, image: docker.io/prom/prometheus:v2.42.0}\n  grafana: {enabled: false}\n',
+        ),
+      ),
+    ).toEqual([]);
     expect(unsupportedImages(config('  prometheus: {image: docker.io/prom/prometheus:latest}\n'))).toEqual([]);
     expect(() => assertSupportedImages(config('  webhook: {enabled: true}\n'), 'wmon.yaml')).not.toThrow();
   });

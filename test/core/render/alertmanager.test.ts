@@ -33,10 +33,18 @@ async function amtoolCheck(text: string) {
 }
 
 /** The receiver a severity routes to, and the integrations it has. */
-function integrations(config: { route: { routes: Array<{ receiver: string; matchers: string[] }> }; receivers: Array<Record<string, unknown>> }, severity: string): string[] {
+function integrations(
+  config: {
+    route: { routes: Array<{ receiver: string; matchers: string[] }> };
+    receivers: Array<Record<string, unknown>>;
+  },
+  severity: string,
+): string[] {
   const route = config.route.routes.find((r) => r.matchers.includes(`severity="${severity}"`));
   const receiver = config.receivers.find((r) => r.name === (route?.receiver ?? 'default'))!;
-  return Object.keys(receiver).filter((k) => k.endsWith('_configs')).sort();
+  return Object.keys(receiver)
+    .filter((k) => k.endsWith('_configs'))
+    .sort();
 }
 
 const cases: Array<readonly Channel[]> = [[], ['email', 'slack', 'pagerduty'], ['email'], ['slack'], ['pagerduty']];
@@ -65,7 +73,10 @@ describe('alertmanager.yml', () => {
       auth_username: 'wmon',
       auth_password_file: '/run/secrets/wmon/smtp_password',
     });
-    expect(critical.slack_configs[0]).toMatchObject({ api_url_file: '/run/secrets/wmon/slack_webhook_url', channel: '#alerts' });
+    expect(critical.slack_configs[0]).toMatchObject({
+      api_url_file: '/run/secrets/wmon/slack_webhook_url',
+      channel: '#alerts',
+    });
     expect(critical.pagerduty_configs[0].routing_key_file).toBe('/run/secrets/wmon/pagerduty_routing_key');
     expect(text).not.toMatch(/api_url:|routing_key:|auth_password:/);
   });

@@ -48,7 +48,9 @@ interface PanelBase {
 type ContentPanel =
   | (PanelBase & {
       readonly type: 'timeseries' | 'stat' | 'gauge' | 'heatmap' | 'piechart';
-      readonly fieldConfig: { readonly defaults: { readonly unit?: string; readonly thresholds: { readonly steps: Threshold[] } } };
+      readonly fieldConfig: {
+        readonly defaults: { readonly unit?: string; readonly thresholds: { readonly steps: Threshold[] } };
+      };
     })
   | (PanelBase & { readonly type: 'logs' | 'table' });
 interface RowPanel {
@@ -64,7 +66,9 @@ interface Dashboard {
   readonly description: string;
   readonly tags: readonly string[];
   readonly panels: readonly Panel[];
-  readonly annotations: { readonly list: ReadonlyArray<{ readonly name: string } | { readonly name: string; readonly expr: string }> };
+  readonly annotations: {
+    readonly list: ReadonlyArray<{ readonly name: string } | { readonly name: string; readonly expr: string }>;
+  };
 }
 
 function buildDashboards(opts: DashboardOptions) {
@@ -79,7 +83,8 @@ function promqlOf(d: Dashboard): Array<{ where: string; expr: string }> {
   const out: Array<{ where: string; expr: string }> = [];
   for (const p of content(d)) {
     for (const t of p.targets) {
-      if (t.datasource.type === 'prometheus') out.push({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: (t as PrometheusQuery).expr });
+      if (t.datasource.type === 'prometheus')
+        out.push({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: (t as PrometheusQuery).expr });
     }
   }
   for (const a of d.annotations.list) {
@@ -109,34 +114,48 @@ describe('buildDashboards', () => {
     }
   });
 
-  it("has the panels SPEC.md lists", () => {
+  it('has the panels SPEC.md lists', () => {
     const d = byUid(ALL_ON);
     const overview = d['wmon-overview']!;
     const performance = d['wmon-performance']!;
     const events = d['wmon-events']!;
     // Overview: request rate and errors; response time percentiles; queue size and processing time; gauges.
-    expect(titles(overview)).toEqual(expect.arrayContaining(['Request rate', 'Requests by status', 'Errors by type', 'Error rate']));
+    expect(titles(overview)).toEqual(
+      expect.arrayContaining(['Request rate', 'Requests by status', 'Errors by type', 'Error rate']),
+    );
     const percentiles = content(overview).find((p) => p.title === 'Response time percentiles')!;
     expect(percentiles.targets.map((t) => (t as PrometheusQuery).legendFormat)).toEqual(['p50', 'p95', 'p99']);
     expect(titles(overview)).toEqual(expect.arrayContaining(['Queue size', 'Event processing time']));
-    expect(content(overview).filter((p) => p.type === 'gauge').map((p) => p.title)).toEqual([
-      'Memory',
-      'CPU',
-      'Host CPU',
-      'Host memory',
-      'Host disk (/)',
-    ]);
+    expect(
+      content(overview)
+        .filter((p) => p.type === 'gauge')
+        .map((p) => p.title),
+    ).toEqual(['Memory', 'CPU', 'Host CPU', 'Host memory', 'Host disk (/)']);
     // Performance: latency heatmap; resource usage trends; database performance; cache effectiveness.
     const heat = content(performance).find((p) => p.type === 'heatmap')!;
     expect((heat.targets[0] as PrometheusQuery).expr).toContain('webhook_request_duration_seconds_bucket');
     expect((heat.targets[0] as PrometheusQuery).format).toBe('heatmap');
     expect(titles(performance)).toEqual(
-      expect.arrayContaining(['Memory', 'CPU', 'Query duration (p95) by operation', 'Connections', 'Hit ratio by cache', 'Hits and misses']),
+      expect.arrayContaining([
+        'Memory',
+        'CPU',
+        'Query duration (p95) by operation',
+        'Connections',
+        'Hit ratio by cache',
+        'Hits and misses',
+      ]),
     );
     // Events: event type distribution; processing success rate; event volume trends; queue metrics.
     expect(content(events).find((p) => p.type === 'piechart')?.title).toBe('Event type distribution');
     expect(titles(events)).toEqual(
-      expect.arrayContaining(['Processing success rate', 'Event volume by type', 'Accepted and finished', 'Pending', 'Dead letters', 'Queue size by state']),
+      expect.arrayContaining([
+        'Processing success rate',
+        'Event volume by type',
+        'Accepted and finished',
+        'Pending',
+        'Dead letters',
+        'Queue size by state',
+      ]),
     );
   });
 
@@ -253,7 +272,10 @@ describe('buildDashboards', () => {
   });
 
   it('colours panels at the alert thresholds of the config', () => {
-    const alerts = alertsSchema.parse({ errorRatePercent: { critical: 20, warning: 8 }, latencyP95Ms: { warning: 750 } });
+    const alerts = alertsSchema.parse({
+      errorRatePercent: { critical: 20, warning: 8 },
+      latencyP95Ms: { warning: 750 },
+    });
     const overview = byUid({ ...ALL_ON, alerts })['wmon-overview']!;
     const errorRate = content(overview).find((p) => p.title === 'Error rate' && p.type === 'stat');
     expect(errorRate && 'fieldConfig' in errorRate ? errorRate.fieldConfig.defaults.thresholds.steps : []).toEqual([
@@ -283,12 +305,16 @@ describe('dashboards built with the SDK', () => {
   /** Where `before` has something `after` lacks or holds differently, as `path: before → after` lines. */
   function missing(before: unknown, after: unknown, at = '$'): string[] {
     if (Array.isArray(before)) {
-      if (!Array.isArray(after) || after.length !== before.length) return [`${at}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`];
+      if (!Array.isArray(after) || after.length !== before.length)
+        return [`${at}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`];
       return before.flatMap((b, i) => missing(b, after[i], `${at}[${i}]`));
     }
     if (typeof before === 'object' && before !== null) {
-      if (typeof after !== 'object' || after === null) return [`${at}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`];
-      return Object.entries(before).flatMap(([k, v]) => missing(v, (after as Record<string, unknown>)[k], `${at}.${k}`));
+      if (typeof after !== 'object' || after === null)
+        return [`${at}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`];
+      return Object.entries(before).flatMap(([k, v]) =>
+        missing(v, (after as Record<string, unknown>)[k], `${at}.${k}`),
+      );
     }
     return Object.is(before, after) ? [] : [`${at}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`];
   }
@@ -311,8 +337,12 @@ describe('dashboards built with the SDK', () => {
   it.each(Object.keys(variants) as Array<keyof typeof variants>)(
     'renders the JSON Grafana receives byte for byte as the checked-in snapshot (%s)',
     async (name) => {
-      const files = renderStack(parseConfigText(yaml[name], 'wmon.yaml')).files.filter((f) => f.path.startsWith('grafana/dashboards/'));
-      expect(files.map((f) => f.path)).toEqual(['events.json', 'overview.json', 'performance.json'].map((f) => `grafana/dashboards/${f}`));
+      const files = renderStack(parseConfigText(yaml[name], 'wmon.yaml')).files.filter((f) =>
+        f.path.startsWith('grafana/dashboards/'),
+      );
+      expect(files.map((f) => f.path)).toEqual(
+        ['events.json', 'overview.json', 'performance.json'].map((f) => `grafana/dashboards/${f}`),
+      );
       for (const file of files) {
         // The rendered file is exactly these dashboards' JSON: the snapshot shows what Grafana gets.
         const built = buildSdkDashboards(variants[name]).find((d) => file.path.endsWith(`/${d.fileName}`));

@@ -47,7 +47,9 @@ function problems(value: unknown, doc: Placeholder, at: string): string[] {
         : [`${at}: <int> expected, got ${JSON.stringify(value)}`];
     case 'string':
       if (typeof value !== 'string') return [`${at}: <string> expected, got ${JSON.stringify(value)}`];
-      return doc.values && !doc.values.includes(value) ? [`${at}: ${value} is not one of ${doc.values.join(', ')}`] : [];
+      return doc.values && !doc.values.includes(value)
+        ? [`${at}: ${value} is not one of ${doc.values.join(', ')}`]
+        : [];
     case 'duration':
       // "a duration with required unit suffix. Supported units: ms, s, m, h, d, w, y … 0 is allowed without a unit".
       return typeof value === 'string' && /^(0|(\d+(ms|s|m|h|d|w|y))+)$/.test(value)
@@ -55,7 +57,9 @@ function problems(value: unknown, doc: Placeholder, at: string): string[] {
         : [`${at}: <duration> expected, got ${JSON.stringify(value)}`];
     case 'daytime':
       // period_config.from: "In YYYY-MM-DD format, for example: 2018-04-15".
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? [] : [`${at}: YYYY-MM-DD expected, got ${JSON.stringify(value)}`];
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)
+        ? []
+        : [`${at}: YYYY-MM-DD expected, got ${JSON.stringify(value)}`];
     case 'block':
       return blockProblems(value, doc.keys, at);
     case 'list':
@@ -151,11 +155,13 @@ describe(`loki.yaml against the Loki 3.5 configuration reference (${CONFIGURE})`
       index: block({ prefix: string(), period: duration }),
     };
     // schema_config: [configs: <list of period_configs>]
-    expect(blockProblems(group('schema_config'), { configs: { type: 'list', of: period } }, 'schema_config')).toEqual([]);
+    expect(blockProblems(group('schema_config'), { configs: { type: 'list', of: period } }, 'schema_config')).toEqual(
+      [],
+    );
     // Retention page: "Retention is only available if the index period is 24h."
-    expect((group('schema_config') as { configs: Array<{ index: { period: string } }> }).configs.map((c) => c.index.period)).toEqual([
-      '24h',
-    ]);
+    expect(
+      (group('schema_config') as { configs: Array<{ index: { period: string } }> }).configs.map((c) => c.index.period),
+    ).toEqual(['24h']);
   });
 
   it(`limits_config: the keys of the "limits_config" block (${CONFIGURE}#limits_config)`, () => {
@@ -197,10 +203,13 @@ describe(`loki.yaml against the Loki 3.5 configuration reference (${CONFIGURE})`
   });
 
   it('finds a key the reference does not list, and a value of the wrong kind (the checks can fail)', () => {
-    expect(blockProblems({ http_listen_port: 3100, log_level: 'warning', grpc_port: 1 }, { http_listen_port: int, log_level: string(['warn']) }, 'server')).toEqual([
-      'server.log_level: warning is not one of warn',
-      'server.grpc_port: not a documented key of this block',
-    ]);
+    expect(
+      blockProblems(
+        { http_listen_port: 3100, log_level: 'warning', grpc_port: 1 },
+        { http_listen_port: int, log_level: string(['warn']) },
+        'server',
+      ),
+    ).toEqual(['server.log_level: warning is not one of warn', 'server.grpc_port: not a documented key of this block']);
     expect(problems('7 days', duration, 'limits_config.retention_period')).toHaveLength(1);
   });
 });

@@ -68,7 +68,11 @@ describe('substituteGrafanaVariables', () => {
 
 describe('checkPromql', () => {
   it('accepts an expression over known names', () => {
-    expect(checkPromql('histogram_quantile(0.95, sum by (le) (rate(webhook_request_duration_seconds_bucket[5m])))', { knownNames: known })).toEqual([]);
+    expect(
+      checkPromql('histogram_quantile(0.95, sum by (le) (rate(webhook_request_duration_seconds_bucket[5m])))', {
+        knownNames: known,
+      }),
+    ).toEqual([]);
   });
 
   it('reports a metric the service does not export', () => {

@@ -44,7 +44,9 @@ describe('buildAlertRules', () => {
     expect(byName(rules, 'WebhookHighErrorRate').expr).toMatch(/ >= 0\.1$/);
     expect(byName(rules, 'WebhookErrorRateElevated')).toMatchObject({ for: '15m' });
     expect(byName(rules, 'WebhookErrorRateElevated').expr).toMatch(/ >= 0\.05$/);
-    expect(byName(rules, 'WebhookHighLatency').expr).toMatch(/^histogram_quantile\(0\.95, .*webhook_request_duration_seconds_bucket.* >= 1$/);
+    expect(byName(rules, 'WebhookHighLatency').expr).toMatch(
+      /^histogram_quantile\(0\.95, .*webhook_request_duration_seconds_bucket.* >= 1$/,
+    );
     expect(byName(rules, 'WebhookLatencyElevated').expr).toMatch(/ >= 0\.5$/);
     expect(byName(rules, 'WebhookDatabaseDown')).toMatchObject({ expr: 'webhook_db_up == 0', for: '1m' });
     expect(byName(rules, 'WebhookCacheDown')).toMatchObject({ expr: 'webhook_cache_up == 0', for: '1m' });
@@ -54,8 +56,12 @@ describe('buildAlertRules', () => {
   });
 
   it('keeps job (and instance where there is one) and a signal label shared by warning and critical pairs', () => {
-    expect(byName(rules, 'WebhookHighErrorRate').labels.signal).toBe(byName(rules, 'WebhookErrorRateElevated').labels.signal);
-    expect(byName(rules, 'WebhookHighLatency').labels.signal).toBe(byName(rules, 'WebhookLatencyElevated').labels.signal);
+    expect(byName(rules, 'WebhookHighErrorRate').labels.signal).toBe(
+      byName(rules, 'WebhookErrorRateElevated').labels.signal,
+    );
+    expect(byName(rules, 'WebhookHighLatency').labels.signal).toBe(
+      byName(rules, 'WebhookLatencyElevated').labels.signal,
+    );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
     expect(signals.size).toBe(11);
     for (const r of rulesOf(rules)) {
@@ -73,7 +79,9 @@ describe('buildAlertRules', () => {
       expect(r.annotations.summary.length).toBeGreaterThan(10);
       expect(r.annotations.description.length).toBeGreaterThan(40);
       expect(r.annotations.runbook_url).toBe(`${DEFAULT_ALERTS.runbookBaseUrl}#${r.alert.toLowerCase()}`);
-      expect(r.annotations.dashboard_url).toMatch(/^http:\/\/127\.0\.0\.1:3000\/d\/wmon-(overview|performance|events)$/);
+      expect(r.annotations.dashboard_url).toMatch(
+        /^http:\/\/127\.0\.0\.1:3000\/d\/wmon-(overview|performance|events)$/,
+      );
     }
   });
 
@@ -135,7 +143,11 @@ describe('buildAlertRules', () => {
     // GitHub's anchor for a heading: lower case, spaces to dashes, punctuation dropped.
     const anchors = new Set(
       [...doc.matchAll(/^##\s+(.+)$/gm)].map((m) =>
-        (m[1] ?? '').trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'),
+        (m[1] ?? '')
+          .trim()
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
       ),
     );
     for (const r of rulesOf(rules)) expect(anchors, r.alert).toContain(runbookAnchor(r.alert));

@@ -23,7 +23,9 @@ async function renderInto(c: Config): Promise<string> {
 }
 
 async function promtoolCheckConfig(dir: string) {
-  return execa(promTool('promtool'), ['check', 'config', path.join(dir, 'prometheus/prometheus.yml')], { reject: false });
+  return execa(promTool('promtool'), ['check', 'config', path.join(dir, 'prometheus/prometheus.yml')], {
+    reject: false,
+  });
 }
 
 /** Strings by which a rendered file would refer to a component. */
@@ -107,7 +109,9 @@ describe('rendering the stack', () => {
   });
 
   it("scrapes the user's own handler when the bundled service is off", () => {
-    const c = config('components:\n  webhook: {enabled: false}\nservice:\n  scrapeTarget: host.containers.internal:8080\n');
+    const c = config(
+      'components:\n  webhook: {enabled: false}\nservice:\n  scrapeTarget: host.containers.internal:8080\n',
+    );
     const prom = parse(renderStack(c).files.find((f) => f.path === 'prometheus/prometheus.yml')!.contents);
     const job = prom.scrape_configs.find((j: { job_name: string }) => j.job_name === 'webhook');
     expect(job.static_configs[0].targets).toEqual(['host.containers.internal:8080']);
@@ -123,7 +127,12 @@ describe('rendering the stack', () => {
   it('puts the dashboards in the Webhook folder through one file provider', () => {
     const p = parse(renderStack(config()).files.find((f) => f.path.endsWith('dashboards/wmon.yaml'))!.contents);
     expect(p.providers).toEqual([
-      expect.objectContaining({ folder: 'Webhook', folderUid: 'wmon-webhook', type: 'file', options: expect.any(Object) }),
+      expect.objectContaining({
+        folder: 'Webhook',
+        folderUid: 'wmon-webhook',
+        type: 'file',
+        options: expect.any(Object),
+      }),
     ]);
     expect(p.providers[0].options.path).toBe('/etc/grafana/wmon/dashboards');
   });

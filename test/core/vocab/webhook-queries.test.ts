@@ -2,15 +2,26 @@ import { knownSeriesNames } from '@wmon/contract';
 import { describe, expect, it } from 'vitest';
 
 import { checkPromql } from '../../../src/core/render/promql.js';
-import { PROBE_ROUTES, WEBHOOK_TRAFFIC_MATCH, processingSuccessRatio, series } from '../../../src/core/vocab/webhook-queries.js';
+import {
+  PROBE_ROUTES,
+  WEBHOOK_TRAFFIC_MATCH,
+  processingSuccessRatio,
+  series,
+} from '../../../src/core/vocab/webhook-queries.js';
 
 describe('series: selectors of the service metrics, typed by the contract', () => {
   it('writes equality, set and negated matchers', () => {
     expect(series('queueSize')).toBe('webhook_queue_size');
     expect(series('queueSize', { state: 'pending' })).toBe('webhook_queue_size{state="pending"}');
-    expect(series('eventsProcessed', { outcome: ['success', 'dead_letter'] })).toBe('webhook_events_processed_total{outcome=~"success|dead_letter"}');
-    expect(series('eventsProcessed', { outcome: { not: 'duplicate' } })).toBe('webhook_events_processed_total{outcome!="duplicate"}');
-    expect(series('requestsTotal', { route: '/webhooks/stripe', status: '200' })).toBe('webhook_requests_total{route="/webhooks/stripe", status="200"}');
+    expect(series('eventsProcessed', { outcome: ['success', 'dead_letter'] })).toBe(
+      'webhook_events_processed_total{outcome=~"success|dead_letter"}',
+    );
+    expect(series('eventsProcessed', { outcome: { not: 'duplicate' } })).toBe(
+      'webhook_events_processed_total{outcome!="duplicate"}',
+    );
+    expect(series('requestsTotal', { route: '/webhooks/stripe', status: '200' })).toBe(
+      'webhook_requests_total{route="/webhooks/stripe", status="200"}',
+    );
     expect(series('requestDuration', WEBHOOK_TRAFFIC_MATCH, '_bucket')).toBe(
       'webhook_request_duration_seconds_bucket{route!~"/metrics|/healthz|/readyz"}',
     );

@@ -13,13 +13,24 @@ import { createGrafanaClient } from '../../../src/adapters/clients/index.js';
 import { startFakeGrafana, type FakeGrafana } from '../../support/fakes/grafana.js';
 
 const users = { admin: 'pw' };
-const clientFor = (g: FakeGrafana) => createGrafanaClient({ baseUrl: g.url, auth: { kind: 'basic', username: 'admin', password: 'pw' }, timeoutMs: 2000 });
+const clientFor = (g: FakeGrafana) =>
+  createGrafanaClient({ baseUrl: g.url, auth: { kind: 'basic', username: 'admin', password: 'pw' }, timeoutMs: 2000 });
 
 /** What wmon's provisioning puts in every Grafana: its folder, a dashboard and the Prometheus data source. */
 function provision(g: FakeGrafana): void {
   g.seedFolder('wmon-webhook', 'Webhook');
-  g.seedDashboard({ uid: 'wmon-overview', title: 'Webhook Overview', panels: [] }, { folderUid: 'wmon-webhook', provisioned: true });
-  g.seedDatasource({ uid: 'wmon-prometheus', name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', isDefault: true, readOnly: true });
+  g.seedDashboard(
+    { uid: 'wmon-overview', title: 'Webhook Overview', panels: [] },
+    { folderUid: 'wmon-webhook', provisioned: true },
+  );
+  g.seedDatasource({
+    uid: 'wmon-prometheus',
+    name: 'Prometheus',
+    type: 'prometheus',
+    url: 'http://prometheus:9090',
+    isDefault: true,
+    readOnly: true,
+  });
 }
 
 let source: FakeGrafana;
@@ -30,9 +41,19 @@ beforeEach(async () => {
   target = await startFakeGrafana({ users });
   provision(source);
   source.seedFolder('team', 'Team');
-  source.seedDashboard({ uid: 'team-board', title: 'Team board', panels: [{ id: 1, title: 'Requests' }] }, { folderUid: 'team' });
+  source.seedDashboard(
+    { uid: 'team-board', title: 'Team board', panels: [{ id: 1, title: 'Requests' }] },
+    { folderUid: 'team' },
+  );
   source.seedDashboard({ uid: 'root-board', title: 'At the root', panels: [] });
-  source.seedDatasource({ uid: 'pg', name: 'Orders DB', type: 'postgres', url: 'db:5432', secureJsonData: { password: 'hunter2' }, jsonData: { sslmode: 'require' } });
+  source.seedDatasource({
+    uid: 'pg',
+    name: 'Orders DB',
+    type: 'postgres',
+    url: 'db:5432',
+    secureJsonData: { password: 'hunter2' },
+    jsonData: { sslmode: 'require' },
+  });
 });
 
 afterEach(async () => {
@@ -56,10 +77,20 @@ describe("Grafana's content in a backup", () => {
       ['team-board', 'team', false],
       ['wmon-overview', 'wmon-webhook', true],
     ]);
-    expect(collected.summary.datasources.find((d) => d.uid === 'pg')).toEqual({ uid: 'pg', name: 'Orders DB', type: 'postgres', readOnly: false, secureFields: ['password'] });
+    expect(collected.summary.datasources.find((d) => d.uid === 'pg')).toEqual({
+      uid: 'pg',
+      name: 'Orders DB',
+      type: 'postgres',
+      readOnly: false,
+      secureFields: ['password'],
+    });
     const everything = collected.files.map((f) => f.data.toString('utf8')).join('\n');
     expect(everything).not.toContain('hunter2');
-    expect((JSON.parse(small.get(GRAFANA_DATASOURCES_ENTRY)!.toString('utf8')) as Array<{ uid: string }>).find((d) => d.uid === 'pg')).toMatchObject({ uid: 'pg', jsonData: { sslmode: 'require' }, secureFields: ['password'] });
+    expect(
+      (JSON.parse(small.get(GRAFANA_DATASOURCES_ENTRY)!.toString('utf8')) as Array<{ uid: string }>).find(
+        (d) => d.uid === 'pg',
+      ),
+    ).toMatchObject({ uid: 'pg', jsonData: { sslmode: 'require' }, secureFields: ['password'] });
   });
 
   it('restores them into a fresh Grafana, leaves provisioned content to the files, and names the secrets to set again', async () => {
@@ -74,12 +105,21 @@ describe("Grafana's content in a backup", () => {
       datasourcesRestored: 1,
       secretsToSet: [{ datasource: 'Orders DB', fields: ['password'] }],
     });
-    expect(target.storedDashboard('team-board')).toMatchObject({ folderUid: 'team', model: { title: 'Team board', panels: [{ id: 1, title: 'Requests' }] } });
+    expect(target.storedDashboard('team-board')).toMatchObject({
+      folderUid: 'team',
+      model: { title: 'Team board', panels: [{ id: 1, title: 'Requests' }] },
+    });
     expect(target.storedDashboard('root-board')?.folderUid).toBe('');
     expect(target.storedDatasource('pg')).toEqual({ secureJsonData: {}, jsonData: { sslmode: 'require' } });
     expect(await checkGrafana(client, manifest)).toEqual([]);
     // Restoring again changes nothing that matters, and Grafana keeps secrets set meanwhile.
-    await client.createOrUpdateDatasource({ uid: 'pg', name: 'Orders DB', type: 'postgres', url: 'db:5432', secureJsonData: { password: 'new' } });
+    await client.createOrUpdateDatasource({
+      uid: 'pg',
+      name: 'Orders DB',
+      type: 'postgres',
+      url: 'db:5432',
+      secureJsonData: { password: 'new' },
+    });
     const again = await restoreGrafana(client, manifest, small, 'backup_20250524_101500.tar.gz');
     expect(again.foldersCreated).toBe(0);
     expect(again.secretsToSet).toEqual([]);
@@ -104,7 +144,10 @@ describe('pushing changed dashboards to a running Grafana', () => {
     target.onProvisioningReload((kind) => {
       if (kind === 'dashboards') {
         reloaded += 1;
-        target.seedDashboard({ uid: 'wmon-overview', title: 'Webhook Overview', panels: [{ id: 1, title: 'new' }] }, { folderUid: 'wmon-webhook', provisioned: true });
+        target.seedDashboard(
+          { uid: 'wmon-overview', title: 'Webhook Overview', panels: [{ id: 1, title: 'new' }] },
+          { folderUid: 'wmon-webhook', provisioned: true },
+        );
       }
     });
     target.seedFolder('wmon-webhook', 'Webhook');
@@ -113,7 +156,9 @@ describe('pushing changed dashboards to a running Grafana', () => {
     await client.reloadProvisioning('dashboards');
     expect(target.provisioningReloads()).toEqual(['datasources', 'dashboards']);
     expect(reloaded).toBe(1);
-    expect((await client.getDashboard('wmon-overview'))?.dashboard).toMatchObject({ panels: [{ id: 1, title: 'new' }] });
+    expect((await client.getDashboard('wmon-overview'))?.dashboard).toMatchObject({
+      panels: [{ id: 1, title: 'new' }],
+    });
   });
 
   it('is refused to a non-admin token', async () => {

@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 
-import { createAlertmanagerClient, createPrometheusClient, type PrometheusClient } from '../../../src/adapters/clients/index.js';
+import {
+  createAlertmanagerClient,
+  createPrometheusClient,
+  type PrometheusClient,
+} from '../../../src/adapters/clients/index.js';
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { renderStack } from '../../../src/core/render/index.js';
 import type { RuleFile } from '../../../src/core/render/rules.js';
@@ -37,7 +41,10 @@ let prom: PrometheusClient;
 
 beforeAll(async () => {
   [prometheus, alertmanager] = await Promise.all([
-    startPrometheus(() => ({ 'prometheus.yml': prometheusYml, [rulesPath.replace(/^prometheus\//, '')]: text(rulesPath) })),
+    startPrometheus(() => ({
+      'prometheus.yml': prometheusYml,
+      [rulesPath.replace(/^prometheus\//, '')]: text(rulesPath),
+    })),
     startAlertmanager(text('alertmanager/alertmanager.yml')),
   ]);
   prom = createPrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
@@ -49,16 +56,27 @@ afterAll(async () => {
 
 describe('drift against the real dumps', () => {
   it('finds none when Prometheus loaded what wmon renders, though its dump adds its own defaults', async () => {
-    const running = parse(await prom.statusConfig()) as { global: Record<string, unknown>; scrape_configs: Array<Record<string, unknown>> };
+    const running = parse(await prom.statusConfig()) as {
+      global: Record<string, unknown>;
+      scrape_configs: Array<Record<string, unknown>>;
+    };
     // Defaults wmon does not set, printed by the running Prometheus: not differences.
     expect(Object.keys(running.global)).toEqual(expect.arrayContaining(['scrape_timeout', 'scrape_protocols']));
-    expect(Object.keys(running.scrape_configs[0]!)).toEqual(expect.arrayContaining(['metrics_path', 'scheme', 'scrape_protocols']));
+    expect(Object.keys(running.scrape_configs[0]!)).toEqual(
+      expect.arrayContaining(['metrics_path', 'scheme', 'scrape_protocols']),
+    );
     expect(diffPrometheusConfig(parse(prometheusYml) as Record<string, unknown>, running)).toEqual([]);
     expect(diffRules(parse(text(rulesPath)) as RuleFile, await prom.rules())).toEqual([]);
   });
 
   it('names what wmon sets when it differs: an interval, a target, a label, an extra job', async () => {
-    const changed = parse(prometheusYml) as { global: Record<string, unknown>; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[]; labels: Record<string, string> }> }> };
+    const changed = parse(prometheusYml) as {
+      global: Record<string, unknown>;
+      scrape_configs: Array<{
+        job_name: string;
+        static_configs: Array<{ targets: string[]; labels: Record<string, string> }>;
+      }>;
+    };
     changed.global.scrape_interval = '30s';
     const webhook = changed.scrape_configs.find((j) => j.job_name === 'webhook')!;
     webhook.static_configs[0]!.targets = ['webhook:9999'];
@@ -82,6 +100,11 @@ describe('drift against the real dumps', () => {
 
   it('finds none when Alertmanager loaded what wmon renders, every channel included', async () => {
     const status = await createAlertmanagerClient({ baseUrl: alertmanager!.url, timeoutMs: 5000 }).status();
-    expect(diffAlertmanagerConfig(parse(text('alertmanager/alertmanager.yml')) as Record<string, unknown>, parse(status.configYaml))).toEqual([]);
+    expect(
+      diffAlertmanagerConfig(
+        parse(text('alertmanager/alertmanager.yml')) as Record<string, unknown>,
+        parse(status.configYaml),
+      ),
+    ).toEqual([]);
   });
 });

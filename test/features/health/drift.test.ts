@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { parseConfigText } from '../../../src/core/config/load.js';
-import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules, promqlTokens, samePromql, subsetDiff } from '../../../src/features/health/drift.js';
+import {
+  diffAlertmanagerConfig,
+  diffPrometheusConfig,
+  diffRules,
+  promqlTokens,
+  samePromql,
+  subsetDiff,
+} from '../../../src/features/health/drift.js';
 import { renderStack } from '../../../src/core/render/index.js';
 import type { RuleFile } from '../../../src/core/render/rules.js';
 import type { RuleGroup } from '../../../src/adapters/clients/index.js';
@@ -35,10 +42,18 @@ describe('subsetDiff', () => {
   });
 
   it('names each difference by its path, matching named lists by name', () => {
-    expect(subsetDiff({ route: { group_wait: '30s' } }, { route: { group_wait: '45s' } })).toEqual(['route.group_wait: running has "45s", wmon.yaml renders "30s"']);
+    expect(subsetDiff({ route: { group_wait: '30s' } }, { route: { group_wait: '45s' } })).toEqual([
+      'route.group_wait: running has "45s", wmon.yaml renders "30s"',
+    ]);
     expect(
-      subsetDiff({ receivers: [{ name: 'default' }, { name: 'critical', x: 1 }] }, { receivers: [{ name: 'default' }, { name: 'other' }] }),
-    ).toEqual(['receivers "critical": missing in the running configuration', 'receivers "other": in the running configuration, but wmon.yaml does not render it']);
+      subsetDiff(
+        { receivers: [{ name: 'default' }, { name: 'critical', x: 1 }] },
+        { receivers: [{ name: 'default' }, { name: 'other' }] },
+      ),
+    ).toEqual([
+      'receivers "critical": missing in the running configuration',
+      'receivers "other": in the running configuration, but wmon.yaml does not render it',
+    ]);
     expect(subsetDiff({ l: [1, 2] }, { l: [1] })).toEqual(['l: running has 1 item(s) [1], wmon.yaml renders 2 [1,2]']);
   });
 });
@@ -47,14 +62,24 @@ describe('diffPrometheusConfig', () => {
   const want = rendered('prometheus/prometheus.yml');
 
   it('finds nothing when the running dump resolves rule files and adds defaults', () => {
-    const running = structuredClone(want) as Record<string, unknown> & { scrape_configs: Array<Record<string, unknown>> };
+    const running = structuredClone(want) as Record<string, unknown> & {
+      scrape_configs: Array<Record<string, unknown>>;
+    };
     running.rule_files = ['/etc/prometheus/rules/*.yml'];
-    running.scrape_configs = running.scrape_configs.map((j) => ({ ...j, metrics_path: '/metrics', scheme: 'http', scrape_interval: '15s' }));
+    running.scrape_configs = running.scrape_configs.map((j) => ({
+      ...j,
+      metrics_path: '/metrics',
+      scheme: 'http',
+      scrape_interval: '15s',
+    }));
     expect(diffPrometheusConfig(want, running)).toEqual([]);
   });
 
   it('reports a missing job, an extra job, other targets and another Alertmanager', () => {
-    const running = structuredClone(want) as { scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>; alerting: unknown };
+    const running = structuredClone(want) as {
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+      alerting: unknown;
+    };
     running.scrape_configs = running.scrape_configs.filter((j) => j.job_name !== 'loki');
     running.scrape_configs.push({ job_name: 'extra', static_configs: [{ targets: ['x:1'] }] });
     const webhook = running.scrape_configs.find((j) => j.job_name === 'webhook');
@@ -77,7 +102,9 @@ describe('diffAlertmanagerConfig', () => {
     expect(diffAlertmanagerConfig(want, running)).toEqual([]);
   });
   it('reports a receiver that differs', () => {
-    const running = structuredClone(want) as { receivers: Array<{ name: string; slack_configs?: Array<Record<string, unknown>> }> };
+    const running = structuredClone(want) as {
+      receivers: Array<{ name: string; slack_configs?: Array<Record<string, unknown>> }>;
+    };
     const critical = running.receivers.find((r) => r.name === 'critical');
     if (critical?.slack_configs?.[0]) critical.slack_configs[0].api_url_file = '/elsewhere';
     expect(diffAlertmanagerConfig(want, running)).toEqual([
@@ -113,14 +140,21 @@ describe('diffRules', () => {
 
   it('reports a changed expr, for and label, a missing alert and a foreign group', () => {
     const groups = loaded();
-    const rules = groups[0]?.rules as unknown as Array<{ name: string; query: string; durationSeconds: number; labels: Record<string, string> }>;
+    const rules = groups[0]?.rules as unknown as Array<{
+      name: string;
+      query: string;
+      durationSeconds: number;
+      labels: Record<string, string>;
+    }>;
     rules[0]!.query = rules[0]!.query.replace('>= 0.1', '>= 0.3');
     rules[1]!.durationSeconds = 60;
     rules[2]!.labels = { ...rules[2]!.labels, severity: 'warning' };
     rules.splice(3, 1);
     groups.push({ name: 'mine', file: '/etc/prometheus/rules/mine.yml', intervalSeconds: 15, rules: [] });
     expect(diffRules(file, groups)).toEqual([
-      expect.stringMatching(/^alert WebhookHighErrorRate: expr differs: running .*>= 0\.3; wmon\.yaml renders .*>= 0\.1$/),
+      expect.stringMatching(
+        /^alert WebhookHighErrorRate: expr differs: running .*>= 0\.3; wmon\.yaml renders .*>= 0\.1$/,
+      ),
       'alert WebhookHighLatency: for differs: running 60s, wmon.yaml renders 5m',
       'alert WebhookDatabaseDown: labels differ (severity)',
       'alert WebhookCacheDown: not loaded',

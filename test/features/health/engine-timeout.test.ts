@@ -26,7 +26,16 @@ describe('the engine ping in wmon check', () => {
     // A Docker API that answers its ping late, as an engine on a loaded host does.
     server = http.createServer((req, res) => {
       if (req.url === '/_ping') setTimeout(() => res.end('OK'), PING_DELAY_MS);
-      else if (req.url === '/version') res.end(JSON.stringify({ Version: '27.0.0', ApiVersion: '1.46', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Engine' }] }));
+      else if (req.url === '/version')
+        res.end(
+          JSON.stringify({
+            Version: '27.0.0',
+            ApiVersion: '1.46',
+            Os: 'linux',
+            Arch: 'amd64',
+            Components: [{ Name: 'Engine' }],
+          }),
+        );
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(socketPath, r));

@@ -22,14 +22,18 @@ import { tempDir } from '../../support/tmp.js';
 
 const PASSWORD = 's3cret-admin-password';
 
-async function loaded(ports: { grafana?: number; loki?: number; jaeger?: number }, password: string | null = PASSWORD): Promise<LoadedConfig> {
+async function loaded(
+  ports: { grafana?: number; loki?: number; jaeger?: number },
+  password: string | null = PASSWORD,
+): Promise<LoadedConfig> {
   const dir = await tempDir('wmon-health-');
   const on = (p: number | undefined) => (p === undefined ? '{enabled: false}' : `{port: ${p}}`);
   const text = `components:\n  grafana: ${on(ports.grafana)}\n  loki: ${on(ports.loki)}\n  jaeger: ${on(ports.jaeger)}\n`;
   const file = path.join(dir, 'wmon.yaml');
   await writeFile(file, text);
   await mkdir(path.join(dir, '.wmon'), { recursive: true });
-  if (password !== null) await writeFile(path.join(dir, '.wmon/grafana-admin-password'), `${password}\n`, { mode: 0o600 });
+  if (password !== null)
+    await writeFile(path.join(dir, '.wmon/grafana-admin-password'), `${password}\n`, { mode: 0o600 });
   return { file, dir, config: parseConfigText(text, file), exists: true };
 }
 
@@ -56,14 +60,16 @@ describe('Grafana checks against the Grafana fake', () => {
       ['wmon-loki', 'Loki', 'loki'],
       ['wmon-jaeger', 'Jaeger', 'jaeger'],
     ] as const) {
-      if (uid !== opts.skipDatasource) grafana.seedDatasource({ uid, name, type, url: `http://${type}:1`, readOnly: true });
+      if (uid !== opts.skipDatasource)
+        grafana.seedDatasource({ uid, name, type, url: `http://${type}:1`, readOnly: true });
     }
     for (const [uid, title] of [
       ['wmon-overview', 'Webhook Overview'],
       ['wmon-performance', 'Webhook Performance'],
       ['wmon-events', 'Webhook Events'],
     ] as const) {
-      if (uid !== opts.skipDashboard) grafana.seedDashboard({ uid, title }, { folderUid: opts.folder ?? 'wmon-webhook', provisioned: true });
+      if (uid !== opts.skipDashboard)
+        grafana.seedDashboard({ uid, title }, { folderUid: opts.folder ?? 'wmon-webhook', provisioned: true });
     }
   };
 
@@ -76,23 +82,40 @@ describe('Grafana checks against the Grafana fake', () => {
   it('finds the data sources and dashboards wmon provisions, with the admin credentials', async () => {
     provision();
     const rows = await run();
-    expect(byId(rows, 'grafana.datasources')).toMatchObject({ status: 'OK', detail: 'Prometheus (wmon-prometheus), Loki (wmon-loki), Jaeger (wmon-jaeger) present' });
-    expect(byId(rows, 'grafana.dashboards')).toMatchObject({ status: 'OK', detail: 'Webhook Overview, Webhook Performance, Webhook Events in the Webhook folder' });
+    expect(byId(rows, 'grafana.datasources')).toMatchObject({
+      status: 'OK',
+      detail: 'Prometheus (wmon-prometheus), Loki (wmon-loki), Jaeger (wmon-jaeger) present',
+    });
+    expect(byId(rows, 'grafana.dashboards')).toMatchObject({
+      status: 'OK',
+      detail: 'Webhook Overview, Webhook Performance, Webhook Events in the Webhook folder',
+    });
     expect(byId(rows, 'ready.grafana').status).toBe('OK');
-    const auth = grafana.requests.filter((r) => r.path.startsWith('/api/datasources') || r.path.startsWith('/api/dashboards')).map((r) => r.headers.authorization);
+    const auth = grafana.requests
+      .filter((r) => r.path.startsWith('/api/datasources') || r.path.startsWith('/api/dashboards'))
+      .map((r) => r.headers.authorization);
     expect(new Set(auth)).toEqual(new Set([`Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`]));
   });
 
   it('warns about a missing data source, a missing dashboard, a dashboard in another folder', async () => {
     provision({ skipDatasource: 'wmon-loki', skipDashboard: 'wmon-events' });
     let rows = await run();
-    expect(byId(rows, 'grafana.datasources')).toMatchObject({ status: 'WARNING', detail: 'missing data source(s) wmon-loki: panels that use them show no data' });
-    expect(byId(rows, 'grafana.dashboards')).toMatchObject({ status: 'WARNING', detail: 'missing dashboard(s) wmon-events' });
+    expect(byId(rows, 'grafana.datasources')).toMatchObject({
+      status: 'WARNING',
+      detail: 'missing data source(s) wmon-loki: panels that use them show no data',
+    });
+    expect(byId(rows, 'grafana.dashboards')).toMatchObject({
+      status: 'WARNING',
+      detail: 'missing dashboard(s) wmon-events',
+    });
     await grafana.close();
     grafana = await startFakeGrafana({ users: { admin: PASSWORD } });
     provision({ folder: 'elsewhere' });
     rows = await run();
-    expect(byId(rows, 'grafana.dashboards')).toMatchObject({ status: 'WARNING', detail: 'dashboard(s) wmon-overview, wmon-performance, wmon-events are not in the Webhook folder' });
+    expect(byId(rows, 'grafana.dashboards')).toMatchObject({
+      status: 'WARNING',
+      detail: 'dashboard(s) wmon-overview, wmon-performance, wmon-events are not in the Webhook folder',
+    });
   });
 
   it('is UNKNOWN when Grafana refuses the credentials or none are kept', async () => {
@@ -103,24 +126,32 @@ describe('Grafana checks against the Grafana fake', () => {
       expect(byId(rows, id).detail).toMatch(/^cannot tell: Grafana refused the credentials \(HTTP 401/);
     }
     const none = await run(null);
-    expect(byId(none, 'grafana.datasources').detail).toMatch(/^cannot tell: no Grafana admin password: .*grafana-admin-password is missing/);
+    expect(byId(none, 'grafana.datasources').detail).toMatch(
+      /^cannot tell: no Grafana admin password: .*grafana-admin-password is missing/,
+    );
   });
 
   it('says CRITICAL when its database fails, UNKNOWN when it hangs past the deadline', async () => {
     provision();
     grafana.setDatabaseHealthy(false);
     let rows = await run();
-    expect(byId(rows, 'ready.grafana')).toMatchObject({ status: 'CRITICAL', detail: expect.stringMatching(/not ready: GET .*\/api\/health answered HTTP 503/) });
+    expect(byId(rows, 'ready.grafana')).toMatchObject({
+      status: 'CRITICAL',
+      detail: expect.stringMatching(/not ready: GET .*\/api\/health answered HTTP 503/),
+    });
     grafana.setDatabaseHealthy(true);
     grafana.setLatency(1500);
     rows = await run(PASSWORD, 300);
-    expect(byId(rows, 'grafana.datasources')).toMatchObject({ status: 'UNKNOWN', detail: 'cannot tell: Grafana is not answering (timeout after 300 ms)' });
+    expect(byId(rows, 'grafana.datasources')).toMatchObject({
+      status: 'UNKNOWN',
+      detail: 'cannot tell: Grafana is not answering (timeout after 300 ms)',
+    });
     expect(byId(rows, 'ready.grafana').status).toBe('CRITICAL');
     expect(byId(rows, 'ready.grafana').detail).toMatch(/not answering/);
   });
 });
 
-describe("the Loki check against the Loki fake", () => {
+describe('the Loki check against the Loki fake', () => {
   let loki: FakeLoki;
   afterEach(async () => {
     await loki.close();
@@ -134,10 +165,16 @@ describe("the Loki check against the Loki fake", () => {
   it("finds the service's log lines by its service label", async () => {
     loki = await startFakeLoki();
     await createLokiClient({ baseUrl: loki.url }).push([
-      { labels: { service: 'wmon-webhook', job: 'wmon-webhook' }, entries: [{ time: new Date(Date.now() - 90_000), line: '{"msg":"listening"}' }] },
+      {
+        labels: { service: 'wmon-webhook', job: 'wmon-webhook' },
+        entries: [{ time: new Date(Date.now() - 90_000), line: '{"msg":"listening"}' }],
+      },
     ]);
     const rows = await run();
-    expect(byId(rows, 'loki.logs')).toMatchObject({ status: 'OK', detail: expect.stringMatching(/^Loki has the service's logs; last line 1 min 3\d s ago$/) });
+    expect(byId(rows, 'loki.logs')).toMatchObject({
+      status: 'OK',
+      detail: expect.stringMatching(/^Loki has the service's logs; last line 1 min 3\d s ago$/),
+    });
     expect(byId(rows, 'ready.loki').status).toBe('OK');
     const q = loki.requests.find((r) => r.path === '/loki/api/v1/query_range');
     expect(q?.query.get('query')).toBe('{service="wmon-webhook"}');
@@ -146,7 +183,9 @@ describe("the Loki check against the Loki fake", () => {
 
   it('warns when the service has sent nothing, in the whole retention', async () => {
     loki = await startFakeLoki();
-    await createLokiClient({ baseUrl: loki.url }).push([{ labels: { service: 'someone-else' }, entries: [{ time: new Date(), line: 'x' }] }]);
+    await createLokiClient({ baseUrl: loki.url }).push([
+      { labels: { service: 'someone-else' }, entries: [{ time: new Date(), line: 'x' }] },
+    ]);
     const rows = await run();
     expect(byId(rows, 'loki.logs')).toMatchObject({
       status: 'WARNING',
@@ -157,16 +196,25 @@ describe("the Loki check against the Loki fake", () => {
   it('is UNKNOWN when Loki refuses the request (multi-tenant, no org id) or hangs; not ready is CRITICAL', async () => {
     loki = await startFakeLoki({ authEnabled: true });
     let rows = await run();
-    expect(byId(rows, 'loki.logs')).toMatchObject({ status: 'UNKNOWN', detail: expect.stringMatching(/^cannot tell: Loki refused the credentials \(HTTP 401: no org id/) });
+    expect(byId(rows, 'loki.logs')).toMatchObject({
+      status: 'UNKNOWN',
+      detail: expect.stringMatching(/^cannot tell: Loki refused the credentials \(HTTP 401: no org id/),
+    });
     await loki.close();
     loki = await startFakeLoki();
     loki.setLatency(1500);
     rows = await run(300);
-    expect(byId(rows, 'loki.logs')).toMatchObject({ status: 'UNKNOWN', detail: 'cannot tell: Loki is not answering (timeout after 300 ms)' });
+    expect(byId(rows, 'loki.logs')).toMatchObject({
+      status: 'UNKNOWN',
+      detail: 'cannot tell: Loki is not answering (timeout after 300 ms)',
+    });
     loki.setLatency(0);
     loki.setReady(false);
     rows = await run();
-    expect(byId(rows, 'ready.loki')).toMatchObject({ status: 'CRITICAL', detail: expect.stringMatching(/not ready: GET .*\/ready answered HTTP 503/) });
+    expect(byId(rows, 'ready.loki')).toMatchObject({
+      status: 'CRITICAL',
+      detail: expect.stringMatching(/not ready: GET .*\/ready answered HTTP 503/),
+    });
   });
 });
 
@@ -233,11 +281,17 @@ describe('the Jaeger check against the Jaeger fake', () => {
   it('is UNKNOWN when it hangs past the deadline, CRITICAL when its API fails', async () => {
     jaeger.query.setLatency(1500);
     let rows = await run(300);
-    expect(byId(rows, 'jaeger.service')).toMatchObject({ status: 'UNKNOWN', detail: 'cannot tell: Jaeger is not answering (timeout after 300 ms)' });
+    expect(byId(rows, 'jaeger.service')).toMatchObject({
+      status: 'UNKNOWN',
+      detail: 'cannot tell: Jaeger is not answering (timeout after 300 ms)',
+    });
     expect(byId(rows, 'ready.jaeger').status).toBe('CRITICAL');
     jaeger.query.setLatency(0);
     jaeger.query.failWith(gatewayError(500, 'storage unavailable'));
     rows = await run();
-    expect(byId(rows, 'jaeger.service')).toMatchObject({ status: 'CRITICAL', detail: expect.stringMatching(/^Jaeger failed: HTTP 500: storage unavailable/) });
+    expect(byId(rows, 'jaeger.service')).toMatchObject({
+      status: 'CRITICAL',
+      detail: expect.stringMatching(/^Jaeger failed: HTTP 500: storage unavailable/),
+    });
   });
 });

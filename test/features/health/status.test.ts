@@ -20,19 +20,33 @@ describe('the overall state', () => {
     expect(worstStatus(['OK', 'WARNING'])).toBe('WARNING');
     expect(worstStatus(['WARNING', 'UNKNOWN', 'OK'])).toBe('UNKNOWN');
     expect(worstStatus(['UNKNOWN', 'CRITICAL', 'WARNING'])).toBe('CRITICAL');
-    expect([exitCodeFor('OK'), exitCodeFor('WARNING'), exitCodeFor('CRITICAL'), exitCodeFor('UNKNOWN')]).toEqual([0, 1, 2, 3]);
+    expect([exitCodeFor('OK'), exitCodeFor('WARNING'), exitCodeFor('CRITICAL'), exitCodeFor('UNKNOWN')]).toEqual([
+      0, 1, 2, 3,
+    ]);
   });
 
   it('reads as a Nagios status line, problems worst first', () => {
     expect(statusLine('OK', [check('OK'), check('OK')])).toBe('WMON OK - 2 checks passed');
-    expect(statusLine('CRITICAL', [check('WARNING', 'alertmanager', 'drift'), check('OK'), check('CRITICAL', 'webhook', 'down')])).toBe(
-      'WMON CRITICAL - 1 critical, 1 warning: webhook ready: down; alertmanager ready: drift',
-    );
+    expect(
+      statusLine('CRITICAL', [
+        check('WARNING', 'alertmanager', 'drift'),
+        check('OK'),
+        check('CRITICAL', 'webhook', 'down'),
+      ]),
+    ).toBe('WMON CRITICAL - 1 critical, 1 warning: webhook ready: down; alertmanager ready: drift');
   });
 });
 
 describe('runTasks', () => {
-  const task = (over: Partial<CheckTask>): CheckTask => ({ group: 'ready', id: 'x', component: 'x', check: 'ready', deadlineMs: 200, run: async () => [], ...over });
+  const task = (over: Partial<CheckTask>): CheckTask => ({
+    group: 'ready',
+    id: 'x',
+    component: 'x',
+    check: 'ready',
+    deadlineMs: 200,
+    run: async () => [],
+    ...over,
+  });
 
   it('runs tasks in parallel and turns a stuck or failing one into an UNKNOWN row of its own', async () => {
     const started = Date.now();
@@ -40,7 +54,10 @@ describe('runTasks', () => {
       task({ id: 'slow', run: () => new Promise(() => undefined) }),
       task({ id: 'slow2', run: () => new Promise(() => undefined) }),
       task({ id: 'boom', run: async () => Promise.reject(new Error('socket hang up\nmore')) }),
-      task({ id: 'fine', run: async () => [{ id: 'fine', component: 'x', check: 'ready', status: 'OK', detail: 'ok' }] }),
+      task({
+        id: 'fine',
+        run: async () => [{ id: 'fine', component: 'x', check: 'ready', status: 'OK', detail: 'ok' }],
+      }),
     ]);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(rows.map((r) => [r.id, r.status, r.detail])).toEqual([

@@ -17,8 +17,27 @@ const END = 1_800_000_000;
 function report(over: Partial<ReportJson> = {}): ReportJson {
   const alerts = firingPeriods(
     [
-      { metric: { __name__: 'ALERTS', alertname: 'TargetDown', alertstate: 'firing', severity: 'critical', job: 'webhook', instance: 'webhook:8080' }, samples: [0, 15, 30, 300, 315].map((t) => ({ time: END - 600 + t, value: 1 })) },
-      { metric: { __name__: 'ALERTS', alertname: 'WebhookRateLimiting', alertstate: 'firing', severity: 'info', scope: 'client' }, samples: [{ time: END - 10, value: 1 }] },
+      {
+        metric: {
+          __name__: 'ALERTS',
+          alertname: 'TargetDown',
+          alertstate: 'firing',
+          severity: 'critical',
+          job: 'webhook',
+          instance: 'webhook:8080',
+        },
+        samples: [0, 15, 30, 300, 315].map((t) => ({ time: END - 600 + t, value: 1 })),
+      },
+      {
+        metric: {
+          __name__: 'ALERTS',
+          alertname: 'WebhookRateLimiting',
+          alertstate: 'firing',
+          severity: 'info',
+          scope: 'client',
+        },
+        samples: [{ time: END - 10, value: 1 }],
+      },
     ],
     END,
     15,
@@ -40,11 +59,50 @@ function report(over: Partial<ReportJson> = {}): ReportJson {
     verdict,
     failOn: 'critical',
     exitCode: reportExitCode(verdict, 'critical'),
-    availability: { webhookPercent: 99.5, targets: [{ job: 'webhook', instance: 'webhook:8080', percent: 99.5 }], series: [[END - 60, 100], [END, 99]] },
-    requests: { total: 1234, ratePerSecond: 0.5, byStatus: { '200': 1200, '400': 34 }, series: [[END - 60, 1], [END - 30, null], [END, 2]] },
-    errors: { ratePercent: 7, total: 34, byType: { signature: 34 }, series: [[END - 60, 5], [END, 9]] },
-    latency: { p50Ms: 5, p95Ms: 40, p99Ms: 90, series: [[END - 60, 30], [END, 50]] },
-    events: { received: 1200, byType: [{ type: 'invoice.paid', count: 1000 }, { type: 'charge.succeeded', count: 200 }], processed: { success: 1200, duplicate: 3 } },
+    availability: {
+      webhookPercent: 99.5,
+      targets: [{ job: 'webhook', instance: 'webhook:8080', percent: 99.5 }],
+      series: [
+        [END - 60, 100],
+        [END, 99],
+      ],
+    },
+    requests: {
+      total: 1234,
+      ratePerSecond: 0.5,
+      byStatus: { '200': 1200, '400': 34 },
+      series: [
+        [END - 60, 1],
+        [END - 30, null],
+        [END, 2],
+      ],
+    },
+    errors: {
+      ratePercent: 7,
+      total: 34,
+      byType: { signature: 34 },
+      series: [
+        [END - 60, 5],
+        [END, 9],
+      ],
+    },
+    latency: {
+      p50Ms: 5,
+      p95Ms: 40,
+      p99Ms: 90,
+      series: [
+        [END - 60, 30],
+        [END, 50],
+      ],
+    },
+    events: {
+      received: 1200,
+      byType: [
+        { type: 'invoice.paid', count: 1000 },
+        { type: 'charge.succeeded', count: 200 },
+      ],
+      processed: { success: 1200, duplicate: 3 },
+    },
     signatureFailures: { total: 34, byReason: { signature_mismatch: 34 } },
     rateLimited: { total: 0, byScope: {} },
     alerts,
@@ -77,7 +135,9 @@ describe('test cases and the exit code', () => {
       'alert.WebhookRateLimiting': 'passed',
       'alert.WebhookHighCPU': 'passed',
     });
-    expect(r.testCases.find((c) => c.id === 'alert.TargetDown')?.message).toBe('TargetDown fired 2 time(s), 1 min 15 s in all (instance=webhook:8080 job=webhook)');
+    expect(r.testCases.find((c) => c.id === 'alert.TargetDown')?.message).toBe(
+      'TargetDown fired 2 time(s), 1 min 15 s in all (instance=webhook:8080 job=webhook)',
+    );
     expect(r.verdict).toBe('critical');
   });
 
@@ -96,20 +156,48 @@ describe('formats', () => {
     const r = report();
     const xml = toJunit(r);
     expect(XMLValidator.validate(xml)).toBe(true);
-    const j = (await parseJunit(xml)) as { tests?: number; failures?: number; skipped?: number; testsuite?: Array<{ name?: string; testcase?: Array<{ name?: string; skipped?: unknown[]; failure?: Array<{ type?: string; message?: string }> }>; properties?: Array<{ name?: string; value?: string }> }> };
+    const j = (await parseJunit(xml)) as {
+      tests?: number;
+      failures?: number;
+      skipped?: number;
+      testsuite?: Array<{
+        name?: string;
+        testcase?: Array<{ name?: string; skipped?: unknown[]; failure?: Array<{ type?: string; message?: string }> }>;
+        properties?: Array<{ name?: string; value?: string }>;
+      }>;
+    };
     expect(j.tests).toBe(r.testCases.length);
     expect(j.failures).toBe(3);
     expect(j.skipped).toBe(2);
     const slo = j.testsuite?.[0];
     expect(slo?.properties).toContainEqual({ name: 'environment', value: 'ci & <test>' });
-    expect(slo?.testcase?.find((c) => c.name?.startsWith('Webhook service availability'))?.failure?.[0]).toMatchObject({ type: 'critical', message: 'availability 99.5 % is below the critical threshold of 99.9 %' });
+    expect(slo?.testcase?.find((c) => c.name?.startsWith('Webhook service availability'))?.failure?.[0]).toMatchObject({
+      type: 'critical',
+      message: 'availability 99.5 % is below the critical threshold of 99.9 %',
+    });
     expect(slo?.testcase?.find((c) => c.name === 'p95 latency below 1000 ms (critical)')?.skipped).toHaveLength(1);
   });
 
   it('draws sparklines and SVG charts, with gaps where there is no data', () => {
-    expect(sparkline([[0, 0], [1, 5], [2, null], [3, 10]])).toBe('▁▅ █');
+    expect(
+      sparkline([
+        [0, 0],
+        [1, 5],
+        [2, null],
+        [3, 10],
+      ]),
+    ).toBe('▁▅ █');
     expect(sparkline([[0, null]])).toBe('');
-    const svg = svgChart([[0, 1], [1, 2], [2, null], [3, 4], [4, 5]], { title: 'Error rate <%>', unit: '%', threshold: 3 });
+    const svg = svgChart(
+      [
+        [0, 1],
+        [1, 2],
+        [2, null],
+        [3, 4],
+        [4, 5],
+      ],
+      { title: 'Error rate <%>', unit: '%', threshold: 3 },
+    );
     expect(XMLValidator.validate(svg)).toBe(true);
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(svg).toContain('stroke-dasharray');

@@ -30,7 +30,14 @@
  * State is in memory; `setDatabaseHealthy(false)` makes `/api/health` answer 503 `database: failing`.
  */
 import { randomBytes } from 'node:crypto';
-import { parseJson, readAuthorization, startFakeServer, type FakeRequest, type FakeResponse, type FakeServerControl } from './http.js';
+import {
+  parseJson,
+  readAuthorization,
+  startFakeServer,
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServerControl,
+} from './http.js';
 
 export type GrafanaRole = 'Admin' | 'Editor' | 'Viewer';
 
@@ -82,13 +89,29 @@ interface StoredDatasource {
 export interface FakeGrafana extends FakeServerControl {
   setDatabaseHealthy(healthy: boolean): void;
   /** Put a dashboard in place as provisioning would (`provisioned` ones cannot be saved over the API). */
-  seedDashboard(model: Record<string, unknown> & { uid: string; title: string }, opts?: { folderUid?: string; provisioned?: boolean }): void;
+  seedDashboard(
+    model: Record<string, unknown> & { uid: string; title: string },
+    opts?: { folderUid?: string; provisioned?: boolean },
+  ): void;
   seedFolder(uid: string, title: string): void;
   /** Put a data source in place; `readOnly` as provisioned ones are. */
-  seedDatasource(ds: { uid: string; name: string; type: string; url: string; isDefault?: boolean; readOnly?: boolean; secureJsonData?: Record<string, string>; jsonData?: Record<string, unknown> }): void;
+  seedDatasource(ds: {
+    uid: string;
+    name: string;
+    type: string;
+    url: string;
+    isDefault?: boolean;
+    readOnly?: boolean;
+    secureJsonData?: Record<string, string>;
+    jsonData?: Record<string, unknown>;
+  }): void;
   /** What Grafana stored, secrets included: for tests to check what the client sent. */
-  storedDatasource(uid: string): { secureJsonData: Readonly<Record<string, string>>; jsonData: Readonly<Record<string, unknown>> } | undefined;
-  storedDashboard(uid: string): { model: Readonly<Record<string, unknown>>; folderUid: string; version: number } | undefined;
+  storedDatasource(
+    uid: string,
+  ): { secureJsonData: Readonly<Record<string, string>>; jsonData: Readonly<Record<string, unknown>> } | undefined;
+  storedDashboard(
+    uid: string,
+  ): { model: Readonly<Record<string, unknown>>; folderUid: string; version: number } | undefined;
   /** Called on `POST /api/admin/provisioning/{kind}/reload` (e.g. to seed what the files now provision). */
   onProvisioningReload(handler: (kind: 'dashboards' | 'datasources') => void): void;
   /** The provisioning reloads asked for, in order. */
@@ -165,7 +188,10 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
   });
   const datasourceListItem = (d: StoredDatasource) => ({ ...datasourceBase(d), typeName: d.type });
 
-  const err = (status: number, message: string, extra: Record<string, unknown> = {}): FakeResponse => ({ status, json: { message, ...extra } });
+  const err = (status: number, message: string, extra: Record<string, unknown> = {}): FakeResponse => ({
+    status,
+    json: { message, ...extra },
+  });
   /** The access-control middleware's refusal (pkg/services/accesscontrol/middleware.go). */
   const denied = (permissions: string): FakeResponse => ({
     status: 403,
@@ -184,10 +210,18 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
       case 'none':
         return err(401, 'Unauthorized');
       case 'malformed':
-        return err(401, 'Invalid Basic Auth Header', { messageId: 'basic-auth.invalid-header', statusCode: 401, traceID: '' });
+        return err(401, 'Invalid Basic Auth Header', {
+          messageId: 'basic-auth.invalid-header',
+          statusCode: 401,
+          traceID: '',
+        });
       case 'basic':
         if (users[auth.username] === undefined || users[auth.username] !== auth.password) {
-          return err(401, 'Invalid username or password', { messageId: 'password-auth.failed', statusCode: 401, traceID: '' });
+          return err(401, 'Invalid username or password', {
+            messageId: 'password-auth.failed',
+            statusCode: 401,
+            traceID: '',
+          });
         }
         return { role: 'Admin', serverAdmin: true };
       case 'bearer': {
@@ -203,7 +237,8 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const parsed = parseJson(req.body);
     if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null) return err(400, 'bad request data');
     const cmd = parsed.value as { dashboard?: unknown; folderUid?: unknown; overwrite?: unknown; message?: unknown };
-    if (typeof cmd.dashboard !== 'object' || cmd.dashboard === null || Array.isArray(cmd.dashboard)) return err(400, 'bad request data');
+    if (typeof cmd.dashboard !== 'object' || cmd.dashboard === null || Array.isArray(cmd.dashboard))
+      return err(400, 'bad request data');
     const model = { ...(cmd.dashboard as Record<string, unknown>) };
     const title = typeof model.title === 'string' ? model.title.trim() : '';
     if (!title) return err(400, 'Dashboard title cannot be empty', { status: 'empty-name' });
@@ -261,7 +296,18 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     if (type !== 'dash-db') {
       for (const f of folders.values()) {
         if (!f.title.toLowerCase().includes(q) || folderUids.length > 0) continue;
-        hits.push({ id: f.id, uid: f.uid, title: f.title, uri: `db/${slugify(f.title)}`, url: folderUrl(f), slug: '', type: 'dash-folder', tags: [], isStarred: false, sortMeta: 0 });
+        hits.push({
+          id: f.id,
+          uid: f.uid,
+          title: f.title,
+          uri: `db/${slugify(f.title)}`,
+          url: folderUrl(f),
+          slug: '',
+          type: 'dash-folder',
+          tags: [],
+          isStarred: false,
+          sortMeta: 0,
+        });
       }
     }
     if (type !== 'dash-folder') {
@@ -280,7 +326,9 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
           type: 'dash-db',
           tags: Array.isArray(d.model.tags) ? d.model.tags : [],
           isStarred: false,
-          ...(folder ? { folderId: folder.id, folderUid: folder.uid, folderTitle: folder.title, folderUrl: folderUrl(folder) } : {}),
+          ...(folder
+            ? { folderId: folder.id, folderUid: folder.uid, folderTitle: folder.title, folderUrl: folderUrl(folder) }
+            : {}),
           sortMeta: 0,
         });
       }
@@ -331,7 +379,8 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const uid = typeof body.uid === 'string' && body.uid !== '' ? body.uid : newUid();
     if (folders.has(uid)) return err(409, 'a folder with the same uid already exists');
     for (const f of folders.values()) {
-      if (f.title.toLowerCase() === title.toLowerCase()) return err(409, 'a folder or dashboard in the general folder with the same name already exists');
+      if (f.title.toLowerCase() === title.toLowerCase())
+        return err(409, 'a folder or dashboard in the general folder with the same name already exists');
     }
     const folder: StoredFolder = { id: nextId++, uid, title, created: now() };
     folders.set(uid, folder);
@@ -346,10 +395,20 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const name = str('name');
     const type = str('type');
     const access = str('access');
-    if (!name || !type || (uidInPath !== undefined && !access)) return err(400, 'bad request data', { fieldNames: ['Name', 'Type', 'Access'].filter((f) => !str(f.toLowerCase())) });
-    const secure = (typeof b.secureJsonData === 'object' && b.secureJsonData !== null ? b.secureJsonData : {}) as Record<string, unknown>;
-    const secureStrings = Object.fromEntries(Object.entries(secure).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    const jsonData = (typeof b.jsonData === 'object' && b.jsonData !== null ? b.jsonData : {}) as Record<string, unknown>;
+    if (!name || !type || (uidInPath !== undefined && !access))
+      return err(400, 'bad request data', {
+        fieldNames: ['Name', 'Type', 'Access'].filter((f) => !str(f.toLowerCase())),
+      });
+    const secure = (
+      typeof b.secureJsonData === 'object' && b.secureJsonData !== null ? b.secureJsonData : {}
+    ) as Record<string, unknown>;
+    const secureStrings = Object.fromEntries(
+      Object.entries(secure).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    const jsonData = (typeof b.jsonData === 'object' && b.jsonData !== null ? b.jsonData : {}) as Record<
+      string,
+      unknown
+    >;
     // What a request sets, when it creates a data source and when it updates one.
     const fields = {
       name,
@@ -366,9 +425,18 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
 
     if (uidInPath === undefined) {
       const uid = str('uid') || newUid();
-      if ([...datasources.values()].some((d) => d.name === name)) return err(409, 'data source with the same name already exists');
+      if ([...datasources.values()].some((d) => d.name === name))
+        return err(409, 'data source with the same name already exists');
       if (datasources.has(uid)) return err(409, 'data source with the same uid already exists');
-      const ds: StoredDatasource = { id: nextId++, uid, ...fields, access: access ?? 'proxy', secureJsonData: secureStrings, readOnly: false, version: 1 };
+      const ds: StoredDatasource = {
+        id: nextId++,
+        uid,
+        ...fields,
+        access: access ?? 'proxy',
+        secureJsonData: secureStrings,
+        readOnly: false,
+        version: 1,
+      };
       if (ds.isDefault) for (const d of datasources.values()) d.isDefault = false;
       datasources.set(uid, ds);
       return ok({ datasource: datasourceDto(ds), id: ds.id, message: 'Datasource added', name: ds.name });
@@ -377,7 +445,8 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const ds = datasources.get(uidInPath);
     if (!ds) return err(404, 'Data source not found');
     if (ds.readOnly) return err(403, 'Cannot update read-only data source');
-    if ([...datasources.values()].some((d) => d.name === name && d.uid !== ds.uid)) return err(409, 'data source with the same name already exists');
+    if ([...datasources.values()].some((d) => d.name === name && d.uid !== ds.uid))
+      return err(409, 'data source with the same name already exists');
     if (typeof b.version === 'number' && b.version !== 0 && b.version < ds.version) {
       return err(409, 'Datasource has already been updated by someone else. Please reload and try again');
     }
@@ -398,7 +467,11 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     const { method, path } = req;
     if (method === 'GET' && path === '/api/health') {
       const body = { database: databaseHealthy ? 'ok' : 'failing', version, commit: 'fake0000' };
-      return { status: databaseHealthy ? 200 : 503, text: JSON.stringify(body, null, 2), contentType: 'application/json; charset=UTF-8' };
+      return {
+        status: databaseHealthy ? 200 : 503,
+        text: JSON.stringify(body, null, 2),
+        contentType: 'application/json; charset=UTF-8',
+      };
     }
     if (!path.startsWith('/api/')) return { status: 404, text: 'Not found' };
     const who = authenticate(req);
@@ -414,11 +487,14 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/api/search') return search(req);
     if (method === 'POST' && path === '/api/dashboards/db') return saveDashboard(req);
-    if (method === 'GET' && (m = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(path))) return getDashboard(decodeURIComponent(m[1] ?? ''));
+    if (method === 'GET' && (m = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(path)))
+      return getDashboard(decodeURIComponent(m[1] ?? ''));
     if (method === 'GET' && path === '/api/folders') {
       const limit = Number(req.query.get('limit') ?? 1000);
       const page = Number(req.query.get('page') ?? 1);
-      const list = [...folders.values()].sort((a, b) => a.title.localeCompare(b.title)).map((f) => ({ id: f.id, uid: f.uid, title: f.title }));
+      const list = [...folders.values()]
+        .sort((a, b) => a.title.localeCompare(b.title))
+        .map((f) => ({ id: f.id, uid: f.uid, title: f.title }));
       return ok(list.slice((page - 1) * limit, page * limit));
     }
     if (method === 'POST' && path === '/api/folders') return createFolder(req);
@@ -427,7 +503,11 @@ export async function startFakeGrafana(options: FakeGrafanaOptions = {}): Promis
       return f ? ok(folderDto(f)) : err(404, 'folder not found');
     }
     if (method === 'GET' && path === '/api/datasources') {
-      return ok([...datasources.values()].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase())).map(datasourceListItem));
+      return ok(
+        [...datasources.values()]
+          .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
+          .map(datasourceListItem),
+      );
     }
     if (method === 'POST' && path === '/api/datasources') return saveDatasource(req, undefined);
     if (method === 'POST' && (m = /^\/api\/admin\/provisioning\/(dashboards|datasources)\/reload$/.exec(path))) {

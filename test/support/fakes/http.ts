@@ -59,7 +59,13 @@ export async function startFakeServer(handler: Handler): Promise<FakeServerContr
         const url = new URL(req.url ?? '/', 'http://fake');
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip' && body.length > 0) body = gunzipSync(body);
-        const fakeReq: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+        const fakeReq: FakeRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+        };
         requests.push(fakeReq);
         if (latencyMs > 0) {
           await new Promise<void>((resolve) => {
@@ -132,7 +138,9 @@ export async function startFakeServer(handler: Handler): Promise<FakeServerContr
 }
 
 /** The Authorization header, decoded. */
-export function readAuthorization(headers: IncomingHttpHeaders):
+export function readAuthorization(
+  headers: IncomingHttpHeaders,
+):
   | { kind: 'none' }
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'bearer'; token: string }

@@ -80,7 +80,10 @@ export async function startFakeJaeger(): Promise<FakeJaeger> {
     if (req.method !== 'POST') return { status: 405, text: '405 method not allowed, supported: [POST]' };
     const ct = String(req.headers['content-type'] ?? '');
     if (!ct.startsWith('application/json')) {
-      return { status: 415, text: `415 unsupported media type, supported: [application/json] (this fake does not decode ${ct || 'an untyped body'})` };
+      return {
+        status: 415,
+        text: `415 unsupported media type, supported: [application/json] (this fake does not decode ${ct || 'an untyped body'})`,
+      };
     }
     const badData = (message: string): FakeResponse => ({ status: 400, json: { code: 3, message } });
     const parsed = parseJson(req.body);
@@ -106,15 +109,22 @@ export async function startFakeJaeger(): Promise<FakeJaeger> {
   const findTraces = (q: URLSearchParams): FakeResponse => {
     const min = q.get('query.start_time_min') ?? '';
     const max = q.get('query.start_time_max') ?? '';
-    if (min === '' || max === '') return gatewayError(400, 'query.start_time_min and query.start_time_max are required');
+    if (min === '' || max === '')
+      return gatewayError(400, 'query.start_time_min and query.start_time_max are required');
     const minNs = rfc3339Nanos(min);
-    if (minNs === undefined) return gatewayError(400, `malformed parameter query.start_time_min: ${timeParseError(min)}`);
+    if (minNs === undefined)
+      return gatewayError(400, `malformed parameter query.start_time_min: ${timeParseError(min)}`);
     const maxNs = rfc3339Nanos(max);
-    if (maxNs === undefined) return gatewayError(400, `malformed parameter query.start_time_max: ${timeParseError(max)}`);
+    if (maxNs === undefined)
+      return gatewayError(400, `malformed parameter query.start_time_max: ${timeParseError(max)}`);
     let depth = 0;
     const n = q.get('query.num_traces');
     if (n !== null && n !== '') {
-      if (!/^[+-]?\d+$/.test(n)) return gatewayError(400, `malformed parameter query.num_traces: strconv.Atoi: parsing ${JSON.stringify(n)}: invalid syntax`);
+      if (!/^[+-]?\d+$/.test(n))
+        return gatewayError(
+          400,
+          `malformed parameter query.num_traces: strconv.Atoi: parsing ${JSON.stringify(n)}: invalid syntax`,
+        );
       depth = Number(n);
     }
     const durations: Array<bigint | undefined> = [];
@@ -125,10 +135,12 @@ export async function startFakeJaeger(): Promise<FakeJaeger> {
         continue;
       }
       const ns = goDurationNanos(raw);
-      if (ns === undefined) return gatewayError(400, `malformed parameter ${name}: time: invalid duration ${JSON.stringify(raw)}`);
+      if (ns === undefined)
+        return gatewayError(400, `malformed parameter ${name}: time: invalid duration ${JSON.stringify(raw)}`);
       durations.push(ns);
     }
-    if (depth <= 0 || depth > MAX_TRACES) return gatewayError(500, 'search depth must be greater than 0 and less than max traces');
+    if (depth <= 0 || depth > MAX_TRACES)
+      return gatewayError(500, 'search depth must be greater than 0 and less than max traces');
     const [durationMin, durationMax] = durations;
     const service = q.get('query.service_name') ?? '';
     const operation = q.get('query.operation_name') ?? '';
@@ -141,9 +153,14 @@ export async function startFakeJaeger(): Promise<FakeJaeger> {
       if (durationMax !== undefined && durationMax !== 0n && d > durationMax) return false;
       return true;
     };
-    const found = [...writeOrder].reverse().filter((id) => spans.some((s) => s.traceId === id && matches(s))).slice(0, depth);
+    const found = [...writeOrder]
+      .reverse()
+      .filter((id) => spans.some((s) => s.traceId === id && matches(s)))
+      .slice(0, depth);
     if (found.length === 0) return gatewayError(404, 'No traces found');
-    return protoJson({ result: { resourceSpans: found.flatMap((id) => resourceSpans(spans.filter((s) => s.traceId === id))) } });
+    return protoJson({
+      result: { resourceSpans: found.flatMap((id) => resourceSpans(spans.filter((s) => s.traceId === id))) },
+    });
   };
 
   const query = await startFakeServer((req) => {
@@ -153,7 +170,16 @@ export async function startFakeJaeger(): Promise<FakeJaeger> {
     const services = [...new Set(spans.map((s) => s.service))];
     switch (req.path) {
       case '/api/services':
-        return { status: 200, json: { data: services.length > 0 ? services : null, total: services.length, limit: 0, offset: 0, errors: null } };
+        return {
+          status: 200,
+          json: {
+            data: services.length > 0 ? services : null,
+            total: services.length,
+            limit: 0,
+            offset: 0,
+            errors: null,
+          },
+        };
       case '/api/v3/services':
         return protoJson(services.length > 0 ? { services } : {});
       case '/api/v3/operations': {
@@ -258,7 +284,9 @@ function decodeExportRequest(body: unknown): StoredSpan[] {
   const out: StoredSpan[] = [];
   for (const [ri, rs] of arr(obj(body, 'ExportTraceServiceRequest').resourceSpans, 'resourceSpans').entries()) {
     const resourceSpans = obj(rs, `resourceSpans[${ri}]`);
-    const attrs = arr(obj(resourceSpans.resource, 'resource').attributes, 'resource.attributes').map((a, i) => keyValue(a, `resource.attributes[${i}]`));
+    const attrs = arr(obj(resourceSpans.resource, 'resource').attributes, 'resource.attributes').map((a, i) =>
+      keyValue(a, `resource.attributes[${i}]`),
+    );
     // internal/jptrace/sanitizer (emptyservicename.go): the placeholders Jaeger files such spans under.
     const name = attrs.find((a) => a.key === 'service.name');
     const service =
@@ -269,9 +297,15 @@ function decodeExportRequest(body: unknown): StoredSpan[] {
           : name.value.stringValue === ''
             ? 'empty-service-name'
             : name.value.stringValue;
-    const resourceAttributes = [...attrs.filter((a) => a.key !== 'service.name'), { key: 'service.name', value: { stringValue: service } }];
+    const resourceAttributes = [
+      ...attrs.filter((a) => a.key !== 'service.name'),
+      { key: 'service.name', value: { stringValue: service } },
+    ];
     // `instrumentationLibrarySpans` is the pre-1.0 name of `scopeSpans`.
-    const scopes = [...arr(resourceSpans.scopeSpans, 'scopeSpans'), ...arr(resourceSpans.instrumentationLibrarySpans, 'instrumentationLibrarySpans')];
+    const scopes = [
+      ...arr(resourceSpans.scopeSpans, 'scopeSpans'),
+      ...arr(resourceSpans.instrumentationLibrarySpans, 'instrumentationLibrarySpans'),
+    ];
     for (const [si, ss] of scopes.entries()) {
       const scopeSpans = obj(ss, `scopeSpans[${si}]`);
       const scope = obj(scopeSpans.scope ?? scopeSpans.instrumentationLibrary, `scopeSpans[${si}].scope`);
@@ -286,12 +320,17 @@ function decodeExportRequest(body: unknown): StoredSpan[] {
           scope,
           traceId: hexId(span.traceId, 16, `${where}.traceId`),
           spanId: hexId(span.spanId, 8, `${where}.spanId`),
-          parentSpanId: span.parentSpanId === undefined || span.parentSpanId === '' ? '' : hexId(span.parentSpanId, 8, `${where}.parentSpanId`),
+          parentSpanId:
+            span.parentSpanId === undefined || span.parentSpanId === ''
+              ? ''
+              : hexId(span.parentSpanId, 8, `${where}.parentSpanId`),
           name: typeof span.name === 'string' ? span.name : '',
           kind,
           startNs: int64(span.startTimeUnixNano, `${where}.startTimeUnixNano`),
           endNs: int64(span.endTimeUnixNano, `${where}.endTimeUnixNano`),
-          attributes: arr(span.attributes, `${where}.attributes`).map((a, i) => keyValue(a, `${where}.attributes[${i}]`)),
+          attributes: arr(span.attributes, `${where}.attributes`).map((a, i) =>
+            keyValue(a, `${where}.attributes[${i}]`),
+          ),
           status: obj(span.status, `${where}.status`),
         });
       }
@@ -305,6 +344,7 @@ function keyValue(a: unknown, where: string): KeyValue {
   if (typeof a !== 'object' || a === null) throw new Error(`${where}: expected a KeyValue`);
   const { key, value } = a as { key?: unknown; value?: unknown };
   if (typeof key !== 'string') throw new Error(`${where}.key: expected a string`);
-  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${where}.value: expected an AnyValue`);
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value)))
+    throw new Error(`${where}.value: expected an AnyValue`);
   return { key, value: (value ?? {}) as Record<string, unknown> };
 }

@@ -82,7 +82,20 @@ const SERVICE_NAME_SOURCES = [
   'k8s_job_name',
 ];
 /** limits_config.log_level_fields's default: where a level may be found. */
-const LEVEL_FIELDS = ['level', 'LEVEL', 'Level', 'Severity', 'severity', 'SEVERITY', 'lvl', 'LVL', 'Lvl', 'severity_text', 'Severity_Text', 'SEVERITY_TEXT'];
+const LEVEL_FIELDS = [
+  'level',
+  'LEVEL',
+  'Level',
+  'Severity',
+  'severity',
+  'SEVERITY',
+  'lvl',
+  'LVL',
+  'Lvl',
+  'severity_text',
+  'Severity_Text',
+  'SEVERITY_TEXT',
+];
 
 export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<FakeLoki> {
   let ready = true;
@@ -98,7 +111,8 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
 
   const push = (req: FakeRequest, tenant: string): FakeResponse => {
     const ct = String(req.headers['content-type'] ?? '');
-    if (!ct.startsWith('application/json')) return text(415, `unsupported Content-Type ${JSON.stringify(ct)}: this fake takes JSON only`);
+    if (!ct.startsWith('application/json'))
+      return text(415, `unsupported Content-Type ${JSON.stringify(ct)}: this fake takes JSON only`);
     const parsed = parseJson(req.body);
     if (!parsed.ok) return text(400, `loghttp.PushRequest.Streams: ReadArray: ${parsed.error}`);
     const body = parsed.value as { streams?: unknown };
@@ -112,7 +126,8 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       }
       const labels: Record<string, string> = {};
       for (const [k, v] of Object.entries(stream)) {
-        if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || typeof v !== 'string') return text(400, `error parsing labels: invalid label ${JSON.stringify(k)}`);
+        if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || typeof v !== 'string')
+          return text(400, `error parsing labels: invalid label ${JSON.stringify(k)}`);
         labels[k] = v;
       }
       // discover_service_name: the label Loki adds when a stream has no service_name.
@@ -123,9 +138,11 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       if (!Array.isArray(values)) return text(400, 'error parsing push request: values must be an array');
       const entries: Entry[] = [];
       for (const v of values as unknown[]) {
-        if (!Array.isArray(v) || v.length < 2 || v.length > 3) return text(400, 'error parsing push request: each value must be [timestamp, line]');
+        if (!Array.isArray(v) || v.length < 2 || v.length > 3)
+          return text(400, 'error parsing push request: each value must be [timestamp, line]');
         const [ts, line, meta] = v as unknown[];
-        if (typeof ts !== 'string') return text(400, 'error parsing push request: the timestamp must be a string of nanoseconds, not a number');
+        if (typeof ts !== 'string')
+          return text(400, 'error parsing push request: the timestamp must be a string of nanoseconds, not a number');
         if (!/^\d+$/.test(ts)) return text(400, `error parsing push request: invalid timestamp ${JSON.stringify(ts)}`);
         if (typeof line !== 'string') return text(400, 'error parsing push request: the log line must be a string');
         const metadata: Record<string, string> = {};
@@ -134,7 +151,8 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
             return text(400, 'error parsing push request: structured metadata must be a JSON object');
           }
           for (const [k, mv] of Object.entries(meta)) {
-            if (typeof mv !== 'string') return text(400, `error parsing push request: structured metadata ${JSON.stringify(k)} must be a string`);
+            if (typeof mv !== 'string')
+              return text(400, `error parsing push request: structured metadata ${JSON.stringify(k)} must be a string`);
             metadata[k] = mv;
           }
         }
@@ -192,7 +210,10 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
 
     if (!range) {
       if (expr.kind === 'log') {
-        return text(400, 'log queries are not supported as an instant query type, please change your query to a range query type');
+        return text(
+          400,
+          'log queries are not supported as an instant query type, please change your query to a range query type',
+        );
       }
       let at: bigint;
       try {
@@ -200,7 +221,10 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       } catch (error) {
         return text(400, (error as Error).message);
       }
-      const vector = evalMetric(expr, streams, at).map((s) => ({ metric: s.labels, value: [nsToSeconds(at), formatValue(s.value)] }));
+      const vector = evalMetric(expr, streams, at).map((s) => ({
+        metric: s.labels,
+        value: [nsToSeconds(at), formatValue(s.value)],
+      }));
       return success({ resultType: 'vector', result: vector, stats: stats() });
     }
 
@@ -219,7 +243,8 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
         if (!matches(expr.selector, s.labels)) continue;
         for (const e of s.entries) {
           // Structured metadata is returned with the labels of each line.
-          if (e.ns >= start && e.ns < end && passes(expr.filters, e.line)) hits.push({ labels: { ...s.labels, ...e.metadata }, entry: e });
+          if (e.ns >= start && e.ns < end && passes(expr.filters, e.line))
+            hits.push({ labels: { ...s.labels, ...e.metadata }, entry: e });
         }
       }
       hits.sort((a, b) => (a.entry.ns < b.entry.ns ? -1 : a.entry.ns > b.entry.ns ? 1 : 0));
@@ -237,12 +262,14 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     let step: bigint;
     try {
       const rawStep = req.query.get('step');
-      const defaultStep = (end - start) / 250n / NS_PER_S > 1n ? ((end - start) / 250n / NS_PER_S) * NS_PER_S : NS_PER_S;
+      const defaultStep =
+        (end - start) / 250n / NS_PER_S > 1n ? ((end - start) / 250n / NS_PER_S) * NS_PER_S : NS_PER_S;
       step = rawStep ? parseDuration(rawStep) : defaultStep;
     } catch (error) {
       return text(400, (error as Error).message);
     }
-    if (step <= 0n) return text(400, 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (step <= 0n)
+      return text(400, 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     const series = new Map<string, { metric: Record<string, string>; values: [number, string][] }>();
     for (let t = start; t <= end; t += step) {
       for (const s of evalMetric(expr, streams, t)) {
@@ -264,7 +291,8 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       const q = req.query.get('query');
       if (q) {
         const parsed = parseLogQL(q);
-        if (parsed.kind !== 'log' || parsed.filters.length > 0) throw new Error('parse error : only a stream selector is allowed here');
+        if (parsed.kind !== 'log' || parsed.filters.length > 0)
+          throw new Error('parse error : only a stream selector is allowed here');
         selector = parsed.selector;
       }
     } catch (error) {
@@ -308,16 +336,45 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       ready = r;
     },
     streams(tenant = 'fake') {
-      return [...tenantStreams(tenant).values()].map((s) => ({ labels: { ...s.labels }, lines: s.entries.map((e) => e.line) }));
+      return [...tenantStreams(tenant).values()].map((s) => ({
+        labels: { ...s.labels },
+        lines: s.entries.map((e) => e.line),
+      }));
     },
   };
 }
 
 /** The statistics block of the API reference ("Statistics"), with nothing counted. */
 function stats() {
-  const ingester = ['compressedBytes', 'decompressedBytes', 'decompressedLines', 'headChunkBytes', 'headChunkLines', 'totalBatches', 'totalChunksMatched', 'totalDuplicates', 'totalLinesSent', 'totalReached'];
-  const store = ['compressedBytes', 'decompressedBytes', 'decompressedLines', 'chunksDownloadTime', 'totalChunksRef', 'totalChunksDownloaded', 'totalDuplicates'];
-  const summary = ['bytesProcessedPerSecond', 'execTime', 'linesProcessedPerSecond', 'queueTime', 'totalBytesProcessed', 'totalLinesProcessed'];
+  const ingester = [
+    'compressedBytes',
+    'decompressedBytes',
+    'decompressedLines',
+    'headChunkBytes',
+    'headChunkLines',
+    'totalBatches',
+    'totalChunksMatched',
+    'totalDuplicates',
+    'totalLinesSent',
+    'totalReached',
+  ];
+  const store = [
+    'compressedBytes',
+    'decompressedBytes',
+    'decompressedLines',
+    'chunksDownloadTime',
+    'totalChunksRef',
+    'totalChunksDownloaded',
+    'totalDuplicates',
+  ];
+  const summary = [
+    'bytesProcessedPerSecond',
+    'execTime',
+    'linesProcessedPerSecond',
+    'queueTime',
+    'totalBytesProcessed',
+    'totalLinesProcessed',
+  ];
   const zeros = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, 0]));
   return { ingester: zeros(ingester), store: zeros(store), summary: zeros(summary) };
 }
@@ -361,8 +418,19 @@ function levelFromLine(line: string): string {
     return levelFromWords(line);
   }
   const known: Record<string, string> = {
-    trace: 'trace', trc: 'trace', debug: 'debug', dbg: 'debug', info: 'info', inf: 'info',
-    warn: 'warn', wrn: 'warn', warning: 'warn', error: 'error', err: 'error', critical: 'critical', fatal: 'fatal',
+    trace: 'trace',
+    trc: 'trace',
+    debug: 'debug',
+    dbg: 'debug',
+    info: 'info',
+    inf: 'info',
+    warn: 'warn',
+    wrn: 'warn',
+    warning: 'warn',
+    error: 'error',
+    err: 'error',
+    critical: 'critical',
+    fatal: 'fatal',
   };
   return known[(v ?? '').toLowerCase()] ?? levelFromWords(line);
 }
@@ -398,15 +466,28 @@ function parseTime(raw: string | null, fallback: bigint, param: string): bigint 
   if (raw === null || raw === '') return fallback;
   if (raw.includes('.') && /^\d+\.\d*$/.test(raw)) return BigInt(Math.round(Number(raw) * 1000)) * NS_PER_MS;
   if (/^[+-]?\d+$/.test(raw)) return raw.replace(/^[+-]/, '').length <= 10 ? BigInt(raw) * NS_PER_S : BigInt(raw);
-  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? Date.parse(raw) : Number.NaN;
-  if (Number.isNaN(ms)) throw new Error(`could not parse '${param}' parameter: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`);
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw)
+    ? Date.parse(raw)
+    : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new Error(
+      `could not parse '${param}' parameter: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
+    );
   return BigInt(ms) * NS_PER_MS;
 }
 
 /** A Prometheus duration (`5m`, `1h30m`, `500ms`) or float seconds, in nanoseconds. */
 function parseDuration(raw: string): bigint {
   if (/^\d+(\.\d+)?$/.test(raw)) return BigInt(Math.round(Number(raw) * 1000)) * NS_PER_MS;
-  const units: Record<string, bigint> = { ms: NS_PER_MS, s: NS_PER_S, m: 60n * NS_PER_S, h: 3600n * NS_PER_S, d: 86400n * NS_PER_S, w: 7n * 86400n * NS_PER_S, y: 365n * 86400n * NS_PER_S };
+  const units: Record<string, bigint> = {
+    ms: NS_PER_MS,
+    s: NS_PER_S,
+    m: 60n * NS_PER_S,
+    h: 3600n * NS_PER_S,
+    d: 86400n * NS_PER_S,
+    w: 7n * 86400n * NS_PER_S,
+    y: 365n * 86400n * NS_PER_S,
+  };
   const re = /(\d+)(ms|s|m|h|d|w|y)/y;
   let total = 0n;
   let pos = 0;
@@ -526,7 +607,8 @@ function parseLogQL(src: string): Expr {
   };
   const expect = (v: string) => {
     const t = next();
-    if (t.v !== v) throw parseError(t.at, `syntax error: unexpected ${JSON.stringify(t.v)}, expecting ${JSON.stringify(v)}`);
+    if (t.v !== v)
+      throw parseError(t.at, `syntax error: unexpected ${JSON.stringify(t.v)}, expecting ${JSON.stringify(v)}`);
   };
 
   const logExpr = (): LogExpr => {
@@ -536,7 +618,8 @@ function parseLogQL(src: string): Expr {
       const name = next();
       if (name.t !== 'ident') throw parseError(name.at, 'syntax error: expected a label name');
       const op = next();
-      if (op.t !== 'op' || !['=', '!=', '=~', '!~'].includes(op.v)) throw parseError(op.at, 'syntax error: expected a label matcher');
+      if (op.t !== 'op' || !['=', '!=', '=~', '!~'].includes(op.v))
+        throw parseError(op.at, 'syntax error: expected a label matcher');
       const value = next();
       if (value.t !== 'string') throw parseError(value.at, 'syntax error: expected a string');
       if (op.v === '=~' || op.v === '!~') checkRegex(value.v, value.at);

@@ -6,7 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import type { AlertmanagerClient, NewSilence, PrometheusClient, QueryResult, Silence } from '../../../src/adapters/clients/index.js';
+import type {
+  AlertmanagerClient,
+  NewSilence,
+  PrometheusClient,
+  QueryResult,
+  Silence,
+} from '../../../src/adapters/clients/index.js';
 import type { MemoryRuntime } from '../../../src/adapters/runtime/memory-runtime.js';
 
 export interface FakeAlertmanager {
@@ -22,12 +28,26 @@ export function fakeAlertmanager(): FakeAlertmanager {
   const api = {
     async silences() {
       const now = Date.now();
-      return silences.map((s) => ({ ...s, state: new Date(s.endsAt).getTime() <= now ? ('expired' as const) : s.state }));
+      return silences.map((s) => ({
+        ...s,
+        state: new Date(s.endsAt).getTime() <= now ? ('expired' as const) : s.state,
+      }));
     },
     async createSilence(s: NewSilence) {
       const id = s.id ?? randomBytes(8).toString('hex');
       const startsAt = new Date(s.startsAt ?? Date.now()).toISOString();
-      silences.push(edit({ id, state: 'active', matchers: [...s.matchers], startsAt, endsAt: new Date(s.endsAt).toISOString(), updatedAt: startsAt, createdBy: s.createdBy, comment: s.comment }));
+      silences.push(
+        edit({
+          id,
+          state: 'active',
+          matchers: [...s.matchers],
+          startsAt,
+          endsAt: new Date(s.endsAt).toISOString(),
+          updatedAt: startsAt,
+          createdBy: s.createdBy,
+          comment: s.comment,
+        }),
+      );
       return id;
     },
     async deleteSilence(id: string) {
@@ -53,7 +73,10 @@ export interface FakePrometheus {
 export function fakePrometheus(runtime: MemoryRuntime, container: () => string): FakePrometheus {
   const answers = new Map<string, Array<{ metric: Record<string, string>; value: number }>>([
     ['up', [{ metric: { __name__: 'up', job: 'prometheus', instance: 'localhost:9090' }, value: 1 }]],
-    ['scrape_samples_scraped', [{ metric: { __name__: 'scrape_samples_scraped', job: 'prometheus', instance: 'localhost:9090' }, value: 412 }]],
+    [
+      'scrape_samples_scraped',
+      [{ metric: { __name__: 'scrape_samples_scraped', job: 'prometheus', instance: 'localhost:9090' }, value: 412 }],
+    ],
   ]);
   const reloads: number[] = [];
   const api = {
@@ -62,7 +85,10 @@ export function fakePrometheus(runtime: MemoryRuntime, container: () => string):
     },
     async query(expr: string, opts: { time?: number | Date } = {}): Promise<QueryResult> {
       const time = typeof opts.time === 'number' ? opts.time : Date.now() / 1000;
-      return { resultType: 'vector', result: (answers.get(expr) ?? []).map((s) => ({ metric: s.metric, sample: { time, value: s.value } })) };
+      return {
+        resultType: 'vector',
+        result: (answers.get(expr) ?? []).map((s) => ({ metric: s.metric, sample: { time, value: s.value } })),
+      };
     },
     /** As Prometheus does: copy every block (not the WAL, not older snapshots) into snapshots/<name>/. */
     async snapshot() {
@@ -72,7 +98,8 @@ export function fakePrometheus(runtime: MemoryRuntime, container: () => string):
         if (['snapshots', 'wal', 'chunks_head', 'lock', 'queries.active'].includes(entry)) continue;
         for (const rel of await files.list(`/prometheus/${entry}`)) {
           const from = `/prometheus/${entry}/${rel}`;
-          if ((await files.stat(from))?.kind === 'file') await files.writeFile(`/prometheus/snapshots/${name}/${entry}/${rel}`, await files.readFile(from));
+          if ((await files.stat(from))?.kind === 'file')
+            await files.writeFile(`/prometheus/snapshots/${name}/${entry}/${rel}`, await files.readFile(from));
         }
       }
       return name;
@@ -122,8 +149,10 @@ export function handlePrometheusDataShell(runtime: MemoryRuntime): void {
       const incoming = `.wmon-restore-${a2}`;
       const old = `.wmon-old-${a2}`;
       await files.mkdir(`${dir}/${old}`);
-      for (const e of await files.readdir(dir)) if (e !== incoming && e !== old) await files.rename(`${dir}/${e}`, `${dir}/${old}/${e}`);
-      for (const e of await files.readdir(`${dir}/${incoming}`)) await files.rename(`${dir}/${incoming}/${e}`, `${dir}/${e}`);
+      for (const e of await files.readdir(dir))
+        if (e !== incoming && e !== old) await files.rename(`${dir}/${e}`, `${dir}/${old}/${e}`);
+      for (const e of await files.readdir(`${dir}/${incoming}`))
+        await files.rename(`${dir}/${incoming}/${e}`, `${dir}/${e}`);
       await files.rm(`${dir}/${incoming}`, { recursive: true });
       await files.rm(`${dir}/${old}`, { recursive: true });
       return {};

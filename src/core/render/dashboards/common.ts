@@ -139,7 +139,16 @@ export function hostGauges(widths: readonly number[], h: number): PanelDraft[] {
     { title: 'Host disk (/)', description: 'Used space of the root filesystem.', expr: HOST_DISK },
   ];
   return specs.map((s, i) =>
-    gauge({ ...s, query: { expr: s.expr }, unit: 'percentunit', min: 0, max: 1, thresholds: busy, w: widths[i] ?? 8, h }),
+    gauge({
+      ...s,
+      query: { expr: s.expr },
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: busy,
+      w: widths[i] ?? 8,
+      h,
+    }),
   );
 }
 

@@ -89,8 +89,14 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           unit: 'ops',
           queries: [
             { expr: `sum(rate(${METRIC.eventsByType}[${RATE_INTERVAL}]))`, legend: 'accepted' },
-            { expr: `sum(rate(${series('eventsProcessed', { outcome: ['success', 'dead_letter'] })}[${RATE_INTERVAL}]))`, legend: 'finished' },
-            { expr: `sum(rate(${series('eventsProcessed', { outcome: 'duplicate' })}[${RATE_INTERVAL}]))`, legend: 'duplicates' },
+            {
+              expr: `sum(rate(${series('eventsProcessed', { outcome: ['success', 'dead_letter'] })}[${RATE_INTERVAL}]))`,
+              legend: 'finished',
+            },
+            {
+              expr: `sum(rate(${series('eventsProcessed', { outcome: 'duplicate' })}[${RATE_INTERVAL}]))`,
+              legend: 'duplicates',
+            },
           ],
           w: 12,
           h: 8,
@@ -154,7 +160,8 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
       panels: [
         timeseries({
           title: 'Signature failures by reason',
-          description: 'Requests rejected by the Stripe signature check per second; dashed line at the alert threshold.',
+          description:
+            'Requests rejected by the Stripe signature check per second; dashed line at the alert threshold.',
           unit: 'reqps',
           stack: true,
           thresholds: steps('green', [a.signatureFailuresPerSecond.warning, 'orange']),
@@ -172,9 +179,7 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           description: 'Requests answered 429 per second, by limit (client, global).',
           unit: 'reqps',
           stack: true,
-          queries: [
-            { expr: `sum by (scope) (rate(${METRIC.rateLimited}[${RATE_INTERVAL}]))`, legend: '{{scope}}' },
-          ],
+          queries: [{ expr: `sum by (scope) (rate(${METRIC.rateLimited}[${RATE_INTERVAL}]))`, legend: '{{scope}}' }],
           w: 12,
           h: 8,
         }),

@@ -29,5 +29,9 @@ const BUILDERS: ReadonlyArray<readonly [DashboardKey, (opts: DashboardOptions) =
 ];
 
 export function buildDashboards(opts: DashboardOptions): RenderedDashboard[] {
-  return BUILDERS.map(([key, build]) => ({ uid: DASHBOARD_UIDS[key], fileName: `${key}.json`, dashboard: build(opts) }));
+  return BUILDERS.map(([key, build]) => ({
+    uid: DASHBOARD_UIDS[key],
+    fileName: `${key}.json`,
+    dashboard: build(opts),
+  }));
 }

@@ -29,8 +29,16 @@ import { DASHBOARD_UIDS } from './uids.js';
 export function overviewDashboard(opts: DashboardOptions): Dashboard {
   const a = opts.alerts;
   const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  const errorSteps = steps('green', [a.errorRatePercent.warning / 100, 'orange'], [a.errorRatePercent.critical / 100, 'red']);
-  const latencySteps = steps('green', [a.latencyP95Ms.warning / 1000, 'orange'], [a.latencyP95Ms.critical / 1000, 'red']);
+  const errorSteps = steps(
+    'green',
+    [a.errorRatePercent.warning / 100, 'orange'],
+    [a.errorRatePercent.critical / 100, 'red'],
+  );
+  const latencySteps = steps(
+    'green',
+    [a.latencyP95Ms.warning / 1000, 'orange'],
+    [a.latencyP95Ms.critical / 1000, 'red'],
+  );
   const statWidths = evenWidths(8);
   const sw = (i: number): number => statWidths[i] ?? 3;
 

@@ -91,7 +91,8 @@ interface Common {
 }
 
 /** A row of the dashboard, or a panel in it, placed on the grid. */
-export type Placed = { readonly kind: 'row'; readonly row: RowBuilder } | { readonly kind: 'panel'; readonly panel: PanelBuilder };
+export type Placed =
+  { readonly kind: 'row'; readonly row: RowBuilder } | { readonly kind: 'panel'; readonly panel: PanelBuilder };
 
 const reduceLast = () => new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false);
 
@@ -159,7 +160,11 @@ export function timeseries(
     .showPoints(common.VisibilityMode.Never)
     .spanNulls(false)
     .axisSoftMin(0)
-    .stacking(new common.StackingConfigBuilder().mode(o.stack ? common.StackingMode.Normal : common.StackingMode.None).group('A'))
+    .stacking(
+      new common.StackingConfigBuilder()
+        .mode(o.stack ? common.StackingMode.Normal : common.StackingMode.None)
+        .group('A'),
+    )
     .thresholdsStyle(
       new common.GraphThresholdsStyleConfigBuilder().mode(
         o.thresholds ? common.GraphThresholdsStyleMode.Dashed : common.GraphThresholdsStyleMode.Off,
@@ -173,7 +178,9 @@ export function timeseries(
         .showLegend(true)
         .calcs([]),
     )
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending),
+    );
   return { title: o.title, builder: panel, w: o.w, h: o.h };
 }
 
@@ -301,7 +308,9 @@ export function logs(o: Common & { readonly expr: string }): PanelDraft {
     .title(o.title)
     .description(o.description)
     .datasource(LOKI)
-    .withTarget(new loki.DataqueryBuilder().refId('A').datasource(LOKI).expr(o.expr).queryType(loki.LokiQueryType.Range))
+    .withTarget(
+      new loki.DataqueryBuilder().refId('A').datasource(LOKI).expr(o.expr).queryType(loki.LokiQueryType.Range),
+    )
     .showTime(true)
     .showLabels(false)
     .showCommonLabels(false)

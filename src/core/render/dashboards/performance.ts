@@ -15,7 +15,11 @@ import { DASHBOARD_UIDS } from './uids.js';
 export function performanceDashboard(opts: DashboardOptions): Dashboard {
   const a = opts.alerts;
   const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  const latencySteps = steps('green', [a.latencyP95Ms.warning / 1000, 'orange'], [a.latencyP95Ms.critical / 1000, 'red']);
+  const latencySteps = steps(
+    'green',
+    [a.latencyP95Ms.warning / 1000, 'orange'],
+    [a.latencyP95Ms.critical / 1000, 'red'],
+  );
 
   const sections: Section[] = [
     {

@@ -48,7 +48,8 @@ export function engineTasks(ctx: HealthContext): CheckTask[] {
       for (const c of ctx.stack.components) {
         const name = containerName(ctx.stack, c);
         const id = { id: `containers.${c.id}`, component: c.id, check: 'container running' };
-        const found: ContainerSummary | undefined = list.find((x) => x.component === c.id) ?? list.find((x) => x.name === name);
+        const found: ContainerSummary | undefined =
+          list.find((x) => x.component === c.id) ?? list.find((x) => x.name === name);
         if (!found) {
           rows.push(row(id, 'CRITICAL', `no container ${name}: run \`wmon init\``));
           continue;

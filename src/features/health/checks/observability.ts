@@ -20,7 +20,8 @@ export function webhookServiceName(ctx: HealthContext): string {
 
 /** Down or hung is the readiness row's news; here it only means this cannot be told. */
 function unknownUnlessAnswered(error: unknown, who: string): { status: 'UNKNOWN' | 'CRITICAL'; detail: string } {
-  if (isUnreachable(error)) return { status: 'UNKNOWN', detail: `cannot tell: ${who} is not answering (${whatFailed(error)})` };
+  if (isUnreachable(error))
+    return { status: 'UNKNOWN', detail: `cannot tell: ${who} is not answering (${whatFailed(error)})` };
   const f = componentFailure(error, who);
   return { status: f.status === 'UNKNOWN' ? 'UNKNOWN' : 'CRITICAL', detail: f.detail };
 }
@@ -48,7 +49,10 @@ export function grafanaTasks(ctx: HealthContext): CheckTask[] {
       try {
         const found = await Promise.all(wanted.datasources.map((uid) => g.client.getDatasource(uid)));
         const missing = wanted.datasources.filter((_, i) => found[i] === undefined);
-        if (missing.length > 0) return [row(this, 'WARNING', `missing data source(s) ${missing.join(', ')}: panels that use them show no data`)];
+        if (missing.length > 0)
+          return [
+            row(this, 'WARNING', `missing data source(s) ${missing.join(', ')}: panels that use them show no data`),
+          ];
         return [row(this, 'OK', `${found.map((d) => `${d?.name} (${d?.uid})`).join(', ')} present`)];
       } catch (error) {
         const f = unknownUnlessAnswered(error, 'Grafana');
@@ -71,9 +75,17 @@ export function grafanaTasks(ctx: HealthContext): CheckTask[] {
         if (missing.length > 0) return [row(this, 'WARNING', `missing dashboard(s) ${missing.join(', ')}`)];
         const misplaced = found.filter((d) => d !== undefined && d.meta.folderUid !== DASHBOARD_FOLDER.uid);
         if (misplaced.length > 0) {
-          return [row(this, 'WARNING', `dashboard(s) ${misplaced.map((d) => d?.dashboard.uid).join(', ')} are not in the ${DASHBOARD_FOLDER.title} folder`)];
+          return [
+            row(
+              this,
+              'WARNING',
+              `dashboard(s) ${misplaced.map((d) => d?.dashboard.uid).join(', ')} are not in the ${DASHBOARD_FOLDER.title} folder`,
+            ),
+          ];
         }
-        return [row(this, 'OK', `${found.map((d) => d?.dashboard.title).join(', ')} in the ${DASHBOARD_FOLDER.title} folder`)];
+        return [
+          row(this, 'OK', `${found.map((d) => d?.dashboard.title).join(', ')} in the ${DASHBOARD_FOLDER.title} folder`),
+        ];
       } catch (error) {
         const f = unknownUnlessAnswered(error, 'Grafana');
         return [row(this, f.status, f.detail)];
@@ -100,10 +112,31 @@ export function lokiTasks(ctx: HealthContext): CheckTask[] {
         const selector = `{service="${service}"}`;
         try {
           const now = Date.now();
-          const r = await loki.queryRange(selector, { start: new Date(now - lookback * 1000), end: new Date(now + 1000), limit: 1, direction: 'backward' });
-          const last = r.resultType === 'streams' ? r.result.flatMap((s) => s.entries).sort((a, b) => b.time.getTime() - a.time.getTime())[0] : undefined;
-          if (!last) return [row(this, 'WARNING', `Loki has no log line of ${selector} in the last ${humanDuration(lookback)}: the service's log shipping is broken`)];
-          return [row(this, 'OK', `Loki has the service's logs; last line ${humanDuration((now - last.time.getTime()) / 1000)} ago`)];
+          const r = await loki.queryRange(selector, {
+            start: new Date(now - lookback * 1000),
+            end: new Date(now + 1000),
+            limit: 1,
+            direction: 'backward',
+          });
+          const last =
+            r.resultType === 'streams'
+              ? r.result.flatMap((s) => s.entries).sort((a, b) => b.time.getTime() - a.time.getTime())[0]
+              : undefined;
+          if (!last)
+            return [
+              row(
+                this,
+                'WARNING',
+                `Loki has no log line of ${selector} in the last ${humanDuration(lookback)}: the service's log shipping is broken`,
+              ),
+            ];
+          return [
+            row(
+              this,
+              'OK',
+              `Loki has the service's logs; last line ${humanDuration((now - last.time.getTime()) / 1000)} ago`,
+            ),
+          ];
         } catch (error) {
           const f = unknownUnlessAnswered(error, 'Loki');
           return [row(this, f.status, f.detail)];
@@ -128,7 +161,13 @@ export function jaegerTasks(ctx: HealthContext): CheckTask[] {
         try {
           const services = await jaeger.services();
           if (services.includes(service)) return [row(this, 'OK', `Jaeger has traces of ${service}`)];
-          return [row(this, 'WARNING', `Jaeger has no trace of ${service} (it knows ${services.length ? services.join(', ') : 'no service'}): the service's tracing is broken`)];
+          return [
+            row(
+              this,
+              'WARNING',
+              `Jaeger has no trace of ${service} (it knows ${services.length ? services.join(', ') : 'no service'}): the service's tracing is broken`,
+            ),
+          ];
         } catch (error) {
           const f = unknownUnlessAnswered(error, 'Jaeger');
           return [row(this, f.status, f.detail)];

@@ -19,7 +19,6 @@ import type { HealthContext } from '../context.js';
 import { prometheusFailure } from '../failure.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';
 
-
 /** The counters the probe must move, as PromQL. */
 const COUNTERS = {
   accepted: `sum(${series('requestsTotal', { route: ROUTES.webhook, status: '200' })})`,
@@ -45,10 +44,18 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
     async run(): Promise<CheckRow[]> {
       const client = ctx.clients.service;
       const prom = ctx.clients.prometheus;
-      if (!client) return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
+      if (!client)
+        return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
       if (!prom) return [row(this, 'UNKNOWN', '--probe confirms through Prometheus, which is switched off')];
       const secret = await ctx.webhookSecret();
-      if (!secret) return [row(this, 'UNKNOWN', `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/${GENERATED_SECRET_FILES.stripeWebhookSecret} nor service.stripeWebhookSecret)`)];
+      if (!secret)
+        return [
+          row(
+            this,
+            'UNKNOWN',
+            `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/${GENERATED_SECRET_FILES.stripeWebhookSecret} nor service.stripeWebhookSecret)`,
+          ),
+        ];
 
       const started = Date.now();
       const read = async () => {
@@ -72,7 +79,10 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
       let body: string;
       const sent = performance.now();
       try {
-        ({ status, body } = await client.postEvent(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret })));
+        ({ status, body } = await client.postEvent(
+          payload,
+          Stripe.webhooks.generateTestHeaderString({ payload, secret }),
+        ));
         body = body.slice(0, 200);
       } catch (error) {
         if (!isComponentRequestError(error)) throw error;
@@ -80,8 +90,11 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
       }
       const tookMs = Math.round(performance.now() - sent);
       if (status !== 200) {
-        const why = status === 400 && /signature/i.test(body) ? ': the service does not accept the stack\'s signing secret' : '';
-        return [row(this, 'CRITICAL', `the service answered HTTP ${status} to a signed probe event${why} (${body.trim()})`)];
+        const why =
+          status === 400 && /signature/i.test(body) ? ": the service does not accept the stack's signing secret" : '';
+        return [
+          row(this, 'CRITICAL', `the service answered HTTP ${status} to a signed probe event${why} (${body.trim()})`),
+        ];
       }
 
       // Leave a second for the last look before the deadline.
@@ -93,13 +106,26 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
           after = await read();
         } catch (error) {
           const f = prometheusFailure(error, ctx.component('prometheus')?.url ?? '');
-          if (f) return [row(this, f.status, `the service accepted probe event ${event.id}, but ${f.detail.replace(/^cannot tell: /, '')}`)];
+          if (f)
+            return [
+              row(
+                this,
+                f.status,
+                `the service accepted probe event ${event.id}, but ${f.detail.replace(/^cannot tell: /, '')}`,
+              ),
+            ];
           throw error;
         }
         // A counter that went down was reset (the service restarted): any value counts as moved.
         const moved = (k: keyof typeof before) => after[k] >= before[k] + 1 || after[k] < before[k];
         if (moved('accepted') && moved('processed')) {
-          return [row(this, 'OK', `probe event ${event.id} accepted in ${tookMs} ms, processed, and counted by Prometheus after ${((performance.now() - sent) / 1000).toFixed(1)} s`)];
+          return [
+            row(
+              this,
+              'OK',
+              `probe event ${event.id} accepted in ${tookMs} ms, processed, and counted by Prometheus after ${((performance.now() - sent) / 1000).toFixed(1)} s`,
+            ),
+          ];
         }
         if (Date.now() >= giveUpAt) {
           const stuck = (['accepted', 'processed'] as const).filter((k) => !moved(k)).map((k) => COUNTERS[k]);

@@ -18,7 +18,9 @@ import { row, type CheckRow, type CheckTask } from '../runner.js';
 type Rows = Promise<CheckRow[]>;
 
 /** Scrape jobs (named after the components' DNS names) to component ids, e.g. node-exporter → nodeExporter. */
-const JOB_COMPONENT: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DNS_NAMES).map(([id, dns]) => [dns, id]));
+const JOB_COMPONENT: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(DNS_NAMES).map(([id, dns]) => [dns, id]),
+);
 
 /** A task that reads through Prometheus: its failure makes the row UNKNOWN, saying so. */
 function viaPrometheus(ctx: HealthContext, spec: Omit<CheckTask, 'run' | 'deadlineMs'>, run: () => Rows): CheckTask {
@@ -66,14 +68,35 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
       if (targets.length === 0) {
         const since = await secondsSinceReload();
         const id = { id: 'targets', component: 'prometheus', check: 'targets up' };
-        if (since !== null && since < RELOAD_GRACE_SECONDS) return [row(id, 'OK', `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`)];
+        if (since !== null && since < RELOAD_GRACE_SECONDS)
+          return [
+            row(
+              id,
+              'OK',
+              `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
+            ),
+          ];
         return [row(id, 'CRITICAL', 'Prometheus has no scrape target')];
       }
       return targets.map((t) => {
-        const id = { id: `targets.${t.job}/${t.instance}`, component: JOB_COMPONENT[t.job] ?? t.job, check: 'target up' };
-        if (t.health === 'down') return row(id, 'CRITICAL', `target ${t.instance} (job ${t.job}) is down: ${t.lastError || 'scrape failed'} (last scrape ${ago(t.lastScrape)})`);
-        if (t.health === 'unknown') return row(id, 'OK', `target ${t.instance} (job ${t.job}) waits for its first scrape`);
-        return row(id, 'OK', `target ${t.instance} (job ${t.job}) up, scraped ${ago(t.lastScrape)} in ${Math.round(t.lastScrapeDurationSeconds * 1000)} ms`);
+        const id = {
+          id: `targets.${t.job}/${t.instance}`,
+          component: JOB_COMPONENT[t.job] ?? t.job,
+          check: 'target up',
+        };
+        if (t.health === 'down')
+          return row(
+            id,
+            'CRITICAL',
+            `target ${t.instance} (job ${t.job}) is down: ${t.lastError || 'scrape failed'} (last scrape ${ago(t.lastScrape)})`,
+          );
+        if (t.health === 'unknown')
+          return row(id, 'OK', `target ${t.instance} (job ${t.job}) waits for its first scrape`);
+        return row(
+          id,
+          'OK',
+          `target ${t.instance} (job ${t.job}) up, scraped ${ago(t.lastScrape)} in ${Math.round(t.lastScrapeDurationSeconds * 1000)} ms`,
+        );
       });
     }),
   );
@@ -87,7 +110,13 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
       if (alerting.length === 0) return [row(id, 'CRITICAL', 'no alert rule is loaded: no alert can fire')];
       const broken = rules.filter((r) => r.health === 'err');
       if (broken.length > 0) {
-        return [row(id, 'WARNING', `${broken.length} rule(s) fail to evaluate: ${broken.map((r) => `${r.name}: ${r.lastError ?? 'error'}`).join('; ')}`)];
+        return [
+          row(
+            id,
+            'WARNING',
+            `${broken.length} rule(s) fail to evaluate: ${broken.map((r) => `${r.name}: ${r.lastError ?? 'error'}`).join('; ')}`,
+          ),
+        ];
       }
       return [row(id, 'OK', `${alerting.length} alert rules in ${groups.length} group(s) loaded and evaluating`)];
     }),
@@ -95,18 +124,28 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
 
   if (isEnabled(ctx.config, 'alertmanager')) {
     tasks.push(
-      viaPrometheus(ctx, { group: 'alerts', id: 'alerting', component: 'prometheus', check: 'sends alerts' }, async () => {
-        const id = { id: 'alerting', component: 'prometheus', check: 'sends alerts' };
-        const am = await prom.alertmanagers();
-        if (am.active.length === 0) {
-          const since = await secondsSinceReload();
-          if (since !== null && since < RELOAD_GRACE_SECONDS) {
-            return [row(id, 'OK', `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`)];
+      viaPrometheus(
+        ctx,
+        { group: 'alerts', id: 'alerting', component: 'prometheus', check: 'sends alerts' },
+        async () => {
+          const id = { id: 'alerting', component: 'prometheus', check: 'sends alerts' };
+          const am = await prom.alertmanagers();
+          if (am.active.length === 0) {
+            const since = await secondsSinceReload();
+            if (since !== null && since < RELOAD_GRACE_SECONDS) {
+              return [
+                row(
+                  id,
+                  'OK',
+                  `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
+                ),
+              ];
+            }
+            return [row(id, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
           }
-          return [row(id, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
-        }
-        return [row(id, 'OK', `to ${am.active.join(', ')}`)];
-      }),
+          return [row(id, 'OK', `to ${am.active.join(', ')}`)];
+        },
+      ),
     );
   }
 
@@ -117,7 +156,13 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
       const firing = alerts.filter((a) => a.state === 'firing');
       if (firing.length === 0) {
         const pending = alerts.length;
-        return [row({ id: 'alerts', component: 'alerts', check: 'alerts firing' }, 'OK', `no alert firing${pending ? ` (${pending} pending)` : ''}`)];
+        return [
+          row(
+            { id: 'alerts', component: 'alerts', check: 'alerts firing' },
+            'OK',
+            `no alert firing${pending ? ` (${pending} pending)` : ''}`,
+          ),
+        ];
       }
       return firing.map((a) => {
         const name = a.labels.alertname ?? 'alert';
@@ -134,14 +179,29 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   );
 
   tasks.push(
-    viaPrometheus(ctx, { group: 'drift', id: 'drift.prometheus', component: 'prometheus', check: 'config drift' }, async () => {
-      const id = { id: 'drift.prometheus', component: 'prometheus', check: 'config drift' };
-      const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
-      const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
-      const differences = [...diffPrometheusConfig(rendered, parse(yamlText)), ...diffRules(renderedRules(ctx), groups)];
-      if (differences.length === 0) return [row(id, 'OK', 'the running configuration and rules are what wmon.yaml renders')];
-      return [row(id, 'WARNING', `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`, differences)];
-    }),
+    viaPrometheus(
+      ctx,
+      { group: 'drift', id: 'drift.prometheus', component: 'prometheus', check: 'config drift' },
+      async () => {
+        const id = { id: 'drift.prometheus', component: 'prometheus', check: 'config drift' };
+        const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
+        const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
+        const differences = [
+          ...diffPrometheusConfig(rendered, parse(yamlText)),
+          ...diffRules(renderedRules(ctx), groups),
+        ];
+        if (differences.length === 0)
+          return [row(id, 'OK', 'the running configuration and rules are what wmon.yaml renders')];
+        return [
+          row(
+            id,
+            'WARNING',
+            `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`,
+            differences,
+          ),
+        ];
+      },
+    ),
   );
 
   return tasks;
@@ -150,7 +210,13 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
 export function alertmanagerDriftTask(ctx: HealthContext): CheckTask[] {
   const am = ctx.clients.alertmanager;
   if (!am) return [];
-  const base = { group: 'drift' as const, id: 'drift.alertmanager', component: 'alertmanager', check: 'config drift', deadlineMs: ctx.timeoutMs + 500 };
+  const base = {
+    group: 'drift' as const,
+    id: 'drift.alertmanager',
+    component: 'alertmanager',
+    check: 'config drift',
+    deadlineMs: ctx.timeoutMs + 500,
+  };
   return [
     {
       ...base,
@@ -161,11 +227,23 @@ export function alertmanagerDriftTask(ctx: HealthContext): CheckTask[] {
         } catch (error) {
           const f = componentFailure(error, 'Alertmanager');
           // Down is the readiness row's news; here it only means the configuration cannot be read.
-          return [row(this, 'UNKNOWN', `cannot read the running configuration: ${f.detail.replace(/^Alertmanager /, '')}`)];
+          return [
+            row(this, 'UNKNOWN', `cannot read the running configuration: ${f.detail.replace(/^Alertmanager /, '')}`),
+          ];
         }
-        const differences = diffAlertmanagerConfig(renderedFile(ctx, 'alertmanager/alertmanager.yml'), parse(configYaml));
+        const differences = diffAlertmanagerConfig(
+          renderedFile(ctx, 'alertmanager/alertmanager.yml'),
+          parse(configYaml),
+        );
         if (differences.length === 0) return [row(this, 'OK', 'the running configuration is what wmon.yaml renders')];
-        return [row(this, 'WARNING', `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`, differences)];
+        return [
+          row(
+            this,
+            'WARNING',
+            `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`,
+            differences,
+          ),
+        ];
       },
     },
   ];
@@ -191,4 +269,3 @@ function toAlertJson(a: PrometheusAlert): CheckAlertJson {
     labels: a.labels,
   };
 }
-

@@ -11,7 +11,11 @@ import { componentFailure } from '../failure.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';
 
 /** One readiness probe, no retries: the answer, or what stood in for one. */
-async function probeOnce(url: string, bodyIncludes: string | undefined, timeoutMs: number): Promise<{ ok: true; status: number } | { ok: false; answered: boolean; last: string }> {
+async function probeOnce(
+  url: string,
+  bodyIncludes: string | undefined,
+  timeoutMs: number,
+): Promise<{ ok: true; status: number } | { ok: false; answered: boolean; last: string }> {
   try {
     const r = await waitForHttp({
       url,
@@ -22,13 +26,20 @@ async function probeOnce(url: string, bodyIncludes: string | undefined, timeoutM
     });
     return { ok: true, status: r.status };
   } catch (error) {
-    if (error instanceof ReadinessError) return { ok: false, answered: error.lastAnswer.startsWith('HTTP '), last: error.lastAnswer };
+    if (error instanceof ReadinessError)
+      return { ok: false, answered: error.lastAnswer.startsWith('HTTP '), last: error.lastAnswer };
     throw error;
   }
 }
 
 function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
-  const base = { group: 'ready' as const, id: `ready.${c.id}`, component: c.id, check: 'ready', deadlineMs: ctx.timeoutMs + 500 };
+  const base = {
+    group: 'ready' as const,
+    id: `ready.${c.id}`,
+    component: c.id,
+    check: 'ready',
+    deadlineMs: ctx.timeoutMs + 500,
+  };
   const url = `${c.url}${c.readiness.path}`;
   if (c.id === 'webhook' && ctx.clients.service) {
     const service = ctx.clients.service;
@@ -37,9 +48,17 @@ function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
       async run(): Promise<CheckRow[]> {
         try {
           const r = await service.readyz();
-          const deps = r.dependencies.map((d) => `${d.name} ${d.ok ? 'ok' : `failing${d.detail ? ` (${d.detail})` : ''}`}`).join(', ');
+          const deps = r.dependencies
+            .map((d) => `${d.name} ${d.ok ? 'ok' : `failing${d.detail ? ` (${d.detail})` : ''}`}`)
+            .join(', ');
           if (r.ready) return [row(this, 'OK', `ready at ${c.url} (${deps || 'no dependencies reported'})`)];
-          return [row(this, 'CRITICAL', `not ready at ${c.url}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`)];
+          return [
+            row(
+              this,
+              'CRITICAL',
+              `not ready at ${c.url}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`,
+            ),
+          ];
         } catch (error) {
           const f = componentFailure(error, `the webhook service at ${c.url}`);
           return [row(this, f.status, f.detail)];
@@ -53,9 +72,17 @@ function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
       const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs);
       if (r.ok) return [row(this, 'OK', `ready (GET ${url}: HTTP ${r.status})`)];
       if (c.id === 'prometheus' && !r.answered) {
-        return [row(this, 'UNKNOWN', `Prometheus is unreachable at ${c.url} (${r.last}): the stack cannot be observed`)];
+        return [
+          row(this, 'UNKNOWN', `Prometheus is unreachable at ${c.url} (${r.last}): the stack cannot be observed`),
+        ];
       }
-      return [row(this, 'CRITICAL', r.answered ? `not ready: GET ${url} answered ${r.last}` : `not answering at ${c.url} (${r.last})`)];
+      return [
+        row(
+          this,
+          'CRITICAL',
+          r.answered ? `not ready: GET ${url} answered ${r.last}` : `not answering at ${c.url} (${r.last})`,
+        ),
+      ];
     },
   };
 }

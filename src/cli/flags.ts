@@ -109,3 +109,30 @@ export function wordsFlag<W extends string>(words: readonly W[], noun: string) {
     }),
   });
 }
+
+/** Seconds to wait for each component to become ready (init, update, reset, restore). At most an hour. */
+export const readyTimeoutFlag = () =>
+  Flags.integer({
+    summary: 'Seconds to wait for each component to become ready.',
+    default: 120,
+    min: 1,
+    max: 3600,
+    env: 'WMON_TIMEOUT',
+  });
+
+/** Seconds a container gets to stop before it is killed (down, reset). At most ten minutes. */
+export const stopTimeoutFlag = () =>
+  Flags.integer({
+    summary: 'Seconds each container gets to stop before it is killed.',
+    default: 10,
+    min: 0,
+    max: 600,
+    env: 'WMON_STOP_TIMEOUT',
+  });
+
+/** Where the safety backup goes (reset, restore). */
+export const backupDirFlag = () =>
+  Flags.string({
+    summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).',
+    env: 'WMON_BACKUP_DIR',
+  });

@@ -1,8 +1,7 @@
-import { Flags } from '@oclif/core';
-
 import type { DownResultJson } from '../results.js';
 import { downStack } from '../ops/down.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { stopTimeoutFlag } from '../cli/flags.js';
 import { formatDown } from '../cli/format/down.js';
 
 export default class Down extends WmonCommand {
@@ -21,12 +20,7 @@ export default class Down extends WmonCommand {
   ];
 
   static override flags = {
-    timeout: Flags.integer({
-      summary: 'Seconds each container gets to stop before it is killed.',
-      default: 10,
-      min: 0,
-      env: 'WMON_STOP_TIMEOUT',
-    }),
+    timeout: stopTimeoutFlag(),
   };
 
   async run(): Promise<DownResultJson> {

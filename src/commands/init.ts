@@ -4,6 +4,7 @@ import type { InitResultJson } from '../results.js';
 import { TEMPLATE_FILE } from '../package.js';
 import { initStack } from '../ops/up.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { readyTimeoutFlag } from '../cli/flags.js';
 import { formatInit } from '../cli/format/init.js';
 
 export default class Init extends WmonCommand {
@@ -41,12 +42,7 @@ Running it again with nothing changed changes nothing. After a change in wmon.ya
       summary: 'When a component fails to start, leave the containers this run created (for inspection).',
       env: 'WMON_KEEP_ON_FAILURE',
     }),
-    timeout: Flags.integer({
-      summary: 'Seconds to wait for each component to become ready.',
-      default: 120,
-      min: 1,
-      env: 'WMON_TIMEOUT',
-    }),
+    timeout: readyTimeoutFlag(),
   };
 
   async run(): Promise<InitResultJson> {

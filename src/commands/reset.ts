@@ -6,6 +6,7 @@ import { WmonError } from '../errors.js';
 import type { ResetResultJson } from '../results.js';
 import { resetStack } from '../ops/reset.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { backupDirFlag, readyTimeoutFlag, stopTimeoutFlag } from '../cli/flags.js';
 import { formatReset } from '../cli/format/reset.js';
 
 export default class Reset extends WmonCommand {
@@ -34,22 +35,9 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
       summary: 'Do not take a safety backup first (the data is then lost for good).',
       env: 'WMON_NO_BACKUP',
     }),
-    'backup-dir': Flags.string({
-      summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).',
-      env: 'WMON_BACKUP_DIR',
-    }),
-    timeout: Flags.integer({
-      summary: 'Seconds to wait for each component to become ready.',
-      default: 120,
-      min: 1,
-      env: 'WMON_TIMEOUT',
-    }),
-    'stop-timeout': Flags.integer({
-      summary: 'Seconds each container gets to stop before it is killed.',
-      default: 10,
-      min: 0,
-      env: 'WMON_STOP_TIMEOUT',
-    }),
+    'backup-dir': backupDirFlag(),
+    timeout: readyTimeoutFlag(),
+    'stop-timeout': stopTimeoutFlag(),
   };
 
   async run(): Promise<ResetResultJson> {

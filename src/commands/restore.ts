@@ -6,7 +6,7 @@ import { restoreStack } from '../ops/restore.js';
 import { WmonError } from '../errors.js';
 import type { RestoreResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
-import { sizeFlag } from '../cli/flags.js';
+import { backupDirFlag, readyTimeoutFlag, sizeFlag } from '../cli/flags.js';
 import { formatRestore } from '../cli/format/restore.js';
 
 export default class Restore extends WmonCommand {
@@ -48,16 +48,8 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
       summary: 'Do not back up the current state first (then a failed restore cannot be rolled back).',
       env: 'WMON_NO_SAFETY_BACKUP',
     }),
-    'backup-dir': Flags.string({
-      summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).',
-      env: 'WMON_BACKUP_DIR',
-    }),
-    timeout: Flags.integer({
-      summary: 'Seconds to wait for each component to become ready.',
-      default: 120,
-      min: 1,
-      env: 'WMON_TIMEOUT',
-    }),
+    'backup-dir': backupDirFlag(),
+    timeout: readyTimeoutFlag(),
     'max-size': sizeFlag({
       summary: 'Largest uncompressed size accepted (e.g. 100G); bigger archives are refused before anything changes.',
       default: '100G',

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import type { UpdateResultJson } from '../results.js';
 import { updateStack } from '../ops/update.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { readyTimeoutFlag } from '../cli/flags.js';
 import { formatUpdate } from '../cli/format/update.js';
 
 export default class Update extends WmonCommand {
@@ -24,12 +25,7 @@ Exit codes: 0 done (or nothing to do); 69 the engine or a component does not ans
 
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Show the diff and the plan; change nothing.', env: 'WMON_DRY_RUN' }),
-    timeout: Flags.integer({
-      summary: 'Seconds to wait for each component to become ready.',
-      default: 120,
-      min: 1,
-      env: 'WMON_TIMEOUT',
-    }),
+    timeout: readyTimeoutFlag(),
     diff: Flags.boolean({
       summary: 'Print the diff of the rendered files (--no-diff: only their names).',
       default: true,

@@ -45,19 +45,7 @@ import {
   type StateOf,
   type Step,
 } from './steps.js';
-import {
-  applyStep,
-  engineStep,
-  imagesStep,
-  planStep,
-  portsStep,
-  readyStep,
-  renderStep,
-  secretsStep,
-  versionsStep,
-  type UpInput,
-  type UpOptions,
-} from './up.js';
+import { thenUp, upSteps, type UpInput, type UpOptions } from './up.js';
 
 export interface RestoreOptions {
   readonly archive: string;
@@ -388,18 +376,7 @@ export const compareFilesStep: Step<
 
 /** Every step that puts an archive in place, the stack's up steps among them, then the checks. */
 export function applySteps() {
-  return pipeline<ApplyInput>()
-    .then(writeConfigStep)
-    .then(prometheusDataStep)
-    .then(versionsStep)
-    .then(renderStep)
-    .then(secretsStep)
-    .then(engineStep)
-    .then(portsStep)
-    .then(imagesStep)
-    .then(planStep)
-    .then(applyStep)
-    .then(readyStep)
+  return thenUp(pipeline<ApplyInput>().then(writeConfigStep).then(prometheusDataStep))
     .then(checkSeriesStep)
     .then(silencesStep)
     .then(checkSilencesStep)
@@ -410,11 +387,7 @@ export function applySteps() {
 type Applied = StateOf<ReturnType<typeof applySteps>>;
 
 /** Titles of the steps that bring the stack up, for "the restore failed while bringing the stack up (…)". */
-const UP_TITLES = new Set(
-  [versionsStep, renderStep, secretsStep, engineStep, portsStep, imagesStep, planStep, applyStep, readyStep].map(
-    (s) => s.title,
-  ),
-);
+const UP_TITLES = new Set(upSteps(false).titles);
 
 function whileDoing(title: string | undefined): string {
   if (!title) return 'restoring';

@@ -314,8 +314,9 @@ export const readyStep: Step<UpInput & Engine & Pick<Planned, 'specs'>, object> 
   },
 };
 
-const planSteps = () =>
-  pipeline<UpInput>()
+/** The up steps after `p`, through the plan (where a dry run stops): `p`'s state has what they read. */
+export function thenPlan<In extends object, S extends UpInput>(p: Pipeline<In, S>) {
+  return p
     .then(versionsStep)
     .then(renderStep)
     .then(secretsStep)
@@ -323,14 +324,19 @@ const planSteps = () =>
     .then(portsStep)
     .then(imagesStep)
     .then(planStep);
+}
+
+/** Every up step after `p`: plan, apply, and wait until every component is ready. */
+export function thenUp<In extends object, S extends UpInput>(p: Pipeline<In, S>) {
+  return thenPlan(p).then(applyStep).then(readyStep);
+}
 
 /** What the up steps know at the end: the render, the engine, the images, the plan and what was applied. */
-export type UpState = StateOf<ReturnType<typeof planSteps>>;
+export type UpState = StateOf<ReturnType<typeof thenPlan<UpInput, UpInput>>>;
 
 /** The steps that bring the stack to what wmon.yaml says (a dry run stops after the plan). */
 export function upSteps(dryRun: boolean): Pipeline<UpInput, UpState> {
-  const planned = planSteps();
-  return dryRun ? planned : planned.then(applyStep).then(readyStep);
+  return dryRun ? thenPlan(pipeline<UpInput>()) : thenUp(pipeline<UpInput>());
 }
 
 /** `wmon init` (and the up part of update, reset and restore). */

@@ -14,7 +14,7 @@ const sourceConditions = {
 // Three projects: the CLI (test/), the contract (contract/test/) and the bundled webhook service (service/, its own config).
 export default defineConfig({
   test: {
-    // The default reporter, then one plain `tests: N passed, N failed, N skipped` line for CI to read.
+    // The default reporter, then one plain `vitest: N passed, N failed, N skipped` line (.ci/run turns it into CI's `tests:` line).
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {

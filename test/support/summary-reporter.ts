@@ -1,6 +1,7 @@
 /**
- * Prints one plain closing line after vitest's own summary, with no colour codes, in the
- * `N passed, N failed, N skipped` form that CI systems read to know how many tests ran.
+ * Prints one plain closing line after vitest's own summary, with no colour codes:
+ * `vitest: N passed, N failed, N skipped`. .ci/run reads it and prints the `tests: …` line CI reads, once, last
+ * (this line is worded apart so that the output holds exactly one `tests:` line).
  */
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -23,6 +24,6 @@ export default class SummaryReporter implements Reporter {
       failed += failedHere;
     }
     failed += unhandledErrors.length;
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }

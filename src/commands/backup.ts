@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { createBackup } from '../ops/backup.js';
 import type { BackupResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { formatBackup } from '../cli/format/backup.js';
 
 export default class Backup extends WmonCommand {
@@ -15,17 +16,11 @@ The archive is streamed in one pass and appears under its name only when complet
 
 Exit codes: 0 written; 69 the engine or a running component does not answer; 73 the folder cannot be written; 78 wmon.yaml is missing or invalid.`;
 
-  static override examples = [
-    { description: 'Back up into ./backups', command: '<%= config.bin %> <%= command.id %>' },
-    {
-      description: 'Nightly from cron: another folder, keep a week of backups',
-      command: '<%= config.bin %> <%= command.id %> --output /var/backups/wmon --keep 7',
-    },
-    {
-      description: 'Machine-readable result (file, size, sha256, what it holds)',
-      command: '<%= config.bin %> <%= command.id %> --json',
-    },
-  ];
+  static override examples = examples({
+    'Back up into ./backups': '',
+    'Nightly from cron: another folder, keep a week of backups': '--output /var/backups/wmon --keep 7',
+    'Machine-readable result (file, size, sha256, what it holds)': '--json',
+  });
 
   static override flags = {
     output: Flags.string({

@@ -4,6 +4,7 @@ import { CHECK_EXIT_CODES } from '../errors.js';
 import { CHECK_GROUPS, healthContextOptions, runCheck } from '../features/health/index.js';
 import type { CheckReportJson } from '../results.js';
 import { WmonCommand, type Failure } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { wordsFlag } from '../cli/flags.js';
 import { formatCheck, formatCheckQuiet } from '../cli/format/check.js';
 
@@ -15,22 +16,13 @@ export default class Check extends WmonCommand {
 
 Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The overall state is the worst check, by CRITICAL > UNKNOWN > WARNING > OK. A check that cannot tell is UNKNOWN: Prometheus unreachable (the checks that read through it cannot tell; the engine's container check still says CRITICAL when its container is down), credentials refused, a deadline passed. When the check cannot run at all (wmon.yaml invalid, a bad flag), it exits 3 too: wmon check never exits with another code.`;
 
-  static override examples = [
-    { description: 'Check the stack of ./wmon.yaml', command: '<%= config.bin %> <%= command.id %>' },
-    {
-      description: 'From cron: silent when healthy, one line per problem otherwise',
-      command: '<%= config.bin %> <%= command.id %> --quiet',
-    },
-    {
-      description: 'Also send a signed synthetic event and confirm Prometheus counted it',
-      command: '<%= config.bin %> <%= command.id %> --probe',
-    },
-    {
-      description: 'On a host without access to the container engine',
-      command: '<%= config.bin %> <%= command.id %> --skip engine',
-    },
-    { description: 'For monitoring systems', command: '<%= config.bin %> <%= command.id %> --json' },
-  ];
+  static override examples = examples({
+    'Check the stack of ./wmon.yaml': '',
+    'From cron: silent when healthy, one line per problem otherwise': '--quiet',
+    'Also send a signed synthetic event and confirm Prometheus counted it': '--probe',
+    'On a host without access to the container engine': '--skip engine',
+    'For monitoring systems': '--json',
+  });
 
   /** Whatever keeps the check from running is UNKNOWN (exit 3), as a Nagios plugin must say. */
   static override failureExitCode = CHECK_EXIT_CODES.UNKNOWN;

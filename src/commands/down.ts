@@ -1,6 +1,7 @@
 import type { DownResultJson } from '../results.js';
 import { downStack } from '../ops/down.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { stopTimeoutFlag } from '../cli/flags.js';
 import { formatDown } from '../cli/format/down.js';
 
@@ -11,13 +12,10 @@ export default class Down extends WmonCommand {
   static override description =
     'Prometheus, Alertmanager, Grafana, Loki and the webhook service keep their data in named volumes; `wmon init` brings the stack back with it.';
 
-  static override examples = [
-    { description: 'Stop the stack', command: '<%= config.bin %> <%= command.id %>' },
-    {
-      description: 'Give containers longer to shut down gracefully',
-      command: '<%= config.bin %> <%= command.id %> --timeout 30',
-    },
-  ];
+  static override examples = examples({
+    'Stop the stack': '',
+    'Give containers longer to shut down gracefully': '--timeout 30',
+  });
 
   static override flags = {
     timeout: stopTimeoutFlag(),

@@ -4,6 +4,7 @@ import type { InitResultJson } from '../results.js';
 import { TEMPLATE_FILE } from '../package.js';
 import { initStack } from '../ops/up.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { readyTimeoutFlag } from '../cli/flags.js';
 import { formatInit } from '../cli/format/init.js';
 
@@ -14,24 +15,12 @@ export default class Init extends WmonCommand {
 
 Running it again with nothing changed changes nothing. After a change in wmon.yaml, only the components whose container settings or image changed are recreated; Prometheus and Alertmanager reload changed files in place.`;
 
-  static override examples = [
-    {
-      description: 'Start the stack (creates wmon.yaml with the defaults if there is none)',
-      command: '<%= config.bin %> <%= command.id %>',
-    },
-    {
-      description: 'Show the plan without touching anything',
-      command: '<%= config.bin %> <%= command.id %> --dry-run',
-    },
-    {
-      description: 'Keep the containers of a failed start for inspection',
-      command: '<%= config.bin %> <%= command.id %> --keep-on-failure',
-    },
-    {
-      description: 'From CI, with a longer readiness deadline and JSON output',
-      command: 'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> --json',
-    },
-  ];
+  static override examples = examples({
+    'Start the stack (creates wmon.yaml with the defaults if there is none)': '',
+    'Show the plan without touching anything': '--dry-run',
+    'Keep the containers of a failed start for inspection': '--keep-on-failure',
+    'From CI, with a longer readiness deadline and JSON output': 'WMON_TIMEOUT=300 --json',
+  });
 
   static override flags = {
     'dry-run': Flags.boolean({

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { collectMetrics } from '../features/metrics/index.js';
 import type { MetricsResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { windowFlag } from '../cli/flags.js';
 import { formatMetrics } from '../cli/format/metrics.js';
 
@@ -13,14 +14,11 @@ export default class Metrics extends WmonCommand {
 
 Fails with exit 69 and a clear message when Prometheus cannot be reached.`;
 
-  static override examples = [
-    { description: 'The last 5 minutes', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'The last hour, as JSON', command: '<%= config.bin %> <%= command.id %> --window 1h --json' },
-    {
-      description: 'Refresh in place every 5 seconds (Ctrl-C to stop)',
-      command: '<%= config.bin %> <%= command.id %> --watch',
-    },
-  ];
+  static override examples = examples({
+    'The last 5 minutes': '',
+    'The last hour, as JSON': '--window 1h --json',
+    'Refresh in place every 5 seconds (Ctrl-C to stop)': '--watch',
+  });
 
   static override flags = {
     window: windowFlag({

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { renderToDir } from '../ops/render.js';
 import type { RenderResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { formatRender } from '../cli/format/render.js';
 
 export default class Render extends WmonCommand {
@@ -12,20 +13,11 @@ export default class Render extends WmonCommand {
 
 Rendering is deterministic: the same wmon.yaml gives byte-identical files. Without wmon.yaml, the defaults are rendered.`;
 
-  static override examples = [
-    {
-      description: 'Render into the stack directory of ./wmon.yaml (default .wmon/)',
-      command: '<%= config.bin %> <%= command.id %>',
-    },
-    {
-      description: 'Render into a folder you can review or commit',
-      command: '<%= config.bin %> <%= command.id %> --out deploy/monitoring',
-    },
-    {
-      description: 'Machine-readable list of files with sizes and checksums',
-      command: '<%= config.bin %> <%= command.id %> --out /tmp/stack --json',
-    },
-  ];
+  static override examples = examples({
+    'Render into the stack directory of ./wmon.yaml (default .wmon/)': '',
+    'Render into a folder you can review or commit': '--out deploy/monitoring',
+    'Machine-readable list of files with sizes and checksums': '--out /tmp/stack --json',
+  });
 
   static override flags = {
     out: Flags.string({

@@ -10,6 +10,7 @@ import {
 } from '../features/report/index.js';
 import type { ReportJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { percentFlag, windowFlag } from '../cli/flags.js';
 
 export default class Report extends WmonCommand {
@@ -24,21 +25,13 @@ When $GITHUB_STEP_SUMMARY is set (GitHub Actions), the Markdown report is append
 
 Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning threshold failed (with --fail-on warning); 2 when a critical one failed (with --fail-on critical or warning); 69 when Prometheus cannot be reached; 78 when wmon.yaml is invalid.`;
 
-  static override examples = [
-    { description: 'The last 24 hours as Markdown', command: '<%= config.bin %> <%= command.id %>' },
-    {
-      description: 'JUnit XML for the CI test report; fail the job on warnings too',
-      command: '<%= config.bin %> <%= command.id %> --format junit --output reports/wmon.xml --fail-on warning',
-    },
-    {
-      description: 'An HTML page with charts for the last week',
-      command: '<%= config.bin %> <%= command.id %> --window 7d --format html --output wmon-report.html',
-    },
-    {
-      description: 'Machine-readable, never failing the job',
-      command: '<%= config.bin %> <%= command.id %> --format json --fail-on never',
-    },
-  ];
+  static override examples = examples({
+    'The last 24 hours as Markdown': '',
+    'JUnit XML for the CI test report; fail the job on warnings too':
+      '--format junit --output reports/wmon.xml --fail-on warning',
+    'An HTML page with charts for the last week': '--window 7d --format html --output wmon-report.html',
+    'Machine-readable, never failing the job': '--format json --fail-on never',
+  });
 
   static override flags = {
     window: windowFlag({

@@ -6,6 +6,7 @@ import { WmonError } from '../errors.js';
 import type { ResetResultJson } from '../results.js';
 import { resetStack } from '../ops/reset.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { backupDirFlag, readyTimeoutFlag, stopTimeoutFlag } from '../cli/flags.js';
 import { formatReset } from '../cli/format/reset.js';
 
@@ -17,17 +18,11 @@ export default class Reset extends WmonCommand {
 
 Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the engine does not answer or the safety backup could not read a component; 73 the backup cannot be written; 75 a host port is taken or a component did not become ready in time; 78 wmon.yaml is missing or invalid.`;
 
-  static override examples = [
-    { description: 'Reset, asking first', command: '<%= config.bin %> <%= command.id %>' },
-    {
-      description: 'From a script (a safety backup is still taken)',
-      command: '<%= config.bin %> <%= command.id %> --force',
-    },
-    {
-      description: 'Throw everything away, no backup',
-      command: 'WMON_FORCE=1 <%= config.bin %> <%= command.id %> --no-backup --json',
-    },
-  ];
+  static override examples = examples({
+    'Reset, asking first': '',
+    'From a script (a safety backup is still taken)': '--force',
+    'Throw everything away, no backup': 'WMON_FORCE=1 --no-backup --json',
+  });
 
   static override flags = {
     force: Flags.boolean({ char: 'f', summary: 'Do not ask for confirmation (for scripts).', env: 'WMON_FORCE' }),

@@ -6,6 +6,7 @@ import { restoreStack } from '../ops/restore.js';
 import { WmonError } from '../errors.js';
 import type { RestoreResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { backupDirFlag, readyTimeoutFlag, sizeFlag } from '../cli/flags.js';
 import { formatRestore } from '../cli/format/restore.js';
 
@@ -19,21 +20,12 @@ Then Prometheus (whose data is replaced) is stopped, nothing else; a safety back
 
 Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed); 69 a component or the engine does not answer (rolled back when the restore had begun); 73 the safety backup or the data cannot be written; 75 a component did not become ready in time (rolled back); 78 the archive's wmon.yaml needs a secret that is not set here.`;
 
-  static override examples = [
-    {
-      description: 'See what a restore would do, changing nothing',
-      command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz --dry-run',
-    },
-    {
-      description: 'Restore (safety backup first, rollback on failure)',
-      command: '<%= config.bin %> <%= command.id %> backups/backup_20250524_101500.tar.gz',
-    },
-    {
-      description: 'From a script, with a longer readiness deadline and JSON output',
-      command:
-        'WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> /var/backups/wmon/backup_20250524_101500.tar.gz --json',
-    },
-  ];
+  static override examples = examples({
+    'See what a restore would do, changing nothing': 'backups/backup_20250524_101500.tar.gz --dry-run',
+    'Restore (safety backup first, rollback on failure)': 'backups/backup_20250524_101500.tar.gz',
+    'From a script, with a longer readiness deadline and JSON output':
+      'WMON_TIMEOUT=300 /var/backups/wmon/backup_20250524_101500.tar.gz --json',
+  });
 
   static override args = {
     file: Args.string({ description: 'The backup archive (.tar.gz) to restore.', required: true }),

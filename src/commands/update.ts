@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import type { UpdateResultJson } from '../results.js';
 import { updateStack } from '../ops/update.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { readyTimeoutFlag } from '../cli/flags.js';
 import { formatUpdate } from '../cli/format/update.js';
 
@@ -14,14 +15,11 @@ export default class Update extends WmonCommand {
 
 Exit codes: 0 done (or nothing to do); 69 the engine or a component does not answer; 73 the stack directory cannot be written; 75 a host port is taken or a component did not become ready in time; 78 wmon.yaml is missing or invalid.`;
 
-  static override examples = [
-    {
-      description: 'See what a changed wmon.yaml would change, touching nothing',
-      command: '<%= config.bin %> <%= command.id %> --dry-run',
-    },
-    { description: 'Apply it', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'From CI: the diff and the actions as JSON', command: '<%= config.bin %> <%= command.id %> --json' },
-  ];
+  static override examples = examples({
+    'See what a changed wmon.yaml would change, touching nothing': '--dry-run',
+    'Apply it': '',
+    'From CI: the diff and the actions as JSON': '--json',
+  });
 
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Show the diff and the plan; change nothing.', env: 'WMON_DRY_RUN' }),

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import type { UrlsResultJson } from '../results.js';
 import { stackUrls } from '../ops/urls.js';
 import { WmonCommand } from '../cli/base-command.js';
+import { examples } from '../cli/examples.js';
 import { formatUrls } from '../cli/format/urls.js';
 
 export default class Urls extends WmonCommand {
@@ -11,14 +12,11 @@ export default class Urls extends WmonCommand {
   static override description =
     'Credentials (the Grafana admin password, the Stripe webhook signing secret) are shown only with --show-credentials; otherwise only the files holding them are named.';
 
-  static override examples = [
-    { description: 'Open the dashboards', command: '<%= config.bin %> <%= command.id %>' },
-    {
-      description: 'Include the Grafana admin password and the webhook secret',
-      command: '<%= config.bin %> <%= command.id %> --show-credentials',
-    },
-    { description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json' },
-  ];
+  static override examples = examples({
+    'Open the dashboards': '',
+    'Include the Grafana admin password and the webhook secret': '--show-credentials',
+    'For scripts': '--json',
+  });
 
   static override flags = {
     'show-credentials': Flags.boolean({ summary: 'Print the credentials themselves (also in --json).' }),

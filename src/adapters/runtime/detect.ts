@@ -139,45 +139,49 @@ export const dockerContextStrategy: DetectionStrategy = {
   },
 };
 
-export const dockerSocketStrategy: DetectionStrategy = {
-  name: 'Docker socket',
-  async find() {
-    return { candidates: [unixCandidate('/var/run/docker.sock')] };
-  },
-};
+/** A strategy that tries well-known socket paths (none when `paths` says why it has none). */
+function socketStrategy(name: string, paths: (deps: DetectDeps) => readonly string[] | string): DetectionStrategy {
+  return {
+    name,
+    async find(deps) {
+      const found = paths(deps);
+      return typeof found === 'string' ? { skipped: found } : { candidates: found.map((p) => unixCandidate(p)) };
+    },
+  };
+}
 
-export const dockerDesktopStrategy: DetectionStrategy = {
-  name: 'Docker Desktop',
-  async find({ homedir }) {
-    return {
-      candidates: [
-        unixCandidate(path.join(homedir, '.docker', 'run', 'docker.sock')),
-        unixCandidate(path.join(homedir, '.docker', 'desktop', 'docker.sock')),
-      ],
-    };
-  },
-};
+export const dockerSocketStrategy = socketStrategy('Docker socket', () => ['/var/run/docker.sock']);
 
-export const podmanRootfulStrategy: DetectionStrategy = {
-  name: 'Podman (rootful)',
-  async find() {
-    return { candidates: [unixCandidate('/run/podman/podman.sock')] };
-  },
-};
+export const dockerDesktopStrategy = socketStrategy('Docker Desktop', ({ homedir }) => [
+  path.join(homedir, '.docker', 'run', 'docker.sock'),
+  path.join(homedir, '.docker', 'desktop', 'docker.sock'),
+]);
 
-export const podmanRootlessStrategy: DetectionStrategy = {
-  name: 'Podman (rootless)',
-  async find({ env, uid }) {
-    const runtimeDir =
-      env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR !== ''
-        ? env.XDG_RUNTIME_DIR
-        : uid === undefined
-          ? undefined
-          : `/run/user/${uid}`;
-    if (runtimeDir === undefined) return { skipped: 'XDG_RUNTIME_DIR is not set' };
-    return { candidates: [unixCandidate(path.join(runtimeDir, 'podman', 'podman.sock'))] };
-  },
-};
+export const podmanRootfulStrategy = socketStrategy('Podman (rootful)', () => ['/run/podman/podman.sock']);
+
+export const podmanRootlessStrategy = socketStrategy('Podman (rootless)', ({ env, uid }) => {
+  const runtimeDir =
+    env.XDG_RUNTIME_DIR !== undefined && env.XDG_RUNTIME_DIR !== ''
+      ? env.XDG_RUNTIME_DIR
+      : uid === undefined
+        ? undefined
+        : `/run/user/${uid}`;
+  return runtimeDir === undefined ? 'XDG_RUNTIME_DIR is not set' : [path.join(runtimeDir, 'podman', 'podman.sock')];
+});
+
+/** Why a socket path cannot be an engine, before asking it anything; undefined when it is a socket. */
+function socketProblem(kind: PathKind, socketPath: string): Pick<DetectionAttempt, 'outcome' | 'detail'> | undefined {
+  switch (kind) {
+    case 'missing':
+      return { outcome: 'missing', detail: `no socket at ${socketPath}` };
+    case 'other':
+      return { outcome: 'not-a-socket', detail: `${socketPath} exists but is not a socket` };
+    case 'denied':
+      return { outcome: 'denied', detail: `permission denied on ${socketPath}` };
+    default:
+      return undefined;
+  }
+}
 
 export const DEFAULT_STRATEGIES: readonly DetectionStrategy[] = [
   dockerHostStrategy,
@@ -296,32 +300,12 @@ export async function findEngine(
       const address = endpointAddress(candidate.endpoint);
       const label = candidate.note === undefined ? strategy.name : `${strategy.name} (${candidate.note})`;
       if (candidate.endpoint.kind === 'unix') {
-        const kind = await deps.statPath(candidate.endpoint.socketPath);
-        if (kind === 'missing') {
-          attempts.push({
-            strategy: label,
-            address,
-            outcome: 'missing',
-            detail: `no socket at ${candidate.endpoint.socketPath}`,
-          });
-          continue;
-        }
-        if (kind === 'other') {
-          attempts.push({
-            strategy: label,
-            address,
-            outcome: 'not-a-socket',
-            detail: `${candidate.endpoint.socketPath} exists but is not a socket`,
-          });
-          continue;
-        }
-        if (kind === 'denied') {
-          attempts.push({
-            strategy: label,
-            address,
-            outcome: 'denied',
-            detail: `permission denied on ${candidate.endpoint.socketPath}`,
-          });
+        const problem = socketProblem(
+          await deps.statPath(candidate.endpoint.socketPath),
+          candidate.endpoint.socketPath,
+        );
+        if (problem !== undefined) {
+          attempts.push({ strategy: label, address, ...problem });
           continue;
         }
       }

@@ -68,23 +68,6 @@ export interface GrafanaFolder {
   readonly title: string;
 }
 
-export interface GrafanaDatasource {
-  readonly uid: string;
-  readonly name: string;
-  readonly type: string;
-  readonly url: string;
-  readonly access: string;
-  readonly isDefault: boolean;
-  readonly basicAuth: boolean;
-  readonly basicAuthUser: string;
-  readonly user: string;
-  readonly database: string;
-  readonly jsonData: Readonly<Record<string, unknown>>;
-  readonly readOnly: boolean;
-  /** Names of the secure fields that are set (e.g. `basicAuthPassword`); never their values. */
-  readonly secureFields: readonly string[];
-}
-
 export interface DatasourceInput {
   readonly uid: string;
   readonly name: string;
@@ -169,21 +152,38 @@ const savedSchema = z.object({ uid: z.string(), url: z.string(), version: z.numb
 
 const folderSchema = z.object({ uid: z.string(), title: z.string() });
 
-const datasourceSchema = z.object({
-  uid: z.string(),
-  name: z.string(),
-  type: z.string(),
-  url: z.string(),
-  access: z.string(),
-  isDefault: z.boolean(),
-  basicAuth: z.boolean(),
-  basicAuthUser: z.string().optional(),
-  user: z.string().optional(),
-  database: z.string().optional(),
-  jsonData: z.record(z.string(), z.unknown()).nullish(),
-  readOnly: z.boolean().optional(),
-  secureJsonFields: z.record(z.string(), z.boolean()).nullish(),
-});
+const datasourceSchema = z
+  .object({
+    uid: z.string(),
+    name: z.string(),
+    type: z.string(),
+    url: z.string(),
+    access: z.string(),
+    isDefault: z.boolean(),
+    basicAuth: z.boolean(),
+    basicAuthUser: z.string().optional(),
+    user: z.string().optional(),
+    database: z.string().optional(),
+    jsonData: z.record(z.string(), z.unknown()).nullish(),
+    readOnly: z.boolean().optional(),
+    secureJsonFields: z.record(z.string(), z.boolean()).nullish(),
+  })
+  .transform(({ secureJsonFields, basicAuthUser, user, database, jsonData, readOnly, ...d }) => ({
+    ...d,
+    basicAuthUser: basicAuthUser ?? '',
+    user: user ?? '',
+    database: database ?? '',
+    jsonData: (jsonData ?? {}) as Readonly<Record<string, unknown>>,
+    readOnly: readOnly ?? false,
+    /** Names of the secure fields that are set (e.g. `basicAuthPassword`); never their values. */
+    secureFields: Object.entries(secureJsonFields ?? {})
+      .filter(([, set]) => set)
+      .map(([name]) => name)
+      .sort() as readonly string[],
+  }));
+
+/** A data source as Grafana holds it (secrets named, never their values). */
+export type GrafanaDatasource = Readonly<z.output<typeof datasourceSchema>>;
 
 const datasourceListSchema = z.array(z.object({ uid: z.string(), name: z.string() }));
 const datasourceSavedSchema = z.object({ datasource: datasourceSchema, message: z.string().optional() });
@@ -198,7 +198,7 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
     const parsed = datasourceSchema.safeParse(res.data);
     if (!parsed.success)
       return http.badResponse(spec, `unexpected data source: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    return toDatasource(parsed.data);
+    return parsed.data;
   };
 
   return {
@@ -321,7 +321,7 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
             datasourceSavedSchema,
           )
         : await http.json({ method: 'POST', path: '/api/datasources', body }, datasourceSavedSchema);
-      return { created: !existing, datasource: toDatasource(saved.datasource) };
+      return { created: !existing, datasource: saved.datasource };
     },
 
     async reloadProvisioning(kind) {
@@ -335,26 +335,5 @@ export function createGrafanaClient(options: ClientOptions): GrafanaClient {
             : undefined,
       });
     },
-  };
-}
-
-function toDatasource(d: z.output<typeof datasourceSchema>): GrafanaDatasource {
-  return {
-    uid: d.uid,
-    name: d.name,
-    type: d.type,
-    url: d.url,
-    access: d.access,
-    isDefault: d.isDefault,
-    basicAuth: d.basicAuth,
-    basicAuthUser: d.basicAuthUser ?? '',
-    user: d.user ?? '',
-    database: d.database ?? '',
-    jsonData: d.jsonData ?? {},
-    readOnly: d.readOnly ?? false,
-    secureFields: Object.entries(d.secureJsonFields ?? {})
-      .filter(([, set]) => set)
-      .map(([name]) => name)
-      .sort(),
   };
 }

@@ -27,21 +27,8 @@ const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\
 
 export async function collectGrafana(client: GrafanaClient): Promise<GrafanaCollected> {
   const folders = (await client.folders()).map((f) => ({ uid: f.uid, title: f.title }));
-  const datasources: DatasourceRecord[] = (await client.datasources()).map((d) => ({
-    uid: d.uid,
-    name: d.name,
-    type: d.type,
-    url: d.url,
-    access: d.access,
-    isDefault: d.isDefault,
-    basicAuth: d.basicAuth,
-    basicAuthUser: d.basicAuthUser,
-    user: d.user,
-    database: d.database,
-    jsonData: { ...d.jsonData },
-    readOnly: d.readOnly,
-    secureFields: [...d.secureFields],
-  }));
+  // The archive's own allowlist of fields: parsing drops anything else the client may learn to read.
+  const datasources: DatasourceRecord[] = datasourcesFileSchema.parse(await client.datasources());
   const files: Array<{ path: string; data: Buffer }> = [
     { path: GRAFANA_FOLDERS_ENTRY, data: json(folders) },
     { path: GRAFANA_DATASOURCES_ENTRY, data: json(datasources) },

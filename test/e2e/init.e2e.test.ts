@@ -33,9 +33,7 @@ beforeAll(async () => {
   await p.writeConfig();
 }, 60_000);
 
-afterAll(async () => {
-  await p?.cleanup();
-}, 120_000);
+afterAll(() => p?.cleanup(), 120_000);
 
 const init = async (...args: string[]) => {
   const r = await wmon(['init', '--json', ...args], { cwd: p!.dir, timeout: 600_000 });

@@ -137,9 +137,7 @@ notifications:
   rules = new Map(ruleFile.groups.flatMap((g) => g.rules).map((rule) => [rule.alert, rule]));
 }, 900_000);
 
-afterAll(async () => {
-  await p?.cleanup();
-}, 180_000);
+afterAll(() => p?.cleanup(), 180_000);
 
 describe.sequential('notifications on a real engine', () => {
   it('routes the rendered severities to receivers that deliver to the webhook receiver', async ({ skip }) => {

@@ -14,7 +14,7 @@ import { createBackup } from '../../src/ops/backup.js';
 import { restoreStack, type RestoreOptions } from '../../src/ops/restore.js';
 import { recordingReporter } from '../../src/ops/steps.js';
 import { WmonError } from '../../src/errors.js';
-import { readEntries, writeEntries } from '../support/archives.js';
+import { readEntries, RESTORE_PLAN_STEPS, writeEntries } from '../support/archives.js';
 import { failure } from '../support/failures.js';
 import { BLOCK, runningStack } from '../support/memory-stack.js';
 
@@ -57,16 +57,7 @@ describe('restore steps on the in-memory engine', () => {
     const { s, backup, target } = await backedUpThenChanged();
     const calls = s.runtime.calls.length;
     const r = await restoreStack(await target(), { ...OPTS(backup.file), dryRun: true });
-    expect(r.plan.map((p) => p.step)).toEqual([
-      'verify',
-      'stop',
-      'safety-backup',
-      'config',
-      'prometheus-data',
-      'start',
-      'silences',
-      'check',
-    ]);
+    expect(r.plan.map((p) => p.step)).toEqual(RESTORE_PLAN_STEPS);
     expect(r.restored).toBeNull();
     expect(s.runtime.calls.slice(calls).filter((c) => !/^(inspect|list|ping)/.test(c.method))).toEqual([]);
   });

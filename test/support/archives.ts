@@ -137,3 +137,15 @@ export function withFreshManifest(
     { path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest, null, 2)) },
   ];
 }
+
+/** The steps `wmon restore` plans, in order (its --dry-run and --json `plan`). */
+export const RESTORE_PLAN_STEPS = [
+  'verify',
+  'stop',
+  'safety-backup',
+  'config',
+  'prometheus-data',
+  'start',
+  'silences',
+  'check',
+];

@@ -135,6 +135,36 @@ export function startPrometheus(
   });
 }
 
+/** Wrap a command in a private mount namespace where `binds` (source → target) are bind-mounted. */
+export function inNamespace(
+  command: string,
+  args: readonly string[],
+  binds: ReadonlyArray<readonly [string, string]>,
+  overlayShare?: string,
+): [string, string[]] {
+  const mounts = binds.map((_, i) => `mount --bind "$${2 * i + 1}" "$${2 * i + 2}"`);
+  if (overlayShare)
+    mounts.push(`mount -t overlay overlay -o "lowerdir=$${2 * binds.length + 1}:/usr/share" /usr/share`);
+  const skip = 2 * binds.length + (overlayShare ? 1 : 0);
+  const script = `set -e; ${mounts.join('; ')}; shift ${skip}; exec "$@"`;
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      ...binds.flat(),
+      ...(overlayShare ? [overlayShare] : []),
+      command,
+      ...args,
+    ],
+  ];
+}
+
 /**
  * Alertmanager (clustering off) reading `alertmanager.yml` from its directory. Debian's build reads its
  * default notification template from /usr/share/prometheus/alertmanager/ and will not start without it;
@@ -156,22 +186,6 @@ export function startAlertmanager(config: string): Promise<Daemon> {
       '--cluster.listen-address=',
     ],
     readyPath: '/-/ready',
-    wrap: needsOverlay
-      ? (command, args) => [
-          'unshare',
-          [
-            '--mount',
-            '--propagation',
-            'private',
-            'sh',
-            '-c',
-            'mount -t overlay overlay -o "lowerdir=$1:/usr/share" /usr/share || { echo "cannot overlay $1 on /usr/share (needs root and unshare)" >&2; exit 1; }; shift; exec "$@"',
-            'sh',
-            pkgShare,
-            command,
-            ...args,
-          ],
-        ]
-      : undefined,
+    wrap: needsOverlay ? (command, args) => inNamespace(command, args, [], pkgShare) : undefined,
   });
 }

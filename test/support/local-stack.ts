@@ -20,7 +20,7 @@ import path from 'node:path';
 
 import { parseConfigText } from '../../src/core/config/load.js';
 import { renderStack } from '../../src/core/render/index.js';
-import { BINARIES, requireBinaries } from './debian-daemons.js';
+import { BINARIES, inNamespace, requireBinaries } from './debian-daemons.js';
 import { REPO } from './cli.js';
 import { PROM_DEBS } from './versions.js';
 
@@ -89,36 +89,6 @@ async function waitReady(name: string, url: string, proc: LocalProcess, timeoutM
       throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms:\n${proc.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Wrap a command in a private mount namespace where `binds` (source → target) are bind-mounted. */
-function inNamespace(
-  command: string,
-  args: readonly string[],
-  binds: ReadonlyArray<readonly [string, string]>,
-  overlayShare?: string,
-): [string, string[]] {
-  const mounts = binds.map((_, i) => `mount --bind "$${2 * i + 1}" "$${2 * i + 2}"`);
-  if (overlayShare)
-    mounts.push(`mount -t overlay overlay -o "lowerdir=$${2 * binds.length + 1}:/usr/share" /usr/share`);
-  const skip = 2 * binds.length + (overlayShare ? 1 : 0);
-  const script = `set -e; ${mounts.join('; ')}; shift ${skip}; exec "$@"`;
-  return [
-    'unshare',
-    [
-      '--mount',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      script,
-      'sh',
-      ...binds.flat(),
-      ...(overlayShare ? [overlayShare] : []),
-      command,
-      ...args,
-    ],
-  ];
 }
 
 /**

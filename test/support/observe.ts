@@ -3,6 +3,7 @@
  * `wmon check`, `wmon metrics` and `wmon report` as zod schemas (strict: a field the README does not
  * document fails), signed webhook traffic with known exact counts, and waiting for Prometheus to see it.
  */
+import { expect } from 'vitest';
 import { z } from 'zod';
 
 import type { PrometheusClient, ScrapeTarget } from '../../src/adapters/clients/index.js';
@@ -247,4 +248,24 @@ export async function trafficScraped(
         : undefined,
     wait,
   );
+}
+
+/** `wmon metrics --json` counts exactly what `sendTraffic` sent: requests by status, failures, events. */
+export function expectCountsOf(m: MetricsJson, traffic: SentTraffic): void {
+  expect(m.counts.requests).toEqual({
+    total: traffic.valid + traffic.duplicates + traffic.badSignatures,
+    byStatus: { '200': traffic.valid + traffic.duplicates, '400': traffic.badSignatures },
+  });
+  expect(m.counts.signatureFailures.total).toBe(traffic.badSignatures);
+  expect(m.counts.signatureFailures.byReason.signature_mismatch).toBe(traffic.badSignatures);
+  expect(m.counts.errors).toMatchObject({ total: traffic.badSignatures, byType: { signature: traffic.badSignatures } });
+  expect(m.counts.events.received).toBe(traffic.valid);
+  expect(Object.fromEntries(Object.entries(m.counts.events.byType).filter(([, n]) => n > 0))).toEqual(traffic.byType);
+  expect(m.counts.events.processed).toMatchObject({
+    success: traffic.valid,
+    duplicate: traffic.duplicates,
+    failure: 0,
+    dead_letter: 0,
+  });
+  expect(m.counts.rateLimited.total).toBe(0);
 }

@@ -8,30 +8,25 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import pino from 'pino';
 import pinoLoki from 'pino-loki';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createJaegerClient, createLokiClient } from '../../../src/adapters/clients/index.js';
-import { startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
-import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
+import { startFakeJaeger } from '../../support/fakes/jaeger.js';
+import { startFakeLoki } from '../../support/fakes/loki.js';
+import { eachTest } from '../../support/each-test.js';
 import { eventually } from '../../support/wait.js';
 
 /** The senders batch and retry in their own time; the fakes answer at once. */
 const SENDER_WAIT = { timeoutMs: 10_000, intervalMs: 100 };
 
 describe("the service's log sender (pino-loki) against the Loki fake", () => {
-  let loki: FakeLoki;
-  beforeEach(async () => {
-    loki = await startFakeLoki();
-  });
-  afterEach(async () => {
-    await loki.close();
-  });
+  const loki = eachTest(startFakeLoki);
 
   it('lands its lines where the Loki client finds them', async () => {
-    const transport = pinoLoki({ host: loki.url, batching: false, labels: { service: 'webhook' } });
+    const transport = pinoLoki({ host: loki().url, batching: false, labels: { service: 'webhook' } });
     const logger = pino({ base: { hostname: 'test' } }, transport);
     logger.info({ eventId: 'evt_123' }, 'event processed');
 
-    const client = createLokiClient({ baseUrl: loki.url });
+    const client = createLokiClient({ baseUrl: loki().url });
     await eventually(
       'the log line',
       async () => ((await client.hasRecentLogs('{service="webhook"}', 60_000)) ? true : undefined),
@@ -49,16 +44,10 @@ describe("the service's log sender (pino-loki) against the Loki fake", () => {
 });
 
 describe("the service's span exporter (OTLP/HTTP JSON) against the Jaeger fake", () => {
-  let jaeger: FakeJaeger;
-  beforeEach(async () => {
-    jaeger = await startFakeJaeger();
-  });
-  afterEach(async () => {
-    await jaeger.close();
-  });
+  const jaeger = eachTest(startFakeJaeger);
 
   it('makes the service known to Jaeger, with its operations and traces', async () => {
-    const exporter = new OTLPTraceExporter({ url: `${jaeger.otlp.url}/v1/traces` });
+    const exporter = new OTLPTraceExporter({ url: `${jaeger().otlp.url}/v1/traces` });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'webhook-service' }),
       spanProcessors: [new SimpleSpanProcessor(exporter)],
@@ -68,7 +57,7 @@ describe("the service's span exporter (OTLP/HTTP JSON) against the Jaeger fake",
     parent.end();
     await provider.forceFlush();
 
-    const client = createJaegerClient({ baseUrl: jaeger.query.url });
+    const client = createJaegerClient({ baseUrl: jaeger().query.url });
     await eventually(
       'the service',
       async () => ((await client.services()).includes('webhook-service') ? true : undefined),
@@ -83,7 +72,7 @@ describe("the service's span exporter (OTLP/HTTP JSON) against the Jaeger fake",
       serviceName: 'webhook-service',
       tags: { 'http.route': '/webhooks/stripe' },
     });
-    expect(jaeger.otlp.requests[0]?.headers['content-type']).toMatch(/^application\/json/);
+    expect(jaeger().otlp.requests[0]?.headers['content-type']).toMatch(/^application\/json/);
     await provider.shutdown();
   });
 });

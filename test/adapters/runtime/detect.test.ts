@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WmonError } from '../../../src/errors.js';
 import {
@@ -20,6 +17,7 @@ import {
 import { endpointAddress, parseDockerHost } from '../../../src/adapters/runtime/endpoint.js';
 import type { EngineEndpoint } from '../../../src/core/model/container-types.js';
 import { failure } from '../../support/failures.js';
+import { fakeEngine } from '../../support/fakes/engine.js';
 
 const PODMAN: ProbeResult = {
   ok: true,
@@ -310,58 +308,32 @@ describe('engine detection strategies', () => {
 
 describe('probeEngine (the real ping)', () => {
   it('confirms an API on a unix socket with /_ping and /version', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'wmon-detect-'));
-    const socketPath = path.join(dir, 'engine.sock');
-    const server = http.createServer((req, res) => {
-      if (req.url === '/_ping') res.end('OK');
-      else if (req.url === '/version')
-        res.end(
-          JSON.stringify({
-            Version: '27.0.0',
-            ApiVersion: '1.46',
-            Os: 'linux',
-            Arch: 'amd64',
-            Components: [{ Name: 'Engine' }],
-          }),
-        );
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(socketPath, r));
+    const engine = await fakeEngine();
     try {
-      const result = await probeEngine({ kind: 'unix', socketPath }, 2000);
+      const result = await probeEngine({ kind: 'unix', socketPath: engine.socketPath }, 2000);
       expect(result).toEqual({
         ok: true,
         identity: { name: 'Docker', version: '27.0.0', apiVersion: '1.46', os: 'linux', arch: 'amd64' },
       });
     } finally {
-      await new Promise((r) => server.close(r));
-      await rm(dir, { recursive: true, force: true });
+      await engine.close();
     }
   });
 
   it('waits longer for /version than for the ping: a loaded Podman answers its ping at once and /version in seconds', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'wmon-detect-'));
-    const socketPath = path.join(dir, 'engine.sock');
-    const server = http.createServer((req, res) => {
-      if (req.url === '/_ping') res.end('OK');
-      else if (req.url === '/version') {
-        const body = JSON.stringify({
-          Version: '4.3.1',
-          ApiVersion: '1.41',
-          Os: 'linux',
-          Arch: 'amd64',
-          Components: [{ Name: 'Podman Engine' }],
-        });
-        setTimeout(() => res.end(body), 1500);
-      } else res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(socketPath, r));
+    const podman = {
+      Version: '4.3.1',
+      ApiVersion: '1.41',
+      Os: 'linux',
+      Arch: 'amd64',
+      Components: [{ Name: 'Podman Engine' }],
+    };
+    const engine = await fakeEngine({ versionDelayMs: 1500, version: podman });
     try {
-      const result = await probeEngine({ kind: 'unix', socketPath }, 500);
+      const result = await probeEngine({ kind: 'unix', socketPath: engine.socketPath }, 500);
       expect(result).toMatchObject({ ok: true, identity: { name: 'Podman', version: '4.3.1' } });
     } finally {
-      await new Promise((r) => server.close(r));
-      await rm(dir, { recursive: true, force: true });
+      await engine.close();
     }
   });
 

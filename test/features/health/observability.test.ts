@@ -16,7 +16,8 @@ import { readinessTasks } from '../../../src/features/health/checks/ready.js';
 import { runTasks } from '../../../src/features/health/runner.js';
 import type { CheckResultJson } from '../../../src/results.js';
 import { startFakeGrafana, type FakeGrafana } from '../../support/fakes/grafana.js';
-import { gatewayError, startFakeJaeger, type FakeJaeger } from '../../support/fakes/jaeger.js';
+import { gatewayError, startFakeJaeger } from '../../support/fakes/jaeger.js';
+import { eachTest } from '../../support/each-test.js';
 import { startFakeLoki, type FakeLoki } from '../../support/fakes/loki.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -219,22 +220,16 @@ describe('the Loki check against the Loki fake', () => {
 });
 
 describe('the Jaeger check against the Jaeger fake', () => {
-  let jaeger: FakeJaeger;
-  beforeEach(async () => {
-    jaeger = await startFakeJaeger();
-  });
-  afterEach(async () => {
-    await jaeger.close();
-  });
+  const jaeger = eachTest(startFakeJaeger);
 
   const run = async (timeoutMs = 2000) => {
-    const ctx = createHealthContext(await loaded({ jaeger: jaeger.query.port }), { timeoutMs });
+    const ctx = createHealthContext(await loaded({ jaeger: jaeger().query.port }), { timeoutMs });
     return runTasks([...jaegerTasks(ctx), ...readinessTasks(ctx).filter((t) => t.component === 'jaeger')]);
   };
 
   const span = async (service: string) => {
     const now = BigInt(Date.now()) * 1_000_000n;
-    const res = await fetch(`${jaeger.otlp.url}/v1/traces`, {
+    const res = await fetch(`${jaeger().otlp.url}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -279,15 +274,15 @@ describe('the Jaeger check against the Jaeger fake', () => {
   });
 
   it('is UNKNOWN when it hangs past the deadline, CRITICAL when its API fails', async () => {
-    jaeger.query.setLatency(1500);
+    jaeger().query.setLatency(1500);
     let rows = await run(300);
     expect(byId(rows, 'jaeger.service')).toMatchObject({
       status: 'UNKNOWN',
       detail: 'cannot tell: Jaeger is not answering (timeout after 300 ms)',
     });
     expect(byId(rows, 'ready.jaeger').status).toBe('CRITICAL');
-    jaeger.query.setLatency(0);
-    jaeger.query.failWith(gatewayError(500, 'storage unavailable'));
+    jaeger().query.setLatency(0);
+    jaeger().query.failWith(gatewayError(500, 'storage unavailable'));
     rows = await run();
     expect(byId(rows, 'jaeger.service')).toMatchObject({
       status: 'CRITICAL',

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { createTransport, type ClientOptions } from './http.js';
-import type { MatrixSeries, VectorSeries } from './prometheus.js';
-import { sampleSchema, type Sample } from './sample-value.js';
+import type { QueryResult } from './prometheus.js';
+import { sampleSchema } from './sample-value.js';
 import type { Labels } from './types.js';
 
 export interface LokiClientOptions extends ClientOptions {
@@ -28,11 +28,10 @@ export interface LogStream {
   readonly entries: readonly LogEntry[];
 }
 
+/** Log queries give streams; metric queries give Prometheus's own result types (but no `string`). */
 export type LokiQueryResult =
   | { readonly resultType: 'streams'; readonly result: readonly LogStream[] }
-  | { readonly resultType: 'vector'; readonly result: readonly VectorSeries[] }
-  | { readonly resultType: 'matrix'; readonly result: readonly MatrixSeries[] }
-  | { readonly resultType: 'scalar'; readonly result: Sample };
+  | Exclude<QueryResult, { readonly resultType: 'string' }>;
 
 export interface PushStream {
   readonly labels: Labels;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { HostPlatform } from '../../src/adapters/host/platform.js';
+import type { ProbeResult } from '../../src/adapters/runtime/detect.js';
 import { ScriptError, type runScript } from '../../src/adapters/host/scripts.js';
 import { loadConfig } from '../../src/core/config/load.js';
 import { WmonError } from '../../src/errors.js';
@@ -198,7 +199,7 @@ describe('wmon engine install (the operation)', () => {
     host: host(DEBIAN_ROOT),
     onPath: async () => present,
     readFile: async () => (present ? '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n' : undefined),
-    probe: async () => {
+    probe: async (): Promise<ProbeResult> => {
       // The engine answers once the script ran (or when it was there).
       return present || calls.length > 0
         ? {

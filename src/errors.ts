@@ -54,9 +54,13 @@ export const ERRORS = {
   WINDOW_TOO_LONG: { exit: 'usage', meaning: '`--window` is longer than 31 days' },
   CONFIRMATION_REQUIRED: {
     exit: 'usage',
-    meaning: '`wmon reset` must ask first, and there is no terminal to ask on (use --force)',
+    meaning:
+      '`wmon reset` or `wmon engine install` must ask first, and there is no terminal to ask on (use --force, --yes)',
   },
-  NOT_CONFIRMED: { exit: 'usage', meaning: '`wmon reset` was not confirmed: nothing was changed' },
+  NOT_CONFIRMED: {
+    exit: 'usage',
+    meaning: '`wmon reset` or `wmon engine install` was not confirmed: nothing was changed',
+  },
   // wmon.yaml and secrets
   CONFIG_MISSING: { exit: 'config', meaning: 'wmon.yaml (or --config) does not exist' },
   CONFIG_UNREADABLE: { exit: 'config', meaning: 'wmon.yaml cannot be read' },
@@ -101,6 +105,25 @@ export const ERRORS = {
     meaning: 'pulling an image failed (registry unreachable, login needed, no such image)',
   },
   IMAGE_BUILD_FAILED: { exit: 'unavailable', meaning: 'building the webhook service image failed' },
+  // This machine (`wmon engine install`, `wmon images build`)
+  PLATFORM_UNSUPPORTED: {
+    exit: 'unavailable',
+    meaning:
+      "`wmon engine install` and `wmon images build` use apt-get and Debian's packages: they run only on Debian or Ubuntu, as root",
+  },
+  ENGINE_INSTALL_FAILED: {
+    exit: 'unavailable',
+    meaning: '`wmon engine install` could not install Podman or start its API service (the message has its last lines)',
+  },
+  LOCAL_IMAGE_BUILD_FAILED: {
+    exit: 'unavailable',
+    meaning:
+      "`wmon images build` could not build an image from the distribution's packages (the message has its last lines)",
+  },
+  CONFIG_WRITE_FAILED: {
+    exit: 'cantCreate',
+    meaning: '`wmon images build` cannot write the image references into wmon.yaml',
+  },
   SERVICE_SOURCES_MISSING: {
     exit: 'unavailable',
     meaning: "the webhook service's sources are missing from the installed package",

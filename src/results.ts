@@ -471,3 +471,54 @@ export interface ResetResultJson {
   /** The stack brought up again, as `wmon init --json` reports it. */
   readonly init: InitResultJson;
 }
+
+/** One thing `wmon engine install` sets up, and whether it was there already. */
+export interface EngineInstallItem {
+  readonly what: string;
+  /** present: there already, left alone; install: to be done (in the plan); installed: done by this run. */
+  readonly status: 'present' | 'install' | 'installed';
+}
+
+/** `wmon engine install --json` */
+export interface EngineInstallResultJson {
+  /** The distribution, e.g. `Debian GNU/Linux 12 (bookworm)`. */
+  readonly platform: string;
+  /** Whether this run changed anything (false: everything was there). */
+  readonly changed: boolean;
+  readonly items: readonly EngineInstallItem[];
+  /** The engine's address as a DOCKER_HOST value (wmon finds it there without it). */
+  readonly dockerHost: string;
+  readonly engine: { readonly name: string; readonly version: string; readonly apiVersion: string };
+}
+
+/** One image `wmon images build` made (or found up to date). */
+export interface LocalImageResult {
+  /** The wmon.yaml setting it is for: a component (prometheus, alertmanager, nodeExporter) or webhook's base images. */
+  readonly component: string;
+  /** The image's name in scripts/engine/build-images.sh: prometheus, alertmanager, node-exporter, node-slim, node-full. */
+  readonly name: string;
+  readonly ref: string;
+  /** built: by this run; present: an image of this name with the same inputs was there. */
+  readonly status: 'built' | 'present';
+  /** The image's engine id. */
+  readonly id: string;
+  /** What its program reports as its version (the Prometheus family), when it says. */
+  readonly runs?: string;
+}
+
+/** `wmon images build --json` */
+export interface ImagesBuildResultJson {
+  readonly configFile: string;
+  /** Whether wmon.yaml was written (false with --print). */
+  readonly written: boolean;
+  /** Whether wmon.yaml did not exist and was created from the defaults, then edited. */
+  readonly configCreated: boolean;
+  readonly repository: string;
+  readonly images: readonly LocalImageResult[];
+  /** Components with no such local source (Grafana, Loki, Jaeger): switched off in wmon.yaml. */
+  readonly disabled: readonly string[];
+  /** Every value set in wmon.yaml (or to set, with --print), by its path. */
+  readonly settings: readonly { readonly path: string; readonly value: string | boolean }[];
+  /** The same settings as YAML lines to merge into wmon.yaml. */
+  readonly yaml: string;
+}

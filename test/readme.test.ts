@@ -43,6 +43,16 @@ describe('README stays true', () => {
     expect(section(await read('README.md'), '### Error codes')).toContain(`\n${errorCodeTable()}\n`);
   });
 
+  it("runs the README's test command in CI exactly as written", async () => {
+    const [readme, ci] = await Promise.all([read('README.md'), read('.ci/run')]);
+    const row = /^\| run the tests \| `([^`]+)` \|$/m.exec(section(readme, '## Quick start'));
+    expect(row, 'the Quick start table has no "run the tests" row').not.toBeNull();
+    const command = row![1]!;
+    // A line of .ci/run that is the command itself (not a comment that mentions it).
+    const lines = ci.split('\n').map((l) => l.trim());
+    expect(lines).toContain(command);
+  });
+
   it('names no error code that does not exist', async () => {
     const readme = await read('README.md');
     const names = readme.matchAll(/`(\$?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`|"code": "([A-Z_]+)"/g);

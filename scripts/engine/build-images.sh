@@ -20,21 +20,31 @@
 # Each image is labelled with a hash of its inputs (its recipe, the .deb files, the host files copied in);
 # an image whose tag exists with the same hash is skipped, so re-runs take a second. --force rebuilds.
 # The version each Prometheus-family image runs is printed. Work files live in .cache/images/ (git-ignored).
-# Environment: WMON_ENGINE_CLI (podman or docker; default: podman if installed, else docker).
+# stdout: one line per image, `<image> <tag> built|present` (node: node-slim and node-full).
+# Environment: WMON_ENGINE_CLI (podman or docker; default: podman if installed, else docker);
+# WMON_IMAGE_REPOSITORY (default localhost/wmon: the images are <repository>/prometheus:<PROMETHEUS>, …).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 self="$root/scripts/engine/build-images.sh"
+repo="${WMON_IMAGE_REPOSITORY:-localhost/wmon}"
+case "$repo" in localhost/*) ;; *) echo "images: error: WMON_IMAGE_REPOSITORY=$repo must start with localhost/ (local images are never pulled)" >&2; exit 1 ;; esac
 work="$root/.cache/images"
+# Another repository's images are staged apart (so that builds under two names never share a folder), and
+# their staging goes when the build ends.
+if [ "$repo" != localhost/wmon ]; then
+  work="$work/repo-${repo//[^A-Za-z0-9._-]/_}"
+  trap 'rm -rf "$work"' EXIT
+fi
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 all_images=(prometheus alertmanager node-exporter blackbox-exporter node)
 # shellcheck source=../versions.env
 . "$root/scripts/versions.env"
 tag_of() {
   case "$1" in
-    prometheus) echo "localhost/wmon/prometheus:$PROMETHEUS" ;;
-    alertmanager) echo "localhost/wmon/alertmanager:$ALERTMANAGER" ;;
-    node-exporter) echo "localhost/wmon/node-exporter:$NODE_EXPORTER" ;;
-    blackbox-exporter) echo "localhost/wmon/blackbox-exporter:$BLACKBOX_EXPORTER" ;;
+    prometheus) echo "$repo/prometheus:$PROMETHEUS" ;;
+    alertmanager) echo "$repo/alertmanager:$ALERTMANAGER" ;;
+    node-exporter) echo "$repo/node-exporter:$NODE_EXPORTER" ;;
+    blackbox-exporter) echo "$repo/blackbox-exporter:$BLACKBOX_EXPORTER" ;;
   esac
 }
 
@@ -48,7 +58,7 @@ wanted=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,23p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
     prometheus|alertmanager|node-exporter|blackbox-exporter|node) wanted+=("$arg") ;;
     *) die "unknown argument '$arg' (images: ${all_images[*]})" ;;
   esac
@@ -307,7 +317,7 @@ toolchain_debs() {
     g++ make python3 | grep -v '^[ <]' | grep -vxE "$toolchain_exclude" | sort -u
 }
 
-node_tag() { if [ "$1" = slim ]; then echo localhost/wmon/node:20-slim; else echo localhost/wmon/node:20; fi; }
+node_tag() { if [ "$1" = slim ]; then echo "$repo/node:20-slim"; else echo "$repo/node:20"; fi; }
 
 # localhost/wmon/node:20-slim: node and npm. localhost/wmon/node:20: that plus the toolchain and node's
 # headers (npm_config_nodedir points node-gyp at them: it cannot download them here).
@@ -381,6 +391,7 @@ show_version() { # image name, binary
 }
 
 t_all=$(now)
+status() { [ "$built" = 1 ] && echo built || echo present; }
 for image in "${wanted[@]}"; do
   built=0
   case "$image" in
@@ -399,8 +410,10 @@ for image in "${wanted[@]}"; do
           smoke "$tag" /usr/local/bin/npm --version
           [ "$variant" = slim ] || smoke "$tag" /bin/sh -c 'g++ --version && make --version && python3 -c "import json, ssl"'
         fi
+        echo "node-$variant $tag $(status)"
       done ;;
   esac
+  [ "$image" = node ] || echo "$image $(tag_of "$image") $(status)"
 done
 say "done in $(since "$t_all")s"
-"$cli" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^localhost/wmon/' | sed 's/^/images:   /' >&2 || true
+"$cli" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep "^$repo/" | sed 's/^/images:   /' >&2 || true

@@ -136,3 +136,23 @@ export const backupDirFlag = () =>
     summary: 'Folder whose safety/ subfolder receives the safety backup (default: backups/ beside wmon.yaml).',
     env: 'WMON_BACKUP_DIR',
   });
+
+/**
+ * Where `wmon images build` names its images: a repository under `localhost/` (local images are never
+ * pulled), e.g. `localhost/wmon` gives `localhost/wmon/prometheus:3.5`. At most 100 characters.
+ */
+export const localRepositoryFlag = Flags.custom<string>({
+  helpValue: 'REPOSITORY',
+  parse: reading((input, flag) => {
+    const value = input.trim().replace(/\/+$/, '');
+    if (!/^localhost(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/.test(value) || value.length > 100) {
+      throw new FlagValueError(`${flag} ${JSON.stringify(input)} is not a local image repository.`, {
+        code: 'USAGE',
+        suggestions: [
+          'Give localhost/ and lower-case path components of letters, digits, ".", "_" or "-" (at most 100 characters), such as localhost/wmon.',
+        ],
+      });
+    }
+    return value;
+  }),
+});

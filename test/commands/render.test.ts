@@ -102,4 +102,17 @@ describe('help', () => {
     expect(render.stdout).toContain('EXAMPLES');
     expect(render.stdout).toContain('$ wmon render --out deploy/monitoring');
   });
+
+  it('documents wmon engine install and wmon images build with examples', async () => {
+    const install = await wmon(['engine', 'install', '--help']);
+    expect(install.exitCode).toBe(0);
+    expect(install.stdout).toContain('EXAMPLES');
+    expect(install.stdout).toContain('sudo wmon engine install --yes');
+    expect(install.stdout).toContain('-y, --yes');
+    const images = await wmon(['images', 'build', '--help']);
+    expect(images.exitCode).toBe(0);
+    expect(images.stdout).toContain('EXAMPLES');
+    expect(images.stdout).toContain('sudo wmon images build --print');
+    expect(images.stdout).toContain('--repository=REPOSITORY');
+  });
 });

@@ -14,6 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WmonError } from '../../errors.js';
+import { isDebianLike, parseOsRelease, type Distro } from '../host/platform.js';
 import { endpointAddress, engineGet, parseDockerHost } from './endpoint.js';
 import type { EngineEndpoint, EngineInfo } from '../../core/model/container-types.js';
 
@@ -42,6 +43,15 @@ export interface DetectDeps {
   readFile(file: string): Promise<string | undefined>;
   probe(endpoint: EngineEndpoint, timeoutMs: number): Promise<ProbeResult>;
   readonly pingTimeoutMs?: number;
+  /** The operating system, for the "how to get an engine" advice; default this process's. */
+  readonly platform?: NodeJS.Platform;
+}
+
+/** What the advice of the "no engine" error depends on. */
+export interface EngineAdviceHost {
+  readonly platform: NodeJS.Platform;
+  readonly distro?: Distro | undefined;
+  readonly root?: boolean;
 }
 
 export interface EngineCandidate {
@@ -335,6 +345,7 @@ export async function findEngine(
 export function noEngineError(
   attempts: readonly DetectionAttempt[],
   env: Readonly<Record<string, string | undefined>>,
+  host: EngineAdviceHost = { platform: process.platform },
 ): WmonError {
   const width = Math.max(...attempts.map((a) => a.strategy.length));
   const lines = attempts.map((a) => `  ${a.strategy.padEnd(width)}  ${a.detail}`);
@@ -358,12 +369,39 @@ export function noEngineError(
   suggestions.push(
     "Start Docker (Docker Desktop, or `sudo systemctl start docker`), or Podman's API service (`systemctl --user start podman.socket`, or `sudo systemctl start podman.socket`).",
     'Or point DOCKER_HOST at a running engine, e.g. `export DOCKER_HOST=unix:///run/podman/podman.sock`.',
-    'Contributors on a machine without an engine: `sudo scripts/engine/install.sh` serves one with Podman.',
+    installAdvice(host),
   );
   return new WmonError(`No container engine answered. Tried:\n${lines.join('\n')}`, {
     code: 'ENGINE_NOT_FOUND',
     suggestions,
   });
+}
+
+/** The platform's own way to get an engine; on Debian and Ubuntu, also `wmon engine install`. */
+export function installAdvice(host: EngineAdviceHost): string {
+  const { platform, distro } = host;
+  if (platform === 'darwin') {
+    return 'No engine installed? Install Docker Desktop (https://docs.docker.com/desktop/setup/install/mac-install/) and start it, or Podman (`brew install podman && podman machine init && podman machine start`).';
+  }
+  if (platform === 'win32') {
+    return 'No engine installed? Install Docker Desktop (https://docs.docker.com/desktop/setup/install/windows-install/) and start it, or Podman Desktop (https://podman-desktop.io).';
+  }
+  if (platform !== 'linux') return "No engine installed? Install Docker or Podman from your system's packages.";
+  const ids = distro === undefined ? [] : [distro.id, ...distro.like];
+  if (isDebianLike(distro)) {
+    const wmon = host.root === true ? '`wmon engine install`' : '`sudo wmon engine install`';
+    return `No engine installed? On ${distro!.name}: ${wmon} installs Podman from its packages and serves the Docker API (it asks first), or install Docker (\`sudo apt-get install docker.io\`) or Podman (\`sudo apt-get install podman\`, then \`systemctl --user start podman.socket\`) yourself.`;
+  }
+  if (ids.some((d) => ['fedora', 'rhel', 'centos'].includes(d))) {
+    return 'No engine installed? `sudo dnf install podman`, then `systemctl --user start podman.socket` (or Docker: `sudo dnf install moby-engine`, then `sudo systemctl start docker`).';
+  }
+  if (ids.some((d) => ['arch', 'archlinux'].includes(d))) {
+    return 'No engine installed? `sudo pacman -S podman`, then `systemctl --user start podman.socket` (or `sudo pacman -S docker`, then `sudo systemctl start docker`).';
+  }
+  if (ids.some((d) => ['suse', 'opensuse', 'sles'].includes(d) || d.startsWith('opensuse'))) {
+    return 'No engine installed? `sudo zypper install podman`, then `systemctl --user start podman.socket` (or `sudo zypper install docker`).';
+  }
+  return "No engine installed? Install your distribution's podman or docker package (and start podman.socket or docker).";
 }
 
 const cache = new Map<string, Promise<EngineInfo>>();
@@ -392,8 +430,8 @@ export function detectEngine(
   const key = strategies === DEFAULT_STRATEGIES ? cacheKey(deps) : undefined;
   const cached = key === undefined ? undefined : cache.get(key);
   if (cached) return cached;
-  const pending = findEngine(deps, strategies).then(({ engine, attempts }) => {
-    if (engine === undefined) throw noEngineError(attempts, deps.env);
+  const pending = findEngine(deps, strategies).then(async ({ engine, attempts }) => {
+    if (engine === undefined) throw noEngineError(attempts, deps.env, await adviceHost(deps));
     return engine;
   });
   if (key !== undefined) {
@@ -406,4 +444,11 @@ export function detectEngine(
 /** Forget cached detections (tests; or after the user started an engine). */
 export function clearEngineCache(): void {
   cache.clear();
+}
+
+async function adviceHost(deps: DetectDeps): Promise<EngineAdviceHost> {
+  const platform = deps.platform ?? process.platform;
+  if (platform !== 'linux') return { platform };
+  const text = await deps.readFile('/etc/os-release');
+  return { platform, distro: text === undefined ? undefined : parseOsRelease(text), root: deps.uid === 0 };
 }

@@ -83,9 +83,14 @@ export function pullFailedError(operation: string, detail: string, statusCode?: 
     suggestions: [
       'Check that this machine can reach the registry (a proxy or a login may be needed: `docker pull` shows the same error).',
       "Or set the component's image in wmon.yaml to one that is present locally.",
+      NO_REGISTRY_ADVICE,
     ],
   });
 }
+
+/** What a host that reaches no registry can do (wmon images build, on Debian or Ubuntu). */
+export const NO_REGISTRY_ADVICE =
+  "No registry reachable from here? On Debian or Ubuntu, `sudo wmon images build` builds Prometheus, Alertmanager, Node Exporter and the webhook service's base images from the distribution's packages and records them in wmon.yaml (Grafana, Loki and Jaeger, which have no such source, are switched off).";
 
 /** A container name already taken (Docker answers 409, Podman 500: both become this). */
 export function nameTakenError(operation: string, name: string): EngineError {

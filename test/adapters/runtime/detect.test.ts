@@ -36,6 +36,7 @@ interface Fake {
   /** Answers by endpoint address; anything else refuses. */
   answers?: Record<string, ProbeResult>;
   uid?: number;
+  platform?: NodeJS.Platform;
 }
 
 function fakeDeps(fake: Fake): DetectDeps & { probed: string[] } {
@@ -44,6 +45,7 @@ function fakeDeps(fake: Fake): DetectDeps & { probed: string[] } {
     env: fake.env ?? {},
     homedir: '/home/ada',
     uid: fake.uid ?? 1000,
+    platform: fake.platform ?? 'linux',
     statPath: async (file) => fake.paths?.[file] ?? 'missing',
     readFile: async (file) => fake.files?.[file],
     probe: async (endpoint: EngineEndpoint) => {
@@ -85,7 +87,47 @@ describe('engine detection strategies', () => {
     const advice = error.suggestions.join('\n');
     expect(advice).toContain('Start Docker');
     expect(advice).toContain('DOCKER_HOST=unix:///run/podman/podman.sock');
-    expect(advice).toContain('scripts/engine/install.sh');
+    expect(advice).toContain("Install your distribution's podman or docker package");
+  });
+
+  const BOOKWORM = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nID=debian\n';
+  const NOBLE = 'PRETTY_NAME="Ubuntu 24.04.2 LTS"\nID=ubuntu\nID_LIKE=debian\n';
+
+  it.each([
+    [
+      'Debian, as root',
+      'linux',
+      BOOKWORM,
+      0,
+      'On Debian GNU/Linux 12 (bookworm): `wmon engine install` installs Podman',
+    ],
+    ['Ubuntu, as a user', 'linux', NOBLE, 1000, 'On Ubuntu 24.04.2 LTS: `sudo wmon engine install` installs Podman'],
+    ['Fedora', 'linux', 'ID=fedora\n', 1000, '`sudo dnf install podman`'],
+    [
+      'macOS',
+      'darwin',
+      undefined,
+      501,
+      'Install Docker Desktop (https://docs.docker.com/desktop/setup/install/mac-install/)',
+    ],
+    [
+      'Windows',
+      'win32',
+      undefined,
+      undefined,
+      'Install Docker Desktop (https://docs.docker.com/desktop/setup/install/windows-install/)',
+    ],
+  ] as const)('names how to get an engine on %s', async (_name, platform, osRelease, uid, expected) => {
+    const deps = fakeDeps({
+      platform,
+      ...(uid === undefined ? {} : { uid }),
+      ...(osRelease === undefined ? {} : { files: { '/etc/os-release': osRelease } }),
+    });
+    const advice = (await detectionFailure(deps)).suggestions.join('\n');
+    expect(advice).toContain(expected);
+    if (platform === 'linux' && osRelease !== BOOKWORM && osRelease !== NOBLE)
+      expect(advice).not.toContain('wmon engine install');
+    if (platform !== 'linux') expect(advice).not.toContain('apt-get');
   });
 
   it('uses DOCKER_HOST first', async () => {

@@ -9,6 +9,8 @@ describe('examples', () => {
         Plain: '',
         'With flags': '--output /tmp/x --keep 7',
         'From CI': 'WMON_FORCE=1 WMON_TIMEOUT=300 --no-backup --json',
+        'As root': 'sudo',
+        'As root, from a script': 'sudo --yes',
       }),
     ).toEqual([
       { description: 'Plain', command: '<%= config.bin %> <%= command.id %>' },
@@ -17,6 +19,8 @@ describe('examples', () => {
         description: 'From CI',
         command: 'WMON_FORCE=1 WMON_TIMEOUT=300 <%= config.bin %> <%= command.id %> --no-backup --json',
       },
+      { description: 'As root', command: 'sudo <%= config.bin %> <%= command.id %>' },
+      { description: 'As root, from a script', command: 'sudo <%= config.bin %> <%= command.id %> --yes' },
     ]);
   });
 });

@@ -6,6 +6,7 @@ import { WmonError } from '../../errors.js';
 import type { EngineInstallResultJson } from '../../results.js';
 import { installEngine, planEngineInstall, type EngineInstallPlan } from '../../ops/engine-install.js';
 import { WmonCommand } from '../../cli/base-command.js';
+import { examples } from '../../cli/examples.js';
 import { formatEngineInstall, formatEngineInstallPlan } from '../../cli/format/engine-install.js';
 
 export default class EngineInstall extends WmonCommand {
@@ -18,14 +19,11 @@ Nothing restarts the API service after a reboot on a machine without systemd: ru
 
 Exit codes: 0 done; 2 not confirmed, or no terminal to ask on and no --yes; 69 not Debian/Ubuntu or not root, or the installation failed (the message has the installer's last lines).`;
 
-  static override examples = [
-    { description: 'See what it would install, and answer', command: 'sudo <%= config.bin %> <%= command.id %>' },
-    { description: 'From a provisioning script', command: 'sudo <%= config.bin %> <%= command.id %> --yes' },
-    {
-      description: 'Machine-readable, for CI (prints the DOCKER_HOST value)',
-      command: 'sudo <%= config.bin %> <%= command.id %> --yes --json',
-    },
-  ];
+  static override examples = examples({
+    'See what it would install, and answer': 'sudo',
+    'From a provisioning script': 'sudo --yes',
+    'Machine-readable, for CI (prints the DOCKER_HOST value)': 'sudo --yes --json',
+  });
 
   static override flags = {
     yes: Flags.boolean({ char: 'y', summary: 'Install without asking (for scripts).', env: 'WMON_YES' }),

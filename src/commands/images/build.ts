@@ -4,6 +4,7 @@ import type { ImagesBuildResultJson } from '../../results.js';
 import { TEMPLATE_FILE } from '../../package.js';
 import { buildLocalImages, DEFAULT_REPOSITORY, LOCAL_IMAGE_COMPONENTS } from '../../ops/images-build.js';
 import { WmonCommand } from '../../cli/base-command.js';
+import { examples } from '../../cli/examples.js';
 import { localRepositoryFlag, wordsFlag } from '../../cli/flags.js';
 import { formatImagesBuild } from '../../cli/format/images-build.js';
 
@@ -19,24 +20,13 @@ An image whose name exists with the same inputs (packages, recipe) is kept, so r
 
 Exit codes: 0 done; 2 bad usage; 69 not Debian/Ubuntu or not root, no engine, or a build failed (the message has its last lines); 73 wmon.yaml cannot be written; 78 wmon.yaml is invalid.`;
 
-  static override examples = [
-    {
-      description: 'Build every image the stack needs and record them in ./wmon.yaml',
-      command: 'sudo <%= config.bin %> <%= command.id %>',
-    },
-    {
-      description: 'Only print the lines to add to wmon.yaml',
-      command: 'sudo <%= config.bin %> <%= command.id %> --print',
-    },
-    {
-      description: 'Rebuild the Node Exporter image under another name',
-      command: 'sudo <%= config.bin %> <%= command.id %> --component nodeExporter --repository localhost/acme --force',
-    },
-    {
-      description: 'For another configuration, machine-readable',
-      command: 'sudo <%= config.bin %> <%= command.id %> --config environments/production.yaml --json',
-    },
-  ];
+  static override examples = examples({
+    'Build every image the stack needs and record them in ./wmon.yaml': 'sudo',
+    'Only print the lines to add to wmon.yaml': 'sudo --print',
+    'Rebuild the Node Exporter image under another name':
+      'sudo --component nodeExporter --repository localhost/acme --force',
+    'For another configuration, machine-readable': 'sudo --config environments/production.yaml --json',
+  });
 
   static override flags = {
     component: wordsFlag(

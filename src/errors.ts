@@ -61,6 +61,11 @@ export const ERRORS = {
   CONFIG_MISSING: { exit: 'config', meaning: 'wmon.yaml (or --config) does not exist' },
   CONFIG_UNREADABLE: { exit: 'config', meaning: 'wmon.yaml cannot be read' },
   CONFIG_INVALID: { exit: 'config', meaning: 'wmon.yaml is invalid; the message lists every problem by path' },
+  CONFIG_TOO_LARGE: {
+    exit: 'config',
+    meaning:
+      'wmon.yaml is beyond a limit: over 1 MiB, more than 10 000 keys and values, nested over 32 deep, a value over 64 KiB, or aliases that expand too much',
+  },
   SECRET_MISSING: {
     exit: 'config',
     meaning: 'a secret wmon.yaml refers to (an environment variable or a file) is not there',
@@ -244,10 +249,15 @@ export class ConfigError extends WmonError {
   readonly file: string;
   readonly issues: readonly ConfigIssue[];
 
-  constructor(file: string, issues: readonly ConfigIssue[], suggestions: readonly string[] = []) {
+  constructor(
+    file: string,
+    issues: readonly ConfigIssue[],
+    suggestions: readonly string[] = [],
+    code: 'CONFIG_INVALID' | 'CONFIG_TOO_LARGE' = 'CONFIG_INVALID',
+  ) {
     const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
     super(`${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
-      code: 'CONFIG_INVALID',
+      code,
       suggestions:
         suggestions.length > 0 ? suggestions : [`Fix the listed paths in ${file}, then run the command again.`],
     });

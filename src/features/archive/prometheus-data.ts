@@ -24,7 +24,7 @@ import type { Stack } from '../../core/model/stack.js';
 import { entryPathProblem } from './entry-path.js';
 import { PROMETHEUS_DATA_DIR } from './format.js';
 import type { BlockRecord, Probe } from './manifest.js';
-import { readTar } from './tar-reader.js';
+import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
 import { ArchiveError, type VerifiedArchive } from './verify.js';
 
@@ -294,6 +294,8 @@ export async function restoreVolume(
         await tar.end();
       } catch (error) {
         stream.destroy(error as Error);
+        // The archive passed the same reader when it was verified: failing now means it changed since.
+        if (error instanceof TarReadError) throw changed(error.message);
         throw error;
       }
       await put;

@@ -228,11 +228,14 @@ export async function verifyArchive(
     );
   } catch (error) {
     if (error instanceof TarReadError) {
+      if (error.layer === 'entry') refuse('ARCHIVE_UNSAFE_ENTRY', error.message);
       refuse(
         'ARCHIVE_CORRUPT',
         error.layer === 'gzip'
           ? `it is truncated or corrupted (gzip: ${error.message})`
-          : `it is not a valid tar archive or is truncated (${error.message})`,
+          : error.layer === 'frame'
+            ? error.message
+            : `it is not a valid tar archive or is truncated (${error.message})`,
       );
     }
     throw error;

@@ -7,6 +7,7 @@ import { CST, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument
 import type { z } from 'zod';
 
 import { ConfigError, WmonError, type ConfigIssue } from '../../errors.js';
+import { nonRegularKind, type FileKindInfo } from '../vocab/file-kind.js';
 import { configSchema, type Config } from './schema.js';
 import { checkSecrets } from './secrets.js';
 
@@ -69,24 +70,6 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   return { file: abs, dir, config: deepFreeze(config), exists: true };
 }
 
-/** What a file that is not a regular file is, in words; undefined for a regular file. */
-export function nonRegularKind(info: {
-  isFile(): boolean;
-  isDirectory(): boolean;
-  isFIFO(): boolean;
-  isSocket(): boolean;
-  isCharacterDevice(): boolean;
-  isBlockDevice(): boolean;
-}): string | undefined {
-  if (info.isFile()) return undefined;
-  if (info.isDirectory()) return 'a folder';
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
-
 /**
  * The text of wmon.yaml, or undefined when there is no such file. Only a regular file of at most
  * CONFIG_LIMITS.maxBytes is read: its kind and size are checked before it is opened, and again on the open
@@ -99,7 +82,7 @@ async function readConfigFile(abs: string, shown: string): Promise<string | unde
       code: 'CONFIG_UNREADABLE',
       suggestions: ['Check the file permissions, or pass --config PATH.'],
     });
-  const check = (info: { size: number } & Parameters<typeof nonRegularKind>[0]) => {
+  const check = (info: { size: number } & FileKindInfo) => {
     const kind = nonRegularKind(info);
     if (kind) {
       throw new WmonError(`${shown} is ${kind}, not a regular file: wmon reads its configuration from a file.`, {

@@ -52,6 +52,12 @@ export interface TarReadOptions {
    * pad to 10 KiB records; a blocking factor of up to 2048 fits). More, or anything not zero, is refused.
    */
   readonly maxTrailingBytes?: number;
+  /**
+   * The container engine's own archives may carry pax keys a backup never has (extended attributes as
+   * SCHILY.xattr.*, …): with `engine`, those are passed over (the parser ignores them); keys that change what
+   * is read (a link target, a type, sparse data, a size) are refused all the same. Default `backup`.
+   */
+  readonly source?: 'backup' | 'engine';
 }
 
 export const MAX_TRAILING_BYTES = 1024 * 1024;
@@ -61,6 +67,8 @@ const BLOCK = 512;
 
 /** pax keys whose meaning every reader agrees on, and that cannot move data or make a link. */
 const PAX_KEYS = new Set(['path', 'size', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname']);
+/** pax keys that change what is read or how: refused even in the engine's archives. */
+const PAX_KEYS_REFUSED = /^(linkpath|type|charset|hdrcharset|mode|dev|ino|nlink|SCHILY\.(dev|ino|nlink)|GNU\..*)$/;
 
 /** Entry types, by their type flag, that are read as entries (the verifier decides about each). */
 const ENTRY_TYPES = new Map([
@@ -122,7 +130,10 @@ class TarFraming extends Transform {
   private sawEnd = false;
   private trailing = 0;
 
-  constructor(private readonly maxTrailingBytes: number) {
+  constructor(
+    private readonly maxTrailingBytes: number,
+    private readonly source: 'backup' | 'engine',
+  ) {
     super();
   }
 
@@ -257,7 +268,8 @@ class TarFraming extends Transform {
       if (/[\n\0]/.test(value)) throw bad(`has a newline or NUL in its ${JSON.stringify(key)} value`);
       if (key.startsWith('GNU.sparse.')) throw bad('describes a GNU sparse file, which other tar readers expand differently');
       if (key === 'linkpath') throw bad('sets a link target (a wmon backup has no links)');
-      if (!PAX_KEYS.has(key)) throw bad(`sets ${JSON.stringify(key.slice(0, 64))}, which a wmon backup never has`);
+      if (!PAX_KEYS.has(key) && (this.source === 'backup' || PAX_KEYS_REFUSED.test(key)))
+        throw bad(`sets ${JSON.stringify(key.slice(0, 64))}, which a wmon backup never has`);
       if (records.has(key)) throw bad(`sets ${key} twice`);
       if (key === 'size' && !/^[0-9]{1,16}$/.test(value)) throw bad('has a malformed size');
       if (key === 'path' && value === '') throw bad('has an empty path');
@@ -303,7 +315,7 @@ export async function readTar(source: Readable, opts: TarReadOptions, onEntry: E
 
   // The Parser is a writable in all but name: pipe() into it (stream.pipeline wants a real stream).
   const gunzip = opts.gunzip ? createGunzip() : undefined;
-  const framing = new TarFraming(opts.maxTrailingBytes ?? MAX_TRAILING_BYTES);
+  const framing = new TarFraming(opts.maxTrailingBytes ?? MAX_TRAILING_BYTES, opts.source ?? 'backup');
   source.on('error', (error) =>
     fail(new TarReadError(gunzip ? 'gzip' : 'tar', `cannot read the archive: ${error.message}`)),
   );

@@ -161,10 +161,14 @@ export const ERRORS = {
   },
   // Archives (a backup given to verify or restore): refused before anything changed
   ARCHIVE_NOT_FOUND: { exit: 'data', meaning: 'the archive does not exist or cannot be read' },
-  ARCHIVE_CORRUPT: { exit: 'data', meaning: 'the archive is not a readable .tar.gz (truncated, damaged)' },
+  ARCHIVE_CORRUPT: {
+    exit: 'data',
+    meaning: 'the archive is not a readable .tar.gz (truncated, damaged, data after its end-of-archive marker)',
+  },
   ARCHIVE_UNSAFE_ENTRY: {
     exit: 'data',
-    meaning: 'an entry escapes its folder, is a link or a device file, or repeats another',
+    meaning:
+      'an entry escapes its folder, is a link or a device file, repeats another, or is one tar readers read differently (pax global header, sparse file, GNU long name)',
   },
   ARCHIVE_TOO_LARGE: {
     exit: 'data',

@@ -164,7 +164,11 @@ function checkTokens(text: string, file: string): void {
       case 'flow-seq-start':
         flowDepth += 1;
         if (flowDepth > CONFIG_LIMITS.maxDepth) {
-          throw configTooLarge(file, `line ${line} nests lists and mappings more than ${CONFIG_LIMITS.maxDepth} deep`, `${CONFIG_LIMITS.maxDepth} levels`);
+          throw configTooLarge(
+            file,
+            `line ${line} nests lists and mappings more than ${CONFIG_LIMITS.maxDepth} deep`,
+            `${CONFIG_LIMITS.maxDepth} levels`,
+          );
         }
         break;
       case 'flow-map-end':
@@ -260,10 +264,7 @@ const MAX_ISSUES = 50;
 
 function capped<T extends ConfigIssue>(issues: readonly T[]): ConfigIssue[] {
   if (issues.length <= MAX_ISSUES) return [...issues];
-  return [
-    ...issues.slice(0, MAX_ISSUES),
-    { path: '…', message: `and ${issues.length - MAX_ISSUES} more problems` },
-  ];
+  return [...issues.slice(0, MAX_ISSUES), { path: '…', message: `and ${issues.length - MAX_ISSUES} more problems` }];
 }
 
 /**
@@ -303,7 +304,11 @@ export function parseConfigText(text: string, file: string): Config {
             : firstLine(error.message),
         },
       ],
-      [bomb ? 'Write the settings out instead of nesting aliases of aliases.' : 'Define each anchor (&name) before its alias.'],
+      [
+        bomb
+          ? 'Write the settings out instead of nesting aliases of aliases.'
+          : 'Define each anchor (&name) before its alias.',
+      ],
       bomb ? 'CONFIG_TOO_LARGE' : 'CONFIG_INVALID',
     );
   }

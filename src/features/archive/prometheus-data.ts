@@ -96,7 +96,9 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
     }
   });
   await copying.catch((error: unknown) => {
-    throw error instanceof TarReadError ? failed('copy Prometheus data', `the engine's archive: ${error.message}`) : error;
+    throw error instanceof TarReadError
+      ? failed('copy Prometheus data', `the engine's archive: ${error.message}`)
+      : error;
   });
   blocks.sort((a, b) => a.minTime - b.minTime);
   return { files, bytes, blocks };

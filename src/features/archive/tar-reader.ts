@@ -61,8 +61,8 @@ export interface TarReadOptions {
 }
 
 export const MAX_TRAILING_BYTES = 1024 * 1024;
-/** A pax extended header's data (wmon writes a path, a size and a time: well under 2 KiB). */
-const MAX_PAX_BYTES = 64 * 1024;
+/** A pax extended header's data (wmon writes a path of at most 1024 characters, a size and a time). */
+const MAX_PAX_BYTES = 8 * 1024;
 const BLOCK = 512;
 
 /** pax keys whose meaning every reader agrees on, and that cannot move data or make a link. */
@@ -109,7 +109,7 @@ const isZero = (b: Buffer) => {
  * marker, refusing what tar readers read differently (so the archive checked is the archive anyone unpacks):
  *  - headers with a bad checksum or a size field that is not plain octal or positive base-256;
  *  - pax global headers, GNU long names and sparse files, any type not in ENTRY_TYPES;
- *  - pax extended headers over 64 KiB, with a record that is not exactly `<length> <key>=<value>\n`, a key
+ *  - pax extended headers over 8 KiB, with a record that is not exactly `<length> <key>=<value>\n`, a key
  *    not in PAX_KEYS (GNU.sparse.*, linkpath, charset, SCHILY.*, …), a key twice, a size other than the one in
  *    the header it precedes, or followed by anything but an entry;
  *  - data in an entry other than a regular file; a lone zero block (GNU tar stops there, others read on);
@@ -266,7 +266,8 @@ class TarFraming extends Transform {
       const key = record.toString('utf8', 0, eq);
       const value = record.toString('utf8', eq + 1);
       if (/[\n\0]/.test(value)) throw bad(`has a newline or NUL in its ${JSON.stringify(key)} value`);
-      if (key.startsWith('GNU.sparse.')) throw bad('describes a GNU sparse file, which other tar readers expand differently');
+      if (key.startsWith('GNU.sparse.'))
+        throw bad('describes a GNU sparse file, which other tar readers expand differently');
       if (key === 'linkpath') throw bad('sets a link target (a wmon backup has no links)');
       if (!PAX_KEYS.has(key) && (this.source === 'backup' || PAX_KEYS_REFUSED.test(key)))
         throw bad(`sets ${JSON.stringify(key.slice(0, 64))}, which a wmon backup never has`);

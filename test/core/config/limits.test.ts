@@ -29,7 +29,9 @@ const aliasBomb = (() => {
   const names = 'abcdefghi';
   let text = `a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n`;
   for (let i = 1; i < names.length; i++) {
-    text += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]\n`;
+    text += `${names[i]}: &${names[i]} [${Array(9)
+      .fill(`*${names[i - 1]}`)
+      .join(', ')}]\n`;
   }
   return text;
 })();
@@ -84,7 +86,10 @@ describe('the bounds of wmon.yaml', () => {
         parseConfigText(t, 'wmon.yaml');
         throw new Error('expected a refusal');
       } catch (error) {
-        expect(error).toMatchObject({ code: 'CONFIG_TOO_LARGE', message: expect.stringContaining('more than 32 deep') });
+        expect(error).toMatchObject({
+          code: 'CONFIG_TOO_LARGE',
+          message: expect.stringContaining('more than 32 deep'),
+        });
       }
     }
   });
@@ -121,13 +126,16 @@ describe('the bounds of wmon.yaml', () => {
     }
   });
 
-  it.skipIf(process.platform === 'win32')('refuses a FIFO given as the configuration, without waiting on it', async () => {
-    const file = path.join(await tempDir(), 'wmon.yaml');
-    execFileSync('mkfifo', [file]);
-    const e = await refusal(file);
-    expect(e).toMatchObject({ code: 'CONFIG_UNREADABLE', exit: 78 });
-    expect(e.message).toContain('is a FIFO (named pipe), not a regular file');
-  });
+  it.skipIf(process.platform === 'win32')(
+    'refuses a FIFO given as the configuration, without waiting on it',
+    async () => {
+      const file = path.join(await tempDir(), 'wmon.yaml');
+      execFileSync('mkfifo', [file]);
+      const e = await refusal(file);
+      expect(e).toMatchObject({ code: 'CONFIG_UNREADABLE', exit: 78 });
+      expect(e.message).toContain('is a FIFO (named pipe), not a regular file');
+    },
+  );
 
   it('refuses a folder and a device given as the configuration', async () => {
     const dir = path.join(await tempDir(), 'wmon.yaml');

@@ -3,6 +3,7 @@
  * a real backup, as raw tar headers, and refused (exit 65) by the verifier, which reads up to the
  * end-of-archive marker and no further.
  */
+import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,7 +42,12 @@ function pax(records: ReadonlyArray<[string, string]>): Buffer {
 }
 
 /** A meta entry (pax header, GNU long name…) of the given tar type holding `data`. */
-const meta = (type: string, data: Buffer, name = 'PaxHeader/x'): RawEntry => ({ path: name, type, data, size: data.length });
+const meta = (type: string, data: Buffer, name = 'PaxHeader/x'): RawEntry => ({
+  path: name,
+  type,
+  data,
+  size: data.length,
+});
 
 /** The good backup's entries with `extra` before the manifest (recomputed, so only `extra` is wrong). */
 function withEntries(...extra: RawEntry[]): Buffer {
@@ -86,7 +92,13 @@ describe('entries tar readers read differently are refused', () => {
       'a pax header describing a GNU sparse file',
       () =>
         withEntries(
-          meta('ExtendedHeader', pax([['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0']])),
+          meta(
+            'ExtendedHeader',
+            pax([
+              ['GNU.sparse.major', '1'],
+              ['GNU.sparse.minor', '0'],
+            ]),
+          ),
           file('prometheus/data/sparse'),
         ),
       'ARCHIVE_UNSAFE_ENTRY',
@@ -208,6 +220,51 @@ describe('entries tar readers read differently are refused', () => {
     });
   }
 
+  it('refuses a pax header bigger than 8 KiB', async () => {
+    const error = await refusal(
+      'big-pax',
+      withEntries(meta('ExtendedHeader', pax([['path', 'c'.repeat(9000)]])), file('config/x')),
+    );
+    expect(error).toMatchObject({
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+      message: expect.stringMatching(/a pax extended header of 90\d\d bytes \(at most 8192\)/),
+    });
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a FIFO given as the archive, without waiting on it', async () => {
+    const fifo = path.join(await tempDir(), 'backup.tar.gz');
+    execFileSync('mkfifo', [fifo]);
+    await expect(verifyArchive(fifo)).rejects.toMatchObject({
+      code: 'ARCHIVE_NOT_FOUND',
+      exit: 65,
+      message: expect.stringContaining('it is a FIFO (named pipe), not a regular file'),
+    });
+  });
+
+  it("refuses a backup whose wmon.yaml is an alias bomb or over 1 MiB, as the archive's problem (65)", async () => {
+    const bomb =
+      'a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n' +
+      'bcdefghij'
+        .split('')
+        .map((n, i) => `${n}: &${n} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]\n`)
+        .join('');
+    for (const [name, text, message] of [
+      ['bomb', bomb, /wmon.yaml in the archive: \(aliases\): aliases \(\*name\) expand to more than the 100 copies/],
+      [
+        'huge',
+        `project: vt\n${'#'.repeat(1100 * 1024)}\n`,
+        /wmon.yaml in the archive: \(file\): it is 1126413 bytes; a wmon.yaml may have at most 1048576 bytes/,
+      ],
+    ] as const) {
+      const entries = withFreshManifest(
+        good.map((e) => (e.path === 'wmon.yaml' ? { ...e, data: Buffer.from(text) } : e)),
+      );
+      const error = await refusal(`config-${name}`, tarOf(entries));
+      expect(error.code).toBe('ARCHIVE_CONTENT_INVALID');
+      expect(error.message).toMatch(message);
+    }
+  });
+
   it('accepts the zero padding tar writes after the marker (10 KiB records)', async () => {
     const tar = withEntries();
     const padded = Buffer.concat([tar, Buffer.alloc(10240 - (tar.length % 10240) + 10240)]);
@@ -238,7 +295,8 @@ describe('what follows the end-of-archive marker is bounded', () => {
     const chunk = Buffer.alloc(1024 * 1024);
     async function* source() {
       yield tar;
-      for (let left = zeros; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+      for (let left = zeros; left > 0; left -= chunk.length)
+        yield left >= chunk.length ? chunk : chunk.subarray(0, left);
     }
     await pipeline(Readable.from(source()), createGzip({ level: 1 }), createWriteStream(f));
     return f;

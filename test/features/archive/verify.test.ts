@@ -229,6 +229,8 @@ describe('entry paths and names', () => {
     expect(entryPathProblem('./a')).toContain('"." segment');
     expect(entryPathProblem('a\u0000b')).toContain('control character');
     expect(entryPathProblem('')).toBe('an empty path');
+    expect(entryPathProblem(`prometheus/data/${'d/'.repeat(29)}f`)).toBeUndefined();
+    expect(entryPathProblem(`prometheus/data/${'d/'.repeat(30)}f`)).toBe('a path more than 32 folders deep');
   });
 
   it('names backups backup_YYYYMMDD_HHMMSS.tar.gz in UTC', () => {

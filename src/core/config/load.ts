@@ -21,6 +21,8 @@ export interface LoadedConfig {
   readonly config: Config;
   /** Whether the file existed. */
   readonly exists: boolean;
+  /** The file's bytes as they were read and checked (a backup keeps these, rather than read it again). */
+  readonly source?: Buffer;
 }
 
 export interface LoadOptions {
@@ -52,31 +54,31 @@ export const CONFIG_LIMITS = {
 export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
-  const text = await readConfigFile(abs, file);
-  if (text === undefined) {
+  const source = await readConfigFile(abs, file);
+  if (source === undefined) {
     if (opts.allowMissing) return { file: abs, dir, config: deepFreeze(configSchema.parse({})), exists: false };
     throw new WmonError(`${file} does not exist.`, {
       code: 'CONFIG_MISSING',
       suggestions: ['Run `wmon init` to create it with defaults, or pass --config PATH.'],
     });
   }
-  const config = parseConfigText(text, file);
+  const config = parseConfigText(source.toString('utf8'), file);
   const secretIssues = checkSecrets(config, { env: opts.env ?? process.env, baseDir: dir });
   if (secretIssues.length > 0) {
     throw new ConfigError(file, secretIssues, [
       'Set the named environment variables or create the named files, or remove the channel from wmon.yaml.',
     ]);
   }
-  return { file: abs, dir, config: deepFreeze(config), exists: true };
+  return { file: abs, dir, config: deepFreeze(config), exists: true, source };
 }
 
 /**
- * The text of wmon.yaml, or undefined when there is no such file. Only a regular file of at most
+ * The bytes of wmon.yaml, or undefined when there is no such file. Only a regular file of at most
  * CONFIG_LIMITS.maxBytes is read: its kind and size are checked before it is opened, and again on the open
  * file (the path may have changed in between); it is opened without blocking, so a FIFO put there meanwhile
  * cannot make wmon wait for a writer, and never more than the limit is read.
  */
-async function readConfigFile(abs: string, shown: string): Promise<string | undefined> {
+async function readConfigFile(abs: string, shown: string): Promise<Buffer | undefined> {
   const unreadable = (error: unknown) =>
     new WmonError(`${shown} cannot be read: ${(error as Error).message}`, {
       code: 'CONFIG_UNREADABLE',
@@ -117,7 +119,7 @@ async function readConfigFile(abs: string, shown: string): Promise<string | unde
       length += bytesRead;
       if (length === buffer.length) throw configTooLarge(shown, 'it grew while it was read');
     }
-    return buffer.toString('utf8', 0, length);
+    return Buffer.from(buffer.subarray(0, length));
   } catch (error) {
     if (error instanceof WmonError) throw error;
     throw unreadable(error);

@@ -193,7 +193,7 @@ function checkTokens(text: string, file: string): void {
       throw configTooLarge(
         file,
         `it has more than ${CONFIG_LIMITS.maxNodes} keys, values and list items (at line ${line})`,
-        `${CONFIG_LIMITS.maxNodes}`,
+        `${CONFIG_LIMITS.maxNodes} of them`,
       );
     }
   }

@@ -112,7 +112,8 @@ const isZero = (b: Buffer) => {
  *  - pax extended headers over 8 KiB, with a record that is not exactly `<length> <key>=<value>\n`, a key
  *    not in PAX_KEYS (GNU.sparse.*, linkpath, charset, SCHILY.*, …), a key twice, a size other than the one in
  *    the header it precedes, or followed by anything but an entry;
- *  - data in an entry other than a regular file; a lone zero block (GNU tar stops there, others read on);
+ *  - data in an entry other than a regular file (or in a file named like a folder, which is one to the
+ *    parser); a lone zero block (GNU tar stops there, others read on);
  *  - after the marker: anything but zeros, or more than maxTrailingBytes of them. Without this, the
  *    `tar` parser keeps appending what follows the marker to one buffer (quadratic in its size).
  * An input that ends before the marker is truncated.
@@ -220,6 +221,10 @@ class TarFraming extends Transform {
     if (!ENTRY_TYPES.has(flag)) throw new TarReadError('entry', `${name} is ${refusedType(flag)}`);
     if (!WITH_DATA.has(flag) && size !== 0)
       throw new TarReadError('entry', `${name} is a ${ENTRY_TYPES.get(flag)!} with ${size} bytes of data`);
+    // The `tar` parser (like old tar readers) takes a file whose name ends with / for a folder, and reads no
+    // data for a folder: such a file must have none.
+    if ((flag === '0' || flag === '') && size !== 0 && (this.pax?.get('path') ?? h.path ?? '').endsWith('/'))
+      throw new TarReadError('entry', `${name} is a file named like a folder, with ${size} bytes of data`);
     const paxSize = this.pax?.get('size');
     if (paxSize !== undefined && Number(paxSize) !== size)
       throw new TarReadError(

@@ -211,6 +211,12 @@ export async function verifyArchive(
           return;
         }
         if (!FILE_TYPES.has(h.type)) refuse('ARCHIVE_UNSAFE_ENTRY', describeType(h.path, h.type));
+        // Old tar readers take a file whose name ends with / for a folder (and skip or keep its data).
+        if (h.path.endsWith('/'))
+          refuse(
+            'ARCHIVE_UNSAFE_ENTRY',
+            `${showPath(h.path)} is a file whose name ends with "/" (a folder to some tar readers)`,
+          );
         if (!isAllowedEntry(h.path))
           refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} is outside the folders a wmon backup has`);
         if (seen.has(h.path))

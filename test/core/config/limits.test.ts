@@ -57,7 +57,9 @@ describe('the bounds of wmon.yaml', () => {
     expect(flow.length).toBeLessThan(CONFIG_LIMITS.maxBytes);
     const e = await refusal(await fileWith(flow));
     expect(e.code).toBe('CONFIG_TOO_LARGE');
-    expect(e.message).toContain('it has more than 10000 keys, values and list items');
+    expect(e.message).toContain(
+      'it has more than 10000 keys, values and list items (at line 1); a wmon.yaml may have at most 10000 of them',
+    );
   });
 
   it('refuses an alias bomb as a configuration error (exit 78), not as a bug', async () => {

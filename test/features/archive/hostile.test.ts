@@ -177,6 +177,18 @@ describe('entries tar readers read differently are refused', () => {
       /"config\/d\/" is a Directory with 512 bytes of data/,
     ],
     [
+      'a file named like a folder (old tar readers take it for one)',
+      () => withEntries({ path: 'config/d/', type: 'OldFile', data: Buffer.from('x'), size: 1 }),
+      'ARCHIVE_UNSAFE_ENTRY',
+      /"config\/d\/" is a file named like a folder, with 1 bytes of data/,
+    ],
+    [
+      'a contiguous file named like a folder',
+      () => withEntries({ path: 'config/d/', type: 'ContiguousFile', data: Buffer.from('x'), size: 1 }),
+      'ARCHIVE_UNSAFE_ENTRY',
+      /"config\/d\/" is a file whose name ends with "\/"/,
+    ],
+    [
       'a lone zero block before more entries (GNU tar stops there, others read on)',
       () => {
         const entries = withFreshManifest(good);

@@ -65,6 +65,11 @@ export const ERRORS = {
   CONFIG_MISSING: { exit: 'config', meaning: 'wmon.yaml (or --config) does not exist' },
   CONFIG_UNREADABLE: { exit: 'config', meaning: 'wmon.yaml cannot be read' },
   CONFIG_INVALID: { exit: 'config', meaning: 'wmon.yaml is invalid; the message lists every problem by path' },
+  CONFIG_TOO_LARGE: {
+    exit: 'config',
+    meaning:
+      'wmon.yaml is beyond a limit: over 1 MiB, more than 10 000 keys and values, nested over 32 deep, a value over 64 KiB, or aliases that expand too much',
+  },
   SECRET_MISSING: {
     exit: 'config',
     meaning: 'a secret wmon.yaml refers to (an environment variable or a file) is not there',
@@ -179,10 +184,14 @@ export const ERRORS = {
   },
   // Archives (a backup given to verify or restore): refused before anything changed
   ARCHIVE_NOT_FOUND: { exit: 'data', meaning: 'the archive does not exist or cannot be read' },
-  ARCHIVE_CORRUPT: { exit: 'data', meaning: 'the archive is not a readable .tar.gz (truncated, damaged)' },
+  ARCHIVE_CORRUPT: {
+    exit: 'data',
+    meaning: 'the archive is not a readable .tar.gz (truncated, damaged, data after its end-of-archive marker)',
+  },
   ARCHIVE_UNSAFE_ENTRY: {
     exit: 'data',
-    meaning: 'an entry escapes its folder, is a link or a device file, or repeats another',
+    meaning:
+      'an entry escapes its folder, is a link or a device file, repeats another, or is one tar readers read differently (pax global header, sparse file, GNU long name)',
   },
   ARCHIVE_TOO_LARGE: {
     exit: 'data',
@@ -267,10 +276,15 @@ export class ConfigError extends WmonError {
   readonly file: string;
   readonly issues: readonly ConfigIssue[];
 
-  constructor(file: string, issues: readonly ConfigIssue[], suggestions: readonly string[] = []) {
+  constructor(
+    file: string,
+    issues: readonly ConfigIssue[],
+    suggestions: readonly string[] = [],
+    code: 'CONFIG_INVALID' | 'CONFIG_TOO_LARGE' = 'CONFIG_INVALID',
+  ) {
     const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
     super(`${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
-      code: 'CONFIG_INVALID',
+      code,
       suggestions:
         suggestions.length > 0 ? suggestions : [`Fix the listed paths in ${file}, then run the command again.`],
     });

@@ -187,7 +187,7 @@ export const openArchiveStep: Step<BackupInput, OpenedArchive> = {
 export const configStep: Step<BackupInput & OpenedArchive, { readonly config: Part<Manifest['config'], never> }> = {
   title: 'Configuration',
   async run({ ctx, writer }) {
-    await writer.tar.addBuffer(CONFIG_ENTRY, await readFile(ctx.loaded.file));
+    await writer.tar.addBuffer(CONFIG_ENTRY, ctx.loaded.source ?? (await readFile(ctx.loaded.file)));
     const warnings: string[] = [];
     const files: string[] = [];
     for (const f of renderStack(ctx.config).files) {

@@ -688,7 +688,7 @@ async function planRestore(
         : 'none: there is no wmon.yaml here, nothing to keep',
     });
   }
-  const currentText = current ? await readFile(current.file).catch(() => undefined) : undefined;
+  const currentText = current ? (current.source ?? (await readFile(current.file).catch(() => undefined))) : undefined;
   const same = currentText?.equals(archive.small.get(CONFIG_ENTRY)!) ?? false;
   const differences = current && !same ? configDifferences(current.config, archive.config) : [];
   steps.push({

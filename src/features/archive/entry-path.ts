@@ -1,9 +1,9 @@
 /**
  * Entry paths of an archive that is not trusted yet. An entry must stay inside the folder it is extracted
  * to, whatever the platform: relative, POSIX separators only, no `.` or `..` segment, no empty segment, no
- * control character, no drive letter, bounded length. Returns what is wrong, or undefined.
+ * control character, no drive letter, bounded length and depth. Returns what is wrong, or undefined.
  */
-export function entryPathProblem(p: string, maxLength = 1024): string | undefined {
+export function entryPathProblem(p: string, maxLength = 1024, maxDepth = 32): string | undefined {
   if (p === '') return 'an empty path';
   if (p.length > maxLength) return `a path longer than ${maxLength} characters`;
   // eslint-disable-next-line no-control-regex
@@ -12,6 +12,7 @@ export function entryPathProblem(p: string, maxLength = 1024): string | undefine
   if (p.startsWith('/')) return 'an absolute path';
   if (/^[A-Za-z]:/.test(p)) return 'a drive letter (an absolute Windows path)';
   const segments = (p.endsWith('/') ? p.slice(0, -1) : p).split('/');
+  if (segments.length > maxDepth) return `a path more than ${maxDepth} folders deep`;
   for (const s of segments) {
     if (s === '') return 'an empty folder name (//)';
     if (s === '..') return 'a ".." segment (it would escape the folder)';

@@ -12,7 +12,6 @@
  * checked there, and only then swapped with the old data by renames; until the swap the old data is intact.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 
@@ -24,9 +23,9 @@ import type { Stack } from '../../core/model/stack.js';
 import { entryPathProblem } from './entry-path.js';
 import { PROMETHEUS_DATA_DIR } from './format.js';
 import type { BlockRecord, Probe } from './manifest.js';
-import { readTar } from './tar-reader.js';
+import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
-import { ArchiveError, type VerifiedArchive } from './verify.js';
+import { ArchiveError, openArchiveFile, type VerifiedArchive } from './verify.js';
 
 /** Where Prometheus's data is: its volume and the folder it is mounted at. */
 export interface PrometheusData {
@@ -66,7 +65,7 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
   let files = 0;
   let bytes = 0;
   const blocks: BlockRecord[] = [];
-  await readTar(stream, { gunzip: false }, async (h, body) => {
+  const copying = readTar(stream, { gunzip: false, source: 'engine' }, async (h, body) => {
     if (root === undefined) {
       if (h.type !== 'Directory')
         throw failed('copy Prometheus data', `the engine's archive does not start with a folder (${h.path})`);
@@ -95,6 +94,11 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
       const block = parseBlockMeta(Buffer.concat(meta).toString('utf8'));
       if (block) blocks.push(block);
     }
+  });
+  await copying.catch((error: unknown) => {
+    throw error instanceof TarReadError
+      ? failed('copy Prometheus data', `the engine's archive: ${error.message}`)
+      : error;
   });
   blocks.sort((a, b) => a.minTime - b.minTime);
   return { files, bytes, blocks };
@@ -261,8 +265,11 @@ export async function restoreVolume(
       let files = 0;
       let bytes = 0;
       try {
+        const { handle } = await openArchiveFile(archive.file, (problem) => {
+          throw changed(problem);
+        });
         await readTar(
-          createReadStream(archive.file, { highWaterMark: 1024 * 1024 }).pipe(tap),
+          handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 }).pipe(tap),
           { gunzip: true },
           async (h, body) => {
             if (!h.path.startsWith(PROMETHEUS_DATA_DIR) || h.type === 'Directory') return;
@@ -294,6 +301,8 @@ export async function restoreVolume(
         await tar.end();
       } catch (error) {
         stream.destroy(error as Error);
+        // The archive passed the same reader when it was verified: failing now means it changed since.
+        if (error instanceof TarReadError) throw changed(error.message);
         throw error;
       }
       await put;

@@ -12,13 +12,14 @@
  * read again, and checked again, when it is restored.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 
 import type { Config } from '../../core/config/schema.js';
 import { parseConfigText } from '../../core/config/load.js';
+import { nonRegularKind } from '../../core/vocab/file-kind.js';
 import { ConfigError, WmonError, type ErrorCode } from '../../errors.js';
 import { entryPathProblem, showPath } from './entry-path.js';
 import {
@@ -119,6 +120,37 @@ function describeType(entry: string, type: string): string {
 const bytes = (n: number) => `${n} bytes`;
 
 /**
+ * Open an archive to read, only if it is a regular file: checked before it is opened and again on the open
+ * file (the path may change in between), and opened without blocking, so that a FIFO or a device is refused,
+ * never waited on. `refuse` gets what is wrong.
+ */
+export async function openArchiveFile(
+  file: string,
+  refuse: (problem: string) => never,
+): Promise<{ handle: FileHandle; info: Stats }> {
+  const check = (s: Stats) => {
+    const kind = nonRegularKind(s);
+    if (kind) refuse(`it is ${kind}, not a regular file`);
+  };
+  const before = await stat(file).catch((error: NodeJS.ErrnoException) =>
+    refuse(error.code === 'ENOENT' ? 'there is no such file' : `it cannot be read (${error.message})`),
+  );
+  check(before);
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(
+    (error: NodeJS.ErrnoException) =>
+      refuse(error.code === 'ENOENT' ? 'there is no such file' : `it cannot be read (${error.message})`),
+  );
+  try {
+    const info = await handle.stat();
+    check(info);
+    return { handle, info };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
  * Read the archive end to end and check everything. Throws ArchiveError (exit 65) naming each problem.
  * `onProgress` gets the compressed bytes read so far.
  */
@@ -132,18 +164,18 @@ export async function verifyArchive(
     throw new ArchiveError(shown, code, problems);
   };
 
-  const info = await stat(file).catch(() => undefined);
-  if (!info) refuse('ARCHIVE_NOT_FOUND', 'there is no such file');
-  if (!info!.isFile()) refuse('ARCHIVE_NOT_FOUND', 'it is not a regular file');
+  const { handle, info } = await openArchiveFile(file, (problem) => refuse('ARCHIVE_NOT_FOUND', problem));
   const head = Buffer.alloc(2);
-  const fh = await open(file, 'r');
   try {
-    await fh.read(head, 0, 2, 0);
-  } finally {
-    await fh.close();
+    await handle.read(head, 0, 2, 0);
+  } catch (error) {
+    await handle.close();
+    return refuse('ARCHIVE_NOT_FOUND', `it cannot be read (${(error as Error).message})`);
   }
-  if (head[0] !== 0x1f || head[1] !== 0x8b)
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
+    await handle.close();
     refuse('ARCHIVE_CORRUPT', 'it is not a gzip file (a wmon backup is a .tar.gz)');
+  }
 
   const seen = new Map<string, SeenFile>();
   const small = new Map<string, Buffer>();
@@ -156,14 +188,14 @@ export async function verifyArchive(
     transform(chunk: Buffer, _enc, done) {
       archiveHash.update(chunk);
       read += chunk.length;
-      opts.onProgress?.(read, info!.size);
+      opts.onProgress?.(read, info.size);
       done(null, chunk);
     },
   });
 
   try {
     await readTar(
-      createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(tap),
+      handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 }).pipe(tap),
       { gunzip: true },
       async (h, body) => {
         entries += 1;
@@ -179,6 +211,12 @@ export async function verifyArchive(
           return;
         }
         if (!FILE_TYPES.has(h.type)) refuse('ARCHIVE_UNSAFE_ENTRY', describeType(h.path, h.type));
+        // Old tar readers take a file whose name ends with / for a folder (and skip or keep its data).
+        if (h.path.endsWith('/'))
+          refuse(
+            'ARCHIVE_UNSAFE_ENTRY',
+            `${showPath(h.path)} is a file whose name ends with "/" (a folder to some tar readers)`,
+          );
         if (!isAllowedEntry(h.path))
           refuse('ARCHIVE_UNSAFE_ENTRY', `${showPath(h.path)} is outside the folders a wmon backup has`);
         if (seen.has(h.path))
@@ -227,12 +265,16 @@ export async function verifyArchive(
       },
     );
   } catch (error) {
+    await handle.close().catch(() => undefined);
     if (error instanceof TarReadError) {
+      if (error.layer === 'entry') refuse('ARCHIVE_UNSAFE_ENTRY', error.message);
       refuse(
         'ARCHIVE_CORRUPT',
         error.layer === 'gzip'
           ? `it is truncated or corrupted (gzip: ${error.message})`
-          : `it is not a valid tar archive or is truncated (${error.message})`,
+          : error.layer === 'frame'
+            ? error.message
+            : `it is not a valid tar archive or is truncated (${error.message})`,
       );
     }
     throw error;
@@ -275,7 +317,7 @@ export async function verifyArchive(
   const config = checkContents(manifest, small, (...p) => refuse('ARCHIVE_CONTENT_INVALID', ...p));
   return {
     file,
-    compressedBytes: info!.size,
+    compressedBytes: info.size,
     sha256: archiveHash.digest('hex'),
     manifest,
     config,

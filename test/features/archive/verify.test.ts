@@ -10,63 +10,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { backupFileName, isBackupFileName } from '../../../src/features/archive/format.js';
 import { entryPathProblem } from '../../../src/features/archive/entry-path.js';
-import type { Manifest } from '../../../src/features/archive/manifest.js';
-import { openArchive } from '../../../src/features/archive/tar-writer.js';
 import { ArchiveError, verifyArchive } from '../../../src/features/archive/verify.js';
-import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../../support/archives.js';
+import {
+  readEntries,
+  withFreshManifest,
+  writeEntries,
+  writeSmallBackup,
+  type RawEntry,
+} from '../../support/archives.js';
 import { tempDir } from '../../support/tmp.js';
 
 let dir: string;
 let good: string;
 
-const meta = JSON.stringify({
-  ulid: '01M8MA66BT2WM16W9MXB3XGW43',
-  minTime: 1_000,
-  maxTime: 2_000,
-  stats: { numSeries: 3, numSamples: 30 },
-  version: 1,
-});
-
-/** A small but complete backup, written by the archive writer as `wmon backup` writes it. */
-async function makeArchive(file: string): Promise<void> {
-  const w = await openArchive(file);
-  await w.tar.addBuffer('wmon.yaml', Buffer.from('project: vt\ncomponents:\n  grafana: {enabled: false}\n'));
-  await w.tar.addBuffer('config/prometheus/prometheus.yml', Buffer.from('global: {}\n'));
-  await w.tar.addBuffer('alertmanager/silences.json', Buffer.from('[]\n'));
-  await w.tar.addBuffer('prometheus/data/01M8MA66BT2WM16W9MXB3XGW43/meta.json', Buffer.from(meta));
-  await w.tar.addBuffer('prometheus/data/01M8MA66BT2WM16W9MXB3XGW43/chunks/000001', Buffer.alloc(70_000, 7));
-  const files = w.tar.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }));
-  const manifest: Manifest = {
-    format: 'wmon-backup',
-    formatVersion: 1,
-    wmonVersion: '0.1.0',
-    createdAt: new Date().toISOString(),
-    project: 'vt',
-    environment: 'development',
-    components: {},
-    config: { stackDir: '.wmon', files: ['prometheus/prometheus.yml'] },
-    prometheus: {
-      mode: 'snapshot',
-      version: '2.42.0',
-      volume: 'vt-prometheus-data',
-      retention: '15d',
-      files: 2,
-      bytes: 70_000 + meta.length,
-      blocks: [],
-      probes: [],
-    },
-    alertmanager: { silences: 0 },
-    secrets: [],
-    files,
-    totalBytes: files.reduce((s, f) => s + f.size, 0),
-  };
-  await w.finish({ path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) });
-}
-
 beforeAll(async () => {
   dir = await tempDir('wmon-verify-');
   good = path.join(dir, 'good.tar.gz');
-  await makeArchive(good);
+  await writeSmallBackup(good);
 });
 
 /** A variant of the good archive: its entries changed by `edit`, the manifest left as it was unless `fresh`. */
@@ -269,6 +229,8 @@ describe('entry paths and names', () => {
     expect(entryPathProblem('./a')).toContain('"." segment');
     expect(entryPathProblem('a\u0000b')).toContain('control character');
     expect(entryPathProblem('')).toBe('an empty path');
+    expect(entryPathProblem(`prometheus/data/${'d/'.repeat(29)}f`)).toBeUndefined();
+    expect(entryPathProblem(`prometheus/data/${'d/'.repeat(30)}f`)).toBe('a path more than 32 folders deep');
   });
 
   it('names backups backup_YYYYMMDD_HHMMSS.tar.gz in UTC', () => {

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { READINESS_CHECKS, type ErrorType, type ReadinessBody } from '@wmon/contract';
 import { Cache, createCacheBackend } from './cache/index.js';
 import { RedisCache } from './cache/redis.js';
-import { describeConfig, type Config } from './config.js';
+import { configSecrets, describeConfig, type Config } from './config.js';
+import { createRedactor } from './observability/redact.js';
 import { defaultRegistry } from './handlers/defaults.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { createRequestHandler } from './http/server.js';
@@ -68,7 +69,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export function createService(config: Config, options: ServiceOptions = {}): Service {
   const logging: Logging | undefined = options.logger
     ? undefined
-    : createLogging({ level: config.logLevel, serviceName: config.serviceName, lokiUrl: config.lokiUrl });
+    : createLogging({
+        level: config.logLevel,
+        serviceName: config.serviceName,
+        lokiUrl: config.lokiUrl,
+        redact: createRedactor(configSecrets(config)),
+      });
   const log = options.logger ?? logging!.log;
   const tracing: Tracing = createTracing(config.otlpEndpoint, config.serviceName, SERVICE_VERSION);
   const metrics = createMetrics();

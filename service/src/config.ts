@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { SERVICE_SECRET_ENV } from '@wmon/contract';
 import { z } from 'zod';
+import { redactUrls, urlCredentials } from './observability/redact.js';
 
 export const EXIT_CONFIG = 78; // sysexits.h EX_CONFIG
 
@@ -54,6 +55,9 @@ const httpUrl = z
 
 /** The secrets' variables (the value, or a file holding it), as wmon sets them. */
 const { stripeWebhookSecret: STRIPE, databaseUrl: DB, redisUrl: REDIS } = SERVICE_SECRET_ENV;
+
+/** Variables whose values may hold credentials: never echoed. */
+const CREDENTIAL_VARIABLES = new Set<string>([STRIPE.value, STRIPE.file, DB.value, REDIS.value]);
 
 /** Variables that may also come from a file named by <NAME>_FILE (the Stripe secret has its own rules). */
 const FILE_VARIABLES = [DB, REDIS] as const;
@@ -194,8 +198,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = present[name];
-    const shown =
-      got === undefined || /SECRET/.test(name) ? '' : ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
+    let shown = '';
+    if (got !== undefined && CREDENTIAL_VARIABLES.has(name)) {
+      // A refused URL may hold a password anywhere (it did not parse as one): show only its scheme.
+      const scheme = /^[A-Za-z][A-Za-z0-9+.-]{0,20}:/.exec(got.trim())?.[0];
+      shown = scheme ? ` (got a value starting with "${scheme}"; not shown, it may hold credentials)` : ' (not shown)';
+    } else if (got !== undefined) {
+      shown = ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
+    }
     throw new ConfigError(`${name}: ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -284,10 +294,19 @@ export function describeConfig(c: Config): Record<string, unknown> {
 
 export function redactUrl(url: string): string {
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    return redactUrls(new URL(url).toString());
   } catch {
     return '<invalid url>';
   }
+}
+
+/** Every secret value of the configuration, for the redactor of logs and errors. */
+export function configSecrets(c: Config): string[] {
+  return [
+    ...c.secrets,
+    ...(c.database.kind === 'postgres' ? urlCredentials(c.database.url) : []),
+    ...urlCredentials(c.redis?.url),
+    ...urlCredentials(c.lokiUrl),
+    ...urlCredentials(c.otlpEndpoint),
+  ];
 }

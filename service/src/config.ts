@@ -5,7 +5,7 @@
  * line naming the variable and what it expects; main.ts prints it and exits with EXIT_CONFIG.
  */
 import { readFileSync } from 'node:fs';
-import { SERVICE_SECRET_ENV } from '@wmon/contract';
+import { SERVICE_LISTENERS, SERVICE_SECRET_ENV } from '@wmon/contract';
 import { z } from 'zod';
 import { redactUrls, urlCredentials } from './observability/redact.js';
 
@@ -64,8 +64,10 @@ const FILE_VARIABLES = [DB, REDIS] as const;
 
 /** Environment variables, by name, with their defaults. Optional ones are absent when unset or empty. */
 const envSchema = z.object({
-  PORT: int(0, 65535).default(8080),
+  [SERVICE_LISTENERS.public.portEnv]: int(0, 65535).default(SERVICE_LISTENERS.public.port),
   HOST: z.string().trim().min(1).optional(),
+  [SERVICE_LISTENERS.internal.portEnv]: int(0, 65535).default(SERVICE_LISTENERS.internal.port),
+  METRICS_HOST: z.string().trim().min(1).optional(),
   [STRIPE.value]: z.string().optional(),
   [STRIPE.file]: z.string().optional(),
   SIGNATURE_TOLERANCE_SECONDS: int(1, 86_400).default(300),
@@ -133,8 +135,12 @@ export type DatabaseConfig =
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolMax: number };
 
 export interface Config {
+  /** The public listener: the webhook route and liveness. */
   readonly port: number;
   readonly host: string;
+  /** The internal listener: metrics, readiness, liveness (never to be exposed). */
+  readonly metricsPort: number;
+  readonly metricsHost: string;
   readonly secrets: readonly string[];
   readonly toleranceSeconds: number;
   readonly database: DatabaseConfig;
@@ -246,10 +252,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
     : { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, poolMax: e.DATABASE_POOL_MAX };
 
+  const host = e.HOST ?? '127.0.0.1';
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(
+      `METRICS_PORT: expected a port other than PORT (${e.PORT}): metrics and readiness have a listener of their own`,
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     // Loopback unless asked: the container image sets HOST=0.0.0.0 itself.
-    host: e.HOST ?? '127.0.0.1',
+    host,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST ?? host,
     secrets: Object.freeze(secrets),
     toleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
     database: Object.freeze(database),
@@ -279,6 +293,8 @@ export function describeConfig(c: Config): Record<string, unknown> {
   return {
     port: c.port,
     host: c.host,
+    metricsPort: c.metricsPort,
+    metricsHost: c.metricsHost,
     secrets: c.secrets.length,
     toleranceSeconds: c.toleranceSeconds,
     database: c.database.kind === 'sqlite' ? `sqlite:${c.database.path}` : redactUrl(c.database.url),

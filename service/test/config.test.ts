@@ -24,6 +24,8 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
+      metricsPort: 9464,
+      metricsHost: '127.0.0.1',
       secrets: [SECRET],
       toleranceSeconds: 300,
       database: { kind: 'sqlite', path: './data/webhooks.db', synchronous: 'FULL', thread: 'worker' },
@@ -117,6 +119,9 @@ describe('loadConfig', () => {
     expect(errorOf({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' })).toBe(
       'STRIPE_WEBHOOK_SECRET_FILE: cannot read /nonexistent/secret (ENOENT)',
     );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, PORT: '9000', METRICS_PORT: '9000' })).toMatch(
+      /^METRICS_PORT: expected a port other than PORT \(9000\)/,
+    );
     expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, RETRY_BASE_MS: '5000', RETRY_MAX_MS: '1000' })).toMatch(
       /^RETRY_MAX_MS:/,
     );
@@ -157,7 +162,14 @@ describe('credentials in refused or unreachable URLs', () => {
   function run(env: Record<string, string>, stopAt?: string): Promise<{ code: number | null; out: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--conditions=@wmon/source', '--import', 'tsx', MAIN], {
-        env: { PATH: process.env.PATH, STRIPE_WEBHOOK_SECRET: SECRET, PORT: '0', LOG_LEVEL: 'debug', ...env },
+        env: {
+          PATH: process.env.PATH,
+          STRIPE_WEBHOOK_SECRET: SECRET,
+          PORT: '0',
+          METRICS_PORT: '0',
+          LOG_LEVEL: 'debug',
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

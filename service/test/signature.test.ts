@@ -277,7 +277,7 @@ describe('Stripe-Signature verification over HTTP', () => {
   });
 
   it('counts every rejection by reason, and as signature errors', async () => {
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     const reasons = [
       'missing_header',
       'malformed_header',
@@ -304,7 +304,7 @@ describe('other routes', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     for (let i = 0; i < 5; i++) expect((await fetch(`${svc.url}/random-${i}`)).status).toBe(404);
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     expect(sample(text, 'webhook_requests_total', { method: 'GET', route: 'other', status: '404' })).toBe(5);
     expect(text).not.toContain('random-');
   });
@@ -315,9 +315,24 @@ describe('other routes', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('serves /readyz with each dependency checked', async () => {
-    const res = await fetch(`${svc.url}/readyz`);
+  it('serves /readyz with each dependency checked, on the internal listener', async () => {
+    const res = await fetch(`${svc.internalUrl}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', checks: { database: { ok: true }, cache: { ok: true } } });
+  });
+
+  it('keeps /metrics and /readyz off the public listener, and the webhook route off the internal one', async () => {
+    expect(svc.internalUrl).not.toBe(svc.url);
+    for (const path of ['/metrics', '/readyz']) {
+      const pub = await fetch(`${svc.url}${path}`);
+      expect(pub.status, `public ${path}`).toBe(404);
+      expect(await pub.text()).not.toContain('webhook_');
+      expect((await fetch(`${svc.internalUrl}${path}`)).status, `internal ${path}`).toBe(200);
+    }
+    expect((await fetch(`${svc.internalUrl}/healthz`)).status).toBe(200);
+    const e = event('charge.succeeded');
+    const internal = await post(`${svc.internalUrl}/webhooks/stripe`, e);
+    expect(internal.status).toBe(404);
+    expect(await svc.service.store.getEvent(e.id)).toBeUndefined();
   });
 });

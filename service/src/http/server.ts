@@ -17,7 +17,9 @@ import type { Logger } from 'pino';
 import {
   OTHER_LABEL,
   ROUTES,
+  SERVICE_LISTENERS,
   type ErrorType,
+  type ServiceListener,
   type HealthBody,
   type ReadinessBody,
   type RouteLabel,
@@ -64,8 +66,13 @@ function headerValues(req: IncomingMessage, lowerName: string): string[] | undef
   return values;
 }
 
-export function createRequestHandler(deps: HttpDeps) {
+/**
+ * The handler of one listener: `public` answers the webhook route and liveness only, `internal` metrics,
+ * readiness and liveness (SERVICE_LISTENERS in the contract); any other path is a 404 on that listener.
+ */
+export function createRequestHandler(deps: HttpDeps, listener: ServiceListener = 'public') {
   const { m } = deps.metrics;
+  const serves = new Set<string>(SERVICE_LISTENERS[listener].routes);
   let shuttingDown = false;
 
   function finish(
@@ -325,7 +332,7 @@ export function createRequestHandler(deps: HttpDeps) {
     const started = performance.now();
     const q = req.url?.indexOf('?') ?? -1;
     const path = q === -1 ? (req.url ?? '/') : req.url!.slice(0, q);
-    if (path === WEBHOOK_ROUTE) {
+    if (path === WEBHOOK_ROUTE && serves.has(path)) {
       if (!deps.tracer) return webhook(req, res, started, undefined);
       const parent = propagation.extract(ROOT_CONTEXT, req.headers);
       const span = deps.tracer.startSpan(
@@ -342,7 +349,7 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       return;
     }
-    const label = routeLabel(path);
+    const label = serves.has(path) ? routeLabel(path) : OTHER_LABEL;
     const isGet = req.method === 'GET' || req.method === 'HEAD';
     if (label === OTHER_LABEL) {
       json(req, res, OTHER_LABEL, started, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });

@@ -65,7 +65,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(pi).toMatchObject({ objectType: 'payment_intent', status: 'succeeded', customerId: 'cus_behaviour1' });
       const customer = await running.service.store.getObject('cus_behaviour1');
       expect(customer?.data).toMatchObject({ payments_succeeded: 1, amount_paid: { usd: 1099 } });
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(1);
       expect(sample(text, 'webhook_events_by_type_total', { type: 'payment_intent.succeeded' })).toBe(1);
     });
@@ -90,7 +90,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(calls.get(burst.id)).toBe(1);
       const counts = await running.service.store.counts();
       expect(counts).toMatchObject({ processed: 2, pending: 0 });
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate' })).toBe(12);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(2);
     });
@@ -147,7 +147,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
         'the doomed event to be dead-lettered',
       );
       expect(dead).toMatchObject({ attempts: 4, lastError: 'always fails' });
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter' })).toBe(1);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'failure' })).toBe(2 + 3);
       expect(sample(text, 'webhook_queue_size', { state: 'dead_letter' })).toBe(1);
@@ -248,7 +248,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
           const warned = lines.filter((l) => l.msg === `webhook rejected: ${String(refused.body.message)}`);
           expect(warned).toHaveLength(1);
           expect(warned[0]).toMatchObject({ level: 40, reason: 'invalid_event' });
-          const text = await scrape(running.url);
+          const text = await scrape(running.internalUrl);
           expect(sample(text, 'webhook_errors_total', { type: 'payload' })).toBe(1);
           expect(sample(text, 'webhook_errors_total', { type: 'database' })).toBe(0);
         });
@@ -299,14 +299,14 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
         expect((await post(running.webhookUrl, event('invoice.paid', { customer: 'cus_cached' }))).status).toBe(200);
         await running.service.processor.idle(5000);
       }
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_cache_misses_total', { cache: 'objects' })).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'webhook_cache_hits_total', { cache: 'objects' })).toBeGreaterThanOrEqual(3);
       // Dedupe lookups hit the cache for a redelivery.
       const e = event('charge.succeeded');
       await post(running.webhookUrl, e);
       await post(running.webhookUrl, e);
-      const after = await scrape(running.url);
+      const after = await scrape(running.internalUrl);
       expect(sample(after, 'webhook_cache_hits_total', { cache: 'event_ids' })).toBeGreaterThanOrEqual(1);
     });
   });

@@ -29,6 +29,8 @@ const EVENT_TYPE = /^[a-z_]+(\.[a-z_]+)+$/;
 /** Control characters (C0 with NUL, DEL, C1) and lone UTF-16 surrogates: no database stores them as text. */
 const UNSTORABLE_CHAR = /[\p{Cc}\p{Cs}]/u;
 
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
  * What the store needs of an event envelope. PostgreSQL keeps `created` in a BIGINT and `type` in TEXT,
  * which refuses NUL; a value it cannot hold would fail the whole group commit, so it is refused here, the
@@ -47,10 +49,9 @@ const envelopeSchema = z.object({
     .min(0, "the event's created timestamp is negative")
     .max(Number.MAX_SAFE_INTEGER, "the event's created timestamp is out of range"),
   livemode: z.boolean("the event's livemode is not true or false").optional(),
+  // A check, not z.record: a record schema copies and checks every key of the object (~45 µs per event).
   data: z.object(
-    {
-      object: z.record(z.string(), z.unknown(), 'the event has no data.object'),
-    },
+    { object: z.custom<Record<string, unknown>>(isPlainObject, 'the event has no data.object') },
     'the event has no data.object',
   ),
 });

@@ -22,6 +22,7 @@ import {
   type LokiClient,
   type PrometheusClient,
   type ServiceClient,
+  type ServiceClientOptions,
 } from './adapters/clients/index.js';
 import type { ContainerRuntime } from './adapters/runtime/container-runtime.js';
 import { waitContainerReady } from './adapters/runtime/readiness.js';
@@ -40,7 +41,7 @@ export interface ClientFactories {
   grafana(options: ClientOptions): GrafanaClient;
   loki(options: ClientOptions): LokiClient;
   jaeger(options: ClientOptions): JaegerClient;
-  service(options: ClientOptions): ServiceClient;
+  service(options: ServiceClientOptions): ServiceClient;
 }
 
 /** Wait until a started container answers (over HTTP by default); rejects naming what it saw. */
@@ -178,7 +179,13 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
       const make = <K extends keyof StackClients>(id: ComponentId, key: K): Partial<Record<K, StackClients[K]>> => {
         const m = byId.get(id);
         const factory = deps.clients[key] as (o: ClientOptions) => StackClients[K];
-        return m ? ({ [key]: factory({ baseUrl: m.url, timeoutMs: ms }) } as Record<K, StackClients[K]>) : {};
+        // The webhook service answers readiness and metrics on its internal listener.
+        const options = {
+          baseUrl: m?.url ?? '',
+          timeoutMs: ms,
+          ...(m?.privateUrl ? { internalBaseUrl: m.privateUrl } : {}),
+        };
+        return m ? ({ [key]: factory(options) } as Record<K, StackClients[K]>) : {};
       };
       clients = {
         ...make('prometheus', 'prometheus'),

@@ -116,7 +116,7 @@ export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
 /** One check: one line of `wmon check`'s table. */
 export interface CheckResultJson {
-  /** Stable identifier, e.g. `containers.webhook`, `targets.webhook/webhook:8080`, `alerts.TargetDown/webhook`. */
+  /** Stable identifier, e.g. `containers.webhook`, `targets.webhook/webhook:9464`, `alerts.TargetDown/webhook`. */
   readonly id: string;
   /** Stack component (`prometheus`, `webhook`, `engine`, …) or, for a scrape target, its job. */
   readonly component: string;

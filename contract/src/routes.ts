@@ -4,17 +4,39 @@
 
 /** Every route the service answers. Anything else is a 404, counted with the route label `other`. */
 export const ROUTES = {
-  /** `POST`: a Stripe event, signed in its `Stripe-Signature` header. */
+  /** `POST`: a Stripe event, signed in its `Stripe-Signature` header. Public listener only. */
   webhook: '/webhooks/stripe',
-  /** `GET`: 200 while the process runs ({@link HealthBody}). */
+  /** `GET`: 200 while the process runs ({@link HealthBody}). On both listeners. */
   health: '/healthz',
-  /** `GET`: 200 when the database and cache answer, else 503 ({@link ReadinessBody}). */
+  /** `GET`: 200 when the database and cache answer, else 503 ({@link ReadinessBody}). Internal listener only. */
   ready: '/readyz',
-  /** `GET`: Prometheus text format. */
+  /** `GET`: Prometheus text format. Internal listener only. */
   metrics: '/metrics',
 } as const;
 
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
+
+/**
+ * The service's two listeners. The public one is what Stripe must reach (from the internet, behind a
+ * proxy or a published port); the internal one is for the stack only (Prometheus scrapes it, wmon waits on
+ * its readiness) and is never exposed.
+ */
+export const SERVICE_LISTENERS = {
+  public: {
+    /** The environment variable setting its port. */
+    portEnv: 'PORT',
+    /** Its port in wmon's container (and the service's default). */
+    port: 8080,
+    routes: [ROUTES.webhook, ROUTES.health],
+  },
+  internal: {
+    portEnv: 'METRICS_PORT',
+    port: 9464,
+    routes: [ROUTES.metrics, ROUTES.ready, ROUTES.health],
+  },
+} as const satisfies Record<string, { portEnv: string; port: number; routes: readonly Route[] }>;
+
+export type ServiceListener = keyof typeof SERVICE_LISTENERS;
 
 /** The value of the `route` label for a path that is none of {@link ROUTES}, and of the `method` label likewise. */
 export const OTHER_LABEL = 'other';

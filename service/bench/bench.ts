@@ -114,6 +114,8 @@ async function freePort(): Promise<number> {
 interface Target {
   readonly name: string;
   readonly url: string;
+  /** The service's internal listener (metrics, readiness); the baselines have none. */
+  readonly internalUrl: string;
   /** CPU time (ms) the server process has used so far, all threads; NaN where /proc is not available. */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -151,18 +153,22 @@ async function launch(
   argv: string[],
   env: Record<string, string>,
   probe: string,
+  /** The probe is on the internal listener (METRICS_PORT: metrics and readiness), not the public one. */
+  probeInternal = false,
 ): Promise<Target> {
-  const port = await freePort();
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const proc = spawn(process.execPath, [join(HERE, script), ...argv.map((a) => a.replace('{port}', String(port)))], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), METRICS_PORT: String(metricsPort) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.add(proc);
   const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(url + probe, proc);
+  const internalUrl = `http://127.0.0.1:${metricsPort}`;
+  await waitHealthy((probeInternal ? internalUrl : url) + probe, proc);
   return {
     name,
     url,
+    internalUrl,
     cpuMs: () => processCpuMs(proc.pid),
     stop: async () => {
       const exited = new Promise((r) => proc.once('exit', r));
@@ -199,8 +205,9 @@ async function service(): Promise<Target> {
       LOG_LEVEL: 'info',
     },
     ROUTES.ready,
+    true,
   );
-  const scrape = async () => (await fetch(`${t.url}${ROUTES.metrics}`)).text();
+  const scrape = async () => (await fetch(`${t.internalUrl}${ROUTES.metrics}`)).text();
   const value = (text: string, line: string) =>
     Number(
       text

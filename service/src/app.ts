@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import { READINESS_CHECKS, type ErrorType, type ReadinessBody } from '@wmon/contract';
 import { Cache, createCacheBackend } from './cache/index.js';
 import { RedisCache } from './cache/redis.js';
-import { describeConfig, type Config } from './config.js';
+import { configSecrets, describeConfig, type Config } from './config.js';
+import { createRedactor } from './observability/redact.js';
 import { defaultRegistry } from './handlers/defaults.js';
 import type { HandlerRegistry } from './handlers/registry.js';
-import { createRequestHandler } from './http/server.js';
+import { createRequestHandler, type HttpDeps } from './http/server.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createMetrics, type MetricsHandle } from './metrics.js';
 import { createLogging, type Logging } from './observability/logging.js';
@@ -44,9 +45,14 @@ export interface Service {
   readonly cache: Cache;
   readonly processor: EventProcessor;
   readonly log: Logger;
+  /** The public listener: the webhook route and liveness. */
   readonly server: Server;
-  /** Listen; resolves with the base URL (http://host:port). */
+  /** The internal listener: metrics, readiness, liveness. */
+  readonly internalServer: Server;
+  /** Listen on both; resolves with the public base URL (http://host:port). */
   start(): Promise<string>;
+  /** The internal listener's base URL, once started. */
+  internalUrl(): string;
   /** Graceful stop: stop accepting, finish in-flight requests and jobs, flush, close pools. */
   stop(): Promise<void>;
   /** Ping the database and cache now; updates the up gauges. */
@@ -68,7 +74,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export function createService(config: Config, options: ServiceOptions = {}): Service {
   const logging: Logging | undefined = options.logger
     ? undefined
-    : createLogging({ level: config.logLevel, serviceName: config.serviceName, lokiUrl: config.lokiUrl });
+    : createLogging({
+        level: config.logLevel,
+        serviceName: config.serviceName,
+        lokiUrl: config.lokiUrl,
+        redact: createRedactor(configSecrets(config)),
+      });
   const log = options.logger ?? logging!.log;
   const tracing: Tracing = createTracing(config.otlpEndpoint, config.serviceName, SERVICE_VERSION);
   const metrics = createMetrics();
@@ -160,7 +171,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     return { ...now, errors };
   }
 
-  const handler = createRequestHandler({
+  const httpDeps: HttpDeps = {
     secrets: config.secrets,
     toleranceSeconds: config.toleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -184,8 +195,13 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       };
       return { ready: h.database && h.cache, checks };
     },
-  });
-  const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  };
+  const handler = createRequestHandler(httpDeps, 'public');
+  const internalHandler = createRequestHandler(httpDeps, 'internal');
+  const serverOptions = { keepAliveTimeout: 30_000, requestTimeout: 60_000, headersTimeout: 20_000 };
+  const server = createServer(serverOptions, handler);
+  const internalServer = createServer(serverOptions, internalHandler);
+  let internalUrl: string | undefined;
 
   let healthTimer: NodeJS.Timeout | undefined;
   let started = false;
@@ -203,18 +219,10 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     await processor.start();
     healthTimer = setInterval(() => void checkHealth(), options.healthIntervalMs ?? 2000);
     healthTimer.unref();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
     started = true;
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
-    log.info({ url, store: store.kind, cache: cache.kind }, 'listening');
+    internalUrl = await listen(internalServer, config.metricsPort, config.metricsHost);
+    const url = await listen(server, config.port, config.host);
+    log.info({ url, internalUrl, store: store.kind, cache: cache.kind }, 'listening');
     return url;
   }
 
@@ -223,14 +231,16 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       const deadline = Date.now() + config.shutdownTimeoutMs;
       log.info('shutting down');
       handler.shutdown();
+      internalHandler.shutdown();
       if (healthTimer) clearInterval(healthTimer);
       if (started) {
         // Stop accepting; let in-flight requests finish (their events are stored before they answer).
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        const servers = [server, internalServer].filter((s) => s.listening);
+        const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        for (const s of servers) s.closeIdleConnections();
         const remaining = Math.max(0, deadline - Date.now());
         await Promise.race([closed, new Promise((r) => setTimeout(r, remaining).unref())]);
-        server.closeAllConnections();
+        for (const s of servers) s.closeAllConnections();
       }
       await processor.stop(Math.max(0, deadline - Date.now()));
       await store.close().catch((err: unknown) => log.error({ err: errMessage(err) }, 'closing the database failed'));
@@ -243,7 +253,36 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     return stopping;
   }
 
-  return { config, metrics, store, cache, processor, log, server, start, stop, checkHealth };
+  return {
+    config,
+    metrics,
+    store,
+    cache,
+    processor,
+    log,
+    server,
+    internalServer,
+    start,
+    stop,
+    checkHealth,
+    internalUrl: () => {
+      if (internalUrl === undefined) throw new Error('the service has not started');
+      return internalUrl;
+    },
+  };
+}
+
+/** Listen on host:port; resolves with the base URL (http://host:port). */
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve(`http://${shown}:${addr.port}`);
+    });
+  });
 }
 
 function errMessage(err: unknown): string | undefined {

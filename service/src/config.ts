@@ -5,8 +5,9 @@
  * line naming the variable and what it expects; main.ts prints it and exits with EXIT_CONFIG.
  */
 import { readFileSync } from 'node:fs';
-import { SERVICE_SECRET_ENV } from '@wmon/contract';
+import { SERVICE_LISTENERS, SERVICE_SECRET_ENV } from '@wmon/contract';
 import { z } from 'zod';
+import { redactUrls, urlCredentials } from './observability/redact.js';
 
 export const EXIT_CONFIG = 78; // sysexits.h EX_CONFIG
 
@@ -55,13 +56,18 @@ const httpUrl = z
 /** The secrets' variables (the value, or a file holding it), as wmon sets them. */
 const { stripeWebhookSecret: STRIPE, databaseUrl: DB, redisUrl: REDIS } = SERVICE_SECRET_ENV;
 
+/** Variables whose values may hold credentials: never echoed. */
+const CREDENTIAL_VARIABLES = new Set<string>([STRIPE.value, STRIPE.file, DB.value, REDIS.value]);
+
 /** Variables that may also come from a file named by <NAME>_FILE (the Stripe secret has its own rules). */
 const FILE_VARIABLES = [DB, REDIS] as const;
 
 /** Environment variables, by name, with their defaults. Optional ones are absent when unset or empty. */
 const envSchema = z.object({
-  PORT: int(0, 65535).default(8080),
+  [SERVICE_LISTENERS.public.portEnv]: int(0, 65535).default(SERVICE_LISTENERS.public.port),
   HOST: z.string().trim().min(1).optional(),
+  [SERVICE_LISTENERS.internal.portEnv]: int(0, 65535).default(SERVICE_LISTENERS.internal.port),
+  METRICS_HOST: z.string().trim().min(1).optional(),
   [STRIPE.value]: z.string().optional(),
   [STRIPE.file]: z.string().optional(),
   SIGNATURE_TOLERANCE_SECONDS: int(1, 86_400).default(300),
@@ -129,8 +135,12 @@ export type DatabaseConfig =
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolMax: number };
 
 export interface Config {
+  /** The public listener: the webhook route and liveness. */
   readonly port: number;
   readonly host: string;
+  /** The internal listener: metrics, readiness, liveness (never to be exposed). */
+  readonly metricsPort: number;
+  readonly metricsHost: string;
   readonly secrets: readonly string[];
   readonly toleranceSeconds: number;
   readonly database: DatabaseConfig;
@@ -194,8 +204,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = present[name];
-    const shown =
-      got === undefined || /SECRET/.test(name) ? '' : ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
+    let shown = '';
+    if (got !== undefined && CREDENTIAL_VARIABLES.has(name)) {
+      // A refused URL may hold a password anywhere (it did not parse as one): show only its scheme.
+      const scheme = /^[A-Za-z][A-Za-z0-9+.-]{0,20}:/.exec(got.trim())?.[0];
+      shown = scheme ? ` (got a value starting with "${scheme}"; not shown, it may hold credentials)` : ' (not shown)';
+    } else if (got !== undefined) {
+      shown = ` (got "${got.length > 60 ? got.slice(0, 60) + '…' : got}")`;
+    }
     throw new ConfigError(`${name}: ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -236,10 +252,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
     : { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, poolMax: e.DATABASE_POOL_MAX };
 
+  const host = e.HOST ?? '127.0.0.1';
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(
+      `METRICS_PORT: expected a port other than PORT (${e.PORT}): metrics and readiness have a listener of their own`,
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     // Loopback unless asked: the container image sets HOST=0.0.0.0 itself.
-    host: e.HOST ?? '127.0.0.1',
+    host,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST ?? host,
     secrets: Object.freeze(secrets),
     toleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
     database: Object.freeze(database),
@@ -269,6 +293,8 @@ export function describeConfig(c: Config): Record<string, unknown> {
   return {
     port: c.port,
     host: c.host,
+    metricsPort: c.metricsPort,
+    metricsHost: c.metricsHost,
     secrets: c.secrets.length,
     toleranceSeconds: c.toleranceSeconds,
     database: c.database.kind === 'sqlite' ? `sqlite:${c.database.path}` : redactUrl(c.database.url),
@@ -284,10 +310,19 @@ export function describeConfig(c: Config): Record<string, unknown> {
 
 export function redactUrl(url: string): string {
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    return redactUrls(new URL(url).toString());
   } catch {
     return '<invalid url>';
   }
+}
+
+/** Every secret value of the configuration, for the redactor of logs and errors. */
+export function configSecrets(c: Config): string[] {
+  return [
+    ...c.secrets,
+    ...(c.database.kind === 'postgres' ? urlCredentials(c.database.url) : []),
+    ...urlCredentials(c.redis?.url),
+    ...urlCredentials(c.lokiUrl),
+    ...urlCredentials(c.otlpEndpoint),
+  ];
 }

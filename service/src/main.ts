@@ -5,13 +5,15 @@
  */
 import { createService } from './app.js';
 import { ConfigError, EXIT_CONFIG, loadConfig, type Config } from './config.js';
+import { redactUrls } from './observability/redact.js';
 
 let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(`wmon-webhook: invalid configuration: ${err.message}\n`);
+    // Messages never quote credential variables; URL credentials are masked once more in case one slipped in.
+    process.stderr.write(`wmon-webhook: invalid configuration: ${redactUrls(err.message)}\n`);
     process.exit(EXIT_CONFIG);
   }
   throw err;

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
+      metricsPort: 9464,
+      metricsHost: '127.0.0.1',
       secrets: [SECRET],
       toleranceSeconds: 300,
       database: { kind: 'sqlite', path: './data/webhooks.db', synchronous: 'FULL', thread: 'worker' },
@@ -117,6 +119,9 @@ describe('loadConfig', () => {
     expect(errorOf({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' })).toBe(
       'STRIPE_WEBHOOK_SECRET_FILE: cannot read /nonexistent/secret (ENOENT)',
     );
+    expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, PORT: '9000', METRICS_PORT: '9000' })).toMatch(
+      /^METRICS_PORT: expected a port other than PORT \(9000\)/,
+    );
     expect(errorOf({ STRIPE_WEBHOOK_SECRET: SECRET, RETRY_BASE_MS: '5000', RETRY_MAX_MS: '1000' })).toMatch(
       /^RETRY_MAX_MS:/,
     );
@@ -147,4 +152,88 @@ describe('the entry point', () => {
     );
     expect(res.stdout).toBe('');
   });
+});
+
+describe('credentials in refused or unreachable URLs', () => {
+  const PASSWORD = 'Zq7-never-echo-Pw91';
+  const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
+
+  /** Run the service until it exits, or stop it (SIGTERM) once it logs `stopAt`; all it printed. */
+  function run(env: Record<string, string>, stopAt?: string): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--conditions=@wmon/source', '--import', 'tsx', MAIN], {
+        env: {
+          PATH: process.env.PATH,
+          STRIPE_WEBHOOK_SECRET: SECRET,
+          PORT: '0',
+          METRICS_PORT: '0',
+          LOG_LEVEL: 'debug',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      const kill = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      const onData = (c: Buffer) => {
+        out += c.toString();
+        if (stopAt !== undefined && out.includes(stopAt)) child.kill('SIGTERM');
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(kill);
+        resolve({ code, out });
+      });
+    });
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'wmon-cfg-'));
+  const cases: [string, Record<string, string>, number, string | undefined, RegExp][] = [
+    [
+      'a refused DATABASE_URL',
+      { DATABASE_URL: `mysql://app:${PASSWORD}@db/x` },
+      EXIT_CONFIG,
+      undefined,
+      /DATABASE_URL: .*"mysql:"/,
+    ],
+    [
+      'a DATABASE_URL that does not parse',
+      { DATABASE_URL: `postgres:/app:${PASSWORD}@db/x` },
+      EXIT_CONFIG,
+      undefined,
+      /DATABASE_URL:/,
+    ],
+    ['a refused REDIS_URL', { REDIS_URL: `redis//:${PASSWORD}@cache:6379` }, EXIT_CONFIG, undefined, /REDIS_URL:/],
+    [
+      'an unreachable PostgreSQL',
+      { DATABASE_URL: `postgres://app:${PASSWORD}@127.0.0.1:1/db` },
+      1,
+      undefined,
+      /start-up failed/,
+    ],
+    [
+      'a password in the query of an unreachable PostgreSQL',
+      { DATABASE_URL: `postgres://app@127.0.0.1:1/db?password=${PASSWORD}` },
+      1,
+      undefined,
+      /start-up failed/,
+    ],
+    [
+      'an unreachable Redis (the service runs on without it)',
+      { DATABASE_URL: `sqlite:${join(dir, 'w.db')}`, REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:1/0` },
+      0,
+      '"listening"',
+      /redis connection error|cache unavailable/,
+    ],
+  ];
+  for (const [what, env, code, stopAt, shows] of cases) {
+    it(`never prints the password of ${what}`, async () => {
+      const res = await run(env, stopAt);
+      expect(res.code).toBe(code);
+      expect(res.out).toMatch(shows);
+      expect(res.out).not.toContain(PASSWORD);
+      expect(res.out).not.toContain(encodeURIComponent(PASSWORD));
+    });
+  }
 });

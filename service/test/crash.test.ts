@@ -37,6 +37,7 @@ async function startChild(dbPath: string, env: Record<string, string> = {}): Pro
       STRIPE_WEBHOOK_SECRET: SECRET,
       DATABASE_URL: `sqlite:${dbPath}`,
       PORT: String(port),
+      METRICS_PORT: String(await freePort()),
       RATE_LIMIT_PER_CLIENT: '0',
       RATE_LIMIT_GLOBAL: '0',
       LOG_LEVEL: 'info',

@@ -49,7 +49,7 @@ beforeAll(async () => {
   await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'nonsense_family.created' }));
   await fetch(`${svc.url}/nope`);
   await svc.service.processor.idle(5000);
-  text = await scrape(svc.url);
+  text = await scrape(svc.internalUrl);
 });
 afterAll(async () => {
   await svc?.stop();
@@ -94,10 +94,10 @@ describe('/metrics', () => {
     for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) {
       await fetch(svc.webhookUrl, { method });
     }
-    for (const route of [ROUTES.health, ROUTES.ready, ROUTES.metrics]) await fetch(`${svc.url}${route}`);
+    for (const route of [ROUTES.health, ROUTES.ready, ROUTES.metrics]) await fetch(`${svc.internalUrl}${route}`);
     // ... and the one store operation no request makes (tools and tests read an event's state).
     await svc.service.store.getEvent('evt_contract_test');
-    const exposition = await scrape(svc.url);
+    const exposition = await scrape(svc.internalUrl);
 
     // SQLite creates its schema before the timed calls; PostgreSQL times it (`migrate`).
     const notOnSqlite: Record<string, readonly string[]> = {
@@ -118,7 +118,7 @@ describe('/metrics', () => {
   });
 
   it("answers /readyz with the contract's body: its status words and its dependency checks", async () => {
-    const res = await fetch(`${svc.url}${ROUTES.ready}`);
+    const res = await fetch(`${svc.internalUrl}${ROUTES.ready}`);
     const body = (await res.json()) as ReadinessBody;
     expect(res.status).toBe(200);
     expect(READINESS_STATUSES).toContain(body.status);

@@ -69,6 +69,7 @@ async function start(env: Record<string, string>): Promise<string> {
     STRIPE_WEBHOOK_SECRET: SECRET,
     DATABASE_URL: `sqlite:${join(dir, 'w.db')}`,
     PORT: '0',
+    METRICS_PORT: '0',
     RATE_LIMIT_PER_CLIENT: '0',
     RATE_LIMIT_GLOBAL: '0',
     LOG_LEVEL: 'info',

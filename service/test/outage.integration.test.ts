@@ -49,13 +49,13 @@ afterAll(async () => {
 });
 
 const readyz = async () => {
-  const res = await fetch(`${svc.url}/readyz`);
+  const res = await fetch(`${svc.internalUrl}/readyz`);
   return {
     status: res.status,
     body: (await res.json()) as { status: string; checks: Record<string, { ok: boolean; error?: string }> },
   };
 };
-const gauge = async (name: string) => sample(await scrape(svc.url), name);
+const gauge = async (name: string) => sample(await scrape(svc.internalUrl), name);
 
 describe('dependency outages', () => {
   it('starts ready with both dependencies up', async () => {
@@ -83,7 +83,9 @@ describe('dependency outages', () => {
     expect(res.headers.get('retry-after')).toBe('5');
     expect(res.body).toMatchObject({ error: 'storage_unavailable' });
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200); // alive all along
-    expect(sample(await scrape(svc.url), 'webhook_errors_total', { type: 'database' })).toBeGreaterThanOrEqual(1);
+    expect(sample(await scrape(svc.internalUrl), 'webhook_errors_total', { type: 'database' })).toBeGreaterThanOrEqual(
+      1,
+    );
 
     await pgProxy.restore();
     await waitFor(readyz, (r) => r.status === 200, '/readyz to recover', 20_000);
@@ -122,7 +124,7 @@ describe('dependency outages', () => {
       (s) => s?.status === 'processed',
       'the event to be processed without the cache',
     );
-    expect(sample(await scrape(svc.url), 'webhook_errors_total', { type: 'cache' })).toBeGreaterThanOrEqual(1);
+    expect(sample(await scrape(svc.internalUrl), 'webhook_errors_total', { type: 'cache' })).toBeGreaterThanOrEqual(1);
 
     await redisProxy.restore();
     await waitFor(readyz, (r) => r.status === 200, '/readyz to recover', 20_000);
@@ -134,7 +136,7 @@ describe('dependency outages', () => {
     const later = event('charge.succeeded');
     expect((await post(svc.webhookUrl, later)).status).toBe(200);
     expect((await post(svc.webhookUrl, later)).body).toEqual({ received: true, duplicate: true });
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     expect(sample(text, 'webhook_cache_hits_total', { cache: 'event_ids' })).toBeGreaterThanOrEqual(1);
   });
 

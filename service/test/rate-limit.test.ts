@@ -53,7 +53,7 @@ describe('rate limiting over HTTP', () => {
     expect(limited[0]!.body).toMatchObject({ error: 'rate_limited', scope: 'client' });
     // Health and metrics are never limited.
     for (let i = 0; i < 10; i++) expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     expect(sample(text, 'webhook_rate_limited_total', { scope: 'client' })).toBe(limited.length);
     expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '429' })).toBe(
       limited.length,
@@ -73,7 +73,7 @@ describe('rate limiting over HTTP', () => {
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(6);
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(7);
     expect(results.find((r) => r.status === 429)?.body).toMatchObject({ scope: 'global' });
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     expect(sample(text, 'webhook_rate_limited_total', { scope: 'client' })).toBe(0);
     expect(sample(text, 'webhook_rate_limited_total', { scope: 'global' })).toBeGreaterThanOrEqual(3);
   });

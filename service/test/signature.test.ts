@@ -115,6 +115,42 @@ describe('Stripe-Signature verification over HTTP', () => {
     expect((await post(svc.webhookUrl, e, { timestamp: now() - 250 })).status).toBe(200);
   });
 
+  it('rejects a timestamp further ahead than the tolerance, and accepts clock skew inside it (60 s ahead)', async () => {
+    const e = event('charge.succeeded');
+    await expectRejected(
+      await post(svc.webhookUrl, e, { timestamp: now() + 1_000_000 }),
+      'timestamp_outside_tolerance',
+      e.id,
+    );
+    await expectRejected(
+      await post(svc.webhookUrl, e, { timestamp: now() + 330 }),
+      'timestamp_outside_tolerance',
+      e.id,
+    );
+    expect((await post(svc.webhookUrl, e, { timestamp: now() + 60 })).status).toBe(200);
+  });
+
+  it('verifies over the raw bytes: a correctly signed body with invalid UTF-8 passes, then is refused as not JSON', async () => {
+    const e = event('charge.succeeded');
+    const [head, tail] = JSON.stringify({ ...e, description: 'SPLIT' }).split('SPLIT') as [string, string];
+    const body = Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(tail)]);
+    const t = now();
+    const sign = (secret: string) => createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
+    const send = (secret: string) =>
+      rawPost(svc.webhookUrl, body, [
+        ['content-type', 'application/json'],
+        ['stripe-signature', `t=${t},v1=${sign(secret)}`],
+      ]);
+
+    const signed = await send(SECRET);
+    expect(signed.status).toBe(400);
+    expect(signed.json()).toMatchObject({ error: 'invalid_json', message: expect.stringMatching(/not valid UTF-8/) });
+    expect(await svc.service.store.getEvent(e.id)).toBeUndefined();
+
+    const wrong = await send('whsec_not_the_right_one');
+    await expectRejected({ status: wrong.status, body: wrong.json() }, 'signature_mismatch', e.id);
+  });
+
   it('accepts a valid v1 next to an extra bogus v1, and rejects bogus ones alone', async () => {
     const e = event('invoice.paid');
     const body = JSON.stringify(e);
@@ -241,7 +277,7 @@ describe('Stripe-Signature verification over HTTP', () => {
   });
 
   it('counts every rejection by reason, and as signature errors', async () => {
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     const reasons = [
       'missing_header',
       'malformed_header',
@@ -255,7 +291,7 @@ describe('Stripe-Signature verification over HTTP', () => {
       expect(sample(text, 'webhook_signature_failures_total', { reason }), reason).toBeGreaterThanOrEqual(1);
     const total = reasons.reduce((n, reason) => n + sample(text, 'webhook_signature_failures_total', { reason }), 0);
     expect(sample(text, 'webhook_errors_total', { type: 'signature' })).toBe(total);
-    expect(sample(text, 'webhook_errors_total', { type: 'payload' })).toBe(2);
+    expect(sample(text, 'webhook_errors_total', { type: 'payload' })).toBe(3);
     expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '413' })).toBe(
       2,
     );
@@ -268,7 +304,7 @@ describe('other routes', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     for (let i = 0; i < 5; i++) expect((await fetch(`${svc.url}/random-${i}`)).status).toBe(404);
-    const text = await scrape(svc.url);
+    const text = await scrape(svc.internalUrl);
     expect(sample(text, 'webhook_requests_total', { method: 'GET', route: 'other', status: '404' })).toBe(5);
     expect(text).not.toContain('random-');
   });
@@ -279,9 +315,24 @@ describe('other routes', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('serves /readyz with each dependency checked', async () => {
-    const res = await fetch(`${svc.url}/readyz`);
+  it('serves /readyz with each dependency checked, on the internal listener', async () => {
+    const res = await fetch(`${svc.internalUrl}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', checks: { database: { ok: true }, cache: { ok: true } } });
+  });
+
+  it('keeps /metrics and /readyz off the public listener, and the webhook route off the internal one', async () => {
+    expect(svc.internalUrl).not.toBe(svc.url);
+    for (const path of ['/metrics', '/readyz']) {
+      const pub = await fetch(`${svc.url}${path}`);
+      expect(pub.status, `public ${path}`).toBe(404);
+      expect(await pub.text()).not.toContain('webhook_');
+      expect((await fetch(`${svc.internalUrl}${path}`)).status, `internal ${path}`).toBe(200);
+    }
+    expect((await fetch(`${svc.internalUrl}/healthz`)).status).toBe(200);
+    const e = event('charge.succeeded');
+    const internal = await post(`${svc.internalUrl}/webhooks/stripe`, e);
+    expect(internal.status).toBe(404);
+    expect(await svc.service.store.getEvent(e.id)).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { ROUTES } from '@wmon/contract';
 
 import { GENERATED_SECRET_FILES, readKeptSecret } from '../adapters/stack-dir/secrets.js';
 import type { StackContext } from '../context.js';
+import { hostForClients } from '../core/model/stack.js';
 import type { ComponentUrl, Credentials, UrlsResultJson } from '../results.js';
 
 /** Every enabled component's URL, and where the credentials are (their values only when asked). */
@@ -11,8 +12,7 @@ export async function stackUrls(ctx: StackContext, opts: { showCredentials: bool
   const { config, stack, stackDir } = ctx;
   const components: ComponentUrl[] = stack.components.map((m) => {
     const extra: Record<string, string> = {};
-    const host = new URL(m.url).host.replace(/:\d+$/, '');
-    for (const p of m.ports.slice(1)) extra[p.name] = `http://${host}:${p.hostPort}`;
+    for (const p of m.ports.slice(1)) extra[p.name] = `http://${hostForClients(p.hostIp)}:${p.hostPort}`;
     if (m.id === 'webhook') extra.webhook = `${m.url}${ROUTES.webhook}`;
     if (m.id === 'grafana') extra.dashboards = `${m.url}/dashboards/f/wmon-webhook/`;
     return { component: m.id, title: m.title, url: m.url, extra };

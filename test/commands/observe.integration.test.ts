@@ -52,7 +52,7 @@ describe('wmon check on a healthy stack', () => {
     console.log(`wmon check (healthy, engine skipped): ${wallMs} ms wall time\n${human.stdout}`);
     expect(human.exitCode, human.stdout + human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^WMON OK - \d+ checks passed/);
-    expect(human.stdout).toMatch(/webhook\s+target up\s+OK\s+target webhook:8080/);
+    expect(human.stdout).toMatch(/webhook\s+target up\s+OK\s+target webhook:9464/);
 
     const r = jsonOutput(await cli(['check', '--skip', 'engine', '--json']), checkJsonSchema);
     expect(r.status).toBe('OK');
@@ -64,7 +64,7 @@ describe('wmon check on a healthy stack', () => {
         'ready.alertmanager',
         'ready.nodeExporter',
         'ready.webhook',
-        'targets.webhook/webhook:8080',
+        'targets.webhook/webhook:9464',
         'targets.prometheus/localhost:9090',
         'rules',
         'alerting',
@@ -323,10 +323,10 @@ describe('the webhook service down', () => {
     expect(r.exitCode, r.stdout).toBe(2);
     expect(r.stdout).toMatch(/^WMON CRITICAL - 2 critical/);
     expect(r.stdout).toMatch(
-      /webhook\s+target up\s+CRITICAL\s+target webhook:8080 \(job webhook\) is down: .*connection refused/,
+      /webhook\s+target up\s+CRITICAL\s+target webhook:9464 \(job webhook\) is down: .*connection refused/,
     );
     expect(r.stdout).toMatch(
-      /webhook\s+ready\s+CRITICAL\s+the webhook service at http:\/\/127\.[\d.]+:8080 is not answering \(connection refused\)/,
+      /webhook\s+ready\s+CRITICAL\s+the webhook service at http:\/\/127\.[\d.]+:9464 is not answering \(connection refused\)/,
     );
     const quiet = await cli(['check', '--skip', 'engine', '--quiet']);
     expect(quiet.exitCode).toBe(2);

@@ -19,7 +19,13 @@ export const SERVICE_BUILD_IMAGES = {
 export interface E2eProject {
   readonly project: string;
   readonly dir: string;
-  readonly ports: { prometheus: number; alertmanager: number; nodeExporter: number; webhook: number };
+  readonly ports: {
+    prometheus: number;
+    alertmanager: number;
+    nodeExporter: number;
+    webhook: number;
+    webhookMetrics: number;
+  };
   readonly runtime: ContainerRuntime;
   /** Write wmon.yaml for this project (the base settings plus `extra` YAML appended). */
   writeConfig(extra?: string): Promise<void>;
@@ -47,6 +53,7 @@ export async function e2eProject(suite: string): Promise<E2eProject | undefined>
     alertmanager: await freePort(),
     nodeExporter: await freePort(),
     webhook: await freePort(),
+    webhookMetrics: await freePort(),
   };
   const base = `project: ${project}
 pullPolicy: never
@@ -57,7 +64,7 @@ components:
   prometheus: {image: ${TEST_IMAGES.prometheus}, port: ${ports.prometheus}}
   alertmanager: {image: ${TEST_IMAGES.alertmanager}, port: ${ports.alertmanager}}
   nodeExporter: {image: ${TEST_IMAGES.nodeExporter}, port: ${ports.nodeExporter}}
-  webhook: {image: localhost/wmon/webhook-${project}:latest, port: ${ports.webhook}}
+  webhook: {image: localhost/wmon/webhook-${project}:latest, port: ${ports.webhook}, metricsPort: ${ports.webhookMetrics}}
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}

@@ -113,6 +113,55 @@ describe.sequential('wmon init on a real engine', () => {
     expect(value).toBe(1);
   }, 120_000);
 
+  it('runs the service as a non-root user on a read-only root file system, storing events in its volume', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const name = `${p.project}-webhook`;
+    const d = await p.runtime.inspectContainer(name);
+    expect(d?.readOnlyRootfs).toBe(true);
+    const id = await p.runtime.exec(name, ['id', '-u']);
+    expect(id.exitCode).toBe(0);
+    expect(Number(id.stdout.trim())).toBeGreaterThan(0);
+    // The image's USER (node), as the engine reports it: neither empty (root) nor root.
+    expect(d?.user).toMatch(/^(?!root(:|$)|0(:|$))\S+$/);
+    const write = await p.runtime.exec(name, ['node', '-e', "require('fs').writeFileSync('/app/probe', 'x')"]);
+    expect(write.exitCode).not.toBe(0);
+    expect(write.stderr).toMatch(/EROFS|read-only file system/i);
+    // The event of the test before is stored in SQLite on the /data volume.
+    const stored = await p.runtime.exec(
+      name,
+      [
+        'node',
+        '-e',
+        "const D=require('better-sqlite3');const db=new D('/data/webhooks.db',{readonly:true});console.log(db.prepare('SELECT count(*) AS n FROM webhook_events').get().n)",
+      ],
+      { workdir: '/app/service' },
+    );
+    expect(stored.stderr).toBe('');
+    expect(Number(stored.stdout.trim())).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('answers /metrics and /readyz on the internal port only, published on loopback; the public port has neither', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const pub = `http://127.0.0.1:${p.ports.webhook}`;
+    const internal = `http://127.0.0.1:${p.ports.webhookMetrics}`;
+    for (const path of ['/metrics', '/readyz']) {
+      expect((await fetch(pub + path)).status, `public ${path}`).toBe(404);
+      expect((await fetch(internal + path)).status, `internal ${path}`).toBe(200);
+    }
+    expect((await fetch(`${pub}/healthz`)).status).toBe(200);
+    const d = await p.runtime.inspectContainer(`${p.project}-webhook`);
+    expect(d?.ports.map((x) => [x.containerPort, x.hostIp, x.hostPort]).sort()).toEqual(
+      [
+        [8080, '127.0.0.1', p.ports.webhook],
+        [9464, '127.0.0.1', p.ports.webhookMetrics],
+      ].sort(),
+    );
+  }, 60_000);
+
   it('lists what runs with wmon urls --json', async ({ skip }) => {
     if (!p) return skip();
     const r = await wmon(['urls', '--json'], { cwd: p.dir });

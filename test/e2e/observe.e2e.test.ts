@@ -137,10 +137,10 @@ describe.sequential('check, metrics and report on a real engine', () => {
     console.info(r.stdout);
     expect(r.exitCode, r.stdout + r.stderr).toBe(2);
     expect(r.stdout).toMatch(/webhook\s+container running\s+CRITICAL\s+\S+-webhook is exited/);
-    expect(r.stdout).toMatch(/webhook\s+target up\s+CRITICAL\s+target webhook:8080 \(job webhook\) is down/);
+    expect(r.stdout).toMatch(/webhook\s+target up\s+CRITICAL\s+target webhook:9464 \(job webhook\) is down/);
     const j = jsonOutput(await cli(['check', '--json']), checkJsonSchema);
     expect(j.checks.filter((c) => c.status === 'CRITICAL').map((c) => c.id)).toEqual(
-      expect.arrayContaining(['containers.webhook', 'ready.webhook', 'targets.webhook/webhook:8080']),
+      expect.arrayContaining(['containers.webhook', 'ready.webhook', 'targets.webhook/webhook:9464']),
     );
   }, 180_000);
 });

@@ -5,7 +5,7 @@
  * service/src.
  *
  * The rendered prometheus.yml scrapes `localhost:9090`, `alertmanager:9093`, `node-exporter:9100` and
- * `webhook:8080`, as on the stack's network. So that it runs unchanged (and `wmon check` finds no drift),
+ * `webhook:9464` (the service's internal listener), as on the stack's network. So that it runs unchanged (and `wmon check` finds no drift),
  * each process listens on its own loopback address (127.A.B.2–5, random per test file, with the container
  * ports), and Prometheus runs in a private mount namespace where /etc/hosts maps those names to them. The
  * wmon.yaml points each component's bindAddress at its address, so wmon reaches them as it would reach
@@ -183,6 +183,7 @@ ${extraYaml}`;
         env: {
           ...process.env,
           PORT: '8080',
+          METRICS_PORT: '9464',
           HOST: ip.webhook,
           STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
           DATABASE_URL: `sqlite:${path.join(data, 'webhooks.db')}`,
@@ -198,7 +199,7 @@ ${extraYaml}`;
     prometheus: `${urls.prometheus}/-/ready`,
     alertmanager: `${urls.alertmanager}/-/ready`,
     nodeExporter: `${urls.nodeExporter}/metrics`,
-    webhook: `${urls.webhook}/readyz`,
+    webhook: `http://${ip.webhook}:9464/readyz`,
   } as const;
 
   const processes = {} as LocalStack['processes'];

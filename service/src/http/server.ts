@@ -17,7 +17,9 @@ import type { Logger } from 'pino';
 import {
   OTHER_LABEL,
   ROUTES,
+  SERVICE_LISTENERS,
   type ErrorType,
+  type ServiceListener,
   type HealthBody,
   type ReadinessBody,
   type RouteLabel,
@@ -25,8 +27,8 @@ import {
 import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
 import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
 import type { EventProcessor } from '../queue/processor.js';
-import type { Store } from '../store/types.js';
-import { parseEvent, type TypeLabeler } from '../webhook/event.js';
+import { DatabaseError, type Store } from '../store/types.js';
+import { decodeBody, parseEvent, type TypeLabeler } from '../webhook/event.js';
 import { verifyStripeSignature } from '../webhook/signature.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -64,8 +66,13 @@ function headerValues(req: IncomingMessage, lowerName: string): string[] | undef
   return values;
 }
 
-export function createRequestHandler(deps: HttpDeps) {
+/**
+ * The handler of one listener: `public` answers the webhook route and liveness only, `internal` metrics,
+ * readiness and liveness (SERVICE_LISTENERS in the contract); any other path is a 404 on that listener.
+ */
+export function createRequestHandler(deps: HttpDeps, listener: ServiceListener = 'public') {
   const { m } = deps.metrics;
+  const serves = new Set<string>(SERVICE_LISTENERS[listener].routes);
   let shuttingDown = false;
 
   function finish(
@@ -166,6 +173,25 @@ export function createRequestHandler(deps: HttpDeps) {
     );
   }
 
+  /**
+   * A verified request whose event can never be stored: a permanent 400 (Stripe stops retrying it), logged
+   * at warn with the reason and counted as a payload error.
+   */
+  function refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    span: Span | undefined,
+    error: 'invalid_json' | 'invalid_event',
+    message: string,
+    eventId?: string,
+  ): void {
+    deps.onError('payload', undefined);
+    deps.log.warn({ reason: error, eventId, client: clientAddress(req) }, 'webhook rejected: %s', message);
+    span?.setAttribute('webhook.rejected', error);
+    json(req, res, WEBHOOK_ROUTE, started, 400, { error, message });
+  }
+
   async function webhook(
     req: IncomingMessage,
     res: ServerResponse,
@@ -213,10 +239,8 @@ export function createRequestHandler(deps: HttpDeps) {
       return;
     }
     if (body === 'aborted') return;
-    const payload = body.toString('utf8');
-
     const verdict = verifyStripeSignature(
-      payload,
+      body,
       headerValues(req, 'stripe-signature'),
       deps.secrets,
       deps.toleranceSeconds,
@@ -230,11 +254,15 @@ export function createRequestHandler(deps: HttpDeps) {
       return;
     }
 
+    // Verified over its bytes; as text it must be UTF-8 (Stripe sends nothing else).
+    const payload = decodeBody(body);
+    if (payload === undefined) {
+      refuse(req, res, started, span, 'invalid_json', 'the body is not valid UTF-8, so it is not JSON');
+      return;
+    }
     const parsed = parseEvent(payload);
     if (!parsed.ok) {
-      deps.onError('payload', undefined);
-      deps.log.warn({ reason: parsed.error }, 'webhook rejected: %s', parsed.message);
-      json(req, res, WEBHOOK_ROUTE, started, 400, { error: parsed.error, message: parsed.message });
+      refuse(req, res, started, span, parsed.error, parsed.message);
       return;
     }
     const event = parsed.event;
@@ -262,6 +290,19 @@ export function createRequestHandler(deps: HttpDeps) {
         },
       })) as boolean;
     } catch (err) {
+      if (err instanceof DatabaseError && err.permanent) {
+        // The database refuses this event itself (a value it cannot hold): no retry will store it.
+        refuse(
+          req,
+          res,
+          started,
+          span,
+          'invalid_event',
+          `the database cannot store this event: ${err.message}`,
+          event.id,
+        );
+        return;
+      }
       deps.onError('database', err);
       // Not stored, so not acknowledged: Stripe retries later.
       json(
@@ -291,7 +332,7 @@ export function createRequestHandler(deps: HttpDeps) {
     const started = performance.now();
     const q = req.url?.indexOf('?') ?? -1;
     const path = q === -1 ? (req.url ?? '/') : req.url!.slice(0, q);
-    if (path === WEBHOOK_ROUTE) {
+    if (path === WEBHOOK_ROUTE && serves.has(path)) {
       if (!deps.tracer) return webhook(req, res, started, undefined);
       const parent = propagation.extract(ROOT_CONTEXT, req.headers);
       const span = deps.tracer.startSpan(
@@ -308,7 +349,7 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       return;
     }
-    const label = routeLabel(path);
+    const label = serves.has(path) ? routeLabel(path) : OTHER_LABEL;
     const isGet = req.method === 'GET' || req.method === 'HEAD';
     if (label === OTHER_LABEL) {
       json(req, res, OTHER_LABEL, started, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });

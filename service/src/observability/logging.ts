@@ -24,11 +24,17 @@ export function createLogging(options: {
   level: LevelWithSilent;
   serviceName: string;
   lokiUrl?: string | undefined;
+  /** Applied to every line before it is written (to stdout and Loki): masks credentials. */
+  redact?: (line: string) => string;
 }): Logging {
   const base = { service: options.serviceName };
   // pino's default shape (numeric level, `time` in ms) in both modes: pino-loki maps levels itself, and
   // custom level formatters are not allowed with several transport targets.
-  const pinoOptions = { level: options.level, base };
+  const pinoOptions = {
+    level: options.level,
+    base,
+    ...(options.redact ? { hooks: { streamWrite: options.redact } } : {}),
+  };
   if (!options.lokiUrl) {
     const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
     const log = pino(pinoOptions, dest);

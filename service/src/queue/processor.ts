@@ -14,7 +14,7 @@ import type { Cache } from '../cache/index.js';
 import { OBJECT_TTL_SECONDS } from '../cache/index.js';
 import type { HandlerContext, HandlerRegistry, ObjectUpdate } from '../handlers/registry.js';
 import type { MetricsHandle } from '../metrics.js';
-import type { ObjectRecord, Store } from '../store/types.js';
+import { DatabaseError, type ObjectRecord, type Store } from '../store/types.js';
 import { parseEvent, type StripeEvent, type TypeLabeler } from '../webhook/event.js';
 
 export interface Job {
@@ -298,9 +298,11 @@ export class EventProcessor {
   async #failed(job: Job, err: unknown): Promise<void> {
     const { m } = this.deps.metrics;
     const attempts = job.attempts + 1;
-    const permanent = err instanceof PermanentError;
+    // The database refusing this event's own writes (tried alone) is as permanent as a bad payload.
+    const permanent = err instanceof PermanentError || (err instanceof DatabaseError && err.permanent);
     const dead = permanent || attempts >= this.options.maxAttempts;
-    const message = err instanceof Error ? err.message : String(err);
+    // NUL is the one character PostgreSQL text refuses; a handler's message must not make the record fail.
+    const message = (err instanceof Error ? err.message : String(err)).replaceAll('\0', '\uFFFD');
     const delay = backoffMs(attempts, this.options.retryBaseMs, this.options.retryMaxMs);
     const at = Date.now();
     try {

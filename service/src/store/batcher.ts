@@ -3,6 +3,9 @@
  * transaction per batch. While a flush is in flight the next batch accumulates, and under load flushes
  * are at least `lingerMs` apart, so batches grow by themselves and throughput does not collapse into one
  * commit per request; a lone request after a quiet spell is flushed at once (no added latency).
+ *
+ * `flush` rejects when the whole batch failed (every caller gets the error), or answers per operation: a
+ * result, or an ItemFailure for an operation the database refused on its own while the others committed.
  */
 export class Batcher<I, O> {
   #queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
@@ -12,7 +15,7 @@ export class Batcher<I, O> {
   #lastFlushAt = -Infinity;
 
   constructor(
-    private readonly flush: (items: I[]) => Promise<O[]>,
+    private readonly flush: (items: I[]) => Promise<(O | ItemFailure)[]>,
     private readonly options: { readonly maxBatch: number; readonly maxInFlight: number; readonly lingerMs?: number },
   ) {}
 
@@ -56,7 +59,11 @@ export class Batcher<I, O> {
       this.flush(batch.map((b) => b.item))
         .then(
           (results) => {
-            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as O);
+            for (let i = 0; i < batch.length; i++) {
+              const r = results[i];
+              if (r instanceof ItemFailure) batch[i]!.reject(r.error);
+              else batch[i]!.resolve(r as O);
+            }
           },
           (err: unknown) => {
             for (const b of batch) b.reject(err);
@@ -69,4 +76,9 @@ export class Batcher<I, O> {
         });
     }
   }
+}
+
+/** One operation of a batch that failed on its own (the rest of the batch committed without it). */
+export class ItemFailure {
+  constructor(readonly error: Error) {}
 }

@@ -3,7 +3,7 @@
  * group-committed: each batch is one transaction of a few set-based statements.
  */
 import pg from 'pg';
-import { Batcher } from './batcher.js';
+import { Batcher, ItemFailure } from './batcher.js';
 import { DatabaseError, eventStateFromRow, objectRecordFromRow } from './types.js';
 import type {
   EventStateRow,
@@ -57,6 +57,16 @@ CREATE INDEX IF NOT EXISTS stripe_objects_customer ON ${schema}.stripe_objects (
 `;
 
 const ignore = (): void => {};
+
+/**
+ * SQLSTATE classes of a statement refusing its values: 22 data exception (NUL in text, a number out of
+ * range, bad jsonb), 23 integrity constraint violation, 54 program limit exceeded (a value too large).
+ * Anything else (a lost connection, a timeout, the server shutting down) is the batch's fate, not one
+ * operation's.
+ */
+function refusedValue(code: string | undefined): boolean {
+  return code !== undefined && /^(22|23|54)/.test(code);
+}
 
 const INSERT_EVENTS = `
 WITH ins AS (
@@ -158,89 +168,111 @@ export class PostgresStore implements Store {
     return this.#batcher.submit(op);
   }
 
-  #writeBatch(ops: WriteOp[]): Promise<WriteResult[]> {
-    return this.#timed('write_batch', async () => {
-      const inserts: Extract<WriteOp, { kind: 'insert' }>[] = [];
-      const completes: Extract<WriteOp, { kind: 'complete' }>[] = [];
-      const fails: Extract<WriteOp, { kind: 'fail' }>[] = [];
-      for (const op of ops) {
-        if (op.kind === 'insert') inserts.push(op);
-        else if (op.kind === 'complete') completes.push(op);
-        else fails.push(op);
+  /**
+   * One transaction for the batch. When PostgreSQL refuses a value in it (a data or constraint error, not a
+   * lost connection), the batch is split in halves and each half committed on its own, down to the single
+   * operation at fault, which fails alone (permanently); its neighbours commit. One bad operation among n
+   * costs about 2·log2(n) more transactions.
+   */
+  #writeBatch(ops: WriteOp[]): Promise<(WriteResult | ItemFailure)[]> {
+    return this.#timed('write_batch', () => this.#commitIsolating(ops));
+  }
+
+  async #commitIsolating(ops: WriteOp[]): Promise<(WriteResult | ItemFailure)[]> {
+    try {
+      return await this.#commit(ops);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (!refusedValue(e.code)) throw err;
+      if (ops.length === 1) return [new ItemFailure(new DatabaseError(e.message, e.code, true))];
+      // In order: the same id in both halves is new only in the first, as in one batch.
+      const mid = ops.length >>> 1;
+      const first = await this.#commitIsolating(ops.slice(0, mid));
+      return [...first, ...(await this.#commitIsolating(ops.slice(mid)))];
+    }
+  }
+
+  async #commit(ops: WriteOp[]): Promise<WriteResult[]> {
+    const inserts: Extract<WriteOp, { kind: 'insert' }>[] = [];
+    const completes: Extract<WriteOp, { kind: 'complete' }>[] = [];
+    const fails: Extract<WriteOp, { kind: 'fail' }>[] = [];
+    for (const op of ops) {
+      if (op.kind === 'insert') inserts.push(op);
+      else if (op.kind === 'complete') completes.push(op);
+      else fails.push(op);
+    }
+    const client = await this.#pool.connect();
+    // A checked-out client has no pool listener: a dropped connection between two statements would be
+    // an uncaught 'error' event. The failing statement reports it instead.
+    client.on('error', ignore);
+    let newIds = new Set<string>();
+    try {
+      await client.query('BEGIN');
+      if (inserts.length > 0) {
+        // A batch may carry the same id twice (a redelivery racing the first): only the first can be new.
+        const seen = new Set<string>();
+        const unique = inserts.filter((op) => !seen.has(op.event.id) && seen.add(op.event.id));
+        const e = unique.map((op) => op.event);
+        const res = await client.query<{ id: string }>(INSERT_EVENTS, [
+          e.map((x) => x.id),
+          e.map((x) => x.type),
+          e.map((x) => x.created),
+          e.map((x) => x.livemode),
+          e.map((x) => x.receivedAt),
+          e.map((x) => x.payload),
+        ]);
+        newIds = new Set(res.rows.map((r) => r.id));
       }
-      const client = await this.#pool.connect();
-      // A checked-out client has no pool listener: a dropped connection between two statements would be
-      // an uncaught 'error' event. The failing statement reports it instead.
-      client.on('error', ignore);
-      let newIds = new Set<string>();
-      try {
-        await client.query('BEGIN');
-        if (inserts.length > 0) {
-          // A batch may carry the same id twice (a redelivery racing the first): only the first can be new.
-          const seen = new Set<string>();
-          const unique = inserts.filter((op) => !seen.has(op.event.id) && seen.add(op.event.id));
-          const e = unique.map((op) => op.event);
-          const res = await client.query<{ id: string }>(INSERT_EVENTS, [
-            e.map((x) => x.id),
-            e.map((x) => x.type),
-            e.map((x) => x.created),
-            e.map((x) => x.livemode),
-            e.map((x) => x.receivedAt),
-            e.map((x) => x.payload),
-          ]);
-          newIds = new Set(res.rows.map((r) => r.id));
-        }
-        if (completes.length > 0) {
-          await client.query(COMPLETE, [completes.map((c) => c.id), completes.map((c) => c.at)]);
-          const byId = new Map<string, ObjectRecord>();
-          for (const c of completes) for (const o of c.upserts) byId.set(o.id, o); // last write wins within a batch
-          const objs = [...byId.values()];
-          if (objs.length > 0) {
-            await client.query(UPSERT, [
-              objs.map((o) => o.id),
-              objs.map((o) => o.objectType),
-              objs.map((o) => o.customerId),
-              objs.map((o) => o.status),
-              objs.map((o) => JSON.stringify(o.data)),
-              objs.map((o) => o.eventCreated),
-              objs.map((o) => o.updatedAt),
-            ]);
-          }
-        }
-        if (fails.length > 0) {
-          await client.query(FAIL, [
-            fails.map((f) => f.id),
-            fails.map((f) => (f.deadLetter ? 'dead_letter' : 'pending')),
-            fails.map((f) => f.attempts),
-            fails.map((f) => f.nextAttemptAt),
-            fails.map((f) => f.at),
-            fails.map((f) => f.error.slice(0, 2000)),
+      if (completes.length > 0) {
+        await client.query(COMPLETE, [completes.map((c) => c.id), completes.map((c) => c.at)]);
+        const byId = new Map<string, ObjectRecord>();
+        for (const c of completes) for (const o of c.upserts) byId.set(o.id, o); // last write wins within a batch
+        const objs = [...byId.values()];
+        if (objs.length > 0) {
+          await client.query(UPSERT, [
+            objs.map((o) => o.id),
+            objs.map((o) => o.objectType),
+            objs.map((o) => o.customerId),
+            objs.map((o) => o.status),
+            objs.map((o) => JSON.stringify(o.data)),
+            objs.map((o) => o.eventCreated),
+            objs.map((o) => o.updatedAt),
           ]);
         }
-        await client.query('COMMIT');
-        client.off('error', ignore);
-        client.release();
-      } catch (err) {
-        // Roll back if the connection still works; drop it from the pool if not.
-        await client.query('ROLLBACK').then(
-          () => {
-            client.off('error', ignore);
-            client.release();
-          },
-          () => client.release(true),
-        );
-        throw err;
       }
-      const claimed = new Set<string>();
-      return ops.map((op) => {
-        if (op.kind !== 'insert') return null;
-        const id = op.event.id;
-        if (newIds.has(id) && !claimed.has(id)) {
-          claimed.add(id);
-          return true;
-        }
-        return false;
-      });
+      if (fails.length > 0) {
+        await client.query(FAIL, [
+          fails.map((f) => f.id),
+          fails.map((f) => (f.deadLetter ? 'dead_letter' : 'pending')),
+          fails.map((f) => f.attempts),
+          fails.map((f) => f.nextAttemptAt),
+          fails.map((f) => f.at),
+          fails.map((f) => f.error.slice(0, 2000)),
+        ]);
+      }
+      await client.query('COMMIT');
+      client.off('error', ignore);
+      client.release();
+    } catch (err) {
+      // Roll back if the connection still works; drop it from the pool if not.
+      await client.query('ROLLBACK').then(
+        () => {
+          client.off('error', ignore);
+          client.release();
+        },
+        () => client.release(true),
+      );
+      throw err;
+    }
+    const claimed = new Set<string>();
+    return ops.map((op) => {
+      if (op.kind !== 'insert') return null;
+      const id = op.event.id;
+      if (newIds.has(id) && !claimed.has(id)) {
+        claimed.add(id);
+        return true;
+      }
+      return false;
     });
   }
 

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { WireBatch, WireEventState, WirePendingEvent } from './sqlite-wire.js';
+import type { WireBatch, WireEventState, WirePendingEvent, WireWriteResult } from './sqlite-wire.js';
 import {
   eventStateFromRow,
   objectRecordFromRow,
@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS stripe_objects (
 CREATE INDEX IF NOT EXISTS stripe_objects_customer ON stripe_objects (customer_id);
 `;
 
+/** SQLite refusing a value (a constraint, a value too big or of the wrong type), not failing as a whole. */
+function refusedValue(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH)/.test(code);
+}
+
 /** One operation on the engine, as the store asks for it (from the worker thread, or in-thread). */
 export type SqliteRequest =
   | { op: 'write'; args: [WireBatch] }
@@ -84,7 +90,7 @@ export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
 export class SqliteEngine {
   readonly #db: Database.Database;
   readonly #stmts;
-  readonly #tx: (batch: WireBatch) => WriteResult[];
+  readonly #tx: (ops: (() => WriteResult)[]) => WriteResult[];
 
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -130,56 +136,83 @@ export class SqliteEngine {
       ),
       ping: db.prepare('SELECT 1 AS ok'),
     };
-    this.#tx = db.transaction(({ meta: m, payloads }: WireBatch) => {
-      const s = this.#stmts;
-      const results: WriteResult[] = [];
-      const buf = Buffer.from(payloads.buffer, payloads.byteOffset, payloads.byteLength);
-      for (let i = 0; i < m.length;) {
-        const kind = m[i++];
-        if (kind === 'i') {
-          const [id, type, created, livemode, receivedAt, offset, length] = m.slice(i, (i += 7)) as [
-            string,
-            string,
-            number,
-            number,
-            number,
-            number,
-            number,
-          ];
-          const payload = buf.subarray(offset, offset + length);
-          const isNew = s.insertEvent.run(id, type, created, livemode, receivedAt, payload).changes === 1;
-          if (isNew) s.insertState.run(id, receivedAt, receivedAt);
-          results.push(isNew);
-        } else if (kind === 'c') {
-          const [id, at, n] = m.slice(i, (i += 3)) as [string, number, number];
-          s.complete.run(at, at, id);
-          for (let k = 0; k < n; k++)
-            s.upsert.run(
-              ...(m.slice(i, (i += 7)) as [string, string, string | null, string | null, string, number, number]),
-            );
-          results.push(null);
-        } else if (kind === 'f') {
-          const [id, attempts, next, dead, error, at] = m.slice(i, (i += 6)) as [
-            string,
-            number,
-            number,
-            number,
-            string,
-            number,
-          ];
-          s.fail.run(dead ? 'dead_letter' : 'pending', attempts, next, at, error, id);
-          results.push(null);
-        } else {
-          throw new Error(`bad write batch at ${i - 1}`);
-        }
-      }
-      return results;
-    });
+    this.#tx = db.transaction((ops: (() => WriteResult)[]) => ops.map((op) => op()));
   }
 
-  /** Apply a batch of writes in one transaction (one commit, one fsync). */
-  writeBatch(batch: WireBatch): WriteResult[] {
-    return this.#tx(batch);
+  /** The batch's operations, each ready to run inside a transaction. */
+  #decode({ meta: m, payloads }: WireBatch): (() => WriteResult)[] {
+    const s = this.#stmts;
+    const ops: (() => WriteResult)[] = [];
+    const buf = Buffer.from(payloads.buffer, payloads.byteOffset, payloads.byteLength);
+    for (let i = 0; i < m.length;) {
+      const kind = m[i++];
+      if (kind === 'i') {
+        const [id, type, created, livemode, receivedAt, offset, length] = m.slice(i, (i += 7)) as [
+          string,
+          string,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        const payload = buf.subarray(offset, offset + length);
+        ops.push(() => {
+          const isNew = s.insertEvent.run(id, type, created, livemode, receivedAt, payload).changes === 1;
+          if (isNew) s.insertState.run(id, receivedAt, receivedAt);
+          return isNew;
+        });
+      } else if (kind === 'c') {
+        const [id, at, n] = m.slice(i, (i += 3)) as [string, number, number];
+        const rows: [string, string, string | null, string | null, string, number, number][] = [];
+        for (let k = 0; k < n; k++)
+          rows.push(m.slice(i, (i += 7)) as [string, string, string | null, string | null, string, number, number]);
+        ops.push(() => {
+          s.complete.run(at, at, id);
+          for (const row of rows) s.upsert.run(...row);
+          return null;
+        });
+      } else if (kind === 'f') {
+        const [id, attempts, next, dead, error, at] = m.slice(i, (i += 6)) as [
+          string,
+          number,
+          number,
+          number,
+          string,
+          number,
+        ];
+        ops.push(() => {
+          s.fail.run(dead ? 'dead_letter' : 'pending', attempts, next, at, error, id);
+          return null;
+        });
+      } else {
+        throw new Error(`bad write batch at ${i - 1}`);
+      }
+    }
+    return ops;
+  }
+
+  /**
+   * Apply a batch of writes in one transaction (one commit, one fsync). When SQLite refuses a value in it
+   * (a constraint, a value too big), each operation is retried in its own transaction, so only the one at
+   * fault fails (permanently) and its neighbours commit: the PostgreSQL store's behaviour.
+   */
+  writeBatch(batch: WireBatch): WireWriteResult[] {
+    const ops = this.#decode(batch);
+    try {
+      return this.#tx(ops);
+    } catch (err) {
+      if (!refusedValue(err)) throw err;
+      return ops.map((op) => {
+        try {
+          return this.#tx([op])[0]!;
+        } catch (e) {
+          if (!refusedValue(e)) throw e;
+          const { message, code } = e as NodeJS.ErrnoException;
+          return { error: { message, ...(code === undefined ? {} : { code }) } };
+        }
+      });
+    }
   }
 
   loadPending(now: number, limit: number): WirePendingEvent[] {

@@ -2,7 +2,7 @@
  * What crosses between the SQLite store (main thread) and its worker thread. Kept apart from the engine
  * so the main thread never loads the native module.
  */
-import type { EventState, WriteOp } from './types.js';
+import type { EventState, WriteOp, WriteResult } from './types.js';
 
 /**
  * A batch of writes as it crosses to the worker thread: one flat array of scalars and one buffer holding
@@ -45,6 +45,9 @@ export function encodeBatch(ops: readonly WriteOp[]): WireBatch {
   });
   return { meta, payloads };
 }
+
+/** Per operation: its result, or why SQLite refused it alone (the others of the batch committed). */
+export type WireWriteResult = WriteResult | { readonly error: { readonly message: string; readonly code?: string } };
 
 /** Payloads come back as bytes too; the client decodes them. */
 export interface WirePendingEvent {

@@ -6,9 +6,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Batcher } from './batcher.js';
+import { Batcher, ItemFailure } from './batcher.js';
 import { dispatch, SqliteEngine, type SqliteRequest } from './sqlite-engine.js';
-import { encodeBatch, type WireEventState, type WirePendingEvent } from './sqlite-wire.js';
+import { encodeBatch, type WireEventState, type WirePendingEvent, type WireWriteResult } from './sqlite-wire.js';
 import type { SqliteResponse } from './sqlite-worker.js';
 import { DatabaseError } from './types.js';
 import type {
@@ -112,9 +112,14 @@ export class SqliteStore implements Store {
     this.#pending.clear();
   }
 
-  #writeBatch(ops: WriteOp[]): Promise<WriteResult[]> {
+  async #writeBatch(ops: WriteOp[]): Promise<(WriteResult | ItemFailure)[]> {
     const batch = encodeBatch(ops);
-    return this.#call('write', 'write_batch', batch, [batch.payloads.buffer as ArrayBuffer]);
+    const results = (await this.#call('write', 'write_batch', batch, [
+      batch.payloads.buffer as ArrayBuffer,
+    ])) as WireWriteResult[];
+    return results.map((r) =>
+      r !== null && typeof r === 'object' ? new ItemFailure(new DatabaseError(r.error.message, r.error.code, true)) : r,
+    );
   }
 
   #call<O extends Op>(

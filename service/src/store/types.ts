@@ -147,12 +147,18 @@ export interface Store {
 
 export type OperationTimer = (operation: StoreOperation, seconds: number) => void;
 
-/** A database failure (unreachable, timed out, constraint, disk): the caller answers 503 or retries. */
+/**
+ * A database failure. Usually passing (unreachable, timed out, disk): the caller answers 503 or retries.
+ * `permanent` when the database refused this one operation's values (tried alone, so it is not the
+ * neighbours' fault): retrying can never store it.
+ */
 export class DatabaseError extends Error {
   readonly code: string | undefined;
-  constructor(message: string, code?: string) {
+  readonly permanent: boolean;
+  constructor(message: string, code?: string, permanent = false) {
     super(message);
     this.name = 'DatabaseError';
     this.code = code;
+    this.permanent = permanent;
   }
 }

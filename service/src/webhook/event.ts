@@ -1,6 +1,7 @@
 /**
  * The parts of a Stripe event envelope the service relies on, and the bounded `type` label.
  */
+import { z } from 'zod';
 
 /** A verified, parsed Stripe event (snapshot payload). Only the fields the service uses are typed. */
 export interface StripeEvent {
@@ -25,7 +26,78 @@ export type ParseResult =
 const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
 const EVENT_TYPE = /^[a-z_]+(\.[a-z_]+)+$/;
 
-/** Parse a verified body. Bad JSON → invalid_json; JSON that is not an event envelope → invalid_event. */
+/** Control characters (C0 with NUL, DEL, C1) and lone UTF-16 surrogates: no database stores them as text. */
+const UNSTORABLE_CHAR = /[\p{Cc}\p{Cs}]/u;
+
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What the store needs of an event envelope. PostgreSQL keeps `created` in a BIGINT and `type` in TEXT,
+ * which refuses NUL; a value it cannot hold would fail the whole group commit, so it is refused here, the
+ * same on SQLite.
+ */
+const envelopeSchema = z.object({
+  id: z.string().regex(EVENT_ID, 'the event has no valid id (evt_ followed by letters, digits or _)'),
+  type: z
+    .string()
+    .min(1, 'the event has no type')
+    .max(200, 'the event type is longer than 200 characters')
+    .refine((t) => !UNSTORABLE_CHAR.test(t), 'the event type contains a control character or a lone surrogate'),
+  created: z
+    .number('the event has no created timestamp')
+    .int("the event's created timestamp is not a whole number of seconds")
+    .min(0, "the event's created timestamp is negative")
+    .max(Number.MAX_SAFE_INTEGER, "the event's created timestamp is out of range"),
+  livemode: z.boolean("the event's livemode is not true or false").optional(),
+  // A check, not z.record: a record schema copies and checks every key of the object (~45 µs per event).
+  data: z.object(
+    { object: z.custom<Record<string, unknown>>(isPlainObject, 'the event has no data.object') },
+    'the event has no data.object',
+  ),
+});
+
+/**
+ * NUL (`\u0000`) or a lone surrogate (`\ud800`) inside any string or key of the event. PostgreSQL's text
+ * and jsonb refuse both, and they can only come from such escapes in the JSON text (the body is valid
+ * UTF-8 and raw control characters are not JSON), so the walk runs only when one appears.
+ */
+const SUSPECT_ESCAPE = /\\u(0000|d[89a-f])/i;
+const NUL_OR_SURROGATE = /[\0\p{Cs}]/u;
+
+function unstorableString(value: unknown): string | undefined {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (NUL_OR_SURROGATE.test(v)) return path || '(top level)';
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], path: `${path}[${i}]` });
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, child] of Object.entries(v)) {
+        const at = `${path}${path ? '.' : ''}${k.slice(0, 64)}`;
+        if (NUL_OR_SURROGATE.test(k)) return at;
+        stack.push({ v: child, path: at });
+      }
+    }
+  }
+  return undefined;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text, or undefined when its bytes are not valid UTF-8. */
+export function decodeBody(body: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse a verified body. Bad JSON → invalid_json; JSON that is not an event envelope, or one holding a
+ * value the database cannot store → invalid_event (with the reason).
+ */
 export function parseEvent(body: string): ParseResult {
   let value: unknown;
   try {
@@ -36,19 +108,17 @@ export function parseEvent(body: string): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: 'invalid_event', message: 'the body is not a JSON object' };
   }
-  const v = value as Record<string, unknown>;
-  if (typeof v.id !== 'string' || !EVENT_ID.test(v.id)) {
-    return { ok: false, error: 'invalid_event', message: 'the event has no valid id (evt_...)' };
-  }
-  if (typeof v.type !== 'string' || v.type.length === 0 || v.type.length > 200) {
-    return { ok: false, error: 'invalid_event', message: 'the event has no type' };
-  }
-  const data = v.data as Record<string, unknown> | undefined;
-  if (typeof data !== 'object' || data === null || typeof data.object !== 'object' || data.object === null) {
-    return { ok: false, error: 'invalid_event', message: 'the event has no data.object' };
-  }
-  if (typeof v.created !== 'number') {
-    return { ok: false, error: 'invalid_event', message: 'the event has no created timestamp' };
+  const checked = envelopeSchema.safeParse(value);
+  if (!checked.success) return { ok: false, error: 'invalid_event', message: checked.error.issues[0]!.message };
+  if (SUSPECT_ESCAPE.test(body)) {
+    const at = unstorableString(value);
+    if (at !== undefined) {
+      return {
+        ok: false,
+        error: 'invalid_event',
+        message: `the event holds a NUL character or a lone surrogate at ${at}, which the database cannot store`,
+      };
+    }
   }
   return { ok: true, event: value as StripeEvent };
 }

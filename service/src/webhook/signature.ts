@@ -2,7 +2,16 @@
  * Stripe-Signature verification with the official `stripe` library, over the raw request body, against
  * one or more secrets (rotation). Failures are reduced to a small, bounded set of reasons, which become
  * the `reason` label of webhook_signature_failures_total and the `error` of the 400 response.
+ *
+ * Two things the library does not do are added here:
+ * - It decodes a Buffer payload as UTF-8 (invalid bytes become U+FFFD) and signs the decoded text, so a
+ *   body that is not valid UTF-8 could never verify. Stripe signs the bytes it sends: `<t>.<body>`. The
+ *   library's header parsing, comparison and messages are kept; only its HMAC is given the raw bytes
+ *   (a crypto provider bound to this one body).
+ * - It checks only the past (timestamp older than the tolerance). A timestamp further in the future than
+ *   the tolerance is refused too: the window closes both ways, allowing clock skew up to the tolerance.
  */
+import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
 import type { SignatureFailureReason } from '@wmon/contract';
 
@@ -30,17 +39,41 @@ const MESSAGES: Record<SignatureFailureReason, string> = {
   malformed_header: 'the Stripe-Signature header has no timestamp or no signatures',
   no_v1_signature: 'the Stripe-Signature header has no v1 signature',
   signature_mismatch: 'no v1 signature matches the payload for any configured secret',
-  timestamp_outside_tolerance: 'the signature timestamp is outside the tolerance window',
+  timestamp_outside_tolerance:
+    'the signature timestamp is outside the tolerance window (too old, or further in the future than the tolerance allows)',
   empty_payload: 'the request body is empty',
   invalid: 'the signature could not be verified',
 };
 
 /**
- * Verify `header` (all values the client sent for Stripe-Signature) over `payload`.
+ * The library's crypto provider contract, computing the HMAC over the raw body: the library hands it
+ * `<timestamp>.<decoded body>`; the timestamp (the one the library parsed from the header) is kept and the
+ * decoded body replaced by the bytes received. It also remembers that timestamp for the future check.
+ */
+class RawBodyHmac {
+  timestamp: number | undefined;
+  constructor(private readonly body: Uint8Array) {}
+
+  computeHMACSignature(content: string, secret: string): string {
+    const dot = content.indexOf('.');
+    const t = content.slice(0, dot);
+    this.timestamp = Number(t);
+    return createHmac('sha256', secret).update(`${t}.`, 'utf8').update(this.body).digest('hex');
+  }
+  computeHMACSignatureAsync(content: string, secret: string): Promise<string> {
+    return Promise.resolve(this.computeHMACSignature(content, secret));
+  }
+  computeSHA256Async(): Promise<Uint8Array> {
+    return Promise.reject(new Error('not used for webhook signatures'));
+  }
+}
+
+/**
+ * Verify `header` (all values the client sent for Stripe-Signature) over the body's bytes as received.
  * `receivedAt` (ms) lets tests pin the clock.
  */
 export function verifyStripeSignature(
-  payload: string,
+  body: Uint8Array,
   header: readonly string[] | undefined,
   secrets: readonly string[],
   toleranceSeconds: number,
@@ -48,11 +81,17 @@ export function verifyStripeSignature(
 ): SignatureResult {
   if (header === undefined || header.length === 0 || header[0]!.trim() === '') return fail('missing_header');
   if (header.length > 1) return fail('duplicate_header');
-  if (payload.length === 0) return fail('empty_payload');
+  if (body.length === 0) return fail('empty_payload');
+  const hmac = new RawBodyHmac(body);
+  const crypto = hmac as unknown as Parameters<NonNullable<typeof signature>['verifyHeader']>[4];
   let first: SignatureFailureReason | undefined;
   for (let i = 0; i < secrets.length; i++) {
     try {
-      signature!.verifyHeader(payload, header[0]!, secrets[i]!, toleranceSeconds, undefined, receivedAt);
+      signature!.verifyHeader(body, header[0]!, secrets[i]!, toleranceSeconds, crypto, receivedAt);
+      // The library refuses only timestamps older than the tolerance; close the window on the other side.
+      const now = Math.floor((receivedAt ?? Date.now()) / 1000);
+      if (hmac.timestamp === undefined || hmac.timestamp - now > toleranceSeconds)
+        return fail('timestamp_outside_tolerance');
       return { ok: true, secretIndex: i };
     } catch (err) {
       const reason = reasonFromStripeError(err instanceof Error ? err.message : String(err));

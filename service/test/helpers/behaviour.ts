@@ -7,7 +7,9 @@ import { defaultRegistry } from '../../src/handlers/defaults.js';
 import { HandlerRegistry, type EventHandler } from '../../src/handlers/registry.js';
 import { createStore } from '../../src/store/index.js';
 import { loadConfig } from '../../src/config.js';
-import { event, post, sample, scrape, SECRET, startService, waitFor, type Running } from './service.js';
+import { pino } from 'pino';
+import { DatabaseError } from '../../src/store/types.js';
+import { event, post, sample, scrape, SECRET, startService, waitFor, type Fixture, type Running } from './service.js';
 
 export interface Backend {
   /** Environment for a fresh, empty database (and cache) per test. */
@@ -63,7 +65,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(pi).toMatchObject({ objectType: 'payment_intent', status: 'succeeded', customerId: 'cus_behaviour1' });
       const customer = await running.service.store.getObject('cus_behaviour1');
       expect(customer?.data).toMatchObject({ payments_succeeded: 1, amount_paid: { usd: 1099 } });
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(1);
       expect(sample(text, 'webhook_events_by_type_total', { type: 'payment_intent.succeeded' })).toBe(1);
     });
@@ -88,7 +90,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(calls.get(burst.id)).toBe(1);
       const counts = await running.service.store.counts();
       expect(counts).toMatchObject({ processed: 2, pending: 0 });
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate' })).toBe(12);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(2);
     });
@@ -145,7 +147,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
         'the doomed event to be dead-lettered',
       );
       expect(dead).toMatchObject({ attempts: 4, lastError: 'always fails' });
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter' })).toBe(1);
       expect(sample(text, 'webhook_events_processed_total', { outcome: 'failure' })).toBe(2 + 3);
       expect(sample(text, 'webhook_queue_size', { state: 'dead_letter' })).toBe(1);
@@ -209,20 +211,102 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       ]);
     });
 
+    describe('one event the database cannot store among 100 valid ones sent at once', () => {
+      const poisons: [string, (e: Fixture) => string][] = [
+        ['created 1.5', (e) => JSON.stringify({ ...e, created: 1.5 })],
+        ['created 1e20', (e) => JSON.stringify({ ...e, created: 1e20 })],
+        ['a NUL byte in type', (e) => JSON.stringify({ ...e, type: 'charge.succeeded\u0000' })],
+        [
+          'a NUL byte in the payload',
+          (e) => JSON.stringify({ ...e, data: { object: { ...e.data.object, description: 'a\u0000b' } } }),
+        ],
+        [
+          'a lone surrogate in the payload',
+          (e) => JSON.stringify({ ...e, data: { object: { ...e.data.object, description: 'a\ud800b' } } }),
+        ],
+      ];
+      for (const [kind, make] of poisons) {
+        it(`refuses only the one with ${kind}: a permanent 400 logged at warn with the reason; every valid one 200 and stored`, async () => {
+          const lines: Record<string, unknown>[] = [];
+          const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+          running = await startService(await backend.env(), { logger });
+          const valid = Array.from({ length: 100 }, (_, i) => event('charge.succeeded', { customer: `cus_p${i % 5}` }));
+          const poison = event('charge.succeeded');
+          const sends = [
+            ...valid.slice(0, 50).map((e) => post(running!.webhookUrl, e)),
+            post(running.webhookUrl, make(poison)),
+            ...valid.slice(50).map((e) => post(running!.webhookUrl, e)),
+          ];
+          const results = await Promise.all(sends);
+          const refused = results[50]!;
+          expect(refused.status).toBe(400);
+          expect(refused.body).toMatchObject({ error: 'invalid_event' });
+          const others = [...results.slice(0, 50), ...results.slice(51)];
+          expect(others.map((r) => r.status)).toEqual(valid.map(() => 200));
+          for (const e of valid) expect((await running.service.store.getEvent(e.id))?.type).toBe('charge.succeeded');
+          expect(await running.service.store.getEvent(poison.id)).toBeUndefined();
+          const warned = lines.filter((l) => l.msg === `webhook rejected: ${String(refused.body.message)}`);
+          expect(warned).toHaveLength(1);
+          expect(warned[0]).toMatchObject({ level: 40, reason: 'invalid_event' });
+          const text = await scrape(running.internalUrl);
+          expect(sample(text, 'webhook_errors_total', { type: 'payload' })).toBe(1);
+          expect(sample(text, 'webhook_errors_total', { type: 'database' })).toBe(0);
+        });
+      }
+
+      it('commits the rest of a write batch when the database refuses one operation in it', async () => {
+        running = await startService(await backend.env());
+        const store = running.service.store;
+        const insert = (e: Fixture, type: string | null) =>
+          store.write({
+            kind: 'insert',
+            event: {
+              id: e.id,
+              type: type as string, // null: a NOT NULL column refuses it, past every check before the store
+              created: e.created,
+              livemode: false,
+              receivedAt: Date.now(),
+              payload: JSON.stringify(e),
+            },
+          });
+        const valid = Array.from({ length: 20 }, () => event('invoice.paid'));
+        const bad = event('invoice.paid');
+        // Submitted in one turn of the event loop: one batch.
+        const settled = await Promise.allSettled([
+          ...valid.slice(0, 10).map((e) => insert(e, e.type)),
+          insert(bad, null),
+          ...valid.slice(10).map((e) => insert(e, e.type)),
+        ]);
+        const failed = settled[10]!;
+        expect(failed.status).toBe('rejected');
+        expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(DatabaseError);
+        expect((failed as PromiseRejectedResult).reason).toMatchObject({ permanent: true });
+        expect(settled.filter((s, i) => i !== 10).map((s) => (s.status === 'fulfilled' ? s.value : s.reason))).toEqual(
+          valid.map(() => true),
+        );
+        expect(await store.getEvent(bad.id)).toBeUndefined();
+        await waitFor(
+          () => store.counts(),
+          (c) => c.processed === 20,
+          'the 20 valid events to be processed',
+        );
+      });
+    });
+
     it('reads customer records through the cache, with hits and misses counted', async () => {
       running = await startService(await backend.env());
       for (let i = 0; i < 4; i++) {
         expect((await post(running.webhookUrl, event('invoice.paid', { customer: 'cus_cached' }))).status).toBe(200);
         await running.service.processor.idle(5000);
       }
-      const text = await scrape(running.url);
+      const text = await scrape(running.internalUrl);
       expect(sample(text, 'webhook_cache_misses_total', { cache: 'objects' })).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'webhook_cache_hits_total', { cache: 'objects' })).toBeGreaterThanOrEqual(3);
       // Dedupe lookups hit the cache for a redelivery.
       const e = event('charge.succeeded');
       await post(running.webhookUrl, e);
       await post(running.webhookUrl, e);
-      const after = await scrape(running.url);
+      const after = await scrape(running.internalUrl);
       expect(sample(after, 'webhook_cache_hits_total', { cache: 'event_ids' })).toBeGreaterThanOrEqual(1);
     });
   });

@@ -50,7 +50,10 @@ export function event(
 
 export interface Running {
   readonly service: Service;
+  /** The public listener (webhook route, liveness). */
   readonly url: string;
+  /** The internal listener (metrics, readiness, liveness). */
+  readonly internalUrl: string;
   readonly webhookUrl: string;
   readonly dir: string;
   stop(): Promise<void>;
@@ -67,6 +70,7 @@ export async function startService(env: Record<string, string> = {}, options: Se
     STRIPE_WEBHOOK_SECRET: SECRET,
     DATABASE_URL: `sqlite:${join(dir, 'webhooks.db')}`,
     PORT: '0',
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_CLIENT: '0',
@@ -85,6 +89,7 @@ export async function startService(env: Record<string, string> = {}, options: Se
   return {
     service,
     url,
+    internalUrl: service.internalUrl(),
     webhookUrl: `${url}/webhooks/stripe`,
     dir,
     stop: async () => {
@@ -173,6 +178,7 @@ export async function post(
   return { status: res.status, body, headers: res.headers };
 }
 
+/** GET /metrics from the internal listener's URL. */
 export async function scrape(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);
   return res.text();

@@ -76,4 +76,4 @@ export { createJaegerClient } from './jaeger.js';
 export type { JaegerClient, JaegerSpan, JaegerTrace, TraceSearch } from './jaeger.js';
 
 export { createServiceClient } from './service.js';
-export type { DependencyCheck, ServiceClient, ServiceReadiness } from './service.js';
+export type { DependencyCheck, ServiceClient, ServiceClientOptions, ServiceReadiness } from './service.js';

@@ -1,7 +1,7 @@
 /**
- * The bundled webhook service (service/), on @wmon/contract's ROUTES: `GET /healthz` (process alive),
- * `GET /readyz` (200 when its database and cache answer, 503 otherwise, a JSON body saying which) and
- * `GET /metrics` (Prometheus text format).
+ * The bundled webhook service (service/), on @wmon/contract's ROUTES: `GET /healthz` (process alive) and
+ * `POST /webhooks/stripe` on its public listener; `GET /readyz` (200 when its database and cache answer,
+ * 503 otherwise, a JSON body saying which) and `GET /metrics` (Prometheus text format) on its internal one.
  *
  * The readiness body this client reads is the contract's ReadinessBody, which the service serves:
  *   {"status": "ok" | "not_ready" | "shutting_down", "checks": {"database": {"ok": true}, "cache": {"ok": false, "error": "…"}}}
@@ -50,15 +50,28 @@ export interface ServiceClient {
 
 const GOOD_WORDS = new Set(['ok', 'up', 'ready', 'healthy', 'pass', 'passed', 'connected']);
 
-export function createServiceClient(options: ClientOptions): ServiceClient {
-  const http = createTransport('webhook service', options);
+export interface ServiceClientOptions extends ClientOptions {
+  /**
+   * The internal listener (@wmon/contract's SERVICE_LISTENERS.internal): `/readyz` and `/metrics` are
+   * answered there only. Default: `baseUrl` (a service that serves everything on one port).
+   */
+  readonly internalBaseUrl?: string;
+}
+
+export function createServiceClient(options: ServiceClientOptions): ServiceClient {
+  const { internalBaseUrl, ...publicOptions } = options;
+  const publicHttp = createTransport('webhook service', publicOptions);
+  const http =
+    internalBaseUrl === undefined
+      ? publicHttp
+      : createTransport('webhook service', { ...publicOptions, baseUrl: internalBaseUrl });
   const scrapeSpec = { path: ROUTES.metrics, headers: { Accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' } };
 
   const metricsText = async (): Promise<string> => (await http.request(scrapeSpec)).text;
 
   return {
     async healthz() {
-      const res = await http.request({ path: ROUTES.health, okStatuses: [503] });
+      const res = await publicHttp.request({ path: ROUTES.health, okStatuses: [503] });
       return res.status === 200;
     },
 
@@ -90,7 +103,7 @@ export function createServiceClient(options: ClientOptions): ServiceClient {
     metricsText,
 
     async postEvent(payload, signature) {
-      const res = await http.request({
+      const res = await publicHttp.request({
         method: 'POST',
         path: ROUTES.webhook,
         rawBody: { text: payload, contentType: 'application/json' },

@@ -472,6 +472,8 @@ export class DockerRuntime implements ContainerRuntime {
         },
         ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
         ...(spec.nanoCpus !== undefined ? { NanoCpus: spec.nanoCpus } : {}),
+        ...(spec.readOnlyRootfs ? { ReadonlyRootfs: true } : {}),
+        ...(spec.tmpfs ? { Tmpfs: { ...spec.tmpfs } } : {}),
       },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
       ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),
@@ -583,6 +585,8 @@ export class DockerRuntime implements ContainerRuntime {
       error: state.Error ?? '',
       health: health === undefined || health === '' ? null : health,
       networks,
+      user: info.Config?.User ?? '',
+      readOnlyRootfs: info.HostConfig?.ReadonlyRootfs === true,
       mounts: (info.Mounts ?? []).map((m) => ({
         type: m.Type ?? '',
         source: m.Source ?? '',

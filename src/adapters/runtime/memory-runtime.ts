@@ -951,6 +951,8 @@ export class MemoryRuntime implements ContainerRuntime {
       error: c.error,
       health: c.health,
       networks: { [c.network]: { ipAddress: c.ip, aliases: [...c.aliases] } },
+      user: c.spec.user ?? '',
+      readOnlyRootfs: c.spec.readOnlyRootfs === true,
       mounts: [
         ...c.spec.volumes.map((v) => ({
           type: 'volume',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICE_LISTENERS } from '@wmon/contract';
 
 import { durationSeconds } from '../vocab/durations.js';
 import { alertsSchema, promDuration } from './alerts.js';
@@ -98,7 +99,16 @@ const componentsSchema = z
       })
       .prefault({}),
     nodeExporter: component({ image: DEFAULT_IMAGES.nodeExporter, port: 9100 }),
-    webhook: component({ image: DEFAULT_IMAGES.webhook, port: 8080 }),
+    webhook: z
+      .strictObject({
+        ...component({ image: DEFAULT_IMAGES.webhook, port: SERVICE_LISTENERS.public.port }).unwrap().shape,
+        /**
+         * Host port of the service's internal listener (metrics, readiness), for wmon's own checks. Always
+         * published on loopback, whatever the bindAddress: only `port` is meant to be reached from outside.
+         */
+        metricsPort: port.default(SERVICE_LISTENERS.internal.port),
+      })
+      .prefault({}),
   })
   .prefault({});
 
@@ -250,6 +260,7 @@ export const configSchema = z
       if (!c.enabled) continue;
       const ports: Array<[string, number]> = [['port', c.port]];
       if (id === 'jaeger') ports.push(['otlpHttpPort', config.components.jaeger.otlpHttpPort]);
+      if (id === 'webhook') ports.push(['metricsPort', config.components.webhook.metricsPort]);
       for (const [field, p] of ports) {
         const key = `${c.bindAddress ?? config.bindAddress}:${p}`;
         const other = seen.get(key);

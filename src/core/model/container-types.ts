@@ -65,6 +65,10 @@ export interface ContainerSpec {
   readonly restartPolicy: 'no' | 'on-failure' | 'unless-stopped' | 'always';
   readonly memoryBytes?: number;
   readonly nanoCpus?: number;
+  /** The image's file system mounted read-only: only volumes, binds and tmpfs mounts are writable. */
+  readonly readOnlyRootfs?: boolean;
+  /** tmpfs mounts: target → mount options (e.g. `/tmp` → `rw,noexec,nosuid,size=64m`). */
+  readonly tmpfs?: Readonly<Record<string, string>>;
   readonly readiness?: ReadinessProbe;
   /** Components that must be ready before this one starts. */
   readonly dependsOn: readonly string[];
@@ -147,6 +151,9 @@ export interface ContainerDetails extends ContainerSummary {
    */
   readonly health: string | null;
   readonly networks: Readonly<Record<string, { readonly ipAddress: string; readonly aliases: readonly string[] }>>;
+  /** The user it runs as (`Config.User`: name or uid[:gid]); empty when the image's default (root unless set). */
+  readonly user: string;
+  readonly readOnlyRootfs: boolean;
   readonly mounts: readonly {
     readonly type: string;
     readonly source: string;

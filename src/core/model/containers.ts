@@ -75,9 +75,12 @@ function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): Container
     restartPolicy: 'unless-stopped',
     ...(c.memory ? { memoryBytes: parseMemory(c.memory) } : {}),
     ...(c.cpus ? { nanoCpus: Math.round(c.cpus * 1e9) } : {}),
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    ...(c.readOnlyRootfs ? { readOnlyRootfs: true } : {}),
+    ...(c.tmpfs ? { tmpfs: c.tmpfs } : {}),
     readiness: {
       path: c.readiness.path,
-      containerPort: c.ports[0]!.containerPort,
+      containerPort: (c.ports.find((p) => p.name === c.readiness.port) ?? c.ports[0]!).containerPort,
       ...(c.readiness.bodyIncludes ? { bodyIncludes: c.readiness.bodyIncludes } : {}),
     },
     dependsOn: [...c.dependsOn],

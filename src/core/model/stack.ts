@@ -1,4 +1,4 @@
-import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
+import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
 import type { ComponentId, Config } from '../config/schema.js';
 
@@ -43,7 +43,11 @@ export interface ComponentModel {
   readonly cmd: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly user?: string;
-  readonly readiness: { readonly path: string; readonly bodyIncludes?: string };
+  /** Run with a read-only root file system; `tmpfs` lists the scratch folders it still needs. */
+  readonly readOnlyRootfs?: boolean;
+  readonly tmpfs?: Readonly<Record<string, string>>;
+  /** `port`: the name of the port it is probed on (default: the main port). */
+  readonly readiness: { readonly path: string; readonly bodyIncludes?: string; readonly port?: string };
   /** Host binds besides the config folder (node exporter reads the host's root file system). */
   readonly hostBinds: ReadonlyArray<{ readonly source: string; readonly target: string }>;
   readonly dependsOn: readonly ComponentId[];
@@ -53,6 +57,11 @@ export interface ComponentModel {
   readonly url: string;
   /** URL inside the stack network, e.g. http://prometheus:9090. */
   readonly internalUrl: string;
+  /**
+   * The webhook service's internal listener (metrics, readiness) as wmon reaches it from the host: published
+   * on loopback only, never on the bindAddress.
+   */
+  readonly privateUrl?: string;
 }
 
 export interface Stack {
@@ -92,7 +101,8 @@ export const CONTAINER_PORTS = {
   jaeger: 16686,
   jaegerOtlpHttp: 4318,
   nodeExporter: 9100,
-  webhook: 8080,
+  webhook: SERVICE_LISTENERS.public.port,
+  webhookInternal: SERVICE_LISTENERS.internal.port,
 } as const;
 
 /** Start order: a component comes after everything it depends on. */
@@ -105,6 +115,11 @@ const START_ORDER: readonly ComponentId[] = [
   'prometheus',
   'grafana',
 ];
+
+/** Loopback itself when `bind` is a loopback address, else 127.0.0.1: where a port meant only for this host binds. */
+export function loopbackFor(bind: string): string {
+  return /^127\./.test(bind) || bind === '::1' ? bind : '127.0.0.1';
+}
 
 /** The address a client on the host uses to reach a port bound to `bind`. */
 export function hostForClients(bind: string): string {
@@ -248,13 +263,28 @@ export function buildStack(config: Config): Stack {
   if (on('webhook')) {
     const s = config.service;
     const env = SERVICE_SECRET_ENV;
+    const w = config.components.webhook;
+    const privateIp = loopbackFor(w.bindAddress ?? config.bindAddress);
     models.set('webhook', {
-      ...base('webhook'),
+      ...base('webhook', [
+        // Metrics and readiness: for Prometheus on the stack network, and for wmon on this host only.
+        {
+          name: 'internal',
+          containerPort: CONTAINER_PORTS.webhookInternal,
+          hostPort: w.metricsPort,
+          hostIp: privateIp,
+        },
+      ]),
+      privateUrl: `http://${hostForClients(privateIp)}:${w.metricsPort}`,
+      // The image runs as its non-root user; nothing but the SQLite volume (and a small /tmp) is writable.
+      readOnlyRootfs: true,
+      tmpfs: { '/tmp': 'rw,noexec,nosuid,size=16m' },
       volumes: [{ name: 'webhook-data', target: '/data' }],
       secretsTarget: SECRETS_MOUNT_DIR,
       cmd: [],
       env: {
-        PORT: String(CONTAINER_PORTS.webhook),
+        [SERVICE_LISTENERS.public.portEnv]: String(CONTAINER_PORTS.webhook),
+        [SERVICE_LISTENERS.internal.portEnv]: String(CONTAINER_PORTS.webhookInternal),
         HOST: '0.0.0.0',
         [env.stripeWebhookSecret.file]: secretPath('stripeWebhookSecret'),
         ...(s.databaseUrl
@@ -274,7 +304,7 @@ export function buildStack(config: Config): Stack {
         WORKERS: String(s.workers),
         MAX_ATTEMPTS: String(s.maxAttempts),
       },
-      readiness: { path: ROUTES.ready },
+      readiness: { path: ROUTES.ready, port: 'internal' },
       dependsOn: [],
     });
   }

@@ -23,7 +23,8 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus')];
   if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager'));
   if (on('nodeExporter')) jobs.push(job('node-exporter', at('nodeExporter'), 'node-exporter'));
-  if (on('webhook')) jobs.push(job('webhook', at('webhook'), 'webhook'));
+  // The service's internal listener: its public port (the one Stripe reaches) serves no metrics.
+  if (on('webhook')) jobs.push(job('webhook', `${DNS_NAMES.webhook}:${CONTAINER_PORTS.webhookInternal}`, 'webhook'));
   else if (config.service.scrapeTarget) jobs.push(job('webhook', config.service.scrapeTarget, 'webhook'));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));
   if (on('loki')) jobs.push(job('loki', at('loki'), 'loki'));

@@ -207,6 +207,26 @@ export function runtimeContract(target: ContractTarget): void {
       expect((await rt.logs(spec.name)).text).toBe('');
     });
 
+    it('creates a container with a read-only root file system, a tmpfs and a user, and inspect reports them', async () => {
+      expect(await rt.inspectContainer(spec.name)).toMatchObject({ readOnlyRootfs: false });
+      const locked: ContainerSpec = {
+        ...spec,
+        name: `${id}-locked`,
+        ports: [],
+        volumes: [],
+        aliases: [],
+        user: '65534:65534',
+        readOnlyRootfs: true,
+        tmpfs: { '/tmp': 'rw,noexec,nosuid,size=1m' },
+      };
+      await rt.createContainer(locked, network);
+      try {
+        expect(await rt.inspectContainer(locked.name)).toMatchObject({ readOnlyRootfs: true, user: '65534:65534' });
+      } finally {
+        await rt.removeContainer(locked.name, { force: true });
+      }
+    });
+
     it('refuses a second container of the same name, and one from an absent image', async () => {
       await expect(rt.createContainer(spec, network)).rejects.toMatchObject({ code: 'CONTAINER_NAME_TAKEN', exit: 75 });
       const absent = { ...spec, name: `${id}-noimage`, image: `localhost/${id}/absent:1` };

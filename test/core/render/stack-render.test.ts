@@ -36,7 +36,7 @@ const REFERENCES: Record<ComponentId, readonly string[]> = {
   loki: ['loki:3100', 'wmon-loki'],
   jaeger: ['jaeger:16686', 'wmon-jaeger', 'jaeger:4318'],
   nodeExporter: ['node-exporter:9100', 'node_cpu_seconds_total', 'node_memory_'],
-  webhook: ['webhook:8080'],
+  webhook: ['webhook:9464'],
 };
 
 describe('rendering the stack', () => {

@@ -88,7 +88,7 @@ describe('drift against the real dumps', () => {
       const running = parse(await prom.statusConfig()) as unknown;
       expect(diffPrometheusConfig(parse(prometheusYml) as Record<string, unknown>, running)).toEqual([
         'global.scrape_interval: running has "30s", wmon.yaml renders "15s"',
-        'scrape_configs[webhook].static_configs[0].targets[0]: running has "webhook:9999", wmon.yaml renders "webhook:8080"',
+        'scrape_configs[webhook].static_configs[0].targets[0]: running has "webhook:9999", wmon.yaml renders "webhook:9464"',
         'scrape_configs[webhook].static_configs[0].labels.component: running has "other", wmon.yaml renders "webhook"',
         'scrape_configs "extra": in the running configuration, but wmon.yaml does not render it',
       ]);

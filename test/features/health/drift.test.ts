@@ -86,7 +86,7 @@ describe('diffPrometheusConfig', () => {
     if (webhook?.static_configs[0]) webhook.static_configs[0].targets = ['webhook:9999'];
     running.alerting = { alertmanagers: [{ static_configs: [{ targets: ['other:9093'] }] }] };
     expect(diffPrometheusConfig(want, running)).toEqual([
-      'scrape_configs[webhook].static_configs[0].targets[0]: running has "webhook:9999", wmon.yaml renders "webhook:8080"',
+      'scrape_configs[webhook].static_configs[0].targets[0]: running has "webhook:9999", wmon.yaml renders "webhook:9464"',
       'scrape_configs "loki": missing in the running configuration',
       'scrape_configs "extra": in the running configuration, but wmon.yaml does not render it',
       'alerting: running sends alerts to other:9093, wmon.yaml renders alertmanager:9093',

@@ -40,9 +40,11 @@ function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
     check: 'ready',
     deadlineMs: ctx.timeoutMs + 500,
   };
-  const url = `${c.url}${c.readiness.path}`;
+  const url = `${c.privateUrl ?? c.url}${c.readiness.path}`;
   if (c.id === 'webhook' && ctx.clients.service) {
     const service = ctx.clients.service;
+    // Readiness is answered on the service's internal listener.
+    const at = c.privateUrl ?? c.url;
     return {
       ...base,
       async run(): Promise<CheckRow[]> {
@@ -51,16 +53,16 @@ function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
           const deps = r.dependencies
             .map((d) => `${d.name} ${d.ok ? 'ok' : `failing${d.detail ? ` (${d.detail})` : ''}`}`)
             .join(', ');
-          if (r.ready) return [row(this, 'OK', `ready at ${c.url} (${deps || 'no dependencies reported'})`)];
+          if (r.ready) return [row(this, 'OK', `ready at ${at} (${deps || 'no dependencies reported'})`)];
           return [
             row(
               this,
               'CRITICAL',
-              `not ready at ${c.url}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`,
+              `not ready at ${at}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`,
             ),
           ];
         } catch (error) {
-          const f = componentFailure(error, `the webhook service at ${c.url}`);
+          const f = componentFailure(error, `the webhook service at ${at}`);
           return [row(this, f.status, f.detail)];
         }
       },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { SECRET_FILES, type SecretFileKey } from '@wmon/contract';
@@ -10,7 +10,7 @@ import type { LoadedConfig } from '../../core/config/load.js';
 import { WEB_AUTH_COMPONENTS, type ComponentId } from '../../core/config/schema.js';
 import { buildWebConfig, WEB_CONFIG_FILE } from '../../core/render/web-config.js';
 import { toYaml } from '../../core/render/yaml.js';
-import { readSecret, type SecretName } from '../../core/config/secrets.js';
+import { readSecret, secretSlots, type SecretName } from '../../core/config/secrets.js';
 import { WmonError } from '../../errors.js';
 import { isEnabled } from '../../core/model/stack.js';
 
@@ -217,4 +217,53 @@ export function readKeptSecretSync(stackDir: string, file: string): string | und
 export async function readKeptSecret(stackDir: string, file: string): Promise<string | undefined> {
   const text = await readFile(path.join(stackDir, file), 'utf8').catch(() => undefined);
   return text?.trim() || undefined;
+}
+
+/** A secret file (or the folder of mounted copies) that users other than its owner can read. */
+export interface ExposedSecretFile {
+  readonly path: string;
+  /** e.g. `0644`. */
+  readonly mode: string;
+  /** What it is: `notifications.slack.webhookUrl`, `kept by wmon`, … */
+  readonly what: string;
+  /** The command that fixes it. */
+  readonly fix: string;
+}
+
+/**
+ * The secret files wmon reads or keeps, and which of them group or others may read: the files named in
+ * wmon.yaml, the copies kept in the stack directory, and the secrets folder (whose 0700 is what keeps other
+ * users away from the mounted copies inside it). Files that do not exist are not reported here.
+ */
+export async function secretFilePermissions(
+  loaded: LoadedConfig,
+  stackDir: string,
+): Promise<{ readonly checked: number; readonly exposed: readonly ExposedSecretFile[] }> {
+  const candidates: Array<{ path: string; what: string; dir: boolean }> = [];
+  for (const slot of secretSlots(loaded.config)) {
+    if (slot.ref.file !== undefined) {
+      candidates.push({ path: path.resolve(loaded.dir, slot.ref.file), what: slot.path, dir: false });
+    }
+  }
+  for (const file of Object.values(GENERATED_SECRET_FILES)) {
+    candidates.push({ path: path.join(stackDir, file), what: 'kept by wmon', dir: false });
+  }
+  candidates.push({ path: path.join(stackDir, SECRETS_DIR, AUTH_HASH_FILE), what: 'kept by wmon', dir: false });
+  candidates.push({ path: path.join(stackDir, SECRETS_DIR), what: "the components' secret files", dir: true });
+  let checked = 0;
+  const exposed: ExposedSecretFile[] = [];
+  for (const c of candidates) {
+    const st = await stat(c.path).catch(() => undefined);
+    if (!st) continue;
+    checked++;
+    const open = c.dir ? st.mode & 0o077 : st.mode & 0o044;
+    if (open === 0) continue;
+    exposed.push({
+      path: c.path,
+      mode: `0${(st.mode & 0o777).toString(8).padStart(3, '0')}`,
+      what: c.what,
+      fix: `chmod ${c.dir ? '700' : '600'} ${c.path}`,
+    });
+  }
+  return { checked, exposed };
 }

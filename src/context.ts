@@ -27,7 +27,7 @@ import {
 import type { ContainerRuntime } from './adapters/runtime/container-runtime.js';
 import { waitContainerReady } from './adapters/runtime/readiness.js';
 import type { ContainerSpec } from './core/model/container-types.js';
-import { GENERATED_SECRET_FILES, readKeptSecret } from './adapters/stack-dir/secrets.js';
+import { GENERATED_SECRET_FILES, readKeptSecret, readKeptSecretSync } from './adapters/stack-dir/secrets.js';
 import { loadConfig, type LoadedConfig } from './core/config/load.js';
 import type { ComponentId, Config } from './core/config/schema.js';
 import { readSecret } from './core/config/secrets.js';
@@ -87,6 +87,11 @@ export interface StackContext {
   runtime(): Promise<ContainerRuntime>;
   /** Grafana's client as its admin, or why there is none (switched off, no password). */
   grafana(opts?: { timeoutMs?: number }): Promise<{ readonly client: GrafanaClient } | { readonly problem: string }>;
+  /**
+   * wmon.yaml's `auth` credentials (the configured password, else the one `wmon init` generated), or
+   * undefined without `auth` (or before the password exists).
+   */
+  webAuth(): { readonly username: string; readonly password: string } | undefined;
   /** The Stripe signing secret the service verifies with (the first, during a rotation). */
   webhookSecret(): Promise<string | undefined>;
   /** The same deps (and engine connection) for another configuration: restore's archived wmon.yaml. */
@@ -172,6 +177,16 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
   const byId = new Map(stack.components.map((c) => [c.id, c]));
   const secretCtx = { env: deps.env, baseDir: loaded.dir };
   const cache = new Map<number, StackClients>();
+  let webAuthValue: { username: string; password: string } | undefined | null = null;
+  const webAuth = () => {
+    if (webAuthValue !== null) return webAuthValue;
+    if (!config.auth) return (webAuthValue = undefined);
+    const password =
+      readSecret(config, 'authPassword', secretCtx) ??
+      readKeptSecretSync(stackDir, GENERATED_SECRET_FILES.authPassword);
+    // Not cached while absent: `wmon init` generates it during this run.
+    return password === undefined ? undefined : (webAuthValue = { username: config.auth.username, password });
+  };
 
   const clientsWith = (ms: number): StackClients => {
     let clients = cache.get(ms);
@@ -180,10 +195,12 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
         const m = byId.get(id);
         const factory = deps.clients[key] as (o: ClientOptions) => StackClients[K];
         // The webhook service answers readiness and metrics on its internal listener.
+        const auth = m?.readiness.authenticated ? webAuth() : undefined;
         const options = {
           baseUrl: m?.url ?? '',
           timeoutMs: ms,
           ...(m?.privateUrl ? { internalBaseUrl: m.privateUrl } : {}),
+          ...(auth ? { auth: { kind: 'basic' as const, ...auth } } : {}),
         };
         return m ? ({ [key]: factory(options) } as Record<K, StackClients[K]>) : {};
       };
@@ -194,7 +211,8 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
         ...make('jaeger', 'jaeger'),
         ...make('webhook', 'service'),
       };
-      cache.set(ms, clients);
+      // Clients made before `wmon init` generated the auth password would never send it: not kept.
+      if (!config.auth || webAuth()) cache.set(ms, clients);
     }
     return clients;
   };
@@ -241,6 +259,7 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
       const auth = { kind: 'basic' as const, username: config.grafana.adminUser, password };
       return { client: deps.clients.grafana({ baseUrl: m.url, timeoutMs: o.timeoutMs ?? timeoutMs, auth }) };
     },
+    webAuth,
     async webhookSecret() {
       const kept = await readKeptSecret(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret);
       const value = kept ?? readSecret(config, 'stripeWebhookSecret', secretCtx);

@@ -51,6 +51,16 @@ export interface Credentials {
     /** Only with `wmon urls --show-credentials`. */
     readonly password?: string;
   };
+  /** wmon.yaml's `auth`: what Prometheus, Alertmanager and the node exporter ask for (basic auth). */
+  readonly auth?: {
+    readonly user: string;
+    /** File holding the password (mode 0600). */
+    readonly passwordFile: string;
+    /** Only with `wmon urls --show-credentials`. */
+    readonly password?: string;
+    /** The components that ask for it. */
+    readonly components: readonly string[];
+  };
   readonly webhook?: {
     /** File holding the Stripe webhook signing secret (mode 0600). */
     readonly secretFile: string;

@@ -16,6 +16,8 @@ export const SECRET_FILES = {
   smtpPassword: 'smtp_password',
   slackWebhookUrl: 'slack_webhook_url',
   pagerdutyRoutingKey: 'pagerduty_routing_key',
+  /** The password of wmon.yaml's `auth` (Prometheus's scrapes and alerts, Grafana's data source). */
+  authPassword: 'auth_password',
 } as const;
 
 export type SecretFileKey = keyof typeof SECRET_FILES;

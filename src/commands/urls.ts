@@ -10,7 +10,7 @@ export default class Urls extends WmonCommand {
   static override summary = "Print every enabled component's URL, and where the credentials are.";
 
   static override description =
-    'Credentials (the Grafana admin password, the Stripe webhook signing secret) are shown only with --show-credentials; otherwise only the files holding them are named.';
+    'Credentials (the Grafana admin password, the auth password, the Stripe webhook signing secret) are shown only with --show-credentials; otherwise only the files holding them are named.';
 
   static override examples = examples({
     'Open the dashboards': '',

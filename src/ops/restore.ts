@@ -747,6 +747,10 @@ export function configDifferences(now: LoadedConfig['config'], archived: LoadedC
       `bindAddress: ${now.bindAddress} → ${archived.bindAddress}${archived.bindAddress === '0.0.0.0' || archived.bindAddress === '::' ? ' (exposes every port beyond this host)' : ''}`,
     );
   }
+  if ((now.auth === undefined) !== (archived.auth === undefined) || now.auth?.username !== archived.auth?.username) {
+    const auth = (c: typeof now) => (c.auth ? `on (user ${c.auth.username})` : 'off');
+    out.push(`auth: ${auth(now)} → ${auth(archived)}`);
+  }
   for (const id of Object.keys(now.components) as Array<keyof typeof now.components>) {
     const a = now.components[id];
     const b = archived.components[id];

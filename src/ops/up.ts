@@ -229,6 +229,7 @@ export const planStep: Step<
       stackDir: ctx.stackDir,
       secretMounts: secrets?.mounts ?? defaultSecretMounts(ctx),
       imageIds,
+      ...withAuth(ctx.webAuth()),
     });
     const current = runtime ? await runtime.listContainers({ [LABELS.project]: ctx.stack.project }) : [];
     const hashes = Object.fromEntries(ctx.stack.components.map((m) => [m.id, filesHash(files, m.id)])) as Record<
@@ -283,6 +284,7 @@ export const applyStep: Step<UpInput & Engine & Planned, { readonly state: Stack
           ctx.require(p.component).url,
           `${spec.name} (${spec.image})`,
           ctx.deps.clients,
+          spec.readiness?.basicAuth,
         );
         state = {
           version: 1,
@@ -394,6 +396,10 @@ async function readFileChanges(stackDir: string, files: readonly RenderedFile[])
   }
   for (const p of diff.removed) changes.push({ path: p, before: await read(p), after: null });
   return changes;
+}
+
+function withAuth(auth: ReturnType<StackContext['webAuth']>): { auth?: NonNullable<typeof auth> } {
+  return auth ? { auth } : {};
 }
 
 /** In a dry run nothing is written; the plan uses the folders that init would create. */

@@ -24,6 +24,15 @@ export async function stackUrls(ctx: StackContext, opts: { showCredentials: bool
     const passwordFile = path.join(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword);
     credentials.grafana = { user: config.grafana.adminUser, passwordFile, ...(password ? { password } : {}) };
   }
+  if (config.auth) {
+    const password = opts.showCredentials ? ctx.webAuth()?.password : undefined;
+    credentials.auth = {
+      user: config.auth.username,
+      passwordFile: path.join(stackDir, GENERATED_SECRET_FILES.authPassword),
+      ...(password ? { password } : {}),
+      components: stack.components.filter((m) => m.readiness.authenticated).map((m) => m.id),
+    };
+  }
   if (ctx.component('webhook')) {
     const secret = await kept(GENERATED_SECRET_FILES.stripeWebhookSecret);
     credentials.webhook = {

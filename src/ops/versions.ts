@@ -5,6 +5,7 @@
  * node exporter: node_exporter_build_info on /metrics).
  */
 import { findSamples, parseExposition } from '../adapters/clients/index.js';
+import { basicAuthHeader } from '../adapters/runtime/readiness.js';
 import { defaultDeps, type ClientFactories } from '../context.js';
 import {
   MINIMUM_VERSIONS,
@@ -14,6 +15,8 @@ import {
 } from '../core/model/versions.js';
 
 const TIMEOUT_MS = 5000;
+
+type BasicAuth = { readonly username: string; readonly password: string };
 const MAX_METRICS_BYTES = 8 * 1024 * 1024;
 
 export function isVersioned(component: string): component is VersionedComponent {
@@ -25,11 +28,15 @@ export async function runningVersion(
   component: VersionedComponent,
   baseUrl: string,
   clients: Pick<ClientFactories, 'prometheus' | 'alertmanager'> = defaultDeps().clients,
+  auth?: BasicAuth,
 ): Promise<string | undefined> {
-  const options = { baseUrl, timeoutMs: TIMEOUT_MS };
+  const options = { baseUrl, timeoutMs: TIMEOUT_MS, ...(auth ? { auth: { kind: 'basic' as const, ...auth } } : {}) };
   if (component === 'prometheus') return (await clients.prometheus(options).buildInfo()).version;
   if (component === 'alertmanager') return (await clients.alertmanager(options).status()).version;
-  const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/metrics`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/metrics`, {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+    ...(auth ? { headers: { Authorization: basicAuthHeader(auth) } } : {}),
+  });
   if (!res.ok) return undefined;
   const text = await res.text();
   if (text.length > MAX_METRICS_BYTES) return undefined;
@@ -45,9 +52,10 @@ export async function checkRunningVersion(
   baseUrl: string,
   what: string,
   clients?: Pick<ClientFactories, 'prometheus' | 'alertmanager'>,
+  auth?: BasicAuth,
 ): Promise<void> {
   if (!isVersioned(component)) return;
-  const version = await runningVersion(component, baseUrl, clients).catch(() => undefined);
+  const version = await runningVersion(component, baseUrl, clients, auth).catch(() => undefined);
   const problem = version === undefined ? undefined : versionProblem(component, version);
   if (problem) throw unsupportedVersionError(what, [{ component, line: problem }]);
 }

@@ -160,7 +160,7 @@ describe('--window (a duration)', () => {
 });
 
 describe('check --skip (groups)', () => {
-  const ALL = ['engine', 'ready', 'targets', 'rules', 'alerts', 'drift', 'grafana', 'loki', 'jaeger'];
+  const ALL = ['engine', 'ready', 'targets', 'rules', 'alerts', 'drift', 'grafana', 'loki', 'jaeger', 'secrets'];
 
   beforeAll(async () => {
     await writeFile(path.join(dir, 'wmon.yaml'), 'project: flags\n');
@@ -179,6 +179,8 @@ describe('check --skip (groups)', () => {
           'rules, alerts,drift',
           '--skip',
           'grafana,loki,jaeger',
+          '--skip',
+          'secrets',
         ],
         {},
       ],

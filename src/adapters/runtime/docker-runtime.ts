@@ -447,7 +447,10 @@ export class DockerRuntime implements ContainerRuntime {
     for (const p of spec.ports) {
       const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`;
       exposed[key] = {};
-      (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+      // Podman 4's netavark turns an explicit HostIp 0.0.0.0 into a DNAT rule for destination 0.0.0.0/32
+      // only, so the port answers on no address at all; an empty HostIp means every address on both engines.
+      const hostIp = this.engine.name === 'Podman' && p.hostIp === '0.0.0.0' ? '' : p.hostIp;
+      (bindings[key] ??= []).push({ HostIp: hostIp, HostPort: String(p.hostPort) });
     }
     const binds: string[] = [];
     for (const v of spec.volumes) binds.push(`${v.volume}:${v.target}${v.readOnly ? ':ro' : ''}`);

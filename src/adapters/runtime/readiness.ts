@@ -221,6 +221,7 @@ export async function waitContainerReady(
     name: spec.component,
     timeoutMs,
     ...(spec.readiness?.bodyIncludes ? { bodyIncludes: spec.readiness.bodyIncludes } : {}),
+    ...(spec.readiness?.basicAuth ? { headers: { Authorization: basicAuthHeader(spec.readiness.basicAuth) } } : {}),
     giveUpIf: async () => {
       const d = await runtime.inspectContainer(spec.name);
       if (!d) return 'the container disappeared';
@@ -240,4 +241,9 @@ export async function waitContainerReady(
       return `Last log lines of ${spec.name}:\n${lines.join('\n')}`;
     },
   });
+}
+
+/** `Basic base64(user:password)` (RFC 7617, UTF-8). */
+export function basicAuthHeader(auth: { readonly username: string; readonly password: string }): string {
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
 }

@@ -1,20 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { SECRET_FILES, type SecretFileKey } from '@wmon/contract';
+import bcrypt from 'bcryptjs';
 
 import type { LoadedConfig } from '../../core/config/load.js';
-import type { ComponentId } from '../../core/config/schema.js';
-import { readSecret, type SecretName } from '../../core/config/secrets.js';
+import { WEB_AUTH_COMPONENTS, type ComponentId } from '../../core/config/schema.js';
+import { buildWebConfig, WEB_CONFIG_FILE } from '../../core/render/web-config.js';
+import { toYaml } from '../../core/render/yaml.js';
+import { readSecret, secretSlots, type SecretName } from '../../core/config/secrets.js';
 import { WmonError } from '../../errors.js';
 import { isEnabled } from '../../core/model/stack.js';
 
 /**
  * Secrets on disk, in the stack directory:
- *   <stackDir>/grafana-admin-password, <stackDir>/stripe-webhook-secret   mode 0600: what people read
+ *   <stackDir>/grafana-admin-password, <stackDir>/stripe-webhook-secret,
+ *   <stackDir>/auth-password                                               mode 0600: what people read
  *   <stackDir>/secrets/                                                    mode 0700: nobody else gets in
+ *   <stackDir>/secrets/auth-password.bcrypt                                mode 0600: the auth password's hash
  *   <stackDir>/secrets/<component>/<name>                                  mounted read-only into that component
+ *   <stackDir>/secrets/<component>/web-config.yml                          with auth: Prometheus, Alertmanager,
+ *                                                                          node exporter (the hash, basic auth)
  * Containers run as their own users (nobody, grafana, node), so the mounted copies are 0644 inside 0755
  * folders: the 0700 folder above them is what keeps other host users out.
  *
@@ -27,16 +35,29 @@ export const SECRETS_DIR = 'secrets';
 export const GENERATED_SECRET_FILES = {
   grafanaAdminPassword: 'grafana-admin-password',
   stripeWebhookSecret: 'stripe-webhook-secret',
+  authPassword: 'auth-password',
 } as const satisfies { readonly [K in SecretFileKey]?: string };
 
 /** Which secrets each component reads (as SECRET_FILES[name] inside its secrets folder). */
 const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & SecretFileKey)[]>> = {
+  // With auth: Prometheus scrapes its neighbours and alerts Alertmanager with it, Grafana queries Prometheus.
+  prometheus: ['authPassword'],
   alertmanager: ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey'],
-  grafana: ['grafanaAdminPassword'],
+  grafana: ['grafanaAdminPassword', 'authPassword'],
   webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
 };
 
+/**
+ * bcrypt cost of the web configuration's hash: 10, the floor commonly advised. Every `wmon init`/`update`
+ * checks the kept hash once (about 0.1 s in bcryptjs); the components cache successful checks.
+ */
+export const BCRYPT_COST = 10;
+/** The bcrypt hash of the auth password, kept so that rendering again does not hash again (and churn). */
+export const AUTH_HASH_FILE = 'auth-password.bcrypt';
+
 export interface StackSecrets {
+  /** Where wmon.yaml's auth password is kept (generated or copied), for `wmon urls`. */
+  readonly authPasswordFile?: string;
   /** Where the Grafana admin password is kept (generated or copied), for `wmon urls`. */
   readonly grafanaAdminPasswordFile?: string;
   readonly stripeWebhookSecretFile?: string;
@@ -92,6 +113,19 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       stripeWebhookSecretFile = s.file;
     }
 
+    let authPasswordFile: string | undefined;
+    let webConfig: string | undefined;
+    if (config.auth) {
+      const configured = readSecret(config, 'authPassword', ctx);
+      const a = configured
+        ? { value: configured, file: await keep(stackDir, GENERATED_SECRET_FILES.authPassword, configured) }
+        : await generated(GENERATED_SECRET_FILES.authPassword, () => randomBytes(24).toString('base64url'));
+      values.authPassword = a.value;
+      authPasswordFile = a.file;
+      const bcryptHash = await keptHash(path.join(stackDir, SECRETS_DIR, AUTH_HASH_FILE), a.value);
+      webConfig = toYaml(buildWebConfig({ username: config.auth.username, bcryptHash }));
+    }
+
     for (const [component, names] of Object.entries(COMPONENT_SECRETS) as Array<
       [ComponentId, readonly SecretFileKey[]]
     >) {
@@ -101,11 +135,26 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       await chmod(dir, 0o755);
       for (const name of names) {
         const value = values[name];
-        if (value !== undefined) await writeSecretFile(path.join(dir, SECRET_FILES[name]), value, 0o644);
+        const file = path.join(dir, SECRET_FILES[name]);
+        if (value !== undefined) await writeSecretFile(file, value, 0o644);
+        else await rm(file, { force: true });
       }
       mounts[component] = dir;
     }
+    for (const component of WEB_AUTH_COMPONENTS) {
+      if (!isEnabled(config, component)) continue;
+      const dir = path.join(stackDir, SECRETS_DIR, component);
+      if (webConfig === undefined) {
+        await rm(path.join(dir, WEB_CONFIG_FILE), { force: true });
+        continue;
+      }
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await chmod(dir, 0o755);
+      await writeSecretFile(path.join(dir, WEB_CONFIG_FILE), webConfig, 0o644);
+      mounts[component] = dir;
+    }
     return {
+      ...(authPasswordFile ? { authPasswordFile } : {}),
       ...(grafanaAdminPasswordFile ? { grafanaAdminPasswordFile } : {}),
       ...(stripeWebhookSecretFile ? { stripeWebhookSecretFile } : {}),
       mounts,
@@ -117,6 +166,23 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       suggestions: ['Check that the stack directory is writable by you.'],
     });
   }
+}
+
+/**
+ * The bcrypt hash of `password`: the kept one while it still matches (rendering twice gives the same file),
+ * else a new one (random salt, BCRYPT_COST) kept 0600 for next time.
+ */
+async function keptHash(file: string, password: string): Promise<string> {
+  const existing = (await readFile(file, 'utf8').catch(() => undefined))?.trim();
+  if (existing && /^\$2[aby]\$\d\d\$/.test(existing) && bcrypt.getRounds(existing) >= BCRYPT_COST) {
+    if (await bcrypt.compare(password, existing)) {
+      await chmod(file, 0o600);
+      return existing;
+    }
+  }
+  const hash = await bcrypt.hash(password, BCRYPT_COST);
+  await writeSecretFile(file, `${hash}\n`, 0o600);
+  return hash;
 }
 
 /** Keep a configured secret's current value beside the generated ones (0600), so `wmon urls` can show it. */
@@ -138,8 +204,66 @@ async function writeSecretFile(file: string, contents: string, mode: number): Pr
   await rename(tmp, file);
 }
 
+/** A kept secret, read at once (the stack context builds its clients synchronously). */
+export function readKeptSecretSync(stackDir: string, file: string): string | undefined {
+  try {
+    return readFileSync(path.join(stackDir, file), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read a kept secret (e.g. the Grafana admin password) for `wmon urls --show-credentials`. */
 export async function readKeptSecret(stackDir: string, file: string): Promise<string | undefined> {
   const text = await readFile(path.join(stackDir, file), 'utf8').catch(() => undefined);
   return text?.trim() || undefined;
+}
+
+/** A secret file (or the folder of mounted copies) that users other than its owner can read. */
+export interface ExposedSecretFile {
+  readonly path: string;
+  /** e.g. `0644`. */
+  readonly mode: string;
+  /** What it is: `notifications.slack.webhookUrl`, `kept by wmon`, … */
+  readonly what: string;
+  /** The command that fixes it. */
+  readonly fix: string;
+}
+
+/**
+ * The secret files wmon reads or keeps, and which of them group or others may read: the files named in
+ * wmon.yaml, the copies kept in the stack directory, and the secrets folder (whose 0700 is what keeps other
+ * users away from the mounted copies inside it). Files that do not exist are not reported here.
+ */
+export async function secretFilePermissions(
+  loaded: LoadedConfig,
+  stackDir: string,
+): Promise<{ readonly checked: number; readonly exposed: readonly ExposedSecretFile[] }> {
+  const candidates: Array<{ path: string; what: string; dir: boolean }> = [];
+  for (const slot of secretSlots(loaded.config)) {
+    if (slot.ref.file !== undefined) {
+      candidates.push({ path: path.resolve(loaded.dir, slot.ref.file), what: slot.path, dir: false });
+    }
+  }
+  for (const file of Object.values(GENERATED_SECRET_FILES)) {
+    candidates.push({ path: path.join(stackDir, file), what: 'kept by wmon', dir: false });
+  }
+  candidates.push({ path: path.join(stackDir, SECRETS_DIR, AUTH_HASH_FILE), what: 'kept by wmon', dir: false });
+  candidates.push({ path: path.join(stackDir, SECRETS_DIR), what: "the components' secret files", dir: true });
+  let checked = 0;
+  const exposed: ExposedSecretFile[] = [];
+  for (const c of candidates) {
+    const st = await stat(c.path).catch(() => undefined);
+    if (!st) continue;
+    checked++;
+    const open = c.dir ? st.mode & 0o077 : st.mode & 0o044;
+    if (open === 0) continue;
+    exposed.push({
+      path: c.path,
+      mode: `0${(st.mode & 0o777).toString(8).padStart(3, '0')}`,
+      what: c.what,
+      fix: `chmod ${c.dir ? '700' : '600'} ${c.path}`,
+    });
+  }
+  return { checked, exposed };
 }

@@ -1,6 +1,8 @@
 /** `wmon urls` (and the end of init's summary): every URL, and where the credentials are. */
 import Table from 'cli-table3';
 
+import type { ComponentId } from '../../core/config/schema.js';
+import { TITLES } from '../../core/model/stack.js';
 import type { Credentials, UrlsResultJson } from '../../results.js';
 
 export function formatUrls(r: UrlsResultJson): string {
@@ -24,6 +26,14 @@ function formatCredentials(c: Credentials): string[] {
       c.grafana.password
         ? `Grafana: user ${c.grafana.user}, password ${c.grafana.password}`
         : `Grafana: user ${c.grafana.user}, password in ${c.grafana.passwordFile} (or \`wmon urls --show-credentials\`)`,
+    );
+  }
+  if (c.auth) {
+    const who = c.auth.components.map((id) => TITLES[id as ComponentId] ?? id).join(', ');
+    lines.push(
+      c.auth.password
+        ? `${who}: user ${c.auth.user}, password ${c.auth.password}`
+        : `${who}: user ${c.auth.user}, password in ${c.auth.passwordFile} (or \`wmon urls --show-credentials\`)`,
     );
   }
   if (c.webhook) {

@@ -1,3 +1,5 @@
+import { BlockList } from 'node:net';
+
 import { z } from 'zod';
 import { SERVICE_LISTENERS } from '@wmon/contract';
 
@@ -74,6 +76,16 @@ function component(defaults: { image: string; port: number; enabled?: boolean })
     })
     .prefault({});
 }
+
+const TITLE_OF: Record<ComponentId, string> = {
+  prometheus: 'Prometheus',
+  alertmanager: 'Alertmanager',
+  grafana: 'Grafana',
+  loki: 'Loki',
+  jaeger: 'Jaeger',
+  nodeExporter: 'the node exporter',
+  webhook: 'the webhook service',
+};
 
 export const DEFAULT_IMAGES = {
   prometheus: 'docker.io/prom/prometheus:v3.5.0',
@@ -214,6 +226,36 @@ const lokiSchema = z
   })
   .prefault({});
 
+/**
+ * Basic auth in front of Prometheus, Alertmanager and the node exporter (their native web configuration,
+ * a bcrypt hash of the password), used by wmon's own clients, Prometheus's scrapes and alerts, and Grafana's
+ * data source. Required when one of them binds to an address other than loopback.
+ */
+const authSchema = z.strictObject({
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores, such as wmon')
+    .default('wmon'),
+  /** Generated (random) and stored with mode 0600 in the stack directory when absent. */
+  password: secretRefSchema.optional(),
+});
+
+/** Components that answer anyone without a password unless `auth` is set (they read a web configuration). */
+export const WEB_AUTH_COMPONENTS = ['prometheus', 'alertmanager', 'nodeExporter'] as const satisfies ComponentId[];
+/** Components with no authentication of their own at all: they are never published beyond loopback. */
+export const LOOPBACK_ONLY_COMPONENTS = ['loki', 'jaeger'] as const satisfies ComponentId[];
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8, ::1 (and ::ffff:127.x.x.x): an address only this host reaches. */
+export function isLoopback(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped !== undefined) return LOOPBACK.check(mapped, 'ipv4');
+  return LOOPBACK.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
+}
+
 const grafanaSchema = z
   .strictObject({
     adminUser: z.string().min(1).default('admin'),
@@ -240,6 +282,8 @@ export const configSchema = z
       .default('development'),
     /** Where rendered configuration, secrets and state live; relative to wmon.yaml's folder. */
     stackDir: z.string().min(1).default('.wmon'),
+    /** Basic auth for Prometheus, Alertmanager and the node exporter; needed to bind them beyond loopback. */
+    auth: authSchema.optional(),
     /** Host address every port binds to unless a component overrides it. */
     bindAddress: bindAddress.default('127.0.0.1'),
     /** missing: pull images that are not present; never: fail instead; always: pull every time. */
@@ -273,6 +317,39 @@ export const configSchema = z
         } else {
           seen.set(key, `components.${id}.${field}`);
         }
+      }
+    }
+    // Nothing without a password of its own is published beyond this host: one issue per bindAddress key.
+    const exposed = new Map<string, { bind: string; path: string[]; needAuth: ComponentId[]; noAuth: ComponentId[] }>();
+    for (const id of COMPONENT_IDS) {
+      const c = config.components[id];
+      const bind = c.bindAddress ?? config.bindAddress;
+      if (!c.enabled || isLoopback(bind)) continue;
+      const path = c.bindAddress === undefined ? ['bindAddress'] : ['components', id, 'bindAddress'];
+      const entry = exposed.get(path.join('.')) ?? { bind, path, needAuth: [], noAuth: [] };
+      exposed.set(path.join('.'), entry);
+      if ((LOOPBACK_ONLY_COMPONENTS as readonly ComponentId[]).includes(id)) entry.noAuth.push(id);
+      else if ((WEB_AUTH_COMPONENTS as readonly ComponentId[]).includes(id) && config.auth === undefined) {
+        entry.needAuth.push(id);
+      }
+    }
+    const list = (ids: ComponentId[]) =>
+      new Intl.ListFormat('en', { type: 'conjunction' }).format(ids.map((id) => TITLE_OF[id]));
+    for (const { bind, path, needAuth, noAuth } of exposed.values()) {
+      const problems: string[] = [];
+      if (needAuth.length > 0) {
+        problems.push(
+          `${list(needAuth)} would answer anyone who reaches ${bind} without a password: add an auth section (auth: {username: wmon, password: {env: WMON_AUTH_PASSWORD}}) or bind ${needAuth.length === 1 ? 'it' : 'them'} to 127.0.0.1`,
+        );
+      }
+      if (noAuth.length > 0) {
+        const keys = noAuth.map((id) => `components.${id}.bindAddress: 127.0.0.1`).join(', ');
+        problems.push(
+          `${list(noAuth)} ${noAuth.length === 1 ? 'has' : 'have'} no authentication of ${noAuth.length === 1 ? 'its' : 'their'} own: bind ${noAuth.length === 1 ? 'it' : 'them'} to loopback (${keys}) or switch ${noAuth.length === 1 ? 'it' : 'them'} off`,
+        );
+      }
+      if (problems.length > 0) {
+        ctx.addIssue({ code: 'custom', path, message: `${bind} is not a loopback address. ${problems.join('; ')}` });
       }
     }
     if (config.components.grafana.enabled && !config.components.prometheus.enabled) {

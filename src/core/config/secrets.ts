@@ -28,6 +28,11 @@ const isUrlWithProtocol =
 
 const KINDS = {
   password: { what: 'a non-empty password', valid: (v) => v.length > 0 },
+  // bcrypt reads at most 72 bytes: a longer password would be accepted by its first 72 bytes alone.
+  authPassword: {
+    what: 'a password of 12 to 72 bytes',
+    valid: (v) => v.length >= 12 && Buffer.byteLength(v) <= 72,
+  },
   slackUrl: { what: 'an https:// Slack incoming-webhook URL', valid: isUrlWithProtocol('https:') },
   routingKey: { what: 'a PagerDuty integration (routing) key', valid: (v) => /^[A-Za-z0-9]{20,64}$/.test(v) },
   stripeSecret: {
@@ -45,7 +50,8 @@ export type SecretName =
   | 'grafanaAdminPassword'
   | 'stripeWebhookSecret'
   | 'databaseUrl'
-  | 'redisUrl';
+  | 'redisUrl'
+  | 'authPassword';
 
 interface SecretSlot {
   readonly name: SecretName;
@@ -68,6 +74,7 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('stripeWebhookSecret', 'service.stripeWebhookSecret', config.service.stripeWebhookSecret, KINDS.stripeSecret);
   add('databaseUrl', 'service.databaseUrl', config.service.databaseUrl, KINDS.postgresUrl);
   add('redisUrl', 'service.redisUrl', config.service.redisUrl, KINDS.redisUrl);
+  add('authPassword', 'auth.password', config.auth?.password, KINDS.authPassword);
   return slots;
 }
 

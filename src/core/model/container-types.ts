@@ -43,6 +43,8 @@ export interface ReadinessProbe {
   readonly containerPort: number;
   /** Optional check of the response body beyond status 200 (e.g. Grafana's database ok). */
   readonly bodyIncludes?: string;
+  /** Credentials the probe sends (wmon.yaml's `auth`); never part of the container itself. */
+  readonly basicAuth?: { readonly username: string; readonly password: string };
 }
 
 export interface ContainerSpec {

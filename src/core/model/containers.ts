@@ -14,6 +14,8 @@ export interface SpecInputs {
   readonly secretMounts: Partial<Record<ComponentId, string>>;
   /** Image id per component image reference when known (a rebuilt :latest changes the hash). */
   readonly imageIds?: Readonly<Record<string, string>>;
+  /** wmon.yaml's `auth` credentials, for the readiness probes of the components that need them. */
+  readonly auth?: { readonly username: string; readonly password: string };
 }
 
 export function volumeName(stack: Pick<Stack, 'project'>, volume: string): string {
@@ -82,6 +84,7 @@ function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): Container
       path: c.readiness.path,
       containerPort: (c.ports.find((p) => p.name === c.readiness.port) ?? c.ports[0]!).containerPort,
       ...(c.readiness.bodyIncludes ? { bodyIncludes: c.readiness.bodyIncludes } : {}),
+      ...(c.readiness.authenticated && inputs.auth ? { basicAuth: inputs.auth } : {}),
     },
     dependsOn: [...c.dependsOn],
   };

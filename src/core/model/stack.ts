@@ -1,6 +1,7 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
 import type { ComponentId, Config } from '../config/schema.js';
+import { WEB_CONFIG_PATH } from '../render/web-config.js';
 
 /**
  * The Stack model: each component described once (image, ports, volumes, readiness, configuration folder,
@@ -46,8 +47,14 @@ export interface ComponentModel {
   /** Run with a read-only root file system; `tmpfs` lists the scratch folders it still needs. */
   readonly readOnlyRootfs?: boolean;
   readonly tmpfs?: Readonly<Record<string, string>>;
-  /** `port`: the name of the port it is probed on (default: the main port). */
-  readonly readiness: { readonly path: string; readonly bodyIncludes?: string; readonly port?: string };
+  readonly readiness: {
+    readonly path: string;
+    readonly bodyIncludes?: string;
+    /** The name of the port it is probed on (default: the main port). */
+    readonly port?: string;
+    /** The probe needs wmon.yaml's `auth` credentials (the component reads a web configuration). */
+    readonly authenticated?: boolean;
+  };
   /** Host binds besides the config folder (node exporter reads the host's root file system). */
   readonly hostBinds: ReadonlyArray<{ readonly source: string; readonly target: string }>;
   readonly dependsOn: readonly ComponentId[];
@@ -154,6 +161,13 @@ export function buildStack(config: Config): Stack {
     };
   };
   const url = (id: ComponentId) => base(id).url;
+  // With auth, Prometheus, Alertmanager and the node exporter read a web configuration (basic auth) from
+  // their secrets folder; without it they take neither the flag nor the folder (their containers stay as they were).
+  const auth = config.auth !== undefined;
+  const webAuth = auth
+    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${WEB_CONFIG_PATH}`] }
+    : { webConfigFlag: [] };
+  const authReadiness = auth ? { authenticated: true } : {};
 
   if (on('prometheus')) {
     const p = config.prometheus;
@@ -162,18 +176,21 @@ export function buildStack(config: Config): Stack {
       ...base('prometheus'),
       volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
       config: { dir: 'prometheus', target: '/etc/prometheus' },
+      ...(webAuth.secretsTarget ? { secretsTarget: webAuth.secretsTarget } : {}),
       cmd: [
         '--config.file=/etc/prometheus/prometheus.yml',
         '--storage.tsdb.path=/prometheus',
         `--storage.tsdb.retention.time=${p.retention.time}`,
         ...(p.retention.size ? [`--storage.tsdb.retention.size=${p.retention.size}`] : []),
-        // Both are safe only because ports bind to loopback by default (see README).
+        // Both are safe only because ports bind to loopback, or every request needs the auth credentials
+        // (config validation refuses anything else; see README, "Exposing the stack").
         '--web.enable-lifecycle',
         '--web.enable-admin-api',
         `--web.external-url=${url('prometheus')}`,
+        ...webAuth.webConfigFlag,
       ],
       env: {},
-      readiness: { path: '/-/ready' },
+      readiness: { path: '/-/ready', ...authReadiness },
       dependsOn: deps,
     });
   }
@@ -190,9 +207,10 @@ export function buildStack(config: Config): Stack {
         // A single Alertmanager: no gossip cluster (it would delay the first notification by ~10 s).
         '--cluster.listen-address=',
         `--web.external-url=${url('alertmanager')}`,
+        ...webAuth.webConfigFlag,
       ],
       env: {},
-      readiness: { path: '/-/ready' },
+      readiness: { path: '/-/ready', ...authReadiness },
       dependsOn: [],
     });
   }
@@ -210,6 +228,8 @@ export function buildStack(config: Config): Stack {
         GF_SECURITY_ADMIN_USER: g.adminUser,
         GF_SECURITY_ADMIN_PASSWORD__FILE: secretPath('grafanaAdminPassword'),
         GF_USERS_ALLOW_SIGN_UP: 'false',
+        // Grafana's default, said explicitly: nobody sees a dashboard without logging in.
+        GF_AUTH_ANONYMOUS_ENABLED: 'false',
         GF_ANALYTICS_REPORTING_ENABLED: 'false',
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         GF_SERVER_ROOT_URL: grafanaUrl(config),
@@ -252,10 +272,11 @@ export function buildStack(config: Config): Stack {
     models.set('nodeExporter', {
       ...base('nodeExporter'),
       volumes: [],
-      cmd: ['--path.rootfs=/host'],
+      ...(webAuth.secretsTarget ? { secretsTarget: webAuth.secretsTarget } : {}),
+      cmd: ['--path.rootfs=/host', ...webAuth.webConfigFlag],
       env: {},
       hostBinds: [{ source: '/', target: '/host' }],
-      readiness: { path: '/metrics' },
+      readiness: { path: '/metrics', ...authReadiness },
       dependsOn: [],
     });
   }

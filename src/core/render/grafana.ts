@@ -1,3 +1,5 @@
+import { secretPath } from '@wmon/contract';
+
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 import { DATASOURCE_UIDS } from './dashboards/uids.js';
@@ -21,6 +23,14 @@ export function buildDatasources(config: Config): Record<string, unknown> {
       isDefault: true,
       editable: false,
       jsonData: { timeInterval: config.prometheus.scrapeInterval, httpMethod: 'POST' },
+      // Grafana reads the password from its secrets folder ($__file{} in provisioning files), never from here.
+      ...(config.auth
+        ? {
+            basicAuth: true,
+            basicAuthUser: config.auth.username,
+            secureJsonData: { basicAuthPassword: `$__file{${secretPath('authPassword')}}` },
+          }
+        : {}),
     },
   ];
   if (on('loki')) {

@@ -1,3 +1,5 @@
+import { secretPath } from '@wmon/contract';
+
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 
@@ -8,11 +10,24 @@ export const ALERT_RULES_FILE = `${RULES_DIR}/webhook-alerts.yml`;
 interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
+  basic_auth?: BasicAuth;
   static_configs: Array<{ targets: string[]; labels: { component: string } }>;
 }
 
-function job(name: string, target: string, component: string): ScrapeJob {
-  return { job_name: name, static_configs: [{ targets: [target], labels: { component } }] };
+interface BasicAuth {
+  username: string;
+  password_file: string;
+}
+
+/** Where Prometheus reads wmon.yaml's auth password (its secrets folder). */
+export const AUTH_PASSWORD_FILE = secretPath('authPassword');
+
+function job(name: string, target: string, component: string, auth?: BasicAuth): ScrapeJob {
+  return {
+    job_name: name,
+    ...(auth ? { basic_auth: auth } : {}),
+    static_configs: [{ targets: [target], labels: { component } }],
+  };
 }
 
 /** prometheus.yml: scrapes itself and every enabled component that exports metrics; loads the rules. */
@@ -20,9 +35,13 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const on = (id: Parameters<typeof isEnabled>[1]) => isEnabled(config, id);
   const at = (id: keyof typeof DNS_NAMES) => `${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
 
-  const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus')];
-  if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager'));
-  if (on('nodeExporter')) jobs.push(job('node-exporter', at('nodeExporter'), 'node-exporter'));
+  // With auth, Prometheus, Alertmanager and the node exporter want it from Prometheus too.
+  const auth: BasicAuth | undefined = config.auth
+    ? { username: config.auth.username, password_file: AUTH_PASSWORD_FILE }
+    : undefined;
+  const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus', auth)];
+  if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager', auth));
+  if (on('nodeExporter')) jobs.push(job('node-exporter', at('nodeExporter'), 'node-exporter', auth));
   // The service's internal listener: its public port (the one Stripe reaches) serves no metrics.
   if (on('webhook')) jobs.push(job('webhook', `${DNS_NAMES.webhook}:${CONTAINER_PORTS.webhookInternal}`, 'webhook'));
   else if (config.service.scrapeTarget) jobs.push(job('webhook', config.service.scrapeTarget, 'webhook'));
@@ -38,7 +57,13 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
     // Relative to this file: the same config works in the container and with promtool on the host.
     rule_files: [`${RULES_DIR}/*.yml`],
     ...(on('alertmanager')
-      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [at('alertmanager')] }] }] } }
+      ? {
+          alerting: {
+            alertmanagers: [
+              { ...(auth ? { basic_auth: auth } : {}), static_configs: [{ targets: [at('alertmanager')] }] },
+            ],
+          },
+        }
       : {}),
     scrape_configs: jobs,
   };

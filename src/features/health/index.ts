@@ -8,6 +8,7 @@ import { grafanaTasks, jaegerTasks, lokiTasks } from './checks/observability.js'
 import { probeTasks } from './checks/probe.js';
 import { alertmanagerDriftTask, prometheusTasks, type AlertSink } from './checks/prometheus.js';
 import { readinessTasks } from './checks/ready.js';
+import { secretFileTasks } from './checks/secrets.js';
 import { runTasks, type CheckGroup } from './runner.js';
 import { exitCodeFor, sortChecks, statusLine, worstStatus } from './status.js';
 
@@ -36,6 +37,7 @@ export async function runCheck(ctx: StackContext, opts: CheckOptions): Promise<C
     ...grafanaTasks(ctx),
     ...lokiTasks(ctx),
     ...jaegerTasks(ctx),
+    ...secretFileTasks(ctx),
     ...(opts.probe ? probeTasks(ctx) : []),
   ].filter((t) => !skip.has(t.group));
 

@@ -16,6 +16,7 @@ export const CHECK_GROUPS = [
   'grafana',
   'loki',
   'jaeger',
+  'secrets',
 ] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number] | 'probe';
 

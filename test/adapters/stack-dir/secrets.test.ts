@@ -24,7 +24,7 @@ describe('stack secrets', () => {
     expect(await mode(first.grafanaAdminPasswordFile!)).toBe(0o600);
     expect(await mode(first.stripeWebhookSecretFile!)).toBe(0o600);
     expect(await mode(path.join(stackDir, 'secrets'))).toBe(0o700);
-    expect(Object.keys(first.mounts).sort()).toEqual(['alertmanager', 'grafana', 'webhook']);
+    expect(Object.keys(first.mounts).sort()).toEqual(['alertmanager', 'grafana', 'prometheus', 'webhook']);
     expect(await readFile(path.join(first.mounts.grafana!, 'grafana_admin_password'), 'utf8')).toBe(password);
     expect(await readFile(path.join(first.mounts.webhook!, 'stripe_webhook_secret'), 'utf8')).toBe(secret);
 

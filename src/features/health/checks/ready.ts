@@ -4,7 +4,7 @@
  * sees the stack, so when it does not answer the state of the stack is UNKNOWN, not CRITICAL (the
  * engine's container check says CRITICAL when its container is down).
  */
-import { ReadinessError, waitForHttp } from '../../../adapters/runtime/readiness.js';
+import { basicAuthHeader, ReadinessError, waitForHttp } from '../../../adapters/runtime/readiness.js';
 import type { ComponentModel } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
 import { componentFailure } from '../failure.js';
@@ -15,6 +15,7 @@ async function probeOnce(
   url: string,
   bodyIncludes: string | undefined,
   timeoutMs: number,
+  auth: { readonly username: string; readonly password: string } | undefined,
 ): Promise<{ ok: true; status: number } | { ok: false; answered: boolean; last: string }> {
   try {
     const r = await waitForHttp({
@@ -22,6 +23,7 @@ async function probeOnce(
       timeoutMs,
       attemptTimeoutMs: timeoutMs,
       ...(bodyIncludes === undefined ? {} : { bodyIncludes }),
+      ...(auth ? { headers: { Authorization: basicAuthHeader(auth) } } : {}),
       giveUpIf: async () => 'a single probe',
     });
     return { ok: true, status: r.status };
@@ -71,7 +73,8 @@ function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
   return {
     ...base,
     async run(): Promise<CheckRow[]> {
-      const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs);
+      const auth = c.readiness.authenticated ? ctx.webAuth() : undefined;
+      const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs, auth);
       if (r.ok) return [row(this, 'OK', `ready (GET ${url}: HTTP ${r.status})`)];
       if (c.id === 'prometheus' && !r.answered) {
         return [

@@ -21,7 +21,7 @@ function webhookSpec(yaml: string) {
 describe('the webhook service container', () => {
   it('publishes the public port on the bindAddress and the internal one on loopback only', () => {
     const { spec, model } = webhookSpec(
-      'bindAddress: 0.0.0.0\ncomponents:\n  webhook: {port: 18080, metricsPort: 19464}\n',
+      'components:\n  webhook: {port: 18080, metricsPort: 19464, bindAddress: 0.0.0.0}\n',
     );
     expect(spec.ports.map((p) => [p.containerPort, p.hostIp, p.hostPort])).toEqual([
       [SERVICE_LISTENERS.public.port, '0.0.0.0', 18080],

@@ -22,6 +22,7 @@ import { filesHash, renderStack, type RenderedFile } from '../core/render/index.
 import { WmonError } from '../errors.js';
 import type { ImageResult, InitResultJson } from '../results.js';
 import { assertSupportedImages } from '../core/model/versions.js';
+import { prometheusPending, settledExpectation } from '../features/health/settled.js';
 import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
 import { pipeline, silentReporter, type Pipeline, type Reporter, type StateOf, type Step } from './steps.js';
 import { stackUrls } from './urls.js';
@@ -314,6 +315,31 @@ export const readyStep: Step<UpInput & Engine & Pick<Planned, 'specs'>, object> 
   },
 };
 
+/**
+ * Answering is not ready: Prometheus discovers its targets and Alertmanager, and loads its rules, a few seconds
+ * after it starts or reloads. The stack is up when Prometheus has loaded the rules wmon.yaml renders, scraped
+ * every target once (each up) and knows Alertmanager, so that what the user runs next sees it as it is.
+ */
+export const settledStep: Step<UpInput, object> = {
+  title: 'Wait until Prometheus has loaded its rules, scraped every target and knows Alertmanager',
+  async run({ ctx, opts }, io) {
+    const prom = ctx.clients.prometheus;
+    if (!prom) {
+      io.skip('Prometheus is switched off');
+      return {};
+    }
+    const want = settledExpectation(ctx.config);
+    await ctx.deps.waitSettled(() => prometheusPending(prom, want), {
+      name: 'Prometheus',
+      timeoutMs: opts.timeoutMs,
+      onPending: (pending) =>
+        io.output(`waiting: ${pending[0]}${pending.length > 1 ? ` (+${pending.length - 1})` : ''}`),
+    });
+    io.output(`${want.jobs.length} targets scraped, ${want.rules.groups.length} rule groups loaded`);
+    return {};
+  },
+};
+
 /** The up steps after `p`, through the plan (where a dry run stops): `p`'s state has what they read. */
 export function thenPlan<In extends object, S extends UpInput>(p: Pipeline<In, S>) {
   return p
@@ -328,7 +354,7 @@ export function thenPlan<In extends object, S extends UpInput>(p: Pipeline<In, S
 
 /** Every up step after `p`: plan, apply, and wait until every component is ready. */
 export function thenUp<In extends object, S extends UpInput>(p: Pipeline<In, S>) {
-  return thenPlan(p).then(applyStep).then(readyStep);
+  return thenPlan(p).then(applyStep).then(readyStep).then(settledStep);
 }
 
 /** What the up steps know at the end: the render, the engine, the images, the plan and what was applied. */

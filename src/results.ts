@@ -33,6 +33,8 @@ export interface ImageResult {
   readonly ref: string;
   /** present | pulled | built (done); pull | build | missing (dry run: would pull, would build, cannot be had). */
   readonly action: 'present' | 'pulled' | 'built' | 'pull' | 'build' | 'missing';
+  /** The wmon.yaml key that names it, e.g. `components.loki.image` or `service.build.builderImage`. */
+  readonly key?: string;
 }
 
 export interface ComponentUrl {

@@ -13,16 +13,24 @@ export function createReporter(kind: ReporterKind): Reporter {
   if (kind === 'silent') return silentReporter;
   return {
     async run(steps) {
+      // The error block after the run says what went wrong (message, code, next steps); the failed step's
+      // line only says which step failed, so the message is not printed twice.
+      let failure: { error: unknown } | undefined;
       const list = new Listr<object, ListrRendererValue, ListrRendererValue>(
         steps.map((step) => ({
           title: step.title,
           task: async (_ctx: object, task) => {
-            await step.run({
-              output: (line: string) => {
-                task.output = line;
-              },
-              skip: (reason: string) => task.skip(reason),
-            });
+            try {
+              await step.run({
+                output: (line: string) => {
+                  task.output = line;
+                },
+                skip: (reason: string) => task.skip(reason),
+              });
+            } catch (error) {
+              failure = { error };
+              throw new Error('see the error below');
+            }
           },
         })),
         {
@@ -32,7 +40,11 @@ export function createReporter(kind: ReporterKind): Reporter {
           collectErrors: false,
         },
       );
-      await list.run();
+      try {
+        await list.run();
+      } catch (error) {
+        throw failure ? failure.error : error;
+      }
     },
   };
 }

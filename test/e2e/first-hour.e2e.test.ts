@@ -1,12 +1,20 @@
 /**
  * What a new user meets in the first hour, on the real engine: `init` says the stack is up only when it is
- * (an immediate `check` sees every target scraped and Alertmanager known).
+ * (an immediate `check` sees every target scraped and Alertmanager known); every image is checked before
+ * anything is built or created, and all that cannot be had are named at once.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { LABELS } from '../../src/core/model/container-types.js';
+import type { InitResultJson } from '../../src/results.js';
 
 import { wmon } from '../support/cli.js';
 import { checkJsonSchema } from '../support/observe.js';
-import { e2eProject, type E2eProject } from './helpers.js';
+import { freePort } from '../support/ports.js';
+import { e2eProject, SERVICE_BUILD_IMAGES, TEST_IMAGES, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
 
@@ -23,6 +31,52 @@ afterAll(async () => {
 const cli = (args: string[]) => wmon(args, { cwd: p!.dir, timeout: 600_000 });
 
 describe.sequential('the first hour with wmon on a real engine', () => {
+  it('refuses once, naming all three unavailable images by their wmon.yaml keys, and builds nothing', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const file = path.join(p.dir, 'wmon.yaml');
+    const base = await readFile(file, 'utf8');
+    // Pulling allowed (no registry answers here), three images nobody has: a component, Loki, the builder.
+    await writeFile(
+      file,
+      base
+        .replace('pullPolicy: never', 'pullPolicy: missing')
+        .replace(TEST_IMAGES.nodeExporter, 'docker.io/prom/node-exporter:v1.9.1')
+        .replace(
+          'loki: {enabled: false}',
+          `loki: {enabled: true, image: docker.io/grafana/loki:3.5.3, port: ${await freePort()}}`,
+        )
+        .replace(`builderImage: ${SERVICE_BUILD_IMAGES.builder}`, 'builderImage: docker.io/library/node:20-bookworm'),
+    );
+    try {
+      const dry = await cli(['init', '--dry-run', '--json']);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const images = (JSON.parse(dry.stdout) as InitResultJson).images;
+      expect(Object.fromEntries(images.map((i) => [i.key, i.action]))).toEqual({
+        'components.prometheus.image': 'present',
+        'components.alertmanager.image': 'present',
+        'components.nodeExporter.image': 'pull',
+        'components.loki.image': 'pull',
+        'components.webhook.image': 'build',
+        'service.build.builderImage': 'pull',
+        'service.build.baseImage': 'present',
+      });
+
+      const r = await cli(['init']);
+      expect(r.exitCode, r.stderr).toBe(69);
+      expect(r.stderr.match(/images the stack needs cannot be had/g)).toHaveLength(1);
+      for (const key of ['components.loki.image', 'components.nodeExporter.image', 'service.build.builderImage'])
+        expect(r.stderr).toContain(`${key}: `);
+      expect(r.stderr).toContain('components.webhook.enabled: false');
+      expect(await p.runtime.imageExists(`localhost/wmon/webhook-${p.project}:latest`)).toBe(false);
+      expect(await p.runtime.listContainers({ [LABELS.project]: p.project })).toEqual([]);
+      expect(await p.runtime.listNetworks({ [LABELS.project]: p.project })).toEqual([]);
+    } finally {
+      await writeFile(file, base);
+    }
+  }, 600_000);
+
   it('init, then an immediate check, exits 0 ten times in a row: every target scraped, Alertmanager known', async ({
     skip,
   }) => {

@@ -23,7 +23,7 @@ export function formatInit(r: InitResultJson): string {
   for (const f of files) lines.push(`  ${f.status === 'created' ? chalk.green('+') : chalk.yellow('~')} ${f.path}`);
   for (const f of r.removedFiles) lines.push(`  ${chalk.red('-')} ${f}`);
   lines.push('Images:');
-  for (const i of r.images) lines.push(`  ${i.ref} ${chalk.dim(i.action)}`);
+  for (const i of r.images) lines.push(`  ${i.ref} ${chalk.dim(`${i.action}${i.key ? ` (${i.key})` : ''}`)}`);
   lines.push('Containers:');
   for (const c of r.containers) {
     const mark = ACTION_MARK[c.action] ?? '?';

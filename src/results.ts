@@ -82,6 +82,9 @@ export interface InitResultJson {
     /** create | recreate | start | reload | restart | keep */
     readonly action: string;
     readonly reason: string;
+    /** Its memory limit as wmon.yaml gives it (e.g. `512m`; `0`: none), and its CPU limit. */
+    readonly memory?: string;
+    readonly cpus?: number;
   }>;
   readonly removedContainers: ReadonlyArray<{
     readonly container: string;

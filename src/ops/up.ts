@@ -476,12 +476,22 @@ export async function upResult(s: UpState, started: number): Promise<InitResultJ
       image: p.image,
       action: p.action,
       reason: p.reason,
+      ...limitsOf(ctx, p.component),
     })),
     removedContainers: s.plan.remove.map((r) => ({ container: r.container, component: r.component, reason: r.reason })),
     urls: urls.components,
     credentials: urls.credentials,
     warnings: [...s.warnings],
     durationMs: Date.now() - started,
+  };
+}
+
+/** A component's memory and CPU limits, as wmon.yaml gives them. */
+function limitsOf(ctx: StackContext, id: ComponentId): { memory?: string; cpus?: number } {
+  const m = ctx.component(id);
+  return {
+    ...(m?.memory === undefined ? {} : { memory: m.memory }),
+    ...(m?.cpus === undefined ? {} : { cpus: m.cpus }),
   };
 }
 

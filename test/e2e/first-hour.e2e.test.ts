@@ -8,6 +8,9 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import Docker from 'dockerode';
+
+import { DEFAULT_LIMITS, type ComponentId } from '../../src/core/config/schema.js';
 import { LABELS } from '../../src/core/model/container-types.js';
 import type { InitResultJson } from '../../src/results.js';
 
@@ -102,4 +105,31 @@ describe.sequential('the first hour with wmon on a real engine', () => {
       expect(json.checks.find((c) => c.id === 'rules')?.status, `round ${round}`).toBe('OK');
     }
   }, 1_800_000);
+
+  it('runs each container with its default memory and CPU limits, which init --dry-run shows', async ({ skip }) => {
+    if (!p) return skip();
+    const dry = await cli(['init', '--dry-run', '--json']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const planned = (JSON.parse(dry.stdout) as InitResultJson).containers;
+    expect(Object.fromEntries(planned.map((c) => [c.component, [c.memory, c.cpus]]))).toEqual(
+      Object.fromEntries(
+        planned.map((c) => [
+          c.component,
+          [DEFAULT_LIMITS[c.component as ComponentId].memory, DEFAULT_LIMITS[c.component as ComponentId].cpus],
+        ]),
+      ),
+    );
+    const human = await cli(['init', '--dry-run']);
+    expect(human.stdout).toMatch(/node-exporter \S+.*\[memory 128m, 0\.25 CPUs\]/);
+
+    const init = await cli(['init']);
+    expect(init.exitCode, init.stderr).toBe(0);
+    const docker = new Docker({ socketPath: p.runtime.engine.address.replace(/^unix:\/\//, '') });
+    const hostConfig = async (component: string) =>
+      (await docker.getContainer(`${p!.project}-${component}`).inspect()).HostConfig;
+    expect(await hostConfig('prometheus')).toMatchObject({ Memory: 1024 ** 3, NanoCpus: 1e9 });
+    expect(await hostConfig('node-exporter')).toMatchObject({ Memory: 128 * 1024 ** 2, NanoCpus: 0.25e9 });
+    expect(await hostConfig('alertmanager')).toMatchObject({ Memory: 256 * 1024 ** 2, NanoCpus: 0.5e9 });
+    expect(await hostConfig('webhook')).toMatchObject({ Memory: 512 * 1024 ** 2, NanoCpus: 1e9 });
+  }, 600_000);
 });

@@ -27,7 +27,8 @@ export function formatInit(r: InitResultJson): string {
   lines.push('Containers:');
   for (const c of r.containers) {
     const mark = ACTION_MARK[c.action] ?? '?';
-    const text = `  ${mark} ${c.container} ${c.action}${c.action === 'keep' ? '' : ` (${c.reason})`}`;
+    const limits = c.memory !== undefined || c.cpus !== undefined ? limitsText(c.memory, c.cpus) : '';
+    const text = `  ${mark} ${c.container} ${c.action}${c.action === 'keep' ? '' : ` (${c.reason})`}${r.dryRun ? limits : ''}`;
     lines.push(c.action === 'keep' ? chalk.dim(text) : text);
   }
   for (const c of r.removedContainers) lines.push(`  ${chalk.red('-')} ${c.container} remove (${c.reason})`);
@@ -40,4 +41,11 @@ export function formatInit(r: InitResultJson): string {
     lines.push(formatUrls({ project: '', components: r.urls, credentials: r.credentials }));
   }
   return lines.join('\n');
+}
+
+/** `, memory 512m, 1 CPU` as the dry run shows a container's limits. */
+function limitsText(memory: string | undefined, cpus: number | undefined): string {
+  const mem = memory === undefined ? '' : memory === '0' ? 'no memory limit' : `memory ${memory}`;
+  const cpu = cpus === undefined ? '' : `${cpus} CPU${cpus === 1 ? '' : 's'}`;
+  return chalk.dim(` [${[mem, cpu].filter(Boolean).join(', ')}]`);
 }

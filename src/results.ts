@@ -141,8 +141,10 @@ export interface CheckAlertJson {
   /** The rule's `severity` label (`critical`, `warning`, `info`), or `none`. */
   readonly severity: string;
   readonly state: 'pending' | 'firing';
-  /** RFC 3339 time the alert became active. */
+  /** RFC 3339 time the alert became active (pending). */
   readonly activeAt: string | null;
+  /** RFC 3339 time a firing alert fired (`activeAt` + its rule's `for`); null while pending. */
+  readonly firingSince: string | null;
   readonly summary: string;
   readonly labels: Readonly<Record<string, string>>;
 }

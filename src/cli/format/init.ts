@@ -13,6 +13,16 @@ const ACTION_MARK: Record<string, string> = {
   keep: '=',
 };
 
+/** Each container action, as done. */
+const DONE: Record<string, string> = {
+  create: 'created',
+  recreate: 'recreated',
+  start: 'started',
+  reload: 'reloaded',
+  restart: 'restarted',
+  keep: 'unchanged',
+};
+
 export function formatInit(r: InitResultJson): string {
   const lines: string[] = [];
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
@@ -27,11 +37,20 @@ export function formatInit(r: InitResultJson): string {
   lines.push('Containers:');
   for (const c of r.containers) {
     const mark = ACTION_MARK[c.action] ?? '?';
+    if (!r.dryRun) {
+      // What was done, not the plan: "created", not "create (not created yet)".
+      const done = DONE[c.action] ?? c.action;
+      const why = c.action === 'keep' || c.action === 'create' ? '' : ` (${c.reason})`;
+      const text = `  ${mark} ${c.container} ${done}${why}`;
+      lines.push(c.action === 'keep' ? chalk.dim(text) : text);
+      continue;
+    }
     const limits = c.memory !== undefined || c.cpus !== undefined ? limitsText(c.memory, c.cpus) : '';
     const text = `  ${mark} ${c.container} ${c.action}${c.action === 'keep' ? '' : ` (${c.reason})`}${r.dryRun ? limits : ''}`;
     lines.push(c.action === 'keep' ? chalk.dim(text) : text);
   }
-  for (const c of r.removedContainers) lines.push(`  ${chalk.red('-')} ${c.container} remove (${c.reason})`);
+  for (const c of r.removedContainers)
+    lines.push(`  ${chalk.red('-')} ${c.container} ${r.dryRun ? 'remove' : 'removed'} (${c.reason})`);
   for (const w of r.warnings) lines.push(chalk.yellow(`warning: ${w}`));
   if (!r.dryRun) {
     lines.push('');

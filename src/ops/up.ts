@@ -265,9 +265,17 @@ export const imagesStep: Step<UpInput & Engine, { readonly images: readonly Prep
       );
       images.push({ ref: build.ref, key: 'components.webhook.image', action: 'built', id: imageId });
     }
+    io.output(imagesSummary(images));
     return { images };
   },
 };
+
+/** `4 present, 1 pulled, 1 built`: the images step's last line (a log shows only that line of a build). */
+function imagesSummary(images: readonly PreparedImage[]): string {
+  const counts = new Map<string, number>();
+  for (const i of images) counts.set(i.action, (counts.get(i.action) ?? 0) + 1);
+  return `images: ${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}`;
+}
 
 /** One refusal for every image that cannot be had: its wmon.yaml key, why, and both ways out. */
 export function imagesUnavailableError(all: readonly Unavailable[], file: string): WmonError {

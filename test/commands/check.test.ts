@@ -64,10 +64,10 @@ describe('wmon check that cannot run', () => {
   });
 
   it("says UNKNOWN for oclif's own usage errors too (exit 3, code USAGE)", async () => {
-    const unknown = await check('--verbose');
+    const unknown = await check('--verbosity');
     expect(unknown.exitCode).toBe(3);
     expect(unknown.stdout).toBe(
-      'WMON UNKNOWN - Nonexistent flag: --verbose - See more help with --help\nSee more help with --help',
+      'WMON UNKNOWN - Nonexistent flag: --verbosity - See more help with --help\nSee more help with --help',
     );
 
     const range = await check('--timeout', '0', '--json');

@@ -345,7 +345,10 @@ describe('the webhook service down', () => {
     );
     const quiet = await cli(['check', '--skip', 'engine', '--quiet']);
     expect(quiet.exitCode).toBe(2);
-    expect(quiet.stdout.split('\n')).toHaveLength(2);
+    // The status line (complete on its own: the count and the first problem), then one line per problem.
+    const [status, ...problems] = quiet.stdout.split('\n');
+    expect(status).toMatch(/^WMON CRITICAL - 2 critical \(2 of \d+ checks\): webhook .+ \(\+1 more below\)$/);
+    expect(problems).toHaveLength(2);
   });
 });
 

@@ -19,6 +19,8 @@ import { diffRules } from './drift.js';
 export interface SettledExpectation {
   /** The scrape jobs of prometheus.yml. */
   readonly jobs: readonly string[];
+  /** Jobs that scrape something wmon does not run (service.scrapeTarget): scraped once is enough, up or not. */
+  readonly external: readonly string[];
   readonly rules: RuleFile;
   readonly alertmanager: boolean;
 }
@@ -28,6 +30,7 @@ export function settledExpectation(config: Config): SettledExpectation {
   const rulesFile = renderStack(config).files.find((f) => f.path === `prometheus/${ALERT_RULES_FILE}`);
   return {
     jobs: prom.scrape_configs.map((j) => j.job_name),
+    external: !isEnabled(config, 'webhook') && config.service.scrapeTarget ? ['webhook'] : [],
     rules: rulesFile ? (parse(rulesFile.contents) as RuleFile) : { groups: [] },
     alertmanager: isEnabled(config, 'alertmanager'),
   };
@@ -54,7 +57,8 @@ export async function prometheusPending(prom: PrometheusClient, want: SettledExp
     if (of.length === 0) pending.push(`job ${job}: no target discovered yet`);
     for (const t of of) {
       if (!scrapedOnce(t)) pending.push(`target ${t.instance} (job ${job}): not scraped yet`);
-      else if (t.health !== 'up') pending.push(`target ${t.instance} (job ${job}) is ${t.health}: ${t.lastError}`);
+      else if (t.health !== 'up' && !want.external.includes(job))
+        pending.push(`target ${t.instance} (job ${job}) is ${t.health}: ${t.lastError}`);
     }
   }
   if (alertmanagers.active.length === 0) pending.push('it knows no Alertmanager yet');

@@ -89,6 +89,27 @@ describe('whether Prometheus has settled after a start or reload', () => {
     expect(await prometheusPending(settled, want)).toEqual([]);
   });
 
+  it('does not wait for a handler wmon does not run (service.scrapeTarget) to be up, only to be scraped once', async () => {
+    const external = settledExpectation(
+      parseConfigText(
+        'components:\n  webhook: {enabled: false}\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  jaeger: {enabled: false}\nservice:\n  scrapeTarget: host.containers.internal:8080\n',
+        'wmon.yaml',
+      ),
+    );
+    expect(external.external).toEqual(['webhook']);
+    const down = prometheus({
+      targets: external.jobs.map((j) =>
+        j === 'webhook' ? target(j, { health: 'down', lastError: 'connection refused' }) : target(j),
+      ),
+      rules: loadedRules(),
+      alertmanagers: ['http://alertmanager:9093/api/v2/alerts'],
+    });
+    expect(await prometheusPending(down, external)).toEqual([]);
+    expect(await prometheusPending(down, { ...external, external: [] })).toEqual([
+      'target webhook:9000 (job webhook) is down: connection refused',
+    ]);
+  });
+
   it('after a reload, waits until the changed rules are the ones loaded', async () => {
     const old = loadedRules();
     const rule = old[0]!.rules[0] as { query: string };

@@ -25,7 +25,7 @@ import {
   type ServiceClientOptions,
 } from './adapters/clients/index.js';
 import type { ContainerRuntime } from './adapters/runtime/container-runtime.js';
-import { waitContainerReady } from './adapters/runtime/readiness.js';
+import { waitContainerReady, waitUntilSettled, type SettleOptions } from './adapters/runtime/readiness.js';
 import type { ContainerSpec } from './core/model/container-types.js';
 import { GENERATED_SECRET_FILES, readKeptSecret, readKeptSecretSync } from './adapters/stack-dir/secrets.js';
 import { loadConfig, type LoadedConfig } from './core/config/load.js';
@@ -47,11 +47,15 @@ export interface ClientFactories {
 /** Wait until a started container answers (over HTTP by default); rejects naming what it saw. */
 export type ReadinessWait = (runtime: ContainerRuntime, spec: ContainerSpec, timeoutMs: number) => Promise<void>;
 
+/** Wait until `pending()` finds nothing left (Prometheus settling after a start or reload); rejects naming what is. */
+export type SettleWait = (pending: () => Promise<readonly string[]>, opts: SettleOptions) => Promise<void>;
+
 /** What a context reaches the world through. Everything has a real default; tests replace what they need. */
 export interface StackDeps {
   readonly connectRuntime: () => Promise<ContainerRuntime>;
   readonly clients: ClientFactories;
   readonly waitReady: ReadinessWait;
+  readonly waitSettled: SettleWait;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -130,6 +134,7 @@ export function defaultDeps(
       return rt.connectRuntime({ ...rt.defaultDetectDeps(), pingTimeoutMs });
     },
     waitReady: waitContainerReady,
+    waitSettled: waitUntilSettled,
     env: process.env,
     ...overrides,
     clients: { ...clients, ...overrides.clients },

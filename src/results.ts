@@ -33,6 +33,8 @@ export interface ImageResult {
   readonly ref: string;
   /** present | pulled | built (done); pull | build | missing (dry run: would pull, would build, cannot be had). */
   readonly action: 'present' | 'pulled' | 'built' | 'pull' | 'build' | 'missing';
+  /** The wmon.yaml key that names it, e.g. `components.loki.image` or `service.build.builderImage`. */
+  readonly key?: string;
 }
 
 export interface ComponentUrl {
@@ -90,6 +92,9 @@ export interface InitResultJson {
     /** create | recreate | start | reload | restart | keep */
     readonly action: string;
     readonly reason: string;
+    /** Its memory limit as wmon.yaml gives it (e.g. `512m`; `0`: none), and its CPU limit. */
+    readonly memory?: string;
+    readonly cpus?: number;
   }>;
   readonly removedContainers: ReadonlyArray<{
     readonly container: string;
@@ -146,8 +151,10 @@ export interface CheckAlertJson {
   /** The rule's `severity` label (`critical`, `warning`, `info`), or `none`. */
   readonly severity: string;
   readonly state: 'pending' | 'firing';
-  /** RFC 3339 time the alert became active. */
+  /** RFC 3339 time the alert became active (pending). */
   readonly activeAt: string | null;
+  /** RFC 3339 time a firing alert fired (`activeAt` + its rule's `for`); null while pending. */
+  readonly firingSince: string | null;
   readonly summary: string;
   readonly labels: Readonly<Record<string, string>>;
 }

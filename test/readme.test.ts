@@ -2,6 +2,12 @@ import { readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
 
+import { parse } from 'yaml';
+
+import { parseConfigText } from '../src/core/config/load.js';
+import { COMPONENT_IDS, DEFAULT_LIMITS } from '../src/core/config/schema.js';
+import { containerSpecs } from '../src/core/model/containers.js';
+import { buildStack } from '../src/core/model/stack.js';
 import { ERRORS, EXIT_CODES } from '../src/errors.js';
 
 const read = (p: string) => readFile(new URL(`../${p}`, import.meta.url), 'utf8');
@@ -59,5 +65,26 @@ describe('README stays true', () => {
     const named = [...names].map((m) => m[1] ?? m[2]!);
     expect(named.length).toBeGreaterThan(Object.keys(ERRORS).length);
     expect(named.filter((n) => !ENV_VAR.test(n) && !(n in ERRORS))).toEqual([]);
+  });
+
+  it("states each component's default memory and CPU limits, and they are what the containers get", async () => {
+    const readme = await read('README.md');
+    const block = /```yaml\n(# wmon\.yaml: the monitoring stack[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README has no wmon.yaml reference').toBeDefined();
+    const components = (parse(block!) as { components: Record<string, { memory: string; cpus: number }> }).components;
+    const parseSize = (t: string) => Number.parseFloat(t) * 1024 ** ' kmg'.indexOf(t.slice(-1).toLowerCase());
+    // Every component's line in the README, against what a container of the default configuration is given.
+    const config = parseConfigText('', 'wmon.yaml');
+    const specs = containerSpecs(buildStack(config), { stackDir: '/tmp/x', secretMounts: {}, imageIds: {} });
+    for (const id of COMPONENT_IDS) {
+      const stated = components[id];
+      expect(stated, `README states no limits for ${id}`).toMatchObject({ memory: expect.any(String) });
+      expect(String(stated!.memory)).toBe(DEFAULT_LIMITS[id].memory);
+      expect(stated!.cpus).toBe(DEFAULT_LIMITS[id].cpus);
+      const spec = specs.find((c) => c.component === id);
+      if (!spec) continue; // switched off by default
+      expect(spec.memoryBytes, id).toBe(parseSize(stated!.memory));
+      expect(spec.nanoCpus, id).toBe(stated!.cpus * 1e9);
+    }
   });
 });

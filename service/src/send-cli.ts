@@ -1,7 +1,8 @@
 /**
- * npm run send -- --url http://127.0.0.1:8080/webhooks/stripe --secret whsec_... [--count N] [--type T]
+ * npm run send -- --url http://127.0.0.1:8080/webhooks/stripe --secret-file .wmon/stripe-webhook-secret [--count N] [--type T]
  *                 [--bad-signature] [--duplicate] [--concurrency N] [--customers N]
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ROUTES } from '@wmon/contract';
 import { loadFixtures, newEventId, postSignedEvent, type StripeEventFixture } from './send.js';
@@ -12,7 +13,9 @@ const HELP = `Sign and post example Stripe events to a webhook endpoint.
 
 Options:
   --url URL          endpoint (default ${DEFAULT_URL})
-  --secret SECRET    signing secret (default: the first of $STRIPE_WEBHOOK_SECRET)
+  --secret-file PATH file holding the signing secret (e.g. .wmon/stripe-webhook-secret)
+  --secret SECRET    signing secret (npm prints the command line: prefer --secret-file or $STRIPE_WEBHOOK_SECRET)
+                     (default: the first of $STRIPE_WEBHOOK_SECRET)
   --count N          events to send (default 1)
   --type TYPE        only this event type (default: cycle through all examples)
   --bad-signature    sign with a wrong secret (expect 400)
@@ -27,6 +30,7 @@ async function main(): Promise<number> {
     options: {
       url: { type: 'string', default: DEFAULT_URL },
       secret: { type: 'string' },
+      'secret-file': { type: 'string' },
       count: { type: 'string', default: '1' },
       type: { type: 'string' },
       'bad-signature': { type: 'boolean', default: false },
@@ -42,10 +46,24 @@ async function main(): Promise<number> {
     console.log(HELP + [...fixtures.keys()].join(', '));
     return 0;
   }
-  const secret = values.secret ?? process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim();
+  let fromFile: string | undefined;
+  if (values['secret-file']) {
+    try {
+      // A secret file is a line, not a document: refuse anything large rather than read it.
+      fromFile = readFileSync(values['secret-file'], 'utf8').slice(0, 4096).split(/[\n,]/)[0]?.trim();
+    } catch (error) {
+      console.error(`send: cannot read --secret-file ${values['secret-file']}: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+  const secret = values.secret ?? fromFile ?? process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim();
   if (!secret) {
-    console.error('send: --secret (or STRIPE_WEBHOOK_SECRET) is required');
+    console.error('send: --secret-file, STRIPE_WEBHOOK_SECRET or --secret is required');
     return 2;
+  }
+  if (values.secret && process.env.npm_lifecycle_event === 'send') {
+    // npm has already printed the command line, secret included: say so once, and how to avoid it.
+    console.error('send: npm printed --secret in its command line; use --secret-file or STRIPE_WEBHOOK_SECRET instead');
   }
   const count = Number(values.count);
   const concurrency = Number(values.concurrency);

@@ -6,7 +6,7 @@ import { openStackContext, type OpenOptions, type StackContext } from '../contex
 import type { Reporter } from '../ops/steps.js';
 import { configureColor } from './colors.js';
 import { FlagValueError } from './flags.js';
-import { createReporter } from './reporters.js';
+import { createReporter, reporterKind } from './reporters.js';
 
 /** The shape every command prints with --json when it fails (documented in the README). */
 export interface JsonError {
@@ -57,6 +57,12 @@ export abstract class WmonCommand extends Command {
       env: 'WMON_CONFIG',
       helpGroup: 'GLOBAL',
     }),
+    verbose: Flags.boolean({
+      summary: 'Show every line of progress (image builds and pulls included) as it comes.',
+      default: false,
+      env: 'WMON_VERBOSE',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   /**
@@ -70,9 +76,9 @@ export abstract class WmonCommand extends Command {
     return openStackContext(configFile, opts);
   }
 
-  /** How this run shows progress: nothing for --json, listr2 on a terminal, plain lines elsewhere. */
-  protected reporter(): Reporter {
-    return createReporter(this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'tty' : 'lines');
+  /** How this run shows progress: nothing for --json, listr2 on a usable terminal, plain lines elsewhere. */
+  protected reporter(opts: { verbose?: boolean } = {}): Reporter {
+    return createReporter(reporterKind(process.stdout, this.jsonEnabled()), opts);
   }
 
   protected override async init(): Promise<void> {

@@ -42,7 +42,7 @@ Exit codes: 0 written; 69 the engine or a running component does not answer; 73 
       ...(flags.output ? { outputDir: flags.output } : {}),
       ...(flags.keep === undefined ? {} : { keep: flags.keep }),
     };
-    const result = await createBackup(ctx, options, this.reporter());
+    const result = await createBackup(ctx, options, this.reporter({ verbose: flags.verbose }));
     if (!this.jsonEnabled()) this.log(formatBackup(result));
     return result;
   }

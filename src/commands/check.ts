@@ -69,10 +69,17 @@ Exit codes (Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. T
     return report;
   }
 
-  /** A Nagios status line on stdout (`WMON UNKNOWN - <reason>`); the rest and next steps on stderr. */
+  /**
+   * All on stdout, as a Nagios plugin's output: a status line complete on its own (`WMON UNKNOWN - <reason>`
+   * with the first detail and how many more follow), then the details and next steps as long text.
+   */
   protected override printFailure(failure: Failure): void {
-    const [reason, ...rest] = failure.message.split('\n');
-    this.log(`WMON UNKNOWN - ${reason}`);
-    for (const line of [...rest, ...failure.suggestions.map((s) => `Try: ${s}`)]) process.stderr.write(`${line}\n`);
+    const [reason = '', ...rest] = failure.message.split('\n');
+    const details = rest.map((l) => l.trim()).filter((l) => l !== '');
+    const first = details[0];
+    const more = details.length > 1 ? ` (+${details.length - 1} more below)` : '';
+    const joined = first ? `${reason}${reason.endsWith(':') ? ' ' : ' - '}${first}${more}` : reason;
+    this.log(`WMON UNKNOWN - ${joined}`);
+    for (const line of [...rest, ...failure.suggestions.map((s) => `Try: ${s}`)]) this.log(line);
   }
 }

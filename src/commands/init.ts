@@ -39,7 +39,7 @@ Running it again with nothing changed changes nothing. After a change in wmon.ya
     const dryRun = flags['dry-run'];
     const ctx = await this.openStack(flags.config, { ifMissing: dryRun ? 'defaults' : { createFrom: TEMPLATE_FILE } });
     const options = { dryRun, keepOnFailure: flags['keep-on-failure'], timeoutMs: flags.timeout * 1000 };
-    const result = await initStack(ctx, options, this.reporter());
+    const result = await initStack(ctx, options, this.reporter({ verbose: flags.verbose }));
     if (!this.jsonEnabled()) this.log(formatInit(result));
     return result;
   }

@@ -45,7 +45,7 @@ Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the en
       timeoutMs: flags.timeout * 1000,
       stopTimeoutSeconds: flags['stop-timeout'],
     };
-    const result = await resetStack(ctx, options, this.reporter());
+    const result = await resetStack(ctx, options, this.reporter({ verbose: flags.verbose }));
     if (!this.jsonEnabled()) this.log(formatReset(result));
     return result;
   }

@@ -66,7 +66,7 @@ Exit codes: 0 restored and checked; 65 the archive was refused (nothing changed)
         timeoutMs: flags.timeout * 1000,
         limits: { maxTotalBytes: flags['max-size'] },
       },
-      this.reporter(),
+      this.reporter({ verbose: flags.verbose }),
     );
     if (!this.jsonEnabled()) this.log(formatRestore(result));
     return result;

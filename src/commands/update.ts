@@ -37,7 +37,7 @@ Exit codes: 0 done (or nothing to do); 69 the engine or a component does not ans
     const result = await updateStack(
       ctx,
       { dryRun: flags['dry-run'], timeoutMs: flags.timeout * 1000 },
-      this.reporter(),
+      this.reporter({ verbose: flags.verbose }),
     );
     if (!this.jsonEnabled()) this.log(formatUpdate(result, { diff: flags.diff }));
     return result;

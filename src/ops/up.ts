@@ -7,8 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { ContainerRuntime } from '../adapters/runtime/container-runtime.js';
-import { ensureImage } from '../adapters/runtime/container-runtime.js';
-import { normalizeImageRef } from '../adapters/runtime/image-ref.js';
+import { isLocalOnlyImage, normalizeImageRef } from '../adapters/runtime/image-ref.js';
 import { checkPorts, portConflictError, type PortHolder } from '../adapters/runtime/ports.js';
 import { LABELS, type ContainerSpec, type EngineInfo } from '../core/model/container-types.js';
 import { diffRenderedFiles, writeRenderedFiles } from '../adapters/stack-dir/files.js';
@@ -22,7 +21,8 @@ import { filesHash, renderStack, type RenderedFile } from '../core/render/index.
 import { WmonError } from '../errors.js';
 import type { ImageResult, InitResultJson } from '../results.js';
 import { assertSupportedImages } from '../core/model/versions.js';
-import { serviceBuild, SOURCE_HASH_LABEL } from './service-image.js';
+import { prometheusPending, settledExpectation } from '../features/health/settled.js';
+import { serviceBuild, SOURCE_HASH_LABEL, type ServiceBuild } from './service-image.js';
 import { pipeline, silentReporter, type Pipeline, type Reporter, type StateOf, type Step } from './steps.js';
 import { stackUrls } from './urls.js';
 import { checkRunningVersion } from './versions.js';
@@ -153,58 +153,147 @@ export const portsStep: Step<UpInput & Engine, object> = {
   },
 };
 
-/** Inspect every image; pull what is missing (by pullPolicy); build the bundled service when its sources changed. */
+/** An image the stack needs, and the wmon.yaml key that names it. */
+interface NeededImage {
+  readonly ref: string;
+  readonly key: string;
+  readonly component: ComponentId;
+}
+
+/** Why an image cannot be had, by its wmon.yaml key. */
+interface Unavailable extends NeededImage {
+  readonly why: string;
+}
+
+/**
+ * Every image first: inspect them all, pull what is missing (by pullPolicy, in parallel), and refuse once,
+ * listing every image that cannot be had by its wmon.yaml key, before anything is built or created. Then
+ * build the bundled service when its sources changed.
+ */
 export const imagesStep: Step<UpInput & Engine, { readonly images: readonly PreparedImage[] }> = {
   title: 'Images',
   async run({ ctx, opts, runtime }, io) {
-    const images: PreparedImage[] = [];
     const policy = ctx.config.pullPolicy;
+    const needed: NeededImage[] = [];
+    let build = null as { ref: string; service: ServiceBuild } | null;
+    const upToDate = new Map<string, string>();
     for (const m of ctx.stack.components) {
       const ref = normalizeImageRef(m.image);
-      if (images.some((r) => r.ref === ref)) continue;
-      const info = runtime ? await runtime.inspectImage(ref) : null;
-      const known = info ? { id: info.id } : {};
+      if (needed.some((n) => n.ref === ref) || build?.ref === ref) continue;
       if (m.id === 'webhook' && ref.startsWith('localhost/')) {
-        const build = await serviceBuild(ctx.loaded);
-        const upToDate = info?.labels[SOURCE_HASH_LABEL] === build.sourceHash;
-        if (upToDate || opts.dryRun || !runtime) {
-          images.push({ ref, action: upToDate ? 'present' : 'build', ...known });
-          continue;
+        const service = await serviceBuild(ctx.loaded);
+        const info = runtime ? await runtime.inspectImage(ref) : null;
+        if (info && info.labels[SOURCE_HASH_LABEL] === service.sourceHash) upToDate.set(ref, info.id);
+        else {
+          build = { ref, service };
+          const keys = { BUILD_IMAGE: 'service.build.builderImage', BASE_IMAGE: 'service.build.baseImage' };
+          for (const [arg, key] of Object.entries(keys)) {
+            const base = service.buildArgs[arg];
+            if (base && !needed.some((n) => n.ref === normalizeImageRef(base)))
+              needed.push({ ref: normalizeImageRef(base), key, component: m.id });
+          }
         }
-        for (const base of [build.buildArgs.BUILD_IMAGE, build.buildArgs.BASE_IMAGE]) {
-          if (base) await ensureImage(runtime, base, policy, (e) => io.output(`${base}: ${e.status}`));
-        }
-        io.output(`building ${ref} from ${build.contextDir}/service`);
-        const { imageId } = await runtime.buildImage(
-          {
-            context: { dir: build.contextDir, paths: build.paths },
-            dockerfile: build.dockerfile,
-            tag: ref,
-            buildArgs: build.buildArgs,
-            labels: { [SOURCE_HASH_LABEL]: build.sourceHash, ...stackLabels(ctx.stack) },
-          },
-          (e) => io.output(e.status),
-        );
-        images.push({ ref, action: 'built', id: imageId });
         continue;
       }
-      if (info && policy !== 'always') {
-        images.push({ ref, action: 'present', ...known });
-        continue;
-      }
-      if (opts.dryRun || !runtime) {
-        images.push({ ref, action: policy === 'never' && !info ? 'missing' : 'pull', ...known });
-        continue;
-      }
-      const outcome = await ensureImage(runtime, ref, policy, (e) =>
-        io.output(`${ref}: ${e.status}${e.total ? ` ${Math.round(((e.current ?? 0) / e.total) * 100)}%` : ''}`),
-      );
-      const after = await runtime.inspectImage(ref);
-      images.push({ ref, action: outcome === 'pulled' ? 'pulled' : 'present', ...(after ? { id: after.id } : {}) });
+      needed.push({ ref, key: `components.${m.id}.image`, component: m.id });
     }
+
+    // Inspect everything at once; what is absent is pulled (when allowed) or cannot be had.
+    const infos = await Promise.all(needed.map(async (n) => (runtime ? await runtime.inspectImage(n.ref) : null)));
+    const local = (ref: string) => isLocalOnlyImage(ref);
+    const plan = needed.map((n, i) => {
+      const info = infos[i] ?? null;
+      const action: 'present' | 'pull' | 'missing' =
+        info && (policy !== 'always' || local(n.ref))
+          ? 'present'
+          : !info && (policy === 'never' || local(n.ref))
+            ? 'missing'
+            : 'pull';
+      return { ...n, info, action };
+    });
+    const results = (): PreparedImage[] => [
+      ...plan.map((p) => ({ ref: p.ref, key: p.key, action: p.action, ...(p.info ? { id: p.info.id } : {}) })),
+      ...[...upToDate].map(([ref, id]) => ({ ref, key: 'components.webhook.image', action: 'present' as const, id })),
+      ...(build ? [{ ref: build.ref, key: 'components.webhook.image', action: 'build' as const }] : []),
+    ];
+    if (opts.dryRun || !runtime) return { images: results() };
+
+    const unavailable: Unavailable[] = plan
+      .filter((p) => p.action === 'missing')
+      .map((p) => ({
+        ...p,
+        why: local(p.ref)
+          ? 'not present (a localhost/ image is built, not pulled)'
+          : 'not present, and pullPolicy is never',
+      }));
+    const pulls = plan.filter((p) => p.action === 'pull');
+    if (pulls.length > 0) io.output(`pulling ${pulls.map((p) => p.ref).join(', ')}`);
+    const pulled = await Promise.all(
+      pulls.map(async (p) => {
+        try {
+          await runtime.pullImage(p.ref, (e) =>
+            io.output(`${p.ref}: ${e.status}${e.total ? ` ${Math.round(((e.current ?? 0) / e.total) * 100)}%` : ''}`),
+          );
+          const after = await runtime.inspectImage(p.ref);
+          return { ref: p.ref, key: p.key, action: 'pulled' as const, ...(after ? { id: after.id } : {}) };
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          const detail = message.split('\n')[0]!.replace(/^Container engine: could not pull image \S+: /, '');
+          unavailable.push({ ...p, why: `cannot be pulled: ${detail}` });
+          return null;
+        }
+      }),
+    );
+    if (unavailable.length > 0) throw imagesUnavailableError(unavailable, ctx.loaded.file);
+
+    const images: PreparedImage[] = plan.map((p) => {
+      const done = pulled.find((x) => x?.ref === p.ref);
+      return done ?? { ref: p.ref, key: p.key, action: 'present', ...(p.info ? { id: p.info.id } : {}) };
+    });
+    for (const [ref, id] of upToDate) images.push({ ref, key: 'components.webhook.image', action: 'present', id });
+    if (build) {
+      io.output(`building ${build.ref} from ${build.service.contextDir}/service`);
+      const { imageId } = await runtime.buildImage(
+        {
+          context: { dir: build.service.contextDir, paths: build.service.paths },
+          dockerfile: build.service.dockerfile,
+          tag: build.ref,
+          buildArgs: build.service.buildArgs,
+          labels: { [SOURCE_HASH_LABEL]: build.service.sourceHash, ...stackLabels(ctx.stack) },
+        },
+        (e) => io.output(e.status),
+      );
+      images.push({ ref: build.ref, key: 'components.webhook.image', action: 'built', id: imageId });
+    }
+    io.output(imagesSummary(images));
     return { images };
   },
 };
+
+/** `4 present, 1 pulled, 1 built`: the images step's last line (a log shows only that line of a build). */
+function imagesSummary(images: readonly PreparedImage[]): string {
+  const counts = new Map<string, number>();
+  for (const i of images) counts.set(i.action, (counts.get(i.action) ?? 0) + 1);
+  return `images: ${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}`;
+}
+
+/** One refusal for every image that cannot be had: its wmon.yaml key, why, and both ways out. */
+export function imagesUnavailableError(all: readonly Unavailable[], file: string): WmonError {
+  const unavailable = [...all].sort((a, b) => a.key.localeCompare(b.key));
+  const n = unavailable.length;
+  const lines = unavailable.map((u) => `  ${u.key}: ${u.ref} ${u.why}`);
+  const off = [...new Set(unavailable.map((u) => `components.${u.component}.enabled: false`))];
+  return new WmonError(
+    `${n === 1 ? '1 image' : `${n} images`} the stack needs cannot be had, so nothing was built or created:\n${lines.join('\n')}`,
+    {
+      code: 'IMAGE_MISSING',
+      suggestions: [
+        `Set ${n === 1 ? 'that key' : 'each key'} in ${file} to an image this machine has (\`docker images\`) or can pull, or pull or load the image yourself (\`docker pull\`, \`docker load\`).`,
+        `Or switch what needs it off in ${file}: ${off.join(', ')}.`,
+      ],
+    },
+  );
+}
 
 export interface Planned {
   readonly state: StackState;
@@ -316,6 +405,31 @@ export const readyStep: Step<UpInput & Engine & Pick<Planned, 'specs'>, object> 
   },
 };
 
+/**
+ * Answering is not ready: Prometheus discovers its targets and Alertmanager, and loads its rules, a few seconds
+ * after it starts or reloads. The stack is up when Prometheus has loaded the rules wmon.yaml renders, scraped
+ * every target once (each up) and knows Alertmanager, so that what the user runs next sees it as it is.
+ */
+export const settledStep: Step<UpInput, object> = {
+  title: 'Wait until Prometheus has loaded its rules, scraped every target and knows Alertmanager',
+  async run({ ctx, opts }, io) {
+    const prom = ctx.clients.prometheus;
+    if (!prom) {
+      io.skip('Prometheus is switched off');
+      return {};
+    }
+    const want = settledExpectation(ctx.config);
+    await ctx.deps.waitSettled(() => prometheusPending(prom, want), {
+      name: 'Prometheus',
+      timeoutMs: opts.timeoutMs,
+      onPending: (pending) =>
+        io.output(`waiting: ${pending[0]}${pending.length > 1 ? ` (+${pending.length - 1})` : ''}`),
+    });
+    io.output(`${want.jobs.length} targets scraped, ${want.rules.groups.length} rule groups loaded`);
+    return {};
+  },
+};
+
 /** The up steps after `p`, through the plan (where a dry run stops): `p`'s state has what they read. */
 export function thenPlan<In extends object, S extends UpInput>(p: Pipeline<In, S>) {
   return p
@@ -330,7 +444,7 @@ export function thenPlan<In extends object, S extends UpInput>(p: Pipeline<In, S
 
 /** Every up step after `p`: plan, apply, and wait until every component is ready. */
 export function thenUp<In extends object, S extends UpInput>(p: Pipeline<In, S>) {
-  return thenPlan(p).then(applyStep).then(readyStep);
+  return thenPlan(p).then(applyStep).then(readyStep).then(settledStep);
 }
 
 /** What the up steps know at the end: the render, the engine, the images, the plan and what was applied. */
@@ -365,19 +479,29 @@ export async function upResult(s: UpState, started: number): Promise<InitResultJ
     changed: !isNoop(s.plan) || s.fileResults.some((f) => f.status !== 'unchanged') || s.removedFiles.length > 0,
     files: s.fileResults,
     removedFiles: [...s.removedFiles],
-    images: s.images.map(({ ref, action }) => ({ ref, action })),
+    images: s.images.map(({ ref, action, key }) => ({ ref, action, ...(key ? { key } : {}) })),
     containers: s.plan.components.map((p) => ({
       component: p.component,
       container: p.container,
       image: p.image,
       action: p.action,
       reason: p.reason,
+      ...limitsOf(ctx, p.component),
     })),
     removedContainers: s.plan.remove.map((r) => ({ container: r.container, component: r.component, reason: r.reason })),
     urls: urls.components,
     credentials: urls.credentials,
     warnings: [...s.warnings],
     durationMs: Date.now() - started,
+  };
+}
+
+/** A component's memory and CPU limits, as wmon.yaml gives them. */
+function limitsOf(ctx: StackContext, id: ComponentId): { memory?: string; cpus?: number } {
+  const m = ctx.component(id);
+  return {
+    ...(m?.memory === undefined ? {} : { memory: m.memory }),
+    ...(m?.cpus === undefined ? {} : { cpus: m.cpus }),
   };
 }
 

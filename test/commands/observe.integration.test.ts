@@ -260,6 +260,9 @@ describe('drift', () => {
       expect(quiet.exitCode).toBe(1);
       expect(quiet.stdout.split('\n')).toEqual([
         expect.stringMatching(
+          /^WMON WARNING - 2 warning \(2 of \d+ checks\): prometheus config drift: .+ \(\+1 more below\)$/,
+        ),
+        expect.stringMatching(
           /^WARNING prometheus config drift: the running configuration differs from wmon.yaml in 1 place/,
         ),
         expect.stringMatching(/^ {2}- alert WebhookHighErrorRate: expr differs/),
@@ -330,7 +333,10 @@ describe('the webhook service down', () => {
     );
     const quiet = await cli(['check', '--skip', 'engine', '--quiet']);
     expect(quiet.exitCode).toBe(2);
-    expect(quiet.stdout.split('\n')).toHaveLength(2);
+    // The status line (complete on its own: the count and the first problem), then one line per problem.
+    const [status, ...problems] = quiet.stdout.split('\n');
+    expect(status).toMatch(/^WMON CRITICAL - 2 critical \(2 of \d+ checks\): webhook .+ \(\+1 more below\)$/);
+    expect(problems).toHaveLength(2);
   });
 });
 

@@ -3,7 +3,7 @@
  * engine: what is created and in which order, idempotence, the dry run, what a failure takes back, the port
  * check before anything else, and reloads through the components' clients.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -11,9 +11,11 @@ import { describe, expect, it } from 'vitest';
 
 import type { PrometheusClient } from '../../src/adapters/clients/index.js';
 import { LABELS } from '../../src/core/model/container-types.js';
+import { WmonError } from '../../src/errors.js';
 import { initStack, upSteps } from '../../src/ops/up.js';
 import { recordingReporter } from '../../src/ops/steps.js';
 import { memoryStack, UP } from '../support/memory-stack.js';
+import { freePort } from '../support/ports.js';
 
 describe('up steps on the in-memory engine', () => {
   it('creates the network, volumes and containers in dependency order, waits for each, and records what it applied', async () => {
@@ -157,5 +159,57 @@ describe('up steps on the in-memory engine', () => {
     expect(result.containers.find((c) => c.component === 'prometheus')).toMatchObject({ action: 'reload' });
     expect(reloads).toEqual(['prometheus']);
     expect((await s.runtime.inspectContainer(`${ctx.stack.project}-prometheus`))?.id).toBe(before?.id);
+  });
+
+  it('checks every image first and refuses once, naming each by its wmon.yaml key, before building or creating anything', async () => {
+    const s = await memoryStack({ webhook: true });
+    // The base settings with node exporter one patch on, Loki on, and a builder image nobody has.
+    const base = await readFile(s.configFile, 'utf8');
+    await writeFile(
+      s.configFile,
+      base
+        .replace('node-exporter:v1.9.1', 'node-exporter:v1.9.2')
+        .replace('loki: {enabled: false}', `loki: {enabled: true, port: ${await freePort()}}`) +
+        'service:\n  build: {builderImage: localhost/wmon/node:nowhere, baseImage: docker.io/library/node:20-bookworm-slim}\n',
+    );
+    s.runtime.addImage('docker.io/library/node:20-bookworm-slim');
+    const ctx = await s.open();
+    const dry = await initStack(ctx, { ...UP, dryRun: true });
+    expect(dry.images.map((i) => [i.key, i.action])).toEqual([
+      ['components.loki.image', 'pull'],
+      ['service.build.builderImage', 'missing'],
+      ['service.build.baseImage', 'present'],
+      ['components.nodeExporter.image', 'pull'],
+      ['components.alertmanager.image', 'present'],
+      ['components.prometheus.image', 'present'],
+      ['components.webhook.image', 'build'],
+    ]);
+
+    const error = (await initStack(ctx, UP).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as WmonError;
+    expect(error).toBeInstanceOf(WmonError);
+    expect(error.code).toBe('IMAGE_MISSING');
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('3 images the stack needs cannot be had, so nothing was built or created:');
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.trim().split(':')[0])
+        .sort(),
+    ).toEqual(['components.loki.image', 'components.nodeExporter.image', 'service.build.builderImage']);
+    expect(error.message).toMatch(
+      /service\.build\.builderImage: localhost\/wmon\/node:nowhere not present \(a localhost/,
+    );
+    expect(error.message).toMatch(/components\.loki\.image: docker\.io\/grafana\/loki:3\.5\.3 cannot be pulled: /);
+    expect(error.suggestions.join('\n')).toMatch(/Set each key in .*wmon\.yaml to an image/);
+    expect(error.suggestions.join('\n')).toContain(
+      'components.loki.enabled: false, components.nodeExporter.enabled: false, components.webhook.enabled: false',
+    );
+    // Both pulls were tried (at once), nothing was built, nothing created.
+    const methods = s.runtime.calls.map((c) => c.method);
+    expect(methods.filter((m) => m === 'pullImage')).toHaveLength(2);
+    expect(methods.filter((m) => /^(buildImage|create|ensure)/.test(m))).toEqual([]);
   });
 });

@@ -66,6 +66,8 @@ components:
       return createStackContext(await loadConfig(configFile), {
         connectRuntime: async () => runtime,
         clients,
+        // No Prometheus answers here: its settling is tested on its own (test/features/health/settled.test.ts).
+        waitSettled: async () => undefined,
         waitReady: async (rt, spec) => {
           awaited.push(spec.name);
           const d = await rt.inspectContainer(spec.name);

@@ -45,6 +45,7 @@ export const checkJsonSchema = z.strictObject({
       severity: z.string(),
       state: z.enum(['pending', 'firing']),
       activeAt: z.string().nullable(),
+      firingSince: z.string().nullable(),
       summary: z.string(),
       labels: z.record(z.string(), z.string()),
     }),

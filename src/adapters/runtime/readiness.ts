@@ -247,3 +247,46 @@ export async function waitContainerReady(
 export function basicAuthHeader(auth: { readonly username: string; readonly password: string }): string {
   return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
 }
+
+export interface SettleOptions {
+  /** Who is awaited, for messages, e.g. `Prometheus`. */
+  readonly name: string;
+  readonly timeoutMs: number;
+  /** Called after each look that found something still pending. */
+  readonly onPending?: (pending: readonly string[]) => void;
+}
+
+/**
+ * Wait until `pending()` finds nothing left to wait for (an answer that fails counts as pending, with its
+ * message). Looks twice a second at first, then every second; at the deadline, a NOT_READY error lists
+ * what was still pending.
+ */
+export async function waitUntilSettled(pending: () => Promise<readonly string[]>, opts: SettleOptions): Promise<void> {
+  const started = Date.now();
+  let interval = 250;
+  for (;;) {
+    let left: readonly string[];
+    try {
+      left = await pending();
+    } catch (error) {
+      left = [(error as Error).message.split('\n')[0] ?? String(error)];
+    }
+    if (left.length === 0) return;
+    opts.onPending?.(left);
+    const elapsed = Date.now() - started;
+    if (elapsed >= opts.timeoutMs) {
+      throw new WmonError(
+        `${opts.name} did not settle within ${(elapsed / 1000).toFixed(1)} s: ${left.slice(0, 5).join('; ')}${left.length > 5 ? ` (and ${left.length - 5} more)` : ''}`,
+        {
+          code: 'NOT_READY',
+          suggestions: [
+            `Look at ${opts.name}'s own view of it (its web UI, Status › Targets and Alerts), and the logs of what it waits for.`,
+            'A slow machine may need a longer deadline (--timeout).',
+          ],
+        },
+      );
+    }
+    await sleep(Math.min(interval, opts.timeoutMs - elapsed));
+    interval = Math.min(1000, interval * 2);
+  }
+}

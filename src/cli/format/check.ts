@@ -14,11 +14,7 @@ function pad(s: string, width: number): string {
 
 /** The status line, then a table: component, check, status, detail (drift differences below their row). */
 export function formatCheck(r: CheckReportJson): string {
-  const lines = [
-    COLOR[r.status](r.summary.split(': ')[0] ?? r.summary) +
-      (r.status === 'OK' ? '' : ` (${problemCount(r)} of ${r.checks.length} checks)`),
-    '',
-  ];
+  const lines = [statusHeadline(r), ''];
   const head = { component: 'COMPONENT', check: 'CHECK', status: 'STATUS' };
   const w = {
     component: Math.max(head.component.length, ...r.checks.map((c) => c.component.length)),
@@ -45,11 +41,24 @@ function problemCount(r: CheckReportJson): number {
   return r.checks.filter((c) => c.status !== 'OK').length;
 }
 
-/** `--quiet`: nothing when all is well; else one line per problem, for cron mail. */
+/**
+ * The first line, complete on its own as a Nagios plugin's status line must be (monitoring systems keep only
+ * it): the verdict, how many checks are not OK, and the first (worst) problem; the details follow below.
+ */
+export function statusHeadline(r: CheckReportJson): string {
+  const verdict = COLOR[r.status](r.summary.split(': ')[0] ?? r.summary);
+  const problems = r.checks.filter((c) => c.status !== 'OK');
+  const first = problems[0];
+  if (!first) return verdict;
+  const more = problems.length > 1 ? ` (+${problems.length - 1} more below)` : '';
+  return `${verdict} (${problemCount(r)} of ${r.checks.length} checks): ${first.component} ${first.check}: ${first.detail}${more}`;
+}
+
+/** `--quiet`: nothing when all is well; else the status line, then one line per problem, for cron mail. */
 export function formatCheckQuiet(r: CheckReportJson): string {
   const problems: CheckResultJson[] = r.checks.filter((c) => c.status !== 'OK');
   if (problems.length === 0) return '';
-  const lines: string[] = [];
+  const lines: string[] = [statusHeadline(r)];
   for (const p of problems) {
     lines.push(`${COLOR[p.status](p.status)} ${p.component} ${p.check}: ${p.detail}`);
     for (const d of p.differences) lines.push(`  - ${d}`);

@@ -13,6 +13,16 @@ const ACTION_MARK: Record<string, string> = {
   keep: '=',
 };
 
+/** Each container action, as done. */
+const DONE: Record<string, string> = {
+  create: 'created',
+  recreate: 'recreated',
+  start: 'started',
+  reload: 'reloaded',
+  restart: 'restarted',
+  keep: 'unchanged',
+};
+
 export function formatInit(r: InitResultJson): string {
   const lines: string[] = [];
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
@@ -23,14 +33,24 @@ export function formatInit(r: InitResultJson): string {
   for (const f of files) lines.push(`  ${f.status === 'created' ? chalk.green('+') : chalk.yellow('~')} ${f.path}`);
   for (const f of r.removedFiles) lines.push(`  ${chalk.red('-')} ${f}`);
   lines.push('Images:');
-  for (const i of r.images) lines.push(`  ${i.ref} ${chalk.dim(i.action)}`);
+  for (const i of r.images) lines.push(`  ${i.ref} ${chalk.dim(`${i.action}${i.key ? ` (${i.key})` : ''}`)}`);
   lines.push('Containers:');
   for (const c of r.containers) {
     const mark = ACTION_MARK[c.action] ?? '?';
-    const text = `  ${mark} ${c.container} ${c.action}${c.action === 'keep' ? '' : ` (${c.reason})`}`;
+    if (!r.dryRun) {
+      // What was done, not the plan: "created", not "create (not created yet)".
+      const done = DONE[c.action] ?? c.action;
+      const why = c.action === 'keep' || c.action === 'create' ? '' : ` (${c.reason})`;
+      const text = `  ${mark} ${c.container} ${done}${why}`;
+      lines.push(c.action === 'keep' ? chalk.dim(text) : text);
+      continue;
+    }
+    const limits = c.memory !== undefined || c.cpus !== undefined ? limitsText(c.memory, c.cpus) : '';
+    const text = `  ${mark} ${c.container} ${c.action}${c.action === 'keep' ? '' : ` (${c.reason})`}${r.dryRun ? limits : ''}`;
     lines.push(c.action === 'keep' ? chalk.dim(text) : text);
   }
-  for (const c of r.removedContainers) lines.push(`  ${chalk.red('-')} ${c.container} remove (${c.reason})`);
+  for (const c of r.removedContainers)
+    lines.push(`  ${chalk.red('-')} ${c.container} ${r.dryRun ? 'remove' : 'removed'} (${c.reason})`);
   for (const w of r.warnings) lines.push(chalk.yellow(`warning: ${w}`));
   if (!r.dryRun) {
     lines.push('');
@@ -40,4 +60,11 @@ export function formatInit(r: InitResultJson): string {
     lines.push(formatUrls({ project: '', components: r.urls, credentials: r.credentials }));
   }
   return lines.join('\n');
+}
+
+/** `, memory 512m, 1 CPU` as the dry run shows a container's limits. */
+function limitsText(memory: string | undefined, cpus: number | undefined): string {
+  const mem = memory === undefined ? '' : memory === '0' ? 'no memory limit' : `memory ${memory}`;
+  const cpu = cpus === undefined ? '' : `${cpus} CPU${cpus === 1 ? '' : 's'}`;
+  return chalk.dim(` [${[mem, cpu].filter(Boolean).join(', ')}]`);
 }

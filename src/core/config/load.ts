@@ -284,7 +284,9 @@ export function parseConfigText(text: string, file: string): Config {
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return { path: pos ? `line ${pos.line}, column ${pos.col}` : '(yaml)', message: firstLine(e.message) };
+      // The yaml library ends its message with the position ("… at line 3, column 5:"): said once, in front.
+      const message = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, '');
+      return { path: pos ? `line ${pos.line}, column ${pos.col}` : '(yaml)', message };
     });
     throw new ConfigError(file, capped(issues), ['Fix the YAML syntax at the given position.']);
   }

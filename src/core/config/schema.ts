@@ -41,10 +41,8 @@ const imageRef = z
     'must be a full image reference with registry and tag, such as docker.io/prom/prometheus:v3.5.0',
   );
 
-const memory = z
-  .string()
-  .regex(/^[0-9]+(\.[0-9]+)?[kmg]?$/i, 'must be a size such as 512m or 1g')
-  .optional();
+/** A memory size; a bare number (`0`: no limit) is read as its text. */
+const memory = z.coerce.string().regex(/^[0-9]+(\.[0-9]+)?[kmg]?$/i, 'must be a size such as 512m or 1g (0: no limit)');
 
 /**
  * Where a secret comes from: exactly one of an environment variable or a file. Secrets never appear in
@@ -63,7 +61,21 @@ export const secretRefSchema = z
   });
 export type SecretRef = z.output<typeof secretRefSchema>;
 
-function component(defaults: { image: string; port: number; enabled?: boolean }) {
+/**
+ * Memory and CPU limits each component gets unless wmon.yaml says otherwise (`memory: 0` lifts the memory
+ * limit). At most one CPU each, so that they fit any host (engines refuse more CPUs than the host has).
+ */
+export const DEFAULT_LIMITS = {
+  prometheus: { memory: '1g', cpus: 1 },
+  alertmanager: { memory: '256m', cpus: 0.5 },
+  grafana: { memory: '512m', cpus: 1 },
+  loki: { memory: '512m', cpus: 1 },
+  jaeger: { memory: '512m', cpus: 1 },
+  nodeExporter: { memory: '128m', cpus: 0.25 },
+  webhook: { memory: '512m', cpus: 1 },
+} as const satisfies Record<ComponentId, { memory: string; cpus: number }>;
+
+function component(defaults: { image: string; port: number; enabled?: boolean; memory: string; cpus: number }) {
   return z
     .strictObject({
       enabled: z.boolean().default(defaults.enabled ?? true),
@@ -71,8 +83,8 @@ function component(defaults: { image: string; port: number; enabled?: boolean })
       port: port.default(defaults.port),
       /** Overrides the top-level bindAddress for this component. */
       bindAddress: bindAddress.optional(),
-      memory,
-      cpus: z.number().gt(0, 'must be greater than 0').max(64).optional(),
+      memory: memory.default(defaults.memory),
+      cpus: z.number().gt(0, 'must be greater than 0').max(64).default(defaults.cpus),
     })
     .prefault({});
 }
@@ -99,21 +111,25 @@ export const DEFAULT_IMAGES = {
 
 const componentsSchema = z
   .strictObject({
-    prometheus: component({ image: DEFAULT_IMAGES.prometheus, port: 9090 }),
-    alertmanager: component({ image: DEFAULT_IMAGES.alertmanager, port: 9093 }),
-    grafana: component({ image: DEFAULT_IMAGES.grafana, port: 3000 }),
-    loki: component({ image: DEFAULT_IMAGES.loki, port: 3100 }),
+    prometheus: component({ image: DEFAULT_IMAGES.prometheus, port: 9090, ...DEFAULT_LIMITS.prometheus }),
+    alertmanager: component({ image: DEFAULT_IMAGES.alertmanager, port: 9093, ...DEFAULT_LIMITS.alertmanager }),
+    grafana: component({ image: DEFAULT_IMAGES.grafana, port: 3000, ...DEFAULT_LIMITS.grafana }),
+    loki: component({ image: DEFAULT_IMAGES.loki, port: 3100, ...DEFAULT_LIMITS.loki }),
     jaeger: z
       .strictObject({
-        ...component({ image: DEFAULT_IMAGES.jaeger, port: 16686 }).unwrap().shape,
+        ...component({ image: DEFAULT_IMAGES.jaeger, port: 16686, ...DEFAULT_LIMITS.jaeger }).unwrap().shape,
         /** Host port for OTLP over HTTP, so handlers outside the stack can send traces too. */
         otlpHttpPort: port.default(4318),
       })
       .prefault({}),
-    nodeExporter: component({ image: DEFAULT_IMAGES.nodeExporter, port: 9100 }),
+    nodeExporter: component({ image: DEFAULT_IMAGES.nodeExporter, port: 9100, ...DEFAULT_LIMITS.nodeExporter }),
     webhook: z
       .strictObject({
-        ...component({ image: DEFAULT_IMAGES.webhook, port: SERVICE_LISTENERS.public.port }).unwrap().shape,
+        ...component({
+          image: DEFAULT_IMAGES.webhook,
+          port: SERVICE_LISTENERS.public.port,
+          ...DEFAULT_LIMITS.webhook,
+        }).unwrap().shape,
         /**
          * Host port of the service's internal listener (metrics, readiness), for wmon's own checks. Always
          * published on loopback, whatever the bindAddress: only `port` is meant to be reached from outside.

@@ -22,12 +22,6 @@ export function breakdown(by: Readonly<Record<string, number>>): string {
   return parts.join(', ');
 }
 
-export function seconds(s: number): string {
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
-}
-
 export function verdictText(r: ReportJson): string {
   const failed = r.testCases.filter((c) => c.status === 'failed').length;
   if (r.verdict === 'passed') return `passed (${r.testCases.length} checks)`;

@@ -1,7 +1,8 @@
 /** The report as one self-contained HTML page: tables and inline SVG charts, no script, no external file. */
 import type { ReportJson } from '../../results.js';
 import { svgChart } from './charts.js';
-import { breakdown, ms, num, percent, seconds, shortTime, verdictText } from './format.js';
+import { humanDuration } from '../../core/vocab/durations.js';
+import { breakdown, ms, num, percent, shortTime, verdictText } from './format.js';
 
 function esc(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
@@ -88,7 +89,7 @@ export function toHtml(r: ReportJson): string {
               ),
               esc(shortTime(a.firstFiringAt)),
               a.firingAtEnd ? 'still firing' : esc(shortTime(a.lastFiringAt)),
-              esc(seconds(a.firingSeconds)),
+              esc(humanDuration(a.firingSeconds)),
               String(a.episodes),
             ]),
           )

@@ -1,7 +1,8 @@
 /** The report as GitHub-flavoured Markdown (the default format, and what goes to $GITHUB_STEP_SUMMARY). */
 import type { ReportJson } from '../../results.js';
 import { sparkline } from './charts.js';
-import { breakdown, ms, num, percent, seconds, shortTime, verdictText } from './format.js';
+import { humanDuration } from '../../core/vocab/durations.js';
+import { breakdown, ms, num, percent, shortTime, verdictText } from './format.js';
 
 const ICON = { passed: '✅', failed: '❌', no_data: '➖' } as const;
 
@@ -61,7 +62,7 @@ export function toMarkdown(r: ReportJson): string {
         .map(([k, v]) => `${k}=${v}`)
         .join(' ');
       out.push(
-        `| ${cell(a.name)} | ${a.severity} | ${cell(where)} | ${shortTime(a.firstFiringAt)} | ${a.firingAtEnd ? 'still firing' : shortTime(a.lastFiringAt)} | ${seconds(a.firingSeconds)} | ${a.episodes} |`,
+        `| ${cell(a.name)} | ${a.severity} | ${cell(where)} | ${shortTime(a.firstFiringAt)} | ${a.firingAtEnd ? 'still firing' : shortTime(a.lastFiringAt)} | ${humanDuration(a.firingSeconds)} | ${a.episodes} |`,
       );
     }
     out.push('');

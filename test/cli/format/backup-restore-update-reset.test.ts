@@ -202,7 +202,7 @@ describe('wmon update, for people', () => {
         '--- prometheus/rules/webhook.yml\n+++ prometheus/rules/webhook.yml\n@@ -1,2 +1,2 @@\n groups:\n-  for: 5m\n+  for: 2m\nFiles in .wmon:',
       ),
     ).toBe(true);
-    expect(text).toContain('  ↻ demo-prometheus reload (rules changed)');
+    expect(text).toContain('  ↻ demo-prometheus reloaded (rules changed)');
     expect(text.endsWith('warning: Grafana\'s dashboard wmon-events ("Webhook events") is stale')).toBe(true);
     expect(text).not.toContain('wmon-overview');
     expect(formatUpdate(update, { diff: false })).not.toContain('-  for: 5m');

@@ -59,10 +59,10 @@ const failing = report(
 );
 
 describe('wmon check, for people', () => {
-  it('leads with the verdict and how many checks are not OK, then a table with differences under their row', () => {
+  it('leads with the verdict, how many checks are not OK and the first problem, then a table with differences under their row', () => {
     expect(formatCheck(failing)).toBe(
       [
-        'WMON CRITICAL - 1 critical, 1 warning (2 of 3 checks)',
+        'WMON CRITICAL - 1 critical, 1 warning (2 of 3 checks): webhook target up: target webhook:8080 (job webhook) is down: connection refused (last scrape 4 s ago) (+1 more below)',
         '',
         'COMPONENT     CHECK         STATUS    DETAIL',
         'prometheus    ready         OK        ready in 12 ms',
@@ -97,9 +97,10 @@ describe('wmon check --quiet (cron)', () => {
     );
   });
 
-  it('prints one line per problem, with its differences', () => {
+  it('prints the status line, complete on its own, then one line per problem, with its differences', () => {
     expect(formatCheckQuiet(failing)).toBe(
       [
+        'WMON CRITICAL - 1 critical, 1 warning (2 of 3 checks): webhook target up: target webhook:8080 (job webhook) is down: connection refused (last scrape 4 s ago) (+1 more below)',
         'CRITICAL webhook target up: target webhook:8080 (job webhook) is down: connection refused (last scrape 4 s ago)',
         'WARNING alertmanager config drift: the running configuration differs from the rendered one',
         '  - route.group_wait: 30s running, 10s rendered',

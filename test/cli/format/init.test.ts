@@ -64,6 +64,13 @@ const init: InitResultJson = {
       reason: 'alertmanager.yml changed',
     },
     {
+      component: 'nodeExporter',
+      container: 'demo-node-exporter',
+      image: 'docker.io/prom/node-exporter:v1.9.1',
+      action: 'create',
+      reason: 'not created yet',
+    },
+    {
       component: 'webhook',
       container: 'demo-webhook',
       image: 'localhost/wmon/webhook:0.1.0',
@@ -79,7 +86,7 @@ const init: InitResultJson = {
 };
 
 describe('wmon init, for people', () => {
-  it('lists what changed: files, images, containers (kept ones without a reason), then the URLs', () => {
+  it('lists what was done: files, images, containers (kept and created ones without a reason), then the URLs', () => {
     const text = formatInit(init);
     expect(text).toContain(
       [
@@ -92,10 +99,11 @@ describe('wmon init, for people', () => {
         '  docker.io/prom/prometheus:v3.5.0 pulled',
         '  localhost/wmon/webhook:0.1.0 built',
         'Containers:',
-        '  ~ demo-prometheus recreate (its image changed)',
-        '  ↻ demo-alertmanager reload (alertmanager.yml changed)',
-        '  = demo-webhook keep',
-        '  - demo-loki remove (loki is switched off)',
+        '  ~ demo-prometheus recreated (its image changed)',
+        '  ↻ demo-alertmanager reloaded (alertmanager.yml changed)',
+        '  + demo-node-exporter created',
+        '  = demo-webhook unchanged',
+        '  - demo-loki removed (loki is switched off)',
         'warning: Grafana is published on 0.0.0.0 (every address): anyone on the network can reach it.',
         '',
         'The stack is up.',
@@ -135,7 +143,7 @@ describe('wmon init, for people', () => {
 
   it('dims what stays as it is on a terminal', () => {
     chalk.level = 1;
-    expect(formatInit(init)).toContain(chalk.dim('  = demo-webhook keep'));
+    expect(formatInit(init)).toContain(chalk.dim('  = demo-webhook unchanged'));
   });
 });
 

@@ -120,6 +120,14 @@ describe('firing periods from the ALERTS series', () => {
     ]);
     expect(r.alerts[0]?.labels).toEqual({ instance: 'webhook:8080', job: 'webhook' });
   });
+
+  it('says how long an alert fired the same way in the alerts table and in its test case', () => {
+    const r = report();
+    const total = '1 min 15 s'; // TargetDown: 45 s and 30 s
+    expect(r.testCases.find((c) => c.id === 'alert.TargetDown')?.message).toContain(`${total} in all`);
+    expect(toMarkdown(r)).toMatch(new RegExp(`\\| TargetDown \\|.*\\| ${total} \\| 2 \\|`));
+    expect(toHtml(r)).toContain(`<td>${total}</td>`);
+  });
 });
 
 describe('test cases and the exit code', () => {

@@ -13,6 +13,8 @@ import { DNS_NAMES, isEnabled } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
 import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules } from '../drift.js';
 import { ago, componentFailure, prometheusFailure } from '../failure.js';
+import { firedAt } from '../firing.js';
+import { humanDuration } from '../../../core/vocab/durations.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';
 
 type Rows = Promise<CheckRow[]>;
@@ -151,9 +153,15 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
 
   tasks.push(
     viaPrometheus(ctx, { group: 'alerts', id: 'alerts', component: 'alerts', check: 'alerts firing' }, async () => {
-      const alerts = await prom.alerts();
-      sink.alerts = alerts.map(toAlertJson);
-      const firing = alerts.filter((a) => a.state === 'firing');
+      // The rules, not /api/v1/alerts: each alert with its rule's `for`, which says when it fired.
+      const groups = await prom.rules();
+      const alerts = groups.flatMap((g) =>
+        g.rules.flatMap((r) =>
+          r.type === 'alerting' ? r.alerts.map((a) => ({ a, forSeconds: r.durationSeconds })) : [],
+        ),
+      );
+      sink.alerts = alerts.map(({ a, forSeconds }) => toAlertJson(a, forSeconds));
+      const firing = alerts.filter(({ a }) => a.state === 'firing');
       if (firing.length === 0) {
         const pending = alerts.length;
         return [
@@ -164,15 +172,18 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
           ),
         ];
       }
-      return firing.map((a) => {
+      const now = Date.now();
+      return firing.map(({ a, forSeconds }) => {
         const name = a.labels.alertname ?? 'alert';
         const severity = a.labels.severity ?? 'none';
         const where = a.labels.component ?? a.labels.job ?? 'alerts';
         const instance = a.labels.instance ?? a.labels.job ?? a.labels.scope ?? '';
+        const fired = firedAt(a.activeAt, forSeconds);
+        const since = fired ? `for ${humanDuration((now - fired.getTime()) / 1000)}` : 'since an unknown time';
         return row(
           { id: `alerts.${name}${instance ? `/${instance}` : ''}`, component: where, check: 'alert firing' },
           SEVERITY_STATUS[severity] ?? 'OK',
-          `${name} (${severity}) firing since ${ago(a.activeAt)}: ${a.annotations.summary ?? ''}`.trim(),
+          `${name} (${severity}) firing ${since}: ${a.annotations.summary ?? ''}`.trim(),
         );
       });
     }),
@@ -259,12 +270,14 @@ function renderedRules(ctx: HealthContext): RuleFile {
   return renderedFile(ctx, `prometheus/${ALERT_RULES_FILE}`) as unknown as RuleFile;
 }
 
-function toAlertJson(a: PrometheusAlert): CheckAlertJson {
+function toAlertJson(a: PrometheusAlert, forSeconds: number): CheckAlertJson {
+  const fired = a.state === 'firing' ? firedAt(a.activeAt, forSeconds) : null;
   return {
     name: a.labels.alertname ?? '',
     severity: a.labels.severity ?? 'none',
     state: a.state === 'firing' ? 'firing' : 'pending',
     activeAt: a.activeAt ?? null,
+    firingSince: fired ? fired.toISOString() : null,
     summary: a.annotations.summary ?? '',
     labels: a.labels,
   };

@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import type { ContainerRuntime } from '../adapters/runtime/container-runtime.js';
 import { isLocalOnlyImage, normalizeImageRef } from '../adapters/runtime/image-ref.js';
+import { NO_REGISTRY_ADVICE } from '../adapters/runtime/engine-error.js';
 import { checkPorts, portConflictError, type PortHolder } from '../adapters/runtime/ports.js';
 import { LABELS, type ContainerSpec, type EngineInfo } from '../core/model/container-types.js';
 import { diffRenderedFiles, writeRenderedFiles } from '../adapters/stack-dir/files.js';
@@ -290,6 +291,7 @@ export function imagesUnavailableError(all: readonly Unavailable[], file: string
       suggestions: [
         `Set ${n === 1 ? 'that key' : 'each key'} in ${file} to an image this machine has (\`docker images\`) or can pull, or pull or load the image yourself (\`docker pull\`, \`docker load\`).`,
         `Or switch what needs it off in ${file}: ${off.join(', ')}.`,
+        NO_REGISTRY_ADVICE,
       ],
     },
   );

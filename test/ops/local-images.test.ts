@@ -189,7 +189,8 @@ describe("init's advice when a pull fails", () => {
     );
     await import('node:fs/promises').then((fs) => fs.writeFile(s.configFile, text));
     const error = await failure(initStack(ctx.withConfig(await loadConfig(s.configFile)), UP), WmonError);
-    expect(error.code).toBe('IMAGE_PULL_FAILED');
+    expect(error.code).toBe('IMAGE_MISSING');
+    expect(error.message).toContain('components.nodeExporter.image');
     expect(error.suggestions.join('\n')).toContain('`sudo wmon images build`');
   });
 });

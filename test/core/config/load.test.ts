@@ -167,9 +167,9 @@ describe('loading wmon.yaml', () => {
     const e = await problems('components:\n  grafana: {enabled: true\n');
     expect(e.issues[0]?.path).toMatch(/^line \d+, column \d+$/);
     // The position is said once, in front, not repeated at the end of the message.
-    const dup = await problems('project: a\nproject: b\n');
-    expect(dup.issues).toEqual([{ path: 'line 2, column 1', message: 'Map keys must be unique' }]);
     for (const i of e.issues) expect(i.message).not.toMatch(/line \d+, column \d+/);
+    const dup = await problems('project: a\nproject: b\n');
+    expect(dup.issues).toEqual([{ path: 'project', message: 'is set twice (lines 1 and 2); keep one' }]);
   });
 
   it('rejects a file that is not a mapping', async () => {

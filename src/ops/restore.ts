@@ -140,7 +140,15 @@ export const stopPrometheusStep: Step<
       return { probes: [], stopped: null };
     }
     const rt = runtime!;
-    if (!(await rt.inspectContainer(prometheus.container))?.running) return { probes: [], stopped: null };
+    const found = await rt.inspectContainer(prometheus.container);
+    if (!found) return { probes: [], stopped: null };
+    if (!found.running) {
+      // Exited, or crashing in a loop: stopped all the same, or its restart policy starts it again under the
+      // data being swapped (as after a restore whose data Prometheus cannot open).
+      await rt.stopContainer(prometheus.container, 30);
+      io.output(`${prometheus.container} was not running (${found.state}); kept stopped`);
+      return { probes: [], stopped: null };
+    }
     let probes: Probe[] = [];
     const now = target.current;
     const prom = now?.component('prometheus') ? now.clientsWith(10_000).prometheus : undefined;

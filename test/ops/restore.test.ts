@@ -110,6 +110,20 @@ describe('restore steps on the in-memory engine', () => {
     expect(reporter.events).toContain('start Restore wmon.yaml (rollback)');
   });
 
+  it('stops a Prometheus that is not running too, so that its restart policy cannot start it under the swap', async () => {
+    const { s, backup, target } = await backedUpThenChanged();
+    const t = await target();
+    const prometheus = `${t.current.stack.project}-prometheus`;
+    // Crashed (as when the data it was given cannot be opened): exited, and the engine would start it again.
+    await s.runtime.exit(prometheus, { exitCode: 1 });
+    const calls = s.runtime.calls.length;
+    const reporter = recordingReporter();
+    await restoreStack(t, OPTS(backup.file), reporter);
+    const stops = s.runtime.calls.slice(calls).filter((c) => c.method === 'stopContainer' && c.target === prometheus);
+    expect(stops.length).toBeGreaterThanOrEqual(1);
+    expect(reporter.events.some((e) => /was not running \(exited\); kept stopped/.test(e))).toBe(true);
+  });
+
   it('expires the silences a failed restore added when it rolls back', async () => {
     const { am, backup, target } = await backedUpThenChanged();
     await am.client().deleteSilence(am.silences[0]!.id);

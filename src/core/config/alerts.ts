@@ -47,10 +47,11 @@ export const alertsSchema = z
     rateLimitedPerSecond: z
       .strictObject({ info: positive.default(0.01), for: promDuration.default('5m') })
       .prefault({}),
-    /** Base of each rule's runbook_url annotation; the alert name is appended as an anchor. */
-    runbookBaseUrl: z
-      .url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' })
-      .default('https://github.com/wmon-dev/wmon/blob/main/docs/runbooks.md'),
+    /**
+     * Where you publish the runbooks wmon ships (`wmon runbook`): each rule's runbook_url annotation is
+     * `<runbookBaseUrl>/<alert>.md`. Absent (the default): no runbook_url at all, never a placeholder link.
+     */
+    runbookBaseUrl: z.url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' }).optional(),
   })
   .superRefine((a, ctx) => {
     if (a.errorRatePercent.critical <= a.errorRatePercent.warning) {

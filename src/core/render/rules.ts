@@ -35,7 +35,8 @@ export interface AlertLabels {
 export interface AlertAnnotations {
   readonly summary: string;
   readonly description: string;
-  readonly runbook_url: string;
+  /** Only when `alerts.runbookBaseUrl` is set: `<base>/<alert>.md`. */
+  readonly runbook_url?: string;
   /** Only when Grafana is on (a `grafanaUrl` was given). */
   readonly dashboard_url?: string;
 }
@@ -84,9 +85,9 @@ const seconds = (ms: number): number => ms / 1000;
 const percentText = (percent: number): string => `${percent}%`;
 const durationText = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`);
 
-/** The anchor of an alert's section in docs/runbooks.md. */
-export function runbookAnchor(alert: string): string {
-  return alert.toLowerCase();
+/** The file name of an alert's runbook, in the package's runbooks/ folder and under `alerts.runbookBaseUrl`. */
+export function runbookFile(alert: string): string {
+  return `${alert}.md`;
 }
 
 function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
@@ -254,6 +255,7 @@ function targetAlerts(a: AlertThresholds): AlertDefinition[] {
 
 function toRule(def: AlertDefinition, opts: RulesOptions): AlertingRule {
   const grafana = opts.grafanaUrl?.replace(/\/+$/, '');
+  const runbooks = opts.alerts.runbookBaseUrl?.replace(/\/+$/, '');
   return {
     alert: def.alert,
     expr: def.expr,
@@ -266,7 +268,7 @@ function toRule(def: AlertDefinition, opts: RulesOptions): AlertingRule {
     annotations: {
       summary: def.summary,
       description: def.description,
-      runbook_url: `${opts.alerts.runbookBaseUrl}#${runbookAnchor(def.alert)}`,
+      ...(runbooks ? { runbook_url: `${runbooks}/${runbookFile(def.alert)}` } : {}),
       ...(grafana ? { dashboard_url: `${grafana}/d/${DASHBOARD_UIDS[def.dashboard]}` } : {}),
     },
   };

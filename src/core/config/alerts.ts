@@ -48,6 +48,13 @@ export const alertsSchema = z
       .strictObject({ info: positive.default(0.01), for: promDuration.default('5m') })
       .prefault({}),
     /**
+     * WebhookNoEventsReceived: no event accepted for this long (also when the series is absent, e.g. after a
+     * restart). 0 switches it off. Stripe disables an endpoint after days of failed deliveries.
+     */
+    silenceWindow: z.union([z.literal(0), promDuration]).default('6h'),
+    /** WebhookNoEventsAccepted: requests arrive, but none was answered 2xx for this long (a rotated secret…). */
+    noEventsAcceptedFor: promDuration.default('10m'),
+    /**
      * Where you publish the runbooks wmon ships (`wmon runbook`): each rule's runbook_url annotation is
      * `<runbookBaseUrl>/<alert>.md`. Absent (the default): no runbook_url at all, never a placeholder link.
      */

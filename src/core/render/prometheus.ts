@@ -5,6 +5,9 @@ import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 export const RULES_DIR = 'rules';
 export const ALERT_RULES_FILE = `${RULES_DIR}/webhook-alerts.yml`;
 
+/** The scrape job of the webhook service (bundled, or service.scrapeTarget). */
+export const WEBHOOK_JOB = 'webhook';
+
 interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
@@ -23,8 +26,8 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus')];
   if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager'));
   if (on('nodeExporter')) jobs.push(job('node-exporter', at('nodeExporter'), 'node-exporter'));
-  if (on('webhook')) jobs.push(job('webhook', at('webhook'), 'webhook'));
-  else if (config.service.scrapeTarget) jobs.push(job('webhook', config.service.scrapeTarget, 'webhook'));
+  if (on('webhook')) jobs.push(job(WEBHOOK_JOB, at('webhook'), 'webhook'));
+  else if (config.service.scrapeTarget) jobs.push(job(WEBHOOK_JOB, config.service.scrapeTarget, 'webhook'));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));
   if (on('loki')) jobs.push(job('loki', at('loki'), 'loki'));
 

@@ -9,7 +9,9 @@
  */
 import type { AlertThresholds } from '../config/alerts.js';
 import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
+import { durationSeconds } from '../vocab/durations.js';
 import { METRIC, errorRatio, memoryRatio, requestLatencyQuantile, series } from '../vocab/webhook-queries.js';
+import { WEBHOOK_JOB } from './prometheus.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -60,6 +62,8 @@ export interface RuleFile {
 
 export interface RulesOptions {
   readonly alerts: AlertThresholds;
+  /** Whether Prometheus scrapes a webhook service (bundled, or service.scrapeTarget); default true. */
+  readonly webhook?: boolean;
   /** Grafana's external base URL for the dashboard links; leave out when Grafana is off. */
   readonly grafanaUrl?: string;
 }
@@ -237,6 +241,60 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
   ];
 }
 
+/** Answers 2xx to Stripe's deliveries: events the endpoint accepted (new or duplicate). */
+const ACCEPTED = series('requestsTotal', { route: '/webhooks/stripe' }).replace(/}$/, ', status=~"2.."}');
+const DELIVERIES = series('requestsTotal', { route: '/webhooks/stripe' });
+
+/**
+ * Per job, a value when an accepted-events series was born inside `window`: increase() misses the first
+ * increment of a counter that appears at its first event (after a restart, the service exports no 2xx
+ * series until it answers one), so a series present in the window but not at its start counts as traffic.
+ */
+function bornWithin(window: string): string {
+  return `count by (job) (last_over_time(${ACCEPTED}[${window}]) unless ${ACCEPTED} offset ${window})`;
+}
+
+/** Silence: the error-rate alerts divide by traffic, so none of them fires when events stop arriving. */
+function silenceAlerts(a: AlertThresholds): AlertDefinition[] {
+  const alerts: AlertDefinition[] = [];
+  const w = a.silenceWindow;
+  if (w !== 0 && (durationSeconds(w) ?? 0) > 0) {
+    alerts.push({
+      alert: 'WebhookNoEventsReceived',
+      expr:
+        `(sum by (job) (increase(${ACCEPTED}[${w}])) == 0 unless on (job) ${bornWithin(w)})` +
+        // No such series in the whole window, though the service was scraped at its start: a new stack
+        // fires only after a full window.
+        ` or (sum by (job) (absent_over_time(${ACCEPTED.replace('{', `{job="${WEBHOOK_JOB}", `)}[${w}]))` +
+        ` and on (job) max by (job) (up{job="${WEBHOOK_JOB}"} offset ${w}))`,
+      for: '0s',
+      labels: { severity: 'warning', component: 'webhook', signal: 'silence' },
+      summary: 'No Stripe event accepted by {{ $labels.job }} for ' + w,
+      description:
+        `{{ $labels.job }} has answered no Stripe delivery with 2xx for ${w} (or has no such series at all, ` +
+        'e.g. after a restart). Either nothing is sent (the endpoint is disabled or deleted in Stripe, or no ' +
+        'event happened), or deliveries do not reach the service (DNS, TLS, ingress, firewall).',
+      dashboard: 'overview',
+    });
+  }
+  alerts.push({
+    alert: 'WebhookNoEventsAccepted',
+    expr:
+      `sum by (job) (increase(${DELIVERIES}[${a.noEventsAcceptedFor}])) > 0` +
+      ` unless on (job) (sum by (job) (increase(${ACCEPTED}[${a.noEventsAcceptedFor}])) > 0)` +
+      ` unless on (job) ${bornWithin(a.noEventsAcceptedFor)}`,
+    for: '0s',
+    labels: { severity: 'critical', component: 'webhook', signal: 'acceptance' },
+    summary: 'Stripe deliveries reach {{ $labels.job }} but none was accepted for ' + a.noEventsAcceptedFor,
+    description:
+      `Requests to the webhook route of {{ $labels.job }} arrived over the last ${a.noEventsAcceptedFor}, and ` +
+      'not one was answered 2xx: a rotated or wrong signing secret, a broken deploy, or the database down. ' +
+      'Stripe retries, then disables the endpoint after days of failures.',
+    dashboard: 'events',
+  });
+  return alerts;
+}
+
 function targetAlerts(a: AlertThresholds): AlertDefinition[] {
   return [
     {
@@ -279,6 +337,9 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
   return {
     groups: [
       { name: 'wmon-webhook', rules: webhookAlerts(opts.alerts).map((def) => toRule(def, opts)) },
+      ...(opts.webhook === false
+        ? []
+        : [{ name: 'wmon-silence', rules: silenceAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
       { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
     ],
   };

@@ -31,6 +31,8 @@ describe('buildAlertRules', () => {
       WebhookQueueBacklog: 'warning',
       WebhookDeadLetters: 'warning',
       WebhookRateLimiting: 'info',
+      WebhookNoEventsReceived: 'warning',
+      WebhookNoEventsAccepted: 'critical',
       TargetDown: 'critical',
     });
     for (const r of rulesOf(rules)) expect(SEVERITIES).toContain(r.labels.severity);
@@ -60,7 +62,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(11);
+    expect(signals.size).toBe(13);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
@@ -127,6 +129,26 @@ describe('buildAlertRules', () => {
   it('sets no optional rule feature (keep_firing_for, group limit or query_offset): groups have a name and rules only', () => {
     for (const g of rules.groups) expect(Object.keys(g)).toEqual(['name', 'rules']);
     for (const r of rulesOf(rules)) expect(Object.keys(r)).not.toContain('keep_firing_for');
+  });
+
+  it('watches silence: the window from alerts.silenceWindow, 0 switches it off, nothing without a webhook target', () => {
+    expect(byName(rules, 'WebhookNoEventsReceived').expr).toContain('[6h]');
+    expect(byName(rules, 'WebhookNoEventsReceived').expr).toContain('absent_over_time(');
+    expect(byName(rules, 'WebhookNoEventsAccepted').expr).toContain('[10m]');
+    const custom = buildAlertRules({ alerts: alertsSchema.parse({ silenceWindow: '2h', noEventsAcceptedFor: '5m' }) });
+    expect(byName(custom, 'WebhookNoEventsReceived').expr).toContain('[2h]');
+    expect(byName(custom, 'WebhookNoEventsAccepted').expr).toContain('[5m]');
+    for (const off of [0, '0s']) {
+      const names = rulesOf(buildAlertRules({ alerts: alertsSchema.parse({ silenceWindow: off }) })).map(
+        (r) => r.alert,
+      );
+      expect(names).not.toContain('WebhookNoEventsReceived');
+      expect(names).toContain('WebhookNoEventsAccepted');
+    }
+    const none = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, webhook: false })).map((r) => r.alert);
+    expect(none).not.toContain('WebhookNoEventsReceived');
+    expect(none).not.toContain('WebhookNoEventsAccepted');
+    expect(() => alertsSchema.parse({ silenceWindow: 'soon' })).toThrow(/Prometheus duration/);
   });
 
   it('is deterministic', () => {

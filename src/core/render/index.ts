@@ -43,6 +43,7 @@ export function renderStack(config: Config): RenderResult {
         buildAlertRules({
           alerts: config.alerts,
           webhook: on('webhook') || config.service.scrapeTarget !== undefined,
+          nodeExporter: on('nodeExporter'),
           ...(grafana ? { grafanaUrl: grafana } : {}),
         }),
       ),

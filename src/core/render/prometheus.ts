@@ -7,6 +7,8 @@ export const ALERT_RULES_FILE = `${RULES_DIR}/webhook-alerts.yml`;
 
 /** The scrape job of the webhook service (bundled, or service.scrapeTarget). */
 export const WEBHOOK_JOB = 'webhook';
+/** The scrape job of node exporter (the host alerts). */
+export const NODE_EXPORTER_JOB = 'node-exporter';
 
 interface ScrapeJob {
   job_name: string;
@@ -25,7 +27,7 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
 
   const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus')];
   if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager'));
-  if (on('nodeExporter')) jobs.push(job('node-exporter', at('nodeExporter'), 'node-exporter'));
+  if (on('nodeExporter')) jobs.push(job(NODE_EXPORTER_JOB, at('nodeExporter'), 'node-exporter'));
   if (on('webhook')) jobs.push(job(WEBHOOK_JOB, at('webhook'), 'webhook'));
   else if (config.service.scrapeTarget) jobs.push(job(WEBHOOK_JOB, config.service.scrapeTarget, 'webhook'));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));

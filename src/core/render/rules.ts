@@ -10,8 +10,15 @@
 import type { AlertThresholds } from '../config/alerts.js';
 import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
 import { durationSeconds } from '../vocab/durations.js';
-import { METRIC, errorRatio, memoryRatio, requestLatencyQuantile, series } from '../vocab/webhook-queries.js';
-import { WEBHOOK_JOB } from './prometheus.js';
+import {
+  METRIC,
+  errorRatio,
+  memoryRatio,
+  nodeMetric,
+  requestLatencyQuantile,
+  series,
+} from '../vocab/webhook-queries.js';
+import { NODE_EXPORTER_JOB, WEBHOOK_JOB } from './prometheus.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -64,6 +71,8 @@ export interface RulesOptions {
   readonly alerts: AlertThresholds;
   /** Whether Prometheus scrapes a webhook service (bundled, or service.scrapeTarget); default true. */
   readonly webhook?: boolean;
+  /** Whether node exporter runs (the host alerts); default true. */
+  readonly nodeExporter?: boolean;
   /** Grafana's external base URL for the dashboard links; leave out when Grafana is off. */
   readonly grafanaUrl?: string;
 }
@@ -295,6 +304,74 @@ function silenceAlerts(a: AlertThresholds): AlertDefinition[] {
   return alerts;
 }
 
+/** The filesystem node exporter sees as / : in its container, the engine's storage, where the volumes live. */
+const ROOT_FS = '{mountpoint="/"}';
+
+/** How far back HostDiskFillingUp fits its line. */
+const DISK_TREND_WINDOW = '6h';
+
+function hostAlerts(a: AlertThresholds): AlertDefinition[] {
+  const avail = `${nodeMetric('node_filesystem_avail_bytes')}${ROOT_FS}`;
+  const freeRatio = `${avail} / ${nodeMetric('node_filesystem_size_bytes')}${ROOT_FS}`;
+  const disk = (level: 'critical' | 'warning'): AlertDefinition => {
+    const used = a.diskUsedPercent[level];
+    return {
+      alert: level === 'critical' ? 'HostDiskSpaceCritical' : 'HostDiskSpaceLow',
+      expr: `${freeRatio} <= ${(100 - used) / 100}`,
+      for: a.diskUsedPercent.for,
+      labels: { severity: level, component: 'host', signal: 'disk' },
+      summary: 'Disk {{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free',
+      description:
+        `The filesystem holding the containers' volumes (Prometheus's data among them) has been at least ` +
+        `${percentText(used)} full for ${a.diskUsedPercent.for} (free now {{ $value | humanizePercentage }}). ` +
+        "When it is full, Prometheus stops writing samples and the service's database fails.",
+      dashboard: 'performance',
+    };
+  };
+  const horizon = durationSeconds(a.diskFillsWithin.warning) ?? 86_400;
+  return [
+    disk('critical'),
+    disk('warning'),
+    {
+      alert: 'HostDiskFillingUp',
+      expr: `predict_linear(${avail}[${DISK_TREND_WINDOW}], ${horizon}) < 0`,
+      for: a.diskFillsWithin.for,
+      labels: { severity: 'warning', component: 'host', signal: 'disk-trend' },
+      summary: 'Disk {{ $labels.mountpoint }} on {{ $labels.instance }} fills up within ' + a.diskFillsWithin.warning,
+      description:
+        `At the rate of the last ${DISK_TREND_WINDOW}, the filesystem holding the containers' volumes ` +
+        `(Prometheus's data among them) runs out of space within ${a.diskFillsWithin.warning}; the trend has held ` +
+        `for ${a.diskFillsWithin.for}.`,
+      dashboard: 'performance',
+    },
+    {
+      alert: 'HostMemoryLow',
+      expr:
+        `${nodeMetric('node_memory_MemAvailable_bytes')} / ${nodeMetric('node_memory_MemTotal_bytes')} <= ` +
+        `${ratio(a.hostMemoryAvailablePercent.warning)}`,
+      for: a.hostMemoryAvailablePercent.for,
+      labels: { severity: 'warning', component: 'host', signal: 'host-memory' },
+      summary: 'Host {{ $labels.instance }} has {{ $value | humanizePercentage }} of its memory available',
+      description:
+        `Memory available on the host has been at or under ${percentText(a.hostMemoryAvailablePercent.warning)} ` +
+        `for ${a.hostMemoryAvailablePercent.for}: the kernel is about to kill processes (OOM), containers of the ` +
+        'stack or the webhook service among them.',
+      dashboard: 'performance',
+    },
+    {
+      alert: 'NodeExporterDown',
+      expr: `absent(up{job="${NODE_EXPORTER_JOB}"}) or up{job="${NODE_EXPORTER_JOB}"} == 0`,
+      for: a.nodeExporterDownFor,
+      labels: { severity: 'warning', component: 'host', signal: 'availability' },
+      summary: 'Node exporter is down: no host metrics (disk, memory) are collected',
+      description:
+        `Prometheus has had no host metrics from node exporter for ${a.nodeExporterDownFor}: the host alerts ` +
+        '(disk full or filling up, memory low) cannot fire until it is back.',
+      dashboard: 'performance',
+    },
+  ];
+}
+
 function targetAlerts(a: AlertThresholds): AlertDefinition[] {
   return [
     {
@@ -340,6 +417,9 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
       ...(opts.webhook === false
         ? []
         : [{ name: 'wmon-silence', rules: silenceAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
+      ...(opts.nodeExporter === false
+        ? []
+        : [{ name: 'wmon-host', rules: hostAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
       { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
     ],
   };

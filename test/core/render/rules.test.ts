@@ -33,6 +33,11 @@ describe('buildAlertRules', () => {
       WebhookRateLimiting: 'info',
       WebhookNoEventsReceived: 'warning',
       WebhookNoEventsAccepted: 'critical',
+      HostDiskSpaceCritical: 'critical',
+      HostDiskSpaceLow: 'warning',
+      HostDiskFillingUp: 'warning',
+      HostMemoryLow: 'warning',
+      NodeExporterDown: 'warning',
       TargetDown: 'critical',
     });
     for (const r of rulesOf(rules)) expect(SEVERITIES).toContain(r.labels.severity);
@@ -62,7 +67,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(13);
+    expect(signals.size).toBe(16);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
@@ -149,6 +154,31 @@ describe('buildAlertRules', () => {
     expect(none).not.toContain('WebhookNoEventsReceived');
     expect(none).not.toContain('WebhookNoEventsAccepted');
     expect(() => alertsSchema.parse({ silenceWindow: 'soon' })).toThrow(/Prometheus duration/);
+  });
+
+  it('watches the host with thresholds from the config, and not at all without node exporter', () => {
+    expect(byName(rules, 'HostDiskSpaceLow').expr).toMatch(/mountpoint="\/"} <= 0\.15$/);
+    expect(byName(rules, 'HostDiskSpaceCritical').expr).toMatch(/ <= 0\.05$/);
+    expect(byName(rules, 'HostDiskFillingUp').expr).toBe(
+      'predict_linear(node_filesystem_avail_bytes{mountpoint="/"}[6h], 86400) < 0',
+    );
+    expect(byName(rules, 'HostMemoryLow').expr).toMatch(/ <= 0\.1$/);
+    const alerts = alertsSchema.parse({
+      diskUsedPercent: { warning: 70, critical: 90, for: '10m' },
+      diskFillsWithin: { warning: '4h' },
+      hostMemoryAvailablePercent: { warning: 5 },
+    });
+    const custom = buildAlertRules({ alerts });
+    expect(byName(custom, 'HostDiskSpaceLow')).toMatchObject({ for: '10m' });
+    expect(byName(custom, 'HostDiskSpaceLow').expr).toMatch(/ <= 0\.3$/);
+    expect(byName(custom, 'HostDiskSpaceCritical').expr).toMatch(/ <= 0\.1$/);
+    expect(byName(custom, 'HostDiskFillingUp').expr).toContain(', 14400) < 0');
+    expect(byName(custom, 'HostMemoryLow').expr).toMatch(/ <= 0\.05$/);
+    expect(() => alertsSchema.parse({ diskUsedPercent: { warning: 90, critical: 90 } })).toThrow(
+      /must be greater than diskUsedPercent\.warning/,
+    );
+    const names = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, nodeExporter: false })).map((r) => r.alert);
+    expect(names.filter((n) => n.startsWith('Host') || n === 'NodeExporterDown')).toEqual([]);
   });
 
   it('is deterministic', () => {

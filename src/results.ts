@@ -526,7 +526,7 @@ export interface ImagesBuildResultJson {
 /** One runbook in `wmon runbook --json`. */
 export interface RunbookEntryJson {
   readonly alert: string;
-  /** critical, warning or info. */
+  /** critical, warning or info; none for Watchdog. */
   readonly severity: string;
   /** The first sentence of its "What it means". */
   readonly summary: string;

@@ -16,6 +16,7 @@ export const SECRET_FILES = {
   smtpPassword: 'smtp_password',
   slackWebhookUrl: 'slack_webhook_url',
   pagerdutyRoutingKey: 'pagerduty_routing_key',
+  heartbeatUrl: 'heartbeat_url',
 } as const;
 
 export type SecretFileKey = keyof typeof SECRET_FILES;

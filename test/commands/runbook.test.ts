@@ -9,7 +9,7 @@ const runbookJson = z.strictObject({
   runbooks: z.array(
     z.strictObject({
       alert: z.string(),
-      severity: z.enum(['critical', 'warning', 'info']),
+      severity: z.enum(['critical', 'warning', 'info', 'none']),
       summary: z.string(),
       file: z.string(),
     }),
@@ -42,10 +42,12 @@ describe('wmon runbook', () => {
     const r = await wmon(['runbook', 'NoSuchAlert']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('There is no runbook for an alert named "NoSuchAlert".');
-    expect(r.stderr).toMatch(/Alerts with a runbook: (\w+, )+TargetDown, /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const json = JSON.parse((await wmon(['runbook', 'NoSuchAlert', '--json'])).stdout);
     expect(json.error).toMatchObject({ code: 'RUNBOOK_UNKNOWN', exit: 2 });
+    expect(json.error.suggestions[0]).toMatch(
+      /^Alerts with a runbook: (\w+, )+TargetDown, (\w+, )*WebhookHighErrorRate, /,
+    );
   });
 
   it('shows examples in its help', async () => {

@@ -148,7 +148,8 @@ describe.sequential('notifications on a real engine', () => {
       route: { routes: unknown[] };
     };
     expect(loaded.receivers.filter((r) => r.webhook_configs?.length === 1).map((r) => r.name)).toEqual([...SEVERITIES]);
-    expect(loaded.route.routes).toHaveLength(3);
+    // Watchdog's route (to the no-op default receiver: no heartbeat here), then one per severity.
+    expect(loaded.route.routes).toHaveLength(4);
     expect(await received()).toEqual([]);
   });
 

@@ -31,7 +31,7 @@ export const GENERATED_SECRET_FILES = {
 
 /** Which secrets each component reads (as SECRET_FILES[name] inside its secrets folder). */
 const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & SecretFileKey)[]>> = {
-  alertmanager: ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey'],
+  alertmanager: ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey', 'heartbeatUrl'],
   grafana: ['grafanaAdminPassword'],
   webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
 };
@@ -68,7 +68,15 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     let grafanaAdminPasswordFile: string | undefined;
     let stripeWebhookSecretFile: string | undefined;
     const values: Partial<Record<SecretName, string>> = {};
-    for (const name of ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey', 'databaseUrl', 'redisUrl'] as const) {
+    const read = [
+      'smtpPassword',
+      'slackWebhookUrl',
+      'pagerdutyRoutingKey',
+      'heartbeatUrl',
+      'databaseUrl',
+      'redisUrl',
+    ] as const;
+    for (const name of read) {
       const v = readSecret(config, name, ctx);
       if (v !== undefined) values[name] = v;
     }

@@ -125,11 +125,19 @@ const pagerdutySchema = z.strictObject({
   routingKey: secretRefSchema,
 });
 
+/** A dead man's switch: Alertmanager sends the always-firing Watchdog alert there, every repeatInterval. */
+const heartbeatSchema = z.strictObject({
+  /** An http(s) URL that expects a request every so often (healthchecks.io, Opsgenie heartbeat, …). */
+  url: secretRefSchema,
+  repeatInterval: promDuration.default('1m'),
+});
+
 const notificationsSchema = z
   .strictObject({
     email: emailSchema.optional(),
     slack: slackSchema.optional(),
     pagerduty: pagerdutySchema.optional(),
+    heartbeat: heartbeatSchema.optional(),
   })
   .prefault({});
 

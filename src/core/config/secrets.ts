@@ -29,6 +29,7 @@ const isUrlWithProtocol =
 const KINDS = {
   password: { what: 'a non-empty password', valid: (v) => v.length > 0 },
   slackUrl: { what: 'an https:// Slack incoming-webhook URL', valid: isUrlWithProtocol('https:') },
+  httpUrl: { what: 'an http:// or https:// URL', valid: isUrlWithProtocol('http:', 'https:') },
   routingKey: { what: 'a PagerDuty integration (routing) key', valid: (v) => /^[A-Za-z0-9]{20,64}$/.test(v) },
   stripeSecret: {
     what: 'one or more Stripe signing secrets (whsec_…, comma-separated)',
@@ -42,6 +43,7 @@ export type SecretName =
   | 'smtpPassword'
   | 'slackWebhookUrl'
   | 'pagerdutyRoutingKey'
+  | 'heartbeatUrl'
   | 'grafanaAdminPassword'
   | 'stripeWebhookSecret'
   | 'databaseUrl'
@@ -64,6 +66,7 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('smtpPassword', 'notifications.email.password', n.email?.password, KINDS.password);
   add('slackWebhookUrl', 'notifications.slack.webhookUrl', n.slack?.webhookUrl, KINDS.slackUrl);
   add('pagerdutyRoutingKey', 'notifications.pagerduty.routingKey', n.pagerduty?.routingKey, KINDS.routingKey);
+  add('heartbeatUrl', 'notifications.heartbeat.url', n.heartbeat?.url, KINDS.httpUrl);
   add('grafanaAdminPassword', 'grafana.adminPassword', config.grafana.adminPassword, KINDS.password);
   add('stripeWebhookSecret', 'service.stripeWebhookSecret', config.service.stripeWebhookSecret, KINDS.stripeSecret);
   add('databaseUrl', 'service.databaseUrl', config.service.databaseUrl, KINDS.postgresUrl);

@@ -1,7 +1,7 @@
 import { secretPath } from '@wmon/contract';
 
 import type { Config } from '../config/schema.js';
-import { ALERT_INHIBIT_EQUAL } from './rules.js';
+import { ALERT_INHIBIT_EQUAL, WATCHDOG_ALERT } from './rules.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type Channel = 'email' | 'slack' | 'pagerduty';
@@ -18,7 +18,11 @@ export const ALERTMANAGER_SECRET_FILES = {
   smtpPassword: secretPath('smtpPassword'),
   slackWebhookUrl: secretPath('slackWebhookUrl'),
   pagerdutyRoutingKey: secretPath('pagerdutyRoutingKey'),
+  heartbeatUrl: secretPath('heartbeatUrl'),
 } as const;
+
+/** The receiver of the Watchdog alert alone (notifications.heartbeat). */
+export const HEARTBEAT_RECEIVER = 'heartbeat';
 
 export interface AlertmanagerRender {
   readonly config: Record<string, unknown>;
@@ -86,7 +90,29 @@ export function buildAlertmanagerConfig(config: Config, grafanaUrl?: string): Al
   };
 
   const receivers: Array<Record<string, unknown>> = [{ name: 'default' }];
-  const routes: Array<Record<string, unknown>> = [];
+  // Watchdog first, and nowhere else (continue: false): it always fires, so it reaches the heartbeat
+  // receiver every repeat_interval while Prometheus and Alertmanager work. It has severity none, which no
+  // inhibit rule targets. Without a heartbeat it ends at the no-op default receiver.
+  const routes: Array<Record<string, unknown>> = [
+    {
+      receiver: n.heartbeat ? HEARTBEAT_RECEIVER : 'default',
+      matchers: [`alertname="${WATCHDOG_ALERT}"`],
+      group_wait: '0s',
+      group_interval: n.heartbeat?.repeatInterval ?? '5m',
+      repeat_interval: n.heartbeat?.repeatInterval ?? '4h',
+      continue: false,
+    },
+  ];
+  if (n.heartbeat) {
+    receivers.push({
+      name: HEARTBEAT_RECEIVER,
+      webhook_configs: [{ url_file: ALERTMANAGER_SECRET_FILES.heartbeatUrl, send_resolved: false }],
+    });
+  } else {
+    warnings.push(
+      "notifications.heartbeat is not configured: if Prometheus or Alertmanager dies, nothing tells you (set a dead man's switch URL).",
+    );
+  }
   for (const severity of Object.keys(ROUTING) as Severity[]) {
     const used = ROUTING[severity].filter((c) => channels.includes(c));
     if (used.length === 0) continue; // falls through to the no-op default receiver

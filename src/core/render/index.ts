@@ -44,6 +44,7 @@ export function renderStack(config: Config): RenderResult {
           alerts: config.alerts,
           webhook: on('webhook') || config.service.scrapeTarget !== undefined,
           nodeExporter: on('nodeExporter'),
+          alertmanager: on('alertmanager'),
           ...(grafana ? { grafanaUrl: grafana } : {}),
         }),
       ),

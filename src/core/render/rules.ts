@@ -31,7 +31,8 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ALERT_INHIBIT_EQUAL = ['signal', 'job'] as const;
 
 export interface AlertLabels {
-  readonly severity: Severity;
+  /** `none` only for Watchdog, which always fires and goes to the heartbeat receiver alone. */
+  readonly severity: Severity | 'none';
   /**
    * The part of the system the alert is about: webhook, database, cache or queue. TargetDown sets none, so
    * the `component` label that prometheus.yml gives each scrape target (alertmanager, loki, …) says which
@@ -73,6 +74,8 @@ export interface RulesOptions {
   readonly webhook?: boolean;
   /** Whether node exporter runs (the host alerts); default true. */
   readonly nodeExporter?: boolean;
+  /** Whether Alertmanager runs (Watchdog, its failed notifications); default true. */
+  readonly alertmanager?: boolean;
   /** Grafana's external base URL for the dashboard links; leave out when Grafana is off. */
   readonly grafanaUrl?: string;
 }
@@ -372,6 +375,124 @@ function hostAlerts(a: AlertThresholds): AlertDefinition[] {
   ];
 }
 
+/** The Watchdog alert's name: always firing, routed to the heartbeat receiver alone (alertmanager.ts). */
+export const WATCHDOG_ALERT = 'Watchdog';
+
+/** Monitor the monitor: a heartbeat, and Prometheus's and Alertmanager's own failures. */
+function monitoringAlerts(withAlertmanager: boolean): AlertDefinition[] {
+  const perInstance = (expr: string) => `sum by (job, instance) (${expr})`;
+  const prometheus = (
+    alert: string,
+    expr: string,
+    severity: Severity,
+    forDuration: string,
+    signal: string,
+    summary: string,
+    description: string,
+  ): AlertDefinition => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { severity, component: 'prometheus', signal },
+    summary,
+    description,
+    dashboard: 'overview',
+  });
+  const alerts: AlertDefinition[] = [];
+  if (withAlertmanager) {
+    alerts.push({
+      alert: WATCHDOG_ALERT,
+      expr: 'vector(1)',
+      for: '0s',
+      labels: { severity: 'none', component: 'monitoring', signal: 'heartbeat' },
+      summary: 'Watchdog: Prometheus evaluates rules and Alertmanager delivers them',
+      description:
+        'This alert always fires, on purpose. Alertmanager sends it to the heartbeat receiver ' +
+        '(notifications.heartbeat) every minute; when it stops arriving there, Prometheus or Alertmanager is down, ' +
+        "and the dead man's switch on the other side raises the alarm.",
+      dashboard: 'overview',
+    });
+  }
+  alerts.push(
+    prometheus(
+      'PrometheusRuleEvaluationFailures',
+      `${perInstance('increase(prometheus_rule_evaluation_failures_total[5m])')} > 0`,
+      'critical',
+      '5m',
+      'rule-evaluation',
+      'Prometheus {{ $labels.instance }} fails to evaluate alert rules',
+      'Rule evaluations have failed on {{ $labels.instance }} for 5m ({{ $value | printf "%.0f" }} in the last 5m): ' +
+        'the alerts of the failing rules cannot fire.',
+    ),
+    prometheus(
+      'PrometheusNotificationsFailing',
+      `${perInstance('increase(prometheus_notifications_errors_total[5m])')} > 0` +
+        ` or ${perInstance('increase(prometheus_notifications_dropped_total[5m])')} > 0`,
+      'critical',
+      '5m',
+      'notifications',
+      'Prometheus {{ $labels.instance }} fails to send alerts to Alertmanager',
+      'Alerts sent from {{ $labels.instance }} to Alertmanager have failed or been dropped for 5m: ' +
+        'alerts do not reach any receiver.',
+    ),
+    prometheus(
+      'PrometheusConfigReloadFailed',
+      'max_over_time(prometheus_config_last_reload_successful[5m]) == 0',
+      'warning',
+      '10m',
+      'config-reload',
+      'Prometheus {{ $labels.instance }} failed to load its configuration',
+      'The last configuration reload of {{ $labels.instance }} failed 10m ago or more: Prometheus runs an older ' +
+        'configuration than the one rendered (run `wmon render` and `promtool check config`).',
+    ),
+    prometheus(
+      'PrometheusTSDBCompactionsFailing',
+      `${perInstance('increase(prometheus_tsdb_compactions_failed_total[3h])')} > 0`,
+      'warning',
+      '0s',
+      'tsdb-compaction',
+      'Prometheus {{ $labels.instance }} failed to compact its storage',
+      'Prometheus on {{ $labels.instance }} had {{ $value | printf "%.0f" }} failed TSDB compaction(s) in the last 3h: ' +
+        'its data grows on disk and queries slow down; a full or failing disk is the usual cause.',
+    ),
+    prometheus(
+      'PrometheusTSDBWALCorruptions',
+      `${perInstance('increase(prometheus_tsdb_wal_corruptions_total[3h])')} > 0`,
+      'warning',
+      '0s',
+      'tsdb-wal',
+      'Prometheus {{ $labels.instance }} found its write-ahead log corrupted',
+      'Prometheus on {{ $labels.instance }} found {{ $value | printf "%.0f" }} corruption(s) of its write-ahead log in ' +
+        'the last 3h: recent samples may be lost (an unclean shutdown, a full or failing disk).',
+    ),
+    prometheus(
+      'PrometheusTargetSampleLimitHit',
+      `sum by (job, instance) (increase(prometheus_target_scrapes_exceeded_sample_limit_total[5m])) > 0`,
+      'warning',
+      '5m',
+      'sample-limit',
+      'Prometheus {{ $labels.instance }} drops scrapes over their sample limit',
+      "Scrapes on {{ $labels.instance }} have exceeded their target's sample_limit for 5m and were dropped whole: " +
+        "that target's metrics are missing (a new high-cardinality metric?).",
+    ),
+  );
+  if (withAlertmanager) {
+    alerts.push({
+      alert: 'AlertmanagerNotificationsFailing',
+      expr: 'sum by (job, instance, integration) (increase(alertmanager_notifications_failed_total[5m])) > 0',
+      for: '5m',
+      labels: { severity: 'critical', component: 'alertmanager', signal: 'delivery' },
+      summary: 'Alertmanager fails to deliver notifications to {{ $labels.integration }}',
+      description:
+        'Alertmanager on {{ $labels.instance }} has failed to deliver {{ $value | printf "%.0f" }} notification(s) ' +
+        'to {{ $labels.integration }} in the last 5m, for 5m: people are not told about alerts (a wrong or ' +
+        'revoked secret, the receiver down, no network).',
+      dashboard: 'overview',
+    });
+  }
+  return alerts;
+}
+
 function targetAlerts(a: AlertThresholds): AlertDefinition[] {
   return [
     {
@@ -420,6 +541,10 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
       ...(opts.nodeExporter === false
         ? []
         : [{ name: 'wmon-host', rules: hostAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
+      {
+        name: 'wmon-monitoring',
+        rules: monitoringAlerts(opts.alertmanager !== false).map((def) => toRule(def, opts)),
+      },
       { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
     ],
   };

@@ -15,6 +15,7 @@ const CHANNELS = {
     '  email:\n    to: [oncall@example.com, lead@example.com]\n    from: wmon@example.com\n    smarthost: smtp.example.com:587\n    username: wmon\n    password: {env: SMTP_PASSWORD}\n',
   slack: "  slack:\n    webhookUrl: {env: SLACK_WEBHOOK_URL}\n    channel: '#alerts'\n",
   pagerduty: '  pagerduty:\n    routingKey: {file: /run/secrets/pd}\n',
+  heartbeat: '  heartbeat:\n    url: {env: HEARTBEAT_URL}\n',
 } as const;
 type Channel = keyof typeof CHANNELS;
 
@@ -47,7 +48,14 @@ function integrations(
     .sort();
 }
 
-const cases: Array<readonly Channel[]> = [[], ['email', 'slack', 'pagerduty'], ['email'], ['slack'], ['pagerduty']];
+const cases: Array<readonly Channel[]> = [
+  [],
+  ['email', 'slack', 'pagerduty', 'heartbeat'],
+  ['email'],
+  ['slack'],
+  ['pagerduty'],
+  ['heartbeat'],
+];
 
 describe('alertmanager.yml', () => {
   it.each(cases)('passes amtool check-config with channels [%s]', async (...channels) => {
@@ -58,7 +66,7 @@ describe('alertmanager.yml', () => {
   });
 
   it('routes critical to email, Slack and PagerDuty; warning to email and Slack; info to Slack', () => {
-    const { config, warnings } = render(['email', 'slack', 'pagerduty']);
+    const { config, warnings } = render(['email', 'slack', 'pagerduty', 'heartbeat']);
     expect(integrations(config, 'critical')).toEqual(['email_configs', 'pagerduty_configs', 'slack_configs']);
     expect(integrations(config, 'warning')).toEqual(['email_configs', 'slack_configs']);
     expect(integrations(config, 'info')).toEqual(['slack_configs']);
@@ -84,12 +92,22 @@ describe('alertmanager.yml', () => {
   it('with no channel, sends everything to a no-op default receiver and warns about each channel', () => {
     const { config, warnings } = render([]);
     expect(config.route.receiver).toBe('default');
-    expect(config.route.routes).toEqual([]);
+    expect(config.route.routes).toEqual([
+      {
+        receiver: 'default',
+        matchers: ['alertname="Watchdog"'],
+        group_wait: '0s',
+        group_interval: '5m',
+        repeat_interval: '4h',
+        continue: false,
+      },
+    ]);
     expect(config.receivers).toEqual([{ name: 'default' }]);
     expect(warnings).toEqual([
       'notifications.email is not configured: critical and warning alerts will not go to email.',
       'notifications.slack is not configured: critical, warning, and info alerts will not go to Slack.',
       'notifications.pagerduty is not configured: critical alerts will not go to PagerDuty.',
+      "notifications.heartbeat is not configured: if Prometheus or Alertmanager dies, nothing tells you (set a dead man's switch URL).",
     ]);
   });
 
@@ -98,6 +116,27 @@ describe('alertmanager.yml', () => {
     expect(integrations(config, 'critical')).toEqual(['pagerduty_configs']);
     expect(integrations(config, 'warning')).toEqual([]);
     expect(integrations(config, 'info')).toEqual([]);
+  });
+
+  it('routes Watchdog first and only to the heartbeat receiver, every repeatInterval, never inhibited', () => {
+    const yaml = 'notifications:\n  heartbeat:\n    url: {file: /run/secrets/hb}\n    repeatInterval: 2m\n';
+    const file = renderStack(parseConfigText(yaml, 'wmon.yaml')).files.find((f) => f.path.startsWith('alertmanager/'))!;
+    const config = parse(file.contents);
+    expect(config.route.routes[0]).toEqual({
+      receiver: 'heartbeat',
+      matchers: ['alertname="Watchdog"'],
+      group_wait: '0s',
+      group_interval: '2m',
+      repeat_interval: '2m',
+      continue: false,
+    });
+    expect(config.receivers).toContainEqual({
+      name: 'heartbeat',
+      webhook_configs: [{ url_file: '/run/secrets/wmon/heartbeat_url', send_resolved: false }],
+    });
+    // Watchdog has severity none, which no inhibit rule targets.
+    for (const rule of config.inhibit_rules) expect(rule.target_matchers).toEqual(['severity="warning"']);
+    expect(file.contents).not.toMatch(/\burl: /);
   });
 
   it('inhibits a warning while the critical alert of the same signal fires', () => {

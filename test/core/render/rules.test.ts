@@ -38,9 +38,19 @@ describe('buildAlertRules', () => {
       HostDiskFillingUp: 'warning',
       HostMemoryLow: 'warning',
       NodeExporterDown: 'warning',
+      Watchdog: 'none',
+      PrometheusRuleEvaluationFailures: 'critical',
+      PrometheusNotificationsFailing: 'critical',
+      PrometheusConfigReloadFailed: 'warning',
+      PrometheusTSDBCompactionsFailing: 'warning',
+      PrometheusTSDBWALCorruptions: 'warning',
+      PrometheusTargetSampleLimitHit: 'warning',
+      AlertmanagerNotificationsFailing: 'critical',
       TargetDown: 'critical',
     });
-    for (const r of rulesOf(rules)) expect(SEVERITIES).toContain(r.labels.severity);
+    for (const r of rulesOf(rules)) {
+      if (r.alert !== 'Watchdog') expect(SEVERITIES).toContain(r.labels.severity);
+    }
   });
 
   it("uses SPEC.md's thresholds and durations by default, firing at the threshold (>=)", () => {
@@ -67,7 +77,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(16);
+    expect(signals.size).toBe(24);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
@@ -179,6 +189,14 @@ describe('buildAlertRules', () => {
     );
     const names = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, nodeExporter: false })).map((r) => r.alert);
     expect(names.filter((n) => n.startsWith('Host') || n === 'NodeExporterDown')).toEqual([]);
+  });
+
+  it('has an always-firing Watchdog and Alertmanager alerts only when Alertmanager runs', () => {
+    expect(byName(rules, 'Watchdog')).toMatchObject({ expr: 'vector(1)', for: '0s' });
+    const names = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, alertmanager: false })).map((r) => r.alert);
+    expect(names).not.toContain('Watchdog');
+    expect(names).not.toContain('AlertmanagerNotificationsFailing');
+    expect(names).toContain('PrometheusRuleEvaluationFailures');
   });
 
   it('is deterministic', () => {

@@ -17,6 +17,9 @@ export const SECRET_FILES = {
   slackWebhookUrl: 'slack_webhook_url',
   pagerdutyRoutingKey: 'pagerduty_routing_key',
   heartbeatUrl: 'heartbeat_url',
+  genericWebhookUrl: 'webhook_url',
+  msteamsWebhookUrl: 'msteams_webhook_url',
+  opsgenieApiKey: 'opsgenie_api_key',
 } as const;
 
 export type SecretFileKey = keyof typeof SECRET_FILES;

@@ -31,7 +31,15 @@ export const GENERATED_SECRET_FILES = {
 
 /** Which secrets each component reads (as SECRET_FILES[name] inside its secrets folder). */
 const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & SecretFileKey)[]>> = {
-  alertmanager: ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey', 'heartbeatUrl'],
+  alertmanager: [
+    'smtpPassword',
+    'slackWebhookUrl',
+    'pagerdutyRoutingKey',
+    'genericWebhookUrl',
+    'msteamsWebhookUrl',
+    'opsgenieApiKey',
+    'heartbeatUrl',
+  ],
   grafana: ['grafanaAdminPassword'],
   webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
 };
@@ -72,6 +80,9 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       'smtpPassword',
       'slackWebhookUrl',
       'pagerdutyRoutingKey',
+      'genericWebhookUrl',
+      'msteamsWebhookUrl',
+      'opsgenieApiKey',
       'heartbeatUrl',
       'databaseUrl',
       'redisUrl',

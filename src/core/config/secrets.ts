@@ -29,6 +29,7 @@ const isUrlWithProtocol =
 const KINDS = {
   password: { what: 'a non-empty password', valid: (v) => v.length > 0 },
   slackUrl: { what: 'an https:// Slack incoming-webhook URL', valid: isUrlWithProtocol('https:') },
+  httpsUrl: { what: 'an https:// URL', valid: isUrlWithProtocol('https:') },
   httpUrl: { what: 'an http:// or https:// URL', valid: isUrlWithProtocol('http:', 'https:') },
   routingKey: { what: 'a PagerDuty integration (routing) key', valid: (v) => /^[A-Za-z0-9]{20,64}$/.test(v) },
   stripeSecret: {
@@ -44,6 +45,9 @@ export type SecretName =
   | 'slackWebhookUrl'
   | 'pagerdutyRoutingKey'
   | 'heartbeatUrl'
+  | 'genericWebhookUrl'
+  | 'msteamsWebhookUrl'
+  | 'opsgenieApiKey'
   | 'grafanaAdminPassword'
   | 'stripeWebhookSecret'
   | 'databaseUrl'
@@ -66,6 +70,9 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('smtpPassword', 'notifications.email.password', n.email?.password, KINDS.password);
   add('slackWebhookUrl', 'notifications.slack.webhookUrl', n.slack?.webhookUrl, KINDS.slackUrl);
   add('pagerdutyRoutingKey', 'notifications.pagerduty.routingKey', n.pagerduty?.routingKey, KINDS.routingKey);
+  add('genericWebhookUrl', 'notifications.webhook.url', n.webhook?.url, KINDS.httpUrl);
+  add('msteamsWebhookUrl', 'notifications.msteams.webhookUrl', n.msteams?.webhookUrl, KINDS.httpsUrl);
+  add('opsgenieApiKey', 'notifications.opsgenie.apiKey', n.opsgenie?.apiKey, KINDS.password);
   add('heartbeatUrl', 'notifications.heartbeat.url', n.heartbeat?.url, KINDS.httpUrl);
   add('grafanaAdminPassword', 'grafana.adminPassword', config.grafana.adminPassword, KINDS.password);
   add('stripeWebhookSecret', 'service.stripeWebhookSecret', config.service.stripeWebhookSecret, KINDS.stripeSecret);

@@ -52,6 +52,10 @@ export const ERRORS = {
     meaning: '`--window` is shorter than two scrape intervals (a rate needs two samples)',
   },
   WINDOW_TOO_LONG: { exit: 'usage', meaning: '`--window` is longer than 31 days' },
+  RUNBOOK_UNKNOWN: {
+    exit: 'usage',
+    meaning: '`wmon runbook ALERT`: no alert of that name has a runbook; the message lists the names',
+  },
   CONFIRMATION_REQUIRED: {
     exit: 'usage',
     meaning:

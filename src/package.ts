@@ -9,6 +9,9 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** The starter wmon.yaml (also the README's reference, kept equal by a test). */
 export const TEMPLATE_FILE = path.join(PACKAGE_ROOT, 'templates', 'wmon.yaml');
 
+/** The runbooks, one markdown file per alert (`wmon runbook`). */
+export const RUNBOOKS_DIR = path.join(PACKAGE_ROOT, 'runbooks');
+
 let cached: string | undefined;
 
 /** This wmon's version (package.json), recorded in every backup. */

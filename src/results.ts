@@ -539,3 +539,22 @@ export interface ImagesBuildResultJson {
   /** The same settings as YAML lines to merge into wmon.yaml. */
   readonly yaml: string;
 }
+
+/** One runbook in `wmon runbook --json`. */
+export interface RunbookEntryJson {
+  readonly alert: string;
+  /** critical, warning or info; none for Watchdog. */
+  readonly severity: string;
+  /** The first sentence of its "What it means". */
+  readonly summary: string;
+  /** Absolute path of the markdown file in the installed package. */
+  readonly file: string;
+}
+
+/** `wmon runbook [ALERT] --json` */
+export interface RunbookResultJson {
+  /** Every runbook without ALERT; just ALERT's with it. */
+  readonly runbooks: readonly RunbookEntryJson[];
+  /** ALERT's runbook (markdown); null when listing. */
+  readonly markdown: string | null;
+}

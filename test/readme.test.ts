@@ -9,6 +9,7 @@ import { COMPONENT_IDS, DEFAULT_LIMITS } from '../src/core/config/schema.js';
 import { containerSpecs } from '../src/core/model/containers.js';
 import { buildStack } from '../src/core/model/stack.js';
 import { ERRORS, EXIT_CODES } from '../src/errors.js';
+import { everyAlert } from './core/render/every-alert.js';
 
 const read = (p: string) => readFile(new URL(`../${p}`, import.meta.url), 'utf8');
 
@@ -57,6 +58,17 @@ describe('README stays true', () => {
     // A line of .ci/run that is the command itself (not a comment that mentions it).
     const lines = ci.split('\n').map((l) => l.trim());
     expect(lines).toContain(command);
+  });
+
+  it('lists every alert wmon renders, with its severity and runbook, and no other', async () => {
+    const table = section(await read('README.md'), '### Alerts');
+    const rows = [...table.matchAll(/^\| \[`(\w+)`\]\(runbooks\/(\w+)\.md\) \| (\w+) \|/gm)];
+    const alerts = everyAlert();
+    expect(rows.map((r) => r[1]).sort()).toEqual(alerts.map((a) => a.alert).sort());
+    for (const [, name, file, severity] of rows) {
+      expect(file).toBe(name);
+      expect(severity, name).toBe(alerts.find((a) => a.alert === name)?.labels.severity);
+    }
   });
 
   it('names no error code that does not exist', async () => {

@@ -206,6 +206,20 @@ export const NODE_EXPORTER_METRICS = [
   'node_load1',
 ] as const;
 
+/** Prometheus's own metrics that wmon's self-alerts query (Prometheus 3.5 names; it scrapes itself). */
+export const PROMETHEUS_SELF_METRICS = [
+  'prometheus_rule_evaluation_failures_total',
+  'prometheus_notifications_errors_total',
+  'prometheus_notifications_dropped_total',
+  'prometheus_config_last_reload_successful',
+  'prometheus_tsdb_compactions_failed_total',
+  'prometheus_tsdb_wal_corruptions_total',
+  'prometheus_target_scrapes_exceeded_sample_limit_total',
+] as const;
+
+/** Alertmanager's metrics that wmon's alerts query (Alertmanager 0.28 names; Prometheus scrapes it). */
+export const ALERTMANAGER_METRICS = ['alertmanager_notifications_failed_total'] as const;
+
 /** Series that Prometheus itself creates for every target, rule and alert. */
 export const PROMETHEUS_SYNTHETIC_METRICS = ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'scrape_duration_seconds'] as const;
 
@@ -224,5 +238,7 @@ export function knownSeriesNames(): ReadonlySet<string> {
   }
   for (const name of NODE_EXPORTER_METRICS) names.add(name);
   for (const name of PROMETHEUS_SYNTHETIC_METRICS) names.add(name);
+  for (const name of PROMETHEUS_SELF_METRICS) names.add(name);
+  for (const name of ALERTMANAGER_METRICS) names.add(name);
   return names;
 }

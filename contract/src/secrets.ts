@@ -18,6 +18,10 @@ export const SECRET_FILES = {
   pagerdutyRoutingKey: 'pagerduty_routing_key',
   /** The password of wmon.yaml's `auth` (Prometheus's scrapes and alerts, Grafana's data source). */
   authPassword: 'auth_password',
+  heartbeatUrl: 'heartbeat_url',
+  genericWebhookUrl: 'webhook_url',
+  msteamsWebhookUrl: 'msteams_webhook_url',
+  opsgenieApiKey: 'opsgenie_api_key',
 } as const;
 
 export type SecretFileKey = keyof typeof SECRET_FILES;

@@ -39,7 +39,7 @@ describe('wmon render', () => {
     expect(json.configExists).toBe(false);
     expect(json.outDir).toBe(path.join(dir, 'stack'));
     expect(json.files.every((f) => f.status === 'created')).toBe(true);
-    expect(json.warnings).toHaveLength(3);
+    expect(json.warnings).toHaveLength(4);
     const prom = await readFile(path.join(dir, 'stack/prometheus/prometheus.yml'), 'utf8');
     expect(json.files.find((f) => f.path === 'prometheus/prometheus.yml')?.bytes).toBe(Buffer.byteLength(prom));
 

@@ -9,6 +9,9 @@
  * receiver to each rendered severity receiver, delivering to a small recording server in a container on
  * the stack's network. Everything else (routes, grouping, inhibition, rules, labels, annotations) is as
  * wmon renders it.
+ *
+ * The heartbeat is configured for real (notifications.heartbeat, its URL in a secret file that wmon mounts
+ * into Alertmanager): the always-firing Watchdog reaches the recording server at /heartbeat, and nowhere else.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -72,7 +75,9 @@ let am: AlertmanagerClient;
 let receiverUrl: string;
 let rules: Map<string, RenderedRule>;
 
-const received = async (): Promise<Received[]> => (await (await fetch(receiverUrl)).json()) as Received[];
+const everything = async (): Promise<Received[]> => (await (await fetch(receiverUrl)).json()) as Received[];
+/** What the severity receivers got (the heartbeat's deliveries left out). */
+const received = async (): Promise<Received[]> => (await everything()).filter((r) => r.path !== '/heartbeat');
 const deliveriesOf = (all: readonly Received[], alertname: string) =>
   all.filter((r) => r.body.alerts.some((a) => a.labels.alertname === alertname));
 
@@ -87,7 +92,10 @@ notifications:
   slack:
     webhookUrl: {env: WMON_E2E_SLACK_URL}
     channel: '#alerts'
+  heartbeat:
+    url: {file: heartbeat-url}
 `);
+  await writeFile(path.join(p.dir, 'heartbeat-url'), 'http://receiver:8080/heartbeat\n');
   const env = { WMON_E2E_SLACK_URL: 'https://127.0.0.1:9/services/T000/B000/closed' };
   const r = await wmon(['init'], { cwd: p.dir, env, timeout: 900_000 });
   if (r.exitCode !== 0) throw new Error(`wmon init failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
@@ -147,8 +155,12 @@ describe.sequential('notifications on a real engine', () => {
       receivers: Array<{ name: string; webhook_configs?: unknown[] }>;
       route: { routes: unknown[] };
     };
-    expect(loaded.receivers.filter((r) => r.webhook_configs?.length === 1).map((r) => r.name)).toEqual([...SEVERITIES]);
-    expect(loaded.route.routes).toHaveLength(3);
+    expect(loaded.receivers.filter((r) => r.webhook_configs?.length === 1).map((r) => r.name)).toEqual([
+      'heartbeat',
+      ...SEVERITIES,
+    ]);
+    // Watchdog's route to the heartbeat, then one per severity.
+    expect(loaded.route.routes).toHaveLength(4);
     expect(await received()).toEqual([]);
   });
 
@@ -242,4 +254,24 @@ describe.sequential('notifications on a real engine', () => {
     // Nothing went to the info route, and Alertmanager delivered nothing else.
     expect(all.every((r) => r.path === '/critical' || r.path === '/warning')).toBe(true);
   }, 400_000);
+
+  it('delivers the always-firing Watchdog to the heartbeat URL read from its secret file, again and again, and nowhere else', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const beats = await eventually(
+      'two Watchdog deliveries at /heartbeat (repeat_interval 1m)',
+      async () => {
+        const got = (await everything()).filter((r) => r.path === '/heartbeat');
+        return got.length >= 2 ? got : undefined;
+      },
+      { timeoutMs: 240_000 },
+    );
+    for (const beat of beats) {
+      expect(beat.body).toMatchObject({ receiver: 'heartbeat', status: 'firing' });
+      expect(beat.body.alerts.map((a) => a.labels.alertname)).toEqual(['Watchdog']);
+      expect(beat.body.alerts[0]!.labels).toMatchObject({ severity: 'none', signal: 'heartbeat' });
+    }
+    expect(deliveriesOf(await received(), 'Watchdog')).toEqual([]);
+  }, 300_000);
 });

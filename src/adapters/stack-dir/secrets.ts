@@ -42,7 +42,15 @@ export const GENERATED_SECRET_FILES = {
 const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & SecretFileKey)[]>> = {
   // With auth: Prometheus scrapes its neighbours and alerts Alertmanager with it, Grafana queries Prometheus.
   prometheus: ['authPassword'],
-  alertmanager: ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey'],
+  alertmanager: [
+    'smtpPassword',
+    'slackWebhookUrl',
+    'pagerdutyRoutingKey',
+    'genericWebhookUrl',
+    'msteamsWebhookUrl',
+    'opsgenieApiKey',
+    'heartbeatUrl',
+  ],
   grafana: ['grafanaAdminPassword', 'authPassword'],
   webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
 };
@@ -89,7 +97,18 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     let grafanaAdminPasswordFile: string | undefined;
     let stripeWebhookSecretFile: string | undefined;
     const values: Partial<Record<SecretName, string>> = {};
-    for (const name of ['smtpPassword', 'slackWebhookUrl', 'pagerdutyRoutingKey', 'databaseUrl', 'redisUrl'] as const) {
+    const read = [
+      'smtpPassword',
+      'slackWebhookUrl',
+      'pagerdutyRoutingKey',
+      'genericWebhookUrl',
+      'msteamsWebhookUrl',
+      'opsgenieApiKey',
+      'heartbeatUrl',
+      'databaseUrl',
+      'redisUrl',
+    ] as const;
+    for (const name of read) {
       const v = readSecret(config, name, ctx);
       if (v !== undefined) values[name] = v;
     }

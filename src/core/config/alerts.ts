@@ -47,10 +47,31 @@ export const alertsSchema = z
     rateLimitedPerSecond: z
       .strictObject({ info: positive.default(0.01), for: promDuration.default('5m') })
       .prefault({}),
-    /** Base of each rule's runbook_url annotation; the alert name is appended as an anchor. */
-    runbookBaseUrl: z
-      .url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' })
-      .default('https://github.com/wmon-dev/wmon/blob/main/docs/runbooks.md'),
+    /**
+     * WebhookNoEventsReceived: no event accepted for this long (also when the series is absent, e.g. after a
+     * restart). 0 switches it off. Stripe disables an endpoint after days of failed deliveries.
+     */
+    silenceWindow: z.union([z.literal(0), promDuration]).default('6h'),
+    /** WebhookNoEventsAccepted: requests arrive, but none was answered 2xx for this long (a rotated secret…). */
+    noEventsAcceptedFor: promDuration.default('10m'),
+    /** The host (node exporter): space left on the filesystem holding the engine's storage and Prometheus's data. */
+    diskUsedPercent: z
+      .strictObject({ critical: percent.default(95), warning: percent.default(85), for: promDuration.default('5m') })
+      .prefault({}),
+    /** HostDiskFillingUp: the free space, extrapolated from the last 6h, runs out within this long. */
+    diskFillsWithin: z
+      .strictObject({ warning: promDuration.default('24h'), for: promDuration.default('1h') })
+      .prefault({}),
+    /** HostMemoryLow: memory available (MemAvailable) at or under this share of the host's memory. */
+    hostMemoryAvailablePercent: z
+      .strictObject({ warning: percent.default(10), for: promDuration.default('5m') })
+      .prefault({}),
+    nodeExporterDownFor: promDuration.default('5m'),
+    /**
+     * Where you publish the runbooks wmon ships (`wmon runbook`): each rule's runbook_url annotation is
+     * `<runbookBaseUrl>/<alert>.md`. Absent (the default): no runbook_url at all, never a placeholder link.
+     */
+    runbookBaseUrl: z.url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' }).optional(),
   })
   .superRefine((a, ctx) => {
     if (a.errorRatePercent.critical <= a.errorRatePercent.warning) {
@@ -58,6 +79,13 @@ export const alertsSchema = z
         code: 'custom',
         path: ['errorRatePercent', 'critical'],
         message: `must be greater than errorRatePercent.warning (${a.errorRatePercent.warning})`,
+      });
+    }
+    if (a.diskUsedPercent.critical <= a.diskUsedPercent.warning) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['diskUsedPercent', 'critical'],
+        message: `must be greater than diskUsedPercent.warning (${a.diskUsedPercent.warning})`,
       });
     }
     if (a.latencyP95Ms.critical <= a.latencyP95Ms.warning) {

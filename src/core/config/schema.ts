@@ -163,11 +163,34 @@ const pagerdutySchema = z.strictObject({
   routingKey: secretRefSchema,
 });
 
+/** Any HTTP endpoint: Alertmanager POSTs its webhook JSON (every severity) there. */
+const webhookSchema = z.strictObject({ url: secretRefSchema });
+
+/** Microsoft Teams, through a Workflows (Power Automate) webhook URL: Alertmanager's msteamsv2 integration. */
+const msteamsSchema = z.strictObject({ webhookUrl: secretRefSchema });
+
+const opsgenieSchema = z.strictObject({
+  apiKey: secretRefSchema,
+  /** Opsgenie's API, e.g. https://api.eu.opsgenie.com/ for the EU instance; default Alertmanager's (US). */
+  apiUrl: z.url({ error: 'must be an absolute URL such as https://api.eu.opsgenie.com/' }).optional(),
+});
+
+/** A dead man's switch: Alertmanager sends the always-firing Watchdog alert there, every repeatInterval. */
+const heartbeatSchema = z.strictObject({
+  /** An http(s) URL that expects a request every so often (healthchecks.io, Opsgenie heartbeat, …). */
+  url: secretRefSchema,
+  repeatInterval: promDuration.default('1m'),
+});
+
 const notificationsSchema = z
   .strictObject({
     email: emailSchema.optional(),
     slack: slackSchema.optional(),
     pagerduty: pagerdutySchema.optional(),
+    webhook: webhookSchema.optional(),
+    msteams: msteamsSchema.optional(),
+    opsgenie: opsgenieSchema.optional(),
+    heartbeat: heartbeatSchema.optional(),
   })
   .prefault({});
 

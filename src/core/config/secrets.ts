@@ -34,6 +34,8 @@ const KINDS = {
     valid: (v) => v.length >= 12 && Buffer.byteLength(v) <= 72,
   },
   slackUrl: { what: 'an https:// Slack incoming-webhook URL', valid: isUrlWithProtocol('https:') },
+  httpsUrl: { what: 'an https:// URL', valid: isUrlWithProtocol('https:') },
+  httpUrl: { what: 'an http:// or https:// URL', valid: isUrlWithProtocol('http:', 'https:') },
   routingKey: { what: 'a PagerDuty integration (routing) key', valid: (v) => /^[A-Za-z0-9]{20,64}$/.test(v) },
   stripeSecret: {
     what: 'one or more Stripe signing secrets (whsec_…, comma-separated)',
@@ -47,6 +49,10 @@ export type SecretName =
   | 'smtpPassword'
   | 'slackWebhookUrl'
   | 'pagerdutyRoutingKey'
+  | 'heartbeatUrl'
+  | 'genericWebhookUrl'
+  | 'msteamsWebhookUrl'
+  | 'opsgenieApiKey'
   | 'grafanaAdminPassword'
   | 'stripeWebhookSecret'
   | 'databaseUrl'
@@ -70,6 +76,10 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('smtpPassword', 'notifications.email.password', n.email?.password, KINDS.password);
   add('slackWebhookUrl', 'notifications.slack.webhookUrl', n.slack?.webhookUrl, KINDS.slackUrl);
   add('pagerdutyRoutingKey', 'notifications.pagerduty.routingKey', n.pagerduty?.routingKey, KINDS.routingKey);
+  add('genericWebhookUrl', 'notifications.webhook.url', n.webhook?.url, KINDS.httpUrl);
+  add('msteamsWebhookUrl', 'notifications.msteams.webhookUrl', n.msteams?.webhookUrl, KINDS.httpsUrl);
+  add('opsgenieApiKey', 'notifications.opsgenie.apiKey', n.opsgenie?.apiKey, KINDS.password);
+  add('heartbeatUrl', 'notifications.heartbeat.url', n.heartbeat?.url, KINDS.httpUrl);
   add('grafanaAdminPassword', 'grafana.adminPassword', config.grafana.adminPassword, KINDS.password);
   add('stripeWebhookSecret', 'service.stripeWebhookSecret', config.service.stripeWebhookSecret, KINDS.stripeSecret);
   add('databaseUrl', 'service.databaseUrl', config.service.databaseUrl, KINDS.postgresUrl);

@@ -39,7 +39,15 @@ export function renderStack(config: Config): RenderResult {
     add(
       'prometheus',
       `prometheus/${ALERT_RULES_FILE}`,
-      toYaml(buildAlertRules({ alerts: config.alerts, ...(grafana ? { grafanaUrl: grafana } : {}) })),
+      toYaml(
+        buildAlertRules({
+          alerts: config.alerts,
+          webhook: on('webhook') || config.service.scrapeTarget !== undefined,
+          nodeExporter: on('nodeExporter'),
+          alertmanager: on('alertmanager'),
+          ...(grafana ? { grafanaUrl: grafana } : {}),
+        }),
+      ),
     );
   }
   if (on('alertmanager')) {

@@ -7,6 +7,11 @@ import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 export const RULES_DIR = 'rules';
 export const ALERT_RULES_FILE = `${RULES_DIR}/webhook-alerts.yml`;
 
+/** The scrape job of the webhook service (bundled, or service.scrapeTarget). */
+export const WEBHOOK_JOB = 'webhook';
+/** The scrape job of node exporter (the host alerts). */
+export const NODE_EXPORTER_JOB = 'node-exporter';
+
 interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
@@ -41,10 +46,10 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
     : undefined;
   const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus', auth)];
   if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager', auth));
-  if (on('nodeExporter')) jobs.push(job('node-exporter', at('nodeExporter'), 'node-exporter', auth));
+  if (on('nodeExporter')) jobs.push(job(NODE_EXPORTER_JOB, at('nodeExporter'), 'node-exporter', auth));
   // The service's internal listener: its public port (the one Stripe reaches) serves no metrics.
-  if (on('webhook')) jobs.push(job('webhook', `${DNS_NAMES.webhook}:${CONTAINER_PORTS.webhookInternal}`, 'webhook'));
-  else if (config.service.scrapeTarget) jobs.push(job('webhook', config.service.scrapeTarget, 'webhook'));
+  if (on('webhook')) jobs.push(job(WEBHOOK_JOB, `${DNS_NAMES.webhook}:${CONTAINER_PORTS.webhookInternal}`, 'webhook'));
+  else if (config.service.scrapeTarget) jobs.push(job(WEBHOOK_JOB, config.service.scrapeTarget, 'webhook'));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));
   if (on('loki')) jobs.push(job('loki', at('loki'), 'loki'));
 

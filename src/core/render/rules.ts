@@ -9,7 +9,16 @@
  */
 import type { AlertThresholds } from '../config/alerts.js';
 import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
-import { METRIC, errorRatio, memoryRatio, requestLatencyQuantile, series } from '../vocab/webhook-queries.js';
+import { durationSeconds } from '../vocab/durations.js';
+import {
+  METRIC,
+  errorRatio,
+  memoryRatio,
+  nodeMetric,
+  requestLatencyQuantile,
+  series,
+} from '../vocab/webhook-queries.js';
+import { NODE_EXPORTER_JOB, WEBHOOK_JOB } from './prometheus.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -22,7 +31,8 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ALERT_INHIBIT_EQUAL = ['signal', 'job'] as const;
 
 export interface AlertLabels {
-  readonly severity: Severity;
+  /** `none` only for Watchdog, which always fires and goes to the heartbeat receiver alone. */
+  readonly severity: Severity | 'none';
   /**
    * The part of the system the alert is about: webhook, database, cache or queue. TargetDown sets none, so
    * the `component` label that prometheus.yml gives each scrape target (alertmanager, loki, …) says which
@@ -35,7 +45,8 @@ export interface AlertLabels {
 export interface AlertAnnotations {
   readonly summary: string;
   readonly description: string;
-  readonly runbook_url: string;
+  /** Only when `alerts.runbookBaseUrl` is set: `<base>/<alert>.md`. */
+  readonly runbook_url?: string;
   /** Only when Grafana is on (a `grafanaUrl` was given). */
   readonly dashboard_url?: string;
 }
@@ -59,6 +70,12 @@ export interface RuleFile {
 
 export interface RulesOptions {
   readonly alerts: AlertThresholds;
+  /** Whether Prometheus scrapes a webhook service (bundled, or service.scrapeTarget); default true. */
+  readonly webhook?: boolean;
+  /** Whether node exporter runs (the host alerts); default true. */
+  readonly nodeExporter?: boolean;
+  /** Whether Alertmanager runs (Watchdog, its failed notifications); default true. */
+  readonly alertmanager?: boolean;
   /** Grafana's external base URL for the dashboard links; leave out when Grafana is off. */
   readonly grafanaUrl?: string;
 }
@@ -84,9 +101,9 @@ const seconds = (ms: number): number => ms / 1000;
 const percentText = (percent: number): string => `${percent}%`;
 const durationText = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`);
 
-/** The anchor of an alert's section in docs/runbooks.md. */
-export function runbookAnchor(alert: string): string {
-  return alert.toLowerCase();
+/** The file name of an alert's runbook, in the package's runbooks/ folder and under `alerts.runbookBaseUrl`. */
+export function runbookFile(alert: string): string {
+  return `${alert}.md`;
 }
 
 function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
@@ -236,6 +253,246 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
   ];
 }
 
+/** Answers 2xx to Stripe's deliveries: events the endpoint accepted (new or duplicate). */
+const ACCEPTED = series('requestsTotal', { route: '/webhooks/stripe' }).replace(/}$/, ', status=~"2.."}');
+const DELIVERIES = series('requestsTotal', { route: '/webhooks/stripe' });
+
+/**
+ * Per job, a value when an accepted-events series was born inside `window`: increase() misses the first
+ * increment of a counter that appears at its first event (after a restart, the service exports no 2xx
+ * series until it answers one), so a series present in the window but not at its start counts as traffic.
+ */
+function bornWithin(window: string): string {
+  return `count by (job) (last_over_time(${ACCEPTED}[${window}]) unless ${ACCEPTED} offset ${window})`;
+}
+
+/** Silence: the error-rate alerts divide by traffic, so none of them fires when events stop arriving. */
+function silenceAlerts(a: AlertThresholds): AlertDefinition[] {
+  const alerts: AlertDefinition[] = [];
+  const w = a.silenceWindow;
+  if (w !== 0 && (durationSeconds(w) ?? 0) > 0) {
+    alerts.push({
+      alert: 'WebhookNoEventsReceived',
+      expr:
+        `(sum by (job) (increase(${ACCEPTED}[${w}])) == 0 unless on (job) ${bornWithin(w)})` +
+        // No such series in the whole window, though the service was scraped at its start: a new stack
+        // fires only after a full window.
+        ` or (sum by (job) (absent_over_time(${ACCEPTED.replace('{', `{job="${WEBHOOK_JOB}", `)}[${w}]))` +
+        ` and on (job) max by (job) (up{job="${WEBHOOK_JOB}"} offset ${w}))`,
+      for: '0s',
+      labels: { severity: 'warning', component: 'webhook', signal: 'silence' },
+      summary: 'No Stripe event accepted by {{ $labels.job }} for ' + w,
+      description:
+        `{{ $labels.job }} has answered no Stripe delivery with 2xx for ${w} (or has no such series at all, ` +
+        'e.g. after a restart). Either nothing is sent (the endpoint is disabled or deleted in Stripe, or no ' +
+        'event happened), or deliveries do not reach the service (DNS, TLS, ingress, firewall).',
+      dashboard: 'overview',
+    });
+  }
+  alerts.push({
+    alert: 'WebhookNoEventsAccepted',
+    expr:
+      `sum by (job) (increase(${DELIVERIES}[${a.noEventsAcceptedFor}])) > 0` +
+      ` unless on (job) (sum by (job) (increase(${ACCEPTED}[${a.noEventsAcceptedFor}])) > 0)` +
+      ` unless on (job) ${bornWithin(a.noEventsAcceptedFor)}`,
+    for: '0s',
+    labels: { severity: 'critical', component: 'webhook', signal: 'acceptance' },
+    summary: 'Stripe deliveries reach {{ $labels.job }} but none was accepted for ' + a.noEventsAcceptedFor,
+    description:
+      `Requests to the webhook route of {{ $labels.job }} arrived over the last ${a.noEventsAcceptedFor}, and ` +
+      'not one was answered 2xx: a rotated or wrong signing secret, a broken deploy, or the database down. ' +
+      'Stripe retries, then disables the endpoint after days of failures.',
+    dashboard: 'events',
+  });
+  return alerts;
+}
+
+/** The filesystem node exporter sees as / : in its container, the engine's storage, where the volumes live. */
+const ROOT_FS = '{mountpoint="/"}';
+
+/** How far back HostDiskFillingUp fits its line. */
+const DISK_TREND_WINDOW = '6h';
+
+function hostAlerts(a: AlertThresholds): AlertDefinition[] {
+  const avail = `${nodeMetric('node_filesystem_avail_bytes')}${ROOT_FS}`;
+  const freeRatio = `${avail} / ${nodeMetric('node_filesystem_size_bytes')}${ROOT_FS}`;
+  const disk = (level: 'critical' | 'warning'): AlertDefinition => {
+    const used = a.diskUsedPercent[level];
+    return {
+      alert: level === 'critical' ? 'HostDiskSpaceCritical' : 'HostDiskSpaceLow',
+      expr: `${freeRatio} <= ${(100 - used) / 100}`,
+      for: a.diskUsedPercent.for,
+      labels: { severity: level, component: 'host', signal: 'disk' },
+      summary: 'Disk {{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free',
+      description:
+        `The filesystem holding the containers' volumes (Prometheus's data among them) has been at least ` +
+        `${percentText(used)} full for ${a.diskUsedPercent.for} (free now {{ $value | humanizePercentage }}). ` +
+        "When it is full, Prometheus stops writing samples and the service's database fails.",
+      dashboard: 'performance',
+    };
+  };
+  const horizon = durationSeconds(a.diskFillsWithin.warning) ?? 86_400;
+  return [
+    disk('critical'),
+    disk('warning'),
+    {
+      alert: 'HostDiskFillingUp',
+      expr: `predict_linear(${avail}[${DISK_TREND_WINDOW}], ${horizon}) < 0`,
+      for: a.diskFillsWithin.for,
+      labels: { severity: 'warning', component: 'host', signal: 'disk-trend' },
+      summary: 'Disk {{ $labels.mountpoint }} on {{ $labels.instance }} fills up within ' + a.diskFillsWithin.warning,
+      description:
+        `At the rate of the last ${DISK_TREND_WINDOW}, the filesystem holding the containers' volumes ` +
+        `(Prometheus's data among them) runs out of space within ${a.diskFillsWithin.warning}; the trend has held ` +
+        `for ${a.diskFillsWithin.for}.`,
+      dashboard: 'performance',
+    },
+    {
+      alert: 'HostMemoryLow',
+      expr:
+        `${nodeMetric('node_memory_MemAvailable_bytes')} / ${nodeMetric('node_memory_MemTotal_bytes')} <= ` +
+        `${ratio(a.hostMemoryAvailablePercent.warning)}`,
+      for: a.hostMemoryAvailablePercent.for,
+      labels: { severity: 'warning', component: 'host', signal: 'host-memory' },
+      summary: 'Host {{ $labels.instance }} has {{ $value | humanizePercentage }} of its memory available',
+      description:
+        `Memory available on the host has been at or under ${percentText(a.hostMemoryAvailablePercent.warning)} ` +
+        `for ${a.hostMemoryAvailablePercent.for}: the kernel is about to kill processes (OOM), containers of the ` +
+        'stack or the webhook service among them.',
+      dashboard: 'performance',
+    },
+    {
+      alert: 'NodeExporterDown',
+      expr: `absent(up{job="${NODE_EXPORTER_JOB}"}) or up{job="${NODE_EXPORTER_JOB}"} == 0`,
+      for: a.nodeExporterDownFor,
+      labels: { severity: 'warning', component: 'host', signal: 'availability' },
+      summary: 'Node exporter is down: no host metrics (disk, memory) are collected',
+      description:
+        `Prometheus has had no host metrics from node exporter for ${a.nodeExporterDownFor}: the host alerts ` +
+        '(disk full or filling up, memory low) cannot fire until it is back.',
+      dashboard: 'performance',
+    },
+  ];
+}
+
+/** The Watchdog alert's name: always firing, routed to the heartbeat receiver alone (alertmanager.ts). */
+export const WATCHDOG_ALERT = 'Watchdog';
+
+/** Monitor the monitor: a heartbeat, and Prometheus's and Alertmanager's own failures. */
+function monitoringAlerts(withAlertmanager: boolean): AlertDefinition[] {
+  const perInstance = (expr: string) => `sum by (job, instance) (${expr})`;
+  const prometheus = (
+    alert: string,
+    expr: string,
+    severity: Severity,
+    forDuration: string,
+    signal: string,
+    summary: string,
+    description: string,
+  ): AlertDefinition => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { severity, component: 'prometheus', signal },
+    summary,
+    description,
+    dashboard: 'overview',
+  });
+  const alerts: AlertDefinition[] = [];
+  if (withAlertmanager) {
+    alerts.push({
+      alert: WATCHDOG_ALERT,
+      expr: 'vector(1)',
+      for: '0s',
+      labels: { severity: 'none', component: 'monitoring', signal: 'heartbeat' },
+      summary: 'Watchdog: Prometheus evaluates rules and Alertmanager delivers them',
+      description:
+        'This alert always fires, on purpose. Alertmanager sends it to the heartbeat receiver ' +
+        '(notifications.heartbeat) every minute; when it stops arriving there, Prometheus or Alertmanager is down, ' +
+        "and the dead man's switch on the other side raises the alarm.",
+      dashboard: 'overview',
+    });
+  }
+  alerts.push(
+    prometheus(
+      'PrometheusRuleEvaluationFailures',
+      `${perInstance('increase(prometheus_rule_evaluation_failures_total[5m])')} > 0`,
+      'critical',
+      '5m',
+      'rule-evaluation',
+      'Prometheus {{ $labels.instance }} fails to evaluate alert rules',
+      'Rule evaluations have failed on {{ $labels.instance }} for 5m ({{ $value | printf "%.0f" }} in the last 5m): ' +
+        'the alerts of the failing rules cannot fire.',
+    ),
+    prometheus(
+      'PrometheusNotificationsFailing',
+      `${perInstance('increase(prometheus_notifications_errors_total[5m])')} > 0` +
+        ` or ${perInstance('increase(prometheus_notifications_dropped_total[5m])')} > 0`,
+      'critical',
+      '5m',
+      'notifications',
+      'Prometheus {{ $labels.instance }} fails to send alerts to Alertmanager',
+      'Alerts sent from {{ $labels.instance }} to Alertmanager have failed or been dropped for 5m: ' +
+        'alerts do not reach any receiver.',
+    ),
+    prometheus(
+      'PrometheusConfigReloadFailed',
+      'max_over_time(prometheus_config_last_reload_successful[5m]) == 0',
+      'warning',
+      '10m',
+      'config-reload',
+      'Prometheus {{ $labels.instance }} failed to load its configuration',
+      'The last configuration reload of {{ $labels.instance }} failed 10m ago or more: Prometheus runs an older ' +
+        'configuration than the one rendered (run `wmon render` and `promtool check config`).',
+    ),
+    prometheus(
+      'PrometheusTSDBCompactionsFailing',
+      `${perInstance('increase(prometheus_tsdb_compactions_failed_total[3h])')} > 0`,
+      'warning',
+      '0s',
+      'tsdb-compaction',
+      'Prometheus {{ $labels.instance }} failed to compact its storage',
+      'Prometheus on {{ $labels.instance }} had {{ $value | printf "%.0f" }} failed TSDB compaction(s) in the last 3h: ' +
+        'its data grows on disk and queries slow down; a full or failing disk is the usual cause.',
+    ),
+    prometheus(
+      'PrometheusTSDBWALCorruptions',
+      `${perInstance('increase(prometheus_tsdb_wal_corruptions_total[3h])')} > 0`,
+      'warning',
+      '0s',
+      'tsdb-wal',
+      'Prometheus {{ $labels.instance }} found its write-ahead log corrupted',
+      'Prometheus on {{ $labels.instance }} found {{ $value | printf "%.0f" }} corruption(s) of its write-ahead log in ' +
+        'the last 3h: recent samples may be lost (an unclean shutdown, a full or failing disk).',
+    ),
+    prometheus(
+      'PrometheusTargetSampleLimitHit',
+      `sum by (job, instance) (increase(prometheus_target_scrapes_exceeded_sample_limit_total[5m])) > 0`,
+      'warning',
+      '5m',
+      'sample-limit',
+      'Prometheus {{ $labels.instance }} drops scrapes over their sample limit',
+      "Scrapes on {{ $labels.instance }} have exceeded their target's sample_limit for 5m and were dropped whole: " +
+        "that target's metrics are missing (a new high-cardinality metric?).",
+    ),
+  );
+  if (withAlertmanager) {
+    alerts.push({
+      alert: 'AlertmanagerNotificationsFailing',
+      expr: 'sum by (job, instance, integration) (increase(alertmanager_notifications_failed_total[5m])) > 0',
+      for: '5m',
+      labels: { severity: 'critical', component: 'alertmanager', signal: 'delivery' },
+      summary: 'Alertmanager fails to deliver notifications to {{ $labels.integration }}',
+      description:
+        'Alertmanager on {{ $labels.instance }} has failed to deliver {{ $value | printf "%.0f" }} notification(s) ' +
+        'to {{ $labels.integration }} in the last 5m, for 5m: people are not told about alerts (a wrong or ' +
+        'revoked secret, the receiver down, no network).',
+      dashboard: 'overview',
+    });
+  }
+  return alerts;
+}
+
 function targetAlerts(a: AlertThresholds): AlertDefinition[] {
   return [
     {
@@ -254,6 +511,7 @@ function targetAlerts(a: AlertThresholds): AlertDefinition[] {
 
 function toRule(def: AlertDefinition, opts: RulesOptions): AlertingRule {
   const grafana = opts.grafanaUrl?.replace(/\/+$/, '');
+  const runbooks = opts.alerts.runbookBaseUrl?.replace(/\/+$/, '');
   return {
     alert: def.alert,
     expr: def.expr,
@@ -266,7 +524,7 @@ function toRule(def: AlertDefinition, opts: RulesOptions): AlertingRule {
     annotations: {
       summary: def.summary,
       description: def.description,
-      runbook_url: `${opts.alerts.runbookBaseUrl}#${runbookAnchor(def.alert)}`,
+      ...(runbooks ? { runbook_url: `${runbooks}/${runbookFile(def.alert)}` } : {}),
       ...(grafana ? { dashboard_url: `${grafana}/d/${DASHBOARD_UIDS[def.dashboard]}` } : {}),
     },
   };
@@ -277,6 +535,16 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
   return {
     groups: [
       { name: 'wmon-webhook', rules: webhookAlerts(opts.alerts).map((def) => toRule(def, opts)) },
+      ...(opts.webhook === false
+        ? []
+        : [{ name: 'wmon-silence', rules: silenceAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
+      ...(opts.nodeExporter === false
+        ? []
+        : [{ name: 'wmon-host', rules: hostAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
+      {
+        name: 'wmon-monitoring',
+        rules: monitoringAlerts(opts.alertmanager !== false).map((def) => toRule(def, opts)),
+      },
       { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
     ],
   };

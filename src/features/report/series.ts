@@ -53,7 +53,8 @@ export function firingPeriods(
 ): ReportAlertJson[] {
   const gap = 2.5 * evaluationSeconds;
   const alerts = matrix
-    .filter((s) => s.samples.length > 0)
+    // Watchdog (severity none) fires all the time on purpose: it is a heartbeat, not something that happened.
+    .filter((s) => s.samples.length > 0 && s.metric.severity !== 'none')
     .map((s): ReportAlertJson => {
       const times = s.samples.map((p) => p.time).sort((a, b) => a - b);
       let episodes = 1;

@@ -110,37 +110,41 @@ export function sloCases(f: Figures, a: AlertThresholds, availabilityObjective: 
 
 export function alertCases(rules: RuleFile, fired: readonly ReportAlertJson[]): ReportTestCaseJson[] {
   return rules.groups.flatMap((g) =>
-    g.rules.map((rule): ReportTestCaseJson => {
-      const severity = (['critical', 'warning', 'info'] as const).find((s) => s === rule.labels.severity) ?? 'warning';
-      const mine = fired.filter((x) => x.name === rule.alert);
-      const base = {
-        id: `alert.${rule.alert}`,
-        suite: 'alerts' as const,
-        name: `${rule.alert} did not fire (${severity})`,
-        severity,
-        value: mine.length,
-        threshold: 0,
-        unit: 'count' as const,
-      };
-      if (mine.length === 0) return { ...base, status: 'passed', message: `${rule.alert} did not fire` };
-      const total = mine.reduce((s, x) => s + x.firingSeconds, 0);
-      const where = mine
-        .map((x) =>
-          Object.entries(x.labels)
-            .filter(([k]) => k === 'job' || k === 'instance' || k === 'scope')
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' '),
-        )
-        .filter((s) => s !== '');
-      const message =
-        `${rule.alert} fired ${mine.reduce((s, x) => s + x.episodes, 0)} time(s), ${humanDuration(total)} in all` +
-        `${where.length ? ` (${[...new Set(where)].join('; ')})` : ''}${mine.some((x) => x.firingAtEnd) ? ', still firing at the end of the window' : ''}`;
-      return {
-        ...base,
-        status: severity === 'info' ? 'passed' : 'failed',
-        message: severity === 'info' ? `${message} (info: noted, not a failure)` : message,
-      };
-    }),
+    // Watchdog (severity none) always fires: a heartbeat, not a verdict.
+    g.rules
+      .filter((rule) => rule.labels.severity !== 'none')
+      .map((rule): ReportTestCaseJson => {
+        const severity =
+          (['critical', 'warning', 'info'] as const).find((s) => s === rule.labels.severity) ?? 'warning';
+        const mine = fired.filter((x) => x.name === rule.alert);
+        const base = {
+          id: `alert.${rule.alert}`,
+          suite: 'alerts' as const,
+          name: `${rule.alert} did not fire (${severity})`,
+          severity,
+          value: mine.length,
+          threshold: 0,
+          unit: 'count' as const,
+        };
+        if (mine.length === 0) return { ...base, status: 'passed', message: `${rule.alert} did not fire` };
+        const total = mine.reduce((s, x) => s + x.firingSeconds, 0);
+        const where = mine
+          .map((x) =>
+            Object.entries(x.labels)
+              .filter(([k]) => k === 'job' || k === 'instance' || k === 'scope')
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' '),
+          )
+          .filter((s) => s !== '');
+        const message =
+          `${rule.alert} fired ${mine.reduce((s, x) => s + x.episodes, 0)} time(s), ${humanDuration(total)} in all` +
+          `${where.length ? ` (${[...new Set(where)].join('; ')})` : ''}${mine.some((x) => x.firingAtEnd) ? ', still firing at the end of the window' : ''}`;
+        return {
+          ...base,
+          status: severity === 'info' ? 'passed' : 'failed',
+          message: severity === 'info' ? `${message} (info: noted, not a failure)` : message,
+        };
+      }),
   );
 }
 

@@ -139,6 +139,26 @@ describe('loading wmon.yaml', () => {
     expect(loaded.config.notifications.pagerduty?.routingKey).toEqual({ file: 'pd' });
   });
 
+  it('checks the secrets of the webhook, Teams, Opsgenie and heartbeat receivers', async () => {
+    const yaml =
+      'notifications:\n  webhook:\n    url: {env: HOOK}\n  msteams:\n    webhookUrl: {env: TEAMS}\n' +
+      '  opsgenie:\n    apiKey: {file: og-key}\n  heartbeat:\n    url: {env: BEAT}\n';
+    const e = await problems(yaml, {
+      HOOK: 'ftp://x',
+      TEAMS: 'http://plain.example.com/hook',
+      BEAT: 'https://hc.example.com/ping/1',
+    });
+    expect(e.issues).toEqual([
+      { path: 'notifications.webhook.url', message: 'environment variable HOOK must hold an http:// or https:// URL' },
+      { path: 'notifications.msteams.webhookUrl', message: 'environment variable TEAMS must hold an https:// URL' },
+      {
+        path: 'notifications.opsgenie.apiKey.file',
+        message: expect.stringMatching(/^secret file .*og-key does not exist$/),
+      },
+    ]);
+    expect(e.message).not.toContain('plain.example.com');
+  });
+
   it('rejects a secret reference giving both env and file', async () => {
     const e = await problems('grafana:\n  adminPassword: {env: A, file: b}\n');
     expect(e.issues).toEqual([

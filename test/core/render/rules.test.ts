@@ -1,12 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
 import { knownSeriesNames } from '@wmon/contract';
 import { checkPromql } from '../../../src/core/render/promql.js';
-import { SEVERITIES, buildAlertRules, runbookAnchor } from '../../../src/core/render/rules.js';
-import { REPO_ROOT } from '../../promtool/promtool.js';
+import { SEVERITIES, buildAlertRules } from '../../../src/core/render/rules.js';
 
 const GRAFANA = 'http://127.0.0.1:3000';
 const rulesOf = (file: ReturnType<typeof buildAlertRules>) => file.groups.flatMap((g) => g.rules);
@@ -34,9 +31,26 @@ describe('buildAlertRules', () => {
       WebhookQueueBacklog: 'warning',
       WebhookDeadLetters: 'warning',
       WebhookRateLimiting: 'info',
+      WebhookNoEventsReceived: 'warning',
+      WebhookNoEventsAccepted: 'critical',
+      HostDiskSpaceCritical: 'critical',
+      HostDiskSpaceLow: 'warning',
+      HostDiskFillingUp: 'warning',
+      HostMemoryLow: 'warning',
+      NodeExporterDown: 'warning',
+      Watchdog: 'none',
+      PrometheusRuleEvaluationFailures: 'critical',
+      PrometheusNotificationsFailing: 'critical',
+      PrometheusConfigReloadFailed: 'warning',
+      PrometheusTSDBCompactionsFailing: 'warning',
+      PrometheusTSDBWALCorruptions: 'warning',
+      PrometheusTargetSampleLimitHit: 'warning',
+      AlertmanagerNotificationsFailing: 'critical',
       TargetDown: 'critical',
     });
-    for (const r of rulesOf(rules)) expect(SEVERITIES).toContain(r.labels.severity);
+    for (const r of rulesOf(rules)) {
+      if (r.alert !== 'Watchdog') expect(SEVERITIES).toContain(r.labels.severity);
+    }
   });
 
   it("uses SPEC.md's thresholds and durations by default, firing at the threshold (>=)", () => {
@@ -63,7 +77,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(11);
+    expect(signals.size).toBe(24);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
@@ -72,13 +86,12 @@ describe('buildAlertRules', () => {
     expect(byName(rules, 'TargetDown').labels).toEqual({ severity: 'critical', signal: 'availability' });
   });
 
-  it('annotates every rule with summary, description, runbook and dashboard links', () => {
+  it('annotates every rule with summary, description and dashboard link, and no runbook link by default', () => {
     for (const r of rulesOf(rules)) {
       expect(Object.keys(r)).toEqual(['alert', 'expr', 'for', 'labels', 'annotations']);
-      expect(Object.keys(r.annotations)).toEqual(['summary', 'description', 'runbook_url', 'dashboard_url']);
+      expect(Object.keys(r.annotations)).toEqual(['summary', 'description', 'dashboard_url']);
       expect(r.annotations.summary.length).toBeGreaterThan(10);
       expect(r.annotations.description.length).toBeGreaterThan(40);
-      expect(r.annotations.runbook_url).toBe(`${DEFAULT_ALERTS.runbookBaseUrl}#${r.alert.toLowerCase()}`);
       expect(r.annotations.dashboard_url).toMatch(
         /^http:\/\/127\.0\.0\.1:3000\/d\/wmon-(overview|performance|events)$/,
       );
@@ -133,23 +146,69 @@ describe('buildAlertRules', () => {
     for (const r of rulesOf(rules)) expect(Object.keys(r)).not.toContain('keep_firing_for');
   });
 
+  it('watches silence: the window from alerts.silenceWindow, 0 switches it off, nothing without a webhook target', () => {
+    expect(byName(rules, 'WebhookNoEventsReceived').expr).toContain('[6h]');
+    expect(byName(rules, 'WebhookNoEventsReceived').expr).toContain('absent_over_time(');
+    expect(byName(rules, 'WebhookNoEventsAccepted').expr).toContain('[10m]');
+    const custom = buildAlertRules({ alerts: alertsSchema.parse({ silenceWindow: '2h', noEventsAcceptedFor: '5m' }) });
+    expect(byName(custom, 'WebhookNoEventsReceived').expr).toContain('[2h]');
+    expect(byName(custom, 'WebhookNoEventsAccepted').expr).toContain('[5m]');
+    for (const off of [0, '0s']) {
+      const names = rulesOf(buildAlertRules({ alerts: alertsSchema.parse({ silenceWindow: off }) })).map(
+        (r) => r.alert,
+      );
+      expect(names).not.toContain('WebhookNoEventsReceived');
+      expect(names).toContain('WebhookNoEventsAccepted');
+    }
+    const none = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, webhook: false })).map((r) => r.alert);
+    expect(none).not.toContain('WebhookNoEventsReceived');
+    expect(none).not.toContain('WebhookNoEventsAccepted');
+    expect(() => alertsSchema.parse({ silenceWindow: 'soon' })).toThrow(/Prometheus duration/);
+  });
+
+  it('watches the host with thresholds from the config, and not at all without node exporter', () => {
+    expect(byName(rules, 'HostDiskSpaceLow').expr).toMatch(/mountpoint="\/"} <= 0\.15$/);
+    expect(byName(rules, 'HostDiskSpaceCritical').expr).toMatch(/ <= 0\.05$/);
+    expect(byName(rules, 'HostDiskFillingUp').expr).toBe(
+      'predict_linear(node_filesystem_avail_bytes{mountpoint="/"}[6h], 86400) < 0',
+    );
+    expect(byName(rules, 'HostMemoryLow').expr).toMatch(/ <= 0\.1$/);
+    const alerts = alertsSchema.parse({
+      diskUsedPercent: { warning: 70, critical: 90, for: '10m' },
+      diskFillsWithin: { warning: '4h' },
+      hostMemoryAvailablePercent: { warning: 5 },
+    });
+    const custom = buildAlertRules({ alerts });
+    expect(byName(custom, 'HostDiskSpaceLow')).toMatchObject({ for: '10m' });
+    expect(byName(custom, 'HostDiskSpaceLow').expr).toMatch(/ <= 0\.3$/);
+    expect(byName(custom, 'HostDiskSpaceCritical').expr).toMatch(/ <= 0\.1$/);
+    expect(byName(custom, 'HostDiskFillingUp').expr).toContain(', 14400) < 0');
+    expect(byName(custom, 'HostMemoryLow').expr).toMatch(/ <= 0\.05$/);
+    expect(() => alertsSchema.parse({ diskUsedPercent: { warning: 90, critical: 90 } })).toThrow(
+      /must be greater than diskUsedPercent\.warning/,
+    );
+    const names = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, nodeExporter: false })).map((r) => r.alert);
+    expect(names.filter((n) => n.startsWith('Host') || n === 'NodeExporterDown')).toEqual([]);
+  });
+
+  it('has an always-firing Watchdog and Alertmanager alerts only when Alertmanager runs', () => {
+    expect(byName(rules, 'Watchdog')).toMatchObject({ expr: 'vector(1)', for: '0s' });
+    const names = rulesOf(buildAlertRules({ alerts: DEFAULT_ALERTS, alertmanager: false })).map((r) => r.alert);
+    expect(names).not.toContain('Watchdog');
+    expect(names).not.toContain('AlertmanagerNotificationsFailing');
+    expect(names).toContain('PrometheusRuleEvaluationFailures');
+  });
+
   it('is deterministic', () => {
     const again = buildAlertRules({ alerts: alertsSchema.parse({}), grafanaUrl: GRAFANA });
     expect(stringify(again)).toBe(stringify(rules));
   });
 
-  it('points every runbook_url at a section of docs/runbooks.md', async () => {
-    const doc = await readFile(path.join(REPO_ROOT, 'docs', 'runbooks.md'), 'utf8');
-    // GitHub's anchor for a heading: lower case, spaces to dashes, punctuation dropped.
-    const anchors = new Set(
-      [...doc.matchAll(/^##\s+(.+)$/gm)].map((m) =>
-        (m[1] ?? '')
-          .trim()
-          .toLowerCase()
-          .replace(/[^\w\- ]/g, '')
-          .replace(/ /g, '-'),
-      ),
-    );
-    for (const r of rulesOf(rules)) expect(anchors, r.alert).toContain(runbookAnchor(r.alert));
+  it('links each alert to <alerts.runbookBaseUrl>/<alert>.md when a base URL is set', () => {
+    const alerts = alertsSchema.parse({ runbookBaseUrl: 'https://wiki.example.com/runbooks/' });
+    for (const r of rulesOf(buildAlertRules({ alerts, grafanaUrl: GRAFANA }))) {
+      expect(Object.keys(r.annotations)).toEqual(['summary', 'description', 'runbook_url', 'dashboard_url']);
+      expect(r.annotations.runbook_url).toBe(`https://wiki.example.com/runbooks/${r.alert}.md`);
+    }
   });
 });

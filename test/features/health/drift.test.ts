@@ -13,6 +13,7 @@ import {
 import { renderStack } from '../../../src/core/render/index.js';
 import type { RuleFile } from '../../../src/core/render/rules.js';
 import type { RuleGroup } from '../../../src/adapters/clients/index.js';
+import { durationSeconds } from '../../../src/core/vocab/durations.js';
 
 const config = parseConfigText('notifications:\n  slack: {webhookUrl: {env: SLACK_URL}}\n', 'wmon.yaml');
 const files = renderStack(config).files;
@@ -124,7 +125,7 @@ describe('diffRules', () => {
         type: 'alerting' as const,
         name: r.alert,
         query: r.expr,
-        durationSeconds: r.for.endsWith('m') ? Number(r.for.slice(0, -1)) * 60 : Number(r.for.slice(0, -1)),
+        durationSeconds: durationSeconds(r.for) ?? Number.NaN,
         labels: { ...r.labels },
         annotations: { ...r.annotations },
         state: 'inactive' as const,

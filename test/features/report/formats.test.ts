@@ -215,7 +215,7 @@ describe('formats', () => {
   it('writes Markdown and a self-contained HTML page', () => {
     const r = report();
     const md = toMarkdown(r);
-    expect(md).toContain('❌ **critical: 3 of 18 checks failed**');
+    expect(md).toContain('❌ **critical: 3 of 32 checks failed**');
     expect(md).toContain('| TargetDown | critical | instance=webhook:8080 job=webhook |');
     expect(md).toContain('| `invoice.paid` | 1000 |');
     const html = toHtml(r);

@@ -17,19 +17,9 @@ import { z } from 'zod';
 import { jsonOutput, wmon } from '../support/cli.js';
 import { readEntries, tarOf, withFreshManifest, writeEntries, writeSmallBackup } from '../support/archives.js';
 import { tempDir } from '../support/tmp.js';
+import { ALIAS_BOMB } from '../support/hostile.js';
 
 const errorJson = z.object({ error: z.object({ code: z.string(), message: z.string(), exit: z.number() }) });
-
-const aliasBomb = (() => {
-  const names = 'abcdefghi';
-  let text = `a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n`;
-  for (let i = 1; i < names.length; i++) {
-    text += `${names[i]}: &${names[i]} [${Array(9)
-      .fill(`*${names[i - 1]}`)
-      .join(', ')}]\n`;
-  }
-  return text;
-})();
 
 const posix = process.platform !== 'win32';
 let good: string;
@@ -42,7 +32,7 @@ beforeAll(async () => {
 describe('hostile input through the CLI', () => {
   it('an alias bomb in wmon.yaml is a configuration error (78) in every command that reads it', async () => {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'wmon.yaml'), aliasBomb);
+    await writeFile(path.join(dir, 'wmon.yaml'), ALIAS_BOMB);
     for (const args of [['render'], ['init', '--dry-run'], ['metrics'], ['report'], ['restore', '--dry-run', good]]) {
       const r = await wmon([...args, '--json'], { cwd: dir, timeout: 60_000 });
       expect(r.exitCode, args.join(' ')).toBe(78);
@@ -58,7 +48,7 @@ describe('hostile input through the CLI', () => {
     const entries = await readEntries(good);
     await writeEntries(
       bomb,
-      withFreshManifest(entries.map((e) => (e.path === 'wmon.yaml' ? { ...e, data: Buffer.from(aliasBomb) } : e))),
+      withFreshManifest(entries.map((e) => (e.path === 'wmon.yaml' ? { ...e, data: Buffer.from(ALIAS_BOMB) } : e))),
     );
     const r = await wmon(['restore', '--dry-run', bomb, '--json'], { cwd: dir, timeout: 60_000 });
     expect(r.exitCode).toBe(65);

@@ -5,14 +5,17 @@
  * (the engine's archive API).
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { Header, Parser } from 'tar';
+import { expect } from 'vitest';
 
 import type { Manifest } from '../../src/features/archive/manifest.js';
 import { openArchive } from '../../src/features/archive/tar-writer.js';
+import { ArchiveError, verifyArchive } from '../../src/features/archive/verify.js';
 
 export interface RawEntry {
   path: string;
@@ -195,4 +198,19 @@ export async function writeSmallBackup(file: string): Promise<void> {
     totalBytes: files.reduce((s, f) => s + f.size, 0),
   };
   await w.finish({ path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) });
+}
+
+/** `file` is refused by the verifier (exit 65, saying nothing changed), which writes nothing in its folder. */
+export async function verifyRefuses(file: string): Promise<ArchiveError> {
+  const dir = path.dirname(file);
+  const before = (await readdir(dir)).sort();
+  const error = await verifyArchive(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ArchiveError);
+  expect((error as ArchiveError).exit).toBe(65);
+  expect((error as ArchiveError).message).toContain('Nothing was changed');
+  expect((await readdir(dir)).sort()).toEqual(before);
+  return error as ArchiveError;
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_LIMITS, loadConfig, parseConfigText } from '../../../src/core/config/load.js';
 import { ConfigError, EXIT_CODES, WmonError } from '../../../src/errors.js';
 import { tempDir } from '../../support/tmp.js';
+import { ALIAS_BOMB } from '../../support/hostile.js';
 
 async function fileWith(text: string): Promise<string> {
   const file = path.join(await tempDir(), 'wmon.yaml');
@@ -23,18 +24,6 @@ async function refusal(file: string): Promise<WmonError> {
   }
   throw new Error('expected the configuration to be refused');
 }
-
-/** "billion laughs": nine levels of nine aliases each, 9^9 strings once expanded. */
-const aliasBomb = (() => {
-  const names = 'abcdefghi';
-  let text = `a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n`;
-  for (let i = 1; i < names.length; i++) {
-    text += `${names[i]}: &${names[i]} [${Array(9)
-      .fill(`*${names[i - 1]}`)
-      .join(', ')}]\n`;
-  }
-  return text;
-})();
 
 describe('the bounds of wmon.yaml', () => {
   it('refuses a 50 MB file from its size, before reading it', async () => {
@@ -63,7 +52,7 @@ describe('the bounds of wmon.yaml', () => {
   });
 
   it('refuses an alias bomb as a configuration error (exit 78), not as a bug', async () => {
-    const e = await refusal(await fileWith(aliasBomb));
+    const e = await refusal(await fileWith(ALIAS_BOMB));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e).toMatchObject({ code: 'CONFIG_TOO_LARGE', exit: 78 });
     expect(e.message).toContain('aliases (*name) expand to more than the 100 copies');

@@ -12,8 +12,8 @@ import {
 } from '../../../src/features/health/drift.js';
 import { renderStack } from '../../../src/core/render/index.js';
 import type { RuleFile } from '../../../src/core/render/rules.js';
+import { loadedRuleGroups } from '../../support/loaded-rules.js';
 import type { RuleGroup } from '../../../src/adapters/clients/index.js';
-import { durationSeconds } from '../../../src/core/vocab/durations.js';
 
 const config = parseConfigText('notifications:\n  slack: {webhookUrl: {env: SLACK_URL}}\n', 'wmon.yaml');
 const files = renderStack(config).files;
@@ -116,24 +116,7 @@ describe('diffAlertmanagerConfig', () => {
 
 describe('diffRules', () => {
   const file = rendered('prometheus/rules/webhook-alerts.yml') as unknown as RuleFile;
-  const loaded = (): RuleGroup[] =>
-    file.groups.map((g) => ({
-      name: g.name,
-      file: '/etc/prometheus/rules/webhook-alerts.yml',
-      intervalSeconds: 15,
-      rules: g.rules.map((r) => ({
-        type: 'alerting' as const,
-        name: r.alert,
-        query: r.expr,
-        durationSeconds: durationSeconds(r.for) ?? Number.NaN,
-        labels: { ...r.labels },
-        annotations: { ...r.annotations },
-        state: 'inactive' as const,
-        health: 'ok' as const,
-        lastError: undefined,
-        alerts: [],
-      })),
-    }));
+  const loaded = (): RuleGroup[] => loadedRuleGroups(file);
 
   it('finds nothing when Prometheus loaded what wmon renders', () => {
     expect(diffRules(file, loaded())).toEqual([]);

@@ -5,6 +5,7 @@ import { waitUntilSettled } from '../../../src/adapters/runtime/readiness.js';
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { WmonError } from '../../../src/errors.js';
 import { prometheusPending, settledExpectation } from '../../../src/features/health/settled.js';
+import { loadedRuleGroups } from '../../support/loaded-rules.js';
 
 const config = parseConfigText(
   'components:\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  jaeger: {enabled: false}\n',
@@ -12,24 +13,7 @@ const config = parseConfigText(
 );
 const want = settledExpectation(config);
 
-const loadedRules = (): RuleGroup[] =>
-  want.rules.groups.map((g) => ({
-    name: g.name,
-    file: '/etc/prometheus/rules/webhook-alerts.yml',
-    intervalSeconds: 15,
-    rules: g.rules.map((r) => ({
-      type: 'alerting' as const,
-      name: r.alert,
-      query: r.expr,
-      durationSeconds: r.for.endsWith('m') ? Number(r.for.slice(0, -1)) * 60 : Number(r.for.slice(0, -1)),
-      labels: { ...r.labels },
-      annotations: { ...r.annotations },
-      state: 'inactive' as const,
-      health: 'ok' as const,
-      lastError: undefined,
-      alerts: [],
-    })),
-  }));
+const loadedRules = (): RuleGroup[] => loadedRuleGroups(want.rules);
 
 const target = (job: string, over: Partial<ScrapeTarget> = {}): ScrapeTarget => ({
   scrapePool: job,

@@ -120,6 +120,16 @@ export const readyTimeoutFlag = () =>
     env: 'WMON_TIMEOUT',
   });
 
+/** Seconds each Prometheus query may take (metrics, report). At most ten minutes. */
+export const queryTimeoutFlag = (defaultSeconds: number) =>
+  Flags.integer({
+    summary: 'Timeout of each Prometheus query, in seconds.',
+    default: defaultSeconds,
+    min: 1,
+    max: 600,
+    env: 'WMON_TIMEOUT',
+  });
+
 /** Seconds a container gets to stop before it is killed (down, reset). At most ten minutes. */
 export const stopTimeoutFlag = () =>
   Flags.integer({

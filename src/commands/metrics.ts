@@ -4,7 +4,7 @@ import { collectMetrics } from '../features/metrics/index.js';
 import type { MetricsResultJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { examples } from '../cli/examples.js';
-import { windowFlag } from '../cli/flags.js';
+import { queryTimeoutFlag, windowFlag } from '../cli/flags.js';
 import { formatMetrics } from '../cli/format/metrics.js';
 
 export default class Metrics extends WmonCommand {
@@ -37,12 +37,7 @@ Fails with exit 69 and a clear message when Prometheus cannot be reached.`;
       min: 1,
       env: 'WMON_WATCH_INTERVAL',
     }),
-    timeout: Flags.integer({
-      summary: 'Timeout of each Prometheus query, in seconds.',
-      default: 10,
-      min: 1,
-      env: 'WMON_TIMEOUT',
-    }),
+    timeout: queryTimeoutFlag(10),
   };
 
   async run(): Promise<MetricsResultJson> {

@@ -11,7 +11,7 @@ import {
 import type { ReportJson } from '../results.js';
 import { WmonCommand } from '../cli/base-command.js';
 import { examples } from '../cli/examples.js';
-import { percentFlag, windowFlag } from '../cli/flags.js';
+import { percentFlag, queryTimeoutFlag, windowFlag } from '../cli/flags.js';
 
 export default class Report extends WmonCommand {
   static override summary =
@@ -63,12 +63,7 @@ Exit codes: 0 when nothing at or above --fail-on failed; 1 when a warning thresh
       default: 99.9,
       env: 'WMON_SLO_AVAILABILITY',
     }),
-    timeout: Flags.integer({
-      summary: 'Timeout of each Prometheus query, in seconds.',
-      default: 30,
-      min: 1,
-      env: 'WMON_TIMEOUT',
-    }),
+    timeout: queryTimeoutFlag(30),
   };
 
   async run(): Promise<ReportJson> {

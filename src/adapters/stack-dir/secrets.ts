@@ -38,19 +38,22 @@ export const GENERATED_SECRET_FILES = {
   authPassword: 'auth-password',
 } as const satisfies { readonly [K in SecretFileKey]?: string };
 
+/** The notification channels' secrets: Alertmanager reads them. */
+const CHANNEL_SECRETS = [
+  'smtpPassword',
+  'slackWebhookUrl',
+  'pagerdutyRoutingKey',
+  'genericWebhookUrl',
+  'msteamsWebhookUrl',
+  'opsgenieApiKey',
+  'heartbeatUrl',
+] as const;
+
 /** Which secrets each component reads (as SECRET_FILES[name] inside its secrets folder). */
 const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & SecretFileKey)[]>> = {
   // With auth: Prometheus scrapes its neighbours and alerts Alertmanager with it, Grafana queries Prometheus.
   prometheus: ['authPassword'],
-  alertmanager: [
-    'smtpPassword',
-    'slackWebhookUrl',
-    'pagerdutyRoutingKey',
-    'genericWebhookUrl',
-    'msteamsWebhookUrl',
-    'opsgenieApiKey',
-    'heartbeatUrl',
-  ],
+  alertmanager: CHANNEL_SECRETS,
   grafana: ['grafanaAdminPassword', 'authPassword'],
   webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
 };
@@ -97,17 +100,7 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     let grafanaAdminPasswordFile: string | undefined;
     let stripeWebhookSecretFile: string | undefined;
     const values: Partial<Record<SecretName, string>> = {};
-    const read = [
-      'smtpPassword',
-      'slackWebhookUrl',
-      'pagerdutyRoutingKey',
-      'genericWebhookUrl',
-      'msteamsWebhookUrl',
-      'opsgenieApiKey',
-      'heartbeatUrl',
-      'databaseUrl',
-      'redisUrl',
-    ] as const;
+    const read = [...CHANNEL_SECRETS, 'databaseUrl', 'redisUrl'] as const;
     for (const name of read) {
       const v = readSecret(config, name, ctx);
       if (v !== undefined) values[name] = v;

@@ -29,7 +29,13 @@ import { ConfigError, WmonError } from '../errors.js';
 import { CONFIG_DIR, CONFIG_ENTRY, SILENCES_ENTRY, type ArchiveLimits } from '../features/archive/format.js';
 import { checkGrafana, restoreGrafana } from '../features/archive/grafana-content.js';
 import { silencesFileSchema, type Probe } from '../features/archive/manifest.js';
-import { checkProbes, restoreVolume, takeProbes, type PrometheusData } from '../features/archive/prometheus-data.js';
+import {
+  checkProbes,
+  keepStopped,
+  restoreVolume,
+  takeProbes,
+  type PrometheusData,
+} from '../features/archive/prometheus-data.js';
 import { checkSilences, restoreSilences } from '../features/archive/silences.js';
 import { ArchiveError, verifyArchive, type VerifiedArchive } from '../features/archive/verify.js';
 import { unsupportedImages } from '../core/model/versions.js';
@@ -145,7 +151,7 @@ export const stopPrometheusStep: Step<
     if (!found.running) {
       // Exited, or crashing in a loop: stopped all the same, or its restart policy starts it again under the
       // data being swapped (as after a restore whose data Prometheus cannot open).
-      await rt.stopContainer(prometheus.container, 30);
+      await keepStopped(rt, prometheus.container);
       io.output(`${prometheus.container} was not running (${found.state}); kept stopped`);
       return { probes: [], stopped: null };
     }
@@ -156,7 +162,7 @@ export const stopPrometheusStep: Step<
       const scrape = durationSeconds(now.config.prometheus.scrapeInterval) ?? 15;
       probes = await takeProbes(prom, scrape).catch(() => []);
     }
-    await rt.stopContainer(prometheus.container, 30);
+    await keepStopped(rt, prometheus.container);
     io.output(`${prometheus.container} stopped`);
     return { probes, stopped: prometheus.container };
   },

@@ -194,6 +194,21 @@ async function sh(d: PrometheusData, helper: string, what: string, script: strin
   return r.stdout.trim();
 }
 
+/**
+ * Stop `container` and make sure it stays stopped: one that crashes under its restart policy can be started
+ * again by the engine right after a stop (Podman restarts it from its exit handler), under the data about to
+ * be swapped.
+ */
+export async function keepStopped(runtime: ContainerRuntime, container: string, attempts = 5): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    await runtime.stopContainer(container, 30);
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await runtime.inspectContainer(container);
+    if (!now || (!now.running && now.state !== 'restarting')) return;
+  }
+  throw failed('stop Prometheus', `${container} was started again by the engine after ${attempts} stops`);
+}
+
 export interface RestoreProgress {
   (bytes: number, total: number): void;
 }
@@ -210,8 +225,9 @@ export async function restoreVolume(
   archive: VerifiedArchive,
   onProgress?: RestoreProgress,
 ): Promise<{ files: number; bytes: number }> {
+  // Stopped by the caller; stopped again if the engine restarted it meanwhile (its restart policy).
   const running = await d.runtime.inspectContainer(d.container);
-  if (running?.running) throw failed('restore Prometheus data', `${d.container} is running (it must be stopped first)`);
+  if (running?.running || running?.state === 'restarting') await keepStopped(d.runtime, d.container);
   const expected = new Map(
     archive.manifest.files.filter((f) => f.path.startsWith(PROMETHEUS_DATA_DIR)).map((f) => [f.path, f]),
   );

@@ -97,6 +97,14 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       return { value, file: p };
     };
 
+    /** The secret wmon.yaml names, kept in the stack dir; without one, the one generated before, or a new one. */
+    const configuredOrGenerated = async (name: keyof typeof GENERATED_SECRET_FILES, make: () => string) => {
+      const configured = readSecret(config, name, ctx);
+      return configured
+        ? { value: configured, file: await keep(stackDir, GENERATED_SECRET_FILES[name], configured) }
+        : await generated(GENERATED_SECRET_FILES[name], make);
+    };
+
     let grafanaAdminPasswordFile: string | undefined;
     let stripeWebhookSecretFile: string | undefined;
     const values: Partial<Record<SecretName, string>> = {};
@@ -106,21 +114,15 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       if (v !== undefined) values[name] = v;
     }
     if (isEnabled(config, 'grafana')) {
-      const configured = readSecret(config, 'grafanaAdminPassword', ctx);
-      const g = configured
-        ? { value: configured, file: await keep(stackDir, GENERATED_SECRET_FILES.grafanaAdminPassword, configured) }
-        : await generated(GENERATED_SECRET_FILES.grafanaAdminPassword, () => randomBytes(18).toString('base64url'));
+      const g = await configuredOrGenerated('grafanaAdminPassword', () => randomBytes(18).toString('base64url'));
       values.grafanaAdminPassword = g.value;
       grafanaAdminPasswordFile = g.file;
     }
     if (isEnabled(config, 'webhook')) {
-      const configured = readSecret(config, 'stripeWebhookSecret', ctx);
-      const s = configured
-        ? { value: configured, file: await keep(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret, configured) }
-        : await generated(
-            GENERATED_SECRET_FILES.stripeWebhookSecret,
-            () => `whsec_${randomBytes(24).toString('base64url')}`,
-          );
+      const s = await configuredOrGenerated(
+        'stripeWebhookSecret',
+        () => `whsec_${randomBytes(24).toString('base64url')}`,
+      );
       values.stripeWebhookSecret = s.value;
       stripeWebhookSecretFile = s.file;
     }
@@ -128,10 +130,7 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     let authPasswordFile: string | undefined;
     let webConfig: string | undefined;
     if (config.auth) {
-      const configured = readSecret(config, 'authPassword', ctx);
-      const a = configured
-        ? { value: configured, file: await keep(stackDir, GENERATED_SECRET_FILES.authPassword, configured) }
-        : await generated(GENERATED_SECRET_FILES.authPassword, () => randomBytes(24).toString('base64url'));
+      const a = await configuredOrGenerated('authPassword', () => randomBytes(24).toString('base64url'));
       values.authPassword = a.value;
       authPasswordFile = a.file;
       const bcryptHash = await keptHash(path.join(stackDir, SECRETS_DIR, AUTH_HASH_FILE), a.value);

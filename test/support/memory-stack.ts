@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { WmonError } from '../../src/errors.js';
 import { initStack } from '../../src/ops/up.js';
 import { fakeAlertmanager, fakePrometheus, handlePrometheusDataShell } from './fakes/memory-clients.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 import { tempDir } from './tmp.js';
 
 export const IMAGES = {
@@ -38,7 +38,8 @@ export async function memoryStack(opts: { runtime?: MemoryRuntime; webhook?: boo
   const configFile = path.join(dir, 'wmon.yaml');
   const runtime = opts.runtime ?? new MemoryRuntime();
   for (const ref of Object.values(IMAGES)) runtime.addImage(ref);
-  const ports = { prometheus: await freePort(), alertmanager: await freePort(), nodeExporter: await freePort() };
+  const [prometheus, alertmanager, nodeExporter] = await freePorts(3);
+  const ports = { prometheus, alertmanager, nodeExporter };
   const awaited: string[] = [];
   const base = `project: ops${path
     .basename(dir)

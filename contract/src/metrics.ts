@@ -245,3 +245,18 @@ export function knownSeriesNames(): ReadonlySet<string> {
   for (const name of ALERTMANAGER_METRICS) names.add(name);
   return names;
 }
+
+/**
+ * The series names (histograms with their `_bucket`, `_sum` and `_count` names) of the service's metrics that
+ * have `label`: e.g. `seriesNamesWithLabel('source')`, whose selectors in wmon's rules and dashboards must
+ * leave wmon's probe out.
+ */
+export function seriesNamesWithLabel(label: string): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
+    if (!spec.labels.includes(label)) continue;
+    if (spec.type === 'histogram') for (const suffix of HISTOGRAM_SUFFIXES) names.add(spec.name + suffix);
+    else names.add(spec.name);
+  }
+  return names;
+}

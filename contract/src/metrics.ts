@@ -17,6 +17,7 @@ import {
   RATE_LIMIT_SCOPES,
   SIGNATURE_FAILURE_REASONS,
   STORE_OPERATIONS,
+  TRAFFIC_SOURCES,
 } from './labels.js';
 import { METHOD_LABELS, ROUTE_LABELS } from './routes.js';
 
@@ -44,9 +45,9 @@ export const SERVICE_METRICS = {
   requestsTotal: {
     name: 'webhook_requests_total',
     type: 'counter',
-    help: 'HTTP requests handled, by method, route and status code.',
-    labels: ['method', 'route', 'status'],
-    values: { method: METHOD_LABELS, route: ROUTE_LABELS },
+    help: 'HTTP requests handled, by method, route, status code and source (probe: wmon check --probe).',
+    labels: ['method', 'route', 'status', 'source'],
+    values: { method: METHOD_LABELS, route: ROUTE_LABELS, source: TRAFFIC_SOURCES },
   },
   errorsTotal: {
     name: 'webhook_errors_total',
@@ -58,9 +59,9 @@ export const SERVICE_METRICS = {
   requestDuration: {
     name: 'webhook_request_duration_seconds',
     type: 'histogram',
-    help: 'HTTP request duration in seconds, by route and status code.',
-    labels: ['route', 'status'],
-    values: { route: ROUTE_LABELS },
+    help: 'HTTP request duration in seconds, by route, status code and source (probe: wmon check --probe).',
+    labels: ['route', 'status', 'source'],
+    values: { route: ROUTE_LABELS, source: TRAFFIC_SOURCES },
   },
   concurrentRequests: {
     name: 'webhook_concurrent_requests',
@@ -71,21 +72,23 @@ export const SERVICE_METRICS = {
   eventsProcessed: {
     name: 'webhook_events_processed_total',
     type: 'counter',
-    help: 'Stripe events handled, by outcome (success, failure, duplicate, dead_letter).',
-    labels: ['outcome'],
-    values: { outcome: PROCESSING_OUTCOMES },
+    help: 'Stripe events handled, by outcome (success, failure, duplicate, dead_letter) and source (probe: wmon check --probe).',
+    labels: ['outcome', 'source'],
+    values: { outcome: PROCESSING_OUTCOMES, source: TRAFFIC_SOURCES },
   },
   eventProcessingDuration: {
     name: 'webhook_event_processing_duration_seconds',
     type: 'histogram',
-    help: 'Time spent processing one Stripe event, by event type.',
-    labels: ['type'],
+    help: 'Time spent processing one Stripe event, by event type and source (probe: wmon check --probe).',
+    labels: ['type', 'source'],
+    values: { source: TRAFFIC_SOURCES },
   },
   eventsByType: {
     name: 'webhook_events_by_type_total',
     type: 'counter',
-    help: 'Stripe events accepted, by event type (unknown shapes are counted as other).',
-    labels: ['type'],
+    help: 'Stripe events accepted, by event type (unknown shapes are counted as other) and source (probe: wmon check --probe).',
+    labels: ['type', 'source'],
+    values: { source: TRAFFIC_SOURCES },
   },
   queueSize: {
     name: 'webhook_queue_size',
@@ -240,5 +243,20 @@ export function knownSeriesNames(): ReadonlySet<string> {
   for (const name of PROMETHEUS_SYNTHETIC_METRICS) names.add(name);
   for (const name of PROMETHEUS_SELF_METRICS) names.add(name);
   for (const name of ALERTMANAGER_METRICS) names.add(name);
+  return names;
+}
+
+/**
+ * The series names (histograms with their `_bucket`, `_sum` and `_count` names) of the service's metrics that
+ * have `label`: e.g. `seriesNamesWithLabel('source')`, whose selectors in wmon's rules and dashboards must
+ * leave wmon's probe out.
+ */
+export function seriesNamesWithLabel(label: string): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
+    if (!spec.labels.includes(label)) continue;
+    if (spec.type === 'histogram') for (const suffix of HISTOGRAM_SUFFIXES) names.add(spec.name + suffix);
+    else names.add(spec.name);
+  }
   return names;
 }

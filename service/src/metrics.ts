@@ -20,6 +20,7 @@ import {
   ROUTE_LABELS,
   SERVICE_METRICS,
   SIGNATURE_FAILURE_REASONS,
+  TRAFFIC_SOURCES,
   type LabelName,
   type LabelValue,
   type MemoryKind,
@@ -90,7 +91,8 @@ export function createMetrics(): MetricsHandle {
 
   // Label values known in advance: their series are exported at 0 from the start, so rate() works at once.
   for (const type of ERROR_TYPES) m.errorsTotal.inc({ type }, 0);
-  for (const outcome of PROCESSING_OUTCOMES) m.eventsProcessed.inc({ outcome }, 0);
+  for (const source of TRAFFIC_SOURCES)
+    for (const outcome of PROCESSING_OUTCOMES) m.eventsProcessed.inc({ outcome, source }, 0);
   for (const state of QUEUE_STATES) m.queueSize.set({ state }, 0);
   for (const state of DB_CONNECTION_STATES) m.dbConnections.set({ state }, 0);
   for (const scope of RATE_LIMIT_SCOPES) m.rateLimited.inc({ scope }, 0);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
+  probeEvent,
   READINESS_CHECKS,
   READINESS_STATUSES,
   REQUEST_DURATION_BUCKETS,
@@ -48,6 +49,10 @@ beforeAll(async () => {
   await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'Robert"); DROP TABLE events;--' }));
   await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'nonsense_family.created' }));
   await fetch(`${svc.url}/nope`);
+  // wmon check --probe's event, sent twice (the second time a duplicate).
+  const probe = probeEvent();
+  await post(svc.webhookUrl, probe);
+  await post(svc.webhookUrl, probe);
   await svc.service.processor.idle(5000);
   text = await scrape(svc.internalUrl);
 });
@@ -128,14 +133,31 @@ describe('/metrics', () => {
   it('uses the shared request-duration buckets', () => {
     for (const le of REQUEST_DURATION_BUCKETS) {
       expect(text).toContain(
-        `webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200"}`,
+        `webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200",source="external"}`,
       );
     }
   });
 
+  it('counts wmon\'s probe apart (source="probe"): its request, its event, its duplicate, never as business traffic', () => {
+    const stripe = { route: ROUTES.webhook, status: '200', source: 'external' };
+    // The two accepted fixtures and the two accepted odd types; the probe's two answers are apart.
+    expect(sample(text, 'webhook_requests_total', { ...stripe, method: 'POST' })).toBe(4);
+    expect(sample(text, 'webhook_requests_total', { ...stripe, method: 'POST', source: 'probe' })).toBe(2);
+    expect(sample(text, 'webhook_request_duration_seconds_count', { ...stripe, source: 'probe' })).toBe(2);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'balance.available', source: 'probe' })).toBe(1);
+    expect(text).not.toMatch(/webhook_events_by_type_total\{[^}]*type="balance\.available",source="external"/);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'probe' })).toBe(1);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate', source: 'probe' })).toBe(1);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'external' })).toBe(4);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate', source: 'external' })).toBe(0);
+    expect(
+      sample(text, 'webhook_event_processing_duration_seconds_count', { type: 'balance.available', source: 'probe' }),
+    ).toBe(1);
+  });
+
   it('bounds the event type label: odd or unknown types are "other"', () => {
-    expect(sample(text, 'webhook_events_by_type_total', { type: 'charge.succeeded' })).toBe(1);
-    expect(sample(text, 'webhook_events_by_type_total', { type: 'other' })).toBe(2);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'charge.succeeded', source: 'external' })).toBe(1);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'other', source: 'external' })).toBe(2);
     expect(text).not.toContain('DROP TABLE');
     expect(text).not.toContain('nonsense_family');
     const labeler = new TypeLabeler();

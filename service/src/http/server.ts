@@ -23,6 +23,8 @@ import {
   type HealthBody,
   type ReadinessBody,
   type RouteLabel,
+  type TrafficSource,
+  trafficSource,
 } from '@wmon/contract';
 import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
 import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
@@ -83,6 +85,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     status: number,
     headers: Record<string, string | number>,
     body: Buffer | string,
+    source: TrafficSource = 'external',
   ) {
     if (shuttingDown) headers = { ...headers, connection: 'close' };
     res.writeHead(status, {
@@ -91,8 +94,8 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     });
     res.end(body);
     const code = String(status);
-    m.requestsTotal.inc({ method: methodLabel(req.method), route, status: code });
-    m.requestDuration.observe({ route, status: code }, (performance.now() - started) / 1000);
+    m.requestsTotal.inc({ method: methodLabel(req.method), route, status: code, source });
+    m.requestDuration.observe({ route, status: code, source }, (performance.now() - started) / 1000);
   }
 
   function json(
@@ -103,6 +106,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     status: number,
     body: unknown,
     extra?: Record<string, string | number>,
+    source?: TrafficSource,
   ) {
     finish(
       req,
@@ -112,6 +116,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       status,
       extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS,
       JSON.stringify(body),
+      source,
     );
   }
 
@@ -185,11 +190,12 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     error: 'invalid_json' | 'invalid_event',
     message: string,
     eventId?: string,
+    source?: TrafficSource,
   ): void {
     deps.onError('payload', undefined);
     deps.log.warn({ reason: error, eventId, client: clientAddress(req) }, 'webhook rejected: %s', message);
     span?.setAttribute('webhook.rejected', error);
-    json(req, res, WEBHOOK_ROUTE, started, 400, { error, message });
+    json(req, res, WEBHOOK_ROUTE, started, 400, { error, message }, undefined, source);
   }
 
   async function webhook(
@@ -267,11 +273,13 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     }
     const event = parsed.event;
     span?.setAttributes({ 'stripe.event.id': event.id, 'stripe.event.type': event.type });
+    // wmon's probe is counted apart from business traffic from here on (its request and its event).
+    const source = trafficSource(event);
 
     // Dedupe: the cache first (recent ids), then the database's unique key, which decides.
     if ((await deps.cache.get('event_ids', event.id)) !== undefined) {
-      m.eventsProcessed.inc({ outcome: 'duplicate' });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE);
+      m.eventsProcessed.inc({ outcome: 'duplicate', source });
+      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE, source);
       return;
     }
     const receivedAt = Date.now();
@@ -300,6 +308,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
           'invalid_event',
           `the database cannot store this event: ${err.message}`,
           event.id,
+          source,
         );
         return;
       }
@@ -313,18 +322,19 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
         503,
         { error: 'storage_unavailable', message: 'the event could not be stored; retry later' },
         { 'retry-after': 5 },
+        source,
       );
       return;
     }
     void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
     if (isNew) {
-      m.eventsByType.inc({ type: deps.types.label(event.type) });
+      m.eventsByType.inc({ type: deps.types.label(event.type), source });
       deps.processor.enqueue({ id: event.id, type: event.type, event, payload, attempts: 0, receivedAt });
       deps.log.debug({ eventId: event.id, eventType: event.type }, 'event accepted');
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED);
+      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED, source);
     } else {
-      m.eventsProcessed.inc({ outcome: 'duplicate' });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE);
+      m.eventsProcessed.inc({ outcome: 'duplicate', source });
+      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE, source);
     }
   }
 

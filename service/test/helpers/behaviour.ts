@@ -66,8 +66,10 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       const customer = await running.service.store.getObject('cus_behaviour1');
       expect(customer?.data).toMatchObject({ payments_succeeded: 1, amount_paid: { usd: 1099 } });
       const text = await scrape(running.internalUrl);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(1);
-      expect(sample(text, 'webhook_events_by_type_total', { type: 'payment_intent.succeeded' })).toBe(1);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'external' })).toBe(1);
+      expect(
+        sample(text, 'webhook_events_by_type_total', { type: 'payment_intent.succeeded', source: 'external' }),
+      ).toBe(1);
     });
 
     it('answers 200 to duplicates, sequential and concurrent, and never processes them twice', async () => {
@@ -91,8 +93,8 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       const counts = await running.service.store.counts();
       expect(counts).toMatchObject({ processed: 2, pending: 0 });
       const text = await scrape(running.internalUrl);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate' })).toBe(12);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(2);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate', source: 'external' })).toBe(12);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'external' })).toBe(2);
     });
 
     it('keeps per-customer records exact under concurrent workers', async () => {
@@ -148,8 +150,8 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       );
       expect(dead).toMatchObject({ attempts: 4, lastError: 'always fails' });
       const text = await scrape(running.internalUrl);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter' })).toBe(1);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'failure' })).toBe(2 + 3);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter', source: 'external' })).toBe(1);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'failure', source: 'external' })).toBe(2 + 3);
       expect(sample(text, 'webhook_queue_size', { state: 'dead_letter' })).toBe(1);
       expect(sample(text, 'webhook_queue_size', { state: 'pending' })).toBe(0);
       expect(sample(text, 'webhook_errors_total', { type: 'processing' })).toBe(6);

@@ -12,6 +12,7 @@ import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
 import { durationSeconds } from '../vocab/durations.js';
 import {
   METRIC,
+  NOT_PROBE_MATCH,
   errorRatio,
   memoryRatio,
   nodeMetric,
@@ -254,8 +255,12 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
 }
 
 /** Answers 2xx to Stripe's deliveries: events the endpoint accepted (new or duplicate). */
-const ACCEPTED = series('requestsTotal', { route: '/webhooks/stripe' }).replace(/}$/, ', status=~"2.."}');
-const DELIVERIES = series('requestsTotal', { route: '/webhooks/stripe' });
+const ACCEPTED = series('requestsTotal', { route: '/webhooks/stripe', ...NOT_PROBE_MATCH }).replace(
+  /}$/,
+  ', status=~"2.."}',
+);
+/** Stripe's deliveries: wmon's probe is left out, so a cron job probing every few minutes hides no silence. */
+const DELIVERIES = series('requestsTotal', { route: '/webhooks/stripe', ...NOT_PROBE_MATCH });
 
 /**
  * Per job, a value when an accepted-events series was born inside `window`: increase() misses the first

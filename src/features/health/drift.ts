@@ -179,9 +179,12 @@ export function samePromql(a: string, b: string): boolean {
   return promqlTokens(a).join(' ') === promqlTokens(b).join(' ');
 }
 
+/** On one line, at most `max` characters: a longer one keeps its start and its end (a threshold is at the end). */
 function oneLine(s: string, max = 160): string {
   const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  if (t.length <= max) return t;
+  const head = Math.floor((max - 1) / 2);
+  return `${t.slice(0, head)}…${t.slice(t.length - (max - 1 - head))}`;
 }
 
 function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
-import { knownSeriesNames } from '@wmon/contract';
+import { knownSeriesNames, PROBE_SOURCE, seriesNamesWithLabel } from '@wmon/contract';
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { renderStack } from '../../../src/core/render/index.js';
 import type { GridPos, Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -15,7 +15,7 @@ import {
   buildDashboards as buildSdkDashboards,
   type DashboardOptions,
 } from '../../../src/core/render/dashboards/index.js';
-import { checkPromql, substituteGrafanaVariables } from '../../../src/core/render/promql.js';
+import { analyzePromql, checkPromql, substituteGrafanaVariables } from '../../../src/core/render/promql.js';
 import { findPromtool, promtool } from '../../promtool/promtool.js';
 
 const ALL_ON: DashboardOptions = { alerts: DEFAULT_ALERTS, loki: true, jaeger: true, nodeExporter: true };
@@ -179,6 +179,21 @@ describe('buildDashboards', () => {
     expect(count).toBeGreaterThan(50);
   });
 
+  it('leaves wmon\'s probe out of every query on a metric that counts it apart (source!="probe")', () => {
+    const mustExclude = { names: seriesNamesWithLabel('source'), label: 'source', value: PROBE_SOURCE };
+    let selectors = 0;
+    for (const d of all) {
+      for (const { where, expr } of promqlOf(d.dashboard)) {
+        expect(checkPromql(expr, { grafana: true, mustExclude }), where).toEqual([]);
+        selectors += analyzePromql(expr, { grafana: true }).selectors.filter((s) =>
+          mustExclude.names.has(s.name),
+        ).length;
+      }
+    }
+    // Request, latency and event panels: the check saw them.
+    expect(selectors).toBeGreaterThan(10);
+  });
+
   it('every Prometheus query is accepted by promtool 2.42 too (types included)', async () => {
     const bin = await findPromtool();
     const dir = await mkdtemp(path.join(tmpdir(), 'wmon-dashboards-'));
@@ -326,7 +341,10 @@ describe('dashboards built with the SDK', () => {
       for (const d of buildSdkDashboards(opts)) {
         const file = path.join(import.meta.dirname, 'fixtures/dashboards-hand-written', `${name}.${d.fileName}`);
         const before = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-        const after = JSON.parse(JSON.stringify(d.dashboard)) as Record<string, unknown>;
+        // Changed since on purpose: every query leaves wmon's probe out (source!="probe"), which is checked above.
+        const after = JSON.parse(
+          JSON.stringify(d.dashboard).replaceAll(', source!=\\"probe\\"', '').replaceAll('{source!=\\"probe\\"}', ''),
+        ) as Record<string, unknown>;
         // The one value that changed: the SDK writes the schema version of the model it types (Grafana 11.6).
         expect([before.schemaVersion, after.schemaVersion]).toEqual([39, 41]);
         expect(missing({ ...before, schemaVersion: 41 }, after), d.fileName).toEqual([]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
-import { knownSeriesNames } from '@wmon/contract';
-import { checkPromql } from '../../../src/core/render/promql.js';
+import { knownSeriesNames, PROBE_SOURCE, seriesNamesWithLabel } from '@wmon/contract';
+import { analyzePromql, checkPromql } from '../../../src/core/render/promql.js';
 import { SEVERITIES, buildAlertRules } from '../../../src/core/render/rules.js';
 
 const GRAFANA = 'http://127.0.0.1:3000';
@@ -139,6 +139,27 @@ describe('buildAlertRules', () => {
   it('parses every expression and refers only to metrics the service, node exporter or Prometheus export', () => {
     const known = knownSeriesNames();
     for (const r of rulesOf(rules)) expect(checkPromql(r.expr, { knownNames: known }), r.alert).toEqual([]);
+  });
+
+  it('leaves wmon\'s probe out of every selector on a metric that counts it apart (source!="probe")', () => {
+    const mustExclude = { names: seriesNamesWithLabel('source'), label: 'source', value: PROBE_SOURCE };
+    const checked = rulesOf(rules).filter((r) =>
+      analyzePromql(r.expr).selectors.some((s) => mustExclude.names.has(s.name)),
+    );
+    // Error rate, latency, silence and acceptance: each pair of rules reads requests or events.
+    expect(checked.map((r) => r.alert)).toEqual(
+      expect.arrayContaining([
+        'WebhookHighErrorRate',
+        'WebhookHighLatency',
+        'WebhookNoEventsReceived',
+        'WebhookNoEventsAccepted',
+      ]),
+    );
+    for (const r of checked) expect(checkPromql(r.expr, { mustExclude }), r.alert).toEqual([]);
+    // The check itself catches a selector that does not.
+    expect(checkPromql('sum(rate(webhook_events_by_type_total{type="x"}[5m]))', { mustExclude })).toEqual([
+      'selector webhook_events_by_type_total{type="x"} does not leave out source="probe"',
+    ]);
   });
 
   it('sets no optional rule feature (keep_firing_for, group limit or query_offset): groups have a name and rules only', () => {

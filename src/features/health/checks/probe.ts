@@ -8,7 +8,7 @@
  * service records and nothing else acts on. Prometheus sees it at its next scrape, so the probe takes up to
  * one scrape interval.
  */
-import { probeEvent, ROUTES } from '@wmon/contract';
+import { PROBE_SOURCE, probeEvent, ROUTES } from '@wmon/contract';
 
 import { isComponentRequestError } from '../../../adapters/clients/index.js';
 import { GENERATED_SECRET_FILES } from '../../../adapters/stack-dir/secrets.js';
@@ -19,10 +19,10 @@ import type { HealthContext } from '../context.js';
 import { prometheusFailure } from '../failure.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';
 
-/** The counters the probe must move, as PromQL. */
+/** The counters the probe must move, as PromQL: the service counts the probe apart (`source="probe"`). */
 const COUNTERS = {
-  accepted: `sum(${series('requestsTotal', { route: ROUTES.webhook, status: '200' })})`,
-  processed: `sum(${series('eventsProcessed', { outcome: 'success' })})`,
+  accepted: `sum(${series('requestsTotal', { route: ROUTES.webhook, status: '200', source: PROBE_SOURCE })})`,
+  processed: `sum(${series('eventsProcessed', { outcome: 'success', source: PROBE_SOURCE })})`,
 } as const;
 
 /** The deadline of the probe: two scrape intervals for Prometheus to see it, plus time to send it. */

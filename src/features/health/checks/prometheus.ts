@@ -24,14 +24,14 @@ const JOB_COMPONENT: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(DNS_NAMES).map(([id, dns]) => [dns, id]),
 );
 
-/** A task that reads through Prometheus: its failure makes the row UNKNOWN, saying so. */
+/** A task that reads through Prometheus (its component, unless named): its failure makes the row UNKNOWN, saying so. */
 function viaPrometheus(
   ctx: HealthContext,
-  spec: Pick<CheckTask, 'group' | 'id' | 'component' | 'check'>,
+  spec: Pick<CheckTask, 'group' | 'id' | 'check'> & { readonly component?: string },
   run: (self: CheckTask) => Rows,
 ): CheckTask {
   const url = ctx.component('prometheus')?.url ?? '';
-  return checkTask(ctx, spec, async (self) => {
+  return checkTask(ctx, { component: 'prometheus', ...spec }, async (self) => {
     try {
       return await run(self);
     } catch (error) {
@@ -65,94 +65,82 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   };
 
   tasks.push(
-    viaPrometheus(
-      ctx,
-      { group: 'targets', id: 'targets', component: 'prometheus', check: 'targets up' },
-      async (self) => {
-        const targets = await prom.targets();
-        if (targets.length === 0) {
-          const since = await secondsSinceReload();
-          if (since !== null && since < RELOAD_GRACE_SECONDS)
-            return [
-              row(
-                self,
-                'OK',
-                `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
-              ),
-            ];
-          return [row(self, 'CRITICAL', 'Prometheus has no scrape target')];
-        }
-        return targets.map((t) => {
-          const id = {
-            id: `targets.${t.job}/${t.instance}`,
-            component: JOB_COMPONENT[t.job] ?? t.job,
-            check: 'target up',
-          };
-          if (t.health === 'down')
-            return row(
-              id,
-              'CRITICAL',
-              `target ${t.instance} (job ${t.job}) is down: ${t.lastError || 'scrape failed'} (last scrape ${ago(t.lastScrape)})`,
-            );
-          if (t.health === 'unknown')
-            return row(id, 'OK', `target ${t.instance} (job ${t.job}) waits for its first scrape`);
-          return row(
-            id,
-            'OK',
-            `target ${t.instance} (job ${t.job}) up, scraped ${ago(t.lastScrape)} in ${Math.round(t.lastScrapeDurationSeconds * 1000)} ms`,
-          );
-        });
-      },
-    ),
-  );
-
-  tasks.push(
-    viaPrometheus(
-      ctx,
-      { group: 'rules', id: 'rules', component: 'prometheus', check: 'rules loaded' },
-      async (self) => {
-        const groups = await prom.rules();
-        const rules = groups.flatMap((g) => g.rules);
-        const alerting = rules.filter((r) => r.type === 'alerting');
-        if (alerting.length === 0) return [row(self, 'CRITICAL', 'no alert rule is loaded: no alert can fire')];
-        const broken = rules.filter((r) => r.health === 'err');
-        if (broken.length > 0) {
+    viaPrometheus(ctx, { group: 'targets', id: 'targets', check: 'targets up' }, async (self) => {
+      const targets = await prom.targets();
+      if (targets.length === 0) {
+        const since = await secondsSinceReload();
+        if (since !== null && since < RELOAD_GRACE_SECONDS)
           return [
             row(
               self,
-              'WARNING',
-              `${broken.length} rule(s) fail to evaluate: ${broken.map((r) => `${r.name}: ${r.lastError ?? 'error'}`).join('; ')}`,
+              'OK',
+              `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
             ),
           ];
-        }
-        return [row(self, 'OK', `${alerting.length} alert rules in ${groups.length} group(s) loaded and evaluating`)];
-      },
-    ),
+        return [row(self, 'CRITICAL', 'Prometheus has no scrape target')];
+      }
+      return targets.map((t) => {
+        const id = {
+          id: `targets.${t.job}/${t.instance}`,
+          component: JOB_COMPONENT[t.job] ?? t.job,
+          check: 'target up',
+        };
+        if (t.health === 'down')
+          return row(
+            id,
+            'CRITICAL',
+            `target ${t.instance} (job ${t.job}) is down: ${t.lastError || 'scrape failed'} (last scrape ${ago(t.lastScrape)})`,
+          );
+        if (t.health === 'unknown')
+          return row(id, 'OK', `target ${t.instance} (job ${t.job}) waits for its first scrape`);
+        return row(
+          id,
+          'OK',
+          `target ${t.instance} (job ${t.job}) up, scraped ${ago(t.lastScrape)} in ${Math.round(t.lastScrapeDurationSeconds * 1000)} ms`,
+        );
+      });
+    }),
+  );
+
+  tasks.push(
+    viaPrometheus(ctx, { group: 'rules', id: 'rules', check: 'rules loaded' }, async (self) => {
+      const groups = await prom.rules();
+      const rules = groups.flatMap((g) => g.rules);
+      const alerting = rules.filter((r) => r.type === 'alerting');
+      if (alerting.length === 0) return [row(self, 'CRITICAL', 'no alert rule is loaded: no alert can fire')];
+      const broken = rules.filter((r) => r.health === 'err');
+      if (broken.length > 0) {
+        return [
+          row(
+            self,
+            'WARNING',
+            `${broken.length} rule(s) fail to evaluate: ${broken.map((r) => `${r.name}: ${r.lastError ?? 'error'}`).join('; ')}`,
+          ),
+        ];
+      }
+      return [row(self, 'OK', `${alerting.length} alert rules in ${groups.length} group(s) loaded and evaluating`)];
+    }),
   );
 
   if (isEnabled(ctx.config, 'alertmanager')) {
     tasks.push(
-      viaPrometheus(
-        ctx,
-        { group: 'alerts', id: 'alerting', component: 'prometheus', check: 'sends alerts' },
-        async (self) => {
-          const am = await prom.alertmanagers();
-          if (am.active.length === 0) {
-            const since = await secondsSinceReload();
-            if (since !== null && since < RELOAD_GRACE_SECONDS) {
-              return [
-                row(
-                  self,
-                  'OK',
-                  `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
-                ),
-              ];
-            }
-            return [row(self, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+      viaPrometheus(ctx, { group: 'alerts', id: 'alerting', check: 'sends alerts' }, async (self) => {
+        const am = await prom.alertmanagers();
+        if (am.active.length === 0) {
+          const since = await secondsSinceReload();
+          if (since !== null && since < RELOAD_GRACE_SECONDS) {
+            return [
+              row(
+                self,
+                'OK',
+                `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
+              ),
+            ];
           }
-          return [row(self, 'OK', `to ${am.active.join(', ')}`)];
-        },
-      ),
+          return [row(self, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+        }
+        return [row(self, 'OK', `to ${am.active.join(', ')}`)];
+      }),
     );
   }
 
@@ -189,28 +177,15 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   );
 
   tasks.push(
-    viaPrometheus(
-      ctx,
-      { group: 'drift', id: 'drift.prometheus', component: 'prometheus', check: 'config drift' },
-      async (self) => {
-        const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
-        const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
-        const differences = [
-          ...diffPrometheusConfig(rendered, parse(yamlText)),
-          ...diffRules(renderedRules(ctx), groups),
-        ];
-        if (differences.length === 0)
-          return [row(self, 'OK', 'the running configuration and rules are what wmon.yaml renders')];
-        return [
-          row(
-            self,
-            'WARNING',
-            `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`,
-            differences,
-          ),
-        ];
-      },
-    ),
+    viaPrometheus(ctx, { group: 'drift', id: 'drift.prometheus', check: 'config drift' }, async (self) => {
+      const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
+      const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
+      const differences = [
+        ...diffPrometheusConfig(rendered, parse(yamlText)),
+        ...diffRules(renderedRules(ctx), groups),
+      ];
+      return driftRows(self, differences, 'the running configuration and rules are what wmon.yaml renders');
+    }),
   );
 
   return tasks;
@@ -238,16 +213,22 @@ export function alertmanagerDriftTask(ctx: HealthContext): CheckTask[] {
           renderedFile(ctx, 'alertmanager/alertmanager.yml'),
           parse(configYaml),
         );
-        if (differences.length === 0) return [row(self, 'OK', 'the running configuration is what wmon.yaml renders')];
-        return [
-          row(
-            self,
-            'WARNING',
-            `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`,
-            differences,
-          ),
-        ];
+        return driftRows(self, differences, 'the running configuration is what wmon.yaml renders');
       },
+    ),
+  ];
+}
+
+/** A drift row: OK saying `same`, or a WARNING naming the first difference (every one in `differences`). */
+function driftRows(self: CheckTask, differences: readonly string[], same: string): CheckRow[] {
+  if (differences.length === 0) return [row(self, 'OK', same)];
+  const first = `${differences[0]}${differences.length > 1 ? ' …' : ''}`;
+  return [
+    row(
+      self,
+      'WARNING',
+      `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${first} (run \`wmon update\`)`,
+      differences,
     ),
   ];
 }

@@ -5,7 +5,6 @@
 import { parse } from 'yaml';
 
 import type { PrometheusAlert } from '../../../adapters/clients/index.js';
-import { renderStack } from '../../../core/render/index.js';
 import { ALERT_RULES_FILE } from '../../../core/render/prometheus.js';
 import type { RuleFile } from '../../../core/render/rules.js';
 import type { CheckAlertJson, CheckStatus } from '../../../results.js';
@@ -234,7 +233,7 @@ function driftRows(self: CheckTask, differences: readonly string[], same: string
 }
 
 function renderedFile(ctx: HealthContext, file: string): Record<string, unknown> {
-  const f = renderStack(ctx.config).files.find((x) => x.path === file);
+  const f = ctx.rendered().files.find((x) => x.path === file);
   if (!f) throw new Error(`wmon renders no ${file}`);
   return parse(f.contents) as Record<string, unknown>;
 }

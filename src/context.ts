@@ -32,6 +32,7 @@ import { loadConfig, type LoadedConfig } from './core/config/load.js';
 import type { ComponentId, Config } from './core/config/schema.js';
 import { readSecret } from './core/config/secrets.js';
 import { buildStack, type ComponentModel, type Stack } from './core/model/stack.js';
+import { renderStack, type RenderResult } from './core/render/index.js';
 import { WmonError } from './errors.js';
 
 /** One factory per component client (the real ones by default; tests give fakes). */
@@ -98,6 +99,8 @@ export interface StackContext {
   webAuth(): { readonly username: string; readonly password: string } | undefined;
   /** The Stripe signing secret the service verifies with (the first, during a rotation). */
   webhookSecret(): Promise<string | undefined>;
+  /** The files wmon.yaml renders (rendered at the first call, once per context: it takes a while). */
+  rendered(): RenderResult;
   /** The same deps (and engine connection) for another configuration: restore's archived wmon.yaml. */
   withConfig(loaded: LoadedConfig): StackContext;
 }
@@ -182,6 +185,7 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
   const byId = new Map(stack.components.map((c) => [c.id, c]));
   const secretCtx = { env: deps.env, baseDir: loaded.dir };
   const cache = new Map<number, StackClients>();
+  let rendered: RenderResult | undefined;
   let webAuthValue: { username: string; password: string } | undefined | null = null;
   const webAuth = () => {
     if (webAuthValue !== null) return webAuthValue;
@@ -270,6 +274,7 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
       const value = kept ?? readSecret(config, 'stripeWebhookSecret', secretCtx);
       return value?.split(',')[0]?.trim() || undefined;
     },
+    rendered: () => (rendered ??= renderStack(config)),
     withConfig: (other) => contextOf(other, deps, timeoutMs),
   };
   return ctx;

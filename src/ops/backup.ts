@@ -16,7 +16,6 @@ import type { LoadedConfig } from '../core/config/load.js';
 import { COMPONENT_IDS, type ComponentId } from '../core/config/schema.js';
 import { secretSlots } from '../core/config/secrets.js';
 import { volumeName } from '../core/model/containers.js';
-import { renderStack } from '../core/render/index.js';
 import { durationSeconds } from '../core/vocab/durations.js';
 import { formatBytes } from '../core/vocab/bytes.js';
 import { WmonError } from '../errors.js';
@@ -190,7 +189,7 @@ export const configStep: Step<BackupInput & OpenedArchive, { readonly config: Pa
     await writer.tar.addBuffer(CONFIG_ENTRY, ctx.loaded.source ?? (await readFile(ctx.loaded.file)));
     const warnings: string[] = [];
     const files: string[] = [];
-    for (const f of renderStack(ctx.config).files) {
+    for (const f of ctx.rendered().files) {
       const onDisk = await readFile(path.join(ctx.stackDir, ...f.path.split('/'))).catch(() => undefined);
       if (onDisk === undefined)
         warnings.push(

@@ -18,7 +18,7 @@ import { requireGrafana, type StackContext } from '../context.js';
 import type { ComponentId } from '../core/config/schema.js';
 import { containerSpecs, stackLabels, volumeName } from '../core/model/containers.js';
 import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from '../core/model/plan.js';
-import { filesHash, renderStack, type RenderedFile } from '../core/render/index.js';
+import { filesHash, type RenderedFile } from '../core/render/index.js';
 import { WmonError } from '../errors.js';
 import type { ImageResult, InitResultJson } from '../results.js';
 import { assertSupportedImages } from '../core/model/versions.js';
@@ -77,7 +77,7 @@ export const versionsStep: Step<UpInput, object> = {
 export const renderStep: Step<UpInput, Rendered> = {
   title: 'Render the configuration',
   async run({ ctx, opts }) {
-    const rendered = renderStack(ctx.config);
+    const rendered = ctx.rendered();
     const fileChanges = opts.collectDiff ? await readFileChanges(ctx.stackDir, rendered.files) : null;
     const statuses = opts.dryRun
       ? await diffRenderedFiles(ctx.stackDir, rendered.files)

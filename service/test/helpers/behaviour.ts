@@ -63,6 +63,18 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(calls.get(e.id)).toBe(1);
       const pi = await running.service.store.getObject(e.data.object.id as string);
       expect(pi).toMatchObject({ objectType: 'payment_intent', status: 'succeeded', customerId: 'cus_behaviour1' });
+      // The record keeps the object's kept fields, each of its kind (numbers, text), and the event it came from.
+      const o = e.data.object;
+      expect(pi?.data).toMatchObject({
+        amount: o.amount,
+        amount_received: o.amount_received,
+        currency: o.currency,
+        latest_charge: typeof o.latest_charge === 'string' ? o.latest_charge : null,
+        payment_method: typeof o.payment_method === 'string' ? o.payment_method : null,
+        last_event_id: e.id,
+        last_event_type: 'payment_intent.succeeded',
+      });
+      expect(typeof pi?.data.amount).toBe('number');
       const customer = await running.service.store.getObject('cus_behaviour1');
       expect(customer?.data).toMatchObject({ payments_succeeded: 1, amount_paid: { usd: 1099 } });
       const text = await scrape(running.internalUrl);

@@ -92,13 +92,14 @@ export type EngineEndpoint =
 
 /** The engine wmon found, as confirmed by its API. */
 export interface EngineInfo {
-  /** `Docker` or `Podman` (from /version's components). */
+  /** `Docker` or `Podman` (from its ping's headers, else /version's components). */
   readonly name: 'Docker' | 'Podman';
   /** Engine version, e.g. `4.3.1` or `27.3.1`. */
   readonly version: string;
   /** Docker API version the engine speaks, e.g. `1.41`. */
   readonly apiVersion: string;
   readonly os: string;
+  /** The engine's architecture, e.g. `amd64`; empty when its ping told the rest and /version was not asked. */
   readonly arch: string;
   /** How it was found, e.g. `DOCKER_HOST` or `Podman (rootful)`. */
   readonly foundBy: string;

@@ -108,6 +108,21 @@ export function runbookFile(alert: string): string {
 }
 
 function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
+  /** The service cannot reach its database or cache: readiness fails, with `effect` on the events. */
+  const dependencyDown = (
+    what: 'database' | 'cache',
+    metric: string,
+    duration: string,
+    effect: string,
+  ): AlertDefinition => ({
+    alert: what === 'database' ? 'WebhookDatabaseDown' : 'WebhookCacheDown',
+    expr: `${metric} == 0`,
+    for: duration,
+    labels: { severity: 'critical', component: what, signal: what },
+    summary: `Webhook service {{ $labels.instance }} cannot reach its ${what}`,
+    description: `${metric} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${duration}: readiness fails and ${effect}`,
+    dashboard: 'performance',
+  });
   const errors = (level: 'critical' | 'warning'): AlertDefinition => {
     const threshold = a.errorRatePercent[level];
     const duration = level === 'critical' ? a.errorRatePercent.criticalFor : a.errorRatePercent.warningFor;
@@ -150,28 +165,18 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
   return [
     errors('critical'),
     latency('critical'),
-    {
-      alert: 'WebhookDatabaseDown',
-      expr: `${METRIC.dbUp} == 0`,
-      for: a.databaseDownFor,
-      labels: { severity: 'critical', component: 'database', signal: 'database' },
-      summary: 'Webhook service {{ $labels.instance }} cannot reach its database',
-      description:
-        `${METRIC.dbUp} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${a.databaseDownFor}: ` +
-        'readiness fails and incoming events cannot be stored, so Stripe deliveries fail and are retried later.',
-      dashboard: 'performance',
-    },
-    {
-      alert: 'WebhookCacheDown',
-      expr: `${METRIC.cacheUp} == 0`,
-      for: a.cacheDownFor,
-      labels: { severity: 'critical', component: 'cache', signal: 'cache' },
-      summary: 'Webhook service {{ $labels.instance }} cannot reach its cache',
-      description:
-        `${METRIC.cacheUp} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${a.cacheDownFor}: ` +
-        'readiness fails and lookups that need the cache (duplicate detection, customer records) fail or slow down.',
-      dashboard: 'performance',
-    },
+    dependencyDown(
+      'database',
+      METRIC.dbUp,
+      a.databaseDownFor,
+      'incoming events cannot be stored, so Stripe deliveries fail and are retried later.',
+    ),
+    dependencyDown(
+      'cache',
+      METRIC.cacheUp,
+      a.cacheDownFor,
+      'lookups that need the cache (duplicate detection, customer records) fail or slow down.',
+    ),
     errors('warning'),
     latency('warning'),
     {

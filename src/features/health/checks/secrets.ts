@@ -4,24 +4,21 @@
  */
 import { secretFilePermissions } from '../../../adapters/stack-dir/secrets.js';
 import type { HealthContext } from '../context.js';
-import { row, type CheckRow, type CheckTask } from '../runner.js';
+import { checkTask, row, type CheckTask } from '../runner.js';
 
 export function secretFileTasks(ctx: HealthContext): CheckTask[] {
   return [
-    {
-      group: 'secrets',
-      id: 'secrets.files',
-      component: 'wmon',
-      check: 'secret files',
-      deadlineMs: ctx.timeoutMs + 500,
-      async run(): Promise<CheckRow[]> {
+    checkTask(
+      ctx,
+      { group: 'secrets', id: 'secrets.files', component: 'wmon', check: 'secret files' },
+      async (self) => {
         const { checked, exposed } = await secretFilePermissions(ctx.loaded, ctx.stackDir);
         if (exposed.length === 0) {
-          return [row(this, 'OK', `${checked} secret file${checked === 1 ? '' : 's'} readable only by their owner`)];
+          return [row(self, 'OK', `${checked} secret file${checked === 1 ? '' : 's'} readable only by their owner`)];
         }
         return [
           row(
-            this,
+            self,
             'WARNING',
             `${exposed.length} of ${checked} secret files can be read by other users: ${exposed
               .map((e) => `${e.path} (${e.what}, mode ${e.mode}; fix: ${e.fix})`)
@@ -29,6 +26,6 @@ export function secretFileTasks(ctx: HealthContext): CheckTask[] {
           ),
         ];
       },
-    },
+    ),
   ];
 }

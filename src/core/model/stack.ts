@@ -1,6 +1,6 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
-import type { ComponentId, Config } from '../config/schema.js';
+import { WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
 import { WEB_CONFIG_PATH } from '../render/web-config.js';
 
 /**
@@ -54,6 +54,8 @@ export interface ComponentModel {
     readonly port?: string;
     /** The probe needs wmon.yaml's `auth` credentials (the component reads a web configuration). */
     readonly authenticated?: boolean;
+    /** The component answers HTTPS (`auth.tls`): the probe trusts its certificate. */
+    readonly tls?: boolean;
   };
   /** Host binds besides the config folder (node exporter reads the host's root file system). */
   readonly hostBinds: ReadonlyArray<{ readonly source: string; readonly target: string }>;
@@ -141,20 +143,23 @@ export function isEnabled(config: Config, id: ComponentId): boolean {
 
 export function buildStack(config: Config): Stack {
   const on = (id: ComponentId) => isEnabled(config, id);
+  const tls = config.auth?.tls !== undefined;
   const models = new Map<ComponentId, ComponentModel>();
 
   const base = (id: ComponentId, extraPorts: ComponentPort[] = []) => {
     const c = config.components[id];
     const hostIp = c.bindAddress ?? config.bindAddress;
     const containerPort = CONTAINER_PORTS[id];
+    // With auth.tls the components that read a web configuration answer HTTPS only.
+    const scheme = tls && (WEB_AUTH_COMPONENTS as readonly ComponentId[]).includes(id) ? 'https' : 'http';
     return {
       id,
       title: TITLES[id],
       dnsName: DNS_NAMES[id],
       image: c.image,
       ports: [{ name: 'http', containerPort, hostPort: c.port, hostIp }, ...extraPorts],
-      url: `http://${hostForClients(hostIp)}:${c.port}`,
-      internalUrl: `http://${DNS_NAMES[id]}:${containerPort}`,
+      url: `${scheme}://${hostForClients(hostIp)}:${c.port}`,
+      internalUrl: `${scheme}://${DNS_NAMES[id]}:${containerPort}`,
       ...(c.memory === undefined ? {} : { memory: c.memory }),
       ...(c.cpus === undefined ? {} : { cpus: c.cpus }),
       hostBinds: [],
@@ -167,7 +172,7 @@ export function buildStack(config: Config): Stack {
   const webAuth = auth
     ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${WEB_CONFIG_PATH}`] }
     : { webConfigFlag: [] };
-  const authReadiness = auth ? { authenticated: true } : {};
+  const authReadiness = auth ? { authenticated: true, ...(tls ? { tls: true } : {}) } : {};
 
   if (on('prometheus')) {
     const p = config.prometheus;

@@ -17,6 +17,27 @@ export interface WebAuth {
   readonly bcryptHash: string;
 }
 
-export function buildWebConfig(auth: WebAuth): Record<string, unknown> {
-  return { basic_auth_users: { [auth.username]: auth.bcryptHash } };
+/**
+ * With `auth.tls`: the certificate and key the three components serve HTTPS with, and the certificates their
+ * clients (Prometheus, Grafana) trust (the CA file, else the certificate itself). Written beside the web
+ * configuration in each component's secrets folder (never with the rendered configuration, never in a backup).
+ */
+export const TLS_FILES = { cert: 'tls-cert.pem', key: 'tls-key.pem', ca: 'tls-ca.pem' } as const;
+export const TLS_PATHS = {
+  cert: `${SECRETS_MOUNT_DIR}/${TLS_FILES.cert}`,
+  key: `${SECRETS_MOUNT_DIR}/${TLS_FILES.key}`,
+  ca: `${SECRETS_MOUNT_DIR}/${TLS_FILES.ca}`,
+} as const;
+
+export function buildWebConfig(auth: WebAuth, tls = false): Record<string, unknown> {
+  return {
+    ...(tls ? { tls_server_config: { cert_file: TLS_PATHS.cert, key_file: TLS_PATHS.key } } : {}),
+    basic_auth_users: { [auth.username]: auth.bcryptHash },
+  };
+}
+
+/** Prometheus's `tls_config` for a scrape or an Alertmanager: the trusted certificates and the name to check. */
+export function clientTlsConfig(config: { readonly auth?: { readonly tls?: { readonly serverName: string } } }) {
+  const tls = config.auth?.tls;
+  return tls ? { tls_config: { ca_file: TLS_PATHS.ca, server_name: tls.serverName } } : {};
 }

@@ -283,6 +283,9 @@ export async function secretFilePermissions(
       candidates.push({ path: path.resolve(loaded.dir, slot.ref.file), what: slot.path, dir: false });
     }
   }
+  const keyFile = loaded.config.auth?.tls?.keyFile;
+  if (keyFile !== undefined)
+    candidates.push({ path: path.resolve(loaded.dir, keyFile), what: 'auth.tls.keyFile', dir: false });
   for (const file of Object.values(GENERATED_SECRET_FILES)) {
     candidates.push({ path: path.join(stackDir, file), what: 'kept by wmon', dir: false });
   }

@@ -1,6 +1,6 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
-import { WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
+import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
 import { WEB_CONFIG_PATH } from '../render/web-config.js';
 
 /**
@@ -137,6 +137,16 @@ export function hostForClients(bind: string): string {
   return bind.includes(':') ? `[${bind}]` : bind;
 }
 
+/**
+ * Whether Prometheus runs with its admin API (`--web.enable-admin-api`: TSDB snapshots for `wmon backup`, but
+ * also deleting series). Prometheus cannot restrict it to some clients (one listener, one web configuration
+ * for every path), so it is on only while Prometheus is published on a loopback address; published beyond,
+ * `wmon backup` copies its data folder while it is stopped instead.
+ */
+export function prometheusAdminApi(config: Config): boolean {
+  return isLoopback(config.components.prometheus.bindAddress ?? config.bindAddress);
+}
+
 export function isEnabled(config: Config, id: ComponentId): boolean {
   return config.components[id].enabled;
 }
@@ -187,10 +197,11 @@ export function buildStack(config: Config): Stack {
         '--storage.tsdb.path=/prometheus',
         `--storage.tsdb.retention.time=${p.retention.time}`,
         ...(p.retention.size ? [`--storage.tsdb.retention.size=${p.retention.size}`] : []),
-        // Both are safe only because ports bind to loopback, or every request needs the auth credentials
-        // (config validation refuses anything else; see README, "Exposing the stack").
+        // Reloading is safe only because ports bind to loopback, or every request needs the auth credentials
+        // (config validation refuses anything else; see README, "Security"). The admin API (delete series,
+        // snapshots) is not: it is on only while Prometheus is published on loopback alone.
         '--web.enable-lifecycle',
-        '--web.enable-admin-api',
+        ...(prometheusAdminApi(config) ? ['--web.enable-admin-api'] : []),
         `--web.external-url=${url('prometheus')}`,
         ...webAuth.webConfigFlag,
       ],

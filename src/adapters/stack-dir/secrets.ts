@@ -8,7 +8,13 @@ import bcrypt from 'bcryptjs';
 
 import type { LoadedConfig } from '../../core/config/load.js';
 import { WEB_AUTH_COMPONENTS, type ComponentId } from '../../core/config/schema.js';
-import { buildWebConfig, TLS_FILES, WEB_CONFIG_FILE } from '../../core/render/web-config.js';
+import {
+  buildWebConfig,
+  TLS_FILES,
+  WEB_CONFIG_FILE,
+  WEB_TLS_CONFIG_FILE,
+  webConfigFile,
+} from '../../core/render/web-config.js';
 import { loadTls } from '../../core/config/tls.js';
 import { toYaml } from '../../core/render/yaml.js';
 import { readSecret, secretSlots, type SecretName } from '../../core/config/secrets.js';
@@ -24,6 +30,7 @@ import { isEnabled } from '../../core/model/stack.js';
  *   <stackDir>/secrets/<component>/<name>                                  mounted read-only into that component
  *   <stackDir>/secrets/<component>/web-config.yml                          with auth: Prometheus, Alertmanager,
  *                                                                          node exporter (the hash, basic auth)
+ *   <stackDir>/secrets/<component>/web-config-tls.yml                      the same with auth.tls (HTTPS)
  *   <stackDir>/secrets/<component>/tls-{cert,key,ca}.pem                   with auth.tls: the same three serve
  *                                                                          HTTPS (cert, key); Prometheus and
  *                                                                          Grafana trust it (ca)
@@ -163,13 +170,15 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     for (const component of WEB_AUTH_COMPONENTS) {
       if (!isEnabled(config, component)) continue;
       const dir = path.join(stackDir, SECRETS_DIR, component);
-      if (webConfig === undefined) {
-        await rm(path.join(dir, WEB_CONFIG_FILE), { force: true });
-        continue;
+      // One web configuration: the one the container's command line names (TLS or not), never a stale other.
+      const current = webConfigFile(tls !== undefined);
+      for (const name of [WEB_CONFIG_FILE, WEB_TLS_CONFIG_FILE]) {
+        if (webConfig === undefined || name !== current) await rm(path.join(dir, name), { force: true });
       }
+      if (webConfig === undefined) continue;
       await mkdir(dir, { recursive: true, mode: 0o755 });
       await chmod(dir, 0o755);
-      await writeSecretFile(path.join(dir, WEB_CONFIG_FILE), webConfig, 0o644);
+      await writeSecretFile(path.join(dir, current), webConfig, 0o644);
       mounts[component] = dir;
     }
     // With auth.tls: the servers' certificate and key, and what Prometheus and Grafana trust as their clients.

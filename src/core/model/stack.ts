@@ -1,7 +1,7 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
 import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
-import { WEB_CONFIG_PATH } from '../render/web-config.js';
+import { webConfigPath } from '../render/web-config.js';
 
 /**
  * The Stack model: each component described once (image, ports, volumes, readiness, configuration folder,
@@ -180,7 +180,7 @@ export function buildStack(config: Config): Stack {
   // their secrets folder; without it they take neither the flag nor the folder (their containers stay as they were).
   const auth = config.auth !== undefined;
   const webAuth = auth
-    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${WEB_CONFIG_PATH}`] }
+    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${webConfigPath(tls)}`] }
     : { webConfigFlag: [] };
   const authReadiness = auth ? { authenticated: true, ...(tls ? { tls: true } : {}) } : {};
 

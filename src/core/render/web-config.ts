@@ -8,8 +8,21 @@ import { SECRETS_MOUNT_DIR } from '@wmon/contract';
  */
 export const WEB_CONFIG_FILE = 'web-config.yml';
 
+/**
+ * The web configuration's name with `auth.tls`. The components decide between HTTP and HTTPS once, when they
+ * start (the users and certificates they read again on every request or handshake), so TLS on or off must
+ * give them another command line, hence a new container: the file's name says which.
+ */
+export const WEB_TLS_CONFIG_FILE = 'web-config-tls.yml';
+
+export function webConfigFile(tls: boolean): string {
+  return tls ? WEB_TLS_CONFIG_FILE : WEB_CONFIG_FILE;
+}
+
 /** Where the web configuration is inside the containers that read one. */
-export const WEB_CONFIG_PATH = `${SECRETS_MOUNT_DIR}/${WEB_CONFIG_FILE}`;
+export function webConfigPath(tls: boolean): string {
+  return `${SECRETS_MOUNT_DIR}/${webConfigFile(tls)}`;
+}
 
 export interface WebAuth {
   readonly username: string;

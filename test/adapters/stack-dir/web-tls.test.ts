@@ -11,7 +11,7 @@ import { parseConfigText } from '../../../src/core/config/load.js';
 import { containerSpecs } from '../../../src/core/model/containers.js';
 import { buildStack } from '../../../src/core/model/stack.js';
 import { renderStack } from '../../../src/core/render/index.js';
-import { TLS_FILES, WEB_CONFIG_FILE } from '../../../src/core/render/web-config.js';
+import { TLS_FILES, WEB_CONFIG_FILE, WEB_TLS_CONFIG_FILE } from '../../../src/core/render/web-config.js';
 import { makeCert, type TestCert } from '../../support/tls.js';
 import { tempDir } from '../../support/tmp.js';
 import { promTool } from '../../support/tools.js';
@@ -50,7 +50,8 @@ describe('HTTPS for Prometheus, Alertmanager and the node exporter (auth.tls)', 
     const secrets = await materializeSecrets(s.loaded, stackDir);
     for (const id of SERVERS) {
       const mount = secrets.mounts[id]!;
-      const web = parse(await readFile(path.join(mount, WEB_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+      const web = parse(await readFile(path.join(mount, WEB_TLS_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+      await expect(readFile(path.join(mount, WEB_CONFIG_FILE)), id).rejects.toThrow();
       expect(web.tls_server_config, id).toEqual({
         cert_file: `${MOUNT}/${TLS_FILES.cert}`,
         key_file: `${MOUNT}/${TLS_FILES.key}`,
@@ -59,7 +60,7 @@ describe('HTTPS for Prometheus, Alertmanager and the node exporter (auth.tls)', 
       expect(await readFile(path.join(mount, TLS_FILES.key), 'utf8')).toBe(cert.keyPem);
       const r = await execa(
         promTool('promtool'),
-        ['check', 'web-config', await onHost(path.join(mount, WEB_CONFIG_FILE), mount)],
+        ['check', 'web-config', await onHost(path.join(mount, WEB_TLS_CONFIG_FILE), mount)],
         {
           reject: false,
         },
@@ -76,6 +77,7 @@ describe('HTTPS for Prometheus, Alertmanager and the node exporter (auth.tls)', 
     const plain = await materializeSecrets(stack('auth: {}\n').loaded, stackDir);
     const web = parse(await readFile(path.join(plain.mounts.prometheus!, WEB_CONFIG_FILE), 'utf8')) as object;
     expect(web).not.toHaveProperty('tls_server_config');
+    await expect(readFile(path.join(plain.mounts.prometheus!, WEB_TLS_CONFIG_FILE))).rejects.toThrow();
     for (const f of Object.values(TLS_FILES)) {
       await expect(readFile(path.join(plain.mounts.prometheus!, f))).rejects.toThrow();
     }
@@ -141,5 +143,22 @@ describe('HTTPS for Prometheus, Alertmanager and the node exporter (auth.tls)', 
       expect(spec.readiness?.tls, spec.component).toEqual(served ? tls : undefined);
     }
     expect(specs.find((x) => x.component === 'prometheus')!.cmd).toContain('--web.external-url=https://127.0.0.1:9090');
+    // They choose HTTP or HTTPS when they start: TLS on or off is a new container (another config hash).
+    const before = containerSpecs(
+      buildStack(
+        stack(
+          'bindAddress: 0.0.0.0\nauth: {}\ncomponents: {loki: {bindAddress: 127.0.0.1}, jaeger: {bindAddress: 127.0.0.1}}\n',
+        ).config,
+      ),
+      { stackDir: '/s', secretMounts: {}, auth: { username: 'wmon', password: 'pw' } },
+    );
+    for (const spec of specs) {
+      const old = before.find((x) => x.component === spec.component)!;
+      const changed = old.labels['wmon.config-hash'] !== spec.labels['wmon.config-hash'];
+      expect(changed, spec.component).toBe((SERVERS as readonly string[]).includes(spec.component));
+    }
+    expect(specs.find((x) => x.component === 'alertmanager')!.cmd).toContain(
+      '--web.config.file=/run/secrets/wmon/web-config-tls.yml',
+    );
   });
 });

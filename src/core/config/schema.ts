@@ -277,6 +277,22 @@ const authSchema = z.strictObject({
     .default('wmon'),
   /** Generated (random) and stored with mode 0600 in the stack directory when absent. */
   password: secretRefSchema.optional(),
+  /** HTTPS for the same three components; their clients (wmon, Prometheus, Grafana) trust it. */
+  tls: z
+    .strictObject({
+      /** PEM certificate (intermediates may follow it), relative to wmon.yaml's folder. */
+      certFile: z.string().min(1, 'must be a file path (a PEM certificate)'),
+      /** PEM private key of that certificate, unencrypted. */
+      keyFile: z.string().min(1, 'must be a file path (a PEM private key)'),
+      /** PEM certificate(s) of the private CA that signed certFile; without it clients trust certFile itself. */
+      caFile: z.string().min(1, 'must be a file path (a PEM CA certificate)').optional(),
+      /** The name clients check the certificate against; it must be one of the certificate's names. */
+      serverName: z
+        .string()
+        .regex(/^[A-Za-z0-9*]([A-Za-z0-9.:*-]{0,252})$/, 'must be a host name or IP address such as localhost')
+        .default('localhost'),
+    })
+    .optional(),
 });
 
 /** Components that answer anyone without a password unless `auth` is set (they read a web configuration). */

@@ -45,6 +45,14 @@ export interface ReadinessProbe {
   readonly bodyIncludes?: string;
   /** Credentials the probe sends (wmon.yaml's `auth`); never part of the container itself. */
   readonly basicAuth?: { readonly username: string; readonly password: string };
+  /** The component answers HTTPS (`auth.tls`): what the probe trusts. */
+  readonly tls?: ClientTls;
+}
+
+/** What a client of an HTTPS component trusts: PEM certificates, and the name the certificate must be valid for. */
+export interface ClientTls {
+  readonly ca: readonly string[];
+  readonly serverName: string;
 }
 
 export interface ContainerSpec {

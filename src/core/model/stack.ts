@@ -1,7 +1,7 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
-import type { ComponentId, Config } from '../config/schema.js';
-import { WEB_CONFIG_PATH } from '../render/web-config.js';
+import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
+import { webConfigPath } from '../render/web-config.js';
 
 /**
  * The Stack model: each component described once (image, ports, volumes, readiness, configuration folder,
@@ -54,6 +54,8 @@ export interface ComponentModel {
     readonly port?: string;
     /** The probe needs wmon.yaml's `auth` credentials (the component reads a web configuration). */
     readonly authenticated?: boolean;
+    /** The component answers HTTPS (`auth.tls`): the probe trusts its certificate. */
+    readonly tls?: boolean;
   };
   /** Host binds besides the config folder (node exporter reads the host's root file system). */
   readonly hostBinds: ReadonlyArray<{ readonly source: string; readonly target: string }>;
@@ -135,26 +137,39 @@ export function hostForClients(bind: string): string {
   return bind.includes(':') ? `[${bind}]` : bind;
 }
 
+/**
+ * Whether Prometheus runs with its admin API (`--web.enable-admin-api`: TSDB snapshots for `wmon backup`, but
+ * also deleting series). Prometheus cannot restrict it to some clients (one listener, one web configuration
+ * for every path), so it is on only while Prometheus is published on a loopback address; published beyond,
+ * `wmon backup` copies its data folder while it is stopped instead.
+ */
+export function prometheusAdminApi(config: Config): boolean {
+  return isLoopback(config.components.prometheus.bindAddress ?? config.bindAddress);
+}
+
 export function isEnabled(config: Config, id: ComponentId): boolean {
   return config.components[id].enabled;
 }
 
 export function buildStack(config: Config): Stack {
   const on = (id: ComponentId) => isEnabled(config, id);
+  const tls = config.auth?.tls !== undefined;
   const models = new Map<ComponentId, ComponentModel>();
 
   const base = (id: ComponentId, extraPorts: ComponentPort[] = []) => {
     const c = config.components[id];
     const hostIp = c.bindAddress ?? config.bindAddress;
     const containerPort = CONTAINER_PORTS[id];
+    // With auth.tls the components that read a web configuration answer HTTPS only.
+    const scheme = tls && (WEB_AUTH_COMPONENTS as readonly ComponentId[]).includes(id) ? 'https' : 'http';
     return {
       id,
       title: TITLES[id],
       dnsName: DNS_NAMES[id],
       image: c.image,
       ports: [{ name: 'http', containerPort, hostPort: c.port, hostIp }, ...extraPorts],
-      url: `http://${hostForClients(hostIp)}:${c.port}`,
-      internalUrl: `http://${DNS_NAMES[id]}:${containerPort}`,
+      url: `${scheme}://${hostForClients(hostIp)}:${c.port}`,
+      internalUrl: `${scheme}://${DNS_NAMES[id]}:${containerPort}`,
       ...(c.memory === undefined ? {} : { memory: c.memory }),
       ...(c.cpus === undefined ? {} : { cpus: c.cpus }),
       hostBinds: [],
@@ -165,9 +180,9 @@ export function buildStack(config: Config): Stack {
   // their secrets folder; without it they take neither the flag nor the folder (their containers stay as they were).
   const auth = config.auth !== undefined;
   const webAuth = auth
-    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${WEB_CONFIG_PATH}`] }
+    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${webConfigPath(tls)}`] }
     : { webConfigFlag: [] };
-  const authReadiness = auth ? { authenticated: true } : {};
+  const authReadiness = auth ? { authenticated: true, ...(tls ? { tls: true } : {}) } : {};
 
   if (on('prometheus')) {
     const p = config.prometheus;
@@ -182,10 +197,11 @@ export function buildStack(config: Config): Stack {
         '--storage.tsdb.path=/prometheus',
         `--storage.tsdb.retention.time=${p.retention.time}`,
         ...(p.retention.size ? [`--storage.tsdb.retention.size=${p.retention.size}`] : []),
-        // Both are safe only because ports bind to loopback, or every request needs the auth credentials
-        // (config validation refuses anything else; see README, "Exposing the stack").
+        // Reloading is safe only because ports bind to loopback, or every request needs the auth credentials
+        // (config validation refuses anything else; see README, "Security"). The admin API (delete series,
+        // snapshots) is not: it is on only while Prometheus is published on loopback alone.
         '--web.enable-lifecycle',
-        '--web.enable-admin-api',
+        ...(prometheusAdminApi(config) ? ['--web.enable-admin-api'] : []),
         `--web.external-url=${url('prometheus')}`,
         ...webAuth.webConfigFlag,
       ],

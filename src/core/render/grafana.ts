@@ -3,6 +3,7 @@ import { secretPath } from '@wmon/contract';
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 import { DATASOURCE_UIDS } from './dashboards/uids.js';
+import { TLS_PATHS } from './web-config.js';
 
 export const DASHBOARD_FOLDER = { uid: 'wmon-webhook', title: 'Webhook' } as const;
 
@@ -19,16 +20,24 @@ export function buildDatasources(config: Config): Record<string, unknown> {
       uid: DATASOURCE_UIDS.prometheus,
       type: 'prometheus',
       access: 'proxy',
-      url: url('prometheus'),
+      url: config.auth?.tls ? url('prometheus').replace(/^http:/, 'https:') : url('prometheus'),
       isDefault: true,
       editable: false,
-      jsonData: { timeInterval: config.prometheus.scrapeInterval, httpMethod: 'POST' },
+      jsonData: {
+        timeInterval: config.prometheus.scrapeInterval,
+        httpMethod: 'POST',
+        // With auth.tls Prometheus answers HTTPS: Grafana trusts its CA (or certificate) and checks the name.
+        ...(config.auth?.tls ? { tlsAuthWithCACert: true, serverName: config.auth.tls.serverName } : {}),
+      },
       // Grafana reads the password from its secrets folder ($__file{} in provisioning files), never from here.
       ...(config.auth
         ? {
             basicAuth: true,
             basicAuthUser: config.auth.username,
-            secureJsonData: { basicAuthPassword: `$__file{${secretPath('authPassword')}}` },
+            secureJsonData: {
+              basicAuthPassword: `$__file{${secretPath('authPassword')}}`,
+              ...(config.auth.tls ? { tlsCACert: `$__file{${TLS_PATHS.ca}}` } : {}),
+            },
           }
         : {}),
     },

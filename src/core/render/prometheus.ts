@@ -2,6 +2,7 @@ import { secretPath } from '@wmon/contract';
 
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
+import { clientTlsConfig } from './web-config.js';
 
 /** Folder (relative to prometheus.yml) holding the rendered rule files. */
 export const RULES_DIR = 'rules';
@@ -15,7 +16,9 @@ export const NODE_EXPORTER_JOB = 'node-exporter';
 interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
+  scheme?: 'https';
   basic_auth?: BasicAuth;
+  tls_config?: { ca_file: string; server_name: string };
   static_configs: Array<{ targets: string[]; labels: { component: string } }>;
 }
 
@@ -27,10 +30,17 @@ interface BasicAuth {
 /** Where Prometheus reads wmon.yaml's auth password (its secrets folder). */
 export const AUTH_PASSWORD_FILE = secretPath('authPassword');
 
-function job(name: string, target: string, component: string, auth?: BasicAuth): ScrapeJob {
+/** How Prometheus reaches the components that read a web configuration: basic auth, and HTTPS with `auth.tls`. */
+interface WebClient {
+  readonly basic_auth: BasicAuth;
+  readonly scheme?: 'https';
+  readonly tls_config?: { ca_file: string; server_name: string };
+}
+
+function job(name: string, target: string, component: string, auth?: WebClient): ScrapeJob {
   return {
     job_name: name,
-    ...(auth ? { basic_auth: auth } : {}),
+    ...auth,
     static_configs: [{ targets: [target], labels: { component } }],
   };
 }
@@ -41,8 +51,11 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const at = (id: keyof typeof DNS_NAMES) => `${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
 
   // With auth, Prometheus, Alertmanager and the node exporter want it from Prometheus too.
-  const auth: BasicAuth | undefined = config.auth
-    ? { username: config.auth.username, password_file: AUTH_PASSWORD_FILE }
+  const auth: WebClient | undefined = config.auth
+    ? {
+        basic_auth: { username: config.auth.username, password_file: AUTH_PASSWORD_FILE },
+        ...(config.auth.tls ? { scheme: 'https' as const, ...clientTlsConfig(config) } : {}),
+      }
     : undefined;
   const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus', auth)];
   if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager', auth));
@@ -64,9 +77,7 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
     ...(on('alertmanager')
       ? {
           alerting: {
-            alertmanagers: [
-              { ...(auth ? { basic_auth: auth } : {}), static_configs: [{ targets: [at('alertmanager')] }] },
-            ],
+            alertmanagers: [{ ...auth, static_configs: [{ targets: [at('alertmanager')] }] }],
           },
         }
       : {}),

@@ -5,6 +5,7 @@
  * engine's container check says CRITICAL when its container is down).
  */
 import { basicAuthHeader, ReadinessError, waitForHttp } from '../../../adapters/runtime/readiness.js';
+import type { ClientTls } from '../../../core/model/container-types.js';
 import type { ComponentModel } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
 import { componentFailure } from '../failure.js';
@@ -16,6 +17,7 @@ async function probeOnce(
   bodyIncludes: string | undefined,
   timeoutMs: number,
   auth: { readonly username: string; readonly password: string } | undefined,
+  tls: ClientTls | undefined,
 ): Promise<{ ok: true; status: number } | { ok: false; answered: boolean; last: string }> {
   try {
     const r = await waitForHttp({
@@ -24,6 +26,7 @@ async function probeOnce(
       attemptTimeoutMs: timeoutMs,
       ...(bodyIncludes === undefined ? {} : { bodyIncludes }),
       ...(auth ? { headers: { Authorization: basicAuthHeader(auth) } } : {}),
+      ...(tls ? { tls } : {}),
       giveUpIf: async () => 'a single probe',
     });
     return { ok: true, status: r.status };
@@ -63,7 +66,8 @@ function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
   }
   return checkTask(ctx, spec, async (self) => {
     const auth = c.readiness.authenticated ? ctx.webAuth() : undefined;
-    const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs, auth);
+    const tls = c.readiness.tls ? ctx.webTls() : undefined;
+    const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs, auth, tls);
     if (r.ok) return [row(self, 'OK', `ready (GET ${url}: HTTP ${r.status})`)];
     if (c.id === 'prometheus' && !r.answered) {
       return [row(self, 'UNKNOWN', `Prometheus is unreachable at ${c.url} (${r.last}): the stack cannot be observed`)];

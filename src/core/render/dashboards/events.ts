@@ -6,20 +6,13 @@ import {
   processingSuccessRatio,
   series,
 } from '../../vocab/webhook-queries.js';
-import { DEFAULT_SERVICE_NAME, dashboard, type DashboardOptions } from './common.js';
+import { dashboard, dashboardInputs, type DashboardOptions } from './common.js';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RANGE, RATE_INTERVAL, layout, logs, pieChart, stat, steps, timeseries, type Section } from './panels.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 export function eventsDashboard(opts: DashboardOptions): Dashboard {
-  const a = opts.alerts;
-  const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  // Success is the complement of the error rate: red below 100 % − critical, orange below 100 % − warning.
-  const successSteps = steps(
-    'red',
-    [(100 - a.errorRatePercent.critical) / 100, 'orange'],
-    [(100 - a.errorRatePercent.warning) / 100, 'green'],
-  );
+  const { a, service, successSteps } = dashboardInputs(opts);
   // wmon's probe events are left out of every panel (NOT_PROBE_MATCH).
   const processed = series('eventsProcessed', NOT_PROBE_MATCH);
   const byType = series('eventsByType', NOT_PROBE_MATCH);

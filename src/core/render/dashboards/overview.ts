@@ -9,7 +9,7 @@ import {
   requestRate,
   series,
 } from '../../vocab/webhook-queries.js';
-import { DEFAULT_SERVICE_NAME, dashboard, hostGauges, type DashboardOptions } from './common.js';
+import { dashboard, dashboardInputs, hostGauges, type DashboardOptions } from './common.js';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   RATE_INTERVAL,
@@ -27,18 +27,7 @@ import {
 import { DASHBOARD_UIDS } from './uids.js';
 
 export function overviewDashboard(opts: DashboardOptions): Dashboard {
-  const a = opts.alerts;
-  const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  const errorSteps = steps(
-    'green',
-    [a.errorRatePercent.warning / 100, 'orange'],
-    [a.errorRatePercent.critical / 100, 'red'],
-  );
-  const latencySteps = steps(
-    'green',
-    [a.latencyP95Ms.warning / 1000, 'orange'],
-    [a.latencyP95Ms.critical / 1000, 'red'],
-  );
+  const { a, service, errorSteps, latencySteps } = dashboardInputs(opts);
   const statWidths = evenWidths(8);
   const sw = (i: number): number => statWidths[i] ?? 3;
 

@@ -43,6 +43,7 @@ components:
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
+  blackboxExporter: {enabled: false}
 `;
 
 const basic = `Basic ${Buffer.from(`e2e:${PASSWORD}`).toString('base64')}`;

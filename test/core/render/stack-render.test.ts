@@ -83,6 +83,12 @@ describe('rendering the stack', () => {
       'jaeger',
       'blackbox-exporter',
     ]);
+    // Jaeger 2 serves its own metrics on its telemetry port (JAEGER_LISTEN_HOST makes it reachable).
+    const jaeger = prom.scrape_configs.find((j: { job_name: string }) => j.job_name === 'jaeger');
+    expect(jaeger).toEqual({
+      job_name: 'jaeger',
+      static_configs: [{ targets: ['jaeger:8888'], labels: { component: 'jaeger' } }],
+    });
     expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
     expect(prom.global.external_labels).toEqual({ project: 'wmon', environment: 'development' });
   });

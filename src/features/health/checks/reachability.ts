@@ -67,16 +67,17 @@ export function reachabilityTasks(ctx: HealthContext): CheckTask[] {
             row(probes, 'OK', 'no probe result yet: the blackbox exporter has not been scraped (see its target)'),
           ];
         }
-        const of = (list: readonly VectorSeries[], instance: string | undefined) =>
-          list.find((s) => s.metric.instance === instance)?.sample.value;
+        // One URL may be probed as public and as internal (a publicUrl pointing into the stack): match both labels.
+        const of = (list: readonly VectorSeries[], at: VectorSeries['metric']) =>
+          list.find((s) => s.metric.instance === at.instance && s.metric.probe === at.probe)?.sample.value;
         return success.map((s) => {
           const instance = s.metric.instance ?? '';
           const probe = s.metric.probe ?? 'probe';
           const id = { ...probes, id: `reachability.${probe}/${instance}` };
-          const seconds = of(duration, s.metric.instance);
+          const seconds = of(duration, s.metric);
           const took = seconds === undefined ? '' : ` in ${Math.round(seconds * 1000)} ms`;
           if (s.sample.value === 1) return row(id, 'OK', `the ${probe} probe of ${instance} succeeded${took}`);
-          const code = of(status, s.metric.instance);
+          const code = of(status, s.metric);
           const answer = code ? `answered HTTP ${code}` : 'no answer (DNS, TLS, connection or timeout)';
           const meaning =
             probe === 'public'

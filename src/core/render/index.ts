@@ -70,7 +70,15 @@ export function renderStack(config: Config): RenderResult {
     for (const d of dashboards) add('grafana', `grafana/dashboards/${d.fileName}`, toJson(d.dashboard));
   }
   if (on('loki')) add('loki', 'loki/loki.yaml', toYaml(buildLokiConfig(config)));
-  if (on('blackboxExporter')) add('blackboxExporter', BLACKBOX_CONFIG_FILE, toYaml(buildBlackboxConfig()));
+  if (on('blackboxExporter')) {
+    add('blackboxExporter', BLACKBOX_CONFIG_FILE, toYaml(buildBlackboxConfig()));
+    if (probeTargets(config).length === 0) {
+      warnings.push(
+        'components.blackboxExporter has nothing to probe (the bundled service is off and service.publicUrl is not ' +
+          'set): set service.publicUrl to the URL Stripe calls, or switch the blackbox exporter off.',
+      );
+    }
+  }
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, warnings };

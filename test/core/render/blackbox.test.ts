@@ -143,6 +143,12 @@ describe('the blackbox exporter', () => {
     expect(
       file(config('components:\n  blackboxExporter: {enabled: false}\n'), 'blackbox-exporter/blackbox.yml'),
     ).toBeUndefined();
+    // On with nothing to probe: said so.
+    expect(renderStack(config('components:\n  webhook: {enabled: false}\n')).warnings).toContain(
+      'components.blackboxExporter has nothing to probe (the bundled service is off and service.publicUrl is not ' +
+        'set): set service.publicUrl to the URL Stripe calls, or switch the blackbox exporter off.',
+    );
+    expect(renderStack(config()).warnings.join('\n')).not.toContain('blackboxExporter');
   });
 
   it('refuses a public URL Stripe could not call as given', () => {

@@ -596,14 +596,6 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
       ...(opts.webhook === false
         ? []
         : [{ name: 'wmon-silence', rules: silenceAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
-      ...((opts.probes ?? ['public', 'internal']).length === 0
-        ? []
-        : [
-            {
-              name: 'wmon-probes',
-              rules: probeAlerts(opts.alerts, opts.probes ?? ['public', 'internal']).map((def) => toRule(def, opts)),
-            },
-          ]),
       ...(opts.nodeExporter === false
         ? []
         : [{ name: 'wmon-host', rules: hostAlerts(opts.alerts).map((def) => toRule(def, opts)) }]),
@@ -612,6 +604,14 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
         rules: monitoringAlerts(opts.alertmanager !== false).map((def) => toRule(def, opts)),
       },
       { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
+      ...((opts.probes ?? ['public', 'internal']).length === 0
+        ? []
+        : [
+            {
+              name: 'wmon-probes',
+              rules: probeAlerts(opts.alerts, opts.probes ?? ['public', 'internal']).map((def) => toRule(def, opts)),
+            },
+          ]),
     ],
   };
 }

@@ -151,6 +151,26 @@ describe('the blackbox exporter', () => {
     expect(renderStack(config()).warnings.join('\n')).not.toContain('blackboxExporter');
   });
 
+  it('follows alerts.endpointUnreachableFor and certificateExpiryDays, and refuses a critical level above the warning', () => {
+    const c = config(
+      `${PUBLIC}alerts:\n  endpointUnreachableFor: 5m\n  certificateExpiryDays: {warning: 21, critical: 7, for: 1h}\n`,
+    );
+    const rules = (
+      parse(file(c, 'prometheus/rules/webhook-alerts.yml')!) as {
+        groups: Array<{ rules: Array<{ alert: string; expr: string; for: string; labels: { severity: string } }> }>;
+      }
+    ).groups.flatMap((g) => g.rules);
+    expect(rules.find((r) => r.alert === 'WebhookEndpointUnreachable')?.for).toBe('5m');
+    const certs = rules.filter((r) => r.alert === 'WebhookCertificateExpiringSoon');
+    expect(certs.map((r) => [r.labels.severity, r.expr.replace(/^.* <= /, ''), r.for])).toEqual([
+      ['critical', '7', '1h'],
+      ['warning', '21', '1h'],
+    ]);
+    expect(() => config('alerts:\n  certificateExpiryDays: {warning: 3, critical: 14}\n')).toThrow(
+      /alerts\.certificateExpiryDays\.critical: must be fewer days than certificateExpiryDays\.warning \(3\)/,
+    );
+  });
+
   it('refuses a public URL Stripe could not call as given', () => {
     for (const [url, message] of [
       ['ftp://hooks.example.com/x', /must be an http\(s\) URL/],

@@ -41,6 +41,14 @@ export const REQUEST_DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10,
 ] as const;
 
+/**
+ * Buckets (seconds) of the delivery lag: a first delivery arrives within seconds, Stripe's retries after a
+ * failed delivery back off from minutes to hours (for up to three days). 300 s is the alert's default threshold.
+ */
+export const DELIVERY_LAG_BUCKETS = [
+  1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 259200,
+] as const;
+
 export const SERVICE_METRICS = {
   requestsTotal: {
     name: 'webhook_requests_total',
@@ -177,6 +185,12 @@ export const SERVICE_METRICS = {
     labels: ['scope'],
     values: { scope: RATE_LIMIT_SCOPES },
   },
+  eventDeliveryLag: {
+    name: 'webhook_event_delivery_lag_seconds',
+    type: 'histogram',
+    help: "Seconds from a Stripe event's creation to its acceptance (late when Stripe is retrying).",
+    labels: [],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type ServiceMetricKey = keyof typeof SERVICE_METRICS;
@@ -223,6 +237,14 @@ export const PROMETHEUS_SELF_METRICS = [
 /** Alertmanager's metrics that wmon's alerts query (Alertmanager 0.28 names; Prometheus scrapes it). */
 export const ALERTMANAGER_METRICS = ['alertmanager_notifications_failed_total'] as const;
 
+/** The blackbox exporter's probe results that wmon's alerts and dashboards query (per probed URL). */
+export const BLACKBOX_METRICS = [
+  'probe_success',
+  'probe_duration_seconds',
+  'probe_ssl_earliest_cert_expiry',
+  'probe_http_status_code',
+] as const;
+
 /** Series that Prometheus itself creates for every target, rule and alert. */
 export const PROMETHEUS_SYNTHETIC_METRICS = ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'scrape_duration_seconds'] as const;
 
@@ -243,6 +265,7 @@ export function knownSeriesNames(): ReadonlySet<string> {
   for (const name of PROMETHEUS_SYNTHETIC_METRICS) names.add(name);
   for (const name of PROMETHEUS_SELF_METRICS) names.add(name);
   for (const name of ALERTMANAGER_METRICS) names.add(name);
+  for (const name of BLACKBOX_METRICS) names.add(name);
   return names;
 }
 

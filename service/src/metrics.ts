@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   CACHE_NAMES,
   DB_CONNECTION_STATES,
+  DELIVERY_LAG_BUCKETS,
   ERROR_TYPES,
   METHOD_LABELS,
   OTHER_LABEL,
@@ -69,6 +70,7 @@ export const OPERATION_DURATION_BUCKETS = [
 const BUCKETS: Partial<Record<Key, readonly number[]>> = {
   dbQueryDuration: OPERATION_DURATION_BUCKETS,
   cacheOperationDuration: OPERATION_DURATION_BUCKETS,
+  eventDeliveryLag: DELIVERY_LAG_BUCKETS,
 };
 
 export interface MetricsHandle {

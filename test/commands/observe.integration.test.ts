@@ -175,8 +175,8 @@ describe('wmon report', () => {
     expect(report.events.received).toBe(traffic.valid);
     expect(report.requests.byStatus['200']).toBe(traffic.valid + traffic.duplicates);
     expect(report.requests.series.some(([, v]) => v !== null && v > 0)).toBe(true);
-    // One test case per rendered alert but the Watchdog (28 rules, as the rules row says).
-    expect(report.testCases.filter((c) => c.suite === 'alerts')).toHaveLength(27);
+    // One test case per rendered alert but the Watchdog (29 rules, as the rules row says).
+    expect(report.testCases.filter((c) => c.suite === 'alerts')).toHaveLength(28);
     expect(report.testCases.find((c) => c.id === 'slo.error-rate.critical')).toMatchObject({
       status: 'failed',
       severity: 'critical',

@@ -51,6 +51,7 @@ components:
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
+  blackboxExporter: {enabled: false}
 `;
 
 const AUTH =

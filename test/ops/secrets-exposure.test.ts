@@ -65,6 +65,7 @@ describe('secrets reach containers only as files', () => {
     const specs = containerSpecs(buildStack(config), { stackDir, secretMounts: secrets.mounts });
     expect(specs.map((s) => s.component).sort()).toEqual([
       'alertmanager',
+      'blackboxExporter',
       'grafana',
       'jaeger',
       'loki',

@@ -18,6 +18,7 @@ export const BINARIES = {
   prometheus: join(DEBS, 'prometheus/usr/bin/prometheus'),
   alertmanager: join(DEBS, 'prometheus-alertmanager/usr/bin/prometheus-alertmanager'),
   nodeExporter: join(DEBS, 'prometheus-node-exporter/usr/bin/prometheus-node-exporter'),
+  blackboxExporter: join(DEBS, 'prometheus-blackbox-exporter/usr/bin/prometheus-blackbox-exporter'),
 } as const;
 
 /** Throws (so the tests fail, not skip) when a binary is missing, saying how to get it. */

@@ -57,6 +57,11 @@ const RECEIVED = Buffer.from('{"received":true}');
 const RECEIVED_DUPLICATE = Buffer.from('{"received":true,"duplicate":true}');
 const WEBHOOK_ROUTE = ROUTES.webhook;
 
+/** Seconds from an event's `created` (Unix seconds) to its acceptance at `acceptedAtMs`, never negative. */
+export function deliveryLagSeconds(acceptedAtMs: number, createdSeconds: number): number {
+  return Math.max(0, acceptedAtMs / 1000 - createdSeconds);
+}
+
 /** Values of one header, as sent (Node joins repeated unknown headers; rawHeaders keeps them apart). */
 function headerValues(req: IncomingMessage, lowerName: string): string[] | undefined {
   let values: string[] | undefined;
@@ -329,6 +334,9 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
     if (isNew) {
       m.eventsByType.inc({ type: deps.types.label(event.type), source });
+      // Late when Stripe is retrying (an earlier delivery failed); a clock ahead of ours counts as no lag. wmon's
+      // probe is not a Stripe delivery: it is left out.
+      if (source !== 'probe') m.eventDeliveryLag.observe(deliveryLagSeconds(receivedAt, event.created));
       deps.processor.enqueue({ id: event.id, type: event.type, event, payload, attempts: 0, receivedAt });
       deps.log.debug({ eventId: event.id, eventType: event.type }, 'event accepted');
       finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED, source);
@@ -365,7 +373,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       json(req, res, OTHER_LABEL, started, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
     } else if (!isGet) {
       json(req, res, label, started, 405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
-    } else if (label === ROUTES.health) {
+    } else if (label === ROUTES.health || label === ROUTES.reachability) {
       json(req, res, label, started, 200, { status: 'ok' } satisfies HealthBody);
     } else if (label === ROUTES.ready) {
       if (shuttingDown) {

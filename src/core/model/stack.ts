@@ -3,6 +3,9 @@ import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secre
 import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
 import { webConfigPath } from '../render/web-config.js';
 
+/** Where the blackbox exporter's rendered configuration is mounted (render/blackbox.ts writes blackbox.yml). */
+export const BLACKBOX_CONFIG_DIR_IN_CONTAINER = '/etc/blackbox_exporter/wmon';
+
 /**
  * The Stack model: each component described once (image, ports, volumes, readiness, configuration folder,
  * command line, environment, dependencies). Render, plan, urls, check and backup all read this one
@@ -89,6 +92,7 @@ export const TITLES: Record<ComponentId, string> = {
   jaeger: 'Jaeger',
   nodeExporter: 'Node Exporter',
   webhook: 'Webhook service',
+  blackboxExporter: 'Blackbox Exporter',
 };
 
 export const DNS_NAMES: Record<ComponentId, string> = {
@@ -99,6 +103,7 @@ export const DNS_NAMES: Record<ComponentId, string> = {
   jaeger: 'jaeger',
   nodeExporter: 'node-exporter',
   webhook: 'webhook',
+  blackboxExporter: 'blackbox-exporter',
 };
 
 /** Ports inside the containers (fixed; only host ports are configurable). */
@@ -112,6 +117,9 @@ export const CONTAINER_PORTS = {
   nodeExporter: 9100,
   webhook: SERVICE_LISTENERS.public.port,
   webhookInternal: SERVICE_LISTENERS.internal.port,
+  blackboxExporter: 9115,
+  /** Jaeger 2's own metrics (its OpenTelemetry collector telemetry), on JAEGER_LISTEN_HOST. */
+  jaegerMetrics: 8888,
 } as const;
 
 /** Start order: a component comes after everything it depends on. */
@@ -120,6 +128,7 @@ const START_ORDER: readonly ComponentId[] = [
   'jaeger',
   'webhook',
   'nodeExporter',
+  'blackboxExporter',
   'alertmanager',
   'prometheus',
   'grafana',
@@ -186,7 +195,7 @@ export function buildStack(config: Config): Stack {
 
   if (on('prometheus')) {
     const p = config.prometheus;
-    const deps: ComponentId[] = (['alertmanager', 'nodeExporter', 'webhook'] as const).filter(on);
+    const deps: ComponentId[] = (['alertmanager', 'nodeExporter', 'webhook', 'blackboxExporter'] as const).filter(on);
     models.set('prometheus', {
       ...base('prometheus'),
       volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
@@ -222,6 +231,8 @@ export function buildStack(config: Config): Stack {
         '--storage.path=/alertmanager',
         // A single Alertmanager: no gossip cluster (it would delay the first notification by ~10 s).
         '--cluster.listen-address=',
+        // Notification counters per receiver (`receiver_name`): `wmon check` tells the heartbeat's failures apart.
+        '--enable-feature=receiver-name-in-metrics',
         `--web.external-url=${url('alertmanager')}`,
         ...webAuth.webConfigFlag,
       ],
@@ -293,6 +304,22 @@ export function buildStack(config: Config): Stack {
       env: {},
       hostBinds: [{ source: '/', target: '/host' }],
       readiness: { path: '/metrics', ...authReadiness },
+      dependsOn: [],
+    });
+  }
+
+  if (on('blackboxExporter')) {
+    models.set('blackboxExporter', {
+      ...base('blackboxExporter'),
+      volumes: [],
+      config: { dir: 'blackbox-exporter', target: BLACKBOX_CONFIG_DIR_IN_CONTAINER },
+      ...(webAuth.secretsTarget ? { secretsTarget: webAuth.secretsTarget } : {}),
+      cmd: [`--config.file=${BLACKBOX_CONFIG_DIR_IN_CONTAINER}/blackbox.yml`, ...webAuth.webConfigFlag],
+      env: {},
+      // HTTP probes need no privilege (only ICMP would): nobody, on a read-only file system.
+      user: '65534:65534',
+      readOnlyRootfs: true,
+      readiness: { path: '/-/healthy', ...authReadiness },
       dependsOn: [],
     });
   }

@@ -2,6 +2,7 @@ import { secretPath } from '@wmon/contract';
 
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
+import { BLACKBOX_JOB, REACHABILITY_MODULE, probeTargets, type ProbeTarget } from './blackbox.js';
 import { clientTlsConfig } from './web-config.js';
 
 /** Folder (relative to prometheus.yml) holding the rendered rule files. */
@@ -17,9 +18,11 @@ interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
   scheme?: 'https';
+  params?: Record<string, string[]>;
   basic_auth?: BasicAuth;
   tls_config?: { ca_file: string; server_name: string };
-  static_configs: Array<{ targets: string[]; labels: { component: string } }>;
+  static_configs: Array<{ targets: string[]; labels: { component: string; probe?: string } }>;
+  relabel_configs?: Array<Record<string, unknown>>;
 }
 
 interface BasicAuth {
@@ -45,6 +48,30 @@ function job(name: string, target: string, component: string, auth?: WebClient):
   };
 }
 
+/**
+ * The blackbox exporter's multi-target pattern: each target is a URL, passed as `/probe?target=…&module=…`
+ * to the exporter, and kept as the series' `instance`. `up` of this job says the exporter answers;
+ * `probe_success` says the URL does.
+ */
+function probeJob(targets: readonly ProbeTarget[], exporter: string, auth?: WebClient): ScrapeJob {
+  return {
+    job_name: BLACKBOX_JOB,
+    metrics_path: '/probe',
+    params: { module: [REACHABILITY_MODULE] },
+    // The exporter serves wmon's web configuration like the other exporters: auth, and TLS with auth.tls.
+    ...auth,
+    static_configs: targets.map((t) => ({
+      targets: [t.url],
+      labels: { component: DNS_NAMES.blackboxExporter, probe: t.probe },
+    })),
+    relabel_configs: [
+      { source_labels: ['__address__'], target_label: '__param_target' },
+      { source_labels: ['__param_target'], target_label: 'instance' },
+      { target_label: '__address__', replacement: exporter },
+    ],
+  };
+}
+
 /** prometheus.yml: scrapes itself and every enabled component that exports metrics; loads the rules. */
 export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const on = (id: Parameters<typeof isEnabled>[1]) => isEnabled(config, id);
@@ -65,6 +92,10 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   else if (config.service.scrapeTarget) jobs.push(job(WEBHOOK_JOB, config.service.scrapeTarget, 'webhook'));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));
   if (on('loki')) jobs.push(job('loki', at('loki'), 'loki'));
+  // Jaeger 2 serves its own metrics (OpenTelemetry collector telemetry) on its metrics port.
+  if (on('jaeger')) jobs.push(job('jaeger', `${DNS_NAMES.jaeger}:${CONTAINER_PORTS.jaegerMetrics}`, 'jaeger'));
+  const probes = on('blackboxExporter') ? probeTargets(config) : [];
+  if (probes.length > 0) jobs.push(probeJob(probes, at('blackboxExporter'), auth));
 
   return {
     global: {

@@ -63,7 +63,7 @@ export function series<K extends ServiceMetricKey>(
  * quiet laptop, scrapes can outnumber Stripe's deliveries). If the service does not count them at all, the
  * filter simply matches everything.
  */
-export const PROBE_ROUTES = [ROUTES.metrics, ROUTES.health, ROUTES.ready] as const;
+export const PROBE_ROUTES = [ROUTES.metrics, ROUTES.health, ROUTES.ready, ROUTES.reachability] as const;
 
 /**
  * Business traffic: everything but `wmon check --probe`'s synthetic event, which the service counts with
@@ -115,7 +115,8 @@ export function requestLatencyQuantile(quantile: number, window: string, labels:
 
 /** A quantile of any of the service's histograms (by key), in its unit. */
 export function histogramQuantile(
-  metric: 'eventProcessingDuration' | 'dbQueryDuration' | 'cacheOperationDuration' | 'requestDuration',
+  metric:
+    'eventProcessingDuration' | 'dbQueryDuration' | 'cacheOperationDuration' | 'requestDuration' | 'eventDeliveryLag',
   quantile: number,
   window: string,
   labels: readonly string[] = [],

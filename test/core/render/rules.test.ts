@@ -47,6 +47,10 @@ describe('buildAlertRules', () => {
       PrometheusTargetSampleLimitHit: 'warning',
       AlertmanagerNotificationsFailing: 'critical',
       TargetDown: 'critical',
+      WebhookDeliveryLagHigh: 'warning',
+      WebhookEndpointUnreachable: 'critical',
+      // A rule per severity (critical under 3 days, warning under 14): the last one listed wins here.
+      WebhookCertificateExpiringSoon: 'warning',
     });
     for (const r of rulesOf(rules)) {
       if (r.alert !== 'Watchdog') expect(SEVERITIES).toContain(r.labels.severity);
@@ -77,7 +81,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(24);
+    expect(signals.size).toBe(27);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);

@@ -23,7 +23,7 @@ describe('series: selectors of the service metrics, typed by the contract', () =
       'webhook_requests_total{route="/webhooks/stripe", status="200"}',
     );
     expect(series('requestDuration', WEBHOOK_TRAFFIC_MATCH, '_bucket')).toBe(
-      'webhook_request_duration_seconds_bucket{route!~"/metrics|/healthz|/readyz", source!="probe"}',
+      'webhook_request_duration_seconds_bucket{route!~"/metrics|/healthz|/readyz|/webhooks/stripe/reachability", source!="probe"}',
     );
   });
 
@@ -38,7 +38,7 @@ describe('series: selectors of the service metrics, typed by the contract', () =
     expect(series('eventsProcessed', { outcome: 'succeeded' })).toContain('succeeded');
     // @ts-expect-error: not a label of this metric
     expect(series('queueSize', { outcome: 'success' })).toContain('outcome');
-    expect(PROBE_ROUTES).toEqual(['/metrics', '/healthz', '/readyz']);
+    expect(PROBE_ROUTES).toEqual(['/metrics', '/healthz', '/readyz', '/webhooks/stripe/reachability']);
   });
 
   it('computes the processing success ratio from the contract outcomes', () => {

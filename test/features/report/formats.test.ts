@@ -150,6 +150,28 @@ describe('test cases and the exit code', () => {
     expect(r.verdict).toBe('critical');
   });
 
+  it('judges an alert with a rule per severity once per severity, by the severity that fired', () => {
+    const fired = [
+      {
+        name: 'WebhookCertificateExpiringSoon',
+        severity: 'warning',
+        labels: { instance: 'https://hooks.example.com/webhooks/stripe/reachability', job: 'blackbox-exporter' },
+        firstFiringAt: '2027-01-15T07:00:00Z',
+        lastFiringAt: '2027-01-15T08:00:00Z',
+        firingAtEnd: true,
+        episodes: 1,
+        firingSeconds: 3600,
+      },
+    ];
+    const cases = alertCases(buildAlertRules({ alerts: DEFAULT_ALERTS }), fired);
+    const own = cases.filter((c) => c.id.startsWith('alert.WebhookCertificateExpiringSoon'));
+    expect(own.map((c) => [c.id, c.severity, c.status])).toEqual([
+      ['alert.WebhookCertificateExpiringSoon.critical', 'critical', 'passed'],
+      ['alert.WebhookCertificateExpiringSoon.warning', 'warning', 'failed'],
+    ]);
+    expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
+  });
+
   it('maps --fail-on to 0, 1 or 2', () => {
     expect(reportExitCode('critical', 'critical')).toBe(2);
     expect(reportExitCode('warning', 'critical')).toBe(0);
@@ -279,7 +301,7 @@ describe('formats', () => {
   it('writes Markdown and a self-contained HTML page', () => {
     const r = report();
     const md = toMarkdown(r);
-    expect(md).toContain('❌ **critical: 3 of 32 checks failed**');
+    expect(md).toContain('❌ **critical: 3 of 36 checks failed**');
     expect(md).toContain('| TargetDown | critical | instance=webhook:8080 job=webhook |');
     expect(md).toContain('| `invoice.paid` | 1000 |');
     const html = toHtml(r);

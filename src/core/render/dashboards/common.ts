@@ -25,6 +25,8 @@ export interface DashboardOptions {
   readonly jaeger: boolean;
   /** Node exporter is on: host panels. */
   readonly nodeExporter: boolean;
+  /** The blackbox exporter probes the service: reachability panels (probe duration, certificate expiry). */
+  readonly blackbox?: boolean;
   /**
    * The webhook service's name in Loki (label `service`) and in Jaeger (OpenTelemetry service.name).
    * Default `wmon-webhook`.

@@ -201,6 +201,25 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           ]
         : [],
     },
+    {
+      title: 'Delivery lag',
+      panels: [
+        timeseries({
+          title: 'Delivery lag',
+          description:
+            "Time from an event's creation at Stripe to its acceptance (p50, p95). Minutes or hours mean Stripe " +
+            'is retrying deliveries that failed earlier; dashed line at the WebhookDeliveryLagHigh threshold.',
+          unit: 's',
+          thresholds: steps('green', [a.deliveryLagP95Seconds.warning, 'orange']),
+          queries: [
+            { expr: histogramQuantile('eventDeliveryLag', 0.5, RATE_INTERVAL), legend: 'p50' },
+            { expr: histogramQuantile('eventDeliveryLag', 0.95, RATE_INTERVAL), legend: 'p95' },
+          ],
+          w: 24,
+          h: 8,
+        }),
+      ],
+    },
   ];
 
   return dashboard(

@@ -55,6 +55,7 @@ export function grafanaTasks(ctx: HealthContext): CheckTask[] {
       DATASOURCE_UIDS.prometheus,
       ...(isEnabled(ctx.config, 'loki') ? [DATASOURCE_UIDS.loki] : []),
       ...(isEnabled(ctx.config, 'jaeger') ? [DATASOURCE_UIDS.jaeger] : []),
+      ...(isEnabled(ctx.config, 'alertmanager') ? [DATASOURCE_UIDS.alertmanager] : []),
     ],
     dashboards: Object.values(DASHBOARD_UIDS),
   };

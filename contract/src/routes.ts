@@ -12,6 +12,11 @@ export const ROUTES = {
   ready: '/readyz',
   /** `GET`: Prometheus text format. Internal listener only. */
   metrics: '/metrics',
+  /**
+   * `POST`: reconcile with Stripe now ({@link ReconcileRequest} → {@link ReconcileResult}); `GET`: the last
+   * reconcile's result. Internal listener only.
+   */
+  reconcile: '/reconcile',
 } as const;
 
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -32,7 +37,7 @@ export const SERVICE_LISTENERS = {
   internal: {
     portEnv: 'METRICS_PORT',
     port: 9464,
-    routes: [ROUTES.metrics, ROUTES.ready, ROUTES.health],
+    routes: [ROUTES.metrics, ROUTES.ready, ROUTES.health, ROUTES.reconcile],
   },
 } as const satisfies Record<string, { portEnv: string; port: number; routes: readonly Route[] }>;
 
@@ -42,7 +47,14 @@ export type ServiceListener = keyof typeof SERVICE_LISTENERS;
 export const OTHER_LABEL = 'other';
 
 /** The `route` label's values. */
-export const ROUTE_LABELS = [ROUTES.webhook, ROUTES.health, ROUTES.ready, ROUTES.metrics, OTHER_LABEL] as const;
+export const ROUTE_LABELS = [
+  ROUTES.webhook,
+  ROUTES.health,
+  ROUTES.ready,
+  ROUTES.metrics,
+  ROUTES.reconcile,
+  OTHER_LABEL,
+] as const;
 export type RouteLabel = (typeof ROUTE_LABELS)[number];
 
 /** The `method` label's values: the usual HTTP methods, and `other` for anything else. */

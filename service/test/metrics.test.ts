@@ -94,9 +94,12 @@ describe('/metrics', () => {
     for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) {
       await fetch(svc.webhookUrl, { method });
     }
-    for (const route of [ROUTES.health, ROUTES.ready, ROUTES.metrics]) await fetch(`${svc.internalUrl}${route}`);
-    // ... and the one store operation no request makes (tools and tests read an event's state).
+    for (const route of [ROUTES.health, ROUTES.ready, ROUTES.metrics, ROUTES.reconcile])
+      await fetch(`${svc.internalUrl}${route}`);
+    // ... and the store operations no request makes here (tools and tests read an event's state; the
+    // reconcile with Stripe compares ids).
     await svc.service.store.getEvent('evt_contract_test');
+    await svc.service.store.knownIds(['evt_contract_test']);
     const exposition = await scrape(svc.internalUrl);
 
     // SQLite creates its schema before the timed calls; PostgreSQL times it (`migrate`).

@@ -23,14 +23,19 @@ import {
   type HealthBody,
   type ReadinessBody,
   type RouteLabel,
+  RECONCILE_WINDOW_BOUNDS,
+  SERVICE_SECRET_ENV,
+  type ReconcileResult,
 } from '@wmon/contract';
-import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
+import type { Cache } from '../cache/index.js';
 import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
 import type { EventProcessor } from '../queue/processor.js';
 import { DatabaseError, type Store } from '../store/types.js';
 import { decodeBody, parseEvent, type TypeLabeler } from '../webhook/event.js';
 import { verifyStripeSignature } from '../webhook/signature.js';
+import { acceptEvent, type Acceptance } from '../webhook/accept.js';
 import type { RateLimiter } from './rate-limit.js';
+import { ReconcileBusyError, type Reconciler } from '../reconcile/reconciler.js';
 
 export interface HttpDeps {
   readonly secrets: readonly string[];
@@ -46,6 +51,8 @@ export interface HttpDeps {
   readonly log: Logger;
   readonly tracer: Tracer | undefined;
   readonly onError: (type: ErrorType, err: unknown) => void;
+  /** The reconcile with Stripe, when an API key is configured. */
+  readonly reconciler?: Reconciler | undefined;
   /** Readiness: resolves with the state of each dependency. */
   readonly readiness: () => Promise<{ ready: boolean; checks: ReadinessBody['checks'] }>;
 }
@@ -269,26 +276,9 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     span?.setAttributes({ 'stripe.event.id': event.id, 'stripe.event.type': event.type });
 
     // Dedupe: the cache first (recent ids), then the database's unique key, which decides.
-    if ((await deps.cache.get('event_ids', event.id)) !== undefined) {
-      m.eventsProcessed.inc({ outcome: 'duplicate' });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE);
-      return;
-    }
-    const receivedAt = Date.now();
-    let isNew: boolean;
+    let accepted: Acceptance;
     try {
-      isNew = (await deps.store.write({
-        kind: 'insert',
-        event: {
-          id: event.id,
-          type: event.type,
-          created: event.created,
-          livemode: event.livemode === true,
-          receivedAt,
-          payload,
-          raw: body,
-        },
-      })) as boolean;
+      accepted = await acceptEvent(deps, event, payload, 'webhook', body);
     } catch (err) {
       if (err instanceof DatabaseError && err.permanent) {
         // The database refuses this event itself (a value it cannot hold): no retry will store it.
@@ -316,15 +306,74 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       );
       return;
     }
-    void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
-    if (isNew) {
-      m.eventsByType.inc({ type: deps.types.label(event.type) });
-      deps.processor.enqueue({ id: event.id, type: event.type, event, payload, attempts: 0, receivedAt });
-      deps.log.debug({ eventId: event.id, eventType: event.type }, 'event accepted');
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED);
-    } else {
-      m.eventsProcessed.inc({ outcome: 'duplicate' });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE);
+    finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, accepted === 'new' ? RECEIVED : RECEIVED_DUPLICATE);
+  }
+
+  /** `GET /reconcile`: the last run; `POST /reconcile` {sinceSeconds?, replay?}: run now and answer its result. */
+  async function reconcile(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+    const label = ROUTES.reconcile;
+    const r = deps.reconciler;
+    const disabled: ReconcileResult = {
+      status: 'disabled',
+      error: {
+        reason: 'authentication',
+        message: `no Stripe API key: set ${SERVICE_SECRET_ENV.stripeApiKey.file} (or ${SERVICE_SECRET_ENV.stripeApiKey.value}) to a restricted key with read access to events`,
+      },
+    };
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      json(req, res, label, started, 200, r ? r.last() : disabled);
+      return;
+    }
+    if (req.method !== 'POST') {
+      json(
+        req,
+        res,
+        label,
+        started,
+        405,
+        { error: 'method_not_allowed', message: 'use GET or POST' },
+        { allow: 'GET, POST' },
+      );
+      return;
+    }
+    const body = await readBody(req, 4096);
+    if (body === 'aborted') return;
+    let request: { sinceSeconds?: unknown; replay?: unknown } = {};
+    try {
+      if (body === 'too_large') throw new Error('the body exceeds 4096 bytes');
+      const text = body.toString('utf8').trim();
+      if (text !== '') request = JSON.parse(text) as typeof request;
+      if (typeof request !== 'object' || request === null || Array.isArray(request))
+        throw new Error('expected a JSON object');
+      const { sinceSeconds, replay } = request;
+      const { minSeconds, maxSeconds } = RECONCILE_WINDOW_BOUNDS;
+      if (
+        sinceSeconds !== undefined &&
+        (typeof sinceSeconds !== 'number' ||
+          !Number.isInteger(sinceSeconds) ||
+          sinceSeconds < minSeconds ||
+          sinceSeconds > maxSeconds)
+      )
+        throw new Error(`sinceSeconds: expected a whole number of seconds from ${minSeconds} to ${maxSeconds}`);
+      if (replay !== undefined && typeof replay !== 'boolean') throw new Error('replay: expected true or false');
+    } catch (err) {
+      json(req, res, label, started, 400, { error: 'bad_request', message: (err as Error).message });
+      return;
+    }
+    if (!r) {
+      json(req, res, label, started, 409, disabled);
+      return;
+    }
+    try {
+      const result = await r.run({
+        trigger: 'request',
+        ...(request.sinceSeconds !== undefined ? { sinceSeconds: request.sinceSeconds as number } : {}),
+        ...(request.replay !== undefined ? { replay: request.replay as boolean } : {}),
+      });
+      json(req, res, label, started, result.status === 'ok' ? 200 : 502, result);
+    } catch (err) {
+      if (!(err instanceof ReconcileBusyError)) throw err;
+      json(req, res, label, started, 409, { error: 'busy', message: err.message }, { 'retry-after': 30 });
     }
   }
 
@@ -349,6 +398,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       }
       return;
     }
+    if (path === ROUTES.reconcile && serves.has(path)) return reconcile(req, res, started);
     const label = serves.has(path) ? routeLabel(path) : OTHER_LABEL;
     const isGet = req.method === 'GET' || req.method === 'HEAD';
     if (label === OTHER_LABEL) {

@@ -10,7 +10,7 @@ import { Batcher, ItemFailure } from './batcher.js';
 import { dispatch, SqliteEngine, type SqliteRequest } from './sqlite-engine.js';
 import { encodeBatch, type WireEventState, type WirePendingEvent, type WireWriteResult } from './sqlite-wire.js';
 import type { SqliteResponse } from './sqlite-worker.js';
-import { DatabaseError } from './types.js';
+import { DatabaseError, KNOWN_IDS_MAX } from './types.js';
 import type {
   ObjectRecord,
   OperationTimer,
@@ -183,6 +183,12 @@ export class SqliteStore implements Store {
   async getEvent(id: string): Promise<StoredEventState | undefined> {
     const r = (await this.#call('getEvent', 'get_event', id)) as WireEventState | undefined;
     return r && { ...r, payload: text(r.payload) };
+  }
+
+  async knownIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length > KNOWN_IDS_MAX) throw new RangeError(`knownIds takes at most ${KNOWN_IDS_MAX} ids`);
+    if (ids.length === 0) return new Set();
+    return new Set((await this.#call('knownIds', 'known_ids', [...ids])) as string[]);
   }
 
   async ping(): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type HealthBody,
   type ReadinessBody,
   type RouteLabel,
+  RECONCILE_ROUTE,
   RECONCILE_WINDOW_BOUNDS,
   SERVICE_SECRET_ENV,
   type ReconcileResult,
@@ -309,43 +310,48 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, accepted === 'new' ? RECEIVED : RECEIVED_DUPLICATE);
   }
 
-  /** `GET /reconcile`: the last run; `POST /reconcile` {sinceSeconds?, replay?}: run now and answer its result. */
-  async function reconcile(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
-    const label = ROUTES.reconcile;
+  /**
+   * `GET /reconcile`: the last run; `POST /reconcile` {sinceSeconds?, replay?}: run now and answer its result.
+   * Not traffic: answered without the request metrics.
+   */
+  async function reconcile(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const answer = (status: number, body: unknown, extra: Record<string, string | number> = {}) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        ...JSON_HEADERS,
+        ...extra,
+        'content-length': Buffer.byteLength(text),
+        ...(shuttingDown ? { connection: 'close' } : {}),
+      });
+      res.end(text);
+    };
     const r = deps.reconciler;
+    const key = SERVICE_SECRET_ENV.stripeApiKey;
     const disabled: ReconcileResult = {
       status: 'disabled',
       error: {
         reason: 'authentication',
-        message: `no Stripe API key: set ${SERVICE_SECRET_ENV.stripeApiKey.file} (or ${SERVICE_SECRET_ENV.stripeApiKey.value}) to a restricted key with read access to events`,
+        message: `no Stripe API key: set ${key.file} (or ${key.value}) to a restricted key with read access to events`,
       },
     };
     if (req.method === 'GET' || req.method === 'HEAD') {
-      json(req, res, label, started, 200, r ? r.last() : disabled);
+      answer(200, r ? r.last() : disabled);
       return;
     }
     if (req.method !== 'POST') {
-      json(
-        req,
-        res,
-        label,
-        started,
-        405,
-        { error: 'method_not_allowed', message: 'use GET or POST' },
-        { allow: 'GET, POST' },
-      );
+      answer(405, { error: 'method_not_allowed', message: 'use GET or POST' }, { allow: 'GET, POST' });
       return;
     }
     const body = await readBody(req, 4096);
     if (body === 'aborted') return;
-    let request: { sinceSeconds?: unknown; replay?: unknown } = {};
+    let request: { sinceSeconds?: number; replay?: boolean };
     try {
       if (body === 'too_large') throw new Error('the body exceeds 4096 bytes');
       const text = body.toString('utf8').trim();
-      if (text !== '') request = JSON.parse(text) as typeof request;
-      if (typeof request !== 'object' || request === null || Array.isArray(request))
+      const value: unknown = text === '' ? {} : JSON.parse(text);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
         throw new Error('expected a JSON object');
-      const { sinceSeconds, replay } = request;
+      const { sinceSeconds, replay } = value as Record<string, unknown>;
       const { minSeconds, maxSeconds } = RECONCILE_WINDOW_BOUNDS;
       if (
         sinceSeconds !== undefined &&
@@ -356,24 +362,24 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       )
         throw new Error(`sinceSeconds: expected a whole number of seconds from ${minSeconds} to ${maxSeconds}`);
       if (replay !== undefined && typeof replay !== 'boolean') throw new Error('replay: expected true or false');
+      request = {
+        ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
+        ...(replay !== undefined ? { replay } : {}),
+      };
     } catch (err) {
-      json(req, res, label, started, 400, { error: 'bad_request', message: (err as Error).message });
+      answer(400, { error: 'bad_request', message: (err as Error).message });
       return;
     }
     if (!r) {
-      json(req, res, label, started, 409, disabled);
+      answer(409, disabled);
       return;
     }
     try {
-      const result = await r.run({
-        trigger: 'request',
-        ...(request.sinceSeconds !== undefined ? { sinceSeconds: request.sinceSeconds as number } : {}),
-        ...(request.replay !== undefined ? { replay: request.replay as boolean } : {}),
-      });
-      json(req, res, label, started, result.status === 'ok' ? 200 : 502, result);
+      const result = await r.run({ trigger: 'request', ...request });
+      answer(result.status === 'ok' ? 200 : 502, result);
     } catch (err) {
       if (!(err instanceof ReconcileBusyError)) throw err;
-      json(req, res, label, started, 409, { error: 'busy', message: err.message }, { 'retry-after': 30 });
+      answer(409, { error: 'busy', message: err.message }, { 'retry-after': 30 });
     }
   }
 
@@ -398,7 +404,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       }
       return;
     }
-    if (path === ROUTES.reconcile && serves.has(path)) return reconcile(req, res, started);
+    if (path === RECONCILE_ROUTE && listener === 'internal') return reconcile(req, res);
     const label = serves.has(path) ? routeLabel(path) : OTHER_LABEL;
     const isGet = req.method === 'GET' || req.method === 'HEAD';
     if (label === OTHER_LABEL) {

@@ -46,6 +46,7 @@ export function renderStack(config: Config): RenderResult {
           nodeExporter: on('nodeExporter'),
           alertmanager: on('alertmanager'),
           ...(grafana ? { grafanaUrl: grafana } : {}),
+          reconcileInterval: on('webhook') && config.service.stripeApiKey ? config.service.reconcile.interval : false,
         }),
       ),
     );

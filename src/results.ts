@@ -558,3 +558,32 @@ export interface RunbookResultJson {
   /** ALERT's runbook (markdown); null when listing. */
   readonly markdown: string | null;
 }
+
+/** One event Stripe has that the service never stored, in `wmon reconcile --json`. */
+export interface ReconcileMissingJson {
+  readonly id: string;
+  readonly type: string;
+  /** Stripe's `created`, as an ISO time. */
+  readonly created: string;
+  /** True when this run stored and queued it (--replay). */
+  readonly recovered: boolean;
+}
+
+/** `wmon reconcile --json` */
+export interface ReconcileResultJson {
+  readonly project: string;
+  /** The window compared: events created at or after this ISO time. */
+  readonly since: string;
+  readonly replay: boolean;
+  /** Events Stripe listed in the window, over this many pages. */
+  readonly listed: number;
+  readonly pages: number;
+  /** Events the service had not stored, and how many of them this run recovered. */
+  readonly missingCount: number;
+  readonly recovered: number;
+  /** The missing events (at most 1000; `truncated` when there were more). */
+  readonly missing: readonly ReconcileMissingJson[];
+  readonly truncated: boolean;
+  /** Set when the run stopped short (e.g. after 100 pages): what was not compared. */
+  readonly warning?: string;
+}

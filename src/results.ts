@@ -347,6 +347,15 @@ export interface ReportJson {
   };
   readonly signatureFailures: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
   readonly rateLimited: { readonly total: number; readonly byScope: Readonly<Record<string, number>> };
+  /**
+   * The reconcile with Stripe over the window (null without service.stripeApiKey): events it recovered, and
+   * events found missing by the last run and at most by one run (null when no run was scraped).
+   */
+  readonly reconcile: {
+    readonly recovered: number;
+    readonly missingLast: number | null;
+    readonly missingMax: number | null;
+  } | null;
   /** Alerts that fired in the window (from Prometheus's ALERTS series), critical first. */
   readonly alerts: readonly ReportAlertJson[];
   readonly testCases: readonly ReportTestCaseJson[];

@@ -31,3 +31,12 @@ export function verdictText(r: ReportJson): string {
 export function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/(:\d\d)\.\d+Z$/, '$1Z');
 }
+
+/** `3 recovered; missing at the last run 0 (at most 3)`: the reconcile with Stripe over the window. */
+export function reconcileText(c: NonNullable<ReportJson['reconcile']>): string {
+  const missing =
+    c.missingLast === null
+      ? 'no run in the window'
+      : `missing at the last run ${c.missingLast} (at most ${c.missingMax ?? 0})`;
+  return `${c.recovered} recovered; ${missing}`;
+}

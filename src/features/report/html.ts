@@ -2,7 +2,7 @@
 import type { ReportJson } from '../../results.js';
 import { svgChart } from './charts.js';
 import { humanDuration } from '../../core/vocab/durations.js';
-import { breakdown, ms, num, percent, shortTime, verdictText } from './format.js';
+import { breakdown, ms, num, percent, reconcileText, shortTime, verdictText } from './format.js';
 
 function esc(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
@@ -68,6 +68,7 @@ export function toHtml(r: ReportJson): string {
       'Rate limited',
       esc(`${r.rateLimited.total}${r.rateLimited.total ? ` (${breakdown(r.rateLimited.byScope)})` : ''}`),
     ]),
+    ...(r.reconcile ? [row(['Reconcile with Stripe', esc(reconcileText(r.reconcile))])] : []),
     '</table>',
     `<div class="charts">${charts.join('')}</div>`,
     '<h2>Event types</h2>',

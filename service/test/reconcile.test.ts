@@ -143,3 +143,34 @@ describe('a database made before events had a source', () => {
     }
   });
 });
+
+describe('RECONCILE_EVENT_TYPES', () => {
+  it("lists only the endpoint's types (List Events' types[]): other types are never reported missing", async () => {
+    const { startStripeApi } = await import('./helpers/stripe-api.js');
+    const { pastEvents } = await import('./helpers/reconcile-behaviour.js');
+    const api = await startStripeApi(API_KEY);
+    const running = await startService(
+      {
+        STRIPE_API_KEY: API_KEY,
+        STRIPE_API_BASE: api.url,
+        RECONCILE_GRACE: '0s',
+        RECONCILE_EVENT_TYPES: 'invoice.paid,charge.succeeded',
+      },
+      { reconcileFirstDelayMs: false },
+    );
+    try {
+      api.add(pastEvents(8));
+      const res = await reconcileNow(running);
+      expect(res.body).toMatchObject({ status: 'ok', listed: 4, missingCount: 4 });
+      expect(new Set(res.body.missing!.map((m) => m.type))).toEqual(new Set(['invoice.paid', 'charge.succeeded']));
+      const q = api.requests[0]!.query;
+      expect([...q.entries()].filter(([k]) => k.startsWith('types[')).map(([, v]) => v)).toEqual([
+        'invoice.paid',
+        'charge.succeeded',
+      ]);
+    } finally {
+      await running.stop();
+      await api.close();
+    }
+  });
+});

@@ -174,3 +174,34 @@ describe('RECONCILE_EVENT_TYPES', () => {
     }
   });
 });
+
+describe('the page limit', () => {
+  it('stops after maxPages, says what was not compared, counts page_limit, and still records what it compared', async () => {
+    const { startStripeApi } = await import('./helpers/stripe-api.js');
+    const { pastEvents } = await import('./helpers/reconcile-behaviour.js');
+    const api = await startStripeApi(API_KEY);
+    const running = await startService(
+      { STRIPE_API_KEY: API_KEY, STRIPE_API_BASE: api.url, RECONCILE_GRACE: '0s' },
+      { reconcileFirstDelayMs: false, reconcileOptions: { maxPages: 1 } },
+    );
+    try {
+      api.add(pastEvents(150));
+      const res = await reconcileNow(running);
+      expect(res.body).toMatchObject({
+        status: 'ok',
+        pages: 1,
+        listed: 100,
+        missingCount: 100,
+        error: { reason: 'page_limit' },
+      });
+      expect(res.body.error!.message).toMatch(/^stopped after 1 pages \(100 events\): events older than/);
+      expect(api.requests.filter((r) => r.path === '/v1/events')).toHaveLength(1);
+      const text = await scrape(running.internalUrl);
+      expect(sample(text, 'webhook_reconcile_errors_total', { reason: 'page_limit' })).toBe(1);
+      expect(sample(text, 'webhook_reconcile_missing_events')).toBe(100);
+    } finally {
+      await running.stop();
+      await api.close();
+    }
+  });
+});

@@ -239,6 +239,21 @@ export const ERRORS = {
     exitFrom: 'cause',
     meaning: '`wmon reset`: the safety backup failed, so nothing was removed',
   },
+  // Reconcile with Stripe
+  RECONCILE_NOT_CONFIGURED: {
+    exit: 'config',
+    meaning:
+      '`wmon reconcile`: no Stripe API key (`service.stripeApiKey` in wmon.yaml), or the service runs without it',
+  },
+  RECONCILE_FAILED: {
+    exit: 'unavailable',
+    meaning:
+      "`wmon reconcile`: Stripe's API failed the run (a refused key, unreachable, rate limited); the message says why",
+  },
+  RECONCILE_BUSY: {
+    exit: 'conflict',
+    meaning: '`wmon reconcile`: the service is already running a reconcile and has one waiting',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -359,6 +359,15 @@ export interface ReportJson {
   };
   readonly signatureFailures: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
   readonly rateLimited: { readonly total: number; readonly byScope: Readonly<Record<string, number>> };
+  /**
+   * The reconcile with Stripe over the window (null without service.stripeApiKey): events it recovered, and
+   * events found missing by the last run and at most by one run (null when no run was scraped).
+   */
+  readonly reconcile: {
+    readonly recovered: number;
+    readonly missingLast: number | null;
+    readonly missingMax: number | null;
+  } | null;
   /** Alerts that fired in the window (from Prometheus's ALERTS series), critical first. */
   readonly alerts: readonly ReportAlertJson[];
   readonly testCases: readonly ReportTestCaseJson[];
@@ -569,4 +578,33 @@ export interface RunbookResultJson {
   readonly runbooks: readonly RunbookEntryJson[];
   /** ALERT's runbook (markdown); null when listing. */
   readonly markdown: string | null;
+}
+
+/** One event Stripe has that the service never stored, in `wmon reconcile --json`. */
+export interface ReconcileMissingJson {
+  readonly id: string;
+  readonly type: string;
+  /** Stripe's `created`, as an ISO time. */
+  readonly created: string;
+  /** True when this run stored and queued it (--replay). */
+  readonly recovered: boolean;
+}
+
+/** `wmon reconcile --json` */
+export interface ReconcileResultJson {
+  readonly project: string;
+  /** The window compared: events created at or after this ISO time. */
+  readonly since: string;
+  readonly replay: boolean;
+  /** Events Stripe listed in the window, over this many pages. */
+  readonly listed: number;
+  readonly pages: number;
+  /** Events the service had not stored, and how many of them this run recovered. */
+  readonly missingCount: number;
+  readonly recovered: number;
+  /** The missing events (at most 1000; `truncated` when there were more). */
+  readonly missing: readonly ReconcileMissingJson[];
+  readonly truncated: boolean;
+  /** Set when the run stopped short (e.g. after 100 pages): what was not compared. */
+  readonly warning?: string;
 }

@@ -7,5 +7,6 @@
 export * from './labels.js';
 export * from './metrics.js';
 export * from './probe-event.js';
+export * from './reconcile.js';
 export * from './routes.js';
 export * from './secrets.js';

@@ -35,6 +35,7 @@ export const STORE_OPERATIONS = [
   'get_event',
   'ping',
   'migrate',
+  'known_ids',
 ] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
@@ -78,3 +79,25 @@ export const TRAFFIC_SOURCES = ['external', 'probe'] as const;
 export type TrafficSource = (typeof TRAFFIC_SOURCES)[number];
 /** The `source` of the probe's request and event. */
 export const PROBE_SOURCE = 'probe' satisfies TrafficSource;
+
+/**
+ * `webhook_reconcile_errors_total{reason}`: why a reconcile with Stripe's List Events API failed or stopped
+ * short. `authentication` (the API key was refused: 401/403), `rate_limited` (429 after every retry),
+ * `api` (another error answer), `connection` (Stripe not reachable), `database` (the store did not
+ * answer), `page_limit` (more pages than a run reads: the window was not fully compared), `invalid_event`
+ * (an event the API returned that the service cannot store).
+ */
+export const RECONCILE_ERROR_REASONS = [
+  'authentication',
+  'rate_limited',
+  'api',
+  'connection',
+  'database',
+  'page_limit',
+  'invalid_event',
+] as const;
+export type ReconcileErrorReason = (typeof RECONCILE_ERROR_REASONS)[number];
+
+/** Where a stored event came from: a webhook delivery, or a reconcile that found it missing. */
+export const EVENT_SOURCES = ['webhook', 'reconcile'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];

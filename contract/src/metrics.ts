@@ -15,6 +15,7 @@ import {
   PROCESSING_OUTCOMES,
   QUEUE_STATES,
   RATE_LIMIT_SCOPES,
+  RECONCILE_ERROR_REASONS,
   SIGNATURE_FAILURE_REASONS,
   STORE_OPERATIONS,
   TRAFFIC_SOURCES,
@@ -190,6 +191,31 @@ export const SERVICE_METRICS = {
     type: 'histogram',
     help: "Seconds from a Stripe event's creation to its acceptance (late when Stripe is retrying).",
     labels: [],
+  },
+  reconcileMissing: {
+    name: 'webhook_reconcile_missing_events',
+    type: 'gauge',
+    help: "Events Stripe's List Events API returned that the service had not stored, found by the last reconcile.",
+    labels: [],
+  },
+  reconcileRecovered: {
+    name: 'webhook_reconcile_recovered_total',
+    type: 'counter',
+    help: 'Events a reconcile fetched from Stripe and stored because their webhook never arrived.',
+    labels: [],
+  },
+  reconcileLastSuccess: {
+    name: 'webhook_reconcile_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'When the last reconcile with Stripe completed (Unix seconds); 0 before the first.',
+    labels: [],
+  },
+  reconcileErrors: {
+    name: 'webhook_reconcile_errors_total',
+    type: 'counter',
+    help: 'Reconciles with Stripe that failed or stopped short, by reason.',
+    labels: ['reason'],
+    values: { reason: RECONCILE_ERROR_REASONS },
   },
 } as const satisfies Record<string, MetricSpec>;
 

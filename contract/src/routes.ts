@@ -44,6 +44,13 @@ export const SERVICE_LISTENERS = {
 
 export type ServiceListener = keyof typeof SERVICE_LISTENERS;
 
+/**
+ * The internal listener's action (not traffic: it is not counted in the request metrics, so a reconcile
+ * that takes as long as Stripe's pages do never shows in the webhook's latency or error rate).
+ * `POST`: reconcile with Stripe now (ReconcileRequest → ReconcileResult); `GET`: the last reconcile's result.
+ */
+export const RECONCILE_ROUTE = '/reconcile';
+
 /** The value of the `route` label for a path that is none of {@link ROUTES}, and of the `method` label likewise. */
 export const OTHER_LABEL = 'other';
 

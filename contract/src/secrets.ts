@@ -22,6 +22,8 @@ export const SECRET_FILES = {
   genericWebhookUrl: 'webhook_url',
   msteamsWebhookUrl: 'msteams_webhook_url',
   opsgenieApiKey: 'opsgenie_api_key',
+  /** A Stripe API key (restricted, read access to events) for the service's reconcile with Stripe. */
+  stripeApiKey: 'stripe_api_key',
 } as const;
 
 export type SecretFileKey = keyof typeof SECRET_FILES;
@@ -39,6 +41,7 @@ export const SERVICE_SECRET_ENV = {
   stripeWebhookSecret: { value: 'STRIPE_WEBHOOK_SECRET', file: 'STRIPE_WEBHOOK_SECRET_FILE' },
   databaseUrl: { value: 'DATABASE_URL', file: 'DATABASE_URL_FILE' },
   redisUrl: { value: 'REDIS_URL', file: 'REDIS_URL_FILE' },
+  stripeApiKey: { value: 'STRIPE_API_KEY', file: 'STRIPE_API_KEY_FILE' },
 } as const satisfies { readonly [K in SecretFileKey]?: { readonly value: string; readonly file: `${string}_FILE` } };
 
 export type ServiceSecretKey = keyof typeof SERVICE_SECRET_ENV;

@@ -21,6 +21,7 @@ import { EventProcessor } from './queue/processor.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { TypeLabeler } from './webhook/event.js';
+import { Reconciler, type ReconcileOptions } from './reconcile/reconciler.js';
 import { SERVICE_VERSION } from './version.js';
 
 export interface ServiceOptions {
@@ -30,6 +31,9 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   readonly healthIntervalMs?: number;
   readonly sweepIntervalMs?: number;
+  /** Delay of the first automatic reconcile after start-up (ms); false: no automatic runs (tests). */
+  readonly reconcileFirstDelayMs?: number | false;
+  readonly reconcileOptions?: ReconcileOptions;
 }
 
 export interface HealthState {
@@ -44,6 +48,8 @@ export interface Service {
   readonly store: Store;
   readonly cache: Cache;
   readonly processor: EventProcessor;
+  /** The reconcile with Stripe; undefined without STRIPE_API_KEY. */
+  readonly reconciler: Reconciler | undefined;
   readonly log: Logger;
   /** The public listener: the webhook route and liveness. */
   readonly server: Server;
@@ -171,7 +177,12 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     return { ...now, errors };
   }
 
+  const reconciler = config.reconcile
+    ? new Reconciler({ store, cache, processor, metrics, types, log }, config.reconcile, options.reconcileOptions)
+    : undefined;
+
   const httpDeps: HttpDeps = {
+    reconciler,
     secrets: config.secrets,
     toleranceSeconds: config.toleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -219,6 +230,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     await processor.start();
     healthTimer = setInterval(() => void checkHealth(), options.healthIntervalMs ?? 2000);
     healthTimer.unref();
+    if (reconciler && options.reconcileFirstDelayMs !== false) reconciler.start(options.reconcileFirstDelayMs);
     started = true;
     internalUrl = await listen(internalServer, config.metricsPort, config.metricsHost);
     const url = await listen(server, config.port, config.host);
@@ -242,6 +254,11 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
         await Promise.race([closed, new Promise((r) => setTimeout(r, remaining).unref())]);
         for (const s of servers) s.closeAllConnections();
       }
+      if (reconciler) {
+        // A run in progress finishes its API call and its writes (recovered events are queued before this).
+        const remaining = Math.max(0, deadline - Date.now());
+        await Promise.race([reconciler.stop(), new Promise((r) => setTimeout(r, remaining).unref())]);
+      }
       await processor.stop(Math.max(0, deadline - Date.now()));
       await store.close().catch((err: unknown) => log.error({ err: errMessage(err) }, 'closing the database failed'));
       await cache.close().catch(() => {});
@@ -259,6 +276,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     store,
     cache,
     processor,
+    reconciler,
     log,
     server,
     internalServer,

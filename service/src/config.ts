@@ -5,7 +5,13 @@
  * line naming the variable and what it expects; main.ts prints it and exits with EXIT_CONFIG.
  */
 import { readFileSync } from 'node:fs';
-import { SERVICE_LISTENERS, SERVICE_SECRET_ENV } from '@wmon/contract';
+import {
+  RECONCILE_DEFAULTS,
+  RECONCILE_INTERVAL_BOUNDS,
+  RECONCILE_WINDOW_BOUNDS,
+  SERVICE_LISTENERS,
+  SERVICE_SECRET_ENV,
+} from '@wmon/contract';
 import { z } from 'zod';
 import { redactUrls, urlCredentials } from './observability/redact.js';
 
@@ -54,13 +60,38 @@ const httpUrl = z
   }, 'expected an http:// or https:// URL');
 
 /** The secrets' variables (the value, or a file holding it), as wmon sets them. */
-const { stripeWebhookSecret: STRIPE, databaseUrl: DB, redisUrl: REDIS } = SERVICE_SECRET_ENV;
+const {
+  stripeWebhookSecret: STRIPE,
+  databaseUrl: DB,
+  redisUrl: REDIS,
+  stripeApiKey: STRIPE_API_KEY,
+} = SERVICE_SECRET_ENV;
 
 /** Variables whose values may hold credentials: never echoed. */
-const CREDENTIAL_VARIABLES = new Set<string>([STRIPE.value, STRIPE.file, DB.value, REDIS.value]);
+const CREDENTIAL_VARIABLES = new Set<string>([STRIPE.value, STRIPE.file, DB.value, REDIS.value, STRIPE_API_KEY.value]);
 
 /** Variables that may also come from a file named by <NAME>_FILE (the Stripe secret has its own rules). */
-const FILE_VARIABLES = [DB, REDIS] as const;
+const FILE_VARIABLES = [DB, REDIS, STRIPE_API_KEY] as const;
+
+/** A duration such as 90s, 10m, 72h or 2d, in whole seconds, within [min, max]. */
+const duration = (minSeconds: number, maxSeconds: number) => {
+  const expected = `expected a duration such as 30s, 10m, 72h or 2d, from ${showSeconds(minSeconds)} to ${showSeconds(maxSeconds)}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{1,7}[smhd]$/, expected)
+    .transform(
+      (v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86_400 }[v.slice(-1) as 's' | 'm' | 'h' | 'd'],
+    )
+    .pipe(z.number().min(minSeconds, expected).max(maxSeconds, expected));
+};
+
+function showSeconds(s: number): string {
+  if (s % 86_400 === 0) return `${s / 86_400}d`;
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
 
 /** Environment variables, by name, with their defaults. Optional ones are absent when unset or empty. */
 const envSchema = z.object({
@@ -123,6 +154,38 @@ const envSchema = z.object({
   RETRY_MAX_MS: int(1, 86_400_000).default(300_000),
   QUEUE_BUFFER_SIZE: int(10, 1_000_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  [STRIPE_API_KEY.value]: z
+    .string()
+    .trim()
+    .regex(
+      /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,247}$/,
+      'expected a Stripe API key (rk_live_… or rk_test_…: a restricted key with read access to events; sk_… works too)',
+    )
+    .optional(),
+  STRIPE_API_BASE: httpUrl.optional(),
+  RECONCILE_INTERVAL: duration(RECONCILE_INTERVAL_BOUNDS.minSeconds, RECONCILE_INTERVAL_BOUNDS.maxSeconds).default(
+    RECONCILE_DEFAULTS.intervalSeconds,
+  ),
+  RECONCILE_WINDOW: duration(RECONCILE_WINDOW_BOUNDS.minSeconds, RECONCILE_WINDOW_BOUNDS.maxSeconds).default(
+    RECONCILE_DEFAULTS.windowSeconds,
+  ),
+  RECONCILE_REPLAY: bool.default(true),
+  RECONCILE_GRACE: duration(0, 3600).default(120),
+  RECONCILE_EVENT_TYPES: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, 'expected Stripe event types such as charge.succeeded'))
+        .max(20, 'expected at most 20 event types (the most the List Events API takes)'),
+    )
+    .optional(),
 });
 
 export type DatabaseConfig =
@@ -158,6 +221,33 @@ export interface Config {
   readonly retryMaxMs: number;
   readonly queueBufferSize: number;
   readonly shutdownTimeoutMs: number;
+  /** The reconcile with Stripe's List Events API; undefined when no STRIPE_API_KEY is set. */
+  readonly reconcile: ReconcileConfig | undefined;
+}
+
+export interface ReconcileConfig {
+  readonly apiKey: string;
+  /** Where the Stripe library sends its requests (Stripe itself unless STRIPE_API_BASE is set). */
+  readonly api: { readonly host: string; readonly port: number; readonly protocol: 'http' | 'https' };
+  readonly intervalSeconds: number;
+  readonly windowSeconds: number;
+  /** Whether the automatic runs store what is missing (a request decides for itself). */
+  readonly replay: boolean;
+  /** Events younger than this are not compared yet (their first delivery may be on its way). */
+  readonly graceSeconds: number;
+  /** The event types the webhook endpoint receives (the List Events `types[]`); empty for all. */
+  readonly eventTypes: readonly string[];
+}
+
+function stripeApi(base: string | undefined): ReconcileConfig['api'] {
+  if (base === undefined) return { host: 'api.stripe.com', port: 443, protocol: 'https' };
+  const u = new URL(base);
+  const protocol = u.protocol === 'http:' ? 'http' : 'https';
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : protocol === 'http' ? 80 : 443,
+    protocol,
+  };
 }
 
 function parseSecrets(raw: string, source: string): string[] {
@@ -285,6 +375,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryMaxMs: e.RETRY_MAX_MS,
     queueBufferSize: e.QUEUE_BUFFER_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    reconcile:
+      e.STRIPE_API_KEY === undefined
+        ? undefined
+        : Object.freeze({
+            apiKey: e.STRIPE_API_KEY,
+            api: Object.freeze(stripeApi(e.STRIPE_API_BASE)),
+            intervalSeconds: e.RECONCILE_INTERVAL,
+            windowSeconds: e.RECONCILE_WINDOW,
+            replay: e.RECONCILE_REPLAY,
+            graceSeconds: e.RECONCILE_GRACE,
+            eventTypes: Object.freeze(e.RECONCILE_EVENT_TYPES ?? []),
+          }),
   });
 }
 
@@ -305,6 +407,14 @@ export function describeConfig(c: Config): Record<string, unknown> {
     rateLimit: c.rateLimit,
     workers: c.workers,
     maxAttempts: c.maxAttempts,
+    reconcile: c.reconcile
+      ? {
+          api: `${c.reconcile.api.protocol}://${c.reconcile.api.host}:${c.reconcile.api.port}`,
+          intervalSeconds: c.reconcile.intervalSeconds,
+          windowSeconds: c.reconcile.windowSeconds,
+          replay: c.reconcile.replay,
+        }
+      : 'off',
   };
 }
 
@@ -320,6 +430,7 @@ export function redactUrl(url: string): string {
 export function configSecrets(c: Config): string[] {
   return [
     ...c.secrets,
+    ...(c.reconcile ? [c.reconcile.apiKey] : []),
     ...(c.database.kind === 'postgres' ? urlCredentials(c.database.url) : []),
     ...urlCredentials(c.redis?.url),
     ...urlCredentials(c.lokiUrl),

@@ -17,6 +17,7 @@ import {
   PROCESSING_OUTCOMES,
   QUEUE_STATES,
   RATE_LIMIT_SCOPES,
+  RECONCILE_ERROR_REASONS,
   REQUEST_DURATION_BUCKETS,
   ROUTE_LABELS,
   SERVICE_METRICS,
@@ -103,6 +104,10 @@ export function createMetrics(): MetricsHandle {
     m.cacheMisses.inc({ cache }, 0);
   }
   for (const reason of SIGNATURE_FAILURE_REASONS) m.signatureFailures.inc({ reason }, 0);
+  for (const reason of RECONCILE_ERROR_REASONS) m.reconcileErrors.inc({ reason }, 0);
+  m.reconcileRecovered.inc(0);
+  m.reconcileMissing.set(0);
+  m.reconcileLastSuccess.set(0);
   m.concurrentRequests.set(0);
   m.dbUp.set(0);
   m.cacheUp.set(0);

@@ -30,6 +30,7 @@ const VALUES = {
   WMON_T_DB: 'postgres://app:dbPassW0rdX9@db.internal:5432/hooks',
   WMON_T_REDIS: 'redis://:redisPassV3ry7@cache.internal:6379/0',
   WMON_T_AUTH: 'auth-password-N5p1Rw8tY',
+  WMON_T_STRIPE_KEY: 'rk_live_stripeApiKeyZ9Xq2w3eR4',
 } as const;
 /** The passwords inside the URLs are what must not leak, besides the whole values. */
 const NEEDLES = [...Object.values(VALUES), 'dbPassW0rdX9', 'redisPassV3ry7'];
@@ -44,6 +45,8 @@ service:
   stripeWebhookSecret: {env: WMON_T_STRIPE}
   databaseUrl: {env: WMON_T_DB}
   redisUrl: {env: WMON_T_REDIS}
+  stripeApiKey: {env: WMON_T_STRIPE_KEY}
+  reconcile: {interval: 5m}
 `;
 
 Object.assign(process.env, VALUES);
@@ -92,6 +95,9 @@ describe('secrets reach containers only as files', () => {
       STRIPE_WEBHOOK_SECRET_FILE: `${SECRETS_MOUNT_DIR}/stripe_webhook_secret`,
       DATABASE_URL_FILE: `${SECRETS_MOUNT_DIR}/database_url`,
       REDIS_URL_FILE: `${SECRETS_MOUNT_DIR}/redis_url`,
+      STRIPE_API_KEY_FILE: `${SECRETS_MOUNT_DIR}/stripe_api_key`,
+      RECONCILE_INTERVAL: '5m',
+      RECONCILE_WINDOW: '72h',
     });
     expect(env('webhook').DATABASE_URL).toBeUndefined();
   });

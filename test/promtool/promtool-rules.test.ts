@@ -130,7 +130,7 @@ describe('alert rules under promtool', () => {
       memoryPercent: { warning: 90 },
       runbookBaseUrl: 'https://runbooks.example.com/wmon',
     });
-    const rules = buildAlertRules({ alerts });
+    const rules = buildAlertRules({ alerts, reconcileInterval: '5m' });
     const rule = rules.groups[0]?.rules.find((r) => r.alert === 'WebhookHighErrorRate');
     expect(rule?.expr).toMatch(/ >= 0\.2$/);
     expect(rule?.for).toBe('2m');

@@ -135,6 +135,9 @@ export const reportJsonSchema = z.strictObject({
   }),
   signatureFailures: z.strictObject({ total: z.number(), byReason: record }),
   rateLimited: z.strictObject({ total: z.number(), byScope: record }),
+  reconcile: z
+    .strictObject({ recovered: z.number(), missingLast: z.number().nullable(), missingMax: z.number().nullable() })
+    .nullable(),
   alerts: z.array(
     z.strictObject({
       name: z.string(),

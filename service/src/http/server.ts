@@ -25,14 +25,20 @@ import {
   type RouteLabel,
   type TrafficSource,
   trafficSource,
+  RECONCILE_ROUTE,
+  RECONCILE_WINDOW_BOUNDS,
+  SERVICE_SECRET_ENV,
+  type ReconcileResult,
 } from '@wmon/contract';
-import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
+import type { Cache } from '../cache/index.js';
 import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
 import type { EventProcessor } from '../queue/processor.js';
 import { DatabaseError, type Store } from '../store/types.js';
 import { decodeBody, parseEvent, type TypeLabeler } from '../webhook/event.js';
 import { verifyStripeSignature } from '../webhook/signature.js';
+import { acceptEvent, type Acceptance } from '../webhook/accept.js';
 import type { RateLimiter } from './rate-limit.js';
+import { ReconcileBusyError, type Reconciler } from '../reconcile/reconciler.js';
 
 export interface HttpDeps {
   readonly secrets: readonly string[];
@@ -48,6 +54,8 @@ export interface HttpDeps {
   readonly log: Logger;
   readonly tracer: Tracer | undefined;
   readonly onError: (type: ErrorType, err: unknown) => void;
+  /** The reconcile with Stripe, when an API key is configured. */
+  readonly reconciler?: Reconciler | undefined;
   /** Readiness: resolves with the state of each dependency. */
   readonly readiness: () => Promise<{ ready: boolean; checks: ReadinessBody['checks'] }>;
 }
@@ -56,11 +64,6 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const RECEIVED = Buffer.from('{"received":true}');
 const RECEIVED_DUPLICATE = Buffer.from('{"received":true,"duplicate":true}');
 const WEBHOOK_ROUTE = ROUTES.webhook;
-
-/** Seconds from an event's `created` (Unix seconds) to its acceptance at `acceptedAtMs`, never negative. */
-export function deliveryLagSeconds(acceptedAtMs: number, createdSeconds: number): number {
-  return Math.max(0, acceptedAtMs / 1000 - createdSeconds);
-}
 
 /** Values of one header, as sent (Node joins repeated unknown headers; rawHeaders keeps them apart). */
 function headerValues(req: IncomingMessage, lowerName: string): string[] | undefined {
@@ -282,26 +285,9 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     const source = trafficSource(event);
 
     // Dedupe: the cache first (recent ids), then the database's unique key, which decides.
-    if ((await deps.cache.get('event_ids', event.id)) !== undefined) {
-      m.eventsProcessed.inc({ outcome: 'duplicate', source });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE, source);
-      return;
-    }
-    const receivedAt = Date.now();
-    let isNew: boolean;
+    let accepted: Acceptance;
     try {
-      isNew = (await deps.store.write({
-        kind: 'insert',
-        event: {
-          id: event.id,
-          type: event.type,
-          created: event.created,
-          livemode: event.livemode === true,
-          receivedAt,
-          payload,
-          raw: body,
-        },
-      })) as boolean;
+      accepted = await acceptEvent(deps, event, payload, 'webhook', body, source);
     } catch (err) {
       if (err instanceof DatabaseError && err.permanent) {
         // The database refuses this event itself (a value it cannot hold): no retry will store it.
@@ -331,18 +317,88 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       );
       return;
     }
-    void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
-    if (isNew) {
-      m.eventsByType.inc({ type: deps.types.label(event.type), source });
-      // Late when Stripe is retrying (an earlier delivery failed); a clock ahead of ours counts as no lag. wmon's
-      // probe is not a Stripe delivery: it is left out.
-      if (source !== 'probe') m.eventDeliveryLag.observe(deliveryLagSeconds(receivedAt, event.created));
-      deps.processor.enqueue({ id: event.id, type: event.type, event, payload, attempts: 0, receivedAt });
-      deps.log.debug({ eventId: event.id, eventType: event.type }, 'event accepted');
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED, source);
-    } else {
-      m.eventsProcessed.inc({ outcome: 'duplicate', source });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE, source);
+    finish(
+      req,
+      res,
+      WEBHOOK_ROUTE,
+      started,
+      200,
+      JSON_HEADERS,
+      accepted === 'new' ? RECEIVED : RECEIVED_DUPLICATE,
+      source,
+    );
+  }
+
+  /**
+   * `GET /reconcile`: the last run; `POST /reconcile` {sinceSeconds?, replay?}: run now and answer its result.
+   * Not traffic: answered without the request metrics.
+   */
+  async function reconcile(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const answer = (status: number, body: unknown, extra: Record<string, string | number> = {}) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        ...JSON_HEADERS,
+        ...extra,
+        'content-length': Buffer.byteLength(text),
+        ...(shuttingDown ? { connection: 'close' } : {}),
+      });
+      res.end(text);
+    };
+    const r = deps.reconciler;
+    const key = SERVICE_SECRET_ENV.stripeApiKey;
+    const disabled: ReconcileResult = {
+      status: 'disabled',
+      error: {
+        reason: 'authentication',
+        message: `no Stripe API key: set ${key.file} (or ${key.value}) to a restricted key with read access to events`,
+      },
+    };
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      answer(200, r ? r.last() : disabled);
+      return;
+    }
+    if (req.method !== 'POST') {
+      answer(405, { error: 'method_not_allowed', message: 'use GET or POST' }, { allow: 'GET, POST' });
+      return;
+    }
+    const body = await readBody(req, 4096);
+    if (body === 'aborted') return;
+    let request: { sinceSeconds?: number; replay?: boolean };
+    try {
+      if (body === 'too_large') throw new Error('the body exceeds 4096 bytes');
+      const text = body.toString('utf8').trim();
+      const value: unknown = text === '' ? {} : JSON.parse(text);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new Error('expected a JSON object');
+      const { sinceSeconds, replay } = value as Record<string, unknown>;
+      const { minSeconds, maxSeconds } = RECONCILE_WINDOW_BOUNDS;
+      if (
+        sinceSeconds !== undefined &&
+        (typeof sinceSeconds !== 'number' ||
+          !Number.isInteger(sinceSeconds) ||
+          sinceSeconds < minSeconds ||
+          sinceSeconds > maxSeconds)
+      )
+        throw new Error(`sinceSeconds: expected a whole number of seconds from ${minSeconds} to ${maxSeconds}`);
+      if (replay !== undefined && typeof replay !== 'boolean') throw new Error('replay: expected true or false');
+      request = {
+        ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
+        ...(replay !== undefined ? { replay } : {}),
+      };
+    } catch (err) {
+      answer(400, { error: 'bad_request', message: (err as Error).message });
+      return;
+    }
+    if (!r) {
+      answer(409, disabled);
+      return;
+    }
+    try {
+      const result = await r.run({ trigger: 'request', ...request });
+      answer(result.status === 'ok' ? 200 : 502, result);
+    } catch (err) {
+      if (!(err instanceof ReconcileBusyError)) throw err;
+      answer(409, { error: 'busy', message: err.message }, { 'retry-after': 30 });
     }
   }
 
@@ -367,6 +423,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       }
       return;
     }
+    if (path === RECONCILE_ROUTE && listener === 'internal') return reconcile(req, res);
     const label = serves.has(path) ? routeLabel(path) : OTHER_LABEL;
     const isGet = req.method === 'GET' || req.method === 'HEAD';
     if (label === OTHER_LABEL) {

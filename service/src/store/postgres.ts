@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { Batcher, ItemFailure } from './batcher.js';
-import { DatabaseError, eventStateFromRow, objectRecordFromRow } from './types.js';
+import { DatabaseError, eventStateFromRow, KNOWN_IDS_MAX, objectRecordFromRow } from './types.js';
 import type {
   EventStateRow,
   EventStatus,
@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS ${schema}.stripe_objects (
   updated_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS stripe_objects_customer ON ${schema}.stripe_objects (customer_id);
+-- Added after the first release: a database made before it gets the column (every row a webhook delivery).
+ALTER TABLE ${schema}.webhook_events ADD COLUMN IF NOT EXISTS source TEXT NOT NULL DEFAULT 'webhook';
 `;
 
 const ignore = (): void => {};
@@ -70,8 +72,8 @@ function refusedValue(code: string | undefined): boolean {
 
 const INSERT_EVENTS = `
 WITH ins AS (
-  INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::int8[], $6::text[])
+  INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload, source)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::int8[], $6::text[], $7::text[])
   ON CONFLICT (id) DO NOTHING
   RETURNING id, received_at
 ), st AS (
@@ -220,6 +222,7 @@ export class PostgresStore implements Store {
           e.map((x) => x.livemode),
           e.map((x) => x.receivedAt),
           e.map((x) => x.payload),
+          e.map((x) => x.source ?? 'webhook'),
         ]);
         newIds = new Set(res.rows.map((r) => r.id));
       }
@@ -323,12 +326,24 @@ export class PostgresStore implements Store {
   getEvent(id: string): Promise<StoredEventState | undefined> {
     return this.#timed('get_event', async () => {
       const res = await this.#pool.query<EventStateRow<string>>(
-        `SELECT e.id, e.type, e.payload, e.received_at, s.status, s.attempts, s.next_attempt_at, s.last_error
+        `SELECT e.id, e.type, e.payload, e.received_at, e.source, s.status, s.attempts, s.next_attempt_at, s.last_error
          FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id WHERE e.id = $1`,
         [id],
       );
       const r = res.rows[0];
       return r && eventStateFromRow(r);
+    });
+  }
+
+  knownIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length > KNOWN_IDS_MAX)
+      return Promise.reject(new RangeError(`knownIds takes at most ${KNOWN_IDS_MAX} ids`));
+    if (ids.length === 0) return Promise.resolve(new Set());
+    return this.#timed('known_ids', async () => {
+      const res = await this.#pool.query<{ id: string }>('SELECT id FROM webhook_events WHERE id = ANY($1::text[])', [
+        [...ids],
+      ]);
+      return new Set(res.rows.map((r) => r.id));
     });
   }
 

@@ -64,6 +64,7 @@ export type SqliteRequest =
   | { op: 'counts'; args: [] }
   | { op: 'getObject'; args: [string] }
   | { op: 'getEvent'; args: [string] }
+  | { op: 'knownIds'; args: [string[]] }
   | { op: 'ping'; args: [] }
   | { op: 'close'; args: [] };
 
@@ -79,6 +80,8 @@ export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
       return engine.getObject(req.args[0]);
     case 'getEvent':
       return engine.getEvent(req.args[0]);
+    case 'knownIds':
+      return engine.knownIds(req.args[0]);
     case 'ping':
       return engine.ping();
     case 'close':
@@ -104,10 +107,14 @@ export class SqliteEngine {
     db.pragma('cache_size = -32768');
     db.pragma('temp_store = MEMORY');
     db.exec(SCHEMA);
+    // Added after the first release: a database made before it gets the column (every row a webhook delivery).
+    const columns = db.prepare('PRAGMA table_info(webhook_events)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'source'))
+      db.exec("ALTER TABLE webhook_events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'");
     this.#db = db;
     this.#stmts = {
       insertEvent: db.prepare(
-        'INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        'INSERT INTO webhook_events (id, type, stripe_created, livemode, received_at, payload, source) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
       ),
       insertState: db.prepare(
         "INSERT INTO webhook_event_state (event_id, status, attempts, next_attempt_at, updated_at) VALUES (?, 'pending', 0, ?, ?)",
@@ -131,9 +138,10 @@ export class SqliteEngine {
       counts: db.prepare('SELECT status, count(*) AS n FROM webhook_event_state GROUP BY status'),
       getObject: db.prepare('SELECT * FROM stripe_objects WHERE id = ?'),
       getEvent: db.prepare(
-        `SELECT e.id, e.type, e.payload, e.received_at, s.status, s.attempts, s.next_attempt_at, s.last_error
+        `SELECT e.id, e.type, e.payload, e.received_at, e.source, s.status, s.attempts, s.next_attempt_at, s.last_error
          FROM webhook_events e JOIN webhook_event_state s ON s.event_id = e.id WHERE e.id = ?`,
       ),
+      knownIds: db.prepare('SELECT id FROM webhook_events WHERE id IN (SELECT value FROM json_each(?))'),
       ping: db.prepare('SELECT 1 AS ok'),
     };
     this.#tx = db.transaction((ops: (() => WriteResult)[]) => ops.map((op) => op()));
@@ -147,7 +155,7 @@ export class SqliteEngine {
     for (let i = 0; i < m.length;) {
       const kind = m[i++];
       if (kind === 'i') {
-        const [id, type, created, livemode, receivedAt, offset, length] = m.slice(i, (i += 7)) as [
+        const [id, type, created, livemode, receivedAt, offset, length, source] = m.slice(i, (i += 8)) as [
           string,
           string,
           number,
@@ -155,10 +163,11 @@ export class SqliteEngine {
           number,
           number,
           number,
+          string,
         ];
         const payload = buf.subarray(offset, offset + length);
         ops.push(() => {
-          const isNew = s.insertEvent.run(id, type, created, livemode, receivedAt, payload).changes === 1;
+          const isNew = s.insertEvent.run(id, type, created, livemode, receivedAt, payload, source).changes === 1;
           if (isNew) s.insertState.run(id, receivedAt, receivedAt);
           return isNew;
         });
@@ -246,6 +255,10 @@ export class SqliteEngine {
   getEvent(id: string): WireEventState | undefined {
     const r = this.#stmts.getEvent.get(id) as EventStateRow<Uint8Array | string> | undefined;
     return r && eventStateFromRow(r);
+  }
+
+  knownIds(ids: string[]): string[] {
+    return (this.#stmts.knownIds.all(JSON.stringify(ids)) as { id: string }[]).map((r) => r.id);
   }
 
   ping(): boolean {

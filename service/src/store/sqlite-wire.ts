@@ -8,7 +8,7 @@ import type { EventState, WriteOp, WriteResult } from './types.js';
  * A batch of writes as it crosses to the worker thread: one flat array of scalars and one buffer holding
  * every payload, moved (not copied). Cloning objects and multi-KB strings between threads cost several
  * times more (measured: ~19 µs per insert as objects, ~4 µs like this).
- *   insert:   'i', id, type, created, livemode (0/1), receivedAt, payload offset, payload length
+ *   insert:   'i', id, type, created, livemode (0/1), receivedAt, payload offset, payload length, source
  *   complete: 'c', id, at, n, then n × (id, objectType, customerId, status, data JSON, eventCreated, updatedAt)
  *   fail:     'f', id, attempts, nextAttemptAt, deadLetter (0/1), error, at
  */
@@ -33,7 +33,17 @@ export function encodeBatch(ops: readonly WriteOp[]): WireBatch {
       const b = bytes[i]!;
       payloads.set(b, offset);
       const e = op.event;
-      meta.push('i', e.id, e.type, e.created, e.livemode ? 1 : 0, e.receivedAt, offset, b.length);
+      meta.push(
+        'i',
+        e.id,
+        e.type,
+        e.created,
+        e.livemode ? 1 : 0,
+        e.receivedAt,
+        offset,
+        b.length,
+        e.source ?? 'webhook',
+      );
       offset += b.length;
     } else if (op.kind === 'complete') {
       meta.push('c', op.id, op.at, op.upserts.length);

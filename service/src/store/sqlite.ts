@@ -12,6 +12,7 @@ import { encodeBatch, type WireEventState, type WirePendingEvent, type WireWrite
 import type { SqliteResponse } from './sqlite-worker.js';
 import {
   DatabaseError,
+  KNOWN_IDS_MAX,
   type ObjectRecord,
   type OperationTimer,
   type PendingEvent,
@@ -183,6 +184,12 @@ export class SqliteStore implements Store {
   async getEvent(id: string): Promise<StoredEventState | undefined> {
     const r = (await this.#call('getEvent', 'get_event', id)) as WireEventState | undefined;
     return r && { ...r, payload: text(r.payload) };
+  }
+
+  async knownIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length > KNOWN_IDS_MAX) throw new RangeError(`knownIds takes at most ${KNOWN_IDS_MAX} ids`);
+    if (ids.length === 0) return new Set();
+    return new Set((await this.#call('knownIds', 'known_ids', [...ids])) as string[]);
   }
 
   async ping(): Promise<void> {

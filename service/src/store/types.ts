@@ -5,7 +5,7 @@
  * Writes go through one group-commit batch: accepting an event, completing it (with the handlers' object
  * upserts, atomically) and recording a failed attempt are all `WriteOp`s.
  */
-import type { StoreOperation } from '@wmon/contract';
+import type { EventSource, StoreOperation } from '@wmon/contract';
 
 export interface NewEvent {
   readonly id: string;
@@ -18,6 +18,8 @@ export interface NewEvent {
   readonly payload: string;
   /** The same body as received (bytes), when at hand: the SQLite store ships these to its thread. */
   readonly raw?: Uint8Array;
+  /** How it arrived: a webhook delivery (the default) or a reconcile with Stripe's API. */
+  readonly source?: EventSource;
 }
 
 export interface ObjectRecord {
@@ -90,6 +92,7 @@ export interface EventState<P> {
   readonly lastError: string | null;
   readonly receivedAt: number;
   readonly payload: P;
+  readonly source: EventSource;
 }
 export type StoredEventState = EventState<string>;
 
@@ -103,6 +106,7 @@ export interface EventStateRow<P> {
   readonly attempts: number;
   readonly next_attempt_at: number;
   readonly last_error: string | null;
+  readonly source: EventSource;
 }
 
 export function eventStateFromRow<P>(r: EventStateRow<P>): EventState<P> {
@@ -115,6 +119,7 @@ export function eventStateFromRow<P>(r: EventStateRow<P>): EventState<P> {
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     lastError: r.last_error,
+    source: r.source,
   };
 }
 
@@ -138,12 +143,17 @@ export interface Store {
   counts(): Promise<StoreCounts>;
   getObject(id: string): Promise<ObjectRecord | undefined>;
   getEvent(id: string): Promise<StoredEventState | undefined>;
+  /** Which of these event ids are stored (at most 1000 at a time). */
+  knownIds(ids: readonly string[]): Promise<Set<string>>;
   /** Resolve when the database answers a trivial query. */
   ping(): Promise<void>;
   connections(): { active: number; idle: number };
   /** Wait for submitted writes, then close. */
   close(): Promise<void>;
 }
+
+/** The most ids one knownIds call takes. */
+export const KNOWN_IDS_MAX = 1000;
 
 export type OperationTimer = (operation: StoreOperation, seconds: number) => void;
 

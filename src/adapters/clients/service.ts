@@ -9,7 +9,13 @@
  * boolean, a status word (`ok`/`up`/`ready`/`healthy`/`pass` are good) or an object with `ok`/`up`/
  * `healthy` (boolean) or `status`/`state` (word), and `error`/`message`/`detail`/`reason` (text).
  */
-import { ROUTES, type ReadinessStatus } from '@wmon/contract';
+import {
+  RECONCILE_ROUTE,
+  ROUTES,
+  type ReadinessStatus,
+  type ReconcileRequest,
+  type ReconcileResult,
+} from '@wmon/contract';
 
 import { createTransport, type ClientOptions } from './http.js';
 import { ExpositionParseError, parseExposition, type MetricFamily } from './exposition.js';
@@ -46,6 +52,17 @@ export interface ServiceClient {
    * only when the service cannot be reached or does not answer in time.
    */
   postEvent(payload: string, signature: string): Promise<{ readonly status: number; readonly body: string }>;
+  /**
+   * `POST /reconcile` on the internal listener: reconcile with Stripe now. The answer as the service gave
+   * it: 200 (done), 502 (Stripe failed it), 409 (no API key: `status: disabled`; or a run is already
+   * waiting: `error: busy`). `timeoutMs` bounds the whole run.
+   */
+  reconcile(
+    request: ReconcileRequest,
+    timeoutMs: number,
+  ): Promise<{ readonly status: number; readonly body: ReconcileResult | { error: string; message: string } }>;
+  /** `GET /reconcile`: the last reconcile's result (`status: never` before the first, `disabled` without a key). */
+  lastReconcile(): Promise<ReconcileResult>;
 }
 
 const GOOD_WORDS = new Set(['ok', 'up', 'ready', 'healthy', 'pass', 'passed', 'connected']);
@@ -65,6 +82,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     internalBaseUrl === undefined
       ? publicHttp
       : createTransport('webhook service', { ...publicOptions, baseUrl: internalBaseUrl });
+  const reconcileHttp = (timeoutMs: number) =>
+    createTransport('webhook service', {
+      ...publicOptions,
+      baseUrl: internalBaseUrl ?? publicOptions.baseUrl,
+      timeoutMs,
+    });
   const scrapeSpec = { path: ROUTES.metrics, headers: { Accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' } };
 
   const metricsText = async (): Promise<string> => (await http.request(scrapeSpec)).text;
@@ -111,6 +134,23 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         okStatuses: 'all',
       });
       return { status: res.status, body: res.text };
+    },
+
+    async reconcile(request, timeoutMs) {
+      const t = reconcileHttp(timeoutMs);
+      const spec = { method: 'POST' as const, path: RECONCILE_ROUTE, body: request, okStatuses: [409, 502] };
+      const res = await t.request(spec);
+      if (!isObject(res.data))
+        return t.badResponse(spec, `expected a JSON object (HTTP ${res.status}, body: ${res.text.slice(0, 120)})`);
+      return { status: res.status, body: res.data as unknown as ReconcileResult };
+    },
+
+    async lastReconcile() {
+      const spec = { path: RECONCILE_ROUTE };
+      const res = await http.request(spec);
+      if (!isObject(res.data) || typeof res.data.status !== 'string')
+        return http.badResponse(spec, `expected a JSON object with "status" (body: ${res.text.slice(0, 120)})`);
+      return res.data as unknown as ReconcileResult;
     },
   };
 }

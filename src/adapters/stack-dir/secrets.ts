@@ -66,7 +66,7 @@ const COMPONENT_SECRETS: Partial<Record<ComponentId, readonly (SecretName & Secr
   prometheus: ['authPassword'],
   alertmanager: CHANNEL_SECRETS,
   grafana: ['grafanaAdminPassword', 'authPassword'],
-  webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl'],
+  webhook: ['stripeWebhookSecret', 'databaseUrl', 'redisUrl', 'stripeApiKey'],
 };
 
 /**
@@ -119,7 +119,7 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     let grafanaAdminPasswordFile: string | undefined;
     let stripeWebhookSecretFile: string | undefined;
     const values: Partial<Record<SecretName, string>> = {};
-    const read = [...CHANNEL_SECRETS, 'databaseUrl', 'redisUrl'] as const;
+    const read = [...CHANNEL_SECRETS, 'databaseUrl', 'redisUrl', 'stripeApiKey'] as const;
     for (const name of read) {
       const v = readSecret(config, name, ctx);
       if (v !== undefined) values[name] = v;

@@ -204,6 +204,16 @@ const notificationsSchema = z
   })
   .prefault({});
 
+/** A duration for the service (s, m, h or d, one unit) within [min, max] seconds. */
+const reconcileDuration = (min: number, max: number, minText: string, maxText: string) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,7}[smhd]$/, 'must be a duration such as 10m, 72h or 2d (one unit: s, m, h or d)')
+    .refine((d) => {
+      const n = durationSeconds(d) ?? -1;
+      return n >= min && n <= max;
+    }, `must be from ${minText} to ${maxText}`);
+
 const serviceSchema = z
   .strictObject({
     /** Stripe's signing secret(s). Generated (whsec_…) and kept in the stack directory when absent. */
@@ -253,6 +263,29 @@ const serviceSchema = z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/webhooks/stripe' })
       .refine((u) => !/[?#]/.test(u), 'must have no query or fragment (Stripe calls the URL as it is)')
       .optional(),
+    /**
+     * A Stripe API key for the reconcile with Stripe (a restricted key with read access to events,
+     * rk_live_…): the service compares Stripe's List Events with what it stored. Absent: no reconcile.
+     */
+    stripeApiKey: secretRefSchema.optional(),
+    /** The reconcile with Stripe (with stripeApiKey). */
+    reconcile: z
+      .strictObject({
+        /** How often the service reconciles (1m to 24h). */
+        interval: reconcileDuration(60, 86_400, '1m', '24h').default('10m'),
+        /** How far back each reconcile compares (1m to 30d: Stripe keeps events 30 days). */
+        window: reconcileDuration(60, 30 * 86_400, '1m', '30d').default('72h'),
+        /** Whether the service's own runs store and process what is missing (`wmon reconcile --replay` always can). */
+        replay: z.boolean().default(true),
+        /** The event types your Stripe endpoint receives (up to 20); empty: all. */
+        eventTypes: z
+          .array(z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, 'must be a Stripe event type such as charge.succeeded'))
+          .max(20, 'at most 20 event types (the most the List Events API takes)')
+          .default([]),
+        /** Stripe's API base URL; only to point the service at a Stripe API test server. */
+        apiBase: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+      })
+      .prefault({}),
   })
   .prefault({});
 

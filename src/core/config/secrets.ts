@@ -45,6 +45,10 @@ const KINDS = {
   },
   postgresUrl: { what: 'a postgres:// URL', valid: isUrlWithProtocol('postgres:', 'postgresql:') },
   redisUrl: { what: 'a redis:// or rediss:// URL', valid: isUrlWithProtocol('redis:', 'rediss:') },
+  stripeApiKey: {
+    what: 'a Stripe API key (rk_live_… or rk_test_…: a restricted key with read access to events)',
+    valid: (v) => /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,247}$/.test(v),
+  },
 } satisfies Record<string, SecretKind>;
 
 export type SecretName =
@@ -59,7 +63,8 @@ export type SecretName =
   | 'stripeWebhookSecret'
   | 'databaseUrl'
   | 'redisUrl'
-  | 'authPassword';
+  | 'authPassword'
+  | 'stripeApiKey';
 
 interface SecretSlot {
   readonly name: SecretName;
@@ -87,6 +92,7 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('databaseUrl', 'service.databaseUrl', config.service.databaseUrl, KINDS.postgresUrl);
   add('redisUrl', 'service.redisUrl', config.service.redisUrl, KINDS.redisUrl);
   add('authPassword', 'auth.password', config.auth?.password, KINDS.authPassword);
+  add('stripeApiKey', 'service.stripeApiKey', config.service.stripeApiKey, KINDS.stripeApiKey);
   return slots;
 }
 

@@ -367,6 +367,16 @@ export function buildStack(config: Config): Stack {
         RATE_LIMIT_GLOBAL: String(s.rateLimit.global),
         WORKERS: String(s.workers),
         MAX_ATTEMPTS: String(s.maxAttempts),
+        ...(s.stripeApiKey
+          ? {
+              [env.stripeApiKey.file]: secretPath('stripeApiKey'),
+              RECONCILE_INTERVAL: s.reconcile.interval,
+              RECONCILE_WINDOW: s.reconcile.window,
+              RECONCILE_REPLAY: String(s.reconcile.replay),
+              ...(s.reconcile.eventTypes.length > 0 ? { RECONCILE_EVENT_TYPES: s.reconcile.eventTypes.join(',') } : {}),
+              ...(s.reconcile.apiBase ? { STRIPE_API_BASE: s.reconcile.apiBase } : {}),
+            }
+          : {}),
       },
       readiness: { path: ROUTES.ready, port: 'internal' },
       dependsOn: [],

@@ -48,6 +48,7 @@ export function renderStack(config: Config): RenderResult {
           alertmanager: on('alertmanager'),
           probes: on('blackboxExporter') ? probeTargets(config).map((t) => t.probe) : [],
           ...(grafana ? { grafanaUrl: grafana } : {}),
+          reconcileInterval: on('webhook') && config.service.stripeApiKey ? config.service.reconcile.interval : false,
         }),
       ),
     );

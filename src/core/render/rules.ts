@@ -9,7 +9,7 @@
  */
 import type { AlertThresholds } from '../config/alerts.js';
 import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
-import { durationSeconds } from '../vocab/durations.js';
+import { durationSeconds, formatDuration } from '../vocab/durations.js';
 import {
   METRIC,
   NOT_PROBE_MATCH,
@@ -86,6 +86,11 @@ export interface RulesOptions {
    * probe); default both. Empty when the exporter is off.
    */
   readonly probes?: readonly ProbeKind[];
+  /**
+   * The service's reconcile interval (service.reconcile.interval) for the reconcile alerts; false when the
+   * service does not reconcile (no service.stripeApiKey). Default: rendered, with the default 10m.
+   */
+  readonly reconcileInterval?: string | false;
 }
 
 /** What one alert is, before the URLs are attached. */
@@ -577,6 +582,48 @@ function targetAlerts(a: AlertThresholds): AlertDefinition[] {
   ];
 }
 
+/** How many reconcile intervals without a successful run WebhookReconcileStale waits. */
+export const RECONCILE_STALE_INTERVALS = 3;
+
+/** The reconcile with Stripe: events Stripe has that never arrived, and the reconcile itself not running. */
+function reconcileAlerts(interval: string): AlertDefinition[] {
+  const stale = formatDuration(RECONCILE_STALE_INTERVALS * (durationSeconds(interval) ?? 600));
+  const staleSeconds = durationSeconds(stale) ?? 1800;
+  const last = METRIC.reconcileLastSuccess;
+  return [
+    {
+      alert: 'WebhookEventsMissed',
+      expr: `${METRIC.reconcileMissing} > 0`,
+      for: '0s',
+      labels: { severity: 'warning', component: 'webhook', signal: 'reconcile-missing' },
+      summary: 'Stripe has {{ $value | printf "%.0f" }} event(s) that never reached {{ $labels.job }}',
+      description:
+        'The last reconcile with Stripe\'s List Events API found {{ $value | printf "%.0f" }} event(s) that ' +
+        '{{ $labels.instance }} had not stored: Stripe delivery is failing (the endpoint disabled or unreachable ' +
+        'past its retries, a deploy that answered 2xx without storing, a wrong signing secret) even if nothing ' +
+        'else shows it. `wmon reconcile` lists them; `wmon reconcile --replay` recovers them.',
+      dashboard: 'events',
+    },
+    {
+      alert: 'WebhookReconcileStale',
+      // Never a success in the last 3 intervals, while the service has exported the series that long (a new
+      // stack waits 3 intervals; across a restart the previous process's successes still count).
+      expr:
+        `time() - max by (job, instance) (max_over_time(${last}[${stale}])) >= ${staleSeconds}` +
+        ` and on (job, instance) max by (job, instance) (${last} offset ${stale})`,
+      for: '0s',
+      labels: { severity: 'warning', component: 'webhook', signal: 'reconcile-stale' },
+      summary: 'No successful reconcile with Stripe on {{ $labels.instance }} for ' + stale,
+      description:
+        `{{ $labels.instance }} has not completed a reconcile with Stripe for ${stale} ` +
+        `(${RECONCILE_STALE_INTERVALS} intervals of ${interval}): events that never arrived go unnoticed. ` +
+        'webhook_reconcile_errors_total{reason} and the service logs say why (a revoked or wrong API key, Stripe ' +
+        'unreachable, rate limited).',
+      dashboard: 'events',
+    },
+  ];
+}
+
 function toRule(def: AlertDefinition, opts: RulesOptions): AlertingRule {
   const grafana = opts.grafanaUrl?.replace(/\/+$/, '');
   const runbooks = opts.alerts.runbookBaseUrl?.replace(/\/+$/, '');
@@ -620,6 +667,14 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
             {
               name: 'wmon-probes',
               rules: probeAlerts(opts.alerts, opts.probes ?? ['public', 'internal']).map((def) => toRule(def, opts)),
+            },
+          ]),
+      ...(opts.reconcileInterval === false
+        ? []
+        : [
+            {
+              name: 'wmon-reconcile',
+              rules: reconcileAlerts(opts.reconcileInterval ?? '10m').map((def) => toRule(def, opts)),
             },
           ]),
     ],

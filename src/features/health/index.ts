@@ -9,6 +9,7 @@ import { probeTasks } from './checks/probe.js';
 import { alertmanagerDriftTask, prometheusTasks, type AlertSink } from './checks/prometheus.js';
 import { reachabilityTasks } from './checks/reachability.js';
 import { readinessTasks } from './checks/ready.js';
+import { reconcileTasks } from './checks/reconcile.js';
 import { secretFileTasks } from './checks/secrets.js';
 import { runTasks, type CheckGroup } from './runner.js';
 import { exitCodeFor, sortChecks, statusLine, worstStatus } from './status.js';
@@ -41,6 +42,7 @@ export async function runCheck(ctx: StackContext, opts: CheckOptions): Promise<C
     ...jaegerTasks(ctx),
     ...secretFileTasks(ctx),
     ...(opts.probe ? probeTasks(ctx) : []),
+    ...reconcileTasks(ctx),
   ].filter((t) => !skip.has(t.group));
 
   const checks = sortChecks(await runTasks(tasks));

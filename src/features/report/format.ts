@@ -49,3 +49,12 @@ export function chartsText(r: ReportJson): string {
     `${humanDuration(r.charts.stepSeconds)}; times in UTC. A gap is a time without data.`
   );
 }
+
+/** `3 recovered; missing at the last run 0 (at most 3)`: the reconcile with Stripe over the window. */
+export function reconcileText(c: NonNullable<ReportJson['reconcile']>): string {
+  const missing =
+    c.missingLast === null
+      ? 'no run in the window'
+      : `missing at the last run ${c.missingLast} (at most ${c.missingMax ?? 0})`;
+  return `${c.recovered} recovered; ${missing}`;
+}

@@ -2,7 +2,17 @@
 import type { ReportJson } from '../../results.js';
 import { svgChart } from './charts.js';
 import { humanDuration } from '../../core/vocab/durations.js';
-import { breakdown, chartsText, clampedText, ms, num, percent, shortTime, verdictText } from './format.js';
+import {
+  breakdown,
+  chartsText,
+  clampedText,
+  ms,
+  num,
+  percent,
+  reconcileText,
+  shortTime,
+  verdictText,
+} from './format.js';
 
 function esc(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
@@ -87,6 +97,7 @@ export function toHtml(r: ReportJson): string {
       'Rate limited',
       esc(`${r.rateLimited.total}${r.rateLimited.total ? ` (${breakdown(r.rateLimited.byScope)})` : ''}`),
     ]),
+    ...(r.reconcile ? [row(['Reconcile with Stripe', esc(reconcileText(r.reconcile))])] : []),
     '</table>',
     '<h2>Charts</h2>',
     `<p class="muted">${esc(chartsText(r))}</p>`,

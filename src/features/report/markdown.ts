@@ -2,7 +2,7 @@
 import type { ReportJson } from '../../results.js';
 import { sparkline } from './charts.js';
 import { humanDuration } from '../../core/vocab/durations.js';
-import { breakdown, clampedText, ms, num, percent, shortTime, verdictText } from './format.js';
+import { breakdown, clampedText, ms, num, percent, reconcileText, shortTime, verdictText } from './format.js';
 
 const ICON = { passed: '✅', failed: '❌', no_data: '➖' } as const;
 
@@ -41,6 +41,7 @@ export function toMarkdown(r: ReportJson): string {
   out.push(
     `| Rate limited | ${r.rateLimited.total}${r.rateLimited.total ? ` (${cell(breakdown(r.rateLimited.byScope))})` : ''} | |`,
   );
+  if (r.reconcile) out.push(`| Reconcile with Stripe | ${reconcileText(r.reconcile)} | |`);
   out.push('');
 
   out.push('### Event types', '');

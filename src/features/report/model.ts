@@ -12,7 +12,8 @@ import { durationSeconds, parseWindow } from '../../core/vocab/durations.js';
 import { renderStack } from '../../core/render/index.js';
 import { ALERT_RULES_FILE } from '../../core/render/prometheus.js';
 import type { RuleFile } from '../../core/render/rules.js';
-import { errorRatio, requestLatencyQuantile, requestRate } from '../../core/vocab/webhook-queries.js';
+import { METRIC, errorRatio, requestLatencyQuantile, requestRate } from '../../core/vocab/webhook-queries.js';
+import { counterTotals } from '../metrics/counters.js';
 import type { ReportJson } from '../../results.js';
 import { chartGrid, chartSeries, chartWindow, firingPeriods, firstSampleExpr } from './series.js';
 import { alertCases, reportExitCode, sloCases, verdictOf, type FailOn } from './test-cases.js';
@@ -60,6 +61,7 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
       errorSeries,
       latencySeries,
       availabilitySeries,
+      reconcile,
     ] = await Promise.all([
       // Over the part of the window that has data: a rate over 24 h of a 3-hour-old stack would be an eighth of it.
       queryFigures(prom, config.alerts, charts.seconds, end, [
@@ -77,6 +79,7 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
       chartSeries(prom, errorRatio(grid.rateWindow), grid, 100),
       chartSeries(prom, requestLatencyQuantile(0.95, grid.rateWindow), grid, 1000),
       chartSeries(prom, `avg(avg_over_time(up{job="${WEBHOOK_JOB}"}[${grid.rateWindow}]))`, grid, 100),
+      config.service.stripeApiKey ? reconcileCounts(prom, window.seconds, end) : Promise.resolve(null),
     ]);
     const webhookPercent =
       availability.resultType === 'vector' && availability.result[0] ? pct(availability.result[0].sample.value) : null;
@@ -154,10 +157,31 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
       },
       signatureFailures: counts.signatureFailures,
       rateLimited: counts.rateLimited,
+      reconcile,
       alerts,
       testCases,
     };
   });
+}
+
+/**
+ * The reconcile with Stripe over the window: events recovered (exact), and events found missing — by the
+ * last run in the window, and at most by one run (null without a run in the window).
+ */
+async function reconcileCounts(
+  prom: Parameters<typeof counterTotals>[0],
+  windowSeconds: number,
+  end: number,
+): Promise<NonNullable<ReportJson['reconcile']>> {
+  const gauge = (fn: string) => prom.query(`max(${fn}(${METRIC.reconcileMissing}[${windowSeconds}s]))`, { time: end });
+  const [recovered, last, most] = await Promise.all([
+    counterTotals(prom, METRIC.reconcileRecovered, windowSeconds, end),
+    gauge('last_over_time'),
+    gauge('max_over_time'),
+  ]);
+  const value = (r: Awaited<ReturnType<typeof gauge>>) =>
+    r.resultType === 'vector' && r.result[0] ? r.result[0].sample.value : null;
+  return { recovered: recovered.total, missingLast: value(last), missingMax: value(most) };
 }
 
 function pct(ratio: number): number | null {

@@ -337,6 +337,12 @@ describe('dashboards built with the SDK', () => {
       '  blackboxExporter: {enabled: false}\n',
   };
 
+  /** Panels (rows included) appended to a dashboard after the hand-written model, by file. */
+  const ADDED_SINCE: Record<string, number> = {
+    // The "Reconcile with Stripe" row and its three panels.
+    'events.json': 4,
+  };
+
   /** Where `before` has something `after` lacks or holds differently, as `path: before → after` lines. */
   function missing(before: unknown, after: unknown, at = '$'): string[] {
     if (Array.isArray(before)) {
@@ -370,6 +376,9 @@ describe('dashboards built with the SDK', () => {
         const after = JSON.parse(
           JSON.stringify(d.dashboard).replaceAll(', source!=\\"probe\\"', '').replaceAll('{source!=\\"probe\\"}', ''),
         ) as Record<string, unknown>;
+        // Panels added since (at the end, after the hand-written model's last one) are not the model's.
+        const added = ADDED_SINCE[d.fileName] ?? 0;
+        after.panels = (after.panels as unknown[]).slice(0, (after.panels as unknown[]).length - added);
         // The one value that changed: the SDK writes the schema version of the model it types (Grafana 11.6).
         expect([before.schemaVersion, after.schemaVersion]).toEqual([39, 41]);
         expect(missing({ ...before, schemaVersion: 41 }, after), d.fileName).toEqual([]);

@@ -51,6 +51,8 @@ describe('buildAlertRules', () => {
       WebhookEndpointUnreachable: 'critical',
       // A rule per severity (critical under 3 days, warning under 14): the last one listed wins here.
       WebhookCertificateExpiringSoon: 'warning',
+      WebhookEventsMissed: 'warning',
+      WebhookReconcileStale: 'warning',
     });
     for (const r of rulesOf(rules)) {
       if (r.alert !== 'Watchdog') expect(SEVERITIES).toContain(r.labels.severity);
@@ -81,7 +83,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(27);
+    expect(signals.size).toBe(29);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
@@ -222,6 +224,24 @@ describe('buildAlertRules', () => {
     expect(names).not.toContain('Watchdog');
     expect(names).not.toContain('AlertmanagerNotificationsFailing');
     expect(names).toContain('PrometheusRuleEvaluationFailures');
+  });
+
+  it('watches the reconcile with Stripe at 3 of its intervals (service.reconcile.interval), not at all without an API key', () => {
+    const names = (file: ReturnType<typeof buildAlertRules>) => rulesOf(file).map((r) => r.alert);
+    expect(names(buildAlertRules({ alerts: DEFAULT_ALERTS, reconcileInterval: false }))).not.toContain(
+      'WebhookEventsMissed',
+    );
+    expect(names(buildAlertRules({ alerts: DEFAULT_ALERTS, reconcileInterval: false }))).not.toContain(
+      'WebhookReconcileStale',
+    );
+    const stale = byName(buildAlertRules({ alerts: DEFAULT_ALERTS, reconcileInterval: '1h' }), 'WebhookReconcileStale');
+    expect(stale.expr).toBe(
+      'time() - max by (job, instance) (max_over_time(webhook_reconcile_last_success_timestamp_seconds[3h])) >= 10800' +
+        ' and on (job, instance) max by (job, instance) (webhook_reconcile_last_success_timestamp_seconds offset 3h)',
+    );
+    expect(stale.annotations.summary).toContain('for 3h');
+    expect(byName(rules, 'WebhookReconcileStale').expr).toContain('[30m])) >= 1800');
+    expect(byName(rules, 'WebhookEventsMissed').expr).toBe('webhook_reconcile_missing_events > 0');
   });
 
   it('is deterministic', () => {

@@ -106,6 +106,7 @@ function report(over: Partial<ReportJson> = {}): ReportJson {
     },
     signatureFailures: { total: 34, byReason: { signature_mismatch: 34 } },
     rateLimited: { total: 0, byScope: {} },
+    reconcile: null,
     alerts,
     testCases,
     ...over,
@@ -298,10 +299,22 @@ describe('formats', () => {
     expect(toHtml(report())).not.toContain('class="note"');
   });
 
+  it('includes the reconcile with Stripe (recovered, missing) only when the service reconciles', () => {
+    expect(toMarkdown(report())).not.toContain('Reconcile with Stripe');
+    const r = report({ reconcile: { recovered: 3, missingLast: 0, missingMax: 3 } });
+    expect(toMarkdown(r)).toContain('| Reconcile with Stripe | 3 recovered; missing at the last run 0 (at most 3) | |');
+    expect(toHtml(r)).toContain(
+      '<td>Reconcile with Stripe</td><td>3 recovered; missing at the last run 0 (at most 3)</td>',
+    );
+    expect(toMarkdown(report({ reconcile: { recovered: 0, missingLast: null, missingMax: null } }))).toContain(
+      '| Reconcile with Stripe | 0 recovered; no run in the window | |',
+    );
+  });
+
   it('writes Markdown and a self-contained HTML page', () => {
     const r = report();
     const md = toMarkdown(r);
-    expect(md).toContain('❌ **critical: 3 of 36 checks failed**');
+    expect(md).toContain('❌ **critical: 3 of 38 checks failed**');
     expect(md).toContain('| TargetDown | critical | instance=webhook:8080 job=webhook |');
     expect(md).toContain('| `invoice.paid` | 1000 |');
     const html = toHtml(r);

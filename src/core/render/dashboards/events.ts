@@ -220,6 +220,48 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
         }),
       ],
     },
+    {
+      title: 'Reconcile with Stripe',
+      panels: [
+        stat({
+          title: 'Missing at last reconcile',
+          description:
+            "Events Stripe's List Events API returned that the service had not stored, found by the last " +
+            'reconcile (WebhookEventsMissed fires above 0). `wmon reconcile` lists them; --replay recovers them.',
+          unit: 'short',
+          query: { expr: `max(${METRIC.reconcileMissing})` },
+          thresholds: steps('green', [1, 'orange']),
+          w: 6,
+          h: 8,
+        }),
+        stat({
+          title: 'Since last successful reconcile',
+          description:
+            'Time since the service last completed a reconcile with Stripe (no data: never, or no API key ' +
+            'configured). WebhookReconcileStale fires after three intervals without one.',
+          unit: 's',
+          query: { expr: `time() - max(${METRIC.reconcileLastSuccess}) and max(${METRIC.reconcileLastSuccess}) > 0` },
+          w: 6,
+          h: 8,
+        }),
+        timeseries({
+          title: 'Recovered events and reconcile errors',
+          description:
+            'Events recovered from Stripe (stored because their webhook never arrived), and failed reconciles by ' +
+            'reason, per interval.',
+          unit: 'short',
+          queries: [
+            { expr: `sum(increase(${METRIC.reconcileRecovered}[${RATE_INTERVAL}]))`, legend: 'recovered' },
+            {
+              expr: `sum by (reason) (increase(${METRIC.reconcileErrors}[${RATE_INTERVAL}])) > 0`,
+              legend: 'error: {{reason}}',
+            },
+          ],
+          w: 12,
+          h: 8,
+        }),
+      ],
+    },
   ];
 
   return dashboard(

@@ -16,7 +16,7 @@ import { makeCert, type TestCert } from '../../support/tls.js';
 import { tempDir } from '../../support/tmp.js';
 import { promTool } from '../../support/tools.js';
 
-const SERVERS = ['prometheus', 'alertmanager', 'nodeExporter'] as const;
+const SERVERS = ['prometheus', 'alertmanager', 'nodeExporter', 'blackboxExporter'] as const;
 const MOUNT = '/run/secrets/wmon';
 
 let dir: string;
@@ -43,7 +43,7 @@ async function onHost(file: string, mountDir: string): Promise<string> {
   return copy;
 }
 
-describe('HTTPS for Prometheus, Alertmanager and the node exporter (auth.tls)', () => {
+describe('HTTPS for Prometheus, Alertmanager, the node exporter and the blackbox exporter (auth.tls)', () => {
   it('writes a web configuration with tls_server_config that promtool accepts, the certificate and key beside it', async () => {
     const s = stack('auth: {tls: {certFile: server.crt, keyFile: server.key}}\n');
     const stackDir = path.join(dir, 'stack-1');
@@ -130,6 +130,7 @@ describe('HTTPS for Prometheus, Alertmanager and the node exporter (auth.tls)', 
     expect(url('prometheus')).toBe('https://127.0.0.1:9090');
     expect(url('alertmanager')).toBe('https://127.0.0.1:9093');
     expect(url('nodeExporter')).toBe('https://127.0.0.1:9100');
+    expect(url('blackboxExporter')).toBe('https://127.0.0.1:9115');
     expect(url('grafana')).toBe('http://127.0.0.1:3000');
     const tls = { ca: [cert.certPem], serverName: 'localhost' };
     const specs = containerSpecs(model, {

@@ -271,7 +271,7 @@ async function service(): Promise<Target> {
   const queued = (text: string, state: QueueState) =>
     value(text, `${SERVICE_METRICS.queueSize.name}{state="${state}"}`);
   const processed = (text: string, outcome: ProcessingOutcome) =>
-    value(text, `${SERVICE_METRICS.eventsProcessed.name}{outcome="${outcome}"}`);
+    value(text, `${SERVICE_METRICS.eventsProcessed.name}{outcome="${outcome}",source="external"}`);
   return {
     ...t,
     queue: async () => {

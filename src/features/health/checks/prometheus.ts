@@ -24,7 +24,7 @@ const JOB_COMPONENT: Readonly<Record<string, string>> = Object.fromEntries(
 );
 
 /** A task that reads through Prometheus (its component, unless named): its failure makes the row UNKNOWN, saying so. */
-function viaPrometheus(
+export function viaPrometheus(
   ctx: HealthContext,
   spec: Pick<CheckTask, 'group' | 'id' | 'check'> & { readonly component?: string },
   run: (self: CheckTask) => Rows,

@@ -8,8 +8,8 @@ import { HEARTBEAT_RECEIVER } from '../../../core/render/alertmanager.js';
 import { BLACKBOX_JOB, probeTargets } from '../../../core/render/blackbox.js';
 import { isEnabled } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
-import { prometheusFailure } from '../failure.js';
 import { row, type CheckRow, type CheckTask } from '../runner.js';
+import { viaPrometheus } from './prometheus.js';
 
 /** How far back the heartbeat check looks for Alertmanager's attempts to deliver it. */
 export const HEARTBEAT_WINDOW = '15m';
@@ -24,27 +24,13 @@ async function vector(prom: PrometheusClient, expr: string): Promise<readonly Ve
 
 const days = (seconds: number) => `${(seconds / DAY).toFixed(1)} days`;
 
-/** A task that reads through Prometheus: its failure makes the row UNKNOWN, saying so. */
-function viaPrometheus(
+/** A task that reads through Prometheus, with its client (viaPrometheus: its failure makes the row UNKNOWN). */
+function throughPrometheus(
   ctx: HealthContext,
   spec: Pick<CheckTask, 'group' | 'id' | 'component' | 'check'>,
   run: (prom: PrometheusClient) => Promise<CheckRow[]>,
 ): CheckTask {
-  const url = ctx.component('prometheus')?.url ?? '';
-  const prom = ctx.clients.prometheus!;
-  return {
-    ...spec,
-    deadlineMs: ctx.timeoutMs + 500,
-    async run() {
-      try {
-        return await run(prom);
-      } catch (error) {
-        const f = prometheusFailure(error, url);
-        if (f) return [row(spec, f.status, f.detail)];
-        throw error;
-      }
-    },
-  };
+  return viaPrometheus(ctx, spec, () => run(ctx.clients.prometheus!));
 }
 
 export function reachabilityTasks(ctx: HealthContext): CheckTask[] {
@@ -56,7 +42,7 @@ export function reachabilityTasks(ctx: HealthContext): CheckTask[] {
   if (isEnabled(ctx.config, 'blackboxExporter') && probeTargets(ctx.config).length > 0) {
     const probes = { group: 'targets', id: 'reachability', component: 'webhook', check: 'reachable' } as const;
     tasks.push(
-      viaPrometheus(ctx, probes, async (prom) => {
+      throughPrometheus(ctx, probes, async (prom) => {
         const [success, duration, status] = await Promise.all([
           vector(prom, `probe_success${selector}`),
           vector(prom, `probe_duration_seconds${selector}`),
@@ -90,7 +76,7 @@ export function reachabilityTasks(ctx: HealthContext): CheckTask[] {
 
     const certs = { group: 'targets', id: 'certificate', component: 'webhook', check: 'certificate' } as const;
     tasks.push(
-      viaPrometheus(ctx, certs, async (prom) => {
+      throughPrometheus(ctx, certs, async (prom) => {
         // Only https URLs have the series; a plain-http stack has no certificate to check, and no row.
         const left = await vector(prom, `probe_ssl_earliest_cert_expiry${selector} - time()`);
         return left.map((s) => {
@@ -119,7 +105,7 @@ export function reachabilityTasks(ctx: HealthContext): CheckTask[] {
   if (isEnabled(ctx.config, 'alertmanager') && ctx.config.notifications.heartbeat) {
     const heartbeat = { group: 'alerts', id: 'heartbeat', component: 'alertmanager', check: 'heartbeat' } as const;
     tasks.push(
-      viaPrometheus(ctx, heartbeat, async (prom) => {
+      throughPrometheus(ctx, heartbeat, async (prom) => {
         // Alertmanager runs with receiver-name-in-metrics: its notification counters carry `receiver_name`.
         const of = (metric: string) =>
           vector(prom, `sum(increase(${metric}{receiver_name="${HEARTBEAT_RECEIVER}"}[${HEARTBEAT_WINDOW}]))`).then(

@@ -9,3 +9,4 @@ export * from './metrics.js';
 export * from './probe-event.js';
 export * from './routes.js';
 export * from './secrets.js';
+export * from './store.js';

@@ -398,12 +398,28 @@ export interface BackupResultJson {
   } | null;
   readonly alertmanager: { readonly silences: number } | null;
   readonly grafana: { readonly folders: number; readonly dashboards: number; readonly datasources: number } | null;
+  /**
+   * The bundled service's store: sqlite (an online copy, or the stopped service's, with its schema version
+   * and events per state), or external (PostgreSQL: not in the archive). Null when switched off or not backed up.
+   */
+  readonly webhook: WebhookStoreJson | null;
   readonly secretsNeeded: readonly BackupSecretJson[];
   /** Older backups removed by --keep. */
   readonly pruned: readonly string[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
 }
+
+export type WebhookStoreJson =
+  | {
+      readonly store: 'sqlite';
+      readonly mode: 'online' | 'stopped';
+      readonly bytes: number;
+      readonly schemaVersion: number;
+      readonly tables: Readonly<Record<string, number>>;
+      readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+    }
+  | { readonly store: 'external'; readonly included: false; readonly note: string };
 
 /** One step of a restore: planned (dry run) or done. */
 export interface RestoreStepJson {
@@ -449,6 +465,11 @@ export interface RestoreResultJson {
       readonly dashboards: number;
       readonly datasources: number;
       readonly secretsToSet: ReadonlyArray<{ readonly datasource: string; readonly fields: readonly string[] }>;
+    } | null;
+    /** The service's SQLite store, put back, and its events per state once the service answered. */
+    readonly webhook: {
+      readonly bytes: number;
+      readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
     } | null;
   } | null;
   readonly checks: readonly RestoreCheckJson[];

@@ -31,6 +31,7 @@ const backup: BackupResultJson = {
   prometheus: { mode: 'snapshot', files: 40, bytes: 12_900_000, blocks: 3, probes: 2 },
   alertmanager: { silences: 2 },
   grafana: null,
+  webhook: null,
   secretsNeeded: [
     { name: 'slackWebhookUrl', source: 'env', ref: 'WMON_SLACK_WEBHOOK_URL', note: 'set it where you restore' },
     { name: 'grafanaAdminPassword', source: 'generated', ref: null, note: 'made anew if absent' },
@@ -117,6 +118,7 @@ describe('wmon restore, for people', () => {
         prometheus: { files: 40, bytes: 12_900_000, blocks: 3 },
         silences: { restored: 1, present: 0, expired: 1 },
         grafana: null,
+        webhook: null,
       },
       checks: [
         { check: 'prometheus series', ok: true, detail: '2 probes give the values the backup recorded' },

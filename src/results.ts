@@ -497,8 +497,28 @@ export interface UpdateResultJson extends InitResultJson {
 }
 
 /** `wmon reset --json` */
+/** What `wmon reset` will delete and keep, said before it asks or acts. */
+export interface ResetPlanJson {
+  readonly containers: readonly string[];
+  readonly volumes: ReadonlyArray<{
+    readonly name: string;
+    readonly component: string;
+    /** Its size on the engine's host; null when it could not be read. */
+    readonly bytes: number | null;
+    readonly action: 'delete' | 'keep';
+    /** The webhook service's data volume: its events by state (null when they could not be read). */
+    readonly events?: { readonly pending: number; readonly processed: number; readonly deadLetter: number } | null;
+  }>;
+  /** True when the webhook service's events are deleted (--delete-events). */
+  readonly deletesEvents: boolean;
+  readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number } | null;
+  readonly safetyBackup: boolean;
+}
+
 export interface ResetResultJson {
   readonly project: string;
+  /** What was said before the reset: every volume with its size, deleted or kept, and the service's events. */
+  readonly plan?: ResetPlanJson;
   /** The safety backup, unless --no-backup. */
   readonly safetyBackup: BackupResultJson | null;
   readonly removed: {
@@ -506,6 +526,8 @@ export interface ResetResultJson {
     readonly volumes: readonly string[];
     readonly networks: readonly string[];
   };
+  /** Volumes kept: the webhook service's events, unless --delete-events. */
+  readonly kept: { readonly volumes: readonly string[] };
   /** The stack brought up again, as `wmon init --json` reports it. */
   readonly init: InitResultJson;
 }

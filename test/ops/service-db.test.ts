@@ -16,6 +16,7 @@ import { SWAP_SCRIPT } from '../../src/features/archive/service-db.js';
 import type { Manifest } from '../../src/features/archive/manifest.js';
 import { createBackup } from '../../src/ops/backup.js';
 import { restoreStack, type RestoreOptions } from '../../src/ops/restore.js';
+import { planReset, resetStack } from '../../src/ops/reset.js';
 import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../support/archives.js';
 import { fakeAlertmanager, fakePrometheus, handlePrometheusDataShell } from '../support/fakes/memory-clients.js';
 import {
@@ -308,4 +309,42 @@ describe("restoring the webhook service's events", () => {
       expect(left.filter((c) => c.component === 'helper')).toEqual([]);
     });
   }
+});
+
+describe("reset and the webhook service's events", () => {
+  const RESET = { backup: true, timeoutMs: 2_000, stopTimeoutSeconds: 1 };
+
+  it('says what it deletes and keeps, and keeps the events without --delete-events', async () => {
+    const t = await serviceStack();
+    const plan = await planReset(t.ctx, { backup: true });
+    const events = { pending: 3, processed: 2, deadLetter: 1 };
+    expect(plan.events).toEqual(events);
+    expect(plan.deletesEvents).toBe(false);
+    const hook = plan.volumes.find((v) => v.component === 'webhook')!;
+    expect(hook).toMatchObject({ action: 'keep', events, bytes: expect.any(Number) });
+    expect(hook.bytes).toBeGreaterThan(16_384);
+    expect(plan.volumes.find((v) => v.name.endsWith('-prometheus-data'))).toMatchObject({ action: 'delete' });
+
+    const r = await resetStack(t.ctx, RESET);
+    expect(r.kept.volumes).toEqual([`${t.ctx.stack.project}-webhook-data`]);
+    expect(r.removed.volumes).toContain(`${t.ctx.stack.project}-prometheus-data`);
+    expect(r.removed.volumes).not.toContain(`${t.ctx.stack.project}-webhook-data`);
+    const after = await readServiceDatabase(await t.volume.readFile('/webhooks.db'));
+    expect(Object.keys(after.events).sort()).toEqual([...t.ids].sort());
+    // The safety backup holds them too.
+    expect(r.safetyBackup?.webhook).toMatchObject({ store: 'sqlite', events });
+    expect((await t.s.runtime.inspectContainer(t.container))?.running).toBe(true);
+  });
+
+  it('deletes them with --delete-events, after saying how many', async () => {
+    const t = await serviceStack();
+    const plan = await planReset(t.ctx, { backup: true, deleteEvents: true });
+    expect(plan).toMatchObject({ deletesEvents: true, events: { pending: 3, deadLetter: 1 } });
+    expect(plan.volumes.find((v) => v.component === 'webhook')).toMatchObject({ action: 'delete' });
+    const r = await resetStack(t.ctx, { ...RESET, deleteEvents: true });
+    expect(r.removed.volumes).toContain(`${t.ctx.stack.project}-webhook-data`);
+    expect(r.kept.volumes).toEqual([]);
+    const volume = t.s.runtime.volumeFiles(`${t.ctx.stack.project}-webhook-data`);
+    expect(await volume.exists('/webhooks.db')).toBe(false);
+  });
 });

@@ -137,6 +137,11 @@ export function handleServiceDb(runtime: MemoryRuntime, calls: string[][] = []):
     for (const p of cmd.slice(2)) await files.rm(p, { force: true });
     return {};
   });
+  runtime.handleExec(['du', '-sk'], async ({ cmd, files }) => {
+    const lines: string[] = [];
+    for (const p of cmd.slice(2)) lines.push(`${Math.ceil((await files.size(p)) / 1024)}\t${p}`);
+    return { stdout: `${lines.join('\n')}\n` };
+  });
   const script = (text: string, fn: Parameters<MemoryRuntime['handleExec']>[1]) =>
     runtime.handleExec(['/bin/sh', '-c', text], fn);
   script('stat -c %u:%g "$1"', () => ({ stdout: '1000:1000\n' }));

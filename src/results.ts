@@ -421,6 +421,33 @@ export type WebhookStoreJson =
     }
   | { readonly store: 'external'; readonly included: false; readonly note: string };
 
+/** `wmon backup --verify FILE --json`: the archive verified as a restore would, nothing restored. */
+export interface VerifyBackupJson {
+  readonly ok: true;
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly files: number;
+  readonly totalBytes: number;
+  readonly formatVersion: number;
+  readonly wmonVersion: string;
+  readonly createdAt: string;
+  readonly project: string;
+  readonly detail: string;
+  /** The service's database: checked by SQLite (ok), not checked (no engine or image here), or not included. */
+  readonly webhook:
+    | {
+        readonly store: 'sqlite';
+        readonly integrity: 'ok' | 'not checked';
+        readonly schemaVersion: number;
+        readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+      }
+    | { readonly store: 'external'; readonly integrity: 'not included' }
+    | null;
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
 /** One step of a restore: planned (dry run) or done. */
 export interface RestoreStepJson {
   /** verify | safety-backup | stop | config | prometheus-data | start | silences | grafana | check */

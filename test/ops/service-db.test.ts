@@ -17,6 +17,7 @@ import type { Manifest } from '../../src/features/archive/manifest.js';
 import { createBackup } from '../../src/ops/backup.js';
 import { restoreStack, type RestoreOptions } from '../../src/ops/restore.js';
 import { planReset, resetStack } from '../../src/ops/reset.js';
+import { verifyBackup } from '../../src/ops/verify-backup.js';
 import { readEntries, withFreshManifest, writeEntries, type RawEntry } from '../support/archives.js';
 import { fakeAlertmanager, fakePrometheus, handlePrometheusDataShell } from '../support/fakes/memory-clients.js';
 import {
@@ -346,5 +347,42 @@ describe("reset and the webhook service's events", () => {
     expect(r.kept.volumes).toEqual([]);
     const volume = t.s.runtime.volumeFiles(`${t.ctx.stack.project}-webhook-data`);
     expect(await volume.exists('/webhooks.db')).toBe(false);
+  });
+});
+
+describe('wmon backup --verify', () => {
+  it("checks the service's database with SQLite in a helper, and refuses a damaged one, changing nothing", async () => {
+    const t = await serviceStack();
+    const b = await createBackup(t.ctx);
+    const ok = await verifyBackup(b.file, await t.open());
+    expect(ok).toMatchObject({
+      ok: true,
+      project: t.ctx.stack.project,
+      webhook: {
+        store: 'sqlite',
+        integrity: 'ok',
+        schemaVersion: 1,
+        events: { pending: 3, processed: 2, deadLetter: 1 },
+      },
+      warnings: [],
+    });
+    // Without a wmon.yaml (no engine to reach): everything but SQLite's own check, and said so.
+    const alone = await verifyBackup(b.file, undefined);
+    expect(alone.webhook).toMatchObject({ integrity: 'not checked' });
+    expect(alone.warnings.join('\n')).toMatch(/integrity check of the service's database was not run/);
+
+    const entries = await readEntries(b.file);
+    const db = entries.find((x) => x.path === SERVICE_DB_ENTRY)!;
+    const data = Buffer.from(db.data!);
+    data.fill(0xa5, 16_384 + 100, 16_384 * 2);
+    db.data = data;
+    const bad = path.join(t.s.dir, 'bad.tar.gz');
+    await writeEntries(bad, withFreshManifest(entries));
+    const before = await stateOf(t);
+    await expect(verifyBackup(bad, await t.open())).rejects.toMatchObject({
+      code: 'ARCHIVE_SERVICE_DB_INVALID',
+      exit: 65,
+    });
+    expect(await stateOf(t)).toEqual(before);
   });
 });

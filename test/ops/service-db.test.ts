@@ -27,7 +27,10 @@ import {
   serviceDatabase,
   type EventMix,
 } from '../support/fakes/service-db.js';
-import { BLOCK, memoryStack, UP } from '../support/memory-stack.js';
+import { BLOCK, IMAGES, memoryStack, UP } from '../support/memory-stack.js';
+import { tempDir } from '../support/tmp.js';
+import { MemoryRuntime } from '../../src/adapters/runtime/memory-runtime.js';
+import type { ContextOptions } from '../../src/context.js';
 import { freePorts } from '../support/ports.js';
 import { initStack } from '../../src/ops/up.js';
 
@@ -384,5 +387,46 @@ describe('wmon backup --verify', () => {
       exit: 65,
     });
     expect(await stateOf(t)).toEqual(before);
+  });
+});
+
+describe('disaster recovery on a new host', () => {
+  it('brings the stack back from the archive alone, its events included: no wmon.yaml, no volume, no service image', async () => {
+    const t = await serviceStack();
+    const b = await createBackup(t.ctx);
+    // Another engine (nothing of the project on it), another folder: only the archive travels.
+    const runtime = new MemoryRuntime();
+    for (const ref of [
+      ...Object.values(IMAGES),
+      'docker.io/library/node:20-bookworm-slim',
+      'docker.io/library/node:20-bookworm',
+    ])
+      runtime.addImage(ref);
+    handlePrometheusDataShell(runtime);
+    handleServiceDb(runtime);
+    handleServiceDbSwap(runtime, SWAP_SCRIPT);
+    const am = fakeAlertmanager();
+    const prom = fakePrometheus(runtime, () => `${t.ctx.stack.project}-prometheus`);
+    const dir = await tempDir('wmon-newhost-');
+    const configFile = path.join(dir, 'wmon.yaml');
+    const deps = {
+      connectRuntime: async () => runtime,
+      clients: { alertmanager: am.client, prometheus: prom.client },
+      waitSettled: async () => undefined,
+      waitReady: async (rt: typeof runtime, spec: { name: string }) => {
+        if (!(await rt.inspectContainer(spec.name))?.running) throw new Error(`${spec.name} is not running`);
+      },
+    } as unknown as ContextOptions;
+    expect(await runtime.imageExists(SERVICE_IMAGE)).toBe(false);
+    const r = await restoreStack({ configFile, current: undefined, deps }, OPTS(b.file));
+    expect(r.safetyBackup).toBeNull();
+    expect(r.restored?.webhook).toMatchObject({ events: { deadLetter: 1 } });
+    expect(r.checks.find((c) => c.check === 'webhook events')).toMatchObject({ ok: true });
+    expect(await readFile(configFile, 'utf8')).toBe(await readFile(t.s.configFile, 'utf8'));
+    const volume = runtime.volumeFiles(`${t.ctx.stack.project}-webhook-data`);
+    const now = await readServiceDatabase(await volume.readFile('/webhooks.db'));
+    expect(Object.keys(now.events).sort()).toEqual([...t.ids].sort());
+    expect(await runtime.imageExists(SERVICE_IMAGE)).toBe(true);
+    expect((await runtime.inspectContainer(t.container))?.running).toBe(true);
   });
 });

@@ -35,6 +35,9 @@ export { readDbHeader } from './service-db-header.js';
 
 export const SERVICE_DB_PATH = `${SQLITE_DATA_DIR}/${SQLITE_FILE_NAME}`;
 
+/** The uid (and gid) the service's image runs as: node images' `node` user (service/Dockerfile: USER node). */
+export const SERVICE_UID = 1000;
+
 /**
  * The script, run as `node -e SCRIPT <command> <args>` in the service's image (CommonJS; better-sqlite3
  * from the image's node_modules). Commands: `backup SRC DEST` (online backup of SRC into the new file DEST,
@@ -411,7 +414,13 @@ export async function restoreServiceDb(
   const staged = `.wmon-restore-${id}.db`;
   return withServiceHelper(d, { volume: true }, async (helper) => {
     const owner = await sh(d.runtime, helper, 'inspect the service volume', 'stat -c %u:%g "$1"', SQLITE_DATA_DIR);
-    const [uid, gid] = owner.split(':').map(Number) as [number, number];
+    let [uid, gid] = owner.split(':').map(Number) as [number, number];
+    if (uid === 0) {
+      // A new volume, never mounted by the service: the service runs as its image's `node` user (1000), never
+      // as root, and SQLite must create its WAL files beside the database.
+      [uid, gid] = [SERVICE_UID, SERVICE_UID];
+      await sh(d.runtime, helper, 'prepare the service volume', 'chown "$2" "$1"', SQLITE_DATA_DIR, `${uid}:${gid}`);
+    }
     try {
       await putFromArchive(d.runtime, helper, SQLITE_DATA_DIR, staged, archive, { uid, gid });
       if (canInspect) {

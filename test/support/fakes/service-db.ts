@@ -144,7 +144,11 @@ export function handleServiceDb(runtime: MemoryRuntime, calls: string[][] = []):
   });
   const script = (text: string, fn: Parameters<MemoryRuntime['handleExec']>[1]) =>
     runtime.handleExec(['/bin/sh', '-c', text], fn);
-  script('stat -c %u:%g "$1"', () => ({ stdout: '1000:1000\n' }));
+  script('stat -c %u:%g "$1"', async ({ cmd, files }) => {
+    const st = await files.stat(cmd[4]!);
+    return { stdout: `${st?.uid ?? 0}:${st?.gid ?? 0}\n` };
+  });
+  script('chown "$2" "$1"', () => ({}));
   script('test -f "$1"', async ({ cmd, files }) => ({ exitCode: (await files.exists(cmd[4]!)) ? 0 : 1 }));
   script('rm -rf "$1" && mkdir -p "$1"', async ({ cmd, files }) => {
     await files.rm(cmd[4]!, { recursive: true, force: true });

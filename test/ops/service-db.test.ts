@@ -288,18 +288,7 @@ describe("restoring the webhook service's events", () => {
       const bad = path.join(t.s.dir, 'bad.tar.gz');
       await writeEntries(bad, await edit(await readEntries(b.file)));
       const before = await stateOf(t);
-      const rep = {
-        async run(steps: readonly { title: string; run(io: unknown): Promise<void> }[]) {
-          for (const st of steps) {
-            console.error('STEP', st.title);
-            await st.run({
-              output: (l: string) => console.error('  ', l),
-              skip: (r: string) => console.error(' skip', r),
-            });
-          }
-        },
-      };
-      const error = await restoreStack(await t.target(), OPTS(bad), rep).then(
+      const error = await restoreStack(await t.target(), OPTS(bad)).then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -323,7 +323,7 @@ async function engineBench(work: string, data: string, bytes: number, tarRate: n
   await writeFile(
     path.join(dir, 'wmon.yaml'),
     `project: ${project}\npullPolicy: never\nprometheus:\n  retention: {time: 30d}\ncomponents:\n  prometheus: {image: ${TEST_IMAGES.prometheus}, port: ${port}, memory: 2g}\n` +
-      '  alertmanager: {enabled: false}\n  nodeExporter: {enabled: false}\n  webhook: {enabled: false}\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  jaeger: {enabled: false}\n',
+      '  alertmanager: {enabled: false}\n  nodeExporter: {enabled: false}\n  webhook: {enabled: false}\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  jaeger: {enabled: false}\n  blackboxExporter: {enabled: false}\n',
   );
   const cli = (...a: string[]) => {
     const r = spawnSync('node', [path.join(repo, 'bin/run.js'), ...a], {

@@ -7,8 +7,9 @@
 #
 # On Debian or Ubuntu as root it installs and starts what is missing: promtool, amtool and the Prometheus
 # family at scripts/versions.env's versions (unpacked into .cache/, never installed), PostgreSQL and Redis
-# on 127.0.0.1, Podman serving the Docker API, the local images (from Debian's packages). Anywhere else
-# it installs nothing: it checks each of them, names what is missing and how to get it, and stops.
+# on 127.0.0.1, Podman serving the Docker API, the local images (from Debian's packages), Chromium (the HTML
+# report's screenshots). Anywhere else it installs nothing: it checks each of them, names what is missing and
+# how to get it, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,12 @@ if debian_root; then
 
   step "Local images from Debian's packages (no registry is needed)"
   scripts/engine/build-images.sh
+
+  step "Chromium, headless (the HTML report's screenshots)"
+  if ! command -v chromium >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  chromium --version
 
   step "Versions under test (scripts/versions.env: the newest Debian revision of each pinned minor)"
   for pkg in .cache/prom/*/.version; do printf '%-30s %s\n' "$(basename "$(dirname "$pkg")")" "$(cat "$pkg")"; done

@@ -5,6 +5,7 @@
  * client factories, the readiness wait and the environment.
  */
 import { constants } from 'node:fs';
+import nodeTls from 'node:tls';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -26,13 +27,15 @@ import {
 } from './adapters/clients/index.js';
 import type { ContainerRuntime } from './adapters/runtime/container-runtime.js';
 import { waitContainerReady, waitUntilSettled, type SettleOptions } from './adapters/runtime/readiness.js';
-import type { ContainerSpec } from './core/model/container-types.js';
+import type { ClientTls, ContainerSpec } from './core/model/container-types.js';
 import { GENERATED_SECRET_FILES, readKeptSecret, readKeptSecretSync } from './adapters/stack-dir/secrets.js';
 import { loadConfig, type LoadedConfig } from './core/config/load.js';
 import type { ComponentId, Config } from './core/config/schema.js';
 import { readSecret } from './core/config/secrets.js';
+import { loadTls, type TlsMaterial } from './core/config/tls.js';
 import { buildStack, type ComponentModel, type Stack } from './core/model/stack.js';
-import { WmonError } from './errors.js';
+import { renderStack, type RenderResult } from './core/render/index.js';
+import { ConfigError, WmonError } from './errors.js';
 
 /** One factory per component client (the real ones by default; tests give fakes). */
 export interface ClientFactories {
@@ -96,8 +99,12 @@ export interface StackContext {
    * undefined without `auth` (or before the password exists).
    */
   webAuth(): { readonly username: string; readonly password: string } | undefined;
+  /** What clients of the HTTPS components trust (`auth.tls`), or undefined without it. */
+  webTls(): ClientTls | undefined;
   /** The Stripe signing secret the service verifies with (the first, during a rotation). */
   webhookSecret(): Promise<string | undefined>;
+  /** The files wmon.yaml renders (rendered at the first call, once per context: it takes a while). */
+  rendered(): RenderResult;
   /** The same deps (and engine connection) for another configuration: restore's archived wmon.yaml. */
   withConfig(loaded: LoadedConfig): StackContext;
 }
@@ -182,6 +189,7 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
   const byId = new Map(stack.components.map((c) => [c.id, c]));
   const secretCtx = { env: deps.env, baseDir: loaded.dir };
   const cache = new Map<number, StackClients>();
+  let rendered: RenderResult | undefined;
   let webAuthValue: { username: string; password: string } | undefined | null = null;
   const webAuth = () => {
     if (webAuthValue !== null) return webAuthValue;
@@ -193,6 +201,16 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
     return password === undefined ? undefined : (webAuthValue = { username: config.auth.username, password });
   };
 
+  let webTlsValue: ClientTls | undefined | null = null;
+  const webTls = (): ClientTls | undefined => {
+    if (webTlsValue !== null) return webTlsValue;
+    const r = loadTls(config, loaded.dir);
+    if (r === undefined) return (webTlsValue = undefined);
+    // Checked when wmon.yaml was loaded; the files may have changed since.
+    if (!r.ok) throw new ConfigError(loaded.file, r.issues);
+    return (webTlsValue = clientTls(r.material));
+  };
+
   const clientsWith = (ms: number): StackClients => {
     let clients = cache.get(ms);
     if (!clients) {
@@ -201,11 +219,13 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
         const factory = deps.clients[key] as (o: ClientOptions) => StackClients[K];
         // The webhook service answers readiness and metrics on its internal listener.
         const auth = m?.readiness.authenticated ? webAuth() : undefined;
+        const tls = m?.readiness.tls ? webTls() : undefined;
         const options = {
           baseUrl: m?.url ?? '',
           timeoutMs: ms,
           ...(m?.privateUrl ? { internalBaseUrl: m.privateUrl } : {}),
           ...(auth ? { auth: { kind: 'basic' as const, ...auth } } : {}),
+          ...(tls ? { tls } : {}),
         };
         return m ? ({ [key]: factory(options) } as Record<K, StackClients[K]>) : {};
       };
@@ -265,11 +285,13 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
       return { client: deps.clients.grafana({ baseUrl: m.url, timeoutMs: o.timeoutMs ?? timeoutMs, auth }) };
     },
     webAuth,
+    webTls,
     async webhookSecret() {
       const kept = await readKeptSecret(stackDir, GENERATED_SECRET_FILES.stripeWebhookSecret);
       const value = kept ?? readSecret(config, 'stripeWebhookSecret', secretCtx);
       return value?.split(',')[0]?.trim() || undefined;
     },
+    rendered: () => (rendered ??= renderStack(config)),
     withConfig: (other) => contextOf(other, deps, timeoutMs),
   };
   return ctx;
@@ -294,4 +316,12 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
     });
     return p;
   };
+}
+
+/**
+ * What wmon trusts for the HTTPS components: the private CA (auth.tls.caFile) alone; else the certificate itself
+ * (self-signed) and the system's roots (a certificate from a public CA).
+ */
+export function clientTls(m: TlsMaterial): ClientTls {
+  return { ca: m.privateCa ? [m.caPem] : [m.certPem, ...nodeTls.rootCertificates], serverName: m.serverName };
 }

@@ -308,6 +308,18 @@ export interface ReportJson {
   readonly from: string;
   readonly to: string;
   readonly prometheusUrl: string;
+  /**
+   * What the charts (the `series`) cover: the window, or from the stack's first sample when the data starts
+   * inside it (`clamped`). Figures and counts cover the window, which holds no data before that either.
+   */
+  readonly charts: {
+    /** RFC 3339. */
+    readonly from: string;
+    readonly seconds: number;
+    /** Seconds between two chart points. */
+    readonly stepSeconds: number;
+    readonly clamped: boolean;
+  };
   /** `passed`, or the worst severity of a failed test case (info-level alerts never fail). */
   readonly verdict: 'passed' | 'warning' | 'critical';
   readonly failOn: 'critical' | 'warning' | 'never';

@@ -65,3 +65,16 @@ export type SignatureFailureReason = (typeof SIGNATURE_FAILURE_REASONS)[number];
 /** `webhook_rate_limited_total{scope}`: which limit a 429 came from. */
 export const RATE_LIMIT_SCOPES = ['client', 'global'] as const;
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
+
+/**
+ * `source` on the request and event metrics (`webhook_requests_total`, `webhook_request_duration_seconds`,
+ * `webhook_events_processed_total`, `webhook_events_by_type_total`, `webhook_event_processing_duration_seconds`):
+ * `probe` for `wmon check --probe`'s synthetic event (probe-event.ts: its request once the event is known to
+ * be the probe, and the event), `external` for everything else (Stripe's deliveries, scrapes, anyone). Every
+ * figure, alert and dashboard of wmon leaves the probe out with `source!="probe"` (which also matches series
+ * from a service that has no `source` label).
+ */
+export const TRAFFIC_SOURCES = ['external', 'probe'] as const;
+export type TrafficSource = (typeof TRAFFIC_SOURCES)[number];
+/** The `source` of the probe's request and event. */
+export const PROBE_SOURCE = 'probe' satisfies TrafficSource;

@@ -17,6 +17,7 @@ import {
   RATE_LIMIT_SCOPES,
   SIGNATURE_FAILURE_REASONS,
   STORE_OPERATIONS,
+  TRAFFIC_SOURCES,
 } from './labels.js';
 import { METHOD_LABELS, ROUTE_LABELS } from './routes.js';
 
@@ -40,13 +41,21 @@ export const REQUEST_DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10,
 ] as const;
 
+/**
+ * Buckets (seconds) of the delivery lag: a first delivery arrives within seconds, Stripe's retries after a
+ * failed delivery back off from minutes to hours (for up to three days). 300 s is the alert's default threshold.
+ */
+export const DELIVERY_LAG_BUCKETS = [
+  1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 259200,
+] as const;
+
 export const SERVICE_METRICS = {
   requestsTotal: {
     name: 'webhook_requests_total',
     type: 'counter',
-    help: 'HTTP requests handled, by method, route and status code.',
-    labels: ['method', 'route', 'status'],
-    values: { method: METHOD_LABELS, route: ROUTE_LABELS },
+    help: 'HTTP requests handled, by method, route, status code and source (probe: wmon check --probe).',
+    labels: ['method', 'route', 'status', 'source'],
+    values: { method: METHOD_LABELS, route: ROUTE_LABELS, source: TRAFFIC_SOURCES },
   },
   errorsTotal: {
     name: 'webhook_errors_total',
@@ -58,9 +67,9 @@ export const SERVICE_METRICS = {
   requestDuration: {
     name: 'webhook_request_duration_seconds',
     type: 'histogram',
-    help: 'HTTP request duration in seconds, by route and status code.',
-    labels: ['route', 'status'],
-    values: { route: ROUTE_LABELS },
+    help: 'HTTP request duration in seconds, by route, status code and source (probe: wmon check --probe).',
+    labels: ['route', 'status', 'source'],
+    values: { route: ROUTE_LABELS, source: TRAFFIC_SOURCES },
   },
   concurrentRequests: {
     name: 'webhook_concurrent_requests',
@@ -71,21 +80,23 @@ export const SERVICE_METRICS = {
   eventsProcessed: {
     name: 'webhook_events_processed_total',
     type: 'counter',
-    help: 'Stripe events handled, by outcome (success, failure, duplicate, dead_letter).',
-    labels: ['outcome'],
-    values: { outcome: PROCESSING_OUTCOMES },
+    help: 'Stripe events handled, by outcome (success, failure, duplicate, dead_letter) and source (probe: wmon check --probe).',
+    labels: ['outcome', 'source'],
+    values: { outcome: PROCESSING_OUTCOMES, source: TRAFFIC_SOURCES },
   },
   eventProcessingDuration: {
     name: 'webhook_event_processing_duration_seconds',
     type: 'histogram',
-    help: 'Time spent processing one Stripe event, by event type.',
-    labels: ['type'],
+    help: 'Time spent processing one Stripe event, by event type and source (probe: wmon check --probe).',
+    labels: ['type', 'source'],
+    values: { source: TRAFFIC_SOURCES },
   },
   eventsByType: {
     name: 'webhook_events_by_type_total',
     type: 'counter',
-    help: 'Stripe events accepted, by event type (unknown shapes are counted as other).',
-    labels: ['type'],
+    help: 'Stripe events accepted, by event type (unknown shapes are counted as other) and source (probe: wmon check --probe).',
+    labels: ['type', 'source'],
+    values: { source: TRAFFIC_SOURCES },
   },
   queueSize: {
     name: 'webhook_queue_size',
@@ -174,6 +185,12 @@ export const SERVICE_METRICS = {
     labels: ['scope'],
     values: { scope: RATE_LIMIT_SCOPES },
   },
+  eventDeliveryLag: {
+    name: 'webhook_event_delivery_lag_seconds',
+    type: 'histogram',
+    help: "Seconds from a Stripe event's creation to its acceptance (late when Stripe is retrying).",
+    labels: [],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type ServiceMetricKey = keyof typeof SERVICE_METRICS;
@@ -220,6 +237,14 @@ export const PROMETHEUS_SELF_METRICS = [
 /** Alertmanager's metrics that wmon's alerts query (Alertmanager 0.28 names; Prometheus scrapes it). */
 export const ALERTMANAGER_METRICS = ['alertmanager_notifications_failed_total'] as const;
 
+/** The blackbox exporter's probe results that wmon's alerts and dashboards query (per probed URL). */
+export const BLACKBOX_METRICS = [
+  'probe_success',
+  'probe_duration_seconds',
+  'probe_ssl_earliest_cert_expiry',
+  'probe_http_status_code',
+] as const;
+
 /** Series that Prometheus itself creates for every target, rule and alert. */
 export const PROMETHEUS_SYNTHETIC_METRICS = ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'scrape_duration_seconds'] as const;
 
@@ -240,5 +265,21 @@ export function knownSeriesNames(): ReadonlySet<string> {
   for (const name of PROMETHEUS_SYNTHETIC_METRICS) names.add(name);
   for (const name of PROMETHEUS_SELF_METRICS) names.add(name);
   for (const name of ALERTMANAGER_METRICS) names.add(name);
+  for (const name of BLACKBOX_METRICS) names.add(name);
+  return names;
+}
+
+/**
+ * The series names (histograms with their `_bucket`, `_sum` and `_count` names) of the service's metrics that
+ * have `label`: e.g. `seriesNamesWithLabel('source')`, whose selectors in wmon's rules and dashboards must
+ * leave wmon's probe out.
+ */
+export function seriesNamesWithLabel(label: string): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
+    if (!spec.labels.includes(label)) continue;
+    if (spec.type === 'histogram') for (const suffix of HISTOGRAM_SUFFIXES) names.add(spec.name + suffix);
+    else names.add(spec.name);
+  }
   return names;
 }

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { PROBE_SOURCE, type TrafficSource } from './labels.js';
+
 /**
  * The API version the events carry: the one pinned by the `stripe` library that both the CLI (it signs
  * the probe) and the service (it verifies signatures) depend on, stripe@23 (its `Stripe.API_VERSION`).
@@ -51,4 +53,25 @@ export function probeEvent(now: Date = new Date()): ProbeEvent {
     request: { id: null, idempotency_key: null },
     data: { object: { object: 'balance', available: [], pending: [], livemode: false } },
   };
+}
+
+/**
+ * Whether an event is wmon's probe: the probe's type, an `evt_wmonprobe…` id, and test mode (a live event is
+ * never the probe). The service counts it with `source="probe"`, apart from business traffic.
+ */
+export function isProbeEvent(event: {
+  readonly id: string;
+  readonly type: string;
+  readonly livemode?: unknown;
+}): boolean {
+  return event.type === PROBE_EVENT_TYPE && event.id.startsWith(PROBE_EVENT_ID_PREFIX) && event.livemode !== true;
+}
+
+/** The `source` label of an event's metrics: `probe` for wmon's probe, `external` for any other. */
+export function trafficSource(event: {
+  readonly id: string;
+  readonly type: string;
+  readonly livemode?: unknown;
+}): TrafficSource {
+  return isProbeEvent(event) ? PROBE_SOURCE : 'external';
 }

@@ -12,6 +12,12 @@ export const ROUTES = {
   ready: '/readyz',
   /** `GET`: Prometheus text format. Internal listener only. */
   metrics: '/metrics',
+  /**
+   * `GET`: 200 ({@link HealthBody}) while the process runs, for the blackbox exporter's reachability probes.
+   * Public listener only, under the webhook route so that a proxy forwarding that route's prefix forwards it
+   * too. It touches no store, and counts as neither an event nor a signature failure.
+   */
+  reachability: '/webhooks/stripe/reachability',
 } as const;
 
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -27,7 +33,7 @@ export const SERVICE_LISTENERS = {
     portEnv: 'PORT',
     /** Its port in wmon's container (and the service's default). */
     port: 8080,
-    routes: [ROUTES.webhook, ROUTES.health],
+    routes: [ROUTES.webhook, ROUTES.health, ROUTES.reachability],
   },
   internal: {
     portEnv: 'METRICS_PORT',
@@ -42,7 +48,14 @@ export type ServiceListener = keyof typeof SERVICE_LISTENERS;
 export const OTHER_LABEL = 'other';
 
 /** The `route` label's values. */
-export const ROUTE_LABELS = [ROUTES.webhook, ROUTES.health, ROUTES.ready, ROUTES.metrics, OTHER_LABEL] as const;
+export const ROUTE_LABELS = [
+  ROUTES.webhook,
+  ROUTES.health,
+  ROUTES.ready,
+  ROUTES.metrics,
+  ROUTES.reachability,
+  OTHER_LABEL,
+] as const;
 export type RouteLabel = (typeof ROUTE_LABELS)[number];
 
 /** The `method` label's values: the usual HTTP methods, and `other` for anything else. */

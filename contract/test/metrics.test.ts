@@ -1,15 +1,22 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  PROBE_SOURCE,
   PROCESSING_OUTCOMES,
   ROUTES,
   ROUTE_LABELS,
   SERVICE_METRICS,
+  TRAFFIC_SOURCES,
+  isProbeEvent,
   knownSeriesNames,
+  probeEvent,
+  seriesNamesWithLabel,
+  trafficSource,
   type LabelName,
   type LabelValue,
   type MetricSpec,
   type ProcessingOutcome,
   type QueueState,
+  type TrafficSource,
 } from '../src/index.js';
 
 const specs = Object.values(SERVICE_METRICS) as MetricSpec[];
@@ -68,6 +75,28 @@ describe('label values', () => {
     }
   });
 
+  it("counts wmon's probe apart on the request and event metrics, with the source label", () => {
+    expect([...seriesNamesWithLabel('source')].sort()).toEqual([
+      'webhook_event_processing_duration_seconds_bucket',
+      'webhook_event_processing_duration_seconds_count',
+      'webhook_event_processing_duration_seconds_sum',
+      'webhook_events_by_type_total',
+      'webhook_events_processed_total',
+      'webhook_request_duration_seconds_bucket',
+      'webhook_request_duration_seconds_count',
+      'webhook_request_duration_seconds_sum',
+      'webhook_requests_total',
+    ]);
+    expect(TRAFFIC_SOURCES).toContain(PROBE_SOURCE);
+    const probe = probeEvent();
+    expect(isProbeEvent(probe)).toBe(true);
+    expect(trafficSource(probe)).toBe('probe');
+    // The type, the id prefix and test mode together: a real event never is the probe.
+    expect(isProbeEvent({ ...probe, livemode: true })).toBe(false);
+    expect(isProbeEvent({ ...probe, id: 'evt_1Nq' })).toBe(false);
+    expect(trafficSource({ ...probe, type: 'charge.succeeded' })).toBe('external');
+  });
+
   it('labels every route the service answers, and anything else as other', () => {
     expect(ROUTE_LABELS).toEqual([...Object.values(ROUTES), 'other']);
     expect(SERVICE_METRICS.requestsTotal.values.route).toBe(ROUTE_LABELS);
@@ -75,7 +104,8 @@ describe('label values', () => {
   });
 
   it('types a bounded label by its set and an open one as any string', () => {
-    expectTypeOf<LabelName<'eventsProcessed'>>().toEqualTypeOf<'outcome'>();
+    expectTypeOf<LabelName<'eventsProcessed'>>().toEqualTypeOf<'outcome' | 'source'>();
+    expectTypeOf<LabelValue<'eventsProcessed', 'source'>>().toEqualTypeOf<TrafficSource>();
     expectTypeOf<LabelValue<'eventsProcessed', 'outcome'>>().toEqualTypeOf<ProcessingOutcome>();
     expectTypeOf<LabelValue<'queueSize', 'state'>>().toEqualTypeOf<QueueState>();
     expectTypeOf<LabelValue<'requestsTotal', 'status'>>().toEqualTypeOf<string>();

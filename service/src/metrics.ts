@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   CACHE_NAMES,
   DB_CONNECTION_STATES,
+  DELIVERY_LAG_BUCKETS,
   ERROR_TYPES,
   METHOD_LABELS,
   OTHER_LABEL,
@@ -20,6 +21,7 @@ import {
   ROUTE_LABELS,
   SERVICE_METRICS,
   SIGNATURE_FAILURE_REASONS,
+  TRAFFIC_SOURCES,
   type LabelName,
   type LabelValue,
   type MemoryKind,
@@ -68,6 +70,7 @@ export const OPERATION_DURATION_BUCKETS = [
 const BUCKETS: Partial<Record<Key, readonly number[]>> = {
   dbQueryDuration: OPERATION_DURATION_BUCKETS,
   cacheOperationDuration: OPERATION_DURATION_BUCKETS,
+  eventDeliveryLag: DELIVERY_LAG_BUCKETS,
 };
 
 export interface MetricsHandle {
@@ -90,7 +93,8 @@ export function createMetrics(): MetricsHandle {
 
   // Label values known in advance: their series are exported at 0 from the start, so rate() works at once.
   for (const type of ERROR_TYPES) m.errorsTotal.inc({ type }, 0);
-  for (const outcome of PROCESSING_OUTCOMES) m.eventsProcessed.inc({ outcome }, 0);
+  for (const source of TRAFFIC_SOURCES)
+    for (const outcome of PROCESSING_OUTCOMES) m.eventsProcessed.inc({ outcome, source }, 0);
   for (const state of QUEUE_STATES) m.queueSize.set({ state }, 0);
   for (const state of DB_CONNECTION_STATES) m.dbConnections.set({ state }, 0);
   for (const scope of RATE_LIMIT_SCOPES) m.rateLimited.inc({ scope }, 0);

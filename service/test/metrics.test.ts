@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
+  probeEvent,
   READINESS_CHECKS,
   READINESS_STATUSES,
   REQUEST_DURATION_BUCKETS,
@@ -48,6 +49,10 @@ beforeAll(async () => {
   await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'Robert"); DROP TABLE events;--' }));
   await post(svc.webhookUrl, event('charge.succeeded', {}, { type: 'nonsense_family.created' }));
   await fetch(`${svc.url}/nope`);
+  // wmon check --probe's event, sent twice (the second time a duplicate).
+  const probe = probeEvent();
+  await post(svc.webhookUrl, probe);
+  await post(svc.webhookUrl, probe);
   await svc.service.processor.idle(5000);
   text = await scrape(svc.internalUrl);
 });
@@ -95,6 +100,7 @@ describe('/metrics', () => {
       await fetch(svc.webhookUrl, { method });
     }
     for (const route of [ROUTES.health, ROUTES.ready, ROUTES.metrics]) await fetch(`${svc.internalUrl}${route}`);
+    await fetch(`${svc.url}${ROUTES.reachability}`);
     // ... and the one store operation no request makes (tools and tests read an event's state).
     await svc.service.store.getEvent('evt_contract_test');
     const exposition = await scrape(svc.internalUrl);
@@ -128,14 +134,65 @@ describe('/metrics', () => {
   it('uses the shared request-duration buckets', () => {
     for (const le of REQUEST_DURATION_BUCKETS) {
       expect(text).toContain(
-        `webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200"}`,
+        `webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200",source="external"}`,
       );
     }
   });
 
+  it('counts wmon\'s probe apart (source="probe"): its request, its event, its duplicate, never as business traffic', () => {
+    const stripe = { route: ROUTES.webhook, status: '200', source: 'external' };
+    // The two accepted fixtures and the two accepted odd types; the probe's two answers are apart.
+    expect(sample(text, 'webhook_requests_total', { ...stripe, method: 'POST' })).toBe(4);
+    expect(sample(text, 'webhook_requests_total', { ...stripe, method: 'POST', source: 'probe' })).toBe(2);
+    expect(sample(text, 'webhook_request_duration_seconds_count', { ...stripe, source: 'probe' })).toBe(2);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'balance.available', source: 'probe' })).toBe(1);
+    expect(text).not.toMatch(/webhook_events_by_type_total\{[^}]*type="balance\.available",source="external"/);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'probe' })).toBe(1);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate', source: 'probe' })).toBe(1);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'external' })).toBe(4);
+    expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate', source: 'external' })).toBe(0);
+    // The delivery lag is Stripe's: the four new external events, not the probe.
+    expect(sample(text, 'webhook_event_delivery_lag_seconds_count')).toBe(4);
+    expect(
+      sample(text, 'webhook_event_processing_duration_seconds_count', { type: 'balance.available', source: 'probe' }),
+    ).toBe(1);
+  });
+
+  it('measures the delivery lag: an event created an hour ago lands above the 30-minute bucket', async () => {
+    const lag = 'webhook_event_delivery_lag_seconds';
+    const before = await scrape(svc.internalUrl);
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    const late = event('payment_intent.succeeded', {}, { created: hourAgo });
+    expect((await post(svc.webhookUrl, late)).status).toBe(200);
+    const after = await scrape(svc.internalUrl);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sample(after, name, labels) - sample(before, name, labels);
+    expect(delta(`${lag}_count`)).toBe(1);
+    expect(delta(`${lag}_bucket`, { le: '1800' })).toBe(0);
+    expect(delta(`${lag}_bucket`, { le: '3600' })).toBe(0);
+    expect(delta(`${lag}_bucket`, { le: '7200' })).toBe(1);
+    expect(delta(`${lag}_sum`)).toBeGreaterThanOrEqual(3600);
+    expect(delta(`${lag}_sum`)).toBeLessThan(3660);
+    // The events posted before were created just then (whole seconds, so up to a second earlier).
+    expect(sample(before, `${lag}_count`)).toBeGreaterThan(0);
+    expect(sample(before, `${lag}_bucket`, { le: '5' })).toBe(sample(before, `${lag}_count`));
+  });
+
+  it('counts an event created after its acceptance (a clock ahead of ours) as no lag, and a duplicate not at all', async () => {
+    const lag = 'webhook_event_delivery_lag_seconds';
+    const before = await scrape(svc.internalUrl);
+    const ahead = event('payment_intent.succeeded', {}, { created: Math.floor(Date.now() / 1000) + 600 });
+    expect((await post(svc.webhookUrl, ahead)).status).toBe(200);
+    expect((await post(svc.webhookUrl, ahead)).body).toMatchObject({ duplicate: true });
+    const after = await scrape(svc.internalUrl);
+    expect(sample(after, `${lag}_count`) - sample(before, `${lag}_count`)).toBe(1);
+    expect(sample(after, `${lag}_bucket`, { le: '1' }) - sample(before, `${lag}_bucket`, { le: '1' })).toBe(1);
+    expect(sample(after, `${lag}_sum`)).toBe(sample(before, `${lag}_sum`));
+  });
+
   it('bounds the event type label: odd or unknown types are "other"', () => {
-    expect(sample(text, 'webhook_events_by_type_total', { type: 'charge.succeeded' })).toBe(1);
-    expect(sample(text, 'webhook_events_by_type_total', { type: 'other' })).toBe(2);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'charge.succeeded', source: 'external' })).toBe(1);
+    expect(sample(text, 'webhook_events_by_type_total', { type: 'other', source: 'external' })).toBe(2);
     expect(text).not.toContain('DROP TABLE');
     expect(text).not.toContain('nonsense_family');
     const labeler = new TypeLabeler();

@@ -55,9 +55,14 @@ describe('rate limiting over HTTP', () => {
     for (let i = 0; i < 10; i++) expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
     const text = await scrape(svc.internalUrl);
     expect(sample(text, 'webhook_rate_limited_total', { scope: 'client' })).toBe(limited.length);
-    expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '429' })).toBe(
-      limited.length,
-    );
+    expect(
+      sample(text, 'webhook_requests_total', {
+        method: 'POST',
+        route: '/webhooks/stripe',
+        status: '429',
+        source: 'external',
+      }),
+    ).toBe(limited.length);
   });
 
   it('limits globally across client addresses (X-Forwarded-For trusted when TRUST_PROXY=true)', async () => {

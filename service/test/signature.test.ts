@@ -292,9 +292,14 @@ describe('Stripe-Signature verification over HTTP', () => {
     const total = reasons.reduce((n, reason) => n + sample(text, 'webhook_signature_failures_total', { reason }), 0);
     expect(sample(text, 'webhook_errors_total', { type: 'signature' })).toBe(total);
     expect(sample(text, 'webhook_errors_total', { type: 'payload' })).toBe(3);
-    expect(sample(text, 'webhook_requests_total', { method: 'POST', route: '/webhooks/stripe', status: '413' })).toBe(
-      2,
-    );
+    expect(
+      sample(text, 'webhook_requests_total', {
+        method: 'POST',
+        route: '/webhooks/stripe',
+        status: '413',
+        source: 'external',
+      }),
+    ).toBe(2);
   });
 });
 
@@ -305,7 +310,9 @@ describe('other routes', () => {
     expect(get.headers.get('allow')).toBe('POST');
     for (let i = 0; i < 5; i++) expect((await fetch(`${svc.url}/random-${i}`)).status).toBe(404);
     const text = await scrape(svc.internalUrl);
-    expect(sample(text, 'webhook_requests_total', { method: 'GET', route: 'other', status: '404' })).toBe(5);
+    expect(
+      sample(text, 'webhook_requests_total', { method: 'GET', route: 'other', status: '404', source: 'external' }),
+    ).toBe(5);
     expect(text).not.toContain('random-');
   });
 

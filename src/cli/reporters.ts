@@ -3,7 +3,7 @@
  * line per step otherwise (cron, CI logs, a terminal of unknown or tiny width), nothing at all for --json. The library never imports listr2: operations hand
  * their steps to one of these (src/ops/steps.ts).
  */
-import { Listr, type ListrRendererValue } from 'listr2';
+import type { ListrRendererValue } from 'listr2';
 
 import { silentReporter, type Reporter } from '../ops/steps.js';
 
@@ -64,6 +64,8 @@ export function createReporter(kind: ReporterKind, opts: { verbose?: boolean } =
   if (kind === 'lines') return linesReporter((line) => process.stdout.write(`${line}\n`), opts);
   return {
     async run(steps) {
+      // listr2 is loaded only when it draws: commands that show no progress (check, metrics, --json) start faster.
+      const { Listr } = await import('listr2');
       // The error block after the run says what went wrong (message, code, next steps); the failed step's
       // line only says which step failed, so the message is not printed twice.
       let failure: { error: unknown } | undefined;

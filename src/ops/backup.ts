@@ -15,9 +15,8 @@ import { requireGrafana, type StackContext } from '../context.js';
 import type { LoadedConfig } from '../core/config/load.js';
 import { COMPONENT_IDS, type ComponentId } from '../core/config/schema.js';
 import { secretSlots } from '../core/config/secrets.js';
-import { volumeName } from '../core/model/containers.js';
-import { containerName } from '../core/model/stack.js';
-import { renderStack } from '../core/render/index.js';
+import { containerSpecs, volumeName } from '../core/model/containers.js';
+import { containerName, prometheusAdminApi } from '../core/model/stack.js';
 import { durationSeconds } from '../core/vocab/durations.js';
 import { formatBytes } from '../core/vocab/bytes.js';
 import { WmonError } from '../errors.js';
@@ -40,6 +39,7 @@ import type { ComponentRecord, Manifest, Probe } from '../features/archive/manif
 import {
   copySnapshot,
   copyVolume,
+  keepStopped,
   takeProbes,
   type DataCopy,
   type PrometheusData,
@@ -193,7 +193,7 @@ export const configStep: Step<BackupInput & OpenedArchive, { readonly config: Pa
     await writer.tar.addBuffer(CONFIG_ENTRY, ctx.loaded.source ?? (await readFile(ctx.loaded.file)));
     const warnings: string[] = [];
     const files: string[] = [];
-    for (const f of renderStack(ctx.config).files) {
+    for (const f of ctx.rendered().files) {
       const onDisk = await readFile(path.join(ctx.stackDir, ...f.path.split('/'))).catch(() => undefined);
       if (onDisk === undefined)
         warnings.push(
@@ -546,8 +546,9 @@ async function backupPrometheus(
   let mode: 'snapshot' | 'volume';
   let version: string | null = null;
   let probes: Probe[] = [...(opts.probes ?? [])];
+  let pausedMs: number | undefined;
   try {
-    if (record.running) {
+    if (record.running && prometheusAdminApi(ctx.config)) {
       try {
         version = (await prom.buildInfo()).version;
         probes = await takeProbes(prom, scrape);
@@ -557,6 +558,21 @@ async function backupPrometheus(
         // A running server that does not answer cannot be copied consistently.
         return unreadable(opts, 'prometheus', error);
       }
+    } else if (record.running) {
+      // Published beyond loopback, Prometheus runs without its admin API (no snapshot): it is stopped, its
+      // whole data folder copied (exact: blocks, WAL, head chunks), and started again.
+      try {
+        version = (await prom.buildInfo()).version;
+        probes = await takeProbes(prom, scrape);
+      } catch (error) {
+        return unreadable(opts, 'prometheus', error);
+      }
+      output(`Prometheus is published beyond loopback (its admin API is off): stopping it to copy its data folder`);
+      const pausedAt = Date.now();
+      mode = 'volume';
+      copy = await pausedCopy(ctx, runtime, d, () => copyVolume(d, writer.tar));
+      pausedMs = Date.now() - pausedAt;
+      output(`Prometheus is running again after ${(pausedMs / 1000).toFixed(1)} s`);
     } else {
       if (!(await runtime.imageExists(d.image))) {
         return unreadable(
@@ -572,12 +588,45 @@ async function backupPrometheus(
     progress.stop();
   }
   const retention = ctx.config.prometheus.retention.time;
-  const detail = `${mode}: ${copy.files} files, ${formatBytes(copy.bytes)}, ${copy.blocks.length} blocks`;
+  const paused =
+    pausedMs === undefined
+      ? ''
+      : ` (Prometheus stopped for ${(pausedMs / 1000).toFixed(1)} s: published beyond loopback, it has no admin API)`;
+  const detail = `${mode}${paused}: ${copy.files} files, ${formatBytes(copy.bytes)}, ${copy.blocks.length} blocks`;
   return part({
     row: { component: 'prometheus', included: true, detail },
     manifest: { mode, version, volume, retention, files: copy.files, bytes: copy.bytes, blocks: copy.blocks, probes },
     json: { mode, files: copy.files, bytes: copy.bytes, blocks: copy.blocks.length, probes: probes.length },
   });
+}
+
+/**
+ * Run `copy` while the running Prometheus is stopped (kept stopped: its restart policy may start it again),
+ * then start it and wait until it is ready, whether the copy worked or not.
+ */
+async function pausedCopy<T>(
+  ctx: StackContext,
+  runtime: ContainerRuntime,
+  d: PrometheusData,
+  copy: () => Promise<T>,
+): Promise<T> {
+  const spec = containerSpecs(ctx.stack, {
+    stackDir: ctx.stackDir,
+    secretMounts: {},
+    ...(ctx.webAuth() ? { auth: ctx.webAuth()! } : {}),
+    ...(ctx.webTls() ? { tls: ctx.webTls()! } : {}),
+  }).find((x) => x.component === 'prometheus')!;
+  await keepStopped(runtime, d.container);
+  let result: T;
+  try {
+    result = await copy();
+  } catch (error) {
+    await runtime.startContainer(d.container).catch(() => undefined);
+    throw error;
+  }
+  await runtime.startContainer(d.container);
+  await ctx.deps.waitReady(runtime, { ...spec, name: d.container }, 120_000);
+  return result;
 }
 
 /** A progress line every second while large data streams: bytes so far and the rate. */

@@ -22,7 +22,13 @@ import { debianRootStep, type MachineInput } from './machine.js';
 import { pipeline, silentReporter, type Pipeline, type Reporter, type Step } from './steps.js';
 
 /** The components `wmon images build` has a local source for (webhook: its base images). */
-export const LOCAL_IMAGE_COMPONENTS = ['prometheus', 'alertmanager', 'nodeExporter', 'webhook'] as const;
+export const LOCAL_IMAGE_COMPONENTS = [
+  'prometheus',
+  'alertmanager',
+  'nodeExporter',
+  'webhook',
+  'blackboxExporter',
+] as const;
 export type LocalImageComponent = (typeof LOCAL_IMAGE_COMPONENTS)[number];
 
 /** Components no distribution package makes an image of: switched off. */
@@ -38,6 +44,10 @@ const RECIPES: Record<LocalImageComponent, { script: string; settings: Record<st
   prometheus: { script: 'prometheus', settings: { prometheus: ['components', 'prometheus', 'image'] } },
   alertmanager: { script: 'alertmanager', settings: { alertmanager: ['components', 'alertmanager', 'image'] } },
   nodeExporter: { script: 'node-exporter', settings: { 'node-exporter': ['components', 'nodeExporter', 'image'] } },
+  blackboxExporter: {
+    script: 'blackbox-exporter',
+    settings: { 'blackbox-exporter': ['components', 'blackboxExporter', 'image'] },
+  },
   webhook: {
     script: 'node',
     settings: {

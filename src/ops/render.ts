@@ -3,14 +3,13 @@ import path from 'node:path';
 
 import { writeRenderedFiles } from '../adapters/stack-dir/files.js';
 import type { StackContext } from '../context.js';
-import { renderStack } from '../core/render/index.js';
 import type { RenderResultJson } from '../results.js';
 
 /** Render the stack into `outDir` (default: the stack directory). */
 export async function renderToDir(ctx: StackContext, outDir?: string): Promise<RenderResultJson> {
   const { loaded } = ctx;
   const dir = path.resolve(outDir ?? ctx.stackDir);
-  const { files, warnings } = renderStack(ctx.config);
+  const { files, warnings } = ctx.rendered();
   const written = await writeRenderedFiles(dir, files);
   const status = (p: string) =>
     written.created.includes(p) ? 'created' : written.changed.includes(p) ? 'changed' : 'unchanged';

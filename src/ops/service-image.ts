@@ -3,7 +3,8 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { LoadedConfig } from '../core/config/load.js';
-import { WmonError } from '../errors.js';
+import { MAX_PEM_FILE_BYTES, readSmallFileSync } from '../core/config/small-file.js';
+import { ConfigError, WmonError } from '../errors.js';
 import { PACKAGE_ROOT } from '../package.js';
 
 /**
@@ -42,7 +43,10 @@ export async function serviceBuild(loaded: LoadedConfig): Promise<ServiceBuild> 
   const buildArgs: Record<string, string> = { BASE_IMAGE: build.baseImage, BUILD_IMAGE: build.builderImage };
   if (build.caCertFile) {
     // The certificate travels as a build argument (PEM text), so the context stays the repository's files.
-    buildArgs.EXTRA_CA_CERT = await readFile(path.resolve(loaded.dir, build.caCertFile), 'utf8');
+    // Read bounded (a regular file of at most 1 MiB): it was checked when wmon.yaml was loaded, and may have changed.
+    const r = readSmallFileSync(path.resolve(loaded.dir, build.caCertFile), MAX_PEM_FILE_BYTES, 'certificate file');
+    if (!r.ok) throw new ConfigError(loaded.file, [{ path: 'service.build.caCertFile', message: r.problem }]);
+    buildArgs.EXTRA_CA_CERT = r.bytes.toString('utf8');
   }
   const hash = createHash('sha256');
   const files: string[] = [];

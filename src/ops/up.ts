@@ -18,7 +18,7 @@ import { requireGrafana, type StackContext } from '../context.js';
 import type { ComponentId } from '../core/config/schema.js';
 import { containerSpecs, stackLabels, volumeName } from '../core/model/containers.js';
 import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from '../core/model/plan.js';
-import { filesHash, renderStack, type RenderedFile } from '../core/render/index.js';
+import { filesHash, type RenderedFile } from '../core/render/index.js';
 import { WmonError } from '../errors.js';
 import type { ImageResult, InitResultJson } from '../results.js';
 import { assertSupportedImages } from '../core/model/versions.js';
@@ -77,7 +77,7 @@ export const versionsStep: Step<UpInput, object> = {
 export const renderStep: Step<UpInput, Rendered> = {
   title: 'Render the configuration',
   async run({ ctx, opts }) {
-    const rendered = renderStack(ctx.config);
+    const rendered = ctx.rendered();
     const fileChanges = opts.collectDiff ? await readFileChanges(ctx.stackDir, rendered.files) : null;
     const statuses = opts.dryRun
       ? await diffRenderedFiles(ctx.stackDir, rendered.files)
@@ -321,6 +321,7 @@ export const planStep: Step<
       secretMounts: secrets?.mounts ?? defaultSecretMounts(ctx),
       imageIds,
       ...withAuth(ctx.webAuth()),
+      ...withTls(ctx.webTls()),
     });
     const current = runtime ? await runtime.listContainers({ [LABELS.project]: ctx.stack.project }) : [];
     const hashes = Object.fromEntries(ctx.stack.components.map((m) => [m.id, filesHash(files, m.id)])) as Record<
@@ -376,6 +377,7 @@ export const applyStep: Step<UpInput & Engine & Planned, { readonly state: Stack
           `${spec.name} (${spec.image})`,
           ctx.deps.clients,
           spec.readiness?.basicAuth,
+          spec.readiness?.tls,
         );
         state = {
           version: 1,
@@ -526,6 +528,10 @@ async function readFileChanges(stackDir: string, files: readonly RenderedFile[])
 
 function withAuth(auth: ReturnType<StackContext['webAuth']>): { auth?: NonNullable<typeof auth> } {
   return auth ? { auth } : {};
+}
+
+function withTls(tls: ReturnType<StackContext['webTls']>): { tls?: NonNullable<typeof tls> } {
+  return tls ? { tls } : {};
 }
 
 /** In a dry run nothing is written; the plan uses the folders that init would create. */

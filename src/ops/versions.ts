@@ -5,7 +5,8 @@
  * node exporter: node_exporter_build_info on /metrics).
  */
 import { findSamples, parseExposition } from '../adapters/clients/index.js';
-import { basicAuthHeader } from '../adapters/runtime/readiness.js';
+import { basicAuthHeader, httpGet } from '../adapters/runtime/readiness.js';
+import type { ClientTls } from '../core/model/container-types.js';
 import { defaultDeps, type ClientFactories } from '../context.js';
 import {
   MINIMUM_VERSIONS,
@@ -29,16 +30,23 @@ export async function runningVersion(
   baseUrl: string,
   clients: Pick<ClientFactories, 'prometheus' | 'alertmanager'> = defaultDeps().clients,
   auth?: BasicAuth,
+  tls?: ClientTls,
 ): Promise<string | undefined> {
-  const options = { baseUrl, timeoutMs: TIMEOUT_MS, ...(auth ? { auth: { kind: 'basic' as const, ...auth } } : {}) };
+  const options = {
+    baseUrl,
+    timeoutMs: TIMEOUT_MS,
+    ...(auth ? { auth: { kind: 'basic' as const, ...auth } } : {}),
+    ...(tls ? { tls } : {}),
+  };
   if (component === 'prometheus') return (await clients.prometheus(options).buildInfo()).version;
   if (component === 'alertmanager') return (await clients.alertmanager(options).status()).version;
-  const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/metrics`, {
+  const res = await httpGet(`${baseUrl.replace(/\/+$/, '')}/metrics`, {
     signal: AbortSignal.timeout(TIMEOUT_MS),
     ...(auth ? { headers: { Authorization: basicAuthHeader(auth) } } : {}),
+    tls,
   });
-  if (!res.ok) return undefined;
-  const text = await res.text();
+  if (res.status < 200 || res.status > 299) return undefined;
+  const text = res.body;
   if (text.length > MAX_METRICS_BYTES) return undefined;
   return findSamples(parseExposition(text), 'node_exporter_build_info')[0]?.labels.version;
 }
@@ -53,9 +61,10 @@ export async function checkRunningVersion(
   what: string,
   clients?: Pick<ClientFactories, 'prometheus' | 'alertmanager'>,
   auth?: BasicAuth,
+  tls?: ClientTls,
 ): Promise<void> {
   if (!isVersioned(component)) return;
-  const version = await runningVersion(component, baseUrl, clients, auth).catch(() => undefined);
+  const version = await runningVersion(component, baseUrl, clients, auth, tls).catch(() => undefined);
   const problem = version === undefined ? undefined : versionProblem(component, version);
   if (problem) throw unsupportedVersionError(what, [{ component, line: problem }]);
 }

@@ -19,6 +19,7 @@ import {
   metricsJsonSchema,
   reportJsonSchema,
   expectCountsOf,
+  promSum,
   sendTraffic,
   targetsUp,
   trafficScraped,
@@ -134,6 +135,13 @@ describe('wmon check --probe', () => {
     );
     // The error-rate alert is pending at most (its `for` is 5m): the check is still OK.
     expect(r.status).toBe('OK');
+
+    // Prometheus has the probe (it confirmed it), counted apart: wmon metrics counts exactly the traffic still,
+    // no probe request, event or event type (balance.available) among them.
+    expect(await promSum(prom, 'sum(webhook_events_by_type_total{source="probe", type="balance.available"})')).toBe(1);
+    const m = jsonOutput(await cli(['metrics', '--json', '--window', '15m']), metricsJsonSchema);
+    expectCountsOf(m, traffic);
+    expect(m.counts.events.byType).not.toHaveProperty('balance.available');
   });
 
   it('says CRITICAL when the service refuses the signature', async () => {
@@ -162,9 +170,13 @@ describe('wmon report', () => {
     expect(report.signatureFailures.total).toBe(traffic.badSignatures + 1);
     expect(report.availability.webhookPercent).toBe(100);
     expect(report.events.byType.map((e) => e.type)).toEqual(expect.arrayContaining(Object.keys(traffic.byType)));
+    // wmon check --probe's event (sent above) is not business traffic: not in the report's events or requests.
+    expect(report.events.byType.map((e) => e.type)).not.toContain('balance.available');
+    expect(report.events.received).toBe(traffic.valid);
+    expect(report.requests.byStatus['200']).toBe(traffic.valid + traffic.duplicates);
     expect(report.requests.series.some(([, v]) => v !== null && v > 0)).toBe(true);
-    // One test case per rendered alert but the Watchdog (28 rules, as the rules row says).
-    expect(report.testCases.filter((c) => c.suite === 'alerts')).toHaveLength(27);
+    // One test case per rendered alert but the Watchdog (29 rules, as the rules row says).
+    expect(report.testCases.filter((c) => c.suite === 'alerts')).toHaveLength(28);
     expect(report.testCases.find((c) => c.id === 'slo.error-rate.critical')).toMatchObject({
       status: 'failed',
       severity: 'critical',

@@ -1,30 +1,38 @@
 /**
  * A stack published beyond loopback, on the real engine: refused without auth before anything exists; with
- * auth, Prometheus, Alertmanager and the node exporter answer 401 without the credentials and 200 with them,
- * Prometheus scrapes its neighbours and reaches Alertmanager with them, `wmon check` is OK, and no
- * container's environment (as the engine reports it) holds the password.
+ * auth and TLS (a self-signed certificate made here), Prometheus, Alertmanager and the node exporter answer
+ * only HTTPS, 401 without the credentials and 200 with them, Prometheus scrapes its neighbours and reaches
+ * Alertmanager over HTTPS, its admin API is off (wmon backup stops it to copy its data instead), `wmon check`
+ * is OK, and no container's environment (as the engine reports it) holds the password.
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPrometheusClient } from '../../src/adapters/clients/index.js';
 import { LABELS } from '../../src/core/model/container-types.js';
-import type { UrlsResultJson } from '../../src/results.js';
+import type { BackupResultJson, UrlsResultJson } from '../../src/results.js';
 import { jsonOutput, wmon } from '../support/cli.js';
 import { checkJsonSchema, targetsUp } from '../support/observe.js';
+import { makeCert, type TestCert } from '../support/tls.js';
 import { eventually } from '../support/wait.js';
 import { E2E_WAIT, e2eProject, TEST_IMAGES, type E2eProject } from './helpers.js';
 
 let p: E2eProject | undefined;
+let cert: TestCert;
 const PASSWORD = 'e2e-auth-password-7Kq2Xv9';
 const env = { WMON_E2E_AUTH: PASSWORD };
 
 beforeAll(async () => {
   p = await e2eProject('exposure e2e');
+  if (p) {
+    cert = makeCert(p.dir, 'server', { names: ['DNS:localhost', 'IP:127.0.0.1'], days: 30 });
+    await chmod(cert.keyFile, 0o600);
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -43,11 +51,40 @@ components:
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
+  blackboxExporter: {enabled: false}
 `;
 
+const AUTH =
+  'auth:\n  username: e2e\n  password: {env: WMON_E2E_AUTH}\n  tls: {certFile: server.crt, keyFile: server.key}\n';
 const basic = `Basic ${Buffer.from(`e2e:${PASSWORD}`).toString('base64')}`;
-const status = async (url: string, auth?: string) =>
-  (await fetch(url, { headers: auth ? { Authorization: auth } : {}, signal: AbortSignal.timeout(10_000) })).status;
+
+/** An HTTPS request trusting only the test's certificate: the status and body. */
+function request(
+  url: string,
+  opts: { auth?: string; method?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.auth ? { Authorization: opts.auth } : {},
+        ca: cert.certPem,
+        timeout: 10_000,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+const status = async (url: string, auth?: string) => (await request(url, auth ? { auth } : {})).status;
 
 /** `GET /containers/<name>/json` from the engine's API (what `docker inspect` shows). */
 function inspectEnv(name: string): Promise<string[]> {
@@ -79,33 +116,42 @@ describe.sequential('a stack published on 0.0.0.0', () => {
     expect(existsSync(path.join(p.dir, '.wmon'))).toBe(false);
   }, 600_000);
 
-  it('with auth: 401 without the credentials, 200 with them, for Prometheus, Alertmanager and the node exporter', async ({
+  it('with auth and TLS: only HTTPS, 401 without the credentials, 200 with them, for Prometheus, Alertmanager and the node exporter', async ({
     skip,
   }) => {
     if (!p) return skip();
-    await writeFile(path.join(p.dir, 'wmon.yaml'), config('auth: {username: e2e, password: {env: WMON_E2E_AUTH}}\n'));
+    await writeFile(path.join(p.dir, 'wmon.yaml'), config(AUTH));
     const r = await wmon(['init', '--json'], { cwd: p.dir, env, timeout: 600_000 });
     expect(r.exitCode, r.stderr).toBe(0);
     const urls = {
-      prometheus: `http://127.0.0.1:${p.ports.prometheus}/api/v1/status/buildinfo`,
-      alertmanager: `http://127.0.0.1:${p.ports.alertmanager}/api/v2/status`,
-      nodeExporter: `http://127.0.0.1:${p.ports.nodeExporter}/metrics`,
+      prometheus: `https://127.0.0.1:${p.ports.prometheus}/api/v1/status/buildinfo`,
+      alertmanager: `https://127.0.0.1:${p.ports.alertmanager}/api/v2/status`,
+      nodeExporter: `https://127.0.0.1:${p.ports.nodeExporter}/metrics`,
     };
     for (const [component, url] of Object.entries(urls)) {
       expect(await status(url), component).toBe(401);
       expect(await status(url, `Basic ${Buffer.from('e2e:wrong').toString('base64')}`), component).toBe(401);
       expect(await status(url, basic), component).toBe(200);
+      // Plain HTTP gets no answer from them, and a client that does not trust the certificate refuses it.
+      const plain = await fetch(url.replace('https:', 'http:'), { signal: AbortSignal.timeout(10_000) });
+      expect(plain.status, component).toBe(400);
+      expect(await plain.text(), component).toContain('HTTPS');
+      await expect(fetch(url, { signal: AbortSignal.timeout(10_000) }), component).rejects.toThrow();
     }
-    // Prometheus's admin API is behind the same credentials.
-    const snapshot = `http://127.0.0.1:${p.ports.prometheus}/api/v1/admin/tsdb/snapshot?skip_head=true`;
-    expect((await fetch(snapshot, { method: 'POST', signal: AbortSignal.timeout(10_000) })).status).toBe(401);
+    // Published beyond loopback, Prometheus runs without its admin API: not even the credentials reach it.
+    const snapshot = `https://127.0.0.1:${p.ports.prometheus}/api/v1/admin/tsdb/snapshot?skip_head=true`;
+    expect((await request(snapshot, { method: 'POST' })).status).toBe(401);
+    const refused = await request(snapshot, { method: 'POST', auth: basic });
+    expect(refused.status).not.toBe(200);
+    expect(refused.body).toMatch(/admin APIs disabled/i);
   }, 600_000);
 
   it('Prometheus scrapes its neighbours and reaches Alertmanager with the credentials', async ({ skip }) => {
     if (!p) return skip();
     const prom = createPrometheusClient({
-      baseUrl: `http://127.0.0.1:${p.ports.prometheus}`,
+      baseUrl: `https://127.0.0.1:${p.ports.prometheus}`,
       auth: { kind: 'basic', username: 'e2e', password: PASSWORD },
+      tls: { ca: [cert.certPem], serverName: 'localhost' },
     });
     const targets = await targetsUp(prom, 3, E2E_WAIT);
     expect(targets.map((t) => t.labels.job).sort()).toEqual(['alertmanager', 'node-exporter', 'prometheus']);
@@ -125,12 +171,16 @@ describe.sequential('a stack published on 0.0.0.0', () => {
     ).toEqual([]);
     expect(check.status).toBe('OK');
     expect(check.checks.find((c) => c.id === 'secrets.files')?.status).toBe('OK');
+    expect(check.checks.find((c) => c.id === 'secrets.tls')?.detail).toContain('(for localhost) is valid until');
 
     const plain = await wmon(['urls', '--json'], { cwd: p.dir, env });
     expect(plain.stdout).not.toContain(PASSWORD);
     const shown = JSON.parse(
       (await wmon(['urls', '--json', '--show-credentials'], { cwd: p.dir, env })).stdout,
     ) as UrlsResultJson;
+    const listed = JSON.parse(plain.stdout) as UrlsResultJson;
+    expect(JSON.stringify(listed)).toContain(`https://127.0.0.1:${p.ports.prometheus}`);
+    expect(JSON.stringify(listed)).toContain(`https://127.0.0.1:${p.ports.alertmanager}`);
     expect(shown.credentials.auth).toMatchObject({
       user: 'e2e',
       password: PASSWORD,
@@ -150,5 +200,22 @@ describe.sequential('a stack published on 0.0.0.0', () => {
         c.name,
       ).toEqual([]);
     }
+  }, 600_000);
+
+  it('wmon backup copies the data of the stopped Prometheus (no admin API), which answers again afterwards', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const r = await wmon(['backup', '--json', '--output', path.join(p.dir, 'backups')], {
+      cwd: p.dir,
+      env,
+      timeout: 600_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const b = JSON.parse(r.stdout) as BackupResultJson;
+    expect(b.prometheus?.mode).toBe('volume');
+    expect(b.prometheus?.files).toBeGreaterThan(0);
+    expect(b.components.find((c) => c.component === 'prometheus')?.detail).toContain('Prometheus stopped for');
+    expect(await status(`https://127.0.0.1:${p.ports.prometheus}/-/ready`, basic)).toBe(200);
   }, 600_000);
 });

@@ -25,6 +25,7 @@ export interface E2eProject {
     nodeExporter: number;
     webhook: number;
     webhookMetrics: number;
+    blackboxExporter: number;
   };
   readonly runtime: ContainerRuntime;
   /** Write wmon.yaml for this project (the base settings plus `extra` YAML appended). */
@@ -37,13 +38,24 @@ export interface E2eProject {
  * A throw-away project on the real engine: unique name, free ports, local images, Grafana/Loki/Jaeger off
  * (they cannot run here). Undefined when no engine is usable outside CI (the suite then skips loudly).
  */
-export async function e2eProject(suite: string): Promise<E2eProject | undefined> {
+export async function e2eProject(
+  suite: string,
+  opts: {
+    /**
+     * Run the blackbox exporter, with service.publicUrl set to the service's public listener inside the stack,
+     * by its container name (what Stripe would call, as the stack reaches it). Off by default: each component
+     * costs CI time.
+     */
+    readonly blackbox?: boolean;
+  } = {},
+): Promise<E2eProject | undefined> {
   const runtime = await runtimeForTests(suite, [
     TEST_IMAGES.prometheus,
     TEST_IMAGES.alertmanager,
     TEST_IMAGES.nodeExporter,
     SERVICE_BUILD_IMAGES.builder,
     SERVICE_BUILD_IMAGES.base,
+    ...(opts.blackbox ? [TEST_IMAGES.blackboxExporter] : []),
   ]);
   if (!runtime) return undefined;
   const project = `e2e${randomBytes(3).toString('hex')}`;
@@ -54,6 +66,7 @@ export async function e2eProject(suite: string): Promise<E2eProject | undefined>
     nodeExporter: await freePort(),
     webhook: await freePort(),
     webhookMetrics: await freePort(),
+    blackboxExporter: await freePort(),
   };
   const base = `project: ${project}
 pullPolicy: never
@@ -68,9 +81,10 @@ components:
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
+  blackboxExporter: ${opts.blackbox ? `{image: ${TEST_IMAGES.blackboxExporter}, port: ${ports.blackboxExporter}}` : '{enabled: false}'}
 service:
   rateLimit: {perClient: 0, global: 0}
-  build:
+${opts.blackbox ? `  publicUrl: http://${project}-webhook:8080/webhooks/stripe\n` : ''}  build:
     baseImage: ${SERVICE_BUILD_IMAGES.base}
     builderImage: ${SERVICE_BUILD_IMAGES.builder}
 `;

@@ -33,6 +33,7 @@ components:
   alertmanager: {port: ${p.ports.alertmanager}}
   nodeExporter: {port: ${p.ports.nodeExporter}}
   webhook: {image: localhost/wmon/webhook-${p.project}:latest, port: ${p.ports.webhook}}
+  blackboxExporter: {port: ${p.ports.blackboxExporter}}
 `,
   );
 }, 60_000);
@@ -59,6 +60,7 @@ describe.sequential('wmon images build, then wmon init, on a real engine', () =>
       ['nodeExporter', 'localhost/wmon/node-exporter:1.9'],
       ['webhook', 'localhost/wmon/node:20-slim'],
       ['webhook', 'localhost/wmon/node:20'],
+      ['blackboxExporter', 'localhost/wmon/blackbox-exporter:0.26'],
     ]);
     expect(result.images.find((i) => i.name === 'node-exporter')?.runs).toMatch(/^node_exporter, version 1\.9\./);
     expect(result.disabled).toEqual(['grafana', 'loki', 'jaeger']);
@@ -90,6 +92,7 @@ describe.sequential('wmon images build, then wmon init, on a real engine', () =>
       alertmanager: 'localhost/wmon/alertmanager:0.28',
       nodeExporter: `${repository}/node-exporter:1.9`,
       webhook: `localhost/wmon/webhook-${p.project}:latest`,
+      blackboxExporter: 'localhost/wmon/blackbox-exporter:0.26',
     });
     expect(init.images.every((i) => i.action === 'present' || i.action === 'built')).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${p.ports.nodeExporter}/metrics`)).text();

@@ -35,13 +35,15 @@ const cli = (args: readonly string[]): Promise<CliResult> =>
   wmon(args, { cwd: p!.dir, env: { GITHUB_STEP_SUMMARY: '' }, timeout: 300_000 });
 
 beforeAll(async () => {
-  p = await e2eProject('observe e2e');
+  // With the blackbox exporter: service.publicUrl is the service's public listener inside the stack.
+  p = await e2eProject('observe e2e', { blackbox: true });
   if (!p) return;
   prom = createPrometheusClient({ baseUrl: `http://127.0.0.1:${p.ports.prometheus}` });
   await p.writeConfig();
   const r = await wmon(['init'], { cwd: p.dir, timeout: 900_000 });
   if (r.exitCode !== 0) throw new Error(`wmon init failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-  await targetsUp(prom, 4, E2E_WAIT);
+  // Prometheus, Alertmanager, node exporter, the service, and the blackbox probes (public and internal).
+  await targetsUp(prom, 6, E2E_WAIT);
 }, 900_000);
 
 afterAll(() => p?.cleanup(), 180_000);
@@ -61,12 +63,20 @@ describe.sequential('check, metrics and report on a real engine', () => {
     expect(r.checks.filter((c) => c.id.startsWith('containers.')).map((c) => [c.id, c.status])).toEqual([
       ['containers.webhook', 'OK'],
       ['containers.nodeExporter', 'OK'],
+      ['containers.blackboxExporter', 'OK'],
       ['containers.alertmanager', 'OK'],
       ['containers.prometheus', 'OK'],
     ]);
     expect(r.checks.find((c) => c.id === 'engine')?.detail).toMatch(/^(Podman|Docker) /);
     expect(r.checks.find((c) => c.id === 'drift.prometheus')?.status).toBe('OK');
     expect(r.checks.find((c) => c.id === 'drift.alertmanager')?.status).toBe('OK');
+    // The blackbox exporter's probes of the running service succeed, and check says so, one line each.
+    const probes = r.checks.filter((c) => c.id.startsWith('reachability.')).map((c) => [c.id, c.status]);
+    expect(probes.sort()).toEqual([
+      ['reachability.internal/http://webhook:8080/webhooks/stripe/reachability', 'OK'],
+      [`reachability.public/http://${p.project}-webhook:8080/webhooks/stripe/reachability`, 'OK'],
+    ]);
+    expect(human.stdout).toMatch(/webhook\s+reachable\s+OK\s+the public probe of \S+ succeeded in \d+ ms/);
   }, 120_000);
 
   it('wmon metrics --json shows the exact counts of signed traffic', async ({ skip }) => {
@@ -81,6 +91,18 @@ describe.sequential('check, metrics and report on a real engine', () => {
     const m = jsonOutput(await cli(['metrics', '--json']), metricsJsonSchema);
     expect(m.window).toBe('5m');
     expectCountsOf(m, traffic);
+    // The probes (every 2 s since init, to their own route) moved none of the counters the alerts read.
+    const total = async (expr: string) => {
+      const q = await prom.query(`sum(${expr})`);
+      return q.resultType === 'vector' ? (q.result[0]?.sample.value ?? 0) : NaN;
+    };
+    expect(await total('webhook_requests_total{route="/webhooks/stripe/reachability"}')).toBeGreaterThan(10);
+    expect(await total('webhook_requests_total{route="/webhooks/stripe"}')).toBe(
+      traffic.valid + traffic.duplicates + traffic.badSignatures,
+    );
+    expect(await total('webhook_events_processed_total')).toBe(traffic.valid + traffic.duplicates);
+    expect(await total('webhook_signature_failures_total')).toBe(traffic.badSignatures);
+    expect(await total('probe_success{job="blackbox-exporter"}')).toBe(2);
     expect(m.figures.requestRate.value).toBeGreaterThan(0);
     expect(m.figures.errorRate).toMatchObject({ status: 'critical' });
     expect(m.figures.latencyP95.value).toBeGreaterThan(0);
@@ -141,6 +163,35 @@ describe.sequential('check, metrics and report on a real engine', () => {
     const j = jsonOutput(await cli(['check', '--json']), checkJsonSchema);
     expect(j.checks.filter((c) => c.status === 'CRITICAL').map((c) => c.id)).toEqual(
       expect.arrayContaining(['containers.webhook', 'ready.webhook', 'targets.webhook/webhook:9464']),
+    );
+  }, 180_000);
+
+  it('the public probe fails once the service is stopped: WebhookEndpointUnreachable pending, check names it', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    // The previous test stopped the webhook container.
+    const pending = await eventually(
+      'WebhookEndpointUnreachable pending or firing',
+      async () => {
+        const rule = (await prom.rules())
+          .flatMap((g) => g.rules)
+          .find((x) => x.type === 'alerting' && x.name === 'WebhookEndpointUnreachable');
+        const alert = rule?.type === 'alerting' ? rule.alerts[0] : undefined;
+        return alert && (alert.state === 'pending' || alert.state === 'firing') ? alert : undefined;
+      },
+      E2E_WAIT,
+    );
+    expect(pending.labels).toMatchObject({ severity: 'critical', probe: 'public', job: 'blackbox-exporter' });
+    const success = await prom.query('probe_success{job="blackbox-exporter", probe="public"}');
+    expect(success.resultType === 'vector' ? success.result.map((s) => s.sample.value) : []).toEqual([0]);
+    const r = await cli(['check']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `webhook\\s+reachable\\s+CRITICAL\\s+the public probe of http://${p.project}-webhook:8080/webhooks/stripe/reachability ` +
+          'fails: no answer .*Stripe cannot deliver there either',
+      ),
     );
   }, 180_000);
 });

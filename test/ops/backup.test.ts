@@ -64,6 +64,32 @@ describe('backup steps on the in-memory engine', () => {
     expect(helpers).toEqual([]);
   });
 
+  it('stops a Prometheus published beyond loopback (no admin API) to copy its data folder, then starts it and waits', async () => {
+    const { s, open } = await runningStack();
+    expect((await open()).require('prometheus').cmd).toContain('--web.enable-admin-api');
+    await s.writeConfig('bindAddress: 0.0.0.0\nauth: {}\n');
+    const ctx = await open();
+    const container = `${ctx.stack.project}-prometheus`;
+    expect(ctx.require('prometheus').cmd).not.toContain('--web.enable-admin-api');
+    s.awaited.length = 0;
+    const reporter = recordingReporter();
+    const result = await createBackup(ctx, {}, reporter);
+    expect(result.prometheus).toMatchObject({ mode: 'volume', files: 4, blocks: 1, probes: 2 });
+    const files = await archiveFiles(result.file);
+    expect(files).toEqual(
+      expect.arrayContaining([`prometheus/data/${BLOCK}/meta.json`, 'prometheus/data/wal/00000000']),
+    );
+    expect(result.components.find((c) => c.component === 'prometheus')?.detail).toMatch(
+      /^volume \(Prometheus stopped for \d+\.\d s: published beyond loopback, it has no admin API\): 4 files/,
+    );
+    expect((await s.runtime.inspectContainer(container))?.running).toBe(true);
+    expect(s.awaited).toEqual([container]);
+    expect(reporter.events).toContain(
+      '  Prometheus is published beyond loopback (its admin API is off): stopping it to copy its data folder',
+    );
+    expect(reporter.events.some((e) => /^ {2}Prometheus is running again after \d+\.\d s$/.test(e))).toBe(true);
+  });
+
   it('fails on a component that runs but does not answer, leaving no archive; a safety backup leaves it out and says so', async () => {
     const { s, open } = await runningStack();
     const broken = (): AlertmanagerClient =>

@@ -17,6 +17,7 @@ import { buildStack } from '../../src/core/model/stack.js';
 import { createBackup } from '../../src/ops/backup.js';
 import { initStack } from '../../src/ops/up.js';
 import { runningStack, UP } from '../support/memory-stack.js';
+import { makeCert } from '../support/tls.js';
 import { tempDir } from '../support/tmp.js';
 
 /** One value per secret wmon knows, each unmistakable in any byte stream. */
@@ -64,6 +65,7 @@ describe('secrets reach containers only as files', () => {
     const specs = containerSpecs(buildStack(config), { stackDir, secretMounts: secrets.mounts });
     expect(specs.map((s) => s.component).sort()).toEqual([
       'alertmanager',
+      'blackboxExporter',
       'grafana',
       'jaeger',
       'loki',
@@ -111,5 +113,29 @@ describe('a backup never holds a secret', () => {
     expect(bytes).toContain('password_file: /run/secrets/wmon/auth_password');
     expect(leaks(bytes)).toEqual([]);
     expect(bytes.includes(hash)).toBe(false);
+  });
+
+  it('holds neither the TLS key nor the certificate (auth.tls), mounted only as secret files', async () => {
+    const { s, open } = await runningStack();
+    const cert = makeCert(s.dir, 'server');
+    const withTls = SECRETS_YAML.replace(
+      'auth: {username: ops, password: {env: WMON_T_AUTH}}',
+      'auth: {username: ops, password: {env: WMON_T_AUTH}, tls: {certFile: server.crt, keyFile: server.key}}',
+    );
+    expect(withTls).not.toBe(SECRETS_YAML);
+    await s.writeConfig(withTls);
+    const ctx = await open();
+    await initStack(ctx, UP);
+    expect(await readFile(path.join(ctx.stackDir, 'secrets', 'prometheus', 'tls-key.pem'), 'utf8')).toBe(cert.keyPem);
+
+    const result = await createBackup(ctx, {});
+    const bytes = gunzipSync(await readFile(result.file)).toString('latin1');
+    expect(bytes).toContain('tls_config');
+    // Every base64 line of the key and the certificate: not one is in the archive.
+    const lines = (pem: string) => pem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'));
+    expect(lines(cert.keyPem).length).toBeGreaterThan(0);
+    expect(lines(cert.keyPem).filter((l) => bytes.includes(l))).toEqual([]);
+    expect(lines(cert.certPem).filter((l) => bytes.includes(l))).toEqual([]);
+    expect(leaks(bytes)).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { parseConfigText } from '../../src/core/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/package.js';
 import { SERVICE_BUILD_PATHS, serviceBuild } from '../../src/ops/service-image.js';
 import { tempDir } from '../support/tmp.js';
@@ -46,5 +48,21 @@ describe('the webhook service image build', () => {
     const dockerfile = await readFile(path.join(PACKAGE_ROOT, 'service/Dockerfile'), 'utf8');
     expect(dockerfile).toContain('ARG EXTRA_CA_CERT');
     expect(dockerfile).toContain('npm config set cafile');
+  });
+
+  it('refuses a CA certificate file that became a FIFO after wmon.yaml was loaded, naming the key, without waiting', async () => {
+    const dir = await tempDir();
+    execFileSync('mkfifo', [path.join(dir, 'ca.pem')]);
+    const config = parseConfigText('service:\n  build: {caCertFile: ca.pem}\n', 'wmon.yaml');
+    const started = Date.now();
+    const error = await serviceBuild({ file: path.join(dir, 'wmon.yaml'), dir, exists: true, config }).catch(
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exit).toBe(78);
+    expect((error as ConfigError).message).toContain(
+      `service.build.caCertFile: certificate file ${path.join(dir, 'ca.pem')} is a FIFO (named pipe), not a regular file`,
+    );
   });
 });

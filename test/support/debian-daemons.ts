@@ -18,6 +18,7 @@ export const BINARIES = {
   prometheus: join(DEBS, 'prometheus/usr/bin/prometheus'),
   alertmanager: join(DEBS, 'prometheus-alertmanager/usr/bin/prometheus-alertmanager'),
   nodeExporter: join(DEBS, 'prometheus-node-exporter/usr/bin/prometheus-node-exporter'),
+  blackboxExporter: join(DEBS, 'prometheus-blackbox-exporter/usr/bin/prometheus-blackbox-exporter'),
 } as const;
 
 /** Throws (so the tests fail, not skip) when a binary is missing, saying how to get it. */
@@ -47,6 +48,8 @@ interface StartSpec {
   readonly args: (ctx: { port: number; dir: string }) => string[];
   /** Written into the directory before start, relative path → content. */
   readonly files?: (ctx: { port: number; dir: string }) => Record<string, string>;
+  /** Run after the files are written, before start (e.g. backfill a TSDB). */
+  readonly prepare?: (dir: string) => Promise<void>;
   readonly readyPath: string;
   /** Wrap the command, e.g. in a mount namespace. */
   readonly wrap?: (command: string, args: string[]) => [string, string[]];
@@ -59,6 +62,7 @@ async function startDaemon(spec: StartSpec): Promise<Daemon> {
     await mkdir(dirname(join(dir, file)), { recursive: true });
     await writeFile(join(dir, file), content);
   }
+  await spec.prepare?.(dir);
   const [command, args] = (spec.wrap ?? ((c, a) => [c, a]))(spec.command, spec.args({ port, dir }));
   let output = '';
   const child: ChildProcess = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -115,16 +119,20 @@ export function startNodeExporter(): Promise<Daemon> {
   });
 }
 
-/** Prometheus with the lifecycle and admin APIs on (unless `plain`), reading `prometheus.yml` from its directory. */
+/**
+ * Prometheus with the lifecycle and admin APIs on (unless `plain`), reading `prometheus.yml` from its
+ * directory; `prepare` runs before it starts, with its directory (its TSDB is `data/` there).
+ */
 export function startPrometheus(
   config: (port: number) => Record<string, string>,
-  opts: { plain?: boolean } = {},
+  opts: { plain?: boolean; prepare?: (dir: string) => Promise<void> } = {},
 ): Promise<Daemon> {
   requireBinaries('prometheus');
   return startDaemon({
     name: 'prometheus',
     command: BINARIES.prometheus,
     files: ({ port }) => config(port),
+    ...(opts.prepare ? { prepare: opts.prepare } : {}),
     args: ({ port, dir }) => [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,

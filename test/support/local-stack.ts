@@ -114,6 +114,7 @@ components:
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
+  blackboxExporter: {enabled: false}
 service:
   rateLimit: {perClient: 0, global: 0}
 ${extraYaml}`;

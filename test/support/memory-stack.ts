@@ -54,6 +54,7 @@ components:
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
+  blackboxExporter: {enabled: false}
 `;
   const writeConfig = (extra = '') => writeFile(configFile, base + extra);
   await writeConfig();

@@ -101,6 +101,12 @@ export const reportJsonSchema = z.strictObject({
   from: z.iso.datetime(),
   to: z.iso.datetime(),
   prometheusUrl: z.string().url(),
+  charts: z.strictObject({
+    from: z.iso.datetime(),
+    seconds: z.number().positive(),
+    stepSeconds: z.number().positive(),
+    clamped: z.boolean(),
+  }),
   verdict: z.enum(['passed', 'warning', 'critical']),
   failOn: z.enum(['critical', 'warning', 'never']),
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),

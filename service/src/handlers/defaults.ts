@@ -9,6 +9,39 @@ import { HandlerRegistry, type HandlerContext, type ObjectUpdate } from './regis
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** What a record keeps of an object: text and numbers (null when absent or of another kind), flags (true only when true). */
+interface Fields {
+  readonly text?: readonly string[];
+  readonly numbers?: readonly string[];
+  readonly flags?: readonly string[];
+}
+const fields =
+  ({ text = [], numbers = [], flags = [] }: Fields) =>
+  (o: StripeObject): Record<string, unknown> =>
+    Object.fromEntries([
+      ...numbers.map((k) => [k, num(o[k])]),
+      ...text.map((k) => [k, str(o[k])]),
+      ...flags.map((k) => [k, o[k] === true]),
+    ]);
+
+/** What the record of each kind of object keeps of it. */
+const KEPT: Readonly<Record<string, Fields>> = {
+  payment_intent: { numbers: ['amount', 'amount_received'], text: ['currency', 'latest_charge', 'payment_method'] },
+  charge: {
+    numbers: ['amount', 'amount_captured', 'amount_refunded'],
+    text: ['currency', 'payment_intent', 'failure_code'],
+    flags: ['paid', 'refunded'],
+  },
+  invoice: {
+    numbers: ['amount_due', 'amount_paid', 'amount_remaining'],
+    text: ['currency', 'number', 'billing_reason'],
+  },
+  checkout_session: {
+    numbers: ['amount_total'],
+    text: ['mode', 'payment_status', 'currency', 'payment_intent', 'subscription'],
+  },
+};
+
 /** `customer` is an id, or an expanded object with an id. */
 const customerOf = (o: StripeObject): string | null => {
   const c = o.customer;
@@ -22,7 +55,7 @@ async function recordObject(
   event: StripeEvent,
   ctx: HandlerContext,
   objectType: string,
-  pick: (o: StripeObject) => Record<string, unknown>,
+  pick: (o: StripeObject) => Record<string, unknown> = fields(KEPT[objectType] ?? {}),
 ) {
   const o = event.data.object;
   if (typeof o.id !== 'string') return;
@@ -95,13 +128,7 @@ const inc = (d: CustomerData, key: Counter): void => {
 export function paymentIntentHandler() {
   return async (event: StripeEvent, ctx: HandlerContext) => {
     const o = event.data.object;
-    await recordObject(event, ctx, 'payment_intent', (p) => ({
-      amount: num(p.amount),
-      amount_received: num(p.amount_received),
-      currency: str(p.currency),
-      latest_charge: str(p.latest_charge),
-      payment_method: str(p.payment_method),
-    }));
+    await recordObject(event, ctx, 'payment_intent');
     if (event.type === 'payment_intent.succeeded') {
       await updateCustomer(event, ctx, (d) => {
         inc(d, 'payments_succeeded');
@@ -116,16 +143,7 @@ export function paymentIntentHandler() {
 
 export function chargeHandler() {
   return async (event: StripeEvent, ctx: HandlerContext) => {
-    await recordObject(event, ctx, 'charge', (c) => ({
-      amount: num(c.amount),
-      amount_captured: num(c.amount_captured),
-      amount_refunded: num(c.amount_refunded),
-      currency: str(c.currency),
-      paid: c.paid === true,
-      refunded: c.refunded === true,
-      payment_intent: str(c.payment_intent),
-      failure_code: str(c.failure_code),
-    }));
+    await recordObject(event, ctx, 'charge');
     if (event.type === 'charge.refunded') await updateCustomer(event, ctx, (d) => inc(d, 'refunds'));
     else if (event.type === 'charge.failed') await updateCustomer(event, ctx, (d) => inc(d, 'payments_failed'));
   };
@@ -133,14 +151,7 @@ export function chargeHandler() {
 
 export function invoiceHandler() {
   return async (event: StripeEvent, ctx: HandlerContext) => {
-    await recordObject(event, ctx, 'invoice', (i) => ({
-      amount_due: num(i.amount_due),
-      amount_paid: num(i.amount_paid),
-      amount_remaining: num(i.amount_remaining),
-      currency: str(i.currency),
-      number: str(i.number),
-      billing_reason: str(i.billing_reason),
-    }));
+    await recordObject(event, ctx, 'invoice');
     if (event.type === 'invoice.paid') {
       await updateCustomer(event, ctx, (d) => {
         inc(d, 'invoices_paid');
@@ -161,7 +172,7 @@ export function subscriptionHandler() {
     const s = event.data.object;
     const status = event.type === 'customer.subscription.deleted' ? 'canceled' : str(s.status);
     await recordObject(event, ctx, 'subscription', (o) => ({
-      cancel_at_period_end: o.cancel_at_period_end === true,
+      ...fields({ flags: ['cancel_at_period_end'] })(o),
       items: Array.isArray((o.items as { data?: unknown } | undefined)?.data)
         ? (o.items as { data: unknown[] }).data.length
         : null,
@@ -180,14 +191,7 @@ export function subscriptionHandler() {
 
 export function checkoutSessionHandler() {
   return async (event: StripeEvent, ctx: HandlerContext) => {
-    await recordObject(event, ctx, 'checkout_session', (c) => ({
-      mode: str(c.mode),
-      payment_status: str(c.payment_status),
-      amount_total: num(c.amount_total),
-      currency: str(c.currency),
-      payment_intent: str(c.payment_intent),
-      subscription: str(c.subscription),
-    }));
+    await recordObject(event, ctx, 'checkout_session');
     if (event.type === 'checkout.session.completed') {
       await updateCustomer(event, ctx, (d) => inc(d, 'checkouts_completed'));
     }

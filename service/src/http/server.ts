@@ -23,6 +23,8 @@ import {
   type HealthBody,
   type ReadinessBody,
   type RouteLabel,
+  type TrafficSource,
+  trafficSource,
 } from '@wmon/contract';
 import { EVENT_ID_TTL_SECONDS, type Cache } from '../cache/index.js';
 import { methodLabel, routeLabel, type MetricsHandle } from '../metrics.js';
@@ -55,6 +57,11 @@ const RECEIVED = Buffer.from('{"received":true}');
 const RECEIVED_DUPLICATE = Buffer.from('{"received":true,"duplicate":true}');
 const WEBHOOK_ROUTE = ROUTES.webhook;
 
+/** Seconds from an event's `created` (Unix seconds) to its acceptance at `acceptedAtMs`, never negative. */
+export function deliveryLagSeconds(acceptedAtMs: number, createdSeconds: number): number {
+  return Math.max(0, acceptedAtMs / 1000 - createdSeconds);
+}
+
 /** Values of one header, as sent (Node joins repeated unknown headers; rawHeaders keeps them apart). */
 function headerValues(req: IncomingMessage, lowerName: string): string[] | undefined {
   let values: string[] | undefined;
@@ -83,6 +90,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     status: number,
     headers: Record<string, string | number>,
     body: Buffer | string,
+    source: TrafficSource = 'external',
   ) {
     if (shuttingDown) headers = { ...headers, connection: 'close' };
     res.writeHead(status, {
@@ -91,8 +99,8 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     });
     res.end(body);
     const code = String(status);
-    m.requestsTotal.inc({ method: methodLabel(req.method), route, status: code });
-    m.requestDuration.observe({ route, status: code }, (performance.now() - started) / 1000);
+    m.requestsTotal.inc({ method: methodLabel(req.method), route, status: code, source });
+    m.requestDuration.observe({ route, status: code, source }, (performance.now() - started) / 1000);
   }
 
   function json(
@@ -103,6 +111,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     status: number,
     body: unknown,
     extra?: Record<string, string | number>,
+    source?: TrafficSource,
   ) {
     finish(
       req,
@@ -112,6 +121,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       status,
       extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS,
       JSON.stringify(body),
+      source,
     );
   }
 
@@ -185,11 +195,12 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     error: 'invalid_json' | 'invalid_event',
     message: string,
     eventId?: string,
+    source?: TrafficSource,
   ): void {
     deps.onError('payload', undefined);
     deps.log.warn({ reason: error, eventId, client: clientAddress(req) }, 'webhook rejected: %s', message);
     span?.setAttribute('webhook.rejected', error);
-    json(req, res, WEBHOOK_ROUTE, started, 400, { error, message });
+    json(req, res, WEBHOOK_ROUTE, started, 400, { error, message }, undefined, source);
   }
 
   async function webhook(
@@ -267,11 +278,13 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
     }
     const event = parsed.event;
     span?.setAttributes({ 'stripe.event.id': event.id, 'stripe.event.type': event.type });
+    // wmon's probe is counted apart from business traffic from here on (its request and its event).
+    const source = trafficSource(event);
 
     // Dedupe: the cache first (recent ids), then the database's unique key, which decides.
     if ((await deps.cache.get('event_ids', event.id)) !== undefined) {
-      m.eventsProcessed.inc({ outcome: 'duplicate' });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE);
+      m.eventsProcessed.inc({ outcome: 'duplicate', source });
+      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE, source);
       return;
     }
     const receivedAt = Date.now();
@@ -300,6 +313,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
           'invalid_event',
           `the database cannot store this event: ${err.message}`,
           event.id,
+          source,
         );
         return;
       }
@@ -313,18 +327,22 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
         503,
         { error: 'storage_unavailable', message: 'the event could not be stored; retry later' },
         { 'retry-after': 5 },
+        source,
       );
       return;
     }
     void deps.cache.set('event_ids', event.id, '1', EVENT_ID_TTL_SECONDS);
     if (isNew) {
-      m.eventsByType.inc({ type: deps.types.label(event.type) });
+      m.eventsByType.inc({ type: deps.types.label(event.type), source });
+      // Late when Stripe is retrying (an earlier delivery failed); a clock ahead of ours counts as no lag. wmon's
+      // probe is not a Stripe delivery: it is left out.
+      if (source !== 'probe') m.eventDeliveryLag.observe(deliveryLagSeconds(receivedAt, event.created));
       deps.processor.enqueue({ id: event.id, type: event.type, event, payload, attempts: 0, receivedAt });
       deps.log.debug({ eventId: event.id, eventType: event.type }, 'event accepted');
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED);
+      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED, source);
     } else {
-      m.eventsProcessed.inc({ outcome: 'duplicate' });
-      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE);
+      m.eventsProcessed.inc({ outcome: 'duplicate', source });
+      finish(req, res, WEBHOOK_ROUTE, started, 200, JSON_HEADERS, RECEIVED_DUPLICATE, source);
     }
   }
 
@@ -355,7 +373,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       json(req, res, OTHER_LABEL, started, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
     } else if (!isGet) {
       json(req, res, label, started, 405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
-    } else if (label === ROUTES.health) {
+    } else if (label === ROUTES.health || label === ROUTES.reachability) {
       json(req, res, label, started, 200, { status: 'ok' } satisfies HealthBody);
     } else if (label === ROUTES.ready) {
       if (shuttingDown) {

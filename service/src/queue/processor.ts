@@ -10,6 +10,7 @@
 import type { Tracer, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { PROBE_SOURCE, trafficSource, type TrafficSource } from '@wmon/contract';
 import type { Cache } from '../cache/index.js';
 import { OBJECT_TTL_SECONDS } from '../cache/index.js';
 import type { HandlerContext, HandlerRegistry, ObjectUpdate } from '../handlers/registry.js';
@@ -25,6 +26,11 @@ export interface Job {
   payload?: string;
   attempts: number;
   readonly receivedAt: number;
+}
+
+/** The `source` label of a job's metrics (a job loaded from the database has no parsed event yet: not live). */
+function jobSource(job: Job): TrafficSource {
+  return trafficSource({ id: job.id, type: job.type, livemode: job.event?.livemode });
 }
 
 export interface ProcessorOptions {
@@ -230,6 +236,7 @@ export class EventProcessor {
   async #run(job: Job): Promise<void> {
     const { m } = this.deps.metrics;
     const started = performance.now();
+    const source = jobSource(job);
     let typeLabel = this.deps.types.label(job.type);
     const span: Span | undefined = this.deps.tracer?.startSpan(`process ${job.type}`, {
       attributes: { 'stripe.event.id': job.id, 'stripe.event.type': job.type, 'webhook.attempt': job.attempts + 1 },
@@ -254,7 +261,7 @@ export class EventProcessor {
       for (const r of records) await this.deps.cache.set('objects', r.id, JSON.stringify(r), OBJECT_TTL_SECONDS);
       this.#settled(job.id);
       this.#pendingCount--;
-      m.eventsProcessed.inc({ outcome: 'success' });
+      m.eventsProcessed.inc({ outcome: 'success', source });
       span?.setStatus({ code: SpanStatusCode.OK });
     } catch (err) {
       span?.recordException(err as Error);
@@ -262,7 +269,7 @@ export class EventProcessor {
       await this.#failed(job, err);
     } finally {
       for (const r of releases) r();
-      m.eventProcessingDuration.observe({ type: typeLabel }, (performance.now() - started) / 1000);
+      m.eventProcessingDuration.observe({ type: typeLabel, source }, (performance.now() - started) / 1000);
       span?.end();
     }
   }
@@ -297,6 +304,7 @@ export class EventProcessor {
 
   async #failed(job: Job, err: unknown): Promise<void> {
     const { m } = this.deps.metrics;
+    const source = jobSource(job);
     const attempts = job.attempts + 1;
     // The database refusing this event's own writes (tried alone) is as permanent as a bad payload.
     const permanent = err instanceof PermanentError || (err instanceof DatabaseError && err.permanent);
@@ -321,7 +329,7 @@ export class EventProcessor {
       job.attempts = attempts;
       if (!dead) this.#schedule(job, delay);
       else this.#schedule(job, this.options.retryMaxMs);
-      m.eventsProcessed.inc({ outcome: 'failure' });
+      m.eventsProcessed.inc({ outcome: 'failure', source });
       return;
     }
     job.attempts = attempts;
@@ -329,15 +337,16 @@ export class EventProcessor {
     if (dead) {
       this.#pendingCount--;
       this.#deadCount++;
-      m.eventsProcessed.inc({ outcome: 'dead_letter' });
-      m.errorsTotal.inc({ type: 'processing' });
+      m.eventsProcessed.inc({ outcome: 'dead_letter', source });
+      // A failed probe is the probe's finding (wmon check --probe reports it), not an error of the traffic.
+      if (source !== PROBE_SOURCE) m.errorsTotal.inc({ type: 'processing' });
       this.deps.log.error(
         { eventId: job.id, eventType: job.type, attempts, err: message },
         'event moved to the dead letter state',
       );
     } else {
-      m.eventsProcessed.inc({ outcome: 'failure' });
-      m.errorsTotal.inc({ type: 'processing' });
+      m.eventsProcessed.inc({ outcome: 'failure', source });
+      if (source !== PROBE_SOURCE) m.errorsTotal.inc({ type: 'processing' });
       this.deps.log.warn(
         { eventId: job.id, eventType: job.type, attempts, retryInMs: delay, err: message },
         'event processing failed; will retry',

@@ -10,17 +10,17 @@ import { Batcher, ItemFailure } from './batcher.js';
 import { dispatch, SqliteEngine, type SqliteRequest } from './sqlite-engine.js';
 import { encodeBatch, type WireEventState, type WirePendingEvent, type WireWriteResult } from './sqlite-wire.js';
 import type { SqliteResponse } from './sqlite-worker.js';
-import { DatabaseError } from './types.js';
-import type {
-  ObjectRecord,
-  OperationTimer,
-  PendingEvent,
-  Store,
-  StoreCounts,
-  StoredEventState,
-  StoreOperation,
-  WriteOp,
-  WriteResult,
+import {
+  DatabaseError,
+  type ObjectRecord,
+  type OperationTimer,
+  type PendingEvent,
+  type Store,
+  type StoreCounts,
+  type StoredEventState,
+  type StoreOperation,
+  type WriteOp,
+  type WriteResult,
 } from './types.js';
 
 type Op = SqliteRequest['op'];

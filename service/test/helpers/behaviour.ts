@@ -63,11 +63,25 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       expect(calls.get(e.id)).toBe(1);
       const pi = await running.service.store.getObject(e.data.object.id as string);
       expect(pi).toMatchObject({ objectType: 'payment_intent', status: 'succeeded', customerId: 'cus_behaviour1' });
+      // The record keeps the object's kept fields, each of its kind (numbers, text), and the event it came from.
+      const o = e.data.object;
+      expect(pi?.data).toMatchObject({
+        amount: o.amount,
+        amount_received: o.amount_received,
+        currency: o.currency,
+        latest_charge: typeof o.latest_charge === 'string' ? o.latest_charge : null,
+        payment_method: typeof o.payment_method === 'string' ? o.payment_method : null,
+        last_event_id: e.id,
+        last_event_type: 'payment_intent.succeeded',
+      });
+      expect(typeof pi?.data.amount).toBe('number');
       const customer = await running.service.store.getObject('cus_behaviour1');
       expect(customer?.data).toMatchObject({ payments_succeeded: 1, amount_paid: { usd: 1099 } });
       const text = await scrape(running.internalUrl);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(1);
-      expect(sample(text, 'webhook_events_by_type_total', { type: 'payment_intent.succeeded' })).toBe(1);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'external' })).toBe(1);
+      expect(
+        sample(text, 'webhook_events_by_type_total', { type: 'payment_intent.succeeded', source: 'external' }),
+      ).toBe(1);
     });
 
     it('answers 200 to duplicates, sequential and concurrent, and never processes them twice', async () => {
@@ -91,8 +105,8 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       const counts = await running.service.store.counts();
       expect(counts).toMatchObject({ processed: 2, pending: 0 });
       const text = await scrape(running.internalUrl);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate' })).toBe(12);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success' })).toBe(2);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'duplicate', source: 'external' })).toBe(12);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'success', source: 'external' })).toBe(2);
     });
 
     it('keeps per-customer records exact under concurrent workers', async () => {
@@ -148,8 +162,8 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       );
       expect(dead).toMatchObject({ attempts: 4, lastError: 'always fails' });
       const text = await scrape(running.internalUrl);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter' })).toBe(1);
-      expect(sample(text, 'webhook_events_processed_total', { outcome: 'failure' })).toBe(2 + 3);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'dead_letter', source: 'external' })).toBe(1);
+      expect(sample(text, 'webhook_events_processed_total', { outcome: 'failure', source: 'external' })).toBe(2 + 3);
       expect(sample(text, 'webhook_queue_size', { state: 'dead_letter' })).toBe(1);
       expect(sample(text, 'webhook_queue_size', { state: 'pending' })).toBe(0);
       expect(sample(text, 'webhook_errors_total', { type: 'processing' })).toBe(6);

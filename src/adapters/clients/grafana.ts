@@ -152,15 +152,31 @@ const savedSchema = z.object({ uid: z.string(), url: z.string(), version: z.numb
 
 const folderSchema = z.object({ uid: z.string(), title: z.string() });
 
-const datasourceSchema = z
-  .object({
-    uid: z.string(),
-    name: z.string(),
-    type: z.string(),
-    url: z.string(),
-    access: z.string(),
-    isDefault: z.boolean(),
-    basicAuth: z.boolean(),
+/**
+ * A data source as wmon keeps it (secrets named, never their values): what the client returns, and the
+ * record a backup archives (features/archive/manifest.ts parses archived ones with this same schema).
+ */
+export const datasourceRecordSchema = z.object({
+  uid: z.string(),
+  name: z.string(),
+  type: z.string(),
+  url: z.string(),
+  access: z.string(),
+  isDefault: z.boolean(),
+  basicAuth: z.boolean(),
+  basicAuthUser: z.string(),
+  user: z.string(),
+  database: z.string(),
+  jsonData: z.record(z.string(), z.unknown()),
+  readOnly: z.boolean(),
+  /** Names of the secure fields that are set (e.g. `basicAuthPassword`); never their values. */
+  secureFields: z.array(z.string()),
+});
+
+/** Grafana's answer (optional fields absent, secure fields as a map) turned into the record. */
+const datasourceSchema = datasourceRecordSchema
+  .omit({ secureFields: true })
+  .extend({
     basicAuthUser: z.string().optional(),
     user: z.string().optional(),
     database: z.string().optional(),
@@ -175,7 +191,6 @@ const datasourceSchema = z
     database: database ?? '',
     jsonData: (jsonData ?? {}) as Readonly<Record<string, unknown>>,
     readOnly: readOnly ?? false,
-    /** Names of the secure fields that are set (e.g. `basicAuthPassword`); never their values. */
     secureFields: Object.entries(secureJsonFields ?? {})
       .filter(([, set]) => set)
       .map(([name]) => name)

@@ -2,6 +2,8 @@
  * The one place that talks axios. Each client gets a Transport: a base URL, a timeout on every call,
  * optional auth, and errors mapped to ComponentRequestError. No axios type leaves this file.
  */
+import https from 'node:https';
+
 import axios, { type AxiosRequestConfig } from 'axios';
 import type { z } from 'zod';
 import { ComponentRequestError, type ComponentName, type RequestFailure } from './errors.js';
@@ -22,6 +24,8 @@ export interface ClientOptions {
   readonly auth?: ClientAuth;
   /** Extra headers sent with every request. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** For an https:// base URL (`auth.tls`): trust exactly these PEM certificates, for this server name. */
+  readonly tls?: { readonly ca: readonly string[]; readonly serverName: string };
 }
 
 export type QueryValue = string | number | boolean | readonly string[] | undefined;
@@ -74,6 +78,15 @@ export function createTransport(component: ComponentName, options: ClientOptions
     headers,
     auth:
       options.auth?.kind === 'basic' ? { username: options.auth.username, password: options.auth.password } : undefined,
+    ...(options.tls
+      ? {
+          httpsAgent: new https.Agent({
+            ca: [...options.tls.ca],
+            servername: options.tls.serverName,
+            keepAlive: false,
+          }),
+        }
+      : {}),
     // The stack is on loopback: an HTTP(S)_PROXY from the environment would only get in the way.
     proxy: false,
     // Keep the raw text: we parse (and report bad JSON) ourselves.

@@ -202,12 +202,19 @@ export const DEFAULT_STRATEGIES: readonly DetectionStrategy[] = [
   podmanRootlessStrategy,
 ];
 
-/** Ask an endpoint `GET /_ping` within `timeoutMs`, then `GET /version` (a slow answer there is still an engine). */
+/**
+ * Ask an endpoint `GET /_ping` within `timeoutMs`. Its headers name the engine (Docker: `Server: Docker/27.3.1
+ * (linux)`; Podman: `Libpod-Api-Version`) and its API version; only when they do not is `GET /version` asked
+ * too (a slow answer there is still an engine): Podman's /version runs conmon and runc, which takes a second
+ * or more, and `wmon check` from cron should not wait for it.
+ */
 export async function probeEngine(endpoint: EngineEndpoint, timeoutMs: number): Promise<ProbeResult> {
   try {
     const ping = await engineGet(endpoint, '/_ping', timeoutMs);
     if (ping.status !== 200)
       return { ok: false, reason: `answered HTTP ${ping.status} to /_ping${excerpt(ping.body)}` };
+    const fromPing = identityFromPing(ping.headers);
+    if (fromPing) return { ok: true, identity: fromPing };
     const version = await engineGet(endpoint, '/version', Math.max(timeoutMs, VERSION_TIMEOUT_MS));
     if (version.status !== 200)
       return { ok: false, reason: `answered HTTP ${version.status} to /version${excerpt(version.body)}` };
@@ -215,6 +222,27 @@ export async function probeEngine(endpoint: EngineEndpoint, timeoutMs: number): 
   } catch (error) {
     return { ok: false, reason: describeConnectError(error) };
   }
+}
+
+/**
+ * The engine as its `/_ping` headers describe it, or undefined when they do not say enough (name, version
+ * and API version). The ping does not tell the architecture: `arch` is then empty.
+ */
+export function identityFromPing(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): EngineIdentity | undefined {
+  const header = (name: string): string => {
+    const v = headers[name];
+    return (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
+  };
+  const apiVersion = header('api-version');
+  // `Libpod/4.3.1 (linux)` or `Docker/27.3.1 (linux)`
+  const server = /^(Libpod|Docker)\/(\S+)(?: \(([^)]*)\))?/.exec(header('server'));
+  const libpod = header('libpod-api-version');
+  const name = libpod !== '' || server?.[1] === 'Libpod' ? 'Podman' : server?.[1] === 'Docker' ? 'Docker' : undefined;
+  const version = libpod || server?.[2] || '';
+  if (!name || !version || !apiVersion) return undefined;
+  return { name, version, apiVersion, os: header('ostype') || server?.[3] || '', arch: '' };
 }
 
 function excerpt(body: string): string {

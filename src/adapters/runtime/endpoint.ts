@@ -87,6 +87,8 @@ export function loadTls(certPath: string | undefined): TlsMaterial {
 export interface EngineAnswer {
   readonly status: number;
   readonly body: string;
+  /** Response headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** GET a path of the Engine API with a deadline covering connect, headers and body. */
@@ -109,7 +111,7 @@ export function engineGet(endpoint: EngineEndpoint, apiPath: string, timeoutMs: 
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers });
       });
       res.on('error', (error) => {
         clearTimeout(timer);

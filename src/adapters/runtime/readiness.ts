@@ -5,9 +5,11 @@
  * (status and body excerpt, or the connection error). `giveUpIf` lets the caller stop early, e.g. when
  * the container has exited, and `diagnose` adds context (the container's last log lines) to the error.
  */
+import https from 'node:https';
+
 import { WmonError } from '../../errors.js';
 import type { ContainerRuntime } from './container-runtime.js';
-import type { ContainerSpec } from '../../core/model/container-types.js';
+import type { ClientTls, ContainerSpec } from '../../core/model/container-types.js';
 
 export interface HttpWaitOptions {
   readonly url: string;
@@ -26,6 +28,8 @@ export interface HttpWaitOptions {
   /** The body must contain this too (e.g. Grafana's `"database": "ok"`). */
   readonly bodyIncludes?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** An https:// URL's trust (`auth.tls`): these certificates only, and the name the certificate must be valid for. */
+  readonly tls?: ClientTls;
   /** Checked between attempts: a reason to stop waiting now (e.g. `container exited with code 1`). */
   readonly giveUpIf?: () => Promise<string | undefined>;
   /** On failure: more context for the message (e.g. the container's last log lines). */
@@ -158,12 +162,12 @@ export async function waitForHttp(opts: HttpWaitOptions): Promise<HttpReady> {
     try {
       const signals = [AbortSignal.timeout(thisTimeout)];
       if (opts.signal) signals.push(opts.signal);
-      const res = await fetch(opts.url, {
+      const res = await httpGet(opts.url, {
         headers: { ...opts.headers },
         signal: AbortSignal.any(signals),
-        redirect: 'manual',
+        tls: opts.tls,
       });
-      const body = await res.text();
+      const body = res.body;
       if (accepted.includes(res.status) && (opts.bodyIncludes === undefined || body.includes(opts.bodyIncludes))) {
         return { url: opts.url, status: res.status, body, attempts, waitedMs: Date.now() - started };
       }
@@ -186,6 +190,46 @@ export async function waitForHttp(opts: HttpWaitOptions): Promise<HttpReady> {
   }
 }
 
+/** At most this much of an answer is read over HTTPS (a readiness probe, /metrics for a version). */
+const MAX_HTTPS_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * GET `url`: the status and the body's text. Plain HTTP goes through fetch (no redirect followed); HTTPS with
+ * `tls` through node:https, trusting exactly `tls.ca` and checking the certificate against `tls.serverName`
+ * (fetch cannot be given a CA without an extra package).
+ */
+export async function httpGet(
+  url: string,
+  opts: { headers?: Readonly<Record<string, string>>; signal: AbortSignal; tls?: ClientTls | undefined },
+): Promise<{ status: number; body: string }> {
+  const tls = opts.tls;
+  if (tls === undefined || !url.startsWith('https:')) {
+    const res = await fetch(url, { headers: { ...opts.headers }, signal: opts.signal, redirect: 'manual' });
+    return { status: res.status, body: await res.text() };
+  }
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      url,
+      { headers: { ...opts.headers }, signal: opts.signal, ca: [...tls.ca], servername: tls.serverName, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_HTTPS_BODY_BYTES) {
+            req.destroy(new Error(`the answer is larger than ${MAX_HTTPS_BODY_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
 /**
  * The URL that reaches a component's readiness endpoint from the host: its probe's container port,
  * through the host binding (a wildcard binding is reached on the loopback address).
@@ -202,7 +246,8 @@ export function readinessUrl(spec: ContainerSpec): string | undefined {
         ? '::1'
         : binding.hostIp;
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  return `http://${hostPart}:${binding.hostPort}${probe.path.startsWith('/') ? '' : '/'}${probe.path}`;
+  const scheme = probe.tls ? 'https' : 'http';
+  return `${scheme}://${hostPart}:${binding.hostPort}${probe.path.startsWith('/') ? '' : '/'}${probe.path}`;
 }
 
 /**
@@ -222,6 +267,7 @@ export async function waitContainerReady(
     timeoutMs,
     ...(spec.readiness?.bodyIncludes ? { bodyIncludes: spec.readiness.bodyIncludes } : {}),
     ...(spec.readiness?.basicAuth ? { headers: { Authorization: basicAuthHeader(spec.readiness.basicAuth) } } : {}),
+    ...(spec.readiness?.tls ? { tls: spec.readiness.tls } : {}),
     giveUpIf: async () => {
       const d = await runtime.inspectContainer(spec.name);
       if (!d) return 'the container disappeared';

@@ -8,10 +8,17 @@ import bcrypt from 'bcryptjs';
 
 import type { LoadedConfig } from '../../core/config/load.js';
 import { WEB_AUTH_COMPONENTS, type ComponentId } from '../../core/config/schema.js';
-import { buildWebConfig, WEB_CONFIG_FILE } from '../../core/render/web-config.js';
+import {
+  buildWebConfig,
+  TLS_FILES,
+  WEB_CONFIG_FILE,
+  WEB_TLS_CONFIG_FILE,
+  webConfigFile,
+} from '../../core/render/web-config.js';
+import { loadTls } from '../../core/config/tls.js';
 import { toYaml } from '../../core/render/yaml.js';
 import { readSecret, secretSlots, type SecretName } from '../../core/config/secrets.js';
-import { WmonError } from '../../errors.js';
+import { ConfigError, WmonError } from '../../errors.js';
 import { isEnabled } from '../../core/model/stack.js';
 
 /**
@@ -23,6 +30,10 @@ import { isEnabled } from '../../core/model/stack.js';
  *   <stackDir>/secrets/<component>/<name>                                  mounted read-only into that component
  *   <stackDir>/secrets/<component>/web-config.yml                          with auth: Prometheus, Alertmanager,
  *                                                                          node exporter (the hash, basic auth)
+ *   <stackDir>/secrets/<component>/web-config-tls.yml                      the same with auth.tls (HTTPS)
+ *   <stackDir>/secrets/<component>/tls-{cert,key,ca}.pem                   with auth.tls: the same three serve
+ *                                                                          HTTPS (cert, key); Prometheus and
+ *                                                                          Grafana trust it (ca)
  * Containers run as their own users (nobody, grafana, node), so the mounted copies are 0644 inside 0755
  * folders: the 0700 folder above them is what keeps other host users out.
  *
@@ -129,12 +140,16 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
 
     let authPasswordFile: string | undefined;
     let webConfig: string | undefined;
+    // Checked when wmon.yaml was loaded; read again (bounded) as it is now.
+    const loadedTls = loadTls(config, loaded.dir);
+    if (loadedTls && !loadedTls.ok) throw new ConfigError(loaded.file, loadedTls.issues);
+    const tls = loadedTls?.material;
     if (config.auth) {
       const a = await configuredOrGenerated('authPassword', () => randomBytes(24).toString('base64url'));
       values.authPassword = a.value;
       authPasswordFile = a.file;
       const bcryptHash = await keptHash(path.join(stackDir, SECRETS_DIR, AUTH_HASH_FILE), a.value);
-      webConfig = toYaml(buildWebConfig({ username: config.auth.username, bcryptHash }));
+      webConfig = toYaml(buildWebConfig({ username: config.auth.username, bcryptHash }, tls !== undefined));
     }
 
     for (const [component, names] of Object.entries(COMPONENT_SECRETS) as Array<
@@ -155,13 +170,34 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
     for (const component of WEB_AUTH_COMPONENTS) {
       if (!isEnabled(config, component)) continue;
       const dir = path.join(stackDir, SECRETS_DIR, component);
-      if (webConfig === undefined) {
-        await rm(path.join(dir, WEB_CONFIG_FILE), { force: true });
+      // One web configuration: the one the container's command line names (TLS or not), never a stale other.
+      const current = webConfigFile(tls !== undefined);
+      for (const name of [WEB_CONFIG_FILE, WEB_TLS_CONFIG_FILE]) {
+        if (webConfig === undefined || name !== current) await rm(path.join(dir, name), { force: true });
+      }
+      if (webConfig === undefined) continue;
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await chmod(dir, 0o755);
+      await writeSecretFile(path.join(dir, current), webConfig, 0o644);
+      mounts[component] = dir;
+    }
+    // With auth.tls: the servers' certificate and key, and what Prometheus and Grafana trust as their clients.
+    const tlsFiles: ReadonlyArray<readonly [ComponentId, keyof typeof TLS_FILES]> = [
+      ...WEB_AUTH_COMPONENTS.flatMap((c) => [[c, 'cert'] as const, [c, 'key'] as const]),
+      ['prometheus', 'ca'] as const,
+      ['grafana', 'ca'] as const,
+    ];
+    for (const [component, which] of tlsFiles) {
+      if (!isEnabled(config, component)) continue;
+      const dir = path.join(stackDir, SECRETS_DIR, component);
+      const file = path.join(dir, TLS_FILES[which]);
+      if (tls === undefined) {
+        await rm(file, { force: true });
         continue;
       }
       await mkdir(dir, { recursive: true, mode: 0o755 });
       await chmod(dir, 0o755);
-      await writeSecretFile(path.join(dir, WEB_CONFIG_FILE), webConfig, 0o644);
+      await writeSecretFile(file, { cert: tls.certPem, key: tls.keyPem, ca: tls.caPem }[which], 0o644);
       mounts[component] = dir;
     }
     return {
@@ -256,6 +292,9 @@ export async function secretFilePermissions(
       candidates.push({ path: path.resolve(loaded.dir, slot.ref.file), what: slot.path, dir: false });
     }
   }
+  const keyFile = loaded.config.auth?.tls?.keyFile;
+  if (keyFile !== undefined)
+    candidates.push({ path: path.resolve(loaded.dir, keyFile), what: 'auth.tls.keyFile', dir: false });
   for (const file of Object.values(GENERATED_SECRET_FILES)) {
     candidates.push({ path: path.join(stackDir, file), what: 'kept by wmon', dir: false });
   }

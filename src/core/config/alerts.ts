@@ -68,6 +68,19 @@ export const alertsSchema = z
       .prefault({}),
     nodeExporterDownFor: promDuration.default('5m'),
     /**
+     * WebhookDeliveryLagHigh: the 95th percentile of the delay from an event's creation to its acceptance at or
+     * above this many seconds (Stripe is retrying: earlier deliveries failed, or the endpoint was unreachable).
+     */
+    deliveryLagP95Seconds: z
+      .strictObject({ warning: positive.default(300), for: promDuration.default('15m') })
+      .prefault({}),
+    /** WebhookEndpointUnreachable: the blackbox probe of service.publicUrl has failed for this long. */
+    endpointUnreachableFor: promDuration.default('2m'),
+    /** WebhookCertificateExpiringSoon: days left on the probed URL's TLS certificate, at or under which it fires. */
+    certificateExpiryDays: z
+      .strictObject({ warning: positive.default(14), critical: positive.default(3), for: promDuration.default('10m') })
+      .prefault({}),
+    /**
      * Where you publish the runbooks wmon ships (`wmon runbook`): each rule's runbook_url annotation is
      * `<runbookBaseUrl>/<alert>.md`. Absent (the default): no runbook_url at all, never a placeholder link.
      */
@@ -86,6 +99,13 @@ export const alertsSchema = z
         code: 'custom',
         path: ['diskUsedPercent', 'critical'],
         message: `must be greater than diskUsedPercent.warning (${a.diskUsedPercent.warning})`,
+      });
+    }
+    if (a.certificateExpiryDays.critical >= a.certificateExpiryDays.warning) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certificateExpiryDays', 'critical'],
+        message: `must be fewer days than certificateExpiryDays.warning (${a.certificateExpiryDays.warning})`,
       });
     }
     if (a.latencyP95Ms.critical <= a.latencyP95Ms.warning) {

@@ -20,6 +20,7 @@ export const COMPONENT_IDS = [
   'jaeger',
   'nodeExporter',
   'webhook',
+  'blackboxExporter',
 ] as const;
 export type ComponentId = (typeof COMPONENT_IDS)[number];
 
@@ -73,6 +74,7 @@ export const DEFAULT_LIMITS = {
   jaeger: { memory: '512m', cpus: 1 },
   nodeExporter: { memory: '128m', cpus: 0.25 },
   webhook: { memory: '512m', cpus: 1 },
+  blackboxExporter: { memory: '64m', cpus: 0.25 },
 } as const satisfies Record<ComponentId, { memory: string; cpus: number }>;
 
 function component(defaults: { image: string; port: number; enabled?: boolean; memory: string; cpus: number }) {
@@ -97,6 +99,7 @@ const TITLE_OF: Record<ComponentId, string> = {
   jaeger: 'Jaeger',
   nodeExporter: 'the node exporter',
   webhook: 'the webhook service',
+  blackboxExporter: 'the blackbox exporter',
 };
 
 export const DEFAULT_IMAGES = {
@@ -107,6 +110,7 @@ export const DEFAULT_IMAGES = {
   jaeger: 'docker.io/jaegertracing/jaeger:2.8.0',
   nodeExporter: 'docker.io/prom/node-exporter:v1.9.1',
   webhook: 'localhost/wmon/webhook:latest',
+  blackboxExporter: 'docker.io/prom/blackbox-exporter:v0.27.0',
 } as const satisfies Record<ComponentId, string>;
 
 const componentsSchema = z
@@ -137,6 +141,12 @@ const componentsSchema = z
         metricsPort: port.default(SERVICE_LISTENERS.internal.port),
       })
       .prefault({}),
+    /** Probes the webhook service's reachability route (service.publicUrl, and the service in the stack). */
+    blackboxExporter: component({
+      image: DEFAULT_IMAGES.blackboxExporter,
+      port: 9115,
+      ...DEFAULT_LIMITS.blackboxExporter,
+    }),
   })
   .prefault({});
 
@@ -234,6 +244,15 @@ const serviceSchema = z
       .string()
       .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be host:port, such as host.docker.internal:8080')
       .optional(),
+    /**
+     * The URL Stripe delivers to (the endpoint in Stripe's Dashboard), e.g. https://hooks.example.com/webhooks/stripe.
+     * The blackbox exporter probes `<publicUrl>/reachability` from the stack (WebhookEndpointUnreachable, and
+     * the certificate's expiry when it is https).
+     */
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/webhooks/stripe' })
+      .refine((u) => !/[?#]/.test(u), 'must have no query or fragment (Stripe calls the URL as it is)')
+      .optional(),
   })
   .prefault({});
 
@@ -277,10 +296,31 @@ const authSchema = z.strictObject({
     .default('wmon'),
   /** Generated (random) and stored with mode 0600 in the stack directory when absent. */
   password: secretRefSchema.optional(),
+  /** HTTPS for the same three components; their clients (wmon, Prometheus, Grafana) trust it. */
+  tls: z
+    .strictObject({
+      /** PEM certificate (intermediates may follow it), relative to wmon.yaml's folder. */
+      certFile: z.string().min(1, 'must be a file path (a PEM certificate)'),
+      /** PEM private key of that certificate, unencrypted. */
+      keyFile: z.string().min(1, 'must be a file path (a PEM private key)'),
+      /** PEM certificate(s) of the private CA that signed certFile; without it clients trust certFile itself. */
+      caFile: z.string().min(1, 'must be a file path (a PEM CA certificate)').optional(),
+      /** The name clients check the certificate against; it must be one of the certificate's names. */
+      serverName: z
+        .string()
+        .regex(/^[A-Za-z0-9*]([A-Za-z0-9.:*-]{0,252})$/, 'must be a host name or IP address such as localhost')
+        .default('localhost'),
+    })
+    .optional(),
 });
 
 /** Components that answer anyone without a password unless `auth` is set (they read a web configuration). */
-export const WEB_AUTH_COMPONENTS = ['prometheus', 'alertmanager', 'nodeExporter'] as const satisfies ComponentId[];
+export const WEB_AUTH_COMPONENTS = [
+  'prometheus',
+  'alertmanager',
+  'nodeExporter',
+  'blackboxExporter',
+] as const satisfies ComponentId[];
 /** Components with no authentication of their own at all: they are never published beyond loopback. */
 export const LOOPBACK_ONLY_COMPONENTS = ['loki', 'jaeger'] as const satisfies ComponentId[];
 

@@ -3,6 +3,8 @@ import path from 'node:path';
 
 import { WmonError, type ConfigIssue } from '../../errors.js';
 import type { Config, SecretRef } from './schema.js';
+import { MAX_PEM_FILE_BYTES, readSmallFileSync } from './small-file.js';
+import { checkTls } from './tls.js';
 
 export interface SecretContext {
   readonly env: NodeJS.ProcessEnv;
@@ -124,19 +126,16 @@ export function checkSecrets(config: Config, ctx: SecretContext): ConfigIssue[] 
   }
   const ca = config.service.build.caCertFile;
   if (ca !== undefined) {
-    const file = path.resolve(ctx.baseDir, ca);
-    try {
-      const text = readFileSync(file, 'utf8');
-      if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-        issues.push({ path: 'service.build.caCertFile', message: `${file} is not a PEM certificate` });
-      }
-    } catch {
+    const r = readSmallFileSync(path.resolve(ctx.baseDir, ca), MAX_PEM_FILE_BYTES, 'certificate file');
+    if (!r.ok) issues.push({ path: 'service.build.caCertFile', message: r.problem });
+    else if (!r.bytes.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) {
       issues.push({
         path: 'service.build.caCertFile',
-        message: `certificate file ${file} does not exist or cannot be read`,
+        message: `${path.resolve(ctx.baseDir, ca)} is not a PEM certificate`,
       });
     }
   }
+  issues.push(...checkTls(config, ctx.baseDir));
   return issues;
 }
 

@@ -45,6 +45,14 @@ export interface ReadinessProbe {
   readonly bodyIncludes?: string;
   /** Credentials the probe sends (wmon.yaml's `auth`); never part of the container itself. */
   readonly basicAuth?: { readonly username: string; readonly password: string };
+  /** The component answers HTTPS (`auth.tls`): what the probe trusts. */
+  readonly tls?: ClientTls;
+}
+
+/** What a client of an HTTPS component trusts: PEM certificates, and the name the certificate must be valid for. */
+export interface ClientTls {
+  readonly ca: readonly string[];
+  readonly serverName: string;
 }
 
 export interface ContainerSpec {
@@ -92,13 +100,14 @@ export type EngineEndpoint =
 
 /** The engine wmon found, as confirmed by its API. */
 export interface EngineInfo {
-  /** `Docker` or `Podman` (from /version's components). */
+  /** `Docker` or `Podman` (from its ping's headers, else /version's components). */
   readonly name: 'Docker' | 'Podman';
   /** Engine version, e.g. `4.3.1` or `27.3.1`. */
   readonly version: string;
   /** Docker API version the engine speaks, e.g. `1.41`. */
   readonly apiVersion: string;
   readonly os: string;
+  /** The engine's architecture, e.g. `amd64`; empty when its ping told the rest and /version was not asked. */
   readonly arch: string;
   /** How it was found, e.g. `DOCKER_HOST` or `Podman (rootful)`. */
   readonly foundBy: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SECRETS_MOUNT_DIR } from '@wmon/contract';
 
 import type { ComponentId } from '../config/schema.js';
-import { LABELS, type ContainerSpec } from './container-types.js';
+import { LABELS, type ClientTls, type ContainerSpec } from './container-types.js';
 import { containerName, type ComponentModel, type Stack } from './stack.js';
 
 export interface SpecInputs {
@@ -16,6 +16,8 @@ export interface SpecInputs {
   readonly imageIds?: Readonly<Record<string, string>>;
   /** wmon.yaml's `auth` credentials, for the readiness probes of the components that need them. */
   readonly auth?: { readonly username: string; readonly password: string };
+  /** What the readiness probes of HTTPS components (`auth.tls`) trust. */
+  readonly tls?: ClientTls;
 }
 
 export function volumeName(stack: Pick<Stack, 'project'>, volume: string): string {
@@ -85,6 +87,7 @@ function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): Container
       containerPort: (c.ports.find((p) => p.name === c.readiness.port) ?? c.ports[0]!).containerPort,
       ...(c.readiness.bodyIncludes ? { bodyIncludes: c.readiness.bodyIncludes } : {}),
       ...(c.readiness.authenticated && inputs.auth ? { basicAuth: inputs.auth } : {}),
+      ...(c.readiness.tls && inputs.tls ? { tls: inputs.tls } : {}),
     },
     dependsOn: [...c.dependsOn],
   };

@@ -1,7 +1,10 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
-import type { ComponentId, Config } from '../config/schema.js';
-import { WEB_CONFIG_PATH } from '../render/web-config.js';
+import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
+import { webConfigPath } from '../render/web-config.js';
+
+/** Where the blackbox exporter's rendered configuration is mounted (render/blackbox.ts writes blackbox.yml). */
+export const BLACKBOX_CONFIG_DIR_IN_CONTAINER = '/etc/blackbox_exporter/wmon';
 
 /**
  * The Stack model: each component described once (image, ports, volumes, readiness, configuration folder,
@@ -54,6 +57,8 @@ export interface ComponentModel {
     readonly port?: string;
     /** The probe needs wmon.yaml's `auth` credentials (the component reads a web configuration). */
     readonly authenticated?: boolean;
+    /** The component answers HTTPS (`auth.tls`): the probe trusts its certificate. */
+    readonly tls?: boolean;
   };
   /** Host binds besides the config folder (node exporter reads the host's root file system). */
   readonly hostBinds: ReadonlyArray<{ readonly source: string; readonly target: string }>;
@@ -87,6 +92,7 @@ export const TITLES: Record<ComponentId, string> = {
   jaeger: 'Jaeger',
   nodeExporter: 'Node Exporter',
   webhook: 'Webhook service',
+  blackboxExporter: 'Blackbox Exporter',
 };
 
 export const DNS_NAMES: Record<ComponentId, string> = {
@@ -97,6 +103,7 @@ export const DNS_NAMES: Record<ComponentId, string> = {
   jaeger: 'jaeger',
   nodeExporter: 'node-exporter',
   webhook: 'webhook',
+  blackboxExporter: 'blackbox-exporter',
 };
 
 /** Ports inside the containers (fixed; only host ports are configurable). */
@@ -110,6 +117,9 @@ export const CONTAINER_PORTS = {
   nodeExporter: 9100,
   webhook: SERVICE_LISTENERS.public.port,
   webhookInternal: SERVICE_LISTENERS.internal.port,
+  blackboxExporter: 9115,
+  /** Jaeger 2's own metrics (its OpenTelemetry collector telemetry), on JAEGER_LISTEN_HOST. */
+  jaegerMetrics: 8888,
 } as const;
 
 /** Start order: a component comes after everything it depends on. */
@@ -118,6 +128,7 @@ const START_ORDER: readonly ComponentId[] = [
   'jaeger',
   'webhook',
   'nodeExporter',
+  'blackboxExporter',
   'alertmanager',
   'prometheus',
   'grafana',
@@ -135,26 +146,39 @@ export function hostForClients(bind: string): string {
   return bind.includes(':') ? `[${bind}]` : bind;
 }
 
+/**
+ * Whether Prometheus runs with its admin API (`--web.enable-admin-api`: TSDB snapshots for `wmon backup`, but
+ * also deleting series). Prometheus cannot restrict it to some clients (one listener, one web configuration
+ * for every path), so it is on only while Prometheus is published on a loopback address; published beyond,
+ * `wmon backup` copies its data folder while it is stopped instead.
+ */
+export function prometheusAdminApi(config: Config): boolean {
+  return isLoopback(config.components.prometheus.bindAddress ?? config.bindAddress);
+}
+
 export function isEnabled(config: Config, id: ComponentId): boolean {
   return config.components[id].enabled;
 }
 
 export function buildStack(config: Config): Stack {
   const on = (id: ComponentId) => isEnabled(config, id);
+  const tls = config.auth?.tls !== undefined;
   const models = new Map<ComponentId, ComponentModel>();
 
   const base = (id: ComponentId, extraPorts: ComponentPort[] = []) => {
     const c = config.components[id];
     const hostIp = c.bindAddress ?? config.bindAddress;
     const containerPort = CONTAINER_PORTS[id];
+    // With auth.tls the components that read a web configuration answer HTTPS only.
+    const scheme = tls && (WEB_AUTH_COMPONENTS as readonly ComponentId[]).includes(id) ? 'https' : 'http';
     return {
       id,
       title: TITLES[id],
       dnsName: DNS_NAMES[id],
       image: c.image,
       ports: [{ name: 'http', containerPort, hostPort: c.port, hostIp }, ...extraPorts],
-      url: `http://${hostForClients(hostIp)}:${c.port}`,
-      internalUrl: `http://${DNS_NAMES[id]}:${containerPort}`,
+      url: `${scheme}://${hostForClients(hostIp)}:${c.port}`,
+      internalUrl: `${scheme}://${DNS_NAMES[id]}:${containerPort}`,
       ...(c.memory === undefined ? {} : { memory: c.memory }),
       ...(c.cpus === undefined ? {} : { cpus: c.cpus }),
       hostBinds: [],
@@ -165,13 +189,13 @@ export function buildStack(config: Config): Stack {
   // their secrets folder; without it they take neither the flag nor the folder (their containers stay as they were).
   const auth = config.auth !== undefined;
   const webAuth = auth
-    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${WEB_CONFIG_PATH}`] }
+    ? { secretsTarget: SECRETS_MOUNT_DIR, webConfigFlag: [`--web.config.file=${webConfigPath(tls)}`] }
     : { webConfigFlag: [] };
-  const authReadiness = auth ? { authenticated: true } : {};
+  const authReadiness = auth ? { authenticated: true, ...(tls ? { tls: true } : {}) } : {};
 
   if (on('prometheus')) {
     const p = config.prometheus;
-    const deps: ComponentId[] = (['alertmanager', 'nodeExporter', 'webhook'] as const).filter(on);
+    const deps: ComponentId[] = (['alertmanager', 'nodeExporter', 'webhook', 'blackboxExporter'] as const).filter(on);
     models.set('prometheus', {
       ...base('prometheus'),
       volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
@@ -182,10 +206,11 @@ export function buildStack(config: Config): Stack {
         '--storage.tsdb.path=/prometheus',
         `--storage.tsdb.retention.time=${p.retention.time}`,
         ...(p.retention.size ? [`--storage.tsdb.retention.size=${p.retention.size}`] : []),
-        // Both are safe only because ports bind to loopback, or every request needs the auth credentials
-        // (config validation refuses anything else; see README, "Exposing the stack").
+        // Reloading is safe only because ports bind to loopback, or every request needs the auth credentials
+        // (config validation refuses anything else; see README, "Security"). The admin API (delete series,
+        // snapshots) is not: it is on only while Prometheus is published on loopback alone.
         '--web.enable-lifecycle',
-        '--web.enable-admin-api',
+        ...(prometheusAdminApi(config) ? ['--web.enable-admin-api'] : []),
         `--web.external-url=${url('prometheus')}`,
         ...webAuth.webConfigFlag,
       ],
@@ -206,6 +231,8 @@ export function buildStack(config: Config): Stack {
         '--storage.path=/alertmanager',
         // A single Alertmanager: no gossip cluster (it would delay the first notification by ~10 s).
         '--cluster.listen-address=',
+        // Notification counters per receiver (`receiver_name`): `wmon check` tells the heartbeat's failures apart.
+        '--enable-feature=receiver-name-in-metrics',
         `--web.external-url=${url('alertmanager')}`,
         ...webAuth.webConfigFlag,
       ],
@@ -277,6 +304,22 @@ export function buildStack(config: Config): Stack {
       env: {},
       hostBinds: [{ source: '/', target: '/host' }],
       readiness: { path: '/metrics', ...authReadiness },
+      dependsOn: [],
+    });
+  }
+
+  if (on('blackboxExporter')) {
+    models.set('blackboxExporter', {
+      ...base('blackboxExporter'),
+      volumes: [],
+      config: { dir: 'blackbox-exporter', target: BLACKBOX_CONFIG_DIR_IN_CONTAINER },
+      ...(webAuth.secretsTarget ? { secretsTarget: webAuth.secretsTarget } : {}),
+      cmd: [`--config.file=${BLACKBOX_CONFIG_DIR_IN_CONTAINER}/blackbox.yml`, ...webAuth.webConfigFlag],
+      env: {},
+      // HTTP probes need no privilege (only ICMP would): nobody, on a read-only file system.
+      user: '65534:65534',
+      readOnlyRootfs: true,
+      readiness: { path: '/-/healthy', ...authReadiness },
       dependsOn: [],
     });
   }

@@ -3,6 +3,7 @@ import { secretPath } from '@wmon/contract';
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 import { DATASOURCE_UIDS } from './dashboards/uids.js';
+import { TLS_PATHS } from './web-config.js';
 
 export const DASHBOARD_FOLDER = { uid: 'wmon-webhook', title: 'Webhook' } as const;
 
@@ -12,23 +13,40 @@ export const GRAFANA_MOUNT = '/etc/grafana/wmon';
 /** provisioning/datasources: Prometheus (default), and Loki and Jaeger when they are on. */
 export function buildDatasources(config: Config): Record<string, unknown> {
   const on = (id: Parameters<typeof isEnabled>[1]) => isEnabled(config, id);
-  const url = (id: 'prometheus' | 'loki' | 'jaeger') => `http://${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
+  const url = (id: 'prometheus' | 'loki' | 'jaeger' | 'alertmanager') =>
+    `http://${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
+  // Grafana reads the password from its secrets folder ($__file{} in provisioning files), never from here.
+  const basicAuth = config.auth
+    ? {
+        basicAuth: true,
+        basicAuthUser: config.auth.username,
+        secureJsonData: { basicAuthPassword: `$__file{${secretPath('authPassword')}}` },
+      }
+    : {};
   const datasources: Array<Record<string, unknown>> = [
     {
       name: 'Prometheus',
       uid: DATASOURCE_UIDS.prometheus,
       type: 'prometheus',
       access: 'proxy',
-      url: url('prometheus'),
+      url: config.auth?.tls ? url('prometheus').replace(/^http:/, 'https:') : url('prometheus'),
       isDefault: true,
       editable: false,
-      jsonData: { timeInterval: config.prometheus.scrapeInterval, httpMethod: 'POST' },
+      jsonData: {
+        timeInterval: config.prometheus.scrapeInterval,
+        httpMethod: 'POST',
+        // With auth.tls Prometheus answers HTTPS: Grafana trusts its CA (or certificate) and checks the name.
+        ...(config.auth?.tls ? { tlsAuthWithCACert: true, serverName: config.auth.tls.serverName } : {}),
+      },
       // Grafana reads the password from its secrets folder ($__file{} in provisioning files), never from here.
       ...(config.auth
         ? {
             basicAuth: true,
             basicAuthUser: config.auth.username,
-            secureJsonData: { basicAuthPassword: `$__file{${secretPath('authPassword')}}` },
+            secureJsonData: {
+              basicAuthPassword: `$__file{${secretPath('authPassword')}}`,
+              ...(config.auth.tls ? { tlsCACert: `$__file{${TLS_PATHS.ca}}` } : {}),
+            },
           }
         : {}),
     },
@@ -79,6 +97,20 @@ export function buildDatasources(config: Config): Record<string, unknown> {
             },
           }
         : {}),
+    });
+  }
+  if (on('alertmanager')) {
+    // Alerts and silences in Grafana's alerting pages. A Prometheus Alertmanager: silences can be managed
+    // there, its routes and receivers are read-only (they come from wmon.yaml); Grafana's own alerts stay out.
+    datasources.push({
+      name: 'Alertmanager',
+      uid: DATASOURCE_UIDS.alertmanager,
+      type: 'alertmanager',
+      access: 'proxy',
+      url: url('alertmanager'),
+      editable: false,
+      jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+      ...basicAuth,
     });
   }
   return { apiVersion: 1, datasources };

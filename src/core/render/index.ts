@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ComponentId, Config } from '../config/schema.js';
 import { grafanaUrl, isEnabled } from '../model/stack.js';
 import { buildAlertmanagerConfig } from './alertmanager.js';
+import { BLACKBOX_CONFIG_FILE, buildBlackboxConfig, probeTargets } from './blackbox.js';
 import { buildDashboards } from './dashboards/index.js';
 import { buildDashboardProvider, buildDatasources } from './grafana.js';
 import { buildLokiConfig } from './loki.js';
@@ -45,6 +46,7 @@ export function renderStack(config: Config): RenderResult {
           webhook: on('webhook') || config.service.scrapeTarget !== undefined,
           nodeExporter: on('nodeExporter'),
           alertmanager: on('alertmanager'),
+          probes: on('blackboxExporter') ? probeTargets(config).map((t) => t.probe) : [],
           ...(grafana ? { grafanaUrl: grafana } : {}),
         }),
       ),
@@ -62,11 +64,21 @@ export function renderStack(config: Config): RenderResult {
       loki: on('loki'),
       jaeger: on('jaeger'),
       nodeExporter: on('nodeExporter'),
+      blackbox: on('blackboxExporter') && probeTargets(config).length > 0,
       alerts: config.alerts,
     });
     for (const d of dashboards) add('grafana', `grafana/dashboards/${d.fileName}`, toJson(d.dashboard));
   }
   if (on('loki')) add('loki', 'loki/loki.yaml', toYaml(buildLokiConfig(config)));
+  if (on('blackboxExporter')) {
+    add('blackboxExporter', BLACKBOX_CONFIG_FILE, toYaml(buildBlackboxConfig()));
+    if (probeTargets(config).length === 0) {
+      warnings.push(
+        'components.blackboxExporter has nothing to probe (the bundled service is off and service.publicUrl is not ' +
+          'set): set service.publicUrl to the URL Stripe calls, or switch the blackbox exporter off.',
+      );
+    }
+  }
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, warnings };

@@ -2,6 +2,8 @@ import { secretPath } from '@wmon/contract';
 
 import type { Config } from '../config/schema.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
+import { BLACKBOX_JOB, REACHABILITY_MODULE, probeTargets, type ProbeTarget } from './blackbox.js';
+import { clientTlsConfig } from './web-config.js';
 
 /** Folder (relative to prometheus.yml) holding the rendered rule files. */
 export const RULES_DIR = 'rules';
@@ -15,8 +17,12 @@ export const NODE_EXPORTER_JOB = 'node-exporter';
 interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
+  scheme?: 'https';
+  params?: Record<string, string[]>;
   basic_auth?: BasicAuth;
-  static_configs: Array<{ targets: string[]; labels: { component: string } }>;
+  tls_config?: { ca_file: string; server_name: string };
+  static_configs: Array<{ targets: string[]; labels: { component: string; probe?: string } }>;
+  relabel_configs?: Array<Record<string, unknown>>;
 }
 
 interface BasicAuth {
@@ -27,11 +33,42 @@ interface BasicAuth {
 /** Where Prometheus reads wmon.yaml's auth password (its secrets folder). */
 export const AUTH_PASSWORD_FILE = secretPath('authPassword');
 
-function job(name: string, target: string, component: string, auth?: BasicAuth): ScrapeJob {
+/** How Prometheus reaches the components that read a web configuration: basic auth, and HTTPS with `auth.tls`. */
+interface WebClient {
+  readonly basic_auth: BasicAuth;
+  readonly scheme?: 'https';
+  readonly tls_config?: { ca_file: string; server_name: string };
+}
+
+function job(name: string, target: string, component: string, auth?: WebClient): ScrapeJob {
   return {
     job_name: name,
-    ...(auth ? { basic_auth: auth } : {}),
+    ...auth,
     static_configs: [{ targets: [target], labels: { component } }],
+  };
+}
+
+/**
+ * The blackbox exporter's multi-target pattern: each target is a URL, passed as `/probe?target=…&module=…`
+ * to the exporter, and kept as the series' `instance`. `up` of this job says the exporter answers;
+ * `probe_success` says the URL does.
+ */
+function probeJob(targets: readonly ProbeTarget[], exporter: string, auth?: WebClient): ScrapeJob {
+  return {
+    job_name: BLACKBOX_JOB,
+    metrics_path: '/probe',
+    params: { module: [REACHABILITY_MODULE] },
+    // The exporter serves wmon's web configuration like the other exporters: auth, and TLS with auth.tls.
+    ...auth,
+    static_configs: targets.map((t) => ({
+      targets: [t.url],
+      labels: { component: DNS_NAMES.blackboxExporter, probe: t.probe },
+    })),
+    relabel_configs: [
+      { source_labels: ['__address__'], target_label: '__param_target' },
+      { source_labels: ['__param_target'], target_label: 'instance' },
+      { target_label: '__address__', replacement: exporter },
+    ],
   };
 }
 
@@ -41,8 +78,11 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const at = (id: keyof typeof DNS_NAMES) => `${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
 
   // With auth, Prometheus, Alertmanager and the node exporter want it from Prometheus too.
-  const auth: BasicAuth | undefined = config.auth
-    ? { username: config.auth.username, password_file: AUTH_PASSWORD_FILE }
+  const auth: WebClient | undefined = config.auth
+    ? {
+        basic_auth: { username: config.auth.username, password_file: AUTH_PASSWORD_FILE },
+        ...(config.auth.tls ? { scheme: 'https' as const, ...clientTlsConfig(config) } : {}),
+      }
     : undefined;
   const jobs: ScrapeJob[] = [job('prometheus', `localhost:${CONTAINER_PORTS.prometheus}`, 'prometheus', auth)];
   if (on('alertmanager')) jobs.push(job('alertmanager', at('alertmanager'), 'alertmanager', auth));
@@ -52,6 +92,10 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   else if (config.service.scrapeTarget) jobs.push(job(WEBHOOK_JOB, config.service.scrapeTarget, 'webhook'));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));
   if (on('loki')) jobs.push(job('loki', at('loki'), 'loki'));
+  // Jaeger 2 serves its own metrics (OpenTelemetry collector telemetry) on its metrics port.
+  if (on('jaeger')) jobs.push(job('jaeger', `${DNS_NAMES.jaeger}:${CONTAINER_PORTS.jaegerMetrics}`, 'jaeger'));
+  const probes = on('blackboxExporter') ? probeTargets(config) : [];
+  if (probes.length > 0) jobs.push(probeJob(probes, at('blackboxExporter'), auth));
 
   return {
     global: {
@@ -64,9 +108,7 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
     ...(on('alertmanager')
       ? {
           alerting: {
-            alertmanagers: [
-              { ...(auth ? { basic_auth: auth } : {}), static_configs: [{ targets: [at('alertmanager')] }] },
-            ],
+            alertmanagers: [{ ...auth, static_configs: [{ targets: [at('alertmanager')] }] }],
           },
         }
       : {}),

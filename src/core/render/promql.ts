@@ -23,6 +23,24 @@ export interface PromqlAnalysis {
   readonly metricNames: readonly string[];
   /** Selectors whose metric name is not a single exact name (e.g. `{__name__=~"webhook_.*"}`), as written. */
   readonly unresolvedSelectors: readonly string[];
+  /** Every selector with one exact name: the name, its label matchers (other than the name) and its text. */
+  readonly selectors: readonly PromqlSelector[];
+}
+
+export type MatchOperator = '=' | '!=' | '=~' | '!~';
+
+export interface PromqlSelector {
+  readonly name: string;
+  readonly matchers: readonly { readonly label: string; readonly op: MatchOperator; readonly value: string }[];
+  readonly text: string;
+}
+
+/** A label value that selectors of some metrics must leave out (e.g. wmon's probe, `source!="probe"`). */
+export interface RequiredExclusion {
+  /** The metric names (histograms with their `_bucket`, `_sum`, `_count` names) it applies to. */
+  readonly names: ReadonlySet<string>;
+  readonly label: string;
+  readonly value: string;
 }
 
 export interface PromqlCheckOptions {
@@ -30,6 +48,11 @@ export interface PromqlCheckOptions {
   readonly knownNames?: ReadonlySet<string>;
   /** Substitute Grafana's variables (`$__rate_interval`, `${job}`, …) with placeholders before parsing. */
   readonly grafana?: boolean;
+  /**
+   * Selectors of these metrics must leave this label value out: `label!="value"`, or `label="other"` for
+   * another value. Anything else (no matcher, a regex) is a problem.
+   */
+  readonly mustExclude?: RequiredExclusion;
 }
 
 /** Placeholder a Grafana variable is replaced with, by the role the variable plays in a query. */
@@ -104,6 +127,7 @@ export function analyzePromql(input: string, options: Pick<PromqlCheckOptions, '
   const errors: PromqlSyntaxError[] = [];
   const names = new Set<string>();
   const unresolved: string[] = [];
+  const selectors: PromqlSelector[] = [];
 
   const cursor = tree.cursor();
   do {
@@ -122,13 +146,19 @@ export function analyzePromql(input: string, options: Pick<PromqlCheckOptions, '
     const labelMatchers = matchers
       ? [...matchers.getChildren('UnquotedLabelMatcher'), ...matchers.getChildren('QuotedLabelMatcher')]
       : [];
+    const others: PromqlSelector['matchers'][number][] = [];
     for (const matcher of labelMatchers) {
       const label = matcher.getChild('LabelName') ?? matcher.getChild('QuotedLabelName')?.getChild('StringLiteral');
       if (!label) continue;
       const labelText = expr.slice(label.from, label.to);
-      if ((label.name === 'LabelName' ? labelText : unquote(labelText)) !== '__name__') continue;
+      const labelName = label.name === 'LabelName' ? labelText : unquote(labelText);
       // Only the value after the operator: a quoted label name holds a string literal of its own.
       const value = matcher.getChild('StringLiteral', 'MatchOp');
+      if (labelName !== '__name__') {
+        const op = matchOperator(matcher.getChild('MatchOp'));
+        if (op && value) others.push({ label: labelName, op, value: unquote(expr.slice(value.from, value.to)) });
+        continue;
+      }
       if (matcher.getChild('MatchOp')?.getChild('EqlSingle') && value) {
         exact.push(unquote(expr.slice(value.from, value.to)));
       } else {
@@ -151,9 +181,19 @@ export function analyzePromql(input: string, options: Pick<PromqlCheckOptions, '
     }
     if (exact.length === 0 || inexact) unresolved.push(text);
     for (const name of exact) names.add(name);
+    if (exact.length === 1 && !inexact) selectors.push({ name: exact[0] ?? '', matchers: others, text });
   } while (cursor.next());
 
-  return { expr, errors, metricNames: [...names].sort(), unresolvedSelectors: unresolved };
+  return { expr, errors, metricNames: [...names].sort(), unresolvedSelectors: unresolved, selectors };
+}
+
+function matchOperator(node: { getChild(name: string): unknown } | null): MatchOperator | undefined {
+  if (!node) return undefined;
+  if (node.getChild('EqlSingle')) return '=';
+  if (node.getChild('Neq')) return '!=';
+  if (node.getChild('EqlRegex')) return '=~';
+  if (node.getChild('NeqRegex')) return '!~';
+  return undefined;
 }
 
 /**
@@ -170,6 +210,20 @@ export function checkPromql(expr: string, options: PromqlCheckOptions = {}): str
     }
     for (const selector of analysis.unresolvedSelectors) {
       problems.push(`selector ${selector} has no exact metric name, so it cannot be checked`);
+    }
+  }
+  const exclusion = options.mustExclude;
+  if (exclusion) {
+    for (const s of analysis.selectors) {
+      if (!exclusion.names.has(s.name)) continue;
+      const excludes = s.matchers.some(
+        (m) =>
+          m.label === exclusion.label &&
+          ((m.op === '!=' && m.value === exclusion.value) || (m.op === '=' && m.value !== exclusion.value)),
+      );
+      if (!excludes) {
+        problems.push(`selector ${s.text} does not leave out ${exclusion.label}="${exclusion.value}"`);
+      }
     }
   }
   return problems;

@@ -12,13 +12,16 @@ import { DASHBOARD_UIDS, type DashboardKey } from './dashboards/uids.js';
 import { durationSeconds } from '../vocab/durations.js';
 import {
   METRIC,
+  NOT_PROBE_MATCH,
   errorRatio,
+  histogramQuantile,
   memoryRatio,
   nodeMetric,
   requestLatencyQuantile,
   series,
 } from '../vocab/webhook-queries.js';
 import { NODE_EXPORTER_JOB, WEBHOOK_JOB } from './prometheus.js';
+import { BLACKBOX_JOB, type ProbeKind } from './blackbox.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -78,6 +81,11 @@ export interface RulesOptions {
   readonly alertmanager?: boolean;
   /** Grafana's external base URL for the dashboard links; leave out when Grafana is off. */
   readonly grafanaUrl?: string;
+  /**
+   * What the blackbox exporter probes (WebhookEndpointUnreachable needs `public`, the certificate alerts any
+   * probe); default both. Empty when the exporter is off.
+   */
+  readonly probes?: readonly ProbeKind[];
 }
 
 /** What one alert is, before the URLs are attached. */
@@ -107,6 +115,21 @@ export function runbookFile(alert: string): string {
 }
 
 function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
+  /** The service cannot reach its database or cache: readiness fails, with `effect` on the events. */
+  const dependencyDown = (
+    what: 'database' | 'cache',
+    metric: string,
+    duration: string,
+    effect: string,
+  ): AlertDefinition => ({
+    alert: what === 'database' ? 'WebhookDatabaseDown' : 'WebhookCacheDown',
+    expr: `${metric} == 0`,
+    for: duration,
+    labels: { severity: 'critical', component: what, signal: what },
+    summary: `Webhook service {{ $labels.instance }} cannot reach its ${what}`,
+    description: `${metric} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${duration}: readiness fails and ${effect}`,
+    dashboard: 'performance',
+  });
   const errors = (level: 'critical' | 'warning'): AlertDefinition => {
     const threshold = a.errorRatePercent[level];
     const duration = level === 'critical' ? a.errorRatePercent.criticalFor : a.errorRatePercent.warningFor;
@@ -149,28 +172,18 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
   return [
     errors('critical'),
     latency('critical'),
-    {
-      alert: 'WebhookDatabaseDown',
-      expr: `${METRIC.dbUp} == 0`,
-      for: a.databaseDownFor,
-      labels: { severity: 'critical', component: 'database', signal: 'database' },
-      summary: 'Webhook service {{ $labels.instance }} cannot reach its database',
-      description:
-        `${METRIC.dbUp} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${a.databaseDownFor}: ` +
-        'readiness fails and incoming events cannot be stored, so Stripe deliveries fail and are retried later.',
-      dashboard: 'performance',
-    },
-    {
-      alert: 'WebhookCacheDown',
-      expr: `${METRIC.cacheUp} == 0`,
-      for: a.cacheDownFor,
-      labels: { severity: 'critical', component: 'cache', signal: 'cache' },
-      summary: 'Webhook service {{ $labels.instance }} cannot reach its cache',
-      description:
-        `${METRIC.cacheUp} has been 0 on {{ $labels.instance }} (job {{ $labels.job }}) for ${a.cacheDownFor}: ` +
-        'readiness fails and lookups that need the cache (duplicate detection, customer records) fail or slow down.',
-      dashboard: 'performance',
-    },
+    dependencyDown(
+      'database',
+      METRIC.dbUp,
+      a.databaseDownFor,
+      'incoming events cannot be stored, so Stripe deliveries fail and are retried later.',
+    ),
+    dependencyDown(
+      'cache',
+      METRIC.cacheUp,
+      a.cacheDownFor,
+      'lookups that need the cache (duplicate detection, customer records) fail or slow down.',
+    ),
     errors('warning'),
     latency('warning'),
     {
@@ -250,12 +263,29 @@ function webhookAlerts(a: AlertThresholds): AlertDefinition[] {
         'limit that is hit by real traffic is set too low, a client limit means one sender is very busy.',
       dashboard: 'overview',
     },
+    {
+      alert: 'WebhookDeliveryLagHigh',
+      expr: `${histogramQuantile('eventDeliveryLag', 0.95, RATE_WINDOW, ['job'])} >= ${a.deliveryLagP95Seconds.warning}`,
+      for: a.deliveryLagP95Seconds.for,
+      labels: { severity: 'warning', component: 'webhook', signal: 'delivery-lag' },
+      summary: 'Stripe events reach {{ $labels.job }} {{ $value | humanizeDuration }} late (p95)',
+      description:
+        `The 95th percentile of the time from an event's creation at Stripe to its acceptance by {{ $labels.job }} ` +
+        `has been at or above ${a.deliveryLagP95Seconds.warning}s for ${a.deliveryLagP95Seconds.for} (now ` +
+        `{{ $value | humanizeDuration }} over ${RATE_WINDOW}): Stripe is retrying deliveries that failed earlier ` +
+        '(the endpoint was unreachable, answered errors or timed out), so events arrive late.',
+      dashboard: 'events',
+    },
   ];
 }
 
 /** Answers 2xx to Stripe's deliveries: events the endpoint accepted (new or duplicate). */
-const ACCEPTED = series('requestsTotal', { route: '/webhooks/stripe' }).replace(/}$/, ', status=~"2.."}');
-const DELIVERIES = series('requestsTotal', { route: '/webhooks/stripe' });
+const ACCEPTED = series('requestsTotal', { route: '/webhooks/stripe', ...NOT_PROBE_MATCH }).replace(
+  /}$/,
+  ', status=~"2.."}',
+);
+/** Stripe's deliveries: wmon's probe is left out, so a cron job probing every few minutes hides no silence. */
+const DELIVERIES = series('requestsTotal', { route: '/webhooks/stripe', ...NOT_PROBE_MATCH });
 
 /**
  * Per job, a value when an accepted-events series was born inside `window`: increase() misses the first
@@ -304,6 +334,44 @@ function silenceAlerts(a: AlertThresholds): AlertDefinition[] {
       'Stripe retries, then disables the endpoint after days of failures.',
     dashboard: 'events',
   });
+  return alerts;
+}
+
+/** Reachability from outside: the blackbox exporter's probes of the webhook service. */
+function probeAlerts(a: AlertThresholds, probes: readonly ProbeKind[]): AlertDefinition[] {
+  const alerts: AlertDefinition[] = [];
+  if (probes.includes('public')) {
+    alerts.push({
+      alert: 'WebhookEndpointUnreachable',
+      expr: `probe_success{job="${BLACKBOX_JOB}", probe="public"} == 0`,
+      for: a.endpointUnreachableFor,
+      labels: { severity: 'critical', component: 'webhook', signal: 'reachability' },
+      summary: 'Stripe cannot reach the webhook endpoint {{ $labels.instance }}',
+      description:
+        `The probe of the public webhook URL {{ $labels.instance }} has failed for ${a.endpointUnreachableFor}: ` +
+        'what Stripe calls does not answer (DNS, TLS, proxy or ingress, firewall, or the service down). Stripe ' +
+        'retries, and disables the endpoint after days of failed deliveries.',
+      dashboard: 'overview',
+    });
+  }
+  if (probes.length > 0) {
+    const c = a.certificateExpiryDays;
+    const daysLeft = `(probe_ssl_earliest_cert_expiry{job="${BLACKBOX_JOB}"} - time()) / 86400`;
+    for (const level of ['critical', 'warning'] as const) {
+      alerts.push({
+        alert: 'WebhookCertificateExpiringSoon',
+        expr: `${daysLeft} <= ${c[level]}`,
+        for: c.for,
+        labels: { severity: level, component: 'webhook', signal: 'certificate' },
+        summary: 'The TLS certificate of {{ $labels.instance }} expires in {{ $value | printf "%.1f" }} days',
+        description:
+          `The earliest-expiring certificate that {{ $labels.instance }} presents has ${c[level]} days or fewer ` +
+          'left (now {{ $value | printf "%.1f" }} days): when it expires, Stripe refuses the TLS connection and ' +
+          'every delivery fails. Renew it (or fix the renewal that did not run).',
+        dashboard: 'overview',
+      });
+    }
+  }
   return alerts;
 }
 
@@ -546,6 +614,14 @@ export function buildAlertRules(opts: RulesOptions): RuleFile {
         rules: monitoringAlerts(opts.alertmanager !== false).map((def) => toRule(def, opts)),
       },
       { name: 'wmon-targets', rules: targetAlerts(opts.alerts).map((def) => toRule(def, opts)) },
+      ...((opts.probes ?? ['public', 'internal']).length === 0
+        ? []
+        : [
+            {
+              name: 'wmon-probes',
+              rules: probeAlerts(opts.alerts, opts.probes ?? ['public', 'internal']).map((def) => toRule(def, opts)),
+            },
+          ]),
     ],
   };
 }

@@ -5,6 +5,7 @@
  */
 import {
   NODE_EXPORTER_METRICS,
+  PROBE_SOURCE,
   ROUTES,
   SERVICE_METRICS,
   type LabelName,
@@ -62,10 +63,20 @@ export function series<K extends ServiceMetricKey>(
  * quiet laptop, scrapes can outnumber Stripe's deliveries). If the service does not count them at all, the
  * filter simply matches everything.
  */
-export const PROBE_ROUTES = [ROUTES.metrics, ROUTES.health, ROUTES.ready] as const;
+export const PROBE_ROUTES = [ROUTES.metrics, ROUTES.health, ROUTES.ready, ROUTES.reachability] as const;
 
-/** The webhook traffic of `requestsTotal` and `requestDuration`: every route but the probes. */
-export const WEBHOOK_TRAFFIC_MATCH = { route: { not: PROBE_ROUTES } } as const satisfies SeriesMatch<'requestsTotal'>;
+/**
+ * Business traffic: everything but `wmon check --probe`'s synthetic event, which the service counts with
+ * `source="probe"` on its request and event metrics (a cron job probing every few minutes would otherwise
+ * inflate the counts and keep the silence alert quiet). `!=` also matches a service without the label.
+ */
+export const NOT_PROBE_MATCH = { source: { not: PROBE_SOURCE } } as const satisfies SeriesMatch<'eventsProcessed'>;
+
+/** The webhook traffic of `requestsTotal` and `requestDuration`: every route but the health probes, no wmon probe. */
+export const WEBHOOK_TRAFFIC_MATCH = {
+  route: { not: PROBE_ROUTES },
+  ...NOT_PROBE_MATCH,
+} as const satisfies SeriesMatch<'requestsTotal'>;
 
 /** `by (a, b)`, or nothing when no labels are given (aggregate everything). */
 function by(labels: readonly string[]): string {
@@ -104,15 +115,17 @@ export function requestLatencyQuantile(quantile: number, window: string, labels:
 
 /** A quantile of any of the service's histograms (by key), in its unit. */
 export function histogramQuantile(
-  metric: 'eventProcessingDuration' | 'dbQueryDuration' | 'cacheOperationDuration' | 'requestDuration',
+  metric:
+    'eventProcessingDuration' | 'dbQueryDuration' | 'cacheOperationDuration' | 'requestDuration' | 'eventDeliveryLag',
   quantile: number,
   window: string,
   labels: readonly string[] = [],
 ): string {
-  return (
-    `histogram_quantile(${quantile}, sum by (${[...labels, 'le'].join(', ')}) ` +
-    `(rate(${METRIC[metric]}_bucket[${window}])))`
-  );
+  const bucket =
+    metric === 'eventProcessingDuration' || metric === 'requestDuration'
+      ? series(metric, NOT_PROBE_MATCH, '_bucket')
+      : `${METRIC[metric]}_bucket`;
+  return `histogram_quantile(${quantile}, sum by (${[...labels, 'le'].join(', ')}) (rate(${bucket}[${window}])))`;
 }
 
 /** Resident memory as a ratio of the memory available to the process (0.85 = 85 %). */
@@ -134,6 +147,6 @@ export function cacheHitRatio(window: string, labels: readonly string[] = []): s
  * out: they are deliveries Stripe repeated, which are not processed again.
  */
 export function processingSuccessRatio(window: string): string {
-  const processed = `sum(rate(${series('eventsProcessed', { outcome: { not: 'duplicate' } })}[${window}]))`;
-  return `sum(rate(${series('eventsProcessed', { outcome: 'success' })}[${window}])) / (${processed} > 0)`;
+  const processed = `sum(rate(${series('eventsProcessed', { outcome: { not: 'duplicate' }, ...NOT_PROBE_MATCH })}[${window}]))`;
+  return `sum(rate(${series('eventsProcessed', { outcome: 'success', ...NOT_PROBE_MATCH })}[${window}])) / (${processed} > 0)`;
 }

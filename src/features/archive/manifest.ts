@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { datasourceRecordSchema } from '../../adapters/clients/grafana.js';
 import { FORMAT_NAME, FORMAT_VERSION } from './format.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
@@ -161,22 +162,6 @@ export type SilenceRecord = z.infer<typeof silenceRecordSchema>;
 
 export const foldersFileSchema = z.array(z.object({ uid: z.string(), title: z.string() }));
 
-export const datasourceRecordSchema = z.object({
-  uid: z.string(),
-  name: z.string(),
-  type: z.string(),
-  url: z.string(),
-  access: z.string(),
-  isDefault: z.boolean(),
-  basicAuth: z.boolean(),
-  basicAuthUser: z.string(),
-  user: z.string(),
-  database: z.string(),
-  jsonData: z.record(z.string(), z.unknown()),
-  readOnly: z.boolean(),
-  /** Names of the secrets that were set (their values are not in the archive). */
-  secureFields: z.array(z.string()),
-});
 export const datasourcesFileSchema = z.array(datasourceRecordSchema);
 export type DatasourceRecord = z.infer<typeof datasourceRecordSchema>;
 

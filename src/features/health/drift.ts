@@ -179,9 +179,12 @@ export function samePromql(a: string, b: string): boolean {
   return promqlTokens(a).join(' ') === promqlTokens(b).join(' ');
 }
 
-function oneLine(s: string, max = 160): string {
+/** On one line, at most `max` characters: a longer one keeps its start and its end (a threshold is at the end). */
+function oneLine(s: string, max = 200): string {
   const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  if (t.length <= max) return t;
+  const head = Math.floor((max - 1) / 2);
+  return `${t.slice(0, head)}…${t.slice(t.length - (max - 1 - head))}`;
 }
 
 function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] {
@@ -200,14 +203,20 @@ export function diffRules(rendered: RuleFile, loaded: readonly LoadedRuleGroup[]
       out.push(`rule group ${group.name}: not loaded`);
       continue;
     }
-    const runningAlerts = new Map(running.rules.filter((r) => r.type === 'alerting').map((r) => [r.name, r]));
+    // An alert may have a rule per severity (WebhookCertificateExpiringSoon): match by name, then severity.
+    const runningAlerts = new Map<string, Array<(typeof running.rules)[number] & { type: 'alerting' }>>();
+    for (const r of running.rules) {
+      if (r.type === 'alerting') runningAlerts.set(r.name, [...(runningAlerts.get(r.name) ?? []), r]);
+    }
     for (const rule of group.rules) {
-      const r = runningAlerts.get(rule.alert);
-      if (!r || r.type !== 'alerting') {
+      const candidates = runningAlerts.get(rule.alert) ?? [];
+      const same = candidates.findIndex((c) => c.labels.severity === rule.labels.severity);
+      const r = candidates.splice(same === -1 ? 0 : same, 1)[0];
+      if (!r) {
         out.push(`alert ${rule.alert}: not loaded`);
         continue;
       }
-      runningAlerts.delete(rule.alert);
+      if (candidates.length === 0) runningAlerts.delete(rule.alert);
       if (!samePromql(rule.expr, r.query))
         out.push(
           `alert ${rule.alert}: expr differs: running ${oneLine(r.query)}; wmon.yaml renders ${oneLine(rule.expr)}`,

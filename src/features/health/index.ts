@@ -7,6 +7,7 @@ import { engineTasks } from './checks/engine.js';
 import { grafanaTasks, jaegerTasks, lokiTasks } from './checks/observability.js';
 import { probeTasks } from './checks/probe.js';
 import { alertmanagerDriftTask, prometheusTasks, type AlertSink } from './checks/prometheus.js';
+import { reachabilityTasks } from './checks/reachability.js';
 import { readinessTasks } from './checks/ready.js';
 import { secretFileTasks } from './checks/secrets.js';
 import { runTasks, type CheckGroup } from './runner.js';
@@ -33,6 +34,7 @@ export async function runCheck(ctx: StackContext, opts: CheckOptions): Promise<C
     ...engineTasks(ctx),
     ...readinessTasks(ctx),
     ...prometheusTasks(ctx, sink),
+    ...reachabilityTasks(ctx),
     ...alertmanagerDriftTask(ctx),
     ...grafanaTasks(ctx),
     ...lokiTasks(ctx),

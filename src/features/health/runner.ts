@@ -39,6 +39,26 @@ export interface CheckTask {
   run(): Promise<CheckRow[]>;
 }
 
+/** How long a check may run beyond its client's timeout before it reports UNKNOWN. */
+const CHECK_SLACK_MS = 500;
+
+/**
+ * A check task: its deadline is the client timeout plus a little (or `deadlineMs`), and `run` gets the task
+ * itself, to name the rows it returns (`row(self, …)`).
+ */
+export function checkTask(
+  ctx: { readonly timeoutMs: number },
+  spec: Pick<CheckTask, 'group' | 'id' | 'component' | 'check'> & { readonly deadlineMs?: number },
+  run: (self: CheckTask) => Promise<CheckRow[]>,
+): CheckTask {
+  const self: CheckTask = {
+    ...spec,
+    deadlineMs: spec.deadlineMs ?? ctx.timeoutMs + CHECK_SLACK_MS,
+    run: () => run(self),
+  };
+  return self;
+}
+
 export function row(
   task: Pick<CheckTask, 'id' | 'component' | 'check'>,
   status: CheckStatus,

@@ -7,6 +7,7 @@ import type { PrometheusClient } from '../../adapters/clients/index.js';
 import type { AlertThresholds } from '../../core/config/alerts.js';
 import {
   METRIC,
+  NOT_PROBE_MATCH,
   WEBHOOK_TRAFFIC_MATCH,
   cacheHitRatio,
   errorRatio,
@@ -190,8 +191,8 @@ export async function queryCounts(
   const [requests, errors, byType, processed, signatures, limited] = await Promise.all([
     count(series('requestsTotal', WEBHOOK_TRAFFIC_MATCH), 'status'),
     count(METRIC.errorsTotal, 'type'),
-    count(METRIC.eventsByType, 'type'),
-    count(METRIC.eventsProcessed, 'outcome'),
+    count(series('eventsByType', NOT_PROBE_MATCH), 'type'),
+    count(series('eventsProcessed', NOT_PROBE_MATCH), 'outcome'),
     count(METRIC.signatureFailures, 'reason'),
     count(METRIC.rateLimited, 'scope'),
   ]);

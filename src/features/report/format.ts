@@ -1,4 +1,5 @@
 /** Shared wording of the report's figures. */
+import { humanDuration } from '../../core/vocab/durations.js';
 import type { ReportJson } from '../../results.js';
 
 export function num(v: number | null, digits = 3): string {
@@ -30,4 +31,21 @@ export function verdictText(r: ReportJson): string {
 
 export function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/(:\d\d)\.\d+Z$/, '$1Z');
+}
+
+/** When the data starts inside the window: since when, and that the charts show that part only. */
+export function clampedText(r: ReportJson): string {
+  return (
+    `The stack's data starts at ${shortTime(r.charts.from)} (${humanDuration(r.charts.seconds)} before the end ` +
+    `of the window): the charts and the rates, ratios and percentiles show those ${humanDuration(r.charts.seconds)}, ` +
+    `not ${r.window}; the counts are the whole window's, which has nothing older.`
+  );
+}
+
+/** What the charts cover, and how often they have a point. */
+export function chartsText(r: ReportJson): string {
+  return (
+    `${shortTime(r.charts.from)} to ${shortTime(r.to)} (${humanDuration(r.charts.seconds)}), one point every ` +
+    `${humanDuration(r.charts.stepSeconds)}; times in UTC. A gap is a time without data.`
+  );
 }

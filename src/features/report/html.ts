@@ -2,7 +2,7 @@
 import type { ReportJson } from '../../results.js';
 import { svgChart } from './charts.js';
 import { humanDuration } from '../../core/vocab/durations.js';
-import { breakdown, ms, num, percent, shortTime, verdictText } from './format.js';
+import { breakdown, chartsText, clampedText, ms, num, percent, shortTime, verdictText } from './format.js';
 
 function esc(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
@@ -12,7 +12,8 @@ const STYLE = `body{font:14px/1.45 system-ui,sans-serif;color:#0f172a;max-width:
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #e2e8f0;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f1f5f9}
 .passed{color:#15803d}.failed{color:#b91c1c}.no_data{color:#64748b}.verdict{font-size:1.1em;font-weight:600}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.muted{color:#64748b}`;
+.charts{display:flex;flex-wrap:wrap;gap:16px}.muted{color:#64748b}
+.note{background:#fef9c3;border-left:4px solid #ca8a04;padding:.4em .8em}`;
 
 export function toHtml(r: ReportJson): string {
   const t = r.testCases;
@@ -20,23 +21,41 @@ export function toHtml(r: ReportJson): string {
   const errorThreshold = t.find((c) => c.id === 'slo.error-rate.critical')?.threshold ?? undefined;
   const latencyThreshold = t.find((c) => c.id === 'slo.latency-p95.critical')?.threshold ?? undefined;
   const charts = [
-    svgChart(r.requests.series, { title: 'Requests per second', unit: '/s' }),
+    svgChart(r.requests.series, {
+      id: 'chart-requests',
+      title: 'Requests per second',
+      unit: '/s',
+      axisLabel: 'requests / s',
+    }),
     svgChart(r.errors.series, {
+      id: 'chart-errors',
       title: 'Error rate (%)',
       unit: '%',
+      axisLabel: 'errors / requests',
+      thresholdLabel: 'critical',
       ...(errorThreshold === undefined ? {} : { threshold: errorThreshold }),
     }),
     svgChart(r.latency.series, {
+      id: 'chart-latency',
       title: 'p95 latency (ms)',
       unit: ' ms',
+      axisLabel: 'p95 latency',
+      thresholdLabel: 'critical',
       ...(latencyThreshold === undefined ? {} : { threshold: latencyThreshold }),
     }),
-    svgChart(r.availability.series, { title: 'Webhook service up (%)', unit: '%' }),
+    svgChart(r.availability.series, {
+      id: 'chart-availability',
+      title: 'Webhook service up (%)',
+      unit: '%',
+      axisLabel: 'scrapes answered',
+      minTop: 100,
+    }),
   ];
   const body = [
     `<h1>wmon report: ${esc(r.project)} (${esc(r.environment)})</h1>`,
     `<p class="verdict ${r.verdict === 'passed' ? 'passed' : 'failed'}">${esc(verdictText(r))}</p>`,
     `<p class="muted">Last ${esc(r.window)}: ${esc(shortTime(r.from))} to ${esc(shortTime(r.to))}. Generated ${esc(shortTime(r.generatedAt))} from ${esc(r.prometheusUrl)}.</p>`,
+    ...(r.charts.clamped ? [`<p class="note">${esc(clampedText(r))}</p>`] : []),
     '<h2>Key figures</h2><table>',
     row(['Availability', esc(percent(r.availability.webhookPercent))]),
     row([
@@ -69,6 +88,8 @@ export function toHtml(r: ReportJson): string {
       esc(`${r.rateLimited.total}${r.rateLimited.total ? ` (${breakdown(r.rateLimited.byScope)})` : ''}`),
     ]),
     '</table>',
+    '<h2>Charts</h2>',
+    `<p class="muted">${esc(chartsText(r))}</p>`,
     `<div class="charts">${charts.join('')}</div>`,
     '<h2>Event types</h2>',
     r.events.byType.length === 0

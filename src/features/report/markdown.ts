@@ -2,7 +2,7 @@
 import type { ReportJson } from '../../results.js';
 import { sparkline } from './charts.js';
 import { humanDuration } from '../../core/vocab/durations.js';
-import { breakdown, ms, num, percent, shortTime, verdictText } from './format.js';
+import { breakdown, clampedText, ms, num, percent, shortTime, verdictText } from './format.js';
 
 const ICON = { passed: '✅', failed: '❌', no_data: '➖' } as const;
 
@@ -20,6 +20,7 @@ export function toMarkdown(r: ReportJson): string {
   const verdictIcon = r.verdict === 'passed' ? '✅' : r.verdict === 'warning' ? '⚠️' : '❌';
   out.push(`## wmon report: ${r.project} (${r.environment})`, '');
   out.push(`${verdictIcon} **${verdictText(r)}** · last ${r.window}, ${shortTime(r.from)} to ${shortTime(r.to)}`, '');
+  if (r.charts.clamped) out.push(`> ${clampedText(r)}`, '');
   out.push('| | figure | trend |', '| --- | --- | --- |');
   out.push(`| Availability | ${percent(r.availability.webhookPercent)} | ${spark(r.availability.series)} |`);
   out.push(

@@ -7,14 +7,14 @@ import { parse } from 'yaml';
 
 import type { StackContext } from '../../context.js';
 import { queryCounts, queryFigures } from '../metrics/figures.js';
-import { prometheusFor, withPrometheus } from '../metrics/prometheus.js';
+import { prometheusFor, singleValue, withPrometheus } from '../metrics/prometheus.js';
 import { durationSeconds, parseWindow } from '../../core/vocab/durations.js';
 import { renderStack } from '../../core/render/index.js';
 import { ALERT_RULES_FILE } from '../../core/render/prometheus.js';
 import type { RuleFile } from '../../core/render/rules.js';
 import { errorRatio, requestLatencyQuantile, requestRate } from '../../core/vocab/webhook-queries.js';
 import type { ReportJson } from '../../results.js';
-import { chartGrid, chartSeries, firingPeriods } from './series.js';
+import { chartGrid, chartSeries, chartWindow, firingPeriods, firstSampleExpr } from './series.js';
 import { alertCases, reportExitCode, sloCases, verdictOf, type FailOn } from './test-cases.js';
 
 export interface ReportOptions {
@@ -39,11 +39,17 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
   const prom = prometheus.client;
   const end = (opts.at ?? new Date()).getTime() / 1000;
   const w = `${window.seconds}s`;
-  const grid = chartGrid(end, window.seconds, scrape);
   const rulesFile = renderStack(config).files.find((f) => f.path === `prometheus/${ALERT_RULES_FILE}`);
   const rules: RuleFile = rulesFile ? (parse(rulesFile.contents) as RuleFile) : { groups: [] };
 
   return withPrometheus(prometheus, 'report', async () => {
+    const charts = chartWindow(
+      end,
+      window.seconds,
+      singleValue(await prom.query(firstSampleExpr(window.seconds, scrape), { time: end })),
+      scrape,
+    );
+    const grid = chartGrid(end, charts.seconds, scrape);
     const [
       figures,
       counts,
@@ -55,7 +61,8 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
       latencySeries,
       availabilitySeries,
     ] = await Promise.all([
-      queryFigures(prom, config.alerts, window.seconds, end, [
+      // Over the part of the window that has data: a rate over 24 h of a 3-hour-old stack would be an eighth of it.
+      queryFigures(prom, config.alerts, charts.seconds, end, [
         'requestRate',
         'errorRate',
         'latencyP50',
@@ -96,6 +103,12 @@ export async function buildReport(ctx: StackContext, opts: ReportOptions): Promi
       from: new Date((end - window.seconds) * 1000).toISOString(),
       to: new Date(end * 1000).toISOString(),
       prometheusUrl: prometheus.url,
+      charts: {
+        from: new Date(charts.start * 1000).toISOString(),
+        seconds: charts.seconds,
+        stepSeconds: grid.step,
+        clamped: charts.clamped,
+      },
       verdict,
       failOn: opts.failOn,
       exitCode: reportExitCode(verdict, opts.failOn),

@@ -19,6 +19,48 @@ export function chartGrid(end: number, windowSeconds: number, scrapeSeconds: num
   return { start, end, step, rateWindow: `${Math.max(step, 4 * scrapeSeconds)}s` };
 }
 
+/** Subquery steps at most: a 24 h window is looked at every scrape, 31 days every few minutes. */
+const FIRST_SAMPLE_STEPS = 11_000;
+
+/**
+ * PromQL for the time (Unix seconds) of the stack's first sample in the last `windowSeconds`: the earliest
+ * `up` of any target (Prometheus records one per scrape), to the subquery's resolution. Up to a lookback
+ * before the window when there is data from before it.
+ */
+export function firstSampleExpr(windowSeconds: number, scrapeSeconds: number): string {
+  const resolution = Math.max(scrapeSeconds, Math.ceil(windowSeconds / FIRST_SAMPLE_STEPS));
+  return `min(min_over_time(timestamp(up)[${windowSeconds}s:${resolution}s]))`;
+}
+
+export interface ChartWindow {
+  /** Unix seconds. */
+  readonly start: number;
+  readonly seconds: number;
+  /** Whether the data starts inside the window, so the charts start at the first sample instead. */
+  readonly clamped: boolean;
+}
+
+/**
+ * The part of the window the charts cover: all of it, or from the stack's first sample when that is later
+ * (a 24 h window on a stack started ten minutes ago charts those ten minutes, not one dot at the right
+ * edge). At least two scrape intervals; no data at all keeps the whole window.
+ */
+export function chartWindow(
+  end: number,
+  windowSeconds: number,
+  firstSample: number | null,
+  scrapeSeconds: number,
+): ChartWindow {
+  const windowStart = end - windowSeconds;
+  if (firstSample === null || !Number.isFinite(firstSample) || firstSample <= windowStart + scrapeSeconds) {
+    return { start: windowStart, seconds: windowSeconds, clamped: false };
+  }
+  const seconds = Math.max(2 * scrapeSeconds, Math.ceil(end - firstSample));
+  return seconds >= windowSeconds
+    ? { start: windowStart, seconds: windowSeconds, clamped: false }
+    : { start: end - seconds, seconds, clamped: true };
+}
+
 /** One chart line: the first series of a range query (the queries aggregate to one), null where empty. */
 export async function chartSeries(
   prometheus: PrometheusClient,

@@ -109,6 +109,10 @@ export function sloCases(f: Figures, a: AlertThresholds, availabilityObjective: 
 }
 
 export function alertCases(rules: RuleFile, fired: readonly ReportAlertJson[]): ReportTestCaseJson[] {
+  // An alert with a rule per severity (WebhookCertificateExpiringSoon) has a case per severity.
+  const perSeverity = new Set(
+    rules.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter((name, i, all) => all.indexOf(name) !== i),
+  );
   return rules.groups.flatMap((g) =>
     // Watchdog (severity none) always fires: a heartbeat, not a verdict.
     g.rules
@@ -116,9 +120,10 @@ export function alertCases(rules: RuleFile, fired: readonly ReportAlertJson[]): 
       .map((rule): ReportTestCaseJson => {
         const severity =
           (['critical', 'warning', 'info'] as const).find((s) => s === rule.labels.severity) ?? 'warning';
-        const mine = fired.filter((x) => x.name === rule.alert);
+        const split = perSeverity.has(rule.alert);
+        const mine = fired.filter((x) => x.name === rule.alert && (!split || x.severity === severity));
         const base = {
-          id: `alert.${rule.alert}`,
+          id: split ? `alert.${rule.alert}.${severity}` : `alert.${rule.alert}`,
           suite: 'alerts' as const,
           name: `${rule.alert} did not fire (${severity})`,
           severity,

@@ -9,6 +9,7 @@ import {
   detectEngine,
   findEngine,
   identityFromVersion,
+  identityFromPing,
   probeEngine,
   type DetectDeps,
   type PathKind,
@@ -17,7 +18,7 @@ import {
 import { endpointAddress, parseDockerHost } from '../../../src/adapters/runtime/endpoint.js';
 import type { EngineEndpoint } from '../../../src/core/model/container-types.js';
 import { failure } from '../../support/failures.js';
-import { fakeEngine } from '../../support/fakes/engine.js';
+import { DOCKER_PING_HEADERS, fakeEngine, PODMAN_PING_HEADERS } from '../../support/fakes/engine.js';
 
 const PODMAN: ProbeResult = {
   ok: true,
@@ -348,7 +349,54 @@ describe('engine detection strategies', () => {
   });
 });
 
+describe('identityFromPing', () => {
+  it("names Podman and Docker from their ping's headers, without the architecture", () => {
+    const lower = (h: Record<string, string>) =>
+      Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(identityFromPing(lower(PODMAN_PING_HEADERS))).toEqual({
+      name: 'Podman',
+      version: '4.3.1',
+      apiVersion: '1.41',
+      os: 'linux',
+      arch: '',
+    });
+    expect(identityFromPing(lower(DOCKER_PING_HEADERS))).toEqual({
+      name: 'Docker',
+      version: '27.3.1',
+      apiVersion: '1.47',
+      os: 'linux',
+      arch: '',
+    });
+  });
+
+  it('says nothing when the headers do not name the engine, its version and API version', () => {
+    expect(identityFromPing({})).toBeUndefined();
+    expect(identityFromPing({ 'api-version': '1.41' })).toBeUndefined();
+    expect(identityFromPing({ server: 'Docker/27.3.1 (linux)' })).toBeUndefined();
+    expect(identityFromPing({ 'api-version': '1.41', server: 'nginx/1.25' })).toBeUndefined();
+  });
+});
+
 describe('probeEngine (the real ping)', () => {
+  it("does not ask /version when the ping's headers name the engine (Podman's /version takes seconds)", async () => {
+    const asked: string[] = [];
+    const engine = await fakeEngine({
+      pingHeaders: PODMAN_PING_HEADERS,
+      versionDelayMs: 60_000,
+      onRequest: (url) => asked.push(url),
+    });
+    try {
+      const result = await probeEngine({ kind: 'unix', socketPath: engine.socketPath }, 2000);
+      expect(result).toEqual({
+        ok: true,
+        identity: { name: 'Podman', version: '4.3.1', apiVersion: '1.41', os: 'linux', arch: '' },
+      });
+      expect(asked).toEqual(['/_ping']);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('confirms an API on a unix socket with /_ping and /version', async () => {
     const engine = await fakeEngine();
     try {

@@ -16,7 +16,7 @@ import { WEB_CONFIG_FILE } from '../../../src/core/render/web-config.js';
 import { tempDir } from '../../support/tmp.js';
 import { promTool } from '../../support/tools.js';
 
-const AUTHED = ['prometheus', 'alertmanager', 'nodeExporter'] as const;
+const AUTHED = ['prometheus', 'alertmanager', 'nodeExporter', 'blackboxExporter'] as const;
 
 async function stackWithAuth(yaml: string, files: Record<string, string> = {}) {
   const dir = await tempDir('wmon-web-auth-');
@@ -115,7 +115,12 @@ describe('basic auth for Prometheus, Alertmanager and the node exporter', () => 
     };
     const basicAuth = { username: 'ops', password_file: '/run/secrets/wmon/auth_password' };
     const jobs = Object.fromEntries(prom.scrape_configs.map((j) => [j.job_name, j.basic_auth]));
-    expect(jobs).toMatchObject({ prometheus: basicAuth, alertmanager: basicAuth, 'node-exporter': basicAuth });
+    expect(jobs).toMatchObject({
+      prometheus: basicAuth,
+      alertmanager: basicAuth,
+      'node-exporter': basicAuth,
+      'blackbox-exporter': basicAuth,
+    });
     expect(jobs.webhook).toBeUndefined();
     expect(prom.alerting.alertmanagers[0]!.basic_auth).toEqual(basicAuth);
     const r = await execa(
@@ -130,11 +135,17 @@ describe('basic auth for Prometheus, Alertmanager and the node exporter', () => 
     const datasources = parse(files.find((f) => f.path === 'grafana/provisioning/datasources/wmon.yaml')!.contents) as {
       datasources: Array<Record<string, unknown>>;
     };
-    expect(datasources.datasources[0]).toMatchObject({
-      basicAuth: true,
-      basicAuthUser: 'ops',
-      secureJsonData: { basicAuthPassword: '$__file{/run/secrets/wmon/auth_password}' },
-    });
+    // Prometheus and Alertmanager: both answer only with the credentials.
+    for (const uid of ['wmon-prometheus', 'wmon-alertmanager']) {
+      expect(
+        datasources.datasources.find((d) => d.uid === uid),
+        uid,
+      ).toMatchObject({
+        basicAuth: true,
+        basicAuthUser: 'ops',
+        secureJsonData: { basicAuthPassword: '$__file{/run/secrets/wmon/auth_password}' },
+      });
+    }
   });
 
   it('changes nothing in a stack without auth', () => {

@@ -30,7 +30,9 @@ describe('a stack published beyond loopback', () => {
     const [problem, ...rest] = problems(`bindAddress: 0.0.0.0\n${LOOPBACK_ONLY}`);
     expect(rest).toEqual([]);
     expect(problem).toMatch(/^bindAddress: 0\.0\.0\.0 is not a loopback address\./);
-    expect(problem).toContain('Prometheus, Alertmanager, and the node exporter would answer anyone');
+    expect(problem).toContain(
+      'Prometheus, Alertmanager, the node exporter, and the blackbox exporter would answer anyone',
+    );
     expect(problem).toContain('add an auth section (auth: {username: wmon, password: {env: WMON_AUTH_PASSWORD}})');
     expect(problem).toContain('or bind them to 127.0.0.1');
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../../src/core/config/alerts.js';
-import { knownSeriesNames } from '@wmon/contract';
-import { checkPromql } from '../../../src/core/render/promql.js';
+import { knownSeriesNames, PROBE_SOURCE, seriesNamesWithLabel } from '@wmon/contract';
+import { analyzePromql, checkPromql } from '../../../src/core/render/promql.js';
 import { SEVERITIES, buildAlertRules } from '../../../src/core/render/rules.js';
 
 const GRAFANA = 'http://127.0.0.1:3000';
@@ -47,6 +47,10 @@ describe('buildAlertRules', () => {
       PrometheusTargetSampleLimitHit: 'warning',
       AlertmanagerNotificationsFailing: 'critical',
       TargetDown: 'critical',
+      WebhookDeliveryLagHigh: 'warning',
+      WebhookEndpointUnreachable: 'critical',
+      // A rule per severity (critical under 3 days, warning under 14): the last one listed wins here.
+      WebhookCertificateExpiringSoon: 'warning',
     });
     for (const r of rulesOf(rules)) {
       if (r.alert !== 'Watchdog') expect(SEVERITIES).toContain(r.labels.severity);
@@ -77,7 +81,7 @@ describe('buildAlertRules', () => {
       byName(rules, 'WebhookLatencyElevated').labels.signal,
     );
     const signals = new Set(rulesOf(rules).map((r) => r.labels.signal));
-    expect(signals.size).toBe(24);
+    expect(signals.size).toBe(27);
     for (const r of rulesOf(rules)) {
       // Aggregations keep `job`, so Alertmanager can match warnings to criticals of the same service.
       if (r.expr.includes('sum')) expect(r.expr).toMatch(/sum by \(job/);
@@ -139,6 +143,27 @@ describe('buildAlertRules', () => {
   it('parses every expression and refers only to metrics the service, node exporter or Prometheus export', () => {
     const known = knownSeriesNames();
     for (const r of rulesOf(rules)) expect(checkPromql(r.expr, { knownNames: known }), r.alert).toEqual([]);
+  });
+
+  it('leaves wmon\'s probe out of every selector on a metric that counts it apart (source!="probe")', () => {
+    const mustExclude = { names: seriesNamesWithLabel('source'), label: 'source', value: PROBE_SOURCE };
+    const checked = rulesOf(rules).filter((r) =>
+      analyzePromql(r.expr).selectors.some((s) => mustExclude.names.has(s.name)),
+    );
+    // Error rate, latency, silence and acceptance: each pair of rules reads requests or events.
+    expect(checked.map((r) => r.alert)).toEqual(
+      expect.arrayContaining([
+        'WebhookHighErrorRate',
+        'WebhookHighLatency',
+        'WebhookNoEventsReceived',
+        'WebhookNoEventsAccepted',
+      ]),
+    );
+    for (const r of checked) expect(checkPromql(r.expr, { mustExclude }), r.alert).toEqual([]);
+    // The check itself catches a selector that does not.
+    expect(checkPromql('sum(rate(webhook_events_by_type_total{type="x"}[5m]))', { mustExclude })).toEqual([
+      'selector webhook_events_by_type_total{type="x"} does not leave out source="probe"',
+    ]);
   });
 
   it('sets no optional rule feature (keep_firing_for, group limit or query_offset): groups have a name and rules only', () => {

@@ -34,9 +34,10 @@ const REFERENCES: Record<ComponentId, readonly string[]> = {
   alertmanager: ['alertmanager:9093'],
   grafana: ['grafana:3000'],
   loki: ['loki:3100', 'wmon-loki'],
-  jaeger: ['jaeger:16686', 'wmon-jaeger', 'jaeger:4318'],
+  jaeger: ['jaeger:16686', 'wmon-jaeger', 'jaeger:4318', 'jaeger:8888'],
   nodeExporter: ['node-exporter:9100', 'node_cpu_seconds_total', 'node_memory_'],
   webhook: ['webhook:9464'],
+  blackboxExporter: ['blackbox-exporter:9115', 'probe_success', 'probe_ssl_earliest_cert_expiry'],
 };
 
 describe('rendering the stack', () => {
@@ -44,6 +45,7 @@ describe('rendering the stack', () => {
     const { files } = renderStack(config());
     expect(files.map((f) => f.path)).toEqual([
       'alertmanager/alertmanager.yml',
+      'blackbox-exporter/blackbox.yml',
       'grafana/dashboards/events.json',
       'grafana/dashboards/overview.json',
       'grafana/dashboards/performance.json',
@@ -78,7 +80,15 @@ describe('rendering the stack', () => {
       'webhook',
       'grafana',
       'loki',
+      'jaeger',
+      'blackbox-exporter',
     ]);
+    // Jaeger 2 serves its own metrics on its telemetry port (JAEGER_LISTEN_HOST makes it reachable).
+    const jaeger = prom.scrape_configs.find((j: { job_name: string }) => j.job_name === 'jaeger');
+    expect(jaeger).toEqual({
+      job_name: 'jaeger',
+      static_configs: [{ targets: ['jaeger:8888'], labels: { component: 'jaeger' } }],
+    });
     expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
     expect(prom.global.external_labels).toEqual({ project: 'wmon', environment: 'development' });
   });
@@ -99,7 +109,7 @@ describe('rendering the stack', () => {
   );
 
   it('renders a valid Prometheus alone (everything else off)', async () => {
-    const c = off('alertmanager', 'grafana', 'loki', 'jaeger', 'nodeExporter', 'webhook');
+    const c = off('alertmanager', 'grafana', 'loki', 'jaeger', 'nodeExporter', 'webhook', 'blackboxExporter');
     const { files } = renderStack(c);
     expect(files.map((f) => f.path)).toEqual(['prometheus/prometheus.yml', 'prometheus/rules/webhook-alerts.yml']);
     const dir = await renderInto(c);
@@ -119,7 +129,22 @@ describe('rendering the stack', () => {
 
   it('provisions datasources with fixed uids, Prometheus as default, and links logs to traces', () => {
     const ds = parse(renderStack(config()).files.find((f) => f.path.endsWith('datasources/wmon.yaml'))!.contents);
-    expect(ds.datasources.map((d: { uid: string }) => d.uid)).toEqual(['wmon-prometheus', 'wmon-loki', 'wmon-jaeger']);
+    expect(ds.datasources.map((d: { uid: string }) => d.uid)).toEqual([
+      'wmon-prometheus',
+      'wmon-loki',
+      'wmon-jaeger',
+      'wmon-alertmanager',
+    ]);
+    // Alerts and silences in Grafana: a Prometheus Alertmanager, Grafana's own alerts kept out of it.
+    expect(ds.datasources[3]).toEqual({
+      name: 'Alertmanager',
+      uid: 'wmon-alertmanager',
+      type: 'alertmanager',
+      access: 'proxy',
+      url: 'http://alertmanager:9093',
+      editable: false,
+      jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+    });
     expect(ds.datasources[0]).toMatchObject({ type: 'prometheus', isDefault: true, url: 'http://prometheus:9090' });
     expect(ds.datasources[1].jsonData.derivedFields[0].datasourceUid).toBe('wmon-jaeger');
   });
@@ -150,11 +175,11 @@ describe('writing rendered files', () => {
     const dir = await tempDir('wmon-write-');
     await writeFile(path.join(dir, 'notes.txt'), 'mine');
     const first = await writeRenderedFiles(dir, renderStack(config()).files);
-    expect(first.created).toHaveLength(9);
+    expect(first.created).toHaveLength(10);
     const again = await writeRenderedFiles(dir, renderStack(config()).files);
     expect(again.created).toEqual([]);
     expect(again.changed).toEqual([]);
-    expect(again.unchanged).toHaveLength(9);
+    expect(again.unchanged).toHaveLength(10);
     const lokiOff = await writeRenderedFiles(dir, renderStack(off('loki')).files);
     expect(lokiOff.removed).toEqual(['loki/loki.yaml']);
     expect(lokiOff.changed).toContain('grafana/provisioning/datasources/wmon.yaml');

@@ -23,7 +23,7 @@ describe('series: selectors of the service metrics, typed by the contract', () =
       'webhook_requests_total{route="/webhooks/stripe", status="200"}',
     );
     expect(series('requestDuration', WEBHOOK_TRAFFIC_MATCH, '_bucket')).toBe(
-      'webhook_request_duration_seconds_bucket{route!~"/metrics|/healthz|/readyz"}',
+      'webhook_request_duration_seconds_bucket{route!~"/metrics|/healthz|/readyz|/webhooks/stripe/reachability", source!="probe"}',
     );
   });
 
@@ -38,13 +38,13 @@ describe('series: selectors of the service metrics, typed by the contract', () =
     expect(series('eventsProcessed', { outcome: 'succeeded' })).toContain('succeeded');
     // @ts-expect-error: not a label of this metric
     expect(series('queueSize', { outcome: 'success' })).toContain('outcome');
-    expect(PROBE_ROUTES).toEqual(['/metrics', '/healthz', '/readyz']);
+    expect(PROBE_ROUTES).toEqual(['/metrics', '/healthz', '/readyz', '/webhooks/stripe/reachability']);
   });
 
   it('computes the processing success ratio from the contract outcomes', () => {
     expect(processingSuccessRatio('5m')).toBe(
-      'sum(rate(webhook_events_processed_total{outcome="success"}[5m])) / ' +
-        '(sum(rate(webhook_events_processed_total{outcome!="duplicate"}[5m])) > 0)',
+      'sum(rate(webhook_events_processed_total{outcome="success", source!="probe"}[5m])) / ' +
+        '(sum(rate(webhook_events_processed_total{outcome!="duplicate", source!="probe"}[5m])) > 0)',
     );
   });
 });

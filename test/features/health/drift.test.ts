@@ -69,7 +69,7 @@ describe('diffPrometheusConfig', () => {
     running.rule_files = ['/etc/prometheus/rules/*.yml'];
     running.scrape_configs = running.scrape_configs.map((j) => ({
       ...j,
-      metrics_path: '/metrics',
+      metrics_path: j.metrics_path ?? '/metrics',
       scheme: 'http',
       scrape_interval: '15s',
     }));

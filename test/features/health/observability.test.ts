@@ -60,6 +60,7 @@ describe('Grafana checks against the Grafana fake', () => {
       ['wmon-prometheus', 'Prometheus', 'prometheus'],
       ['wmon-loki', 'Loki', 'loki'],
       ['wmon-jaeger', 'Jaeger', 'jaeger'],
+      ['wmon-alertmanager', 'Alertmanager', 'alertmanager'],
     ] as const) {
       if (uid !== opts.skipDatasource)
         grafana.seedDatasource({ uid, name, type, url: `http://${type}:1`, readOnly: true });
@@ -85,7 +86,8 @@ describe('Grafana checks against the Grafana fake', () => {
     const rows = await run();
     expect(byId(rows, 'grafana.datasources')).toMatchObject({
       status: 'OK',
-      detail: 'Prometheus (wmon-prometheus), Loki (wmon-loki), Jaeger (wmon-jaeger) present',
+      detail:
+        'Prometheus (wmon-prometheus), Loki (wmon-loki), Jaeger (wmon-jaeger), Alertmanager (wmon-alertmanager) present',
     });
     expect(byId(rows, 'grafana.dashboards')).toMatchObject({
       status: 'OK',

@@ -39,7 +39,7 @@ function prometheus(now: { targets: ScrapeTarget[]; rules: RuleGroup[]; alertman
 
 describe('whether Prometheus has settled after a start or reload', () => {
   it('expects every rendered scrape job, the rendered rules and Alertmanager', () => {
-    expect(want.jobs).toEqual(['prometheus', 'alertmanager', 'node-exporter', 'webhook']);
+    expect(want.jobs).toEqual(['prometheus', 'alertmanager', 'node-exporter', 'webhook', 'blackbox-exporter']);
     expect(want.rules.groups.length).toBeGreaterThan(0);
     expect(want.alertmanager).toBe(true);
   });
@@ -60,6 +60,7 @@ describe('whether Prometheus has settled after a start or reload', () => {
       'target alertmanager:9000 (job alertmanager): not scraped yet',
       'target node-exporter:9000 (job node-exporter) is down: connection refused',
       'job webhook: no target discovered yet',
+      'job blackbox-exporter: no target discovered yet',
       'it knows no Alertmanager yet',
     ]);
   });
@@ -85,7 +86,8 @@ describe('whether Prometheus has settled after a start or reload', () => {
       targets: external.jobs.map((j) =>
         j === 'webhook' ? target(j, { health: 'down', lastError: 'connection refused' }) : target(j),
       ),
-      rules: loadedRules(),
+      // Its own rules: nothing to probe without the bundled service or a public URL, so no probe alerts.
+      rules: loadedRuleGroups(external.rules),
       alertmanagers: ['http://alertmanager:9093/api/v2/alerts'],
     });
     expect(await prometheusPending(down, external)).toEqual([]);

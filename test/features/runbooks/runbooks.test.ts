@@ -9,15 +9,14 @@ import { everyAlert } from '../../core/render/every-alert.js';
 
 describe('the runbooks wmon ships', () => {
   it('has a runbook for every alert wmon can render, and none for an alert it does not render', async () => {
-    expect(await runbookNames()).toEqual(
-      everyAlert()
-        .map((r) => r.alert)
-        .sort(),
-    );
+    expect(await runbookNames()).toEqual([...new Set(everyAlert().map((r) => r.alert))].sort());
   });
 
   it('says in each what the alert means, what to check first and how to silence it, with its severity', async () => {
-    const severities = new Map(everyAlert().map((r) => [r.alert, r.labels.severity]));
+    // An alert with a rule per severity (WebhookCertificateExpiringSoon) names the lower one first.
+    const severities = new Map<string, string>();
+    for (const r of everyAlert())
+      if (r.labels.severity !== 'critical' || !severities.has(r.alert)) severities.set(r.alert, r.labels.severity);
     for (const rb of await listRunbooks()) {
       const text = await readFile(rb.file, 'utf8');
       expect(text.startsWith(`# ${rb.alert}\n`), rb.alert).toBe(true);

@@ -12,6 +12,10 @@ export interface FakeEngineOptions {
   readonly versionDelayMs?: number;
   /** The body of `/version` (Docker's shape). */
   readonly version?: Record<string, unknown>;
+  /** Headers of the `/_ping` answer (PODMAN_PING_HEADERS, DOCKER_PING_HEADERS); none by default. */
+  readonly pingHeaders?: Readonly<Record<string, string>>;
+  /** Called for each request, with its path. */
+  readonly onRequest?: (url: string) => void;
 }
 
 export interface FakeEngine {
@@ -27,12 +31,30 @@ export const DOCKER_VERSION = {
   Components: [{ Name: 'Engine' }],
 };
 
+/** The headers Podman 4.3's `/_ping` answers with (seen on the real engine). */
+export const PODMAN_PING_HEADERS = {
+  'Api-Version': '1.41',
+  'Libpod-Api-Version': '4.3.1',
+  'Libpod-Buildah-Version': '1.28.2',
+  Server: 'Libpod/4.3.1 (linux)',
+  'Docker-Experimental': 'true',
+};
+
+/** The headers Docker's `/_ping` answers with (Docker Engine API reference, GET /_ping). */
+export const DOCKER_PING_HEADERS = {
+  'Api-Version': '1.47',
+  'Docker-Experimental': 'false',
+  Ostype: 'linux',
+  Server: 'Docker/27.3.1 (linux)',
+};
+
 export async function fakeEngine(opts: FakeEngineOptions = {}): Promise<FakeEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wmon-fake-engine-'));
   const socketPath = path.join(dir, 'engine.sock');
   const later = (ms: number | undefined, answer: () => void) => (ms ? setTimeout(answer, ms) : answer());
   const server = http.createServer((req, res) => {
-    if (req.url === '/_ping') later(opts.pingDelayMs, () => res.end('OK'));
+    opts.onRequest?.(req.url ?? '');
+    if (req.url === '/_ping') later(opts.pingDelayMs, () => res.writeHead(200, opts.pingHeaders ?? {}).end('OK'));
     else if (req.url === '/version')
       later(opts.versionDelayMs, () => res.end(JSON.stringify(opts.version ?? DOCKER_VERSION)));
     else res.writeHead(404).end();

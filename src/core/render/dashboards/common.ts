@@ -25,6 +25,8 @@ export interface DashboardOptions {
   readonly jaeger: boolean;
   /** Node exporter is on: host panels. */
   readonly nodeExporter: boolean;
+  /** The blackbox exporter probes the service: reachability panels (probe duration, certificate expiry). */
+  readonly blackbox?: boolean;
   /**
    * The webhook service's name in Loki (label `service`) and in Jaeger (OpenTelemetry service.name).
    * Default `wmon-webhook`.
@@ -33,6 +35,29 @@ export interface DashboardOptions {
 }
 
 export const DEFAULT_SERVICE_NAME = 'wmon-webhook';
+
+/**
+ * What every dashboard builds from: wmon.yaml's alert thresholds (`a`), as Grafana threshold steps too, and the
+ * service's name in its logs and traces.
+ */
+export function dashboardInputs(opts: DashboardOptions) {
+  const a = opts.alerts;
+  /** Green, orange from the warning threshold, red from the critical one (`scale` turns % or ms into the unit). */
+  const rising = (t: { readonly warning: number; readonly critical: number }, scale: number) =>
+    steps('green', [t.warning / scale, 'orange'], [t.critical / scale, 'red']);
+  return {
+    a,
+    service: opts.serviceName ?? DEFAULT_SERVICE_NAME,
+    errorSteps: rising(a.errorRatePercent, 100),
+    latencySteps: rising(a.latencyP95Ms, 1000),
+    // Success is the complement of the error rate: red below 100 % − critical, orange below 100 % − warning.
+    successSteps: steps(
+      'red',
+      [(100 - a.errorRatePercent.critical) / 100, 'orange'],
+      [(100 - a.errorRatePercent.warning) / 100, 'green'],
+    ),
+  };
+}
 
 /** Every dashboard carries these tags; the dashboards link to each other by the first. */
 export const DASHBOARD_TAGS = ['wmon', 'webhook'] as const;

@@ -1,20 +1,21 @@
 /** Events: event type distribution; processing success rate; event volume trends; queue metrics. */
-import { METRIC, histogramQuantile, processingSuccessRatio, series } from '../../vocab/webhook-queries.js';
-import { DEFAULT_SERVICE_NAME, dashboard, type DashboardOptions } from './common.js';
+import {
+  METRIC,
+  NOT_PROBE_MATCH,
+  histogramQuantile,
+  processingSuccessRatio,
+  series,
+} from '../../vocab/webhook-queries.js';
+import { dashboard, dashboardInputs, type DashboardOptions } from './common.js';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RANGE, RATE_INTERVAL, layout, logs, pieChart, stat, steps, timeseries, type Section } from './panels.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 export function eventsDashboard(opts: DashboardOptions): Dashboard {
-  const a = opts.alerts;
-  const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  // Success is the complement of the error rate: red below 100 % − critical, orange below 100 % − warning.
-  const successSteps = steps(
-    'red',
-    [(100 - a.errorRatePercent.critical) / 100, 'orange'],
-    [(100 - a.errorRatePercent.warning) / 100, 'green'],
-  );
-  const processed = METRIC.eventsProcessed;
+  const { a, service, successSteps } = dashboardInputs(opts);
+  // wmon's probe events are left out of every panel (NOT_PROBE_MATCH).
+  const processed = series('eventsProcessed', NOT_PROBE_MATCH);
+  const byType = series('eventsByType', NOT_PROBE_MATCH);
 
   const sections: Section[] = [
     {
@@ -24,7 +25,7 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           title: 'Event type distribution',
           description: 'Stripe events accepted over the selected time range, by event type.',
           unit: 'short',
-          query: { expr: `sum by (type) (increase(${METRIC.eventsByType}[${RANGE}]))`, legend: '{{type}}' },
+          query: { expr: `sum by (type) (increase(${byType}[${RANGE}]))`, legend: '{{type}}' },
           w: 8,
           h: 9,
         }),
@@ -33,7 +34,7 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
           description: 'Stripe events accepted per second, by event type (stacked).',
           unit: 'ops',
           stack: true,
-          queries: [{ expr: `sum by (type) (rate(${METRIC.eventsByType}[${RATE_INTERVAL}]))`, legend: '{{type}}' }],
+          queries: [{ expr: `sum by (type) (rate(${byType}[${RATE_INTERVAL}]))`, legend: '{{type}}' }],
           w: 16,
           h: 9,
         }),
@@ -88,13 +89,13 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
             'deliveries, per second. Accepted above finished for long means the queue is growing.',
           unit: 'ops',
           queries: [
-            { expr: `sum(rate(${METRIC.eventsByType}[${RATE_INTERVAL}]))`, legend: 'accepted' },
+            { expr: `sum(rate(${byType}[${RATE_INTERVAL}]))`, legend: 'accepted' },
             {
-              expr: `sum(rate(${series('eventsProcessed', { outcome: ['success', 'dead_letter'] })}[${RATE_INTERVAL}]))`,
+              expr: `sum(rate(${series('eventsProcessed', { outcome: ['success', 'dead_letter'], ...NOT_PROBE_MATCH })}[${RATE_INTERVAL}]))`,
               legend: 'finished',
             },
             {
-              expr: `sum(rate(${series('eventsProcessed', { outcome: 'duplicate' })}[${RATE_INTERVAL}]))`,
+              expr: `sum(rate(${series('eventsProcessed', { outcome: 'duplicate', ...NOT_PROBE_MATCH })}[${RATE_INTERVAL}]))`,
               legend: 'duplicates',
             },
           ],
@@ -199,6 +200,25 @@ export function eventsDashboard(opts: DashboardOptions): Dashboard {
             }),
           ]
         : [],
+    },
+    {
+      title: 'Delivery lag',
+      panels: [
+        timeseries({
+          title: 'Delivery lag',
+          description:
+            "Time from an event's creation at Stripe to its acceptance (p50, p95). Minutes or hours mean Stripe " +
+            'is retrying deliveries that failed earlier; dashed line at the WebhookDeliveryLagHigh threshold.',
+          unit: 's',
+          thresholds: steps('green', [a.deliveryLagP95Seconds.warning, 'orange']),
+          queries: [
+            { expr: histogramQuantile('eventDeliveryLag', 0.5, RATE_INTERVAL), legend: 'p50' },
+            { expr: histogramQuantile('eventDeliveryLag', 0.95, RATE_INTERVAL), legend: 'p95' },
+          ],
+          w: 24,
+          h: 8,
+        }),
+      ],
     },
   ];
 

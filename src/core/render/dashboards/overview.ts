@@ -9,8 +9,9 @@ import {
   requestRate,
   series,
 } from '../../vocab/webhook-queries.js';
-import { DEFAULT_SERVICE_NAME, dashboard, hostGauges, type DashboardOptions } from './common.js';
+import { dashboard, dashboardInputs, hostGauges, type DashboardOptions } from './common.js';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { BLACKBOX_METRICS } from '@wmon/contract';
 import {
   RATE_INTERVAL,
   UP_DOWN,
@@ -25,20 +26,17 @@ import {
   type Section,
 } from './panels.js';
 import { DASHBOARD_UIDS } from './uids.js';
+import { BLACKBOX_JOB } from '../blackbox.js';
+
+/** The blackbox exporter's series these panels read (BLACKBOX_METRICS in the contract). */
+const BLACKBOX = {
+  success: 'probe_success',
+  duration: 'probe_duration_seconds',
+  certExpiry: 'probe_ssl_earliest_cert_expiry',
+} as const satisfies Record<string, (typeof BLACKBOX_METRICS)[number]>;
 
 export function overviewDashboard(opts: DashboardOptions): Dashboard {
-  const a = opts.alerts;
-  const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  const errorSteps = steps(
-    'green',
-    [a.errorRatePercent.warning / 100, 'orange'],
-    [a.errorRatePercent.critical / 100, 'red'],
-  );
-  const latencySteps = steps(
-    'green',
-    [a.latencyP95Ms.warning / 1000, 'orange'],
-    [a.latencyP95Ms.critical / 1000, 'red'],
-  );
+  const { a, service, errorSteps, latencySteps } = dashboardInputs(opts);
   const statWidths = evenWidths(8);
   const sw = (i: number): number => statWidths[i] ?? 3;
 
@@ -249,6 +247,44 @@ export function overviewDashboard(opts: DashboardOptions): Dashboard {
               description: `The latest traces of ${service} in Jaeger; open one by its trace id.`,
               service,
               w: 24,
+              h: 8,
+            }),
+          ]
+        : [],
+    },
+    {
+      title: 'Reachability',
+      panels: opts.blackbox
+        ? [
+            timeseries({
+              title: 'Probe duration',
+              description:
+                "How long the blackbox exporter's probe of the webhook service's reachability route takes, per " +
+                'probed URL (public: service.publicUrl, as Stripe reaches it; internal: inside the stack). No ' +
+                'line: the probe failed.',
+              unit: 's',
+              queries: [
+                {
+                  expr: `${BLACKBOX.duration}{job="${BLACKBOX_JOB}"} and on (instance) ${BLACKBOX.success}{job="${BLACKBOX_JOB}"} == 1`,
+                  legend: '{{probe}} {{instance}}',
+                },
+              ],
+              w: 16,
+              h: 8,
+            }),
+            stat({
+              title: 'Certificate expiry',
+              description:
+                'Time left on the earliest-expiring TLS certificate each https URL presents. Orange and red at ' +
+                'the WebhookCertificateExpiringSoon thresholds.',
+              unit: 's',
+              query: { expr: `${BLACKBOX.certExpiry}{job="${BLACKBOX_JOB}"} - time()`, legend: '{{instance}}' },
+              thresholds: steps(
+                'red',
+                [a.certificateExpiryDays.critical * 86_400, 'orange'],
+                [a.certificateExpiryDays.warning * 86_400, 'green'],
+              ),
+              w: 8,
               h: 8,
             }),
           ]

@@ -7,19 +7,13 @@ import {
   requestLatencyQuantile,
   series,
 } from '../../vocab/webhook-queries.js';
-import { DEFAULT_SERVICE_NAME, dashboard, hostTrends, type DashboardOptions } from './common.js';
+import { dashboard, dashboardInputs, hostTrends, type DashboardOptions } from './common.js';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RATE_INTERVAL, heatmap, layout, steps, timeseries, traces, type Section } from './panels.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 export function performanceDashboard(opts: DashboardOptions): Dashboard {
-  const a = opts.alerts;
-  const service = opts.serviceName ?? DEFAULT_SERVICE_NAME;
-  const latencySteps = steps(
-    'green',
-    [a.latencyP95Ms.warning / 1000, 'orange'],
-    [a.latencyP95Ms.critical / 1000, 'red'],
-  );
+  const { a, service, latencySteps } = dashboardInputs(opts);
 
   const sections: Section[] = [
     {

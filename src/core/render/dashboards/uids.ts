@@ -14,6 +14,7 @@ export const DATASOURCE_UIDS = {
   prometheus: 'wmon-prometheus',
   loki: 'wmon-loki',
   jaeger: 'wmon-jaeger',
+  alertmanager: 'wmon-alertmanager',
 } as const;
 
 export type DatasourceKind = keyof typeof DATASOURCE_UIDS;

@@ -2,7 +2,7 @@
 import { LABELS, type ContainerDetails, type ContainerSummary } from '../../../core/model/container-types.js';
 import { containerName } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
-import { row, type CheckRow, type CheckTask } from '../runner.js';
+import { checkTask, row, type CheckRow, type CheckTask } from '../runner.js';
 
 /** Engine detection may try several sockets: give it a little longer than an HTTP check. */
 const ENGINE_EXTRA_MS = 5000;
@@ -22,17 +22,12 @@ function stoppedReason(found: ContainerSummary, details: ContainerDetails | null
 }
 
 export function engineTasks(ctx: HealthContext): CheckTask[] {
-  const task = (id: string, check: string, run: (self: CheckTask) => Promise<CheckRow[]>): CheckTask => {
-    const self: CheckTask = {
-      group: 'engine',
-      id,
-      component: 'engine',
-      check,
-      deadlineMs: ctx.timeoutMs + ENGINE_EXTRA_MS,
-      run: () => run(self),
-    };
-    return self;
-  };
+  const task = (id: string, check: string, run: (self: CheckTask) => Promise<CheckRow[]>): CheckTask =>
+    checkTask(
+      ctx,
+      { group: 'engine', id, component: 'engine', check, deadlineMs: ctx.timeoutMs + ENGINE_EXTRA_MS },
+      run,
+    );
 
   const engine = task('engine', 'reachable', async (self) => {
     try {

@@ -8,7 +8,8 @@ import { isEnabled } from '../../../core/model/stack.js';
 import { durationSeconds, humanDuration } from '../../../core/vocab/durations.js';
 import type { HealthContext } from '../context.js';
 import { componentFailure, isUnreachable, whatFailed } from '../failure.js';
-import { row, type CheckRow, type CheckTask } from '../runner.js';
+import type { GrafanaClient } from '../../../adapters/clients/index.js';
+import { checkTask, row, type CheckRow, type CheckTask } from '../runner.js';
 
 /** Loki answers a log query over at most this long (its default max_query_length is 721h). */
 const MAX_LOKI_LOOKBACK_SECONDS = 30 * 86_400;
@@ -26,72 +27,70 @@ function unknownUnlessAnswered(error: unknown, who: string): { status: 'UNKNOWN'
   return { status: f.status === 'UNKNOWN' ? 'UNKNOWN' : 'CRITICAL', detail: f.detail };
 }
 
+type Who = 'Grafana' | 'Loki' | 'Jaeger';
+
+/** A check that asks `who`: the check's id is `<component>.<name>`; a failed request makes its row UNKNOWN or CRITICAL. */
+function asking(
+  ctx: HealthContext,
+  who: Who,
+  name: string,
+  check: string,
+  run: (self: CheckTask) => Promise<CheckRow[]>,
+) {
+  const component = who.toLowerCase() as 'grafana' | 'loki' | 'jaeger';
+  return checkTask(ctx, { group: component, id: `${component}.${name}`, component, check }, async (self) => {
+    try {
+      return await run(self);
+    } catch (error) {
+      const f = unknownUnlessAnswered(error, who);
+      return [row(self, f.status, f.detail)];
+    }
+  });
+}
+
 export function grafanaTasks(ctx: HealthContext): CheckTask[] {
   if (!isEnabled(ctx.config, 'grafana')) return [];
-  const deadlineMs = ctx.timeoutMs + 500;
   const wanted = {
     datasources: [
       DATASOURCE_UIDS.prometheus,
       ...(isEnabled(ctx.config, 'loki') ? [DATASOURCE_UIDS.loki] : []),
       ...(isEnabled(ctx.config, 'jaeger') ? [DATASOURCE_UIDS.jaeger] : []),
+      ...(isEnabled(ctx.config, 'alertmanager') ? [DATASOURCE_UIDS.alertmanager] : []),
     ],
     dashboards: Object.values(DASHBOARD_UIDS),
   };
-  const datasources: CheckTask = {
-    group: 'grafana',
-    id: 'grafana.datasources',
-    component: 'grafana',
-    check: 'datasources',
-    deadlineMs,
-    async run(): Promise<CheckRow[]> {
+  /** A check of Grafana's `what` (its id and name), with the client or UNKNOWN saying why there is none. */
+  const grafanaCheck = (what: string, run: (self: CheckTask, client: GrafanaClient) => Promise<CheckRow[]>) =>
+    asking(ctx, 'Grafana', what, what, async (self) => {
       const g = await ctx.grafana();
-      if ('problem' in g) return [row(this, 'UNKNOWN', `cannot tell: ${g.problem}`)];
-      try {
-        const found = await Promise.all(wanted.datasources.map((uid) => g.client.getDatasource(uid)));
-        const missing = wanted.datasources.filter((_, i) => found[i] === undefined);
-        if (missing.length > 0)
-          return [
-            row(this, 'WARNING', `missing data source(s) ${missing.join(', ')}: panels that use them show no data`),
-          ];
-        return [row(this, 'OK', `${found.map((d) => `${d?.name} (${d?.uid})`).join(', ')} present`)];
-      } catch (error) {
-        const f = unknownUnlessAnswered(error, 'Grafana');
-        return [row(this, f.status, f.detail)];
-      }
-    },
-  };
-  const dashboards: CheckTask = {
-    group: 'grafana',
-    id: 'grafana.dashboards',
-    component: 'grafana',
-    check: 'dashboards',
-    deadlineMs,
-    async run(): Promise<CheckRow[]> {
-      const g = await ctx.grafana();
-      if ('problem' in g) return [row(this, 'UNKNOWN', `cannot tell: ${g.problem}`)];
-      try {
-        const found = await Promise.all(wanted.dashboards.map((uid) => g.client.getDashboard(uid)));
-        const missing = wanted.dashboards.filter((_, i) => found[i] === undefined);
-        if (missing.length > 0) return [row(this, 'WARNING', `missing dashboard(s) ${missing.join(', ')}`)];
-        const misplaced = found.filter((d) => d !== undefined && d.meta.folderUid !== DASHBOARD_FOLDER.uid);
-        if (misplaced.length > 0) {
-          return [
-            row(
-              this,
-              'WARNING',
-              `dashboard(s) ${misplaced.map((d) => d?.dashboard.uid).join(', ')} are not in the ${DASHBOARD_FOLDER.title} folder`,
-            ),
-          ];
-        }
-        return [
-          row(this, 'OK', `${found.map((d) => d?.dashboard.title).join(', ')} in the ${DASHBOARD_FOLDER.title} folder`),
-        ];
-      } catch (error) {
-        const f = unknownUnlessAnswered(error, 'Grafana');
-        return [row(this, f.status, f.detail)];
-      }
-    },
-  };
+      if ('problem' in g) return [row(self, 'UNKNOWN', `cannot tell: ${g.problem}`)];
+      return run(self, g.client);
+    });
+  const datasources = grafanaCheck('datasources', async (self, client) => {
+    const found = await Promise.all(wanted.datasources.map((uid) => client.getDatasource(uid)));
+    const missing = wanted.datasources.filter((_, i) => found[i] === undefined);
+    if (missing.length > 0)
+      return [row(self, 'WARNING', `missing data source(s) ${missing.join(', ')}: panels that use them show no data`)];
+    return [row(self, 'OK', `${found.map((d) => `${d?.name} (${d?.uid})`).join(', ')} present`)];
+  });
+  const dashboards = grafanaCheck('dashboards', async (self, client) => {
+    const found = await Promise.all(wanted.dashboards.map((uid) => client.getDashboard(uid)));
+    const missing = wanted.dashboards.filter((_, i) => found[i] === undefined);
+    if (missing.length > 0) return [row(self, 'WARNING', `missing dashboard(s) ${missing.join(', ')}`)];
+    const misplaced = found.filter((d) => d !== undefined && d.meta.folderUid !== DASHBOARD_FOLDER.uid);
+    if (misplaced.length > 0) {
+      return [
+        row(
+          self,
+          'WARNING',
+          `dashboard(s) ${misplaced.map((d) => d?.dashboard.uid).join(', ')} are not in the ${DASHBOARD_FOLDER.title} folder`,
+        ),
+      ];
+    }
+    return [
+      row(self, 'OK', `${found.map((d) => d?.dashboard.title).join(', ')} in the ${DASHBOARD_FOLDER.title} folder`),
+    ];
+  });
   return [datasources, dashboards];
 }
 
@@ -102,47 +101,35 @@ export function lokiTasks(ctx: HealthContext): CheckTask[] {
   const service = webhookServiceName(ctx);
   const lookback = Math.min(durationSeconds(ctx.config.loki.retention) ?? 7 * 86_400, MAX_LOKI_LOOKBACK_SECONDS);
   return [
-    {
-      group: 'loki',
-      id: 'loki.logs',
-      component: 'loki',
-      check: 'service logs',
-      deadlineMs: ctx.timeoutMs + 500,
-      async run(): Promise<CheckRow[]> {
-        const selector = `{service="${service}"}`;
-        try {
-          const now = Date.now();
-          const r = await loki.queryRange(selector, {
-            start: new Date(now - lookback * 1000),
-            end: new Date(now + 1000),
-            limit: 1,
-            direction: 'backward',
-          });
-          const last =
-            r.resultType === 'streams'
-              ? r.result.flatMap((s) => s.entries).sort((a, b) => b.time.getTime() - a.time.getTime())[0]
-              : undefined;
-          if (!last)
-            return [
-              row(
-                this,
-                'WARNING',
-                `Loki has no log line of ${selector} in the last ${humanDuration(lookback)}: the service's log shipping is broken`,
-              ),
-            ];
-          return [
-            row(
-              this,
-              'OK',
-              `Loki has the service's logs; last line ${humanDuration((now - last.time.getTime()) / 1000)} ago`,
-            ),
-          ];
-        } catch (error) {
-          const f = unknownUnlessAnswered(error, 'Loki');
-          return [row(this, f.status, f.detail)];
-        }
-      },
-    },
+    asking(ctx, 'Loki', 'logs', 'service logs', async (self) => {
+      const selector = `{service="${service}"}`;
+      const now = Date.now();
+      const r = await loki.queryRange(selector, {
+        start: new Date(now - lookback * 1000),
+        end: new Date(now + 1000),
+        limit: 1,
+        direction: 'backward',
+      });
+      const last =
+        r.resultType === 'streams'
+          ? r.result.flatMap((s) => s.entries).sort((a, b) => b.time.getTime() - a.time.getTime())[0]
+          : undefined;
+      if (!last)
+        return [
+          row(
+            self,
+            'WARNING',
+            `Loki has no log line of ${selector} in the last ${humanDuration(lookback)}: the service's log shipping is broken`,
+          ),
+        ];
+      return [
+        row(
+          self,
+          'OK',
+          `Loki has the service's logs; last line ${humanDuration((now - last.time.getTime()) / 1000)} ago`,
+        ),
+      ];
+    }),
   ];
 }
 
@@ -151,28 +138,16 @@ export function jaegerTasks(ctx: HealthContext): CheckTask[] {
   if (!jaeger || !isEnabled(ctx.config, 'webhook')) return [];
   const service = webhookServiceName(ctx);
   return [
-    {
-      group: 'jaeger',
-      id: 'jaeger.service',
-      component: 'jaeger',
-      check: 'knows the service',
-      deadlineMs: ctx.timeoutMs + 500,
-      async run(): Promise<CheckRow[]> {
-        try {
-          const services = await jaeger.services();
-          if (services.includes(service)) return [row(this, 'OK', `Jaeger has traces of ${service}`)];
-          return [
-            row(
-              this,
-              'WARNING',
-              `Jaeger has no trace of ${service} (it knows ${services.length ? services.join(', ') : 'no service'}): the service's tracing is broken`,
-            ),
-          ];
-        } catch (error) {
-          const f = unknownUnlessAnswered(error, 'Jaeger');
-          return [row(this, f.status, f.detail)];
-        }
-      },
-    },
+    asking(ctx, 'Jaeger', 'service', 'knows the service', async (self) => {
+      const services = await jaeger.services();
+      if (services.includes(service)) return [row(self, 'OK', `Jaeger has traces of ${service}`)];
+      return [
+        row(
+          self,
+          'WARNING',
+          `Jaeger has no trace of ${service} (it knows ${services.length ? services.join(', ') : 'no service'}): the service's tracing is broken`,
+        ),
+      ];
+    }),
   ];
 }

@@ -8,7 +8,7 @@
  * service records and nothing else acts on. Prometheus sees it at its next scrape, so the probe takes up to
  * one scrape interval.
  */
-import { probeEvent, ROUTES } from '@wmon/contract';
+import { PROBE_SOURCE, probeEvent, ROUTES } from '@wmon/contract';
 
 import { isComponentRequestError } from '../../../adapters/clients/index.js';
 import { GENERATED_SECRET_FILES } from '../../../adapters/stack-dir/secrets.js';
@@ -17,12 +17,12 @@ import { durationSeconds } from '../../../core/vocab/durations.js';
 import { singleValue } from '../../metrics/prometheus.js';
 import type { HealthContext } from '../context.js';
 import { prometheusFailure } from '../failure.js';
-import { row, type CheckRow, type CheckTask } from '../runner.js';
+import { checkTask, row, type CheckTask } from '../runner.js';
 
-/** The counters the probe must move, as PromQL. */
+/** The counters the probe must move, as PromQL: the service counts the probe apart (`source="probe"`). */
 const COUNTERS = {
-  accepted: `sum(${series('requestsTotal', { route: ROUTES.webhook, status: '200' })})`,
-  processed: `sum(${series('eventsProcessed', { outcome: 'success' })})`,
+  accepted: `sum(${series('requestsTotal', { route: ROUTES.webhook, status: '200', source: PROBE_SOURCE })})`,
+  processed: `sum(${series('eventsProcessed', { outcome: 'success', source: PROBE_SOURCE })})`,
 } as const;
 
 /** The deadline of the probe: two scrape intervals for Prometheus to see it, plus time to send it. */
@@ -35,23 +35,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function probeTasks(ctx: HealthContext): CheckTask[] {
   const deadlineMs = probeDeadlineMs(ctx);
-  const task: CheckTask = {
-    group: 'probe',
-    id: 'probe',
-    component: 'webhook',
-    check: 'end-to-end probe',
-    deadlineMs,
-    async run(): Promise<CheckRow[]> {
+  const task = checkTask(
+    ctx,
+    { group: 'probe', id: 'probe', component: 'webhook', check: 'end-to-end probe', deadlineMs },
+    async (self) => {
       const client = ctx.clients.service;
       const prom = ctx.clients.prometheus;
       if (!client)
-        return [row(this, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
-      if (!prom) return [row(this, 'UNKNOWN', '--probe confirms through Prometheus, which is switched off')];
+        return [row(self, 'UNKNOWN', '--probe needs the bundled webhook service (components.webhook.enabled)')];
+      if (!prom) return [row(self, 'UNKNOWN', '--probe confirms through Prometheus, which is switched off')];
       const secret = await ctx.webhookSecret();
       if (!secret)
         return [
           row(
-            this,
+            self,
             'UNKNOWN',
             `no Stripe webhook secret to sign with (neither ${ctx.stackDir}/${GENERATED_SECRET_FILES.stripeWebhookSecret} nor service.stripeWebhookSecret)`,
           ),
@@ -67,7 +64,7 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
         before = await read();
       } catch (error) {
         const f = prometheusFailure(error, ctx.component('prometheus')?.url ?? '');
-        if (f) return [row(this, f.status, f.detail)];
+        if (f) return [row(self, f.status, f.detail)];
         throw error;
       }
 
@@ -86,14 +83,14 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
         body = body.slice(0, 200);
       } catch (error) {
         if (!isComponentRequestError(error)) throw error;
-        return [row(this, 'CRITICAL', `could not send the probe event: ${error.message}`)];
+        return [row(self, 'CRITICAL', `could not send the probe event: ${error.message}`)];
       }
       const tookMs = Math.round(performance.now() - sent);
       if (status !== 200) {
         const why =
           status === 400 && /signature/i.test(body) ? ": the service does not accept the stack's signing secret" : '';
         return [
-          row(this, 'CRITICAL', `the service answered HTTP ${status} to a signed probe event${why} (${body.trim()})`),
+          row(self, 'CRITICAL', `the service answered HTTP ${status} to a signed probe event${why} (${body.trim()})`),
         ];
       }
 
@@ -109,7 +106,7 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
           if (f)
             return [
               row(
-                this,
+                self,
                 f.status,
                 `the service accepted probe event ${event.id}, but ${f.detail.replace(/^cannot tell: /, '')}`,
               ),
@@ -121,7 +118,7 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
         if (moved('accepted') && moved('processed')) {
           return [
             row(
-              this,
+              self,
               'OK',
               `probe event ${event.id} accepted in ${tookMs} ms, processed, and counted by Prometheus after ${((performance.now() - sent) / 1000).toFixed(1)} s`,
             ),
@@ -131,7 +128,7 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
           const stuck = (['accepted', 'processed'] as const).filter((k) => !moved(k)).map((k) => COUNTERS[k]);
           return [
             row(
-              this,
+              self,
               'CRITICAL',
               `the service accepted probe event ${event.id} (HTTP 200 in ${tookMs} ms), but Prometheus did not see it within ${Math.round((performance.now() - sent) / 1000)} s: ${stuck.join(' and ')} did not move (is the webhook target scraped? is the queue processing?)`,
             ),
@@ -139,6 +136,6 @@ export function probeTasks(ctx: HealthContext): CheckTask[] {
         }
       }
     },
-  };
+  );
   return [task];
 }

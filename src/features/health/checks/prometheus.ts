@@ -5,7 +5,6 @@
 import { parse } from 'yaml';
 
 import type { PrometheusAlert } from '../../../adapters/clients/index.js';
-import { renderStack } from '../../../core/render/index.js';
 import { ALERT_RULES_FILE } from '../../../core/render/prometheus.js';
 import type { RuleFile } from '../../../core/render/rules.js';
 import type { CheckAlertJson, CheckStatus } from '../../../results.js';
@@ -15,7 +14,7 @@ import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules } from '../drif
 import { ago, componentFailure, prometheusFailure } from '../failure.js';
 import { firedAt } from '../firing.js';
 import { humanDuration } from '../../../core/vocab/durations.js';
-import { row, type CheckRow, type CheckTask } from '../runner.js';
+import { checkTask, row, type CheckRow, type CheckTask } from '../runner.js';
 
 type Rows = Promise<CheckRow[]>;
 
@@ -24,22 +23,22 @@ const JOB_COMPONENT: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(DNS_NAMES).map(([id, dns]) => [dns, id]),
 );
 
-/** A task that reads through Prometheus: its failure makes the row UNKNOWN, saying so. */
-function viaPrometheus(ctx: HealthContext, spec: Omit<CheckTask, 'run' | 'deadlineMs'>, run: () => Rows): CheckTask {
+/** A task that reads through Prometheus (its component, unless named): its failure makes the row UNKNOWN, saying so. */
+function viaPrometheus(
+  ctx: HealthContext,
+  spec: Pick<CheckTask, 'group' | 'id' | 'check'> & { readonly component?: string },
+  run: (self: CheckTask) => Rows,
+): CheckTask {
   const url = ctx.component('prometheus')?.url ?? '';
-  return {
-    ...spec,
-    deadlineMs: ctx.timeoutMs + 500,
-    async run() {
-      try {
-        return await run();
-      } catch (error) {
-        const f = prometheusFailure(error, url);
-        if (f) return [row(spec, f.status, f.detail)];
-        throw error;
-      }
-    },
-  };
+  return checkTask(ctx, { component: 'prometheus', ...spec }, async (self) => {
+    try {
+      return await run(self);
+    } catch (error) {
+      const f = prometheusFailure(error, url);
+      if (f) return [row(self, f.status, f.detail)];
+      throw error;
+    }
+  });
 }
 
 /**
@@ -65,20 +64,19 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   };
 
   tasks.push(
-    viaPrometheus(ctx, { group: 'targets', id: 'targets', component: 'prometheus', check: 'targets up' }, async () => {
+    viaPrometheus(ctx, { group: 'targets', id: 'targets', check: 'targets up' }, async (self) => {
       const targets = await prom.targets();
       if (targets.length === 0) {
         const since = await secondsSinceReload();
-        const id = { id: 'targets', component: 'prometheus', check: 'targets up' };
         if (since !== null && since < RELOAD_GRACE_SECONDS)
           return [
             row(
-              id,
+              self,
               'OK',
               `no scrape target discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
             ),
           ];
-        return [row(id, 'CRITICAL', 'Prometheus has no scrape target')];
+        return [row(self, 'CRITICAL', 'Prometheus has no scrape target')];
       }
       return targets.map((t) => {
         const id = {
@@ -104,55 +102,49 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   );
 
   tasks.push(
-    viaPrometheus(ctx, { group: 'rules', id: 'rules', component: 'prometheus', check: 'rules loaded' }, async () => {
-      const id = { id: 'rules', component: 'prometheus', check: 'rules loaded' };
+    viaPrometheus(ctx, { group: 'rules', id: 'rules', check: 'rules loaded' }, async (self) => {
       const groups = await prom.rules();
       const rules = groups.flatMap((g) => g.rules);
       const alerting = rules.filter((r) => r.type === 'alerting');
-      if (alerting.length === 0) return [row(id, 'CRITICAL', 'no alert rule is loaded: no alert can fire')];
+      if (alerting.length === 0) return [row(self, 'CRITICAL', 'no alert rule is loaded: no alert can fire')];
       const broken = rules.filter((r) => r.health === 'err');
       if (broken.length > 0) {
         return [
           row(
-            id,
+            self,
             'WARNING',
             `${broken.length} rule(s) fail to evaluate: ${broken.map((r) => `${r.name}: ${r.lastError ?? 'error'}`).join('; ')}`,
           ),
         ];
       }
-      return [row(id, 'OK', `${alerting.length} alert rules in ${groups.length} group(s) loaded and evaluating`)];
+      return [row(self, 'OK', `${alerting.length} alert rules in ${groups.length} group(s) loaded and evaluating`)];
     }),
   );
 
   if (isEnabled(ctx.config, 'alertmanager')) {
     tasks.push(
-      viaPrometheus(
-        ctx,
-        { group: 'alerts', id: 'alerting', component: 'prometheus', check: 'sends alerts' },
-        async () => {
-          const id = { id: 'alerting', component: 'prometheus', check: 'sends alerts' };
-          const am = await prom.alertmanagers();
-          if (am.active.length === 0) {
-            const since = await secondsSinceReload();
-            if (since !== null && since < RELOAD_GRACE_SECONDS) {
-              return [
-                row(
-                  id,
-                  'OK',
-                  `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
-                ),
-              ];
-            }
-            return [row(id, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+      viaPrometheus(ctx, { group: 'alerts', id: 'alerting', check: 'sends alerts' }, async (self) => {
+        const am = await prom.alertmanagers();
+        if (am.active.length === 0) {
+          const since = await secondsSinceReload();
+          if (since !== null && since < RELOAD_GRACE_SECONDS) {
+            return [
+              row(
+                self,
+                'OK',
+                `no Alertmanager discovered yet: Prometheus loaded its configuration ${Math.round(since)} s ago`,
+              ),
+            ];
           }
-          return [row(id, 'OK', `to ${am.active.join(', ')}`)];
-        },
-      ),
+          return [row(self, 'CRITICAL', 'Prometheus knows no Alertmanager: alerts would reach nobody')];
+        }
+        return [row(self, 'OK', `to ${am.active.join(', ')}`)];
+      }),
     );
   }
 
   tasks.push(
-    viaPrometheus(ctx, { group: 'alerts', id: 'alerts', component: 'alerts', check: 'alerts firing' }, async () => {
+    viaPrometheus(ctx, { group: 'alerts', id: 'alerts', component: 'alerts', check: 'alerts firing' }, async (self) => {
       // The rules, not /api/v1/alerts: each alert with its rule's `for`, which says when it fired.
       const groups = await prom.rules();
       const alerts = groups.flatMap((g) =>
@@ -164,13 +156,7 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
       const firing = alerts.filter(({ a }) => a.state === 'firing');
       if (firing.length === 0) {
         const pending = alerts.length;
-        return [
-          row(
-            { id: 'alerts', component: 'alerts', check: 'alerts firing' },
-            'OK',
-            `no alert firing${pending ? ` (${pending} pending)` : ''}`,
-          ),
-        ];
+        return [row(self, 'OK', `no alert firing${pending ? ` (${pending} pending)` : ''}`)];
       }
       const now = Date.now();
       return firing.map(({ a, forSeconds }) => {
@@ -190,29 +176,15 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
   );
 
   tasks.push(
-    viaPrometheus(
-      ctx,
-      { group: 'drift', id: 'drift.prometheus', component: 'prometheus', check: 'config drift' },
-      async () => {
-        const id = { id: 'drift.prometheus', component: 'prometheus', check: 'config drift' };
-        const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
-        const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
-        const differences = [
-          ...diffPrometheusConfig(rendered, parse(yamlText)),
-          ...diffRules(renderedRules(ctx), groups),
-        ];
-        if (differences.length === 0)
-          return [row(id, 'OK', 'the running configuration and rules are what wmon.yaml renders')];
-        return [
-          row(
-            id,
-            'WARNING',
-            `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`,
-            differences,
-          ),
-        ];
-      },
-    ),
+    viaPrometheus(ctx, { group: 'drift', id: 'drift.prometheus', check: 'config drift' }, async (self) => {
+      const [yamlText, groups] = await Promise.all([prom.statusConfig(), prom.rules()]);
+      const rendered = renderedFile(ctx, 'prometheus/prometheus.yml');
+      const differences = [
+        ...diffPrometheusConfig(rendered, parse(yamlText)),
+        ...diffRules(renderedRules(ctx), groups),
+      ];
+      return driftRows(self, differences, 'the running configuration and rules are what wmon.yaml renders');
+    }),
   );
 
   return tasks;
@@ -221,17 +193,11 @@ export function prometheusTasks(ctx: HealthContext, sink: AlertSink): CheckTask[
 export function alertmanagerDriftTask(ctx: HealthContext): CheckTask[] {
   const am = ctx.clients.alertmanager;
   if (!am) return [];
-  const base = {
-    group: 'drift' as const,
-    id: 'drift.alertmanager',
-    component: 'alertmanager',
-    check: 'config drift',
-    deadlineMs: ctx.timeoutMs + 500,
-  };
   return [
-    {
-      ...base,
-      async run() {
+    checkTask(
+      ctx,
+      { group: 'drift', id: 'drift.alertmanager', component: 'alertmanager', check: 'config drift' },
+      async (self) => {
         let configYaml: string;
         try {
           configYaml = (await am.status()).configYaml;
@@ -239,29 +205,35 @@ export function alertmanagerDriftTask(ctx: HealthContext): CheckTask[] {
           const f = componentFailure(error, 'Alertmanager');
           // Down is the readiness row's news; here it only means the configuration cannot be read.
           return [
-            row(this, 'UNKNOWN', `cannot read the running configuration: ${f.detail.replace(/^Alertmanager /, '')}`),
+            row(self, 'UNKNOWN', `cannot read the running configuration: ${f.detail.replace(/^Alertmanager /, '')}`),
           ];
         }
         const differences = diffAlertmanagerConfig(
           renderedFile(ctx, 'alertmanager/alertmanager.yml'),
           parse(configYaml),
         );
-        if (differences.length === 0) return [row(this, 'OK', 'the running configuration is what wmon.yaml renders')];
-        return [
-          row(
-            this,
-            'WARNING',
-            `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${differences[0]}${differences.length > 1 ? ' …' : ''} (run \`wmon update\`)`,
-            differences,
-          ),
-        ];
+        return driftRows(self, differences, 'the running configuration is what wmon.yaml renders');
       },
-    },
+    ),
+  ];
+}
+
+/** A drift row: OK saying `same`, or a WARNING naming the first difference (every one in `differences`). */
+function driftRows(self: CheckTask, differences: readonly string[], same: string): CheckRow[] {
+  if (differences.length === 0) return [row(self, 'OK', same)];
+  const first = `${differences[0]}${differences.length > 1 ? ' …' : ''}`;
+  return [
+    row(
+      self,
+      'WARNING',
+      `the running configuration differs from wmon.yaml in ${differences.length} place(s): ${first} (run \`wmon update\`)`,
+      differences,
+    ),
   ];
 }
 
 function renderedFile(ctx: HealthContext, file: string): Record<string, unknown> {
-  const f = renderStack(ctx.config).files.find((x) => x.path === file);
+  const f = ctx.rendered().files.find((x) => x.path === file);
   if (!f) throw new Error(`wmon renders no ${file}`);
   return parse(f.contents) as Record<string, unknown>;
 }

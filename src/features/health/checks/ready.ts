@@ -5,10 +5,11 @@
  * engine's container check says CRITICAL when its container is down).
  */
 import { basicAuthHeader, ReadinessError, waitForHttp } from '../../../adapters/runtime/readiness.js';
+import type { ClientTls } from '../../../core/model/container-types.js';
 import type { ComponentModel } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
 import { componentFailure } from '../failure.js';
-import { row, type CheckRow, type CheckTask } from '../runner.js';
+import { checkTask, row, type CheckTask } from '../runner.js';
 
 /** One readiness probe, no retries: the answer, or what stood in for one. */
 async function probeOnce(
@@ -16,6 +17,7 @@ async function probeOnce(
   bodyIncludes: string | undefined,
   timeoutMs: number,
   auth: { readonly username: string; readonly password: string } | undefined,
+  tls: ClientTls | undefined,
 ): Promise<{ ok: true; status: number } | { ok: false; answered: boolean; last: string }> {
   try {
     const r = await waitForHttp({
@@ -24,6 +26,7 @@ async function probeOnce(
       attemptTimeoutMs: timeoutMs,
       ...(bodyIncludes === undefined ? {} : { bodyIncludes }),
       ...(auth ? { headers: { Authorization: basicAuthHeader(auth) } } : {}),
+      ...(tls ? { tls } : {}),
       giveUpIf: async () => 'a single probe',
     });
     return { ok: true, status: r.status };
@@ -35,61 +38,48 @@ async function probeOnce(
 }
 
 function readinessTask(ctx: HealthContext, c: ComponentModel): CheckTask {
-  const base = {
-    group: 'ready' as const,
-    id: `ready.${c.id}`,
-    component: c.id,
-    check: 'ready',
-    deadlineMs: ctx.timeoutMs + 500,
-  };
+  const spec = { group: 'ready', id: `ready.${c.id}`, component: c.id, check: 'ready' } as const;
   const url = `${c.privateUrl ?? c.url}${c.readiness.path}`;
   if (c.id === 'webhook' && ctx.clients.service) {
     const service = ctx.clients.service;
     // Readiness is answered on the service's internal listener.
     const at = c.privateUrl ?? c.url;
-    return {
-      ...base,
-      async run(): Promise<CheckRow[]> {
-        try {
-          const r = await service.readyz();
-          const deps = r.dependencies
-            .map((d) => `${d.name} ${d.ok ? 'ok' : `failing${d.detail ? ` (${d.detail})` : ''}`}`)
-            .join(', ');
-          if (r.ready) return [row(this, 'OK', `ready at ${at} (${deps || 'no dependencies reported'})`)];
-          return [
-            row(
-              this,
-              'CRITICAL',
-              `not ready at ${at}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`,
-            ),
-          ];
-        } catch (error) {
-          const f = componentFailure(error, `the webhook service at ${at}`);
-          return [row(this, f.status, f.detail)];
-        }
-      },
-    };
-  }
-  return {
-    ...base,
-    async run(): Promise<CheckRow[]> {
-      const auth = c.readiness.authenticated ? ctx.webAuth() : undefined;
-      const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs, auth);
-      if (r.ok) return [row(this, 'OK', `ready (GET ${url}: HTTP ${r.status})`)];
-      if (c.id === 'prometheus' && !r.answered) {
+    return checkTask(ctx, spec, async (self) => {
+      try {
+        const r = await service.readyz();
+        const deps = r.dependencies
+          .map((d) => `${d.name} ${d.ok ? 'ok' : `failing${d.detail ? ` (${d.detail})` : ''}`}`)
+          .join(', ');
+        if (r.ready) return [row(self, 'OK', `ready at ${at} (${deps || 'no dependencies reported'})`)];
         return [
-          row(this, 'UNKNOWN', `Prometheus is unreachable at ${c.url} (${r.last}): the stack cannot be observed`),
+          row(
+            self,
+            'CRITICAL',
+            `not ready at ${at}: HTTP ${r.status}${r.state ? ` ${r.state}` : ''}${deps ? `; ${deps}` : ''}`,
+          ),
         ];
+      } catch (error) {
+        const f = componentFailure(error, `the webhook service at ${at}`);
+        return [row(self, f.status, f.detail)];
       }
-      return [
-        row(
-          this,
-          'CRITICAL',
-          r.answered ? `not ready: GET ${url} answered ${r.last}` : `not answering at ${c.url} (${r.last})`,
-        ),
-      ];
-    },
-  };
+    });
+  }
+  return checkTask(ctx, spec, async (self) => {
+    const auth = c.readiness.authenticated ? ctx.webAuth() : undefined;
+    const tls = c.readiness.tls ? ctx.webTls() : undefined;
+    const r = await probeOnce(url, c.readiness.bodyIncludes, ctx.timeoutMs, auth, tls);
+    if (r.ok) return [row(self, 'OK', `ready (GET ${url}: HTTP ${r.status})`)];
+    if (c.id === 'prometheus' && !r.answered) {
+      return [row(self, 'UNKNOWN', `Prometheus is unreachable at ${c.url} (${r.last}): the stack cannot be observed`)];
+    }
+    return [
+      row(
+        self,
+        'CRITICAL',
+        r.answered ? `not ready: GET ${url} answered ${r.last}` : `not answering at ${c.url} (${r.last})`,
+      ),
+    ];
+  });
 }
 
 export function readinessTasks(ctx: HealthContext): CheckTask[] {

@@ -214,6 +214,11 @@ export const ERRORS = {
     meaning: 'a file is missing or invalid (wmon.yaml, silences, dashboards), or it is of another project',
   },
   ARCHIVE_CHANGED: { exit: 'data', meaning: 'the archive changed between its verification and its use' },
+  ARCHIVE_SERVICE_DB_INVALID: {
+    exit: 'data',
+    meaning:
+      "the webhook service's database in the archive is not SQLite, fails its integrity check, disagrees with the manifest, or has a newer schema than the service reads",
+  },
   // Restore and reset
   VOLUME_FULL: { exit: 'cantCreate', meaning: "Prometheus's volume has not enough free space for the restored data" },
   RESTORE_PREPARE_FAILED: {
@@ -253,6 +258,11 @@ export const ERRORS = {
   RECONCILE_BUSY: {
     exit: 'conflict',
     meaning: '`wmon reconcile`: the service is already running a reconcile and has one waiting',
+  },
+  SERVICE_DATA_FAILED: {
+    exit: 'unavailable',
+    meaning:
+      "the webhook service's SQLite store cannot be copied out of or into its volume, or the copy fails SQLite's integrity check",
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -419,9 +419,52 @@ export interface BackupResultJson {
   } | null;
   readonly alertmanager: { readonly silences: number } | null;
   readonly grafana: { readonly folders: number; readonly dashboards: number; readonly datasources: number } | null;
+  /**
+   * The bundled service's store: sqlite (an online copy, or the stopped service's, with its schema version
+   * and events per state), or external (PostgreSQL: not in the archive). Null when switched off or not backed up.
+   */
+  readonly webhook: WebhookStoreJson | null;
   readonly secretsNeeded: readonly BackupSecretJson[];
   /** Older backups removed by --keep. */
   readonly pruned: readonly string[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+export type WebhookStoreJson =
+  | {
+      readonly store: 'sqlite';
+      readonly mode: 'online' | 'stopped';
+      readonly bytes: number;
+      readonly schemaVersion: number;
+      readonly tables: Readonly<Record<string, number>>;
+      readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+    }
+  | { readonly store: 'external'; readonly included: false; readonly note: string };
+
+/** `wmon backup --verify FILE --json`: the archive verified as a restore would, nothing restored. */
+export interface VerifyBackupJson {
+  readonly ok: true;
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly files: number;
+  readonly totalBytes: number;
+  readonly formatVersion: number;
+  readonly wmonVersion: string;
+  readonly createdAt: string;
+  readonly project: string;
+  readonly detail: string;
+  /** The service's database: checked by SQLite (ok), not checked (no engine or image here), or not included. */
+  readonly webhook:
+    | {
+        readonly store: 'sqlite';
+        readonly integrity: 'ok' | 'not checked';
+        readonly schemaVersion: number;
+        readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+      }
+    | { readonly store: 'external'; readonly integrity: 'not included' }
+    | null;
   readonly warnings: readonly string[];
   readonly durationMs: number;
 }
@@ -471,6 +514,11 @@ export interface RestoreResultJson {
       readonly datasources: number;
       readonly secretsToSet: ReadonlyArray<{ readonly datasource: string; readonly fields: readonly string[] }>;
     } | null;
+    /** The service's SQLite store, put back, and its events per state once the service answered. */
+    readonly webhook: {
+      readonly bytes: number;
+      readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+    } | null;
   } | null;
   readonly checks: readonly RestoreCheckJson[];
   readonly warnings: readonly string[];
@@ -497,8 +545,28 @@ export interface UpdateResultJson extends InitResultJson {
 }
 
 /** `wmon reset --json` */
+/** What `wmon reset` will delete and keep, said before it asks or acts. */
+export interface ResetPlanJson {
+  readonly containers: readonly string[];
+  readonly volumes: ReadonlyArray<{
+    readonly name: string;
+    readonly component: string;
+    /** Its size on the engine's host; null when it could not be read. */
+    readonly bytes: number | null;
+    readonly action: 'delete' | 'keep';
+    /** The webhook service's data volume: its events by state (null when they could not be read). */
+    readonly events?: { readonly pending: number; readonly processed: number; readonly deadLetter: number } | null;
+  }>;
+  /** True when the webhook service's events are deleted (--delete-events). */
+  readonly deletesEvents: boolean;
+  readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number } | null;
+  readonly safetyBackup: boolean;
+}
+
 export interface ResetResultJson {
   readonly project: string;
+  /** What was said before the reset: every volume with its size, deleted or kept, and the service's events. */
+  readonly plan?: ResetPlanJson;
   /** The safety backup, unless --no-backup. */
   readonly safetyBackup: BackupResultJson | null;
   readonly removed: {
@@ -506,6 +574,8 @@ export interface ResetResultJson {
     readonly volumes: readonly string[];
     readonly networks: readonly string[];
   };
+  /** Volumes kept: the webhook service's events, unless --delete-events. */
+  readonly kept: { readonly volumes: readonly string[] };
   /** The stack brought up again, as `wmon init --json` reports it. */
   readonly init: InitResultJson;
 }

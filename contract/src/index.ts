@@ -10,3 +10,4 @@ export * from './probe-event.js';
 export * from './reconcile.js';
 export * from './routes.js';
 export * from './secrets.js';
+export * from './store.js';

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { SQLITE_SCHEMA_VERSION } from '@wmon/contract';
 import { HandlerRegistry } from '../src/handlers/registry.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { defineBehaviourSuite } from './helpers/behaviour.js';
 import { event, post, startService, tempDir } from './helpers/service.js';
 
@@ -37,12 +39,30 @@ describe('SQLite file layout', () => {
         expect(db.pragma('page_size', { simple: true })).toBe(16384);
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         expect(db.prepare('SELECT count(*) AS n FROM webhook_events WHERE id = ?').get(ev.id)).toEqual({ n: 1 });
+        expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
       } finally {
         db.close();
       }
     } finally {
       await svc.stop();
     }
+  });
+});
+
+describe('SQLite schema version', () => {
+  it('refuses a database of a newer schema than its own, and leaves it as it is', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'webhooks.db');
+    const db = new Database(file);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    const store = new SqliteStore(file, 'FULL', () => {}, 'main');
+    await expect(store.init()).rejects.toThrow(/schema version 2; this service reads version 1 and older/);
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION + 1);
+    expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({ n: 0 });
+    after.close();
   });
 });
 

@@ -16,13 +16,13 @@ import type { LoadedConfig } from '../core/config/load.js';
 import { COMPONENT_IDS, type ComponentId } from '../core/config/schema.js';
 import { secretSlots } from '../core/config/secrets.js';
 import { containerSpecs, volumeName } from '../core/model/containers.js';
-import { prometheusAdminApi } from '../core/model/stack.js';
+import { containerName, prometheusAdminApi } from '../core/model/stack.js';
 import { durationSeconds } from '../core/vocab/durations.js';
 import { formatBytes } from '../core/vocab/bytes.js';
 import { WmonError } from '../errors.js';
 import { pipeline, silentReporter, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
 import { wmonVersion } from '../package.js';
-import type { BackupComponentJson, BackupResultJson, BackupSecretJson } from '../results.js';
+import type { BackupComponentJson, BackupResultJson, BackupSecretJson, WebhookStoreJson } from '../results.js';
 import {
   backupFileName,
   CONFIG_DIR,
@@ -30,8 +30,10 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   MANIFEST_ENTRY,
+  SERVICE_DB_ENTRY,
   SILENCES_ENTRY,
 } from '../features/archive/format.js';
+import { backupServiceDb, countsOf, serviceDbExists, type ServiceData } from '../features/archive/service-db.js';
 import { collectGrafana, type GrafanaCollected } from '../features/archive/grafana-content.js';
 import type { ComponentRecord, Manifest, Probe } from '../features/archive/manifest.js';
 import {
@@ -294,8 +296,102 @@ export const prometheusStep: Step<
   },
 };
 
+type WebhookPart = Part<NonNullable<Manifest['webhook']>, WebhookStoreJson>;
+
+/**
+ * The bundled service's SQLite store (acknowledged events, their state, dead letters, the handlers' records):
+ * SQLite's online backup taken inside its running container, or from the stopped service's volume, checked
+ * with PRAGMA integrity_check and counted. With PostgreSQL it is external: said so, not pretended.
+ */
+export const webhookStep: Step<BackupInput & Inventory & OpenedArchive, { readonly webhook: WebhookPart }> = {
+  title: "The webhook service's events (SQLite)",
+  async run({ ctx, opts, runtime, components, writer }, io) {
+    const model = ctx.component('webhook');
+    if (!model) {
+      io.skip('switched off');
+      return { webhook: part() };
+    }
+    if (ctx.config.service.databaseUrl) {
+      const note =
+        "external, not included: the service's events are in the PostgreSQL database service.databaseUrl names; back it up there (pg_dump)";
+      io.skip('PostgreSQL: external, not included');
+      return {
+        webhook: part({
+          row: { component: 'webhook', included: false, detail: `events in PostgreSQL: ${note.split(':')[0]}` },
+          manifest: { store: 'external', included: false, note },
+          json: { store: 'external', included: false, note },
+          warnings: [
+            `The webhook service's events are in PostgreSQL: ${note.replace(/^external, not included: /, '')}`,
+          ],
+        }),
+      };
+    }
+    const record = components.webhook!;
+    const d: ServiceData = {
+      runtime,
+      stack: ctx.stack,
+      container: record.container ?? containerName(ctx.stack, model),
+      volume: volumeName(ctx.stack, model.volumes[0]!.name),
+      image: normalizeImageRef(model.image),
+    };
+    const volumeExists = (await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).some(
+      (v) => v.name === d.volume,
+    );
+    const none = (detail: string, warning: string) =>
+      part<NonNullable<Manifest['webhook']>, WebhookStoreJson>({
+        row: { component: 'webhook', included: false, detail },
+        warnings: [warning],
+      });
+    if (!record.running && !volumeExists)
+      return {
+        webhook: none(
+          'no events yet (no volume)',
+          `The webhook service has no data volume (${d.volume}) yet: no events to back up`,
+        ),
+      };
+    try {
+      if (!record.running) {
+        if (!(await runtime.imageExists(d.image)))
+          throw new Error(`the image ${d.image} (used to read the stopped service's volume) is not present`);
+        if (!(await serviceDbExists(d)))
+          return {
+            webhook: none(
+              'no events yet (no database)',
+              `The webhook service's volume ${d.volume} holds no database yet: no events to back up`,
+            ),
+          };
+      }
+      const copy = await backupServiceDb(d, record.running, writer.tar);
+      const c = countsOf(copy.inspection);
+      const schemaVersion = copy.inspection.schemaVersion ?? 0;
+      const e = c.events;
+      const detail = `${copy.mode === 'online' ? 'online backup' : 'stopped service'}: ${formatBytes(copy.bytes)}, ${e.pending} pending, ${e.processed} processed, ${e.deadLetter} dead-letter events; integrity ok`;
+      io.output(detail);
+      return {
+        webhook: part({
+          row: { component: 'webhook', included: true, detail },
+          manifest: {
+            store: 'sqlite',
+            mode: copy.mode,
+            volume: d.volume,
+            file: SERVICE_DB_ENTRY,
+            bytes: copy.bytes,
+            schemaVersion,
+            integrityCheck: 'ok',
+            tables: c.tables,
+            events: e,
+          },
+          json: { store: 'sqlite', mode: copy.mode, bytes: copy.bytes, schemaVersion, tables: c.tables, events: e },
+        }),
+      };
+    } catch (error) {
+      return { webhook: unreadable(opts, 'webhook', error) };
+    }
+  },
+};
+
 type Parts = { readonly config: Part<Manifest['config'], never> } & Record<
-  'alertmanager' | 'grafana' | 'prometheus',
+  'alertmanager' | 'grafana' | 'prometheus' | 'webhook',
   Part<unknown, unknown>
 >;
 
@@ -303,7 +399,7 @@ type Parts = { readonly config: Part<Manifest['config'], never> } & Record<
 export const manifestStep: Step<BackupInput & Inventory & OpenedArchive & Parts, { readonly finished: ArchiveResult }> =
   {
     title: 'Manifest',
-    async run({ ctx, components, writer, createdAt, config, alertmanager, grafana, prometheus }) {
+    async run({ ctx, components, writer, createdAt, config, alertmanager, grafana, prometheus, webhook }) {
       const files = writer.tar.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }));
       const manifest: Manifest = {
         format: FORMAT_NAME,
@@ -319,6 +415,7 @@ export const manifestStep: Step<BackupInput & Inventory & OpenedArchive & Parts,
           ? { alertmanager: alertmanager.manifest as NonNullable<Manifest['alertmanager']> }
           : {}),
         ...(grafana.manifest ? { grafana: grafana.manifest as NonNullable<Manifest['grafana']> } : {}),
+        ...(webhook.manifest ? { webhook: webhook.manifest as NonNullable<Manifest['webhook']> } : {}),
         secrets: [...config.secrets, ...grafana.secrets],
         files,
         totalBytes: files.reduce((sum, f) => sum + f.size, 0),
@@ -361,6 +458,7 @@ export function backupSteps() {
     .then(silencesStep)
     .then(grafanaStep)
     .then(prometheusStep)
+    .then(webhookStep)
     .then(manifestStep)
     .then(pruneStep);
 }
@@ -380,7 +478,7 @@ export async function createBackup(
     await (trace.state as Partial<OpenedArchive> | undefined)?.writer?.abort();
     throw error;
   }
-  const parts = [s.config, s.alertmanager, s.grafana, s.prometheus];
+  const parts = [s.config, s.alertmanager, s.grafana, s.prometheus, s.webhook];
   const rows = parts.flatMap((p) => (p.row ? [p.row] : []));
   const components = COMPONENT_IDS.map((id): BackupComponentJson => {
     const row = rows.find((r) => r.component === id);
@@ -407,6 +505,7 @@ export async function createBackup(
     prometheus: s.prometheus.json,
     alertmanager: s.alertmanager.json,
     grafana: s.grafana.json,
+    webhook: s.webhook.json,
     secretsNeeded: [...s.config.secrets, ...s.grafana.secrets],
     pruned: [...s.pruned],
     warnings: parts.flatMap((p) => p.warnings),

@@ -23,6 +23,7 @@ import { loadConfig, type LoadedConfig } from '../core/config/load.js';
 import type { Config } from '../core/config/schema.js';
 import { checkSecrets } from '../core/config/secrets.js';
 import { stackLabels, volumeName } from '../core/model/containers.js';
+import { containerName } from '../core/model/stack.js';
 import { durationSeconds } from '../core/vocab/durations.js';
 import { formatBytes } from '../core/vocab/bytes.js';
 import { ConfigError, WmonError } from '../errors.js';
@@ -38,6 +39,14 @@ import {
 } from '../features/archive/prometheus-data.js';
 import { checkSilences, restoreSilences } from '../features/archive/silences.js';
 import { ArchiveError, verifyArchive, type VerifiedArchive } from '../features/archive/verify.js';
+import {
+  countDifferences,
+  countsOf,
+  inspectArchivedDb,
+  inspectionProblems,
+  inspectLiveDb,
+  restoreServiceDb,
+} from '../features/archive/service-db.js';
 import { unsupportedImages } from '../core/model/versions.js';
 import { wmonVersion } from '../package.js';
 import type { RestoreCheckJson, RestoreResultJson, RestoreStepJson } from '../results.js';
@@ -130,6 +139,50 @@ export const fitsStep: Step<RestoreInput & { readonly archive: VerifiedArchive }
   },
 };
 
+/**
+ * The service's database checked by SQLite itself (integrity, schema version, counts against the manifest)
+ * in a helper container of the service's image, holding a copy: nothing of the stack changes. Without the
+ * image here yet (a new host: it is built when the stack comes up), the check is made on the file in the
+ * volume before the service starts on it, and again once it runs.
+ */
+export const checkServiceDbStep: Step<
+  RestoreInput & { readonly archive: VerifiedArchive } & Fitted,
+  { readonly serviceDb: 'checked' | 'deferred' | 'none'; readonly warnings: readonly string[] }
+> = {
+  title: "Check the service's database",
+  async run({ archive, restored, runtime, warnings }, io) {
+    const m = archive.manifest.webhook;
+    const model = restored.component('webhook');
+    if (m?.store !== 'sqlite' || !model) {
+      io.skip(m?.store === 'sqlite' ? "the service is switched off in the archive's wmon.yaml" : 'not in the archive');
+      return { serviceDb: 'none', warnings };
+    }
+    const image = normalizeImageRef(model.image);
+    if (!runtime || !(await runtime.imageExists(image))) {
+      const why = !runtime ? 'no container engine answers' : `the service's image ${image} is not here yet`;
+      io.skip(`${why}: checked in the volume before the service starts on it`);
+      return {
+        serviceDb: 'deferred',
+        warnings: [
+          ...warnings,
+          `The service's database was checked without SQLite only (header, schema version, checksum): ${why}. SQLite checks it in the volume before the service starts on it.`,
+        ],
+      };
+    }
+    const i = await inspectArchivedDb({ runtime, stack: restored.stack, image }, archive);
+    const problems = [
+      ...inspectionProblems(i, "the service's database"),
+      ...countDifferences(countsOf(i), m).map((d) => `the service's database: ${d}`),
+    ];
+    if (problems.length > 0) throw new ArchiveError(archive.file, 'ARCHIVE_SERVICE_DB_INVALID', problems);
+    const e = m.events;
+    io.output(
+      `integrity ok, schema version ${i.schemaVersion}, ${e.pending} pending, ${e.processed} processed, ${e.deadLetter} dead-letter events`,
+    );
+    return { serviceDb: 'checked', warnings };
+  },
+};
+
 // ---- 2. stop Prometheus, safety backup -------------------------------------------------------------------
 
 type Prepared = RestoreInput & { readonly archive: VerifiedArchive } & Fitted;
@@ -165,6 +218,28 @@ export const stopPrometheusStep: Step<
     await keepStopped(rt, prometheus.container);
     io.output(`${prometheus.container} stopped`);
     return { probes, stopped: prometheus.container };
+  },
+};
+
+/**
+ * The service stops before the safety backup, when its database is to be replaced: an event it acknowledged
+ * after the safety copy would be in neither (stopped, it acknowledges nothing, and Stripe retries).
+ */
+export const stopWebhookStep: Step<Prepared, { readonly stoppedWebhook: string | null }> = {
+  title: 'Stop the webhook service',
+  async run({ archive, restored, runtime }, io) {
+    const model = restored.component('webhook');
+    if (archive.manifest.webhook?.store !== 'sqlite' || !model) {
+      io.skip('its database is not restored');
+      return { stoppedWebhook: null };
+    }
+    const container = containerName(restored.stack, model);
+    const found = await runtime!.inspectContainer(container);
+    if (!found) return { stoppedWebhook: null };
+    const wasRunning = found.running;
+    await keepStopped(runtime!, container);
+    io.output(wasRunning ? `${container} stopped` : `${container} was not running; kept stopped`);
+    return { stoppedWebhook: wasRunning ? container : null };
   },
 };
 
@@ -242,6 +317,120 @@ export const prometheusDataStep: Step<
       30_000,
     );
     return { prometheusData: { ...r, blocks: m.prometheus.blocks.length } };
+  },
+};
+
+type WebhookRestoredJson = NonNullable<RestoreResultJson['restored']>['webhook'];
+
+/** The archive's service database swapped into its volume while the service is stopped (it starts with the stack). */
+export const webhookDataStep: Step<
+  ApplyInput & UpInput,
+  { readonly webhookData: { bytes: number; checked: boolean } | null }
+> = {
+  title: "Restore the webhook service's events",
+  async run({ ctx, archive }, io) {
+    const m = archive.manifest.webhook;
+    const model = ctx.component('webhook');
+    if (m?.store !== 'sqlite' || !model) {
+      io.skip('not in the archive');
+      return { webhookData: null };
+    }
+    const runtime = await ctx.runtime();
+    const container = containerName(ctx.stack, model);
+    const found = await runtime.inspectContainer(container);
+    if (found && (found.running || found.state === 'restarting')) await keepStopped(runtime, container);
+    const volume = volumeName(ctx.stack, model.volumes[0]!.name);
+    await runtime.ensureVolume(volume, stackLabels(ctx.stack, model.id));
+    const serviceImage = normalizeImageRef(model.image);
+    const hasServiceImage = await runtime.imageExists(serviceImage);
+    // A new host has no service image before the stack comes up: the swap needs only a shell.
+    const shellImage = hasServiceImage
+      ? serviceImage
+      : ctx.component('prometheus')
+        ? normalizeImageRef(ctx.require('prometheus').image)
+        : undefined;
+    if (!shellImage || !(await runtime.imageExists(shellImage)))
+      throw new WmonError(
+        `Cannot restore the service's database: neither its image ${serviceImage} nor Prometheus's is here to reach the volume ${volume}`,
+        {
+          code: 'SERVICE_DATA_FAILED',
+          suggestions: ['Run `wmon init` once to build the service image, then restore again.'],
+        },
+      );
+    const r = await restoreServiceDb(
+      { runtime, stack: ctx.stack, volume, image: shellImage },
+      archive,
+      hasServiceImage,
+    );
+    io.output(`${formatBytes(r.bytes)} in ${volume}${r.checked ? ' (integrity and counts checked in place)' : ''}`);
+    return { webhookData: r };
+  },
+};
+
+/**
+ * The service answers on the restored database: SQLite's integrity check on it, the same events and states
+ * as the manifest (pending events may already have been processed since the start), then the pending ones
+ * resumed: waited for until none is left, or reported as still pending.
+ */
+export const checkWebhookStep: Step<
+  ApplyInput & UpInput & { readonly webhookData: { bytes: number; checked: boolean } | null },
+  {
+    readonly webhook: WebhookRestoredJson;
+    readonly checks: readonly RestoreCheckJson[];
+    readonly applyWarnings: readonly string[];
+  }
+> = {
+  title: "Check the webhook service's events",
+  async run({ ctx, archive, webhookData, checks, applyWarnings, restoreOpts }, io) {
+    const m = archive.manifest.webhook;
+    const model = ctx.component('webhook');
+    if (!webhookData || m?.store !== 'sqlite' || !model) {
+      io.skip('not in the archive');
+      return { webhook: null, checks, applyWarnings };
+    }
+    const runtime = await ctx.runtime();
+    const container = containerName(ctx.stack, model);
+    const first = await inspectLiveDb(runtime, container);
+    const problems = inspectionProblems(first, "the service's database");
+    const c = countsOf(first);
+    const total = (x: { pending: number; processed: number; deadLetter: number }) =>
+      x.pending + x.processed + x.deadLetter;
+    for (const t of ['webhook_events', 'webhook_event_state'] as const)
+      if (c.tables[t] !== m.tables[t]) problems.push(`${t} has ${c.tables[t]} rows, the backup ${m.tables[t] ?? 0}`);
+    if (
+      total(c.events) !== total(m.events) ||
+      c.events.processed < m.events.processed ||
+      c.events.deadLetter < m.events.deadLetter
+    )
+      problems.push(
+        `the events are ${c.events.pending} pending, ${c.events.processed} processed, ${c.events.deadLetter} dead-letter; the backup had ${m.events.pending}, ${m.events.processed}, ${m.events.deadLetter}`,
+      );
+    if (problems.length > 0)
+      throw new WmonError(`The service does not run on the restored events: ${problems.join('; ')}`, {
+        code: 'RESTORE_CHECK_FAILED',
+      });
+    // Pending events resume as the service starts (it loads them from its database).
+    let now = c;
+    const deadline = Date.now() + Math.min(restoreOpts.timeoutMs, 60_000);
+    while (now.events.pending > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      now = countsOf(await inspectLiveDb(runtime, container));
+      io.output(`${now.events.pending} events still pending`);
+    }
+    const resumed = m.events.pending - now.events.pending;
+    const detail = `${m.tables.webhook_events ?? 0} events back (integrity ok); ${m.events.pending} were pending: ${resumed} processed since${now.events.pending > 0 ? `, ${now.events.pending} still pending (the service retries them)` : ''}`;
+    io.output(detail);
+    const warnings =
+      now.events.pending > 0
+        ? [
+            `${now.events.pending} restored events are still pending: the service retries them (wmon check shows its queue).`,
+          ]
+        : [];
+    return {
+      webhook: { bytes: webhookData.bytes, events: now.events },
+      checks: [...checks, { check: 'webhook events', ok: true, detail }],
+      applyWarnings: [...applyWarnings, ...warnings],
+    };
   },
 };
 
@@ -390,7 +579,8 @@ export const compareFilesStep: Step<
 
 /** Every step that puts an archive in place, the stack's up steps among them, then the checks. */
 export function applySteps() {
-  return thenUp(pipeline<ApplyInput>().then(writeConfigStep).then(prometheusDataStep))
+  return thenUp(pipeline<ApplyInput>().then(writeConfigStep).then(prometheusDataStep).then(webhookDataStep))
+    .then(checkWebhookStep)
     .then(checkSeriesStep)
     .then(silencesStep)
     .then(checkSilencesStep)
@@ -436,7 +626,7 @@ async function applyArchive(
 // ---- the whole restore -----------------------------------------------------------------------------------
 
 export function prepareSteps() {
-  return pipeline<RestoreInput>().then(verifyStep).then(fitsStep);
+  return pipeline<RestoreInput>().then(verifyStep).then(fitsStep).then(checkServiceDbStep);
 }
 
 export async function restoreStack(
@@ -469,10 +659,12 @@ export async function restoreStack(
     ready = await stopSteps().run(prep, reporter, stopTrace);
   } catch (error) {
     // Nothing was restored: put back what was stopped.
-    const stopped = (stopTrace.state as { stopped?: string | null } | undefined)?.stopped;
+    const st = stopTrace.state as { stopped?: string | null; stoppedWebhook?: string | null } | undefined;
+    const stopped = st?.stopped;
     if (stopped) await prep.runtime!.startContainer(stopped).catch(() => undefined);
+    if (st?.stoppedWebhook) await prep.runtime!.startContainer(st.stoppedWebhook).catch(() => undefined);
     throw new WmonError(
-      `${(error as Error).message}\nNothing was restored${stopped ? ' (Prometheus was started again)' : ''}.`,
+      `${(error as Error).message}\nNothing was restored${startedAgain(stopped, st?.stoppedWebhook)}.`,
       {
         cause: error,
         code: error instanceof WmonError ? error.code : 'RESTORE_PREPARE_FAILED',
@@ -503,6 +695,7 @@ export async function restoreStack(
       prometheus: run.prometheusData,
       silences: run.silences,
       grafana: run.grafana,
+      webhook: run.webhook,
     },
     checks: [...run.checks],
     warnings: [...ready.warnings, ...run.warnings, ...run.applyWarnings],
@@ -510,8 +703,16 @@ export async function restoreStack(
   };
 }
 
+function startedAgain(prometheus: string | null | undefined, webhook: string | null | undefined): string {
+  const names = [prometheus ? 'Prometheus' : '', webhook ? 'the webhook service' : ''].filter(Boolean);
+  return names.length === 0 ? '' : ` (${names.join(' and ')} ${names.length === 1 ? 'was' : 'were'} started again)`;
+}
+
 function stopSteps() {
-  return pipeline<StateOf<ReturnType<typeof prepareSteps>>>().then(stopPrometheusStep).then(safetyBackupStep);
+  return pipeline<StateOf<ReturnType<typeof prepareSteps>>>()
+    .then(stopPrometheusStep)
+    .then(stopWebhookStep)
+    .then(safetyBackupStep);
 }
 
 /**
@@ -663,6 +864,7 @@ function archiveSummary(a: VerifiedArchive): RestoreResultJson['archive'] {
       ...(m.prometheus ? ['prometheus'] : []),
       ...(m.alertmanager ? ['alertmanager'] : []),
       ...(m.grafana ? ['grafana'] : []),
+      ...(m.webhook?.store === 'sqlite' ? ['webhook'] : []),
       'config',
     ],
   };
@@ -687,8 +889,21 @@ async function planRestore(
   ];
   const prom = prometheusOf(restored);
   const running = prom && runtime ? (await runtime.inspectContainer(prom.container))?.running === true : false;
-  if (m.prometheus && prom && running)
-    steps.push({ step: 'stop', detail: `stop ${prom.container} (its data is replaced); nothing else stops` });
+  const hook = restored.component('webhook');
+  const hookContainer = hook ? containerName(restored.stack, hook) : undefined;
+  const hookRunning =
+    m.webhook?.store === 'sqlite' && hookContainer && runtime
+      ? (await runtime.inspectContainer(hookContainer))?.running === true
+      : false;
+  const stopping = [
+    ...(m.prometheus && prom && running ? [prom.container] : []),
+    ...(hookRunning ? [hookContainer!] : []),
+  ];
+  if (stopping.length > 0)
+    steps.push({
+      step: 'stop',
+      detail: `stop ${stopping.join(' and ')} (${stopping.length === 1 ? 'its data is' : 'their data are'} replaced; a stopped service acknowledges nothing, so Stripe retries meanwhile); nothing else stops`,
+    });
   if (opts.safetyBackup && current) {
     steps.push({
       step: 'safety-backup',
@@ -726,6 +941,23 @@ async function planRestore(
   } else if (m.prometheus) {
     steps.push({ step: 'prometheus-data', detail: "none: Prometheus is switched off in the archive's wmon.yaml" });
   }
+  if (m.webhook?.store === 'sqlite' && hook) {
+    const e = m.webhook.events;
+    steps.push({
+      step: 'webhook-data',
+      detail: `replace the service's database in the volume ${volumeName(restored.stack, hook.volumes[0]!.name)}: ${formatBytes(m.webhook.bytes)}, schema version ${m.webhook.schemaVersion}, ${m.webhook.tables.webhook_events ?? 0} events (${e.pending} pending, ${e.processed} processed, ${e.deadLetter} dead-letter); the pending ones resume when it starts`,
+    });
+  } else if (m.webhook?.store === 'sqlite') {
+    steps.push({ step: 'webhook-data', detail: "none: the service is switched off in the archive's wmon.yaml" });
+  } else if (hook) {
+    steps.push({
+      step: 'webhook-data',
+      detail:
+        m.webhook?.store === 'external'
+          ? "none: the service's events were in PostgreSQL (external, not in the archive); left as they are"
+          : "none: the archive holds no service database; the service's events are left as they are",
+    });
+  }
   steps.push({
     step: 'start',
     detail:
@@ -747,7 +979,7 @@ async function planRestore(
   const probes = m.prometheus?.probes ?? [];
   steps.push({
     step: 'check',
-    detail: `check that the restored data answers: ${probes.length > 0 ? `${probes.map((q) => q.query).join(', ')} as recorded at ${new Date(probes[0]!.time * 1000).toISOString()}` : 'Prometheus ready'}${m.alertmanager ? ', the silences' : ''}${m.grafana ? ', the dashboards' : ''}; on any failure the safety backup is put back`,
+    detail: `check that the restored data answers: ${probes.length > 0 ? `${probes.map((q) => q.query).join(', ')} as recorded at ${new Date(probes[0]!.time * 1000).toISOString()}` : 'Prometheus ready'}${m.alertmanager ? ', the silences' : ''}${m.grafana ? ', the dashboards' : ''}${m.webhook?.store === 'sqlite' && hook ? ", the service's events (same counts, integrity ok, pending ones resumed)" : ''}; on any failure the safety backup is put back`,
   });
   return steps;
 }

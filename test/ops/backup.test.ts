@@ -48,6 +48,7 @@ describe('backup steps on the in-memory engine', () => {
       'start Alertmanager silences',
       'start Grafana folders, dashboards and data sources',
       'start Prometheus data',
+      "start The webhook service's events (SQLite)",
       'start Manifest',
       'start Prune older backups',
     ]);

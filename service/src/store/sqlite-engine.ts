@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { SQLITE_SCHEMA_VERSION } from '@wmon/contract';
 import type { WireBatch, WireEventState, WirePendingEvent, WireWriteResult } from './sqlite-wire.js';
 import {
   eventStateFromRow,
@@ -106,11 +107,24 @@ export class SqliteEngine {
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -32768');
     db.pragma('temp_store = MEMORY');
+    // The schema's version (PRAGMA user_version): a database written by a newer service is refused, not
+    // misread; wmon's backups record it and its restores check it.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SQLITE_SCHEMA_VERSION) {
+      db.close();
+      throw Object.assign(
+        new Error(
+          `the database has schema version ${version}; this service reads version ${SQLITE_SCHEMA_VERSION} and older (use a newer service image)`,
+        ),
+        { code: 'SQLITE_SCHEMA_TOO_NEW' },
+      );
+    }
     db.exec(SCHEMA);
     // Added after the first release: a database made before it gets the column (every row a webhook delivery).
     const columns = db.prepare('PRAGMA table_info(webhook_events)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'source'))
       db.exec("ALTER TABLE webhook_events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'");
+    if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
     this.#db = db;
     this.#stmts = {
       insertEvent: db.prepare(

@@ -1,6 +1,6 @@
 /** `wmon backup`: where the archive is, what it holds, what it does not (secrets). */
 import { formatBytes } from '../../core/vocab/bytes.js';
-import type { BackupResultJson } from '../../results.js';
+import type { BackupResultJson, VerifyBackupJson } from '../../results.js';
 import { chalk } from '../colors.js';
 import { shortPath as rel } from './paths.js';
 
@@ -23,5 +23,24 @@ export function formatBackup(r: BackupResultJson): string {
   }
   for (const p of r.pruned) lines.push(`${chalk.red('-')} removed the older ${rel(p)}`);
   for (const w of r.warnings) lines.push(chalk.yellow(`warning: ${w}`));
+  return lines.join('\n');
+}
+
+/** `wmon backup --verify FILE`: the archive checked, what it holds, what could not be checked here. */
+export function formatVerifyBackup(r: VerifyBackupJson): string {
+  const lines = [
+    chalk.green(`Verified: ${rel(r.file)}`) +
+      chalk.dim(
+        ` (${formatBytes(r.bytes)}; made ${r.createdAt} by wmon ${r.wmonVersion} for the project ${r.project})`,
+      ),
+    `  ${r.detail}`,
+  ];
+  const w = r.webhook;
+  if (w?.store === 'sqlite')
+    lines.push(
+      `  webhook events: ${w.events.pending} pending, ${w.events.processed} processed, ${w.events.deadLetter} dead-letter; schema version ${w.schemaVersion}; SQLite integrity check ${w.integrity}`,
+    );
+  else if (w?.store === 'external') lines.push('  webhook events: external (PostgreSQL), not included');
+  for (const x of r.warnings) lines.push(chalk.yellow(`warning: ${x}`));
   return lines.join('\n');
 }

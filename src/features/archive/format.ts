@@ -1,5 +1,5 @@
 /**
- * The backup archive format, version 1: one gzip-compressed tar (`backup_YYYYMMDD_HHMMSS.tar.gz`, UTC) holding
+ * The backup archive format, version 2 (version 1 had no webhook/): one gzip-compressed tar (`backup_YYYYMMDD_HHMMSS.tar.gz`, UTC) holding
  * only regular files, every path relative and inside one of the folders below:
  *
  *   wmon.yaml                          the configuration, as it was
@@ -10,6 +10,8 @@
  *   grafana/folders.json               folders
  *   grafana/datasources.json           data sources, without secrets (Grafana never returns them)
  *   grafana/dashboards/<uid>.json      each dashboard with its folder
+ *   webhook/webhooks.db                the bundled service's SQLite store (events, their state, dead letters,
+ *                                      the handlers' records): an online backup, one self-contained file
  *   manifest.json                      last: format, versions, components, images, and the size and sha256
  *                                      of every other file
  *
@@ -18,7 +20,7 @@
  */
 
 export const FORMAT_NAME = 'wmon-backup';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const CONFIG_ENTRY = 'wmon.yaml';
@@ -28,9 +30,10 @@ export const SILENCES_ENTRY = 'alertmanager/silences.json';
 export const GRAFANA_FOLDERS_ENTRY = 'grafana/folders.json';
 export const GRAFANA_DATASOURCES_ENTRY = 'grafana/datasources.json';
 export const GRAFANA_DASHBOARDS_DIR = 'grafana/dashboards/';
+export const SERVICE_DB_ENTRY = 'webhook/webhooks.db';
 
 /** Top-level places an entry may be. Anything else in an archive is refused. */
-export const ALLOWED_ROOTS = [CONFIG_DIR, PROMETHEUS_DATA_DIR, 'alertmanager/', 'grafana/'] as const;
+export const ALLOWED_ROOTS = [CONFIG_DIR, PROMETHEUS_DATA_DIR, 'alertmanager/', 'grafana/', 'webhook/'] as const;
 export const ALLOWED_FILES = [MANIFEST_ENTRY, CONFIG_ENTRY] as const;
 
 /** Limits a restore enforces while reading an archive it does not trust yet. */
@@ -86,9 +89,9 @@ export function isAllowedDirectory(p: string): boolean {
   return ALLOWED_ROOTS.some((root) => root.startsWith(dir) || dir.startsWith(root));
 }
 
-/** Files read into memory during verification (everything but Prometheus's data). */
+/** Files read into memory during verification (everything but Prometheus's data and the service's store). */
 export function isSmallEntry(p: string): boolean {
-  return !p.startsWith(PROMETHEUS_DATA_DIR);
+  return !p.startsWith(PROMETHEUS_DATA_DIR) && !p.startsWith('webhook/');
 }
 
 /** Grafana dashboard uids become file names: only what Grafana itself allows, else a numbered name. */

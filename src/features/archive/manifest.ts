@@ -75,6 +75,31 @@ export const manifestSchema = z.object({
     })
     .optional(),
   alertmanager: z.object({ silences: count }).optional(),
+  /**
+   * The bundled service's store: its SQLite file (webhook/webhooks.db, an online backup checked with PRAGMA
+   * integrity_check), or a note that it is external (PostgreSQL) and not in the archive.
+   */
+  webhook: z
+    .discriminatedUnion('store', [
+      z.object({
+        store: z.literal('sqlite'),
+        /** online: copied while the service ran; stopped: from the stopped service's volume. */
+        mode: z.enum(['online', 'stopped']),
+        volume: z.string(),
+        file: z.string(),
+        bytes: count,
+        /** PRAGMA user_version of the copy. */
+        schemaVersion: count,
+        /** PRAGMA integrity_check of the copy answered "ok". */
+        integrityCheck: z.literal('ok'),
+        /** Rows per table. */
+        tables: z.record(z.string(), count),
+        /** Events per processing state. */
+        events: z.object({ pending: count, processed: count, deadLetter: count }),
+      }),
+      z.object({ store: z.literal('external'), included: z.literal(false), note: z.string() }),
+    ])
+    .optional(),
   grafana: z
     .object({
       folders: count,

@@ -33,6 +33,7 @@ import {
   isSmallEntry,
   MANIFEST_ENTRY,
   PROMETHEUS_DATA_DIR,
+  SERVICE_DB_ENTRY,
   SILENCES_ENTRY,
   type ArchiveLimits,
 } from './format.js';
@@ -45,6 +46,8 @@ import {
   type Manifest,
 } from './manifest.js';
 import { readTar, TarReadError } from './tar-reader.js';
+import { SQLITE_SCHEMA_VERSION } from '@wmon/contract';
+import { readDbHeader } from './service-db-header.js';
 
 /** The ARCHIVE_* codes of ERRORS. */
 export type ArchiveProblemCode = Extract<ErrorCode, `ARCHIVE_${string}`>;
@@ -179,6 +182,8 @@ export async function verifyArchive(
 
   const seen = new Map<string, SeenFile>();
   const small = new Map<string, Buffer>();
+  /** The first 100 bytes of the service's database (its SQLite header). */
+  let dbHead: Buffer | undefined;
   let entries = 0;
   let total = 0;
   let smallTotal = 0;
@@ -253,12 +258,15 @@ export async function verifyArchive(
         }
         const hash = createHash('sha256');
         const chunks: Buffer[] = [];
+        const head: Buffer[] = [];
         let n = 0;
         for await (const chunk of body) {
+          if (h.path === SERVICE_DB_ENTRY && n < 100) head.push(chunk.subarray(0, 100 - n));
           n += chunk.length;
           hash.update(chunk);
           if (keep) chunks.push(chunk);
         }
+        if (h.path === SERVICE_DB_ENTRY) dbHead = Buffer.concat(head);
         if (n !== h.size) refuse('ARCHIVE_CORRUPT', `${showPath(h.path)} ends after ${n} of its ${h.size} bytes`);
         seen.set(h.path, { size: h.size, sha256: hash.digest('hex') });
         if (keep) small.set(h.path, Buffer.concat(chunks));
@@ -315,6 +323,8 @@ export async function verifyArchive(
 
   // The contents.
   const config = checkContents(manifest, small, (...p) => refuse('ARCHIVE_CONTENT_INVALID', ...p));
+  const dbProblems = checkServiceDb(manifest, dbHead, seen.get(SERVICE_DB_ENTRY)?.size);
+  if (dbProblems.length > 0) refuse('ARCHIVE_SERVICE_DB_INVALID', ...dbProblems);
   return {
     file,
     compressedBytes: info.size,
@@ -391,4 +401,29 @@ function checkContents(
   }
   if (problems.length > 0) refuse(...problems);
   return config!;
+}
+
+/**
+ * The service's database as far as it can be checked without SQLite (its integrity is checked by SQLite in
+ * a container of the service's image, service-db.ts): present when the manifest describes it, an SQLite
+ * header whose size and schema version agree with the file and the manifest, a schema this service reads.
+ */
+function checkServiceDb(manifest: Manifest, head: Buffer | undefined, size: number | undefined): string[] {
+  const m = manifest.webhook;
+  if (m?.store !== 'sqlite')
+    return size === undefined ? [] : [`${SERVICE_DB_ENTRY} is in the archive, but the manifest does not describe it`];
+  if (!head || size === undefined)
+    return [`the manifest describes the service's database, but ${SERVICE_DB_ENTRY} is missing`];
+  if (size !== m.bytes)
+    return [`the service's database is ${size} bytes, the manifest's webhook section says ${m.bytes}`];
+  const h = readDbHeader(head, size);
+  if ('problem' in h) return [`the service's database (${SERVICE_DB_ENTRY}): ${h.problem}`];
+  const problems: string[] = [];
+  if (h.schemaVersion !== m.schemaVersion)
+    problems.push(`the service's database has schema version ${h.schemaVersion}, the manifest says ${m.schemaVersion}`);
+  if (h.schemaVersion > SQLITE_SCHEMA_VERSION)
+    problems.push(
+      `the service's database has schema version ${h.schemaVersion}, newer than the ${SQLITE_SCHEMA_VERSION} this wmon's service reads (restore it with the wmon that made it, or a newer one)`,
+    );
+  return problems;
 }

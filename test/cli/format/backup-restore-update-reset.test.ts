@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { chalk } from '../../../src/cli/colors.js';
 import { formatBackup } from '../../../src/cli/format/backup.js';
-import { formatReset } from '../../../src/cli/format/reset.js';
+import { formatReset, formatResetPlan } from '../../../src/cli/format/reset.js';
 import { formatRestore } from '../../../src/cli/format/restore.js';
 import { formatUpdate } from '../../../src/cli/format/update.js';
 import type { BackupResultJson, InitResultJson, RestoreResultJson, UpdateResultJson } from '../../../src/results.js';
@@ -31,6 +31,7 @@ const backup: BackupResultJson = {
   prometheus: { mode: 'snapshot', files: 40, bytes: 12_900_000, blocks: 3, probes: 2 },
   alertmanager: { silences: 2 },
   grafana: null,
+  webhook: null,
   secretsNeeded: [
     { name: 'slackWebhookUrl', source: 'env', ref: 'WMON_SLACK_WEBHOOK_URL', note: 'set it where you restore' },
     { name: 'grafanaAdminPassword', source: 'generated', ref: null, note: 'made anew if absent' },
@@ -117,6 +118,7 @@ describe('wmon restore, for people', () => {
         prometheus: { files: 40, bytes: 12_900_000, blocks: 3 },
         silences: { restored: 1, present: 0, expired: 1 },
         grafana: null,
+        webhook: null,
       },
       checks: [
         { check: 'prometheus series', ok: true, detail: '2 probes give the values the backup recorded' },
@@ -224,6 +226,7 @@ describe('wmon reset, for people', () => {
       project: 'demo',
       safetyBackup: backup,
       removed: { containers: ['demo-prometheus'], volumes: ['demo-prometheus-data'], networks: ['demo-net'] },
+      kept: { volumes: ['demo-webhook-data'] },
       init,
     });
     expect(text).toContain(
@@ -232,6 +235,7 @@ describe('wmon reset, for people', () => {
         '- container demo-prometheus',
         '- volume demo-prometheus-data',
         '- network demo-net',
+        "= volume demo-webhook-data kept (the webhook service's events; --delete-events removes it)",
         'Files in .wmon:',
       ].join('\n'),
     );
@@ -242,8 +246,39 @@ describe('wmon reset, for people', () => {
       project: 'demo',
       safetyBackup: null,
       removed: { containers: [], volumes: [], networks: [] },
+      kept: { volumes: [] },
       init,
     });
     expect(text.split('\n')[0]).toBe('No safety backup was taken (--no-backup).');
+  });
+
+  it('says before anything what it deletes and keeps: volumes with sizes, the pending and dead-letter events', () => {
+    const events = { pending: 3, processed: 40, deadLetter: 2 };
+    const plan = {
+      containers: ['demo-prometheus', 'demo-webhook'],
+      volumes: [
+        { name: 'demo-prometheus-data', component: 'prometheus', bytes: 5 * 1024 * 1024, action: 'delete' as const },
+        { name: 'demo-webhook-data', component: 'webhook', bytes: 81920, action: 'keep' as const, events },
+      ],
+      deletesEvents: false,
+      events,
+      safetyBackup: true,
+    };
+    expect(formatResetPlan('demo', plan)).toBe(
+      [
+        'wmon reset of "demo" removes 2 containers and the network, and:',
+        '  delete  volume demo-prometheus-data (prometheus, 5.0 MiB)',
+        '  keep    volume demo-webhook-data (webhook, 80.0 KiB): 3 pending, 2 dead-letter, 40 processed events (--delete-events deletes them)',
+        "A safety backup is taken first: Prometheus's data, silences, Grafana, the configuration and the webhook service's events; not Loki's logs nor Jaeger's traces.",
+      ].join('\n'),
+    );
+    const deleting = formatResetPlan('demo', {
+      ...plan,
+      deletesEvents: true,
+      volumes: [{ ...plan.volumes[1]!, action: 'delete' as const, bytes: null }],
+    });
+    expect(deleting).toContain(
+      '  delete  volume demo-webhook-data (webhook, size unknown): 3 pending, 2 dead-letter, 40 processed events DELETED (--delete-events)',
+    );
   });
 });

@@ -168,9 +168,9 @@ describe('verifyArchive', () => {
     ],
     [
       'a newer format version',
-      () => variant('future', (e) => withFreshManifest(e, (m) => (m.formatVersion = 2))),
+      () => variant('future', (e) => withFreshManifest(e, (m) => (m.formatVersion = 3))),
       'ARCHIVE_MANIFEST_INVALID',
-      /format version 2; this wmon reads version 1/,
+      /format version 3; this wmon reads version 2/,
     ],
     [
       'an invalid wmon.yaml',

@@ -34,7 +34,7 @@ import {
   writeEntries,
   type RawEntry,
 } from '../support/archives.js';
-import { wmon } from '../support/cli.js';
+import { wmon, wmonJson } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { E2E_WAIT, e2eProject, TEST_IMAGES, type E2eProject } from './helpers.js';
 
@@ -49,16 +49,7 @@ let manifest: Manifest;
 let seriesBefore: MatrixSeries[];
 let silenceComment: string;
 
-const json = async <T>(args: string[], timeout = 600_000) => {
-  const r = await wmon([...args, '--json'], { cwd: p!.dir, timeout });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(r.stdout);
-  } catch {
-    parsed = undefined;
-  }
-  return { ...r, json: parsed as T };
-};
+const json = <T>(args: string[], timeout = 600_000) => wmonJson<T>(args, { cwd: p!.dir, timeout });
 
 /** What must not change when an archive is refused: containers (ids, start times), volumes, wmon.yaml. */
 async function snapshotOfStack() {

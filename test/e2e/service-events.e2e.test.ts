@@ -23,7 +23,7 @@ import { SERVICE_DB_PATH, withServiceHelper } from '../../src/features/archive/s
 import type { Stack } from '../../src/core/model/stack.js';
 import type { BackupResultJson, ResetResultJson, RestoreResultJson } from '../../src/results.js';
 import { readEntries } from '../support/archives.js';
-import { wmon } from '../support/cli.js';
+import { wmon, wmonJson } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { E2E_WAIT, e2eProject, type E2eProject } from './helpers.js';
 
@@ -35,16 +35,7 @@ const PENDING = ids.slice(0, 3);
 const DEAD = ids[3]!;
 let pendingBackup: string;
 
-const json = async <T>(args: string[], timeout = 900_000) => {
-  const r = await wmon([...args, '--json'], { cwd: p!.dir, timeout });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(r.stdout);
-  } catch {
-    parsed = undefined;
-  }
-  return { ...r, json: parsed as T };
-};
+const json = <T>(args: string[], timeout = 900_000) => wmonJson<T>(args, { cwd: p!.dir, timeout });
 
 const container = () => `${p!.project}-webhook`;
 const volume = () => `${p!.project}-webhook-data`;

@@ -27,12 +27,11 @@ import {
   serviceDatabase,
   type EventMix,
 } from '../support/fakes/service-db.js';
-import { BLOCK, IMAGES, memoryStack, UP } from '../support/memory-stack.js';
+import { IMAGES, memoryStack, startedStack } from '../support/memory-stack.js';
 import { tempDir } from '../support/tmp.js';
 import { MemoryRuntime } from '../../src/adapters/runtime/memory-runtime.js';
 import type { ContextOptions } from '../../src/context.js';
 import { freePorts } from '../support/ports.js';
-import { initStack } from '../../src/ops/up.js';
 
 const SERVICE_IMAGE = 'localhost/wmon/webhook-test:latest';
 const MIX: EventMix = { pending: 3, processed: 2, deadLetter: 1 };
@@ -55,25 +54,10 @@ async function serviceStack(opts: { postgres?: boolean } = {}) {
   // The service image is built from service/ on this engine, as `wmon init` does.
   s.runtime.addImage('docker.io/library/node:20-bookworm-slim');
   s.runtime.addImage('docker.io/library/node:20-bookworm');
-  handlePrometheusDataShell(s.runtime);
   const tool: string[][] = [];
   handleServiceDb(s.runtime, tool);
   handleServiceDbSwap(s.runtime, SWAP_SCRIPT);
-  const am = fakeAlertmanager();
-  let prometheusContainer = '';
-  const prom = fakePrometheus(s.runtime, () => prometheusContainer);
-  const open = () => s.open({ alertmanager: am.client, prometheus: prom.client });
-  const ctx = await open();
-  prometheusContainer = `${ctx.stack.project}-prometheus`;
-  await initStack(ctx, UP);
-  // Prometheus holds a block (its snapshot is part of every backup).
-  const promVolume = s.runtime.volumeFiles(`${ctx.stack.project}-prometheus-data`);
-  const now = Date.now();
-  await promVolume.writeFile(
-    `/${BLOCK}/meta.json`,
-    JSON.stringify({ ulid: BLOCK, minTime: now - 7_200_000, maxTime: now - 3_600_000 }),
-  );
-  await promVolume.writeFile(`/${BLOCK}/index`, Buffer.alloc(1024, 7));
+  const { open, ctx } = await startedStack(s);
   const volume = s.runtime.volumeFiles(`${ctx.stack.project}-webhook-data`);
   const db = await serviceDatabase(MIX);
   await volume.writeFile('/webhooks.db', db.db);
@@ -172,14 +156,19 @@ describe("the webhook service's SQLite store in backups", () => {
   });
 });
 
+/** A service stack backed up, then its database replaced by another of `processed` events (with a WAL of its own). */
+async function backedUpThenReplaced(processed: number) {
+  const t = await serviceStack();
+  const b = await createBackup(t.ctx);
+  const other = await serviceDatabase({ pending: 0, processed, deadLetter: 0 });
+  await t.volume.writeFile('/webhooks.db', other.db);
+  await t.volume.writeFile('/webhooks.db-wal', other.wal!);
+  return { t, b };
+}
+
 describe("restoring the webhook service's events", () => {
   it('puts the database back in its volume, the old WAL aside, with the service stopped around the swap', async () => {
-    const t = await serviceStack();
-    const b = await createBackup(t.ctx);
-    // After the backup: the database is replaced by another one (events lost), with a WAL of its own.
-    const other = await serviceDatabase({ pending: 0, processed: 1, deadLetter: 0 });
-    await t.volume.writeFile('/webhooks.db', other.db);
-    await t.volume.writeFile('/webhooks.db-wal', other.wal!);
+    const { t, b } = await backedUpThenReplaced(1);
 
     const r = await restoreStack(await t.target(), OPTS(b.file));
     expect(r.plan.map((p) => p.step)).toContain('webhook-data');
@@ -202,11 +191,7 @@ describe("restoring the webhook service's events", () => {
   });
 
   it('rolls back to the safety backup when the swap fails, the service on its old events', async () => {
-    const t = await serviceStack();
-    const b = await createBackup(t.ctx);
-    const other = await serviceDatabase({ pending: 0, processed: 4, deadLetter: 0 });
-    await t.volume.writeFile('/webhooks.db', other.db);
-    await t.volume.writeFile('/webhooks.db-wal', other.wal!);
+    const { t, b } = await backedUpThenReplaced(4);
     let swaps = 0;
     t.s.runtime.handleExec(['/bin/sh', '-c', SWAP_SCRIPT], async (c) => {
       swaps += 1;

@@ -25,6 +25,21 @@ export async function wmon(
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `wmon … --json`: the run, and its stdout parsed (undefined when it is not JSON, e.g. a crash). */
+export async function wmonJson<T>(
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<CliResult & { readonly json: T }> {
+  const r = await wmon([...args, '--json'], opts);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch {
+    parsed = undefined;
+  }
+  return { ...r, json: parsed as T };
+}
+
 export interface CliResult {
   readonly exitCode: number;
   readonly stdout: string;

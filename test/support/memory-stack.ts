@@ -87,9 +87,11 @@ export const UP = { dryRun: false, keepOnFailure: false, timeoutMs: 5_000 } as c
 /** The block every running stack's Prometheus holds. */
 export const BLOCK = '01JABCDEFGHJKMNPQRSTVWXYZ0';
 
-/** A running stack with one Prometheus block and a WAL segment in its volume, and one silence. */
-export async function runningStack() {
-  const s = await memoryStack();
+/**
+ * `s` brought up (with fake Prometheus and Alertmanager clients, and Prometheus's data shell), its Prometheus
+ * volume holding one block.
+ */
+export async function startedStack(s: Awaited<ReturnType<typeof memoryStack>>) {
   handlePrometheusDataShell(s.runtime);
   const am = fakeAlertmanager();
   let prometheusContainer = '';
@@ -110,6 +112,13 @@ export async function runningStack() {
     }),
   );
   await volume.writeFile(`/${BLOCK}/index`, Buffer.alloc(4096, 7));
+  return { am, prom, open, ctx, volume, now };
+}
+
+/** A running stack with one Prometheus block and a WAL segment in its volume, and one silence. */
+export async function runningStack() {
+  const s = await memoryStack();
+  const { am, prom, open, ctx, volume, now } = await startedStack(s);
   await volume.writeFile(`/${BLOCK}/chunks/000001`, Buffer.alloc(65_536, 3));
   await volume.writeFile('/wal/00000000', Buffer.alloc(1024, 1));
   await am.client().createSilence({

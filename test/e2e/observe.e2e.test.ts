@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPrometheusClient, type PrometheusClient } from '../../src/adapters/clients/index.js';
 import { LABELS } from '../../src/core/model/container-types.js';
+import { loadFixtures, postSignedEvent, withFreshId } from '../../service/src/send.js';
 import { jsonOutput, wmon, type CliResult } from '../support/cli.js';
+import { sample } from '../../service/test/helpers/service.js';
 import {
   checkJsonSchema,
   metricsJsonSchema,
@@ -142,6 +144,30 @@ describe.sequential('check, metrics and report on a real engine', () => {
     expect(report.availability.webhookPercent).toBe(100);
     expect(report.exitCode).toBe(0);
   }, 120_000);
+
+  it("an event Stripe delivers an hour after its creation moves the service's delivery-lag histogram", async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const secret = (await readFile(path.join(p.dir, '.wmon/stripe-webhook-secret'), 'utf8')).trim();
+    const metrics = async () => (await fetch(`http://127.0.0.1:${p!.ports.webhookMetrics}/metrics`)).text();
+    const lag = 'webhook_event_delivery_lag_seconds';
+    const before = await metrics();
+    const fixture = [...loadFixtures().values()].find((f) => f.type === 'invoice.paid')!;
+    const late = { ...withFreshId(fixture), created: Math.floor(Date.now() / 1000) - 3600 };
+    const r = await postSignedEvent({
+      url: `http://127.0.0.1:${p.ports.webhook}/webhooks/stripe`,
+      secret,
+      payload: JSON.stringify(late),
+    });
+    expect(r.status, r.body).toBe(200);
+    const after = await metrics();
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sample(after, name, labels) - sample(before, name, labels);
+    expect(delta(`${lag}_count`)).toBe(1);
+    expect(delta(`${lag}_bucket`, { le: '1800' })).toBe(0);
+    expect(delta(`${lag}_bucket`, { le: '7200' })).toBe(1);
+  }, 60_000);
 
   it('wmon check exits 2 naming the target after the webhook container stops', async ({ skip }) => {
     if (!p) return skip();

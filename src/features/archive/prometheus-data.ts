@@ -17,11 +17,11 @@ import { createHash } from 'node:crypto';
 
 import type { PrometheusClient, QueryResult } from '../../adapters/clients/index.js';
 import { WmonError } from '../../errors.js';
-import { LABELS, type ContainerRuntime, type ContainerSpec } from '../../adapters/runtime/index.js';
-import { stackLabels } from '../../core/model/containers.js';
+import type { ContainerRuntime } from '../../adapters/runtime/index.js';
 import type { Stack } from '../../core/model/stack.js';
 import { entryPathProblem } from './entry-path.js';
 import { PROMETHEUS_DATA_DIR } from './format.js';
+import { withHelperContainer } from './helper-container.js';
 import type { BlockRecord, Probe } from './manifest.js';
 import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
@@ -152,40 +152,8 @@ export async function copyVolume(d: PrometheusData, tar: TarWriter): Promise<Dat
  * Run `fn` with a helper container that mounts Prometheus's volume (as root, so it may write any file of
  * it), on the stack's network (created for the while if needed). Removed afterwards, whatever happens.
  */
-async function withHelper<T>(
-  d: PrometheusData,
-  opts: { readOnly: boolean },
-  fn: (helper: string) => Promise<T>,
-): Promise<T> {
-  const name = `${d.stack.project}-wmon-helper-${randomBytes(3).toString('hex')}`;
-  const spec: ContainerSpec = {
-    name,
-    component: 'helper',
-    image: d.image,
-    entrypoint: ['/bin/sh', '-c'],
-    cmd: ['sleep 3600'],
-    user: '0',
-    env: {},
-    ports: [],
-    volumes: [{ volume: d.volume, target: d.dataDir, ...(opts.readOnly ? { readOnly: true } : {}) }],
-    binds: [],
-    aliases: [],
-    labels: { ...stackLabels(d.stack), [LABELS.component]: 'helper' },
-    restartPolicy: 'no',
-    dependsOn: [],
-  };
-  const network = await d.runtime.ensureNetwork(d.stack.network, stackLabels(d.stack));
-  try {
-    await d.runtime.createContainer(spec, d.stack.network);
-    try {
-      await d.runtime.startContainer(name);
-      return await fn(name);
-    } finally {
-      await d.runtime.removeContainer(name, { force: true }).catch(() => false);
-    }
-  } finally {
-    if (network.created) await d.runtime.removeNetwork(d.stack.network).catch(() => false);
-  }
+function withHelper<T>(d: PrometheusData, opts: { readOnly: boolean }, fn: (helper: string) => Promise<T>): Promise<T> {
+  return withHelperContainer(d, { volume: d.volume, target: d.dataDir, readOnly: opts.readOnly }, fn);
 }
 
 async function sh(d: PrometheusData, helper: string, what: string, script: string, ...args: string[]): Promise<string> {

@@ -21,11 +21,11 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { SQLITE_DATA_DIR, SQLITE_FILE_NAME, SQLITE_SCHEMA_VERSION, STORE_TABLES } from '@wmon/contract';
 import { z } from 'zod';
 
-import { LABELS, type ContainerRuntime, type ContainerSpec } from '../../adapters/runtime/index.js';
-import { stackLabels } from '../../core/model/containers.js';
+import type { ContainerRuntime } from '../../adapters/runtime/index.js';
 import type { Stack } from '../../core/model/stack.js';
 import { WmonError } from '../../errors.js';
 import { SERVICE_DB_ENTRY } from './format.js';
+import { withHelperContainer } from './helper-container.js';
 import type { Manifest } from './manifest.js';
 import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
@@ -204,42 +204,15 @@ export interface ServiceData {
  * A helper container of `image` (as root), with the service's volume at /data when given, on the stack's
  * network (created for the while if needed). Removed afterwards, whatever happens.
  */
-export async function withServiceHelper<T>(
+export function withServiceHelper<T>(
   d: Omit<ServiceData, 'container'>,
   opts: { volume: boolean; readOnly?: boolean },
   fn: (helper: string) => Promise<T>,
 ): Promise<T> {
-  const name = `${d.stack.project}-wmon-helper-${randomBytes(3).toString('hex')}`;
-  const spec: ContainerSpec = {
-    name,
-    component: 'helper',
-    image: d.image,
-    entrypoint: ['/bin/sh', '-c'],
-    cmd: ['sleep 3600'],
-    user: '0',
-    env: {},
-    ports: [],
-    volumes: opts.volume
-      ? [{ volume: d.volume, target: SQLITE_DATA_DIR, ...(opts.readOnly ? { readOnly: true } : {}) }]
-      : [],
-    binds: [],
-    aliases: [],
-    labels: { ...stackLabels(d.stack), [LABELS.component]: 'helper' },
-    restartPolicy: 'no',
-    dependsOn: [],
-  };
-  const network = await d.runtime.ensureNetwork(d.stack.network, stackLabels(d.stack));
-  try {
-    await d.runtime.createContainer(spec, d.stack.network);
-    try {
-      await d.runtime.startContainer(name);
-      return await fn(name);
-    } finally {
-      await d.runtime.removeContainer(name, { force: true }).catch(() => false);
-    }
-  } finally {
-    if (network.created) await d.runtime.removeNetwork(d.stack.network).catch(() => false);
-  }
+  const mount = opts.volume
+    ? { volume: d.volume, target: SQLITE_DATA_DIR, readOnly: opts.readOnly ?? false }
+    : undefined;
+  return withHelperContainer(d, mount, fn);
 }
 
 async function sh(runtime: ContainerRuntime, container: string, what: string, script: string, ...args: string[]) {

@@ -6,41 +6,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HandlerRegistry } from '../src/handlers/registry.js';
 import { defineBehaviourSuite } from './helpers/behaviour.js';
 import { event, post, startService, waitFor } from './helpers/service.js';
-import {
-  deleteRedisPrefix,
-  dropSchema,
-  PG_URL,
-  REDIS_URL,
-  requirePostgres,
-  requireRedis,
-  uniqueName,
-} from './helpers/deps.js';
+import { dropSchema, PG_URL, postgresRedisBackend, requirePostgres, requireRedis, uniqueName } from './helpers/deps.js';
 
 beforeAll(async () => {
   await requirePostgres();
   await requireRedis();
 });
 
-const made: { schema: string; prefix: string }[] = [];
-defineBehaviourSuite('PostgreSQL + Redis', {
-  env: async () => {
-    const schema = uniqueName('wmon_test');
-    const prefix = `${uniqueName('wmon-test')}:`;
-    made.push({ schema, prefix });
-    return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_KEY_PREFIX: prefix };
-  },
-  cleanup: async () => {
-    for (const { schema, prefix } of made.splice(0)) {
-      await dropSchema(schema);
-      await deleteRedisPrefix(prefix);
-    }
-  },
-});
+defineBehaviourSuite('PostgreSQL + Redis', postgresRedisBackend());
 
 describe('PostgreSQL: a completion it refuses', () => {
   it('dead-letters only that event at once; the completions committed with it stand', async () => {
     const schema = uniqueName('wmon_test');
-    made.push({ schema, prefix: `${uniqueName('wmon-test')}:` });
     // A handler whose record jsonb refuses (NUL), for one event only: its completion fails in PostgreSQL.
     const handlers = new HandlerRegistry().register('charge.succeeded', async (e, ctx) => {
       const object = e.data.object as { id: string; description?: string };

@@ -79,3 +79,25 @@ export function viaPort(url: string, port: number): string {
   u.port = String(port);
   return u.toString();
 }
+
+/**
+ * A backend of the behaviour suites on real PostgreSQL and Redis: each test gets its own schema and key
+ * prefix (parallel runs never collide), dropped by `cleanup`.
+ */
+export function postgresRedisBackend(): { env(): Promise<Record<string, string>>; cleanup(): Promise<void> } {
+  const made: { schema: string; prefix: string }[] = [];
+  return {
+    env: async () => {
+      const schema = uniqueName('wmon_test');
+      const prefix = `${uniqueName('wmon-test')}:`;
+      made.push({ schema, prefix });
+      return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_KEY_PREFIX: prefix };
+    },
+    cleanup: async () => {
+      for (const { schema, prefix } of made.splice(0)) {
+        await dropSchema(schema);
+        await deleteRedisPrefix(prefix);
+      }
+    },
+  };
+}

@@ -438,14 +438,19 @@ export type WebhookStoreJson =
       readonly bytes: number;
       readonly schemaVersion: number;
       readonly tables: Readonly<Record<string, number>>;
-      readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+      readonly events: EventCountsJson;
     }
   | { readonly store: 'external'; readonly included: false; readonly note: string };
 
-/** `wmon backup --verify FILE --json`: the archive verified as a restore would, nothing restored. */
-export interface VerifyBackupJson {
-  readonly ok: true;
-  readonly file: string;
+/** The service's events by state. */
+export interface EventCountsJson {
+  readonly pending: number;
+  readonly processed: number;
+  readonly deadLetter: number;
+}
+
+/** What an archive is, as its verification found it (`wmon backup --verify`, `wmon restore`). */
+export interface ArchiveSummaryJson {
   readonly sha256: string;
   readonly bytes: number;
   readonly files: number;
@@ -454,6 +459,12 @@ export interface VerifyBackupJson {
   readonly wmonVersion: string;
   readonly createdAt: string;
   readonly project: string;
+}
+
+/** `wmon backup --verify FILE --json`: the archive verified as a restore would, nothing restored. */
+export interface VerifyBackupJson extends ArchiveSummaryJson {
+  readonly ok: true;
+  readonly file: string;
   readonly detail: string;
   /** The service's database: checked by SQLite (ok), not checked (no engine or image here), or not included. */
   readonly webhook:
@@ -461,7 +472,7 @@ export interface VerifyBackupJson {
         readonly store: 'sqlite';
         readonly integrity: 'ok' | 'not checked';
         readonly schemaVersion: number;
-        readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+        readonly events: EventCountsJson;
       }
     | { readonly store: 'external'; readonly integrity: 'not included' }
     | null;
@@ -489,17 +500,7 @@ export interface RestoreResultJson {
   readonly file: string;
   readonly dryRun: boolean;
   /** What the archive is, once verified (nothing is changed before this). */
-  readonly archive: {
-    readonly sha256: string;
-    readonly bytes: number;
-    readonly files: number;
-    readonly totalBytes: number;
-    readonly formatVersion: number;
-    readonly wmonVersion: string;
-    readonly createdAt: string;
-    readonly project: string;
-    readonly components: readonly string[];
-  };
+  readonly archive: ArchiveSummaryJson & { readonly components: readonly string[] };
   /** The steps, in order: what would be done (dry run) or what was done. */
   readonly plan: readonly RestoreStepJson[];
   /** The safety backup taken before anything changed (null in a dry run or with --no-safety-backup). */
@@ -517,7 +518,7 @@ export interface RestoreResultJson {
     /** The service's SQLite store, put back, and its events per state once the service answered. */
     readonly webhook: {
       readonly bytes: number;
-      readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number };
+      readonly events: EventCountsJson;
     } | null;
   } | null;
   readonly checks: readonly RestoreCheckJson[];
@@ -555,11 +556,11 @@ export interface ResetPlanJson {
     readonly bytes: number | null;
     readonly action: 'delete' | 'keep';
     /** The webhook service's data volume: its events by state (null when they could not be read). */
-    readonly events?: { readonly pending: number; readonly processed: number; readonly deadLetter: number } | null;
+    readonly events?: EventCountsJson | null;
   }>;
   /** True when the webhook service's events are deleted (--delete-events). */
   readonly deletesEvents: boolean;
-  readonly events: { readonly pending: number; readonly processed: number; readonly deadLetter: number } | null;
+  readonly events: EventCountsJson | null;
   readonly safetyBackup: boolean;
 }
 

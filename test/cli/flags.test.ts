@@ -31,6 +31,17 @@ function jsonError(r: CliResult): z.infer<typeof errorJson>['error'] {
   return errorJson.parse(JSON.parse(r.stdout)).error;
 }
 
+/** The run was refused with this exit code and exactly this JSON error. */
+function expectRefused(
+  r: CliResult,
+  exit: number,
+  error: { code: string; message: string; suggestions: string[] },
+  what?: string,
+) {
+  expect(r.exitCode, what).toBe(exit);
+  expect(jsonError(r), what).toEqual({ ...error, exit });
+}
+
 describe('restore --max-size (a size)', () => {
   let archive: string;
 
@@ -65,11 +76,9 @@ describe('restore --max-size (a size)', () => {
     expect(text.stderr).not.toContain('Parsing --max-size');
 
     const json = await run(['restore', archive, '--json'], { WMON_RESTORE_MAX_SIZE: '1P' });
-    expect(json.exitCode).toBe(2);
-    expect(jsonError(json)).toEqual({
+    expectRefused(json, 2, {
       code: 'BAD_SIZE',
       message: '--max-size: "1P" is not a size (e.g. 100G, 512M).',
-      exit: 2,
       suggestions: [],
     });
   });
@@ -87,13 +96,16 @@ describe('report --slo-availability (a percentage)', () => {
   it('is a usage error (exit 2) otherwise, naming the value and the range', async () => {
     for (const value of ['0', '100.1', 'high']) {
       const r = await run(['report', '--slo-availability', value, '--json']);
-      expect(r.exitCode, value).toBe(2);
-      expect(jsonError(r), value).toEqual({
-        code: 'USAGE',
-        message: `--slo-availability ${JSON.stringify(value)} is not a percentage.`,
-        exit: 2,
-        suggestions: ['Give a number greater than 0 and at most 100, such as 99.9.'],
-      });
+      expectRefused(
+        r,
+        2,
+        {
+          code: 'USAGE',
+          message: `--slo-availability ${JSON.stringify(value)} is not a percentage.`,
+          suggestions: ['Give a number greater than 0 and at most 100, such as 99.9.'],
+        },
+        value,
+      );
     }
     const env = await run(['report'], { WMON_SLO_AVAILABILITY: '250' });
     expect(env.exitCode).toBe(2);
@@ -136,11 +148,9 @@ describe('--window (a duration)', () => {
 
   it('is a usage error (exit 2) when it is not a duration or longer than 31 days, before wmon.yaml is read', async () => {
     const invalid = await run(['metrics', '--window', '5 minutes', '--json']);
-    expect(invalid.exitCode).toBe(2);
-    expect(jsonError(invalid)).toEqual({
+    expectRefused(invalid, 2, {
       code: 'WINDOW_INVALID',
       message: '--window "5 minutes" is not a duration.',
-      exit: 2,
       suggestions: ['Give a Prometheus duration such as 5m, 1h or 24h.'],
     });
     const long = await run(['report', '-w', '32d']);
@@ -198,11 +208,9 @@ describe('check --skip (groups)', () => {
     expect(r.stdout).toBe(`WMON UNKNOWN - --skip: unknown group(s) nonsense.\nTry: The groups are ${ALL.join(', ')}.`);
     // Each occurrence is read on its own: the first bad one stops the parse.
     const one = await run(['check', '--skip', 'nonsense,bogus', '--json']);
-    expect(one.exitCode).toBe(3);
-    expect(jsonError(one)).toEqual({
+    expectRefused(one, 3, {
       code: 'USAGE',
       message: '--skip: unknown group(s) nonsense, bogus.',
-      exit: 3,
       suggestions: [`The groups are ${ALL.join(', ')}.`],
     });
     const env = await run(['check'], { WMON_CHECK_SKIP: 'engine,drfit' });

@@ -24,13 +24,7 @@ import { Readable } from 'node:stream';
 
 import { Parser, type ReadEntry } from 'tar';
 
-import type {
-  BuildOptions,
-  ContainerRuntime,
-  ExecOptions,
-  LogsOptions,
-  ProgressListener,
-} from './container-runtime.js';
+import type * as Runtime from './container-runtime.js';
 import {
   bindNotAbsoluteError,
   EngineError,
@@ -52,26 +46,13 @@ import {
   MemoryTree,
   type Mount,
 } from './memory-files.js';
-import {
-  LABELS,
-  type ContainerDetails,
-  type ContainerSpec,
-  type ContainerState,
-  type ContainerSummary,
-  type EngineInfo,
-  type ExecResult,
-  type ImageInfo,
-  type LabelFilter,
-  type LogsResult,
-  type NetworkSummary,
-  type PublishedPort,
-  type VolumeSummary,
-} from '../../core/model/container-types.js';
+import { LABELS } from '../../core/model/container-types.js';
+import type * as Engine from '../../core/model/container-types.js';
 
 export { ContainerFiles, FilesError, type FileStat } from './memory-files.js';
 
 /** The runtime's methods, by name (for failOn and the call journal). */
-export type RuntimeMethod = Exclude<keyof ContainerRuntime, 'engine'>;
+export type RuntimeMethod = Exclude<keyof Runtime.ContainerRuntime, 'engine'>;
 
 /** An image a test makes present locally, or available in the registry. */
 export interface ImageSeed {
@@ -190,7 +171,7 @@ interface LogLine {
 interface MemContainer {
   readonly id: string;
   readonly name: string;
-  readonly spec: ContainerSpec;
+  readonly spec: Engine.ContainerSpec;
   readonly image: string;
   readonly imageId: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -202,7 +183,7 @@ interface MemContainer {
   readonly files: ContainerFiles;
   readonly logs: LogLine[];
   ip: string;
-  state: ContainerState;
+  state: Engine.ContainerState;
   startedAt: Date | null;
   finishedAt: Date | null;
   exitCode: number;
@@ -238,7 +219,7 @@ function refused(operation: string, error: unknown): Error {
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function matchesLabels(actual: Readonly<Record<string, string>>, wanted: LabelFilter): boolean {
+function matchesLabels(actual: Readonly<Record<string, string>>, wanted: Engine.LabelFilter): boolean {
   return Object.entries(wanted).every(([k, v]) => k in actual && (v === true || actual[k] === v));
 }
 
@@ -251,7 +232,7 @@ function ago(since: Date): string {
 }
 
 /** An engine description for a runtime that is no engine. */
-export function memoryEngine(name: 'Docker' | 'Podman' = 'Docker'): EngineInfo {
+export function memoryEngine(name: 'Docker' | 'Podman' = 'Docker'): Engine.EngineInfo {
   return {
     name,
     version: name === 'Docker' ? '27.3.1' : '4.3.1',
@@ -264,8 +245,8 @@ export function memoryEngine(name: 'Docker' | 'Podman' = 'Docker'): EngineInfo {
   };
 }
 
-export class MemoryRuntime implements ContainerRuntime {
-  readonly engine: EngineInfo;
+export class MemoryRuntime implements Runtime.ContainerRuntime {
+  readonly engine: Engine.EngineInfo;
   /** Every call made, in order. */
   readonly calls: RuntimeCall[] = [];
   /** Exec commands no handler answered (they failed). */
@@ -470,7 +451,7 @@ export class MemoryRuntime implements ContainerRuntime {
       this.images.delete(before);
   }
 
-  private summary(c: MemContainer): ContainerSummary {
+  private summary(c: MemContainer): Engine.ContainerSummary {
     return {
       id: c.id,
       name: c.name,
@@ -490,7 +471,7 @@ export class MemoryRuntime implements ContainerRuntime {
     };
   }
 
-  private published(c: MemContainer): PublishedPort[] {
+  private published(c: MemContainer): Engine.PublishedPort[] {
     return c.spec.ports.map((p) => ({
       containerPort: p.containerPort,
       protocol: p.protocol ?? 'tcp',
@@ -536,7 +517,7 @@ export class MemoryRuntime implements ContainerRuntime {
     return { id: network.id, created: true };
   }
 
-  async listNetworks(labels: LabelFilter): Promise<NetworkSummary[]> {
+  async listNetworks(labels: Engine.LabelFilter): Promise<Engine.NetworkSummary[]> {
     this.enter('listNetworks', 'list networks');
     return [...this.networks.values()]
       .filter((n) => matchesLabels(n.labels, labels))
@@ -585,7 +566,7 @@ export class MemoryRuntime implements ContainerRuntime {
     return { created: true };
   }
 
-  async listVolumes(labels: LabelFilter): Promise<VolumeSummary[]> {
+  async listVolumes(labels: Engine.LabelFilter): Promise<Engine.VolumeSummary[]> {
     this.enter('listVolumes', 'list volumes');
     return [...this.volumes.values()]
       .filter((v) => matchesLabels(v.labels, labels))
@@ -613,13 +594,13 @@ export class MemoryRuntime implements ContainerRuntime {
 
   // ---- images ---------------------------------------------------------------------------------
 
-  async inspectImage(ref: string): Promise<ImageInfo | null> {
+  async inspectImage(ref: string): Promise<Engine.ImageInfo | null> {
     const full = normalizeImageRef(ref);
     this.enter('inspectImage', `inspect image ${full}`, full);
     return this.imageInfo(full);
   }
 
-  private imageInfo(full: string): ImageInfo | null {
+  private imageInfo(full: string): Engine.ImageInfo | null {
     const image = this.imageByRef(full);
     if (!image) return null;
     return {
@@ -639,7 +620,7 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   /** Fetch from the registry what it has; the error a failed pull gives otherwise. */
-  private fetch(full: string, operation: string, onProgress?: ProgressListener): void {
+  private fetch(full: string, operation: string, onProgress?: Runtime.ProgressListener): void {
     const seed = this.registry.get(full);
     if (!seed) {
       const { domain, path: repo } = parseImageRef(full);
@@ -661,14 +642,14 @@ export class MemoryRuntime implements ContainerRuntime {
     onProgress?.({ status: `Digest: ${digest}` });
   }
 
-  async pullImage(ref: string, onProgress?: ProgressListener): Promise<void> {
+  async pullImage(ref: string, onProgress?: Runtime.ProgressListener): Promise<void> {
     const full = normalizeImageRef(ref);
     const operation = `pull image ${full}`;
     this.enter('pullImage', operation, full);
     this.fetch(full, operation, onProgress);
   }
 
-  async buildImage(options: BuildOptions, onProgress?: ProgressListener): Promise<{ imageId: string }> {
+  async buildImage(options: Runtime.BuildOptions, onProgress?: Runtime.ProgressListener): Promise<{ imageId: string }> {
     const tag = normalizeImageRef(options.tag);
     const operation = `build image ${tag}`;
     this.enter('buildImage', operation, tag);
@@ -776,7 +757,7 @@ export class MemoryRuntime implements ContainerRuntime {
 
   // ---- containers -----------------------------------------------------------------------------
 
-  async listContainers(labels: LabelFilter): Promise<ContainerSummary[]> {
+  async listContainers(labels: Engine.LabelFilter): Promise<Engine.ContainerSummary[]> {
     this.enter('listContainers', 'list containers');
     return [...this.containers.values()]
       .filter((c) => matchesLabels(c.labels, labels))
@@ -784,7 +765,7 @@ export class MemoryRuntime implements ContainerRuntime {
       .map((c) => this.summary(c));
   }
 
-  async listPublishingContainers(): Promise<ContainerSummary[]> {
+  async listPublishingContainers(): Promise<Engine.ContainerSummary[]> {
     this.enter('listPublishingContainers', 'list containers');
     return [...this.containers.values()]
       .filter((c) => c.state === 'running' && c.spec.ports.length > 0)
@@ -792,7 +773,7 @@ export class MemoryRuntime implements ContainerRuntime {
       .map((c) => this.summary(c));
   }
 
-  async createContainer(spec: ContainerSpec, network: string): Promise<string> {
+  async createContainer(spec: Engine.ContainerSpec, network: string): Promise<string> {
     const image = normalizeImageRef(spec.image);
     const operation = `create container ${spec.name} from ${image}`;
     this.enter('createContainer', operation, spec.name);
@@ -935,7 +916,7 @@ export class MemoryRuntime implements ContainerRuntime {
     return true;
   }
 
-  async inspectContainer(nameOrId: string): Promise<ContainerDetails | null> {
+  async inspectContainer(nameOrId: string): Promise<Engine.ContainerDetails | null> {
     this.enter('inspectContainer', `inspect container ${nameOrId}`, nameOrId);
     const c = this.find(nameOrId);
     if (!c) return null;
@@ -967,7 +948,7 @@ export class MemoryRuntime implements ContainerRuntime {
 
   // ---- output, exec, files --------------------------------------------------------------------
 
-  async logs(nameOrId: string, opts: LogsOptions = {}): Promise<LogsResult> {
+  async logs(nameOrId: string, opts: Runtime.LogsOptions = {}): Promise<Engine.LogsResult> {
     const operation = `read the logs of ${nameOrId}`;
     this.enter('logs', operation, nameOrId);
     const c = this.mustFind(nameOrId, operation);
@@ -991,7 +972,7 @@ export class MemoryRuntime implements ContainerRuntime {
     };
   }
 
-  async exec(nameOrId: string, cmd: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(nameOrId: string, cmd: readonly string[], opts: Runtime.ExecOptions = {}): Promise<Engine.ExecResult> {
     const operation = `run \`${cmd.join(' ')}\` in ${nameOrId}`;
     this.enter('exec', operation, nameOrId);
     const c = this.mustFind(nameOrId, operation);
@@ -1085,7 +1066,7 @@ interface BuildContextFiles {
 }
 
 /** What a build would send the engine: every path (files whole when small), and the total size. */
-async function readContext(options: BuildOptions): Promise<BuildContextFiles> {
+async function readContext(options: Runtime.BuildOptions): Promise<BuildContextFiles> {
   const files = new Map<string, Buffer>();
   const paths = new Set<string>();
   let bytes = 0;

@@ -5,18 +5,7 @@
  */
 import type { PrometheusClient } from '../../adapters/clients/index.js';
 import type { AlertThresholds } from '../../core/config/alerts.js';
-import {
-  METRIC,
-  NOT_PROBE_MATCH,
-  WEBHOOK_TRAFFIC_MATCH,
-  cacheHitRatio,
-  errorRatio,
-  histogramQuantile,
-  memoryRatio,
-  requestLatencyQuantile,
-  requestRate,
-  series,
-} from '../../core/vocab/webhook-queries.js';
+import * as Q from '../../core/vocab/webhook-queries.js';
 import type { FigureStatus, FigureUnit, MetricCountsJson, MetricFigureJson, MetricFigureKey } from '../../results.js';
 import { counterTotals } from './counters.js';
 import { singleValue } from './prometheus.js';
@@ -37,96 +26,96 @@ const PERCENT = 100;
 const MS = 1000;
 
 export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
-  requestRate: { label: 'Request rate', unit: 'per_second', query: (w) => requestRate(w) },
+  requestRate: { label: 'Request rate', unit: 'per_second', query: (w) => Q.requestRate(w) },
   errorRate: {
     label: 'Error rate',
     unit: 'percent',
-    query: (w) => errorRatio(w),
+    query: (w) => Q.errorRatio(w),
     scale: PERCENT,
     thresholds: (a) => ({ warning: a.errorRatePercent.warning, critical: a.errorRatePercent.critical }),
   },
-  latencyP50: { label: 'Latency p50', unit: 'ms', query: (w) => requestLatencyQuantile(0.5, w), scale: MS },
+  latencyP50: { label: 'Latency p50', unit: 'ms', query: (w) => Q.requestLatencyQuantile(0.5, w), scale: MS },
   latencyP95: {
     label: 'Latency p95',
     unit: 'ms',
-    query: (w) => requestLatencyQuantile(0.95, w),
+    query: (w) => Q.requestLatencyQuantile(0.95, w),
     scale: MS,
     thresholds: (a) => ({ warning: a.latencyP95Ms.warning, critical: a.latencyP95Ms.critical }),
   },
-  latencyP99: { label: 'Latency p99', unit: 'ms', query: (w) => requestLatencyQuantile(0.99, w), scale: MS },
-  concurrency: { label: 'Requests in flight', unit: 'count', query: () => `sum(${METRIC.concurrentRequests})` },
+  latencyP99: { label: 'Latency p99', unit: 'ms', query: (w) => Q.requestLatencyQuantile(0.99, w), scale: MS },
+  concurrency: { label: 'Requests in flight', unit: 'count', query: () => `sum(${Q.METRIC.concurrentRequests})` },
   concurrencyPeak: {
     label: 'Requests in flight (peak)',
     unit: 'count',
-    query: (w) => `sum(max_over_time(${METRIC.concurrentRequests}[${w}]))`,
+    query: (w) => `sum(max_over_time(${Q.METRIC.concurrentRequests}[${w}]))`,
   },
   eventProcessingP95: {
     label: 'Event processing p95',
     unit: 'ms',
-    query: (w) => histogramQuantile('eventProcessingDuration', 0.95, w),
+    query: (w) => Q.histogramQuantile('eventProcessingDuration', 0.95, w),
     scale: MS,
   },
   queuePending: {
     label: 'Queue pending',
     unit: 'count',
-    query: () => `sum(${series('queueSize', { state: 'pending' })})`,
+    query: () => `sum(${Q.series('queueSize', { state: 'pending' })})`,
     thresholds: (a) => ({ warning: a.queueBacklog.warning }),
   },
   queueProcessing: {
     label: 'Queue processing',
     unit: 'count',
-    query: () => `sum(${series('queueSize', { state: 'processing' })})`,
+    query: () => `sum(${Q.series('queueSize', { state: 'processing' })})`,
   },
   queueDeadLetter: {
     label: 'Queue dead letters',
     unit: 'count',
-    query: () => `sum(${series('queueSize', { state: 'dead_letter' })})`,
+    query: () => `sum(${Q.series('queueSize', { state: 'dead_letter' })})`,
     thresholds: (a) => ({ warning: a.deadLetter.warning }),
   },
-  memoryRss: { label: 'Memory (RSS)', unit: 'bytes', query: () => `sum(${series('memoryUsage', { kind: 'rss' })})` },
-  memoryLimit: { label: 'Memory limit', unit: 'bytes', query: () => `sum(${METRIC.memoryLimit})` },
+  memoryRss: { label: 'Memory (RSS)', unit: 'bytes', query: () => `sum(${Q.series('memoryUsage', { kind: 'rss' })})` },
+  memoryLimit: { label: 'Memory limit', unit: 'bytes', query: () => `sum(${Q.METRIC.memoryLimit})` },
   memoryPercent: {
     label: 'Memory of limit',
     unit: 'percent',
-    query: () => `max(${memoryRatio()})`,
+    query: () => `max(${Q.memoryRatio()})`,
     scale: PERCENT,
     thresholds: (a) => ({ warning: a.memoryPercent.warning }),
   },
   cpuPercent: {
     label: 'CPU',
     unit: 'percent',
-    query: () => `max(${METRIC.cpuUsage})`,
+    query: () => `max(${Q.METRIC.cpuUsage})`,
     thresholds: (a) => ({ warning: a.cpuPercent.warning }),
   },
   dbConnectionsActive: {
     label: 'DB connections active',
     unit: 'count',
-    query: () => `sum(${series('dbConnections', { state: 'active' })})`,
+    query: () => `sum(${Q.series('dbConnections', { state: 'active' })})`,
   },
   dbConnectionsIdle: {
     label: 'DB connections idle',
     unit: 'count',
-    query: () => `sum(${series('dbConnections', { state: 'idle' })})`,
+    query: () => `sum(${Q.series('dbConnections', { state: 'idle' })})`,
   },
   dbQueryP95: {
     label: 'DB query p95',
     unit: 'ms',
-    query: (w) => histogramQuantile('dbQueryDuration', 0.95, w),
+    query: (w) => Q.histogramQuantile('dbQueryDuration', 0.95, w),
     scale: MS,
   },
-  dbUp: { label: 'Database up', unit: 'boolean', query: () => `min(${METRIC.dbUp})`, upGauge: true },
-  cacheHitRatio: { label: 'Cache hit ratio', unit: 'percent', query: (w) => cacheHitRatio(w), scale: PERCENT },
-  cacheUp: { label: 'Cache up', unit: 'boolean', query: () => `min(${METRIC.cacheUp})`, upGauge: true },
+  dbUp: { label: 'Database up', unit: 'boolean', query: () => `min(${Q.METRIC.dbUp})`, upGauge: true },
+  cacheHitRatio: { label: 'Cache hit ratio', unit: 'percent', query: (w) => Q.cacheHitRatio(w), scale: PERCENT },
+  cacheUp: { label: 'Cache up', unit: 'boolean', query: () => `min(${Q.METRIC.cacheUp})`, upGauge: true },
   signatureFailureRate: {
     label: 'Signature failures',
     unit: 'per_second',
-    query: (w) => `sum(rate(${METRIC.signatureFailures}[${w}]))`,
+    query: (w) => `sum(rate(${Q.METRIC.signatureFailures}[${w}]))`,
     thresholds: (a) => ({ warning: a.signatureFailuresPerSecond.warning }),
   },
   rateLimitedRate: {
     label: 'Rate limited',
     unit: 'per_second',
-    query: (w) => `sum(rate(${METRIC.rateLimited}[${w}]))`,
+    query: (w) => `sum(rate(${Q.METRIC.rateLimited}[${w}]))`,
     thresholds: (a) => ({ info: a.rateLimitedPerSecond.info }),
   },
 };
@@ -189,12 +178,12 @@ export async function queryCounts(
 ): Promise<MetricCountsJson> {
   const count = (selector: string, by: string) => counterTotals(prometheus, selector, windowSeconds, at, by);
   const [requests, errors, byType, processed, signatures, limited] = await Promise.all([
-    count(series('requestsTotal', WEBHOOK_TRAFFIC_MATCH), 'status'),
-    count(METRIC.errorsTotal, 'type'),
-    count(series('eventsByType', NOT_PROBE_MATCH), 'type'),
-    count(series('eventsProcessed', NOT_PROBE_MATCH), 'outcome'),
-    count(METRIC.signatureFailures, 'reason'),
-    count(METRIC.rateLimited, 'scope'),
+    count(Q.series('requestsTotal', Q.WEBHOOK_TRAFFIC_MATCH), 'status'),
+    count(Q.METRIC.errorsTotal, 'type'),
+    count(Q.series('eventsByType', Q.NOT_PROBE_MATCH), 'type'),
+    count(Q.series('eventsProcessed', Q.NOT_PROBE_MATCH), 'outcome'),
+    count(Q.METRIC.signatureFailures, 'reason'),
+    count(Q.METRIC.rateLimited, 'scope'),
   ]);
   return {
     requests: { total: requests.total, byStatus: requests.by },

@@ -1,5 +1,6 @@
 /**
  * npm run bench -w service [-- --duration 5 --rounds 3 --connections 50 --half-duration 8 --sqlite-synchronous FULL]
+ *                           [--profile DIR]   (V8 CPU profiles of b; summarise with bench/profile-summary)
  *
  * Drives signed Stripe events (~5 KB, as Stripe sends them) with autocannon, on loopback, against
  *   (a) a bare node:http server that only verifies the signature and answers 200 (bench/baseline-server),
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     'half-duration': { type: 'string', default: '8' },
     'sqlite-synchronous': { type: 'string', default: 'FULL' },
+    /** Write V8 CPU profiles of b (its main thread and its database thread) into this folder. */
+    profile: { type: 'string' },
   },
 });
 const DURATION = Number(args.duration);
@@ -198,11 +201,13 @@ async function launch(
   probe: string,
   /** The probe is on the internal listener (METRICS_PORT: metrics and readiness), not the public one. */
   probeInternal = false,
+  nodeOptions: readonly string[] = [],
 ): Promise<Target> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const command = [
     ...PIN.server,
     process.execPath,
+    ...nodeOptions,
     join(HERE, script),
     ...argv.map((a) => a.replace('{port}', String(port))),
   ];
@@ -259,6 +264,7 @@ async function service(): Promise<Target> {
     },
     ROUTES.ready,
     true,
+    args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
   );
   const scrape = async () => (await fetch(`${t.internalUrl}${ROUTES.metrics}`)).text();
   const value = (text: string, line: string) =>

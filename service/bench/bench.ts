@@ -155,6 +155,8 @@ interface Target {
   peakRssMb(): number;
   stop(): Promise<void>;
   queue?(): Promise<string>;
+  /** What the main thread holds now (V8 heap, memory outside it such as buffers), as the service reports it. */
+  memory?(): Promise<string>;
   drained?(timeoutMs: number): Promise<boolean>;
 }
 
@@ -284,6 +286,12 @@ async function service(): Promise<Target> {
       const text = await scrape();
       return `pending ${queued(text, 'pending')}, processed ${processed(text, 'success')}`;
     },
+    memory: async () => {
+      const text = await scrape();
+      const mb = (kind: string) =>
+        (value(text, `${SERVICE_METRICS.memoryUsage.name}{kind="${kind}"}`) / 2 ** 20).toFixed(0);
+      return `main thread now: heap ${mb('heap_total')} MB, external ${mb('external')} MB, RSS ${mb('rss')} MB`;
+    },
     drained: async (timeoutMs: number) => {
       const until = Date.now() + timeoutMs;
       while (Date.now() < until) {
@@ -310,6 +318,8 @@ interface Result {
   readonly non2xx: number;
   readonly errors: number;
   readonly reused: number;
+  /** The server's peak resident memory (VmHWM) so far, all its threads (MB). */
+  readonly rssMb?: number;
 }
 
 async function drive(target: Target, pool: Signed[], seconds: number, rate?: number): Promise<Result> {
@@ -352,8 +362,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const fmt = (r: Result) =>
-  `  ${r.name.padEnd(24)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.non2xx + r.errors).padStart(9)} ${r.cpuUs.toFixed(0).padStart(9)}${r.reused ? `  (pool reused ${r.reused}×: duplicates!)` : ''}`;
-const HEADER = `  ${'run'.padEnd(24)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'not 2xx'.padStart(9)} ${'cpu µs/req'.padStart(9)}`;
+  `  ${r.name.padEnd(24)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.non2xx + r.errors).padStart(9)} ${r.cpuUs.toFixed(0).padStart(9)}${(r.rssMb?.toFixed(0) ?? '').padStart(8)}${r.reused ? `  (pool reused ${r.reused}×: duplicates!)` : ''}`;
+const HEADER = `  ${'run'.padEnd(24)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'not 2xx'.padStart(9)} ${'cpu µs/req'.padStart(9)}${'RSS MB'.padStart(8)}`;
 
 /** PASS or MISSED, with the figure and the target, for the summary. */
 const verdict = (ok: boolean, figure: string, target: string) =>
@@ -397,8 +407,8 @@ async function main(): Promise<void> {
   async function maxRun(start: () => Promise<Target>, label: string, fresh: boolean, atLeast: number): Promise<Result> {
     const t = await start();
     const r = await measure(t, fresh, DURATION, atLeast);
+    const out = { ...r, name: label, reused: fresh ? r.reused : 0, rssMb: t.peakRssMb() };
     await t.stop();
-    const out = { ...r, name: label, reused: fresh ? r.reused : 0 };
     console.log(fmt(out));
     return out;
   }
@@ -419,12 +429,13 @@ async function main(): Promise<void> {
     drains.push(drained ? drainS : Infinity);
     drainCpuUs.push(((b.cpuMs() - cpuBeforeDrain) * 1000) / rb.total);
     rss.push(b.peakRssMb());
+    const memoryNote = await b.memory!();
     const drainNote = drained
       ? `backlog drained in ${drainS.toFixed(1)} s, ${drainCpuUs.at(-1)!.toFixed(0)} µs CPU/event more`
       : 'backlog not drained within 60 s';
     console.log(
-      fmt({ ...rb, name: `b service  (round ${round})` }) +
-        `  [at end: ${queued}; ${drainNote}; peak RSS ${rss.at(-1)!.toFixed(0)} MB]`,
+      fmt({ ...rb, name: `b service  (round ${round})`, rssMb: rss.at(-1) }) +
+        `  [at end: ${queued}; ${drainNote}; peak RSS ${rss.at(-1)!.toFixed(0)} MB; ${memoryNote}]`,
     );
     bs.push({ ...rb, name: `b service  (round ${round})` });
     await b.stop();

@@ -274,7 +274,7 @@ describe('drift', () => {
       expect(quiet.exitCode).toBe(1);
       expect(quiet.stdout.split('\n')).toEqual([
         expect.stringMatching(
-          /^WMON WARNING - 2 warning \(2 of \d+ checks\): prometheus config drift: .+ \(\+1 more below\)$/,
+          /^WMON WARNING - 2 warnings \(2 of \d+ checks\): prometheus config drift: .+ \(\+1 more below\)$/,
         ),
         expect.stringMatching(
           /^WARNING prometheus config drift: the running configuration differs from wmon.yaml in 1 place/,

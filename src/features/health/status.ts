@@ -36,7 +36,7 @@ export function statusLine(status: CheckStatus, checks: readonly CheckResultJson
   const counts = (['CRITICAL', 'UNKNOWN', 'WARNING'] as const)
     .map((s) => [s, problems.filter((p) => p.status === s).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${n} ${s.toLowerCase()}`);
+    .map(([s, n]) => `${n} ${s.toLowerCase()}${s === 'WARNING' && n > 1 ? 's' : ''}`);
   const list = problems.map((p) => `${p.component} ${p.check}: ${p.detail}`).join('; ');
   return `WMON ${status} - ${counts.join(', ')}: ${list}`;
 }

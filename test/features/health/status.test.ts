@@ -34,6 +34,9 @@ describe('the overall state', () => {
         check('CRITICAL', 'webhook', 'down'),
       ]),
     ).toBe('WMON CRITICAL - 1 critical, 1 warning: webhook ready: down; alertmanager ready: drift');
+    expect(statusLine('WARNING', [check('WARNING', 'prometheus', 'drift'), check('WARNING', 'loki', 'slow')])).toBe(
+      'WMON WARNING - 2 warnings: prometheus ready: drift; loki ready: slow',
+    );
   });
 });
 

@@ -15,6 +15,7 @@ const file = (p: string, component: string, status: 'created' | 'changed' | 'unc
   bytes: 100,
   sha256: 'a'.repeat(64),
   status,
+  kind: null,
 });
 
 const result: RenderResultJson = {
@@ -29,6 +30,7 @@ const result: RenderResultJson = {
   ],
   removed: ['grafana/dashboards/old.json'],
   warnings: ['alerts.errorRate.warning is above its critical threshold'],
+  target: 'local',
 };
 
 describe('wmon render, for people', () => {

@@ -47,6 +47,13 @@ describe('wmon render, for people', () => {
     );
   });
 
+  it('names the target when it is not the local stack', () => {
+    const text = formatRender({ ...result, target: 'kubernetes', removed: [], warnings: [] });
+    expect(text.split('\n').at(-1)).toBe(
+      'Rendered 3 kubernetes files for prometheus, alertmanager into deploy/monitoring (1 created, 1 changed, 1 unchanged, 0 removed).',
+    );
+  });
+
   it('says when there was no wmon.yaml and the defaults were rendered', () => {
     const text = formatRender({ ...result, configExists: false, removed: [], warnings: [] });
     expect(text.split('\n')[0]).toBe('wmon.yaml not found: rendered the defaults.');

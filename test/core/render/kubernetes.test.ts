@@ -19,9 +19,10 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import { parse } from 'yaml';
 import { describe, expect, it, vi } from 'vitest';
 
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError, WmonError } from '../../../src/errors.js';
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { renderStack } from '../../../src/core/render/index.js';
+import { toAlertmanagerConfigSpec } from '../../../src/core/render/kubernetes/alertmanager-config.js';
 import { renderKubernetes, type ManifestFile } from '../../../src/core/render/kubernetes/index.js';
 
 /** Parsed YAML, read field by field as the assertions go. */
@@ -288,6 +289,30 @@ describe('wmon render --target kubernetes', () => {
       uid: 'wmon-prometheus',
       url: 'http://prometheus-operated.monitoring.svc:9090',
     });
+  });
+
+  it('refuses what an AlertmanagerConfig cannot express instead of dropping it', () => {
+    const local = parse(renderStack(full()).files.find((f) => f.path === 'alertmanager/alertmanager.yml')!.contents);
+    const refusal = (changed: Record<string, unknown>) => {
+      try {
+        toAlertmanagerConfigSpec(changed, 'shop-alertmanager');
+      } catch (error) {
+        if (error instanceof WmonError) return `${error.code}: ${error.message}`;
+        throw error;
+      }
+      return 'accepted';
+    };
+    expect(refusal(local)).toBe('accepted');
+    expect(refusal({ ...local, receivers: [...local.receivers, { name: 'x', wechat_configs: [{}] }] })).toBe(
+      'RENDER_TARGET_UNSUPPORTED: The alert routing has a receiver of type wechat_configs, which an AlertmanagerConfig cannot express.',
+    );
+    const [first, ...rest] = local.receivers.filter((r: Json) => r.slack_configs);
+    const slack = { ...first, slack_configs: [{ ...first.slack_configs[0], icon_emoji: ':fire:' }] };
+    expect(refusal({ ...local, receivers: [slack, ...rest] })).toMatch(/slack_configs field icon_emoji/);
+    expect(refusal({ ...local, route: { ...local.route, mute_time_intervals: ['night'] } })).toMatch(
+      /route field mute_time_intervals/,
+    );
+    expect(refusal({ ...local, templates: ['x.tmpl'] })).toMatch(/top-level setting templates/);
   });
 
   it('refuses a kubernetes block that makes no sense, naming the key', () => {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
-import { LABELS } from '../../src/core/model/container-types.js';
+import { MemoryRuntime } from '../../src/adapters/runtime/memory-runtime.js';
+import { LABELS, type ContainerSpec } from '../../src/core/model/container-types.js';
 import { DNS_NAMES } from '../../src/core/model/stack.js';
 import type { ComponentId } from '../../src/core/config/schema.js';
 import { renderToDir } from '../../src/ops/render.js';
@@ -31,7 +32,10 @@ interface ComposeService {
   volumes: Array<{ type: 'volume' | 'bind'; source: string; target: string; read_only?: boolean }>;
   labels: Record<string, string>;
   environment?: Record<string, string>;
+  command?: string[];
   tmpfs?: string[];
+  deploy?: { resources: { limits: { cpus?: string; memory?: string } } };
+  depends_on?: Record<string, unknown>;
 }
 interface ComposeFile {
   name: string;
@@ -40,9 +44,19 @@ interface ComposeFile {
   networks: Record<string, { name: string }>;
 }
 
+/** The in-memory engine, keeping each container spec init hands it (limits, command and environment included). */
+class RecordingRuntime extends MemoryRuntime {
+  readonly specs = new Map<string, ContainerSpec>();
+  override async createContainer(spec: ContainerSpec, network: string): Promise<string> {
+    this.specs.set(spec.name, spec);
+    return super.createContainer(spec, network);
+  }
+}
+
 /** A stack with the webhook service (an image from a registry) and the blackbox exporter (its own user). */
 async function stackWithService() {
-  const s = await memoryStack({ webhook: true });
+  const runtime = new RecordingRuntime();
+  const s = { ...(await memoryStack({ webhook: true, runtime })), runtime };
   const [web, internal, blackbox] = await freePorts(3);
   const base = await readFile(s.configFile, 'utf8');
   await writeFile(
@@ -105,7 +119,20 @@ describe('wmon render --target compose', () => {
       expect(composeMounts, c.name).toEqual(initMounts);
       expect(initMounts.length).toBeGreaterThan(0);
       for (const v of service.volumes.filter((x) => x.type === 'bind')) expect(v.read_only).toBe(true);
+      // What the engine was asked for beyond what it reports: command, environment, tmpfs, limits, start order.
+      const spec = s.runtime.specs.get(c.name)!;
+      expect(service.command ?? [], c.name).toEqual(spec.cmd ?? []);
+      expect(service.environment ?? {}, c.name).toEqual(spec.env ?? {});
+      expect(service.tmpfs ?? [], c.name).toEqual(Object.entries(spec.tmpfs ?? {}).map(([t, o]) => `${t}:${o}`));
+      expect(service.deploy?.resources.limits, c.name).toEqual({
+        cpus: String(spec.nanoCpus! / 1e9),
+        memory: `${spec.memoryBytes}b`,
+      });
+      expect(Object.keys(service.depends_on ?? {}).sort(), c.name).toEqual(
+        spec.dependsOn.map((d) => DNS_NAMES[d as ComponentId]).sort(),
+      );
     }
+    expect(s.runtime.specs.size).toBe(created.length);
 
     // The secrets are files, mounted from the stack directory: no value in compose.yaml.
     const webhook = compose.services.webhook!;

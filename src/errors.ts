@@ -264,6 +264,17 @@ export const ERRORS = {
     meaning:
       "the webhook service's SQLite store cannot be copied out of or into its volume, or the copy fails SQLite's integrity check",
   },
+  // wmon render --target
+  RENDER_TARGET_UNSUPPORTED: {
+    exit: 'config',
+    meaning:
+      '`wmon render --target kubernetes`: wmon.yaml asks for something the target cannot express (the message names it)',
+  },
+  RENDER_OUT_REQUIRED: {
+    exit: 'usage',
+    meaning:
+      '`wmon render --target kubernetes` and `--target compose` need --out: a folder other than the stack directory',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -13,6 +13,8 @@ export interface RenderedFileResult {
   readonly bytes: number;
   readonly sha256: string;
   readonly status: FileStatus;
+  /** The Kubernetes kind of the object in the file (`--target kubernetes`; `Kustomization` for kustomization.yaml), else null. */
+  readonly kind: string | null;
 }
 
 /** `wmon render --json` */
@@ -26,6 +28,8 @@ export interface RenderResultJson {
   /** Files a previous render wrote that the configuration no longer produces (removed). */
   readonly removed: readonly string[];
   readonly warnings: readonly string[];
+  /** What was rendered: `local` (the files `wmon init` mounts), `kubernetes` (manifests) or `compose`. */
+  readonly target: 'local' | 'kubernetes' | 'compose';
 }
 
 /** What `init` did (or, with --dry-run, would do) to one image. */

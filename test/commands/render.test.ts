@@ -20,10 +20,12 @@ const renderJson = z.strictObject({
       bytes: z.number().int().positive(),
       sha256: z.string().regex(/^[a-f0-9]{64}$/),
       status: z.enum(['created', 'changed', 'unchanged']),
+      kind: z.string().nullable(),
     }),
   ),
   removed: z.array(z.string()),
   warnings: z.array(z.string()),
+  target: z.enum(['local', 'kubernetes', 'compose']),
 });
 
 const errorJson = z.strictObject({
@@ -82,6 +84,44 @@ describe('wmon render', () => {
     const r = await wmon(['render', '--out', 'x', '--json'], { cwd: dir, env: { WMON_CONFIG: 'other.yaml' } });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).configFile).toBe(path.join(dir, 'other.yaml'));
+  });
+
+  it('renders Kubernetes manifests with --target kubernetes, listing each file with its kind', async () => {
+    const dir = await tempDir();
+    const r = await wmon(['render', '--target', 'kubernetes', '--out', 'k8s', '--json'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const json = renderJson.parse(JSON.parse(r.stdout));
+    expect(json.target).toBe('kubernetes');
+    const kinds = json.files.map((f) => `${f.path} ${f.kind}`);
+    for (const kind of ['PrometheusRule', 'AlertmanagerConfig', 'Deployment', 'ServiceMonitor']) {
+      expect(kinds.filter((k) => k.endsWith(` ${kind}`)).length, kind).toBe(1);
+    }
+    expect(kinds).toContain('kustomization.yaml Kustomization');
+    for (const f of json.files) {
+      const text = await readFile(path.join(dir, 'k8s', f.path), 'utf8');
+      expect(Buffer.byteLength(text), f.path).toBe(f.bytes);
+    }
+    // The local render's JSON says what it is too, and its files have no kind.
+    const local = renderJson.parse(
+      JSON.parse((await wmon(['render', '--out', 'local', '--json'], { cwd: dir })).stdout),
+    );
+    expect(local.target).toBe('local');
+    expect(local.files.every((f) => f.kind === null)).toBe(true);
+  });
+
+  it('refuses --target kubernetes or compose without --out, or into the stack directory (exit 2)', async () => {
+    const dir = await tempDir();
+    for (const args of [
+      ['--target', 'compose'],
+      ['--target', 'kubernetes', '--out', '.wmon'],
+    ]) {
+      const r = await wmon(['render', ...args, '--json'], { cwd: dir });
+      expect(r.exitCode).toBe(2);
+      expect(errorJson.parse(JSON.parse(r.stdout)).error.code).toBe('RENDER_OUT_REQUIRED');
+    }
+    const bad = await wmon(['render', '--target', 'helm', '--out', 'x'], { cwd: dir });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/local, kubernetes, compose/);
   });
 
   it('says clearly when the output folder cannot be written (exit 73)', async () => {

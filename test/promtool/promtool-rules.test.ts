@@ -4,30 +4,19 @@
  * The rule file is generated, so each run renders it (serialised with `yaml`, as the render orchestrator
  * does) into a temporary folder, copies the *.test.yml files beside it and runs promtool there.
  */
-import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { DEFAULT_ALERTS, alertsSchema } from '../../src/core/config/alerts.js';
 import { buildAlertRules, type RuleFile } from '../../src/core/render/rules.js';
-import { REPO_ROOT, findPromtool, promtool } from './promtool.js';
+import { REPO_ROOT, findPromtool, listTestFiles, prepareSuite as prepare, promtool } from './promtool.js';
 
 const SUITE_DIR = path.join(REPO_ROOT, 'test', 'promtool');
 const CUSTOM_DIR = path.join(SUITE_DIR, 'custom-thresholds');
 /** The Grafana URL the default suite's dashboard_url annotations expect. */
 const GRAFANA_URL = 'http://127.0.0.1:3000';
-
-const listTestFiles = async (dir: string): Promise<string[]> =>
-  (await readdir(dir)).filter((name) => name.endsWith('.test.yml')).sort();
-
-/** Render `rules` as rules.yml into a new temporary folder together with the test files of `fromDir`. */
-async function prepare(rules: RuleFile, fromDir: string, root: string): Promise<string> {
-  const dir = await mkdtemp(path.join(root, 'suite-'));
-  await writeFile(path.join(dir, 'rules.yml'), stringify(rules, { lineWidth: 0 }));
-  for (const name of await listTestFiles(fromDir)) await copyFile(path.join(fromDir, name), path.join(dir, name));
-  return dir;
-}
 
 interface AlertRuleTest {
   eval_time: string;

@@ -4,10 +4,11 @@
  * When neither exists the tests fail with the command to run: a missing tool must never look like a pass.
  */
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, copyFile, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { stringify } from 'yaml';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -50,4 +51,16 @@ export interface PromtoolResult {
 export async function promtool(bin: string, args: readonly string[], cwd: string): Promise<PromtoolResult> {
   const result = await execa(bin, args, { cwd, reject: false, all: true, timeout: 60_000 });
   return { exitCode: result.exitCode ?? -1, output: result.all ?? '' };
+}
+
+/** The promtool test files (`*.test.yml`) of a folder, sorted. */
+export const listTestFiles = async (dir: string): Promise<string[]> =>
+  (await readdir(dir)).filter((name) => name.endsWith('.test.yml')).sort();
+
+/** Write `rules` as rules.yml into a new temporary folder under `root`, with the test files of `fromDir`. */
+export async function prepareSuite(rules: unknown, fromDir: string, root: string): Promise<string> {
+  const dir = await mkdtemp(path.join(root, 'suite-'));
+  await writeFile(path.join(dir, 'rules.yml'), stringify(rules, { lineWidth: 0 }));
+  for (const name of await listTestFiles(fromDir)) await copyFile(path.join(fromDir, name), path.join(dir, name));
+  return dir;
 }

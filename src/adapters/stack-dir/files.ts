@@ -21,7 +21,10 @@ export interface WriteResult {
  * component never reads half a file), untouched when its contents are the same, and files wmon rendered
  * before but no longer renders are removed. Files wmon did not write are never touched.
  */
-export async function writeRenderedFiles(dir: string, files: readonly RenderedFile[]): Promise<WriteResult> {
+export async function writeRenderedFiles(
+  dir: string,
+  files: readonly Pick<RenderedFile, 'path' | 'contents'>[],
+): Promise<WriteResult> {
   const root = path.resolve(dir);
   const created: string[] = [];
   const changed: string[] = [];

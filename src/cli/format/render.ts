@@ -19,7 +19,7 @@ export function formatRender(r: RenderResultJson): string {
   for (const p of r.removed) lines.push(`${chalk.red('-')} ${p}`);
   for (const w of r.warnings) lines.push(chalk.yellow(`warning: ${w}`));
   lines.push(
-    `Rendered ${r.files.length} files for ${r.components.join(', ')} into ${r.outDir} ` +
+    `Rendered ${r.files.length} ${r.target === 'local' ? '' : `${r.target} `}files for ${r.components.join(', ')} into ${r.outDir} ` +
       `(${counts.created} created, ${counts.changed} changed, ${counts.unchanged} unchanged, ${r.removed.length} removed).`,
   );
   return lines.join('\n');

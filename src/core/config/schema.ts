@@ -378,6 +378,77 @@ const grafanaSchema = z
   })
   .prefault({});
 
+/** A Kubernetes label key (optional DNS prefix, then a name) and value, as the API server accepts them. */
+const k8sLabelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'must be a Kubernetes label key such as release or app.kubernetes.io/part-of',
+  )
+  .max(253 + 1 + 63);
+const k8sLabelValue = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
+    'must be a Kubernetes label value (at most 63 characters)',
+  );
+
+/** `wmon render --target kubernetes`: where and how the service and its monitoring objects run on a cluster. */
+const kubernetesSchema = z
+  .strictObject({
+    /** Namespace of every object (the AlertmanagerConfig's Secret references resolve in it). */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name such as monitoring')
+      .default('wmon'),
+    /** The service's image in a registry the cluster pulls from; default: components.webhook.image. */
+    image: imageRef.optional(),
+    /** Replicas of the service (on PostgreSQL: SQLite is one process only). */
+    replicas: z.number().int().min(1).max(100).default(2),
+    /** The PodDisruptionBudget: pods that must stay up during a voluntary disruption (a node drain). */
+    minAvailable: z.number().int().min(0).max(100).default(1),
+    /** A HorizontalPodAutoscaler on CPU; absent: a fixed number of replicas. */
+    autoscaling: z
+      .strictObject({
+        minReplicas: z.number().int().min(1).max(100).default(2),
+        maxReplicas: z.number().int().min(1).max(100).default(10),
+        /** Average CPU use, in percent of the pods' request, the autoscaler keeps. */
+        cpuPercent: z.number().int().min(10).max(100).default(70),
+      })
+      .refine((a) => a.maxReplicas >= a.minReplicas, {
+        message: 'maxReplicas must be at least minReplicas',
+        path: ['maxReplicas'],
+      })
+      .optional(),
+    /**
+     * Labels the Prometheus Operator selects rules, monitors and Alertmanager configurations by (up to 10), e.g.
+     * kube-prometheus-stack's `release: <its Helm release name>`.
+     */
+    operatorLabels: z
+      .record(k8sLabelKey, k8sLabelValue)
+      .refine((r) => Object.keys(r).length <= 10, 'at most 10 labels')
+      .default({}),
+    /** The Prometheus Grafana's wmon data source queries (the dashboards' panels use it). */
+    prometheusUrl: z
+      .url({
+        protocol: /^https?$/,
+        error: 'must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090',
+      })
+      .default('http://prometheus-operated.monitoring.svc:9090'),
+  })
+  .superRefine((k, ctx) => {
+    const fewest = k.autoscaling?.minReplicas ?? k.replicas;
+    const key = k.autoscaling ? 'autoscaling.minReplicas' : 'replicas';
+    if (k.minAvailable > 0 && k.minAvailable >= fewest) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minAvailable'],
+        message: `must be less than ${key} (${fewest}), or a node drain could never evict a pod (0 with one replica)`,
+      });
+    }
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1 (the only wmon.yaml format so far)' }).default(1),
@@ -407,6 +478,7 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     notifications: notificationsSchema,
     service: serviceSchema,
+    kubernetes: kubernetesSchema,
   })
   .superRefine((config, ctx) => {
     // Two enabled components cannot share a host port on the same address.

@@ -8,7 +8,7 @@ import { buildDashboards } from './dashboards/index.js';
 import { buildDashboardProvider, buildDatasources } from './grafana.js';
 import { buildLokiConfig } from './loki.js';
 import { ALERT_RULES_FILE, buildPrometheusConfig } from './prometheus.js';
-import { buildAlertRules } from './rules.js';
+import { buildAlertRules, type RuleFile } from './rules.js';
 import { toJson, toYaml } from './yaml.js';
 
 /** One generated file, relative to the stack directory (POSIX separators). */
@@ -37,21 +37,7 @@ export function renderStack(config: Config): RenderResult {
 
   if (on('prometheus')) {
     add('prometheus', 'prometheus/prometheus.yml', toYaml(buildPrometheusConfig(config)));
-    add(
-      'prometheus',
-      `prometheus/${ALERT_RULES_FILE}`,
-      toYaml(
-        buildAlertRules({
-          alerts: config.alerts,
-          webhook: on('webhook') || config.service.scrapeTarget !== undefined,
-          nodeExporter: on('nodeExporter'),
-          alertmanager: on('alertmanager'),
-          probes: on('blackboxExporter') ? probeTargets(config).map((t) => t.probe) : [],
-          ...(grafana ? { grafanaUrl: grafana } : {}),
-          reconcileInterval: on('webhook') && config.service.stripeApiKey ? config.service.reconcile.interval : false,
-        }),
-      ),
-    );
+    add('prometheus', `prometheus/${ALERT_RULES_FILE}`, toYaml(alertRules(config)));
   }
   if (on('alertmanager')) {
     const am = buildAlertmanagerConfig(config, grafana);
@@ -61,14 +47,7 @@ export function renderStack(config: Config): RenderResult {
   if (on('grafana')) {
     add('grafana', 'grafana/provisioning/datasources/wmon.yaml', toYaml(buildDatasources(config)));
     add('grafana', 'grafana/provisioning/dashboards/wmon.yaml', toYaml(buildDashboardProvider()));
-    const dashboards = buildDashboards({
-      loki: on('loki'),
-      jaeger: on('jaeger'),
-      nodeExporter: on('nodeExporter'),
-      blackbox: on('blackboxExporter') && probeTargets(config).length > 0,
-      alerts: config.alerts,
-    });
-    for (const d of dashboards) add('grafana', `grafana/dashboards/${d.fileName}`, toJson(d.dashboard));
+    for (const d of stackDashboards(config)) add('grafana', `grafana/dashboards/${d.fileName}`, toJson(d.dashboard));
   }
   if (on('loki')) add('loki', 'loki/loki.yaml', toYaml(buildLokiConfig(config)));
   if (on('blackboxExporter')) {
@@ -83,6 +62,36 @@ export function renderStack(config: Config): RenderResult {
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, warnings };
+}
+
+/** The alerting rules of the stack wmon.yaml describes (the local rule file; the Kubernetes PrometheusRule). */
+export function alertRules(config: Config): RuleFile {
+  const on = (id: ComponentId) => isEnabled(config, id);
+  const grafana = on('grafana') ? grafanaUrl(config) : undefined;
+  return buildAlertRules({
+    alerts: config.alerts,
+    webhook: on('webhook') || config.service.scrapeTarget !== undefined,
+    nodeExporter: on('nodeExporter'),
+    alertmanager: on('alertmanager'),
+    probes: on('blackboxExporter') ? probeTargets(config).map((t) => t.probe) : [],
+    ...(grafana ? { grafanaUrl: grafana } : {}),
+    reconcileInterval: on('webhook') && config.service.stripeApiKey ? config.service.reconcile.interval : false,
+  });
+}
+
+/** Grafana's dashboards for the components wmon.yaml switches on. */
+export function stackDashboards(
+  config: Config,
+  without: { readonly loki?: false; readonly jaeger?: false } = {},
+): ReturnType<typeof buildDashboards> {
+  const on = (id: ComponentId) => isEnabled(config, id);
+  return buildDashboards({
+    loki: without.loki ?? on('loki'),
+    jaeger: without.jaeger ?? on('jaeger'),
+    nodeExporter: on('nodeExporter'),
+    blackbox: on('blackboxExporter') && probeTargets(config).length > 0,
+    alerts: config.alerts,
+  });
 }
 
 /** sha256 over a component's rendered files (path and contents), for change detection. */

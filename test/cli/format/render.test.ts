@@ -15,6 +15,7 @@ const file = (p: string, component: string, status: 'created' | 'changed' | 'unc
   bytes: 100,
   sha256: 'a'.repeat(64),
   status,
+  kind: null,
 });
 
 const result: RenderResultJson = {
@@ -29,6 +30,7 @@ const result: RenderResultJson = {
   ],
   removed: ['grafana/dashboards/old.json'],
   warnings: ['alerts.errorRate.warning is above its critical threshold'],
+  target: 'local',
 };
 
 describe('wmon render, for people', () => {
@@ -42,6 +44,13 @@ describe('wmon render, for people', () => {
         'warning: alerts.errorRate.warning is above its critical threshold',
         'Rendered 3 files for prometheus, alertmanager into deploy/monitoring (1 created, 1 changed, 1 unchanged, 1 removed).',
       ].join('\n'),
+    );
+  });
+
+  it('names the target when it is not the local stack', () => {
+    const text = formatRender({ ...result, target: 'kubernetes', removed: [], warnings: [] });
+    expect(text.split('\n').at(-1)).toBe(
+      'Rendered 3 kubernetes files for prometheus, alertmanager into deploy/monitoring (1 created, 1 changed, 1 unchanged, 0 removed).',
     );
   });
 

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { z } from 'zod';
 
 import { promDuration } from './alerts.js';
@@ -155,7 +157,11 @@ export const remoteWriteSchema = z
           .string()
           .min(1, 'must not be empty')
           .max(256, 'must be at most 256 characters')
-          .regex(/^[^\x00-\x1f\x7f:]*$/, 'must be one line without a colon'),
+          .regex(/^[\x20-\x7e\x80-\uffff]*$/, 'must be one line of text')
+          .refine(
+            (u) => !u.includes(':'),
+            'must not hold a colon (basic auth separates the user from the password by one)',
+          ),
         password: secretRefSchema,
       })
       .optional(),
@@ -256,8 +262,18 @@ export const alertmanagerSchema = z
       .min(1, 'must be a port number (an integer from 1 to 65535)')
       .max(65_535, 'must be a port number (an integer from 1 to 65535)')
       .default(9094),
-    /** host:port the peers reach this member's cluster port at (this host's address and clusterPort). */
-    advertiseAddress: hostPort.optional(),
+    /**
+     * ip:port the peers reach this member's cluster port at (this host's address and clusterPort). An IP
+     * address: Alertmanager refuses a host name here.
+     */
+    advertiseAddress: z
+      .string()
+      .refine((s) => {
+        const m = HOST_PORT.exec(s);
+        const port = Number(m?.[2] ?? 0);
+        return m !== null && isIP(m[1]!.replace(/^\[|\]$/g, '')) !== 0 && port >= 1 && port <= 65_535;
+      }, 'must be ip:port (Alertmanager takes no host name here), such as 10.0.0.1:9094 or [fd00::1]:9094')
+      .optional(),
   })
   .refine((a) => a.peers.length === 0 || a.advertiseAddress !== undefined, {
     message:

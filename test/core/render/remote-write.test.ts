@@ -40,10 +40,11 @@ const ENDPOINTS = `prometheus:
   - url: http://victoria:8428/api/v1/write
 `;
 
-/** wmon.yaml's folder with the password file, the stack rendered and its secrets laid out under .wmon. */
+/** wmon.yaml's folder with the password files (Mimir's, and the README example's auth), the stack rendered and its secrets laid out under .wmon. */
 async function rendered(yaml: string) {
   const dir = await tempDir('wmon-remote-write-');
   await writeFile(path.join(dir, 'mimir-password'), `${MIMIR_PASSWORD}\n`, { mode: 0o600 });
+  await writeFile(path.join(dir, 'auth-password'), 'auth-password-of-the-example\n', { mode: 0o600 });
   const config = parseConfigText(yaml, 'wmon.yaml');
   const loaded = { file: path.join(dir, 'wmon.yaml'), dir, exists: true, config };
   const stackDir = path.join(dir, '.wmon');
@@ -192,5 +193,16 @@ describe('remote write, external labels and Alertmanager peers, rendered', () =>
       { containerPort: 9094, hostPort: 9095, hostIp: '127.0.0.1', protocol: 'tcp' },
       { containerPort: 9094, hostPort: 9095, hostIp: '127.0.0.1', protocol: 'udp' },
     ]);
+  });
+
+  it("takes the README's HA pair example as it is: promtool accepts what it renders", async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const example = /An HA pair on hosts[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const r = await rendered(example!);
+    const check = await promtoolCheck(r.promYml);
+    expect(check.exitCode, check.output).toBe(0);
+    expect(r.prometheus.global.external_labels).toMatchObject({ cluster: 'shop-prod', replica: 'a' });
+    expect(r.spec('alertmanager').cmd).toContain('--cluster.peer=10.0.0.2:9094');
   });
 });

@@ -3,7 +3,8 @@
  * remote-write receiver on (`--web.enable-remote-write-receiver`: the protocol Mimir, Thanos Receive and
  * Cortex accept) behind basic auth, receives the stack's `webhook_*` series, carrying the external labels
  * wmon.yaml gives, with the password read from a file and never written into a rendered file; the write
- * relabelling keeps only what it says.
+ * relabelling keeps only what it says, and `wmon check` reports the endpoint sending. The stack's Alertmanager is
+ * one half of an HA pair (alertmanager.peers): the engine takes its cluster flags and publishes its gossip port.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { E2E_WAIT, e2eProject, TEST_IMAGES, type E2eProject } from './helpers.js
 let p: E2eProject | undefined;
 let receiver: PrometheusClient;
 let receiverPort: number;
+let clusterPort: number;
 const RECEIVER_USER = 'wmon-e2e';
 const RECEIVER_PASSWORD = 'receiver-password-5Xr8Lq2';
 const receiverName = () => `${p!.project}-receiver`;
@@ -38,6 +40,7 @@ beforeAll(async () => {
   const hash = await bcrypt.hash(RECEIVER_PASSWORD, 10);
   await writeFile(path.join(dir, 'web.yml'), `basic_auth_users:\n  ${RECEIVER_USER}: '${hash}'\n`, { mode: 0o644 });
   await writeFile(path.join(p.dir, 'receiver-password'), `${RECEIVER_PASSWORD}\n`, { mode: 0o600 });
+  clusterPort = await freePort();
 
   const file = path.join(p.dir, 'wmon.yaml');
   const base = await readFile(file, 'utf8');
@@ -56,7 +59,9 @@ beforeAll(async () => {
     queue: {batchSendDeadline: 1s, minBackoff: 100ms, maxBackoff: 1s}
     writeRelabel: [{action: keep, regex: "webhook_.*|up"}]
 `,
-    ),
+    ) +
+      // Half of an HA pair whose other half is away: Alertmanager runs its cluster and keeps looking for it.
+      `alertmanager:\n  peers: ['192.0.2.1:9094']\n  advertiseAddress: '127.0.0.1:${clusterPort}'\n  clusterPort: ${clusterPort}\n`,
   );
   const r = await wmon(['init'], { cwd: p.dir, timeout: 900_000 });
   if (r.exitCode !== 0) throw new Error(`wmon init failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
@@ -175,5 +180,23 @@ describe.sequential('remote write to a second Prometheus on a real engine', () =
     expect(rendered).not.toContain(RECEIVER_PASSWORD);
     const inspected = await p.runtime.inspectContainer(`${p.project}-prometheus`);
     expect(JSON.stringify(inspected)).not.toContain(RECEIVER_PASSWORD);
+  }, 60_000);
+
+  it('runs Alertmanager as a cluster member: its gossip port published over TCP and UDP, the peer flags taken', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const am = await p.runtime.inspectContainer(`${p.project}-alertmanager`);
+    expect(am?.running).toBe(true);
+    const gossip = am!.ports.filter((port) => port.containerPort === 9094);
+    expect(gossip.map((port) => [port.protocol, port.hostPort, port.hostIp]).sort()).toEqual([
+      ['tcp', clusterPort, '127.0.0.1'],
+      ['udp', clusterPort, '127.0.0.1'],
+    ]);
+    const status = (await (await fetch(`http://127.0.0.1:${p.ports.alertmanager}/api/v2/status`)).json()) as {
+      cluster: { status: string; peers: Array<{ address: string }> };
+    };
+    expect(status.cluster.status).not.toBe('disabled');
+    expect(status.cluster.peers.map((peer) => peer.address)).toContain(`127.0.0.1:${clusterPort}`);
   }, 60_000);
 });

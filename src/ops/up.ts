@@ -141,7 +141,8 @@ export const portsStep: Step<UpInput & Engine, object> = {
   title: 'Check host ports',
   async run({ ctx, runtime }) {
     const requests = ctx.stack.components.flatMap((m) =>
-      m.ports.map((p) => ({ port: p.hostPort, host: p.hostIp, component: m.id })),
+      // TCP ports only: the one UDP port (Alertmanager's gossip) shares its number with a TCP one checked here.
+      m.ports.filter((p) => p.protocol !== 'udp').map((p) => ({ port: p.hostPort, host: p.hostIp, component: m.id })),
     );
     const checks = await checkPorts(
       requests,

@@ -12,7 +12,8 @@ export async function stackUrls(ctx: StackContext, opts: { showCredentials: bool
   const { config, stack, stackDir } = ctx;
   const components: ComponentUrl[] = stack.components.map((m) => {
     const extra: Record<string, string> = {};
-    for (const p of m.ports.slice(1)) extra[p.name] = `http://${hostForClients(p.hostIp)}:${p.hostPort}`;
+    for (const p of m.ports.slice(1).filter((port) => !port.gossip))
+      extra[p.name] = `http://${hostForClients(p.hostIp)}:${p.hostPort}`;
     if (m.id === 'webhook') extra.webhook = `${m.url}${ROUTES.webhook}`;
     if (m.id === 'grafana') extra.dashboards = `${m.url}/dashboards/f/wmon-webhook/`;
     return { component: m.id, title: m.title, url: m.url, extra };

@@ -179,7 +179,14 @@ export function inNamespace(
  * when the host lacks it (the package is unpacked, not installed), the binary runs in a private mount
  * namespace where the package's usr/share is overlaid on /usr/share, which leaves the host untouched.
  */
-export function startAlertmanager(config: string): Promise<Daemon> {
+/**
+ * Alertmanager alone (its cluster off), or with `cluster`: the `--cluster.*` flags it runs with instead (an HA
+ * member on its own ports).
+ */
+export function startAlertmanager(
+  config: string,
+  cluster: readonly string[] = ['--cluster.listen-address='],
+): Promise<Daemon> {
   requireBinaries('alertmanager');
   const pkgShare = join(DEBS, 'prometheus-alertmanager/usr/share');
   const needsOverlay = !existsSync('/usr/share/prometheus/alertmanager/default.tmpl');
@@ -191,7 +198,7 @@ export function startAlertmanager(config: string): Promise<Daemon> {
       `--config.file=${join(dir, 'alertmanager.yml')}`,
       `--storage.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
+      ...cluster,
     ],
     readyPath: '/-/ready',
     wrap: needsOverlay ? (command, args) => inNamespace(command, args, [], pkgShare) : undefined,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { SECRET_FILES, type SecretFileKey } from '@wmon/contract';
@@ -17,7 +17,8 @@ import {
 } from '../../core/render/web-config.js';
 import { loadTls } from '../../core/config/tls.js';
 import { toYaml } from '../../core/render/yaml.js';
-import { readSecret, secretSlots, type SecretName } from '../../core/config/secrets.js';
+import { readSecret, remoteWriteSecrets, secretSlots, type SecretName } from '../../core/config/secrets.js';
+import { REMOTE_WRITE_SECRET_FILE } from '../../core/config/storage.js';
 import { ConfigError, WmonError } from '../../errors.js';
 import { isEnabled } from '../../core/model/stack.js';
 
@@ -34,6 +35,7 @@ import { isEnabled } from '../../core/model/stack.js';
  *   <stackDir>/secrets/<component>/tls-{cert,key,ca}.pem                   with auth.tls: the same three serve
  *                                                                          HTTPS (cert, key); Prometheus and
  *                                                                          Grafana trust it (ca)
+ *   <stackDir>/secrets/prometheus/remote_write_<n>_{password,bearer_token} prometheus.remoteWrite's credentials
  * Containers run as their own users (nobody, grafana, node), so the mounted copies are 0644 inside 0755
  * folders: the 0700 folder above them is what keeps other host users out.
  *
@@ -167,6 +169,9 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       }
       mounts[component] = dir;
     }
+    if (isEnabled(config, 'prometheus')) {
+      mounts.prometheus = await writeRemoteWriteSecrets(loaded, path.join(stackDir, SECRETS_DIR, 'prometheus'));
+    }
     for (const component of WEB_AUTH_COMPONENTS) {
       if (!isEnabled(config, component)) continue;
       const dir = path.join(stackDir, SECRETS_DIR, component);
@@ -213,6 +218,25 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       suggestions: ['Check that the stack directory is writable by you.'],
     });
   }
+}
+
+/**
+ * The remote-write endpoints' passwords and bearer tokens, each in the file prometheus.yml names (and those
+ * of endpoints no longer configured removed). Returns the folder.
+ */
+async function writeRemoteWriteSecrets(loaded: LoadedConfig, dir: string): Promise<string> {
+  const ctx = { env: process.env, baseDir: loaded.dir };
+  const wanted = new Set<string>();
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chmod(dir, 0o755);
+  for (const slot of remoteWriteSecrets(loaded.config)) {
+    wanted.add(slot.file);
+    await writeSecretFile(path.join(dir, slot.file), readSecret(loaded.config, slot.name, ctx) ?? '', 0o644);
+  }
+  for (const name of await readdir(dir)) {
+    if (REMOTE_WRITE_SECRET_FILE.test(name) && !wanted.has(name)) await rm(path.join(dir, name), { force: true });
+  }
+  return dir;
 }
 
 /**

@@ -5,6 +5,8 @@ import { SERVICE_LISTENERS } from '@wmon/contract';
 
 import { durationSeconds } from '../vocab/durations.js';
 import { alertsSchema, promDuration } from './alerts.js';
+import { secretRefSchema } from './secret-ref.js';
+import { alertmanagerSchema, externalLabelsSchema, remoteWriteListSchema } from './storage.js';
 
 /**
  * wmon.yaml, as one zod schema: the single source of the Config type. Every field has a default, so an
@@ -45,22 +47,7 @@ const imageRef = z
 /** A memory size; a bare number (`0`: no limit) is read as its text. */
 const memory = z.coerce.string().regex(/^[0-9]+(\.[0-9]+)?[kmg]?$/i, 'must be a size such as 512m or 1g (0: no limit)');
 
-/**
- * Where a secret comes from: exactly one of an environment variable or a file. Secrets never appear in
- * wmon.yaml itself, in logs, or in --json output.
- */
-export const secretRefSchema = z
-  .strictObject({
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as SLACK_WEBHOOK_URL')
-      .optional(),
-    file: z.string().min(1, 'must be a file path').optional(),
-  })
-  .refine((s) => (s.env === undefined) !== (s.file === undefined), {
-    message: 'give exactly one of env (an environment variable name) or file (a path)',
-  });
-export type SecretRef = z.output<typeof secretRefSchema>;
+export { secretRefSchema, type SecretRef } from './secret-ref.js';
 
 /**
  * Memory and CPU limits each component gets unless wmon.yaml says otherwise (`memory: 0` lifts the memory
@@ -302,6 +289,19 @@ const prometheusSchema = z
       .prefault({}),
     scrapeInterval: promDuration.default('15s'),
     evaluationInterval: promDuration.default('15s'),
+    /** Labels on every series sent away and every alert, e.g. cluster and replica (README: long-term storage). */
+    externalLabels: externalLabelsSchema,
+    /**
+     * The one of externalLabels that differs between the replicas of an HA pair: dropped from alerts, so that
+     * both replicas' alerts are the same alert to a clustered Alertmanager (one notification).
+     */
+    replicaLabel: z.string().min(1).optional(),
+    /** Endpoints Prometheus sends every series to: Mimir, Thanos Receive, Cortex, VictoriaMetrics… */
+    remoteWrite: remoteWriteListSchema,
+  })
+  .refine((p) => p.replicaLabel === undefined || p.replicaLabel in p.externalLabels, {
+    message: 'must be one of the labels in prometheus.externalLabels (the one that differs between replicas)',
+    path: ['replicaLabel'],
   })
   .prefault({});
 
@@ -479,6 +479,7 @@ export const configSchema = z
     notifications: notificationsSchema,
     service: serviceSchema,
     kubernetes: kubernetesSchema,
+    alertmanager: alertmanagerSchema,
   })
   .superRefine((config, ctx) => {
     // Two enabled components cannot share a host port on the same address.
@@ -486,20 +487,24 @@ export const configSchema = z
     for (const id of COMPONENT_IDS) {
       const c = config.components[id];
       if (!c.enabled) continue;
-      const ports: Array<[string, number]> = [['port', c.port]];
-      if (id === 'jaeger') ports.push(['otlpHttpPort', config.components.jaeger.otlpHttpPort]);
-      if (id === 'webhook') ports.push(['metricsPort', config.components.webhook.metricsPort]);
-      for (const [field, p] of ports) {
+      const ports: Array<[string[], number]> = [[['components', id, 'port'], c.port]];
+      if (id === 'jaeger') ports.push([['components', id, 'otlpHttpPort'], config.components.jaeger.otlpHttpPort]);
+      if (id === 'webhook') ports.push([['components', id, 'metricsPort'], config.components.webhook.metricsPort]);
+      // A clustered Alertmanager also publishes its gossip port, on the same address.
+      if (id === 'alertmanager' && config.alertmanager.peers.length > 0) {
+        ports.push([['alertmanager', 'clusterPort'], config.alertmanager.clusterPort]);
+      }
+      for (const [path, p] of ports) {
         const key = `${c.bindAddress ?? config.bindAddress}:${p}`;
         const other = seen.get(key);
         if (other) {
           ctx.addIssue({
             code: 'custom',
-            path: ['components', id, field],
+            path,
             message: `port ${p} is already used by ${other}; give each component its own port`,
           });
         } else {
-          seen.set(key, `components.${id}.${field}`);
+          seen.set(key, path.join('.'));
         }
       }
     }

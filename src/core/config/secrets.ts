@@ -4,6 +4,7 @@ import path from 'node:path';
 import { WmonError, type ConfigIssue } from '../../errors.js';
 import type { Config, SecretRef } from './schema.js';
 import { MAX_PEM_FILE_BYTES, readSmallFileSync } from './small-file.js';
+import { remoteWriteSecretFile } from './storage.js';
 import { checkTls } from './tls.js';
 
 export interface SecretContext {
@@ -45,6 +46,7 @@ const KINDS = {
   },
   postgresUrl: { what: 'a postgres:// URL', valid: isUrlWithProtocol('postgres:', 'postgresql:') },
   redisUrl: { what: 'a redis:// or rediss:// URL', valid: isUrlWithProtocol('redis:', 'rediss:') },
+  bearerToken: { what: 'a bearer token (one word, no spaces)', valid: (v) => /^[\x21-\x7e]{1,4096}$/.test(v) },
   stripeApiKey: {
     what: 'a Stripe API key (rk_live_… or rk_test_…: a restricted key with read access to events)',
     valid: (v) => /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,247}$/.test(v),
@@ -66,8 +68,11 @@ export type SecretName =
   | 'authPassword'
   | 'stripeApiKey';
 
+/** A secret of `prometheus.remoteWrite[i]`, named by its endpoint's index. */
+export type RemoteWriteSecretName = `remoteWrite.${number}.${'password' | 'bearerToken'}`;
+
 interface SecretSlot {
-  readonly name: SecretName;
+  readonly name: SecretName | RemoteWriteSecretName;
   readonly path: string;
   readonly ref: SecretRef;
   readonly kind: SecretKind;
@@ -93,7 +98,29 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('redisUrl', 'service.redisUrl', config.service.redisUrl, KINDS.redisUrl);
   add('authPassword', 'auth.password', config.auth?.password, KINDS.authPassword);
   add('stripeApiKey', 'service.stripeApiKey', config.service.stripeApiKey, KINDS.stripeApiKey);
+  for (const s of remoteWriteSecrets(config)) slots.push(s);
   return slots;
+}
+
+/** The remote-write endpoints' secrets, each with the file (in Prometheus's secrets folder) it is written to. */
+export function remoteWriteSecrets(config: Config): Array<SecretSlot & { readonly file: string }> {
+  return config.prometheus.remoteWrite.flatMap((r, i): Array<SecretSlot & { readonly file: string }> => {
+    const secret = r.basicAuth
+      ? { kind: 'password' as const, path: 'basicAuth.password', ref: r.basicAuth.password, what: KINDS.password }
+      : r.bearerToken
+        ? { kind: 'bearerToken' as const, path: 'bearerToken', ref: r.bearerToken, what: KINDS.bearerToken }
+        : undefined;
+    if (!secret) return [];
+    return [
+      {
+        name: `remoteWrite.${i}.${secret.kind}`,
+        path: `prometheus.remoteWrite[${i}].${secret.path}`,
+        ref: secret.ref,
+        kind: secret.what,
+        file: remoteWriteSecretFile(i, secret.kind),
+      },
+    ];
+  });
 }
 
 type Resolution = { ok: true; value: string } | { ok: false; problem: string };
@@ -146,7 +173,11 @@ export function checkSecrets(config: Config, ctx: SecretContext): ConfigIssue[] 
 }
 
 /** The value of one configured secret; undefined when the configuration does not reference it. */
-export function readSecret(config: Config, name: SecretName, ctx: SecretContext): string | undefined {
+export function readSecret(
+  config: Config,
+  name: SecretName | RemoteWriteSecretName,
+  ctx: SecretContext,
+): string | undefined {
   const slot = secretSlots(config).find((s) => s.name === name);
   if (!slot) return undefined;
   const r = resolve(slot.ref, ctx);

@@ -71,7 +71,7 @@ function specFor(stack: Stack, c: ComponentModel, inputs: SpecInputs): Container
       containerPort: p.containerPort,
       hostPort: p.hostPort,
       hostIp: p.hostIp,
-      protocol: 'tcp' as const,
+      protocol: p.protocol ?? ('tcp' as const),
     })),
     volumes: c.volumes.map((v) => ({ volume: volumeName(stack, v.name), target: v.target })),
     binds,

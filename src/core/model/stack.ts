@@ -1,6 +1,7 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
 import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
+import { remoteWriteSecrets } from '../config/secrets.js';
 import { webConfigPath } from '../render/web-config.js';
 
 /** Where the blackbox exporter's rendered configuration is mounted (render/blackbox.ts writes blackbox.yml). */
@@ -17,6 +18,10 @@ export interface ComponentPort {
   readonly containerPort: number;
   readonly hostPort: number;
   readonly hostIp: string;
+  /** tcp unless said (Alertmanager's cluster gossip uses both). */
+  readonly protocol?: 'tcp' | 'udp';
+  /** Not an HTTP endpoint (Alertmanager's cluster listener): no URL for it. */
+  readonly gossip?: true;
 }
 
 export interface ComponentVolume {
@@ -120,6 +125,8 @@ export const CONTAINER_PORTS = {
   blackboxExporter: 9115,
   /** Jaeger 2's own metrics (its OpenTelemetry collector telemetry), on JAEGER_LISTEN_HOST. */
   jaegerMetrics: 8888,
+  /** Alertmanager's cluster (gossip) listener, TCP and UDP, when alertmanager.peers is set. */
+  alertmanagerCluster: 9094,
 } as const;
 
 /** Start order: a component comes after everything it depends on. */
@@ -200,7 +207,8 @@ export function buildStack(config: Config): Stack {
       ...base('prometheus'),
       volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
       config: { dir: 'prometheus', target: '/etc/prometheus' },
-      ...(webAuth.secretsTarget ? { secretsTarget: webAuth.secretsTarget } : {}),
+      // Its secrets folder: the auth password, and the remote-write endpoints' credentials.
+      ...(webAuth.secretsTarget || remoteWriteSecrets(config).length > 0 ? { secretsTarget: SECRETS_MOUNT_DIR } : {}),
       cmd: [
         '--config.file=/etc/prometheus/prometheus.yml',
         '--storage.tsdb.path=/prometheus',
@@ -221,16 +229,34 @@ export function buildStack(config: Config): Stack {
   }
 
   if (on('alertmanager')) {
+    const cluster = config.alertmanager;
+    const clustered = cluster.peers.length > 0;
+    const hostIp = config.components.alertmanager.bindAddress ?? config.bindAddress;
+    const gossip = (protocol: 'tcp' | 'udp'): ComponentPort => ({
+      name: `cluster-${protocol}`,
+      containerPort: CONTAINER_PORTS.alertmanagerCluster,
+      hostPort: cluster.clusterPort,
+      hostIp,
+      protocol,
+      gossip: true,
+    });
     models.set('alertmanager', {
-      ...base('alertmanager'),
+      ...base('alertmanager', clustered ? [gossip('tcp'), gossip('udp')] : []),
       volumes: [{ name: 'alertmanager-data', target: '/alertmanager' }],
       config: { dir: 'alertmanager', target: '/etc/alertmanager' },
       secretsTarget: SECRETS_MOUNT_DIR,
       cmd: [
         '--config.file=/etc/alertmanager/alertmanager.yml',
         '--storage.path=/alertmanager',
-        // A single Alertmanager: no gossip cluster (it would delay the first notification by ~10 s).
-        '--cluster.listen-address=',
+        ...(clustered
+          ? [
+              // An HA pair (or more): shared silences and notification log with the peers, over gossip.
+              `--cluster.listen-address=0.0.0.0:${CONTAINER_PORTS.alertmanagerCluster}`,
+              `--cluster.advertise-address=${cluster.advertiseAddress}`,
+              ...cluster.peers.map((peer) => `--cluster.peer=${peer}`),
+            ]
+          : // A single Alertmanager: no gossip cluster (it would delay the first notification by ~10 s).
+            ['--cluster.listen-address=']),
         // Notification counters per receiver (`receiver_name`): `wmon check` tells the heartbeat's failures apart.
         '--enable-feature=receiver-name-in-metrics',
         `--web.external-url=${url('alertmanager')}`,

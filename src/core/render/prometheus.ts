@@ -1,6 +1,7 @@
-import { secretPath } from '@wmon/contract';
+import { SECRETS_MOUNT_DIR, secretPath } from '@wmon/contract';
 
 import type { Config } from '../config/schema.js';
+import { remoteWriteName, remoteWriteSecretFile, type RemoteWrite } from '../config/storage.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 import { BLACKBOX_JOB, REACHABILITY_MODULE, probeTargets, type ProbeTarget } from './blackbox.js';
 import { clientTlsConfig } from './web-config.js';
@@ -97,21 +98,74 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   const probes = on('blackboxExporter') ? probeTargets(config) : [];
   if (probes.length > 0) jobs.push(probeJob(probes, at('blackboxExporter'), auth));
 
+  const p = config.prometheus;
   return {
     global: {
-      scrape_interval: config.prometheus.scrapeInterval,
-      evaluation_interval: config.prometheus.evaluationInterval,
-      external_labels: { project: config.project, environment: config.environment },
+      scrape_interval: p.scrapeInterval,
+      evaluation_interval: p.evaluationInterval,
+      external_labels: { project: config.project, environment: config.environment, ...p.externalLabels },
     },
     // Relative to this file: the same config works in the container and with promtool on the host.
     rule_files: [`${RULES_DIR}/*.yml`],
     ...(on('alertmanager')
       ? {
           alerting: {
+            // The replica label would make the replicas' copies of an alert two alerts to a clustered Alertmanager.
+            ...(p.replicaLabel ? { alert_relabel_configs: [{ action: 'labeldrop', regex: p.replicaLabel }] } : {}),
             alertmanagers: [{ ...auth, static_configs: [{ targets: [at('alertmanager')] }] }],
           },
         }
       : {}),
     scrape_configs: jobs,
+    ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map(remoteWrite) } : {}),
+  };
+}
+
+/** wmon.yaml's queue keys and Prometheus's queue_config names. */
+const QUEUE_KEYS = {
+  capacity: 'capacity',
+  minShards: 'min_shards',
+  maxShards: 'max_shards',
+  maxSamplesPerSend: 'max_samples_per_send',
+  batchSendDeadline: 'batch_send_deadline',
+  minBackoff: 'min_backoff',
+  maxBackoff: 'max_backoff',
+} as const satisfies Record<keyof NonNullable<RemoteWrite['queue']>, string>;
+
+/** One remote_write entry: credentials only as files in Prometheus's secrets folder, never their values. */
+function remoteWrite(r: RemoteWrite, index: number): Record<string, unknown> {
+  const queue = Object.entries(r.queue ?? {}).filter(([, v]) => v !== undefined);
+  return {
+    url: r.url,
+    name: remoteWriteName(r, index),
+    ...(Object.keys(r.headers).length > 0 ? { headers: r.headers } : {}),
+    ...(r.basicAuth
+      ? {
+          basic_auth: {
+            username: r.basicAuth.username,
+            password_file: `${SECRETS_MOUNT_DIR}/${remoteWriteSecretFile(index, 'password')}`,
+          },
+        }
+      : {}),
+    ...(r.bearerToken
+      ? {
+          authorization: {
+            type: 'Bearer',
+            credentials_file: `${SECRETS_MOUNT_DIR}/${remoteWriteSecretFile(index, 'bearerToken')}`,
+          },
+        }
+      : {}),
+    ...(queue.length > 0
+      ? { queue_config: Object.fromEntries(queue.map(([k, v]) => [QUEUE_KEYS[k as keyof typeof QUEUE_KEYS], v])) }
+      : {}),
+    ...(r.writeRelabel.length > 0
+      ? {
+          write_relabel_configs: r.writeRelabel.map((w) => ({
+            source_labels: w.sourceLabels,
+            regex: w.regex,
+            action: w.action,
+          })),
+        }
+      : {}),
   };
 }

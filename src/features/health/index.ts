@@ -10,6 +10,7 @@ import { alertmanagerDriftTask, prometheusTasks, type AlertSink } from './checks
 import { reachabilityTasks } from './checks/reachability.js';
 import { readinessTasks } from './checks/ready.js';
 import { reconcileTasks } from './checks/reconcile.js';
+import { remoteWriteTasks } from './checks/remote-write.js';
 import { secretFileTasks } from './checks/secrets.js';
 import { runTasks, type CheckGroup } from './runner.js';
 import { exitCodeFor, sortChecks, statusLine, worstStatus } from './status.js';
@@ -43,6 +44,7 @@ export async function runCheck(ctx: StackContext, opts: CheckOptions): Promise<C
     ...secretFileTasks(ctx),
     ...(opts.probe ? probeTasks(ctx) : []),
     ...reconcileTasks(ctx),
+    ...remoteWriteTasks(ctx),
   ].filter((t) => !skip.has(t.group));
 
   const checks = sortChecks(await runTasks(tasks));

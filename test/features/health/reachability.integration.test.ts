@@ -7,8 +7,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -20,7 +18,7 @@ import { reachabilityTasks } from '../../../src/features/health/checks/reachabil
 import { runTasks } from '../../../src/features/health/runner.js';
 import type { CheckResultJson } from '../../../src/results.js';
 import { startPrometheus, type Daemon } from '../../support/debian-daemons.js';
-import { tempDir } from '../../support/tmp.js';
+import { loadedConfigIn, stopDaemonAndServer } from '../../support/loaded-config.js';
 import { eventually } from '../../support/wait.js';
 
 const PUBLIC = 'https://hooks.example.com/webhooks/stripe/reachability';
@@ -106,17 +104,10 @@ components:
   };
   prometheus = await startPrometheus(() => ({ 'prometheus.yml': stringify(config) }));
 
-  const dir = await tempDir('wmon-reach-');
-  const file = path.join(dir, 'wmon.yaml');
-  await writeFile(file, yaml(prometheus.port));
-  await mkdir(path.join(dir, '.wmon'), { recursive: true });
-  loaded = { file, dir, config: parseConfigText(yaml(prometheus.port), file), exists: true };
+  loaded = await loadedConfigIn('wmon-reach-', yaml(prometheus.port));
 }, 60_000);
 
-afterAll(async () => {
-  await prometheus?.stop();
-  await new Promise((ok) => server?.close(ok));
-});
+afterAll(() => stopDaemonAndServer(prometheus, server));
 
 const check = async (): Promise<CheckResultJson[]> =>
   runTasks(reachabilityTasks(createHealthContext(loaded, { timeoutMs: 5000 })));

@@ -17,7 +17,7 @@ export const HEARTBEAT_WINDOW = '15m';
 const DAY = 86_400;
 
 /** The vector an instant query answers (anything else is no series). */
-async function vector(prom: PrometheusClient, expr: string): Promise<readonly VectorSeries[]> {
+export async function vector(prom: PrometheusClient, expr: string): Promise<readonly VectorSeries[]> {
   const r = await prom.query(expr);
   return r.resultType === 'vector' ? r.result : [];
 }

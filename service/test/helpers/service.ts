@@ -184,7 +184,10 @@ export async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/** The value of one sample in a Prometheus text exposition (0 when absent). */
+/**
+ * The value of one sample in a Prometheus text exposition (0 when absent). The `replica` label every series
+ * carries is matched only when `labels` names it.
+ */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
@@ -192,6 +195,7 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
     const labelPart = rest[0] === '{' ? rest.slice(1, rest.indexOf('}')) : '';
     const got = Object.fromEntries([...labelPart.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!('replica' in labels)) delete got.replica;
     if (
       Object.entries(labels).every(([k, v]) => got[k] === v) &&
       Object.keys(got).length === Object.keys(labels).length

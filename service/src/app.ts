@@ -13,7 +13,7 @@ import { createRedactor } from './observability/redact.js';
 import { defaultRegistry } from './handlers/defaults.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { createRequestHandler, type HttpDeps } from './http/server.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { RateLimiter, SharedRateLimiter } from './http/rate-limit.js';
 import { createMetrics, type MetricsHandle } from './metrics.js';
 import { createLogging, type Logging } from './observability/logging.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
@@ -193,7 +193,10 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     cache,
     processor,
     metrics,
-    rateLimiter: new RateLimiter(config.rateLimit.perClient, config.rateLimit.global),
+    rateLimiter:
+      cache.backend instanceof RedisCache
+        ? new SharedRateLimiter(cache.backend.client, config.rateLimit.perClient, config.rateLimit.global)
+        : new RateLimiter(config.rateLimit.perClient, config.rateLimit.global),
     types,
     log,
     tracer: tracing.tracer,

@@ -127,9 +127,25 @@ export class EventProcessor {
     this.#sweepTimer = setInterval(() => {
       this.#overflow = true;
       this.#pump();
+      void this.#refreshBacklog();
     }, this.options.sweepIntervalMs);
     this.#sweepTimer.unref();
     this.#pump();
+  }
+
+  /**
+   * Replicas share the database: each one's own counting misses what its peers accept, complete and take
+   * over, so the queue gauges are re-read from the database (the whole backlog, the same on every replica).
+   */
+  async #refreshBacklog(): Promise<void> {
+    if (!this.deps.store.backlog || this.#stopping) return;
+    try {
+      const b = await this.deps.store.backlog();
+      this.#pendingCount = b.pending;
+      this.#deadCount = b.deadLetter;
+    } catch (err) {
+      this.deps.onDatabaseError(err);
+    }
   }
 
   /** A newly accepted (committed) event. */

@@ -68,6 +68,7 @@ ALTER TABLE ${schema}.webhook_events ADD COLUMN IF NOT EXISTS source TEXT NOT NU
 ALTER TABLE ${schema}.webhook_event_state ADD COLUMN IF NOT EXISTS lease_owner TEXT;
 ALTER TABLE ${schema}.webhook_event_state ADD COLUMN IF NOT EXISTS lease_until BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS webhook_event_state_lease ON ${schema}.webhook_event_state (lease_owner) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_event_state_dead ON ${schema}.webhook_event_state (event_id) WHERE status = 'dead_letter';
 `;
 
 const ignore = (): void => {};
@@ -441,6 +442,17 @@ export class PostgresStore implements Store {
       );
       const by = Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
       return { pending: by.pending ?? 0, processed: by.processed ?? 0, deadLetter: by.dead_letter ?? 0 };
+    });
+  }
+
+  backlog(): Promise<Omit<StoreCounts, 'processed'>> {
+    return this.#timed('count', async () => {
+      const res = await this.#pool.query<{ pending: number; dead: number }>(
+        `SELECT (SELECT count(*) FROM webhook_event_state WHERE status = 'pending')::int8 AS pending,
+                (SELECT count(*) FROM webhook_event_state WHERE status = 'dead_letter')::int8 AS dead`,
+      );
+      const r = res.rows[0]!;
+      return { pending: r.pending, deadLetter: r.dead };
     });
   }
 

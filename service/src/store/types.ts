@@ -175,6 +175,11 @@ export interface Store {
    */
   loadPending(now: number, limit: number): Promise<PendingEvent[]>;
   counts(): Promise<StoreCounts>;
+  /**
+   * Pending and dead-lettered events in the whole database, cheaply (partial indexes): what a replica reports
+   * as the queue, since its own bookkeeping sees only its share. Stores with `appliesChanges` only.
+   */
+  backlog?(): Promise<Omit<StoreCounts, 'processed'>>;
   getObject(id: string): Promise<ObjectRecord | undefined>;
   getEvent(id: string): Promise<StoredEventState | undefined>;
   /** Which of these event ids are stored (at most 1000 at a time). */

@@ -13,6 +13,7 @@ import {
   errorRatio,
   histogramQuantile,
   memoryRatio,
+  queueBacklog,
   requestLatencyQuantile,
   requestRate,
   series,
@@ -69,7 +70,7 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
   queuePending: {
     label: 'Queue pending',
     unit: 'count',
-    query: () => `sum(${series('queueSize', { state: 'pending' })})`,
+    query: () => queueBacklog('pending'),
     thresholds: (a) => ({ warning: a.queueBacklog.warning }),
   },
   queueProcessing: {
@@ -80,7 +81,7 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
   queueDeadLetter: {
     label: 'Queue dead letters',
     unit: 'count',
-    query: () => `sum(${series('queueSize', { state: 'dead_letter' })})`,
+    query: () => queueBacklog('dead_letter'),
     thresholds: (a) => ({ warning: a.deadLetter.warning }),
   },
   memoryRss: { label: 'Memory (RSS)', unit: 'bytes', query: () => `sum(${series('memoryUsage', { kind: 'rss' })})` },

@@ -5,10 +5,9 @@
  * once and was processed exactly once (the replicas' success counters add up to the events), and the
  * per-customer records the handlers keep are exact.
  */
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killChildren, signedPost, startChild, type Child } from './helpers/child.js';
-import { PG_URL, postgresRedisBackend, requirePostgres, requireRedis } from './helpers/deps.js';
+import { postgresRedisBackend, querySchema, requirePostgres, requireRedis } from './helpers/deps.js';
 import { event, sample, scrape, waitFor, type Fixture } from './helpers/service.js';
 
 const EVENTS = 300;
@@ -34,16 +33,6 @@ afterEach(async () => {
   await backend.cleanup();
 });
 afterAll(killChildren);
-
-async function query<R extends pg.QueryResultRow>(schema: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 function makeEvents(): { events: Fixture[]; expected: Map<string, Record<string, number>> } {
   const events: Fixture[] = [];
@@ -102,7 +91,7 @@ async function runReplicas(withRedis: boolean): Promise<void> {
 
   const states = await waitFor(
     () =>
-      query<{ status: string; n: string }>(
+      querySchema<{ status: string; n: string }>(
         schema,
         'SELECT status, count(*) AS n FROM webhook_event_state GROUP BY status',
       ),
@@ -113,12 +102,12 @@ async function runReplicas(withRedis: boolean): Promise<void> {
   expect(states).toEqual([{ status: 'processed', n: String(EVENTS) }]);
 
   // Stored once each: the acknowledged ids and nothing else.
-  const stored = await query<{ id: string }>(schema, 'SELECT id FROM webhook_events');
+  const stored = await querySchema<{ id: string }>(schema, 'SELECT id FROM webhook_events');
   expect(stored.map((r) => r.id).sort()).toEqual([...acked].sort());
 
   // Processed exactly once: the live replicas' success counters equal the events each completed, and the
   // killed one completed the rest (its counter died with it; the database says which events it completed).
-  const completedBy = await query<{ replica: string; n: string }>(
+  const completedBy = await querySchema<{ replica: string; n: string }>(
     schema,
     "SELECT split_part(lease_owner, '/', 1) AS replica, count(*) AS n FROM webhook_event_state GROUP BY 1",
   );
@@ -139,7 +128,7 @@ async function runReplicas(withRedis: boolean): Promise<void> {
   expect(successes, 'the live replicas took over the killed one’s events').toBeGreaterThan(0);
 
   // Per-customer records exact: every event applied once.
-  const customers = await query<{ id: string; data: Record<string, unknown> }>(
+  const customers = await querySchema<{ id: string; data: Record<string, unknown> }>(
     schema,
     "SELECT id, data FROM stripe_objects WHERE object_type = 'customer'",
   );

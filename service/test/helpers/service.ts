@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { createService, type Service, type ServiceOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { newEventId, signPayload } from '../../src/send.js';
+import type { WriteOp } from '../../src/store/types.js';
 
 export const SECRET = 'whsec_test_primary_0123456789abcdef';
 export const SECRET_2 = 'whsec_test_rotated_fedcba9876543210';
@@ -221,4 +222,19 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The store's insert of a fixture, as the webhook route makes it (received now, a webhook delivery). */
+export function insertOp(e: Fixture): WriteOp {
+  return {
+    kind: 'insert',
+    event: {
+      id: e.id,
+      type: e.type,
+      created: e.created,
+      livemode: false,
+      receivedAt: Date.now(),
+      payload: JSON.stringify(e),
+    },
+  };
 }

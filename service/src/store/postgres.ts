@@ -137,8 +137,9 @@ WITH due AS (
 SELECT e.id, e.type, e.payload, e.received_at, c.attempts FROM claimed c JOIN webhook_events e ON e.id = c.event_id
 ORDER BY c.next_attempt_at`;
 
+// Only the leases past half their time ($3): each row is rewritten every other tick or so, not at every tick.
 const RENEW = `
-UPDATE webhook_event_state SET lease_until = $2 WHERE lease_owner = $1 AND status = 'pending' AND lease_until < $2`;
+UPDATE webhook_event_state SET lease_until = $2 WHERE lease_owner = $1 AND status = 'pending' AND lease_until < $3`;
 
 // On a graceful stop: peers (or this replica restarted) take the events over at once.
 const RELEASE = `UPDATE webhook_event_state SET lease_until = 0 WHERE lease_owner = $1 AND status = 'pending'`;
@@ -236,7 +237,11 @@ export class PostgresStore implements Store {
 
   #renew(): Promise<void> {
     return this.#timed('renew_leases', () =>
-      this.#pool.query(RENEW, [this.lease.owner, Date.now() + this.lease.leaseMs]),
+      this.#pool.query(RENEW, [
+        this.lease.owner,
+        Date.now() + this.lease.leaseMs,
+        Date.now() + Math.floor(this.lease.leaseMs / 2),
+      ]),
     ).then(ignore, ignore);
   }
 

@@ -106,4 +106,37 @@ describe('PostgreSQL leases', () => {
     expect(await complete(a, idsA[0]!)).toBe(false);
     expect((await a.getObject('cus_shared'))?.data).toEqual({ n: 200 });
   });
+
+  it('fails alone, permanently, the event whose change throws; the rest of its batch commits', async () => {
+    const [a] = await twoStores(30_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { op, id } = insert();
+      await a.write(op);
+      ids.push(id);
+    }
+    const throwing: ObjectChange = {
+      id: 'cus_t',
+      apply: () => {
+        throw new Error('handler bug');
+      },
+    };
+    // Submitted in one turn of the event loop: one batch.
+    const settled = await Promise.allSettled(
+      ids.map((id, i) =>
+        a.write({
+          kind: 'complete',
+          id,
+          at: Date.now(),
+          upserts: [],
+          changes: [i === 2 ? throwing : countOne('cus_t')],
+        }),
+      ),
+    );
+    expect(settled[2]).toMatchObject({ status: 'rejected', reason: { permanent: true } });
+    expect(String((settled[2] as PromiseRejectedResult).reason.message)).toContain('handler bug');
+    expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    expect((await a.getObject('cus_t'))?.data).toEqual({ n: 4 });
+    expect(await a.getEvent(ids[2]!)).toMatchObject({ status: 'pending' });
+  });
 });

@@ -13,12 +13,13 @@ import { createRedactor } from './observability/redact.js';
 import { defaultRegistry } from './handlers/defaults.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { createRequestHandler, type HttpDeps } from './http/server.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { RateLimiter, SharedRateLimiter } from './http/rate-limit.js';
 import { createMetrics, type MetricsHandle } from './metrics.js';
 import { createLogging, type Logging } from './observability/logging.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import { EventProcessor } from './queue/processor.js';
 import { createStore } from './store/index.js';
+import { leaseOwner } from './store/postgres.js';
 import type { Store } from './store/types.js';
 import { TypeLabeler } from './webhook/event.js';
 import { Reconciler, type ReconcileOptions } from './reconcile/reconciler.js';
@@ -88,7 +89,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       });
   const log = options.logger ?? logging!.log;
   const tracing: Tracing = createTracing(config.otlpEndpoint, config.serviceName, SERVICE_VERSION);
-  const metrics = createMetrics();
+  const metrics = createMetrics(config.replica);
   const { m } = metrics;
   const types = new TypeLabeler();
 
@@ -107,6 +108,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     config.database,
     (operation, seconds) => m.dbQueryDuration.observe({ operation }, seconds),
     (err) => log.warn({ err: err.message }, 'database connection lost'),
+    { owner: leaseOwner(config.replica), leaseMs: config.leaseMs },
   );
   let lastRedisError = '';
   const cache = new Cache(
@@ -136,7 +138,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       types,
       tracer: tracing.tracer,
       onDatabaseError: (err) => onError('database', err),
-      coherentCache: cache.kind === 'memory',
+      coherentCache: cache.kind === 'memory' && !store.appliesChanges,
     },
     {
       workers: config.workers,
@@ -191,7 +193,10 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     cache,
     processor,
     metrics,
-    rateLimiter: new RateLimiter(config.rateLimit.perClient, config.rateLimit.global),
+    rateLimiter:
+      cache.backend instanceof RedisCache
+        ? new SharedRateLimiter(cache.backend.client, config.rateLimit.perClient, config.rateLimit.global)
+        : new RateLimiter(config.rateLimit.perClient, config.rateLimit.global),
     types,
     log,
     tracer: tracing.tracer,

@@ -12,10 +12,13 @@ import {
   SERVICE_LISTENERS,
   SERVICE_SECRET_ENV,
 } from '@wmon/contract';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { redactUrls, urlCredentials } from './observability/redact.js';
 
 export const EXIT_CONFIG = 78; // sysexits.h EX_CONFIG
+/** sysexits.h EX_TEMPFAIL: the SQLite database is held by another service process (free once that one stops). */
+export const EXIT_DATABASE_IN_USE = 75;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -186,6 +189,12 @@ const envSchema = z.object({
         .max(20, 'expected at most 20 event types (the most the List Events API takes)'),
     )
     .optional(),
+  REPLICA: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'expected a name of letters, digits, _ . : - (up to 63 characters)')
+    .optional(),
+  LEASE_MS: int(1000, 3_600_000).default(30_000),
 });
 
 export type DatabaseConfig =
@@ -223,6 +232,10 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** The reconcile with Stripe's List Events API; undefined when no STRIPE_API_KEY is set. */
   readonly reconcile: ReconcileConfig | undefined;
+  /** This process's name among replicas: the `replica` label of its metrics (REPLICA, else the host name). */
+  readonly replica: string;
+  /** How long an event stays leased to a replica that stopped renewing it (PostgreSQL). */
+  readonly leaseMs: number;
 }
 
 export interface ReconcileConfig {
@@ -387,6 +400,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             graceSeconds: e.RECONCILE_GRACE,
             eventTypes: Object.freeze(e.RECONCILE_EVENT_TYPES ?? []),
           }),
+    replica: e.REPLICA ?? hostname(),
+    leaseMs: e.LEASE_MS,
   });
 }
 
@@ -407,6 +422,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     rateLimit: c.rateLimit,
     workers: c.workers,
     maxAttempts: c.maxAttempts,
+    replica: c.replica,
     reconcile: c.reconcile
       ? {
           api: `${c.reconcile.api.protocol}://${c.reconcile.api.host}:${c.reconcile.api.port}`,

@@ -4,8 +4,9 @@
  * with EXIT_CONFIG (78); SIGTERM/SIGINT stop gracefully (a second signal exits at once).
  */
 import { createService } from './app.js';
-import { ConfigError, EXIT_CONFIG, loadConfig, type Config } from './config.js';
+import { ConfigError, EXIT_CONFIG, EXIT_DATABASE_IN_USE, loadConfig, type Config } from './config.js';
 import { redactUrls } from './observability/redact.js';
+import { DatabaseInUseError } from './store/types.js';
 
 let config: Config;
 try {
@@ -48,5 +49,9 @@ try {
 } catch (err) {
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'start-up failed');
   await service.stop().catch(() => {});
+  if (err instanceof DatabaseInUseError) {
+    process.stderr.write(`wmon-webhook: ${err.message}\n`);
+    process.exit(EXIT_DATABASE_IN_USE);
+  }
   process.exit(1);
 }

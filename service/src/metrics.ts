@@ -18,6 +18,7 @@ import {
   QUEUE_STATES,
   RATE_LIMIT_SCOPES,
   RECONCILE_ERROR_REASONS,
+  REPLICA_LABEL,
   REQUEST_DURATION_BUCKETS,
   ROUTE_LABELS,
   SERVICE_METRICS,
@@ -81,8 +82,13 @@ export interface MetricsHandle {
   close(): void;
 }
 
-export function createMetrics(): MetricsHandle {
+/**
+ * `replica`: this process's name, a label on every series it exports, so that replicas scraped as one job
+ * stay apart (dashboards sum over it, or show it).
+ */
+export function createMetrics(replica?: string): MetricsHandle {
   const registry = new Registry();
+  if (replica !== undefined) registry.setDefaultLabels({ [REPLICA_LABEL]: replica });
   const built: Record<string, Counter | Gauge | Histogram> = {};
   for (const [key, spec] of Object.entries(SERVICE_METRICS) as [Key, MetricSpec][]) {
     const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };

@@ -4,80 +4,22 @@
  * pending are processed, and the per-customer counters show each event applied exactly once.
  * Also: SIGTERM stops gracefully (exit 0, in-flight requests answered).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { signPayload } from '../src/send.js';
-import { freePort } from './helpers/ports.js';
-import { event, SECRET, tempDir, waitFor } from './helpers/service.js';
+import { killChildren, signedPost, startChild as startServiceChild } from './helpers/child.js';
+import { event, tempDir, waitFor } from './helpers/service.js';
 
-const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killChildren();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Child {
-  readonly proc: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startChild(dbPath: string, env: Record<string, string> = {}): Promise<Child> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--conditions=@wmon/source', '--import', 'tsx', MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      STRIPE_WEBHOOK_SECRET: SECRET,
-      DATABASE_URL: `sqlite:${dbPath}`,
-      PORT: String(port),
-      METRICS_PORT: String(await freePort()),
-      RATE_LIMIT_PER_CLIENT: '0',
-      RATE_LIMIT_GLOBAL: '0',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`service exited early (${proc.exitCode}):\n${out}`);
-      return fetch(`${url}/healthz`).then(
-        (r) => r.status,
-        () => 0,
-      );
-    },
-    (s) => s === 200,
-    'the child service to listen',
-    30_000,
-  );
-  return { proc, url, output: () => out, exited };
-}
-
-async function signedPost(url: string, e: object): Promise<number> {
-  const body = JSON.stringify(e);
-  const res = await fetch(`${url}/webhooks/stripe`, {
-    method: 'POST',
-    headers: { 'stripe-signature': signPayload(body, SECRET), 'content-type': 'application/json' },
-    body,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const startChild = (dbPath: string, env: Record<string, string> = {}) =>
+  startServiceChild({ DATABASE_URL: `sqlite:${dbPath}`, ...env });
 
 function readDb(path: string) {
   const db = new Database(path, { readonly: true });

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
+  REPLICA_LABEL,
   probeEvent,
   READINESS_CHECKS,
   READINESS_STATUSES,
@@ -42,7 +43,7 @@ let svc: Running;
 let text: string;
 
 beforeAll(async () => {
-  svc = await startService();
+  svc = await startService({ REPLICA: 'replica-7' });
   await post(svc.webhookUrl, event('charge.succeeded'));
   await post(svc.webhookUrl, event('invoice.paid', { customer: 'cus_metrics' }));
   await post(svc.webhookUrl, event('charge.succeeded'), { secret: 'whsec_wrong' });
@@ -78,8 +79,11 @@ describe('/metrics', () => {
       const labels = [...(line!.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="/g)]
         .map((m) => m[1])
         .filter((l) => l !== 'le');
-      expect(labels.sort(), spec.name).toEqual([...spec.labels].sort());
+      // Every series carries the replica label (REPLICA_LABEL: prom-client's default labels) besides its own.
+      expect(labels.sort(), spec.name).toEqual([...spec.labels, REPLICA_LABEL].sort());
     }
+    const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(samples.filter((l) => !l.includes(`${REPLICA_LABEL}="replica-7"`))).toEqual([]);
     // Nothing outside the list.
     const names = new Set(
       text
@@ -109,7 +113,7 @@ describe('/metrics', () => {
 
     // SQLite creates its schema before the timed calls; PostgreSQL times it (`migrate`).
     const notOnSqlite: Record<string, readonly string[]> = {
-      'webhook_db_query_duration_seconds{operation}': ['migrate'],
+      'webhook_db_query_duration_seconds{operation}': ['migrate', 'renew_leases'],
     };
     const seen = labelValues(exposition);
     for (const spec of Object.values(SERVICE_METRICS) as MetricSpec[]) {
@@ -136,7 +140,7 @@ describe('/metrics', () => {
   it('uses the shared request-duration buckets', () => {
     for (const le of REQUEST_DURATION_BUCKETS) {
       expect(text).toContain(
-        `webhook_request_duration_seconds_bucket{le="${le}",route="/webhooks/stripe",status="200",source="external"}`,
+        `webhook_request_duration_seconds_bucket{le="${le}",replica="replica-7",route="/webhooks/stripe",status="200",source="external"}`,
       );
     }
   });

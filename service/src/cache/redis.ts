@@ -25,6 +25,11 @@ export class RedisCache implements CacheBackend {
     this.#redis.on('error', onError);
   }
 
+  /** The connection, for the rate limits shared through Redis (its commands take the key prefix too). */
+  get client(): Redis {
+    return this.#redis;
+  }
+
   async connect(): Promise<void> {
     try {
       await this.#redis.connect();

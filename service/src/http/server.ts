@@ -37,7 +37,7 @@ import { DatabaseError, type Store } from '../store/types.js';
 import { decodeBody, parseEvent, type TypeLabeler } from '../webhook/event.js';
 import { verifyStripeSignature } from '../webhook/signature.js';
 import { acceptEvent, type Acceptance } from '../webhook/accept.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RequestLimiter } from './rate-limit.js';
 import { ReconcileBusyError, type Reconciler } from '../reconcile/reconciler.js';
 
 export interface HttpDeps {
@@ -49,7 +49,7 @@ export interface HttpDeps {
   readonly cache: Cache;
   readonly processor: EventProcessor;
   readonly metrics: MetricsHandle;
-  readonly rateLimiter: RateLimiter;
+  readonly rateLimiter: RequestLimiter;
   readonly types: TypeLabeler;
   readonly log: Logger;
   readonly tracer: Tracer | undefined;
@@ -225,7 +225,7 @@ export function createRequestHandler(deps: HttpDeps, listener: ServiceListener =
       return;
     }
     if (deps.rateLimiter.enabled) {
-      const decision = deps.rateLimiter.check(clientAddress(req));
+      const decision = await deps.rateLimiter.check(clientAddress(req));
       if (!decision.ok) {
         m.rateLimited.inc({ scope: decision.scope });
         json(

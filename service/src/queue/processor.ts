@@ -4,8 +4,12 @@
  *
  * The database is the queue's source of truth; memory holds at most QUEUE_BUFFER_SIZE events. Events that
  * do not fit (a burst), and everything pending at start-up (after a crash), are loaded from the database
- * by the sweep. One service instance per database: the in-memory bookkeeping below is what keeps an
- * event from running twice, and an event's object updates commit atomically with its completion.
+ * by the sweep. An event's object updates commit atomically with its completion.
+ *
+ * With SQLite one process owns the database: the in-memory bookkeeping below keeps an event from running
+ * twice, and a per-record lock serialises read-modify-writes. With PostgreSQL replicas share the database:
+ * the store leases each event to one process (only the lease holder completes it; a completion the store
+ * refuses was another replica's to make) and applies the handlers' changes under its own locks.
  */
 import type { Tracer, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -15,7 +19,7 @@ import type { Cache } from '../cache/index.js';
 import { OBJECT_TTL_SECONDS } from '../cache/index.js';
 import type { HandlerContext, HandlerRegistry, ObjectUpdate } from '../handlers/registry.js';
 import type { MetricsHandle } from '../metrics.js';
-import { DatabaseError, type ObjectRecord, type Store } from '../store/types.js';
+import { DatabaseError, type ObjectChange, type ObjectRecord, type Store } from '../store/types.js';
 import { parseEvent, type StripeEvent, type TypeLabeler } from '../webhook/event.js';
 
 export interface Job {
@@ -123,9 +127,25 @@ export class EventProcessor {
     this.#sweepTimer = setInterval(() => {
       this.#overflow = true;
       this.#pump();
+      void this.#refreshBacklog();
     }, this.options.sweepIntervalMs);
     this.#sweepTimer.unref();
     this.#pump();
+  }
+
+  /**
+   * Replicas share the database: each one's own counting misses what its peers accept, complete and take
+   * over, so the queue gauges are re-read from the database (the whole backlog, the same on every replica).
+   */
+  async #refreshBacklog(): Promise<void> {
+    if (!this.deps.store.backlog || this.#stopping) return;
+    try {
+      const b = await this.deps.store.backlog();
+      this.#pendingCount = b.pending;
+      this.#deadCount = b.deadLetter;
+    } catch (err) {
+      this.deps.onDatabaseError(err);
+    }
   }
 
   /** A newly accepted (committed) event. */
@@ -243,6 +263,7 @@ export class EventProcessor {
     });
     const releases: (() => void)[] = [];
     const upserts = new Map<string, ObjectRecord>();
+    const changes: ObjectChange[] = [];
     try {
       let event = job.event;
       if (!event) {
@@ -254,13 +275,25 @@ export class EventProcessor {
       }
       typeLabel = this.deps.types.label(event.type);
       const handler = this.deps.registry.resolve(event.type);
-      if (handler) await handler(event, this.#context(job, releases, upserts));
+      if (handler) await handler(event, this.#context(job, releases, upserts, changes));
       const at = Date.now();
-      const records = [...upserts.values()];
-      await this.deps.store.write({ kind: 'complete', id: job.id, at, upserts: records });
-      for (const r of records) await this.deps.cache.set('objects', r.id, JSON.stringify(r), OBJECT_TTL_SECONDS);
+      const result = await this.deps.store.write({
+        kind: 'complete',
+        id: job.id,
+        at,
+        upserts: [...upserts.values()],
+        ...(changes.length > 0 ? { changes } : {}),
+      });
       this.#settled(job.id);
       this.#pendingCount--;
+      if (result === false) {
+        // Another replica completed it, or took it over when this process's lease ran out: its outcome, not ours.
+        this.deps.log.debug({ eventId: job.id }, 'event completed by another replica');
+        span?.setStatus({ code: SpanStatusCode.OK });
+        return;
+      }
+      const records = result !== null && typeof result === 'object' ? result.records : [...upserts.values()];
+      for (const r of records) await this.deps.cache.set('objects', r.id, JSON.stringify(r), OBJECT_TTL_SECONDS);
       m.eventsProcessed.inc({ outcome: 'success', source });
       span?.setStatus({ code: SpanStatusCode.OK });
     } catch (err) {
@@ -274,7 +307,12 @@ export class EventProcessor {
     }
   }
 
-  #context(job: Job, releases: (() => void)[], upserts: Map<string, ObjectRecord>): HandlerContext {
+  #context(
+    job: Job,
+    releases: (() => void)[],
+    upserts: Map<string, ObjectRecord>,
+    changes: ObjectChange[],
+  ): HandlerContext {
     const { store, cache } = this.deps;
     const parentLog = this.deps.log;
     let log: Logger | undefined;
@@ -290,8 +328,19 @@ export class EventProcessor {
       get log() {
         return (log ??= parentLog.child({ eventId: job.id, eventType: job.type }));
       },
-      get: async (id) => upserts.get(id) ?? readThrough(id),
+      get: async (id) => {
+        if (!store.appliesChanges) return upserts.get(id) ?? readThrough(id);
+        // What this event's own changes would make of the record (the store applies them again under its lock).
+        let record = await readThrough(id);
+        for (const ch of changes) {
+          const next = ch.id === id ? ch.apply(record) : undefined;
+          if (next) record = { ...next, id, updatedAt: Date.now() };
+        }
+        return record;
+      },
       update: async (id, fn: (current: ObjectRecord | undefined) => ObjectUpdate | undefined) => {
+        // Shared database: the store reads, changes and writes the record in the completing transaction.
+        if (store.appliesChanges) return void changes.push({ id, apply: fn });
         if (!upserts.has(id)) releases.push(await this.#locks.acquire(id));
         // Under the lock: through a coherent cache, else from the database (the source of truth).
         const current =

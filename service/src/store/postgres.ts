@@ -1,11 +1,19 @@
 /**
  * PostgreSQL store (DATABASE_URL=postgres://…): same tables and behaviour as SQLite. Writes are
  * group-committed: each batch is one transaction of a few set-based statements.
+ *
+ * Any number of processes (replicas) may share the database. Each pending event is leased to one of them
+ * (`lease_owner`, `lease_until`): the one that stored it, or the one whose sweep claimed it (`FOR UPDATE SKIP
+ * LOCKED`) after its lease ran out. Only the lease holder completes it or records a failed attempt, and the
+ * handlers' record changes are applied in that same transaction to the records as the database holds them,
+ * under a transaction-scoped advisory lock per record: an event is processed once, and every update counts.
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Batcher, ItemFailure } from './batcher.js';
 import { DatabaseError, eventStateFromRow, KNOWN_IDS_MAX, objectRecordFromRow } from './types.js';
 import type {
+  ObjectChange,
   EventStateRow,
   EventStatus,
   ObjectRecord,
@@ -56,9 +64,26 @@ CREATE TABLE IF NOT EXISTS ${schema}.stripe_objects (
 CREATE INDEX IF NOT EXISTS stripe_objects_customer ON ${schema}.stripe_objects (customer_id);
 -- Added after the first release: a database made before it gets the column (every row a webhook delivery).
 ALTER TABLE ${schema}.webhook_events ADD COLUMN IF NOT EXISTS source TEXT NOT NULL DEFAULT 'webhook';
+-- Added for replicas: which process may work on a pending event, until when (ms). 0: anyone may claim it.
+ALTER TABLE ${schema}.webhook_event_state ADD COLUMN IF NOT EXISTS lease_owner TEXT;
+ALTER TABLE ${schema}.webhook_event_state ADD COLUMN IF NOT EXISTS lease_until BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS webhook_event_state_lease ON ${schema}.webhook_event_state (lease_owner) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_event_state_dead ON ${schema}.webhook_event_state (event_id) WHERE status = 'dead_letter';
 `;
 
 const ignore = (): void => {};
+
+/** How a process names itself in `lease_owner`: unique per process, so a restarted one never mistakes old leases for its own. */
+export function leaseOwner(replica: string): string {
+  return `${replica}/${process.pid}/${randomBytes(4).toString('hex')}`;
+}
+
+export interface LeaseOptions {
+  /** This process's `lease_owner` (leaseOwner()). */
+  readonly owner: string;
+  /** How long a lease lasts without renewal: how soon peers take over a dead replica's events. */
+  readonly leaseMs: number;
+}
 
 /**
  * SQLSTATE classes of a statement refusing its values: 22 data exception (NUL in text, a number out of
@@ -77,20 +102,55 @@ WITH ins AS (
   ON CONFLICT (id) DO NOTHING
   RETURNING id, received_at
 ), st AS (
-  INSERT INTO webhook_event_state (event_id, status, attempts, next_attempt_at, updated_at)
-  SELECT id, 'pending', 0, received_at, received_at FROM ins
+  INSERT INTO webhook_event_state (event_id, status, attempts, next_attempt_at, updated_at, lease_owner, lease_until)
+  SELECT id, 'pending', 0, received_at, received_at, $8::text, received_at + $9::int8 FROM ins
 )
 SELECT id FROM ins`;
 
+// Only the lease holder completes an event or records its attempt; RETURNING says which ones it was. A
+// processed event keeps its lease_owner: the process that completed it.
 const COMPLETE = `
-UPDATE webhook_event_state SET status = 'processed', processed_at = u.at, updated_at = u.at, last_error = NULL
+UPDATE webhook_event_state SET status = 'processed', processed_at = u.at, updated_at = u.at, last_error = NULL,
+  lease_until = 0
 FROM unnest($1::text[], $2::int8[]) AS u(id, at)
-WHERE event_id = u.id AND status = 'pending'`;
+WHERE event_id = u.id AND status = 'pending' AND lease_owner = $3
+RETURNING event_id`;
 
+// A retry stays with this process (its timer runs it) for as long as the lease outlives the backoff.
 const FAIL = `
-UPDATE webhook_event_state SET status = u.status, attempts = u.attempts, next_attempt_at = u.next, updated_at = u.at, last_error = u.err
+UPDATE webhook_event_state SET status = u.status, attempts = u.attempts, next_attempt_at = u.next, updated_at = u.at, last_error = u.err,
+  lease_until = u.next + $8::int8
 FROM unnest($1::text[], $2::text[], $3::int4[], $4::int8[], $5::int8[], $6::text[]) AS u(id, status, attempts, next, at, err)
-WHERE event_id = u.id AND webhook_event_state.status = 'pending'`;
+WHERE event_id = u.id AND webhook_event_state.status = 'pending' AND lease_owner = $7`;
+
+// Due events that are this process's, or whose lease ran out (a replica died), leased to this process. SKIP
+// LOCKED: replicas sweeping at once take different rows instead of waiting for each other.
+const CLAIM = `
+WITH due AS (
+  SELECT event_id FROM webhook_event_state
+  WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_owner = $3 OR lease_until <= $1)
+  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE webhook_event_state s SET lease_owner = $3, lease_until = $1 + $4::int8 FROM due
+  WHERE s.event_id = due.event_id RETURNING s.event_id, s.attempts, s.next_attempt_at
+)
+SELECT e.id, e.type, e.payload, e.received_at, c.attempts FROM claimed c JOIN webhook_events e ON e.id = c.event_id
+ORDER BY c.next_attempt_at`;
+
+// Only the leases past half their time ($3): each row is rewritten every other tick or so, not at every tick.
+const RENEW = `
+UPDATE webhook_event_state SET lease_until = $2 WHERE lease_owner = $1 AND status = 'pending' AND lease_until < $3`;
+
+// On a graceful stop: peers (or this replica restarted) take the events over at once.
+const RELEASE = `UPDATE webhook_event_state SET lease_until = 0 WHERE lease_owner = $1 AND status = 'pending'`;
+
+// Advisory locks on the records an event's changes touch, in one order (no deadlock between two batches),
+// keyed by schema and id. A second statement then reads them: in READ COMMITTED it sees what the previous
+// holder committed.
+const LOCK_OBJECTS = `
+SELECT count(pg_advisory_xact_lock(k)) FROM (
+  SELECT DISTINCT hashtextextended($2 || id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY k
+) AS keys`;
 
 const UPSERT = `
 INSERT INTO stripe_objects (id, object_type, customer_id, status, data, event_created, updated_at)
@@ -101,11 +161,16 @@ ON CONFLICT (id) DO UPDATE SET object_type = excluded.object_type, customer_id =
   data = excluded.data, event_created = excluded.event_created, updated_at = excluded.updated_at
 WHERE excluded.event_created >= stripe_objects.event_created`;
 
+/** A change's function threw: the event's own fault, so it fails alone (its neighbours commit). */
+class ChangeError extends Error {}
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly appliesChanges = true;
   readonly #pool: pg.Pool;
   readonly #batcher: Batcher<WriteOp, WriteResult>;
   #closed = false;
+  #renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     url: string,
@@ -113,6 +178,7 @@ export class PostgresStore implements Store {
     poolMax: number,
     private readonly timer: OperationTimer = () => {},
     onPoolError: (err: Error) => void = () => {},
+    private readonly lease: LeaseOptions = { owner: leaseOwner('store'), leaseMs: 30_000 },
   ) {
     this.#pool = new pg.Pool({
       connectionString: url,
@@ -163,6 +229,20 @@ export class PostgresStore implements Store {
         client.release();
       }
     });
+    // Renew this process's leases well before they run out; a failure is retried at the next tick (the
+    // events stay pending; at worst a peer takes one over, and only one of the two completes it).
+    this.#renewTimer ??= setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.lease.leaseMs / 3)));
+    this.#renewTimer.unref();
+  }
+
+  #renew(): Promise<void> {
+    return this.#timed('renew_leases', () =>
+      this.#pool.query(RENEW, [
+        this.lease.owner,
+        Date.now() + this.lease.leaseMs,
+        Date.now() + Math.floor(this.lease.leaseMs / 2),
+      ]),
+    ).then(ignore, ignore);
   }
 
   write(op: WriteOp): Promise<WriteResult> {
@@ -185,7 +265,7 @@ export class PostgresStore implements Store {
       return await this.#commit(ops);
     } catch (err) {
       const e = err as Error & { code?: string };
-      if (!refusedValue(e.code)) throw err;
+      if (!refusedValue(e.code) && !(err instanceof ChangeError)) throw err;
       if (ops.length === 1) return [new ItemFailure(new DatabaseError(e.message, e.code, true))];
       // In order: the same id in both halves is new only in the first, as in one batch.
       const mid = ops.length >>> 1;
@@ -208,13 +288,16 @@ export class PostgresStore implements Store {
     // an uncaught 'error' event. The failing statement reports it instead.
     client.on('error', ignore);
     let newIds = new Set<string>();
+    let completed = new Set<string>();
+    let written = new Map<string, ObjectRecord[]>();
     try {
       await client.query('BEGIN');
       if (inserts.length > 0) {
         // A batch may carry the same id twice (a redelivery racing the first): only the first can be new.
         const seen = new Set<string>();
         const unique = inserts.filter((op) => !seen.has(op.event.id) && seen.add(op.event.id));
-        const e = unique.map((op) => op.event);
+        // In id order: two replicas inserting overlapping batches (one redelivery each) wait, never deadlock.
+        const e = unique.map((op) => op.event).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         const res = await client.query<{ id: string }>(INSERT_EVENTS, [
           e.map((x) => x.id),
           e.map((x) => x.type),
@@ -223,13 +306,24 @@ export class PostgresStore implements Store {
           e.map((x) => x.receivedAt),
           e.map((x) => x.payload),
           e.map((x) => x.source ?? 'webhook'),
+          this.lease.owner,
+          this.lease.leaseMs,
         ]);
         newIds = new Set(res.rows.map((r) => r.id));
       }
       if (completes.length > 0) {
-        await client.query(COMPLETE, [completes.map((c) => c.id), completes.map((c) => c.at)]);
+        const changed = [...new Set(completes.flatMap((c) => (c.changes ?? []).map((ch) => ch.id)))];
+        if (changed.length > 0) await client.query(LOCK_OBJECTS, [changed, `${this.schema}:`]);
+        const done = await client.query<{ event_id: string }>(COMPLETE, [
+          completes.map((c) => c.id),
+          completes.map((c) => c.at),
+          this.lease.owner,
+        ]);
+        completed = new Set(done.rows.map((r) => r.event_id));
+        const mine = completes.filter((c) => completed.has(c.id));
         const byId = new Map<string, ObjectRecord>();
-        for (const c of completes) for (const o of c.upserts) byId.set(o.id, o); // last write wins within a batch
+        for (const c of mine) for (const o of c.upserts) byId.set(o.id, o); // last write wins within a batch
+        written = await this.#applyChanges(client, mine, byId);
         const objs = [...byId.values()];
         if (objs.length > 0) {
           await client.query(UPSERT, [
@@ -251,6 +345,8 @@ export class PostgresStore implements Store {
           fails.map((f) => f.nextAttemptAt),
           fails.map((f) => f.at),
           fails.map((f) => f.error.slice(0, 2000)),
+          this.lease.owner,
+          this.lease.leaseMs,
         ]);
       }
       await client.query('COMMIT');
@@ -269,6 +365,7 @@ export class PostgresStore implements Store {
     }
     const claimed = new Set<string>();
     return ops.map((op) => {
+      if (op.kind === 'complete') return completed.has(op.id) ? { records: written.get(op.id) ?? [] } : false;
       if (op.kind !== 'insert') return null;
       const id = op.event.id;
       if (newIds.has(id) && !claimed.has(id)) {
@@ -279,6 +376,51 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Apply the completed events' changes, in batch order, to the records as the database holds them (locked by
+   * LOCK_OBJECTS) and to `byId`, which the caller upserts. Returns the records each event's changes wrote.
+   */
+  async #applyChanges(
+    client: pg.PoolClient,
+    completes: readonly Extract<WriteOp, { kind: 'complete' }>[],
+    byId: Map<string, ObjectRecord>,
+  ): Promise<Map<string, ObjectRecord[]>> {
+    const written = new Map<string, ObjectRecord[]>();
+    const ids = [...new Set(completes.flatMap((c) => (c.changes ?? []).map((ch) => ch.id)))].filter(
+      (id) => !byId.has(id),
+    );
+    const current = new Map(byId);
+    if (ids.length > 0) {
+      const res = await client.query<ObjectRow<Record<string, unknown>>>(
+        'SELECT * FROM stripe_objects WHERE id = ANY($1::text[])',
+        [ids],
+      );
+      for (const r of res.rows)
+        current.set(
+          r.id,
+          objectRecordFromRow(r, (data) => data),
+        );
+    }
+    for (const c of completes) {
+      const records: ObjectRecord[] = [];
+      for (const ch of c.changes ?? []) {
+        let next: ReturnType<ObjectChange['apply']>;
+        try {
+          next = ch.apply(current.get(ch.id));
+        } catch (err) {
+          throw new ChangeError(`a handler's update of ${ch.id} failed: ${(err as Error).message}`);
+        }
+        if (!next) continue;
+        const record: ObjectRecord = { ...next, id: ch.id, updatedAt: c.at };
+        current.set(ch.id, record);
+        byId.set(ch.id, record);
+        records.push(record);
+      }
+      if (records.length > 0) written.set(c.id, records);
+    }
+    return written;
+  }
+
   loadPending(now: number, limit: number): Promise<PendingEvent[]> {
     return this.#timed('load_pending', async () => {
       const res = await this.#pool.query<{
@@ -287,11 +429,7 @@ export class PostgresStore implements Store {
         payload: string;
         received_at: number;
         attempts: number;
-      }>(
-        `SELECT e.id, e.type, e.payload, e.received_at, s.attempts FROM webhook_event_state s JOIN webhook_events e ON e.id = s.event_id
-         WHERE s.status = 'pending' AND s.next_attempt_at <= $1 ORDER BY s.next_attempt_at LIMIT $2`,
-        [now, limit],
-      );
+      }>(CLAIM, [now, limit, this.lease.owner, this.lease.leaseMs]);
       return res.rows.map((r) => ({
         id: r.id,
         type: r.type,
@@ -309,6 +447,17 @@ export class PostgresStore implements Store {
       );
       const by = Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
       return { pending: by.pending ?? 0, processed: by.processed ?? 0, deadLetter: by.dead_letter ?? 0 };
+    });
+  }
+
+  backlog(): Promise<Omit<StoreCounts, 'processed'>> {
+    return this.#timed('count', async () => {
+      const res = await this.#pool.query<{ pending: number; dead: number }>(
+        `SELECT (SELECT count(*) FROM webhook_event_state WHERE status = 'pending')::int8 AS pending,
+                (SELECT count(*) FROM webhook_event_state WHERE status = 'dead_letter')::int8 AS dead`,
+      );
+      const r = res.rows[0]!;
+      return { pending: r.pending, deadLetter: r.dead };
     });
   }
 
@@ -358,7 +507,9 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
     await this.#batcher.drain();
+    await this.#pool.query(RELEASE, [this.lease.owner]).catch(ignore);
     await this.#pool.end();
   }
 }

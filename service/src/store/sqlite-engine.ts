@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SQLITE_SCHEMA_VERSION } from '@wmon/contract';
-import type { WireBatch, WireEventState, WirePendingEvent, WireWriteResult } from './sqlite-wire.js';
+import type { SqliteWriteResult, WireBatch, WireEventState, WirePendingEvent, WireWriteResult } from './sqlite-wire.js';
 import {
   eventStateFromRow,
   objectRecordFromRow,
@@ -15,7 +15,6 @@ import {
   type ObjectRecord,
   type ObjectRow,
   type StoreCounts,
-  type WriteResult,
 } from './types.js';
 
 const SCHEMA = `
@@ -94,7 +93,7 @@ export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
 export class SqliteEngine {
   readonly #db: Database.Database;
   readonly #stmts;
-  readonly #tx: (ops: (() => WriteResult)[]) => WriteResult[];
+  readonly #tx: (ops: (() => SqliteWriteResult)[]) => SqliteWriteResult[];
 
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -158,13 +157,13 @@ export class SqliteEngine {
       knownIds: db.prepare('SELECT id FROM webhook_events WHERE id IN (SELECT value FROM json_each(?))'),
       ping: db.prepare('SELECT 1 AS ok'),
     };
-    this.#tx = db.transaction((ops: (() => WriteResult)[]) => ops.map((op) => op()));
+    this.#tx = db.transaction((ops: (() => SqliteWriteResult)[]) => ops.map((op) => op()));
   }
 
   /** The batch's operations, each ready to run inside a transaction. */
-  #decode({ meta: m, payloads }: WireBatch): (() => WriteResult)[] {
+  #decode({ meta: m, payloads }: WireBatch): (() => SqliteWriteResult)[] {
     const s = this.#stmts;
-    const ops: (() => WriteResult)[] = [];
+    const ops: (() => SqliteWriteResult)[] = [];
     const buf = Buffer.from(payloads.buffer, payloads.byteOffset, payloads.byteLength);
     for (let i = 0; i < m.length;) {
       const kind = m[i++];

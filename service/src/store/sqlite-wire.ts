@@ -57,7 +57,10 @@ export function encodeBatch(ops: readonly WriteOp[]): WireBatch {
 }
 
 /** Per operation: its result, or why SQLite refused it alone (the others of the batch committed). */
-export type WireWriteResult = WriteResult | { readonly error: { readonly message: string; readonly code?: string } };
+/** SQLite's result of one write: an insert's boolean, else null (a completion is always this process's). */
+export type SqliteWriteResult = Extract<WriteResult, boolean | null>;
+export type WireWriteResult =
+  SqliteWriteResult | { readonly error: { readonly message: string; readonly code?: string } };
 
 /** Payloads come back as bytes too; the client decodes them. */
 export interface WirePendingEvent {

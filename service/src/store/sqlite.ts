@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Batcher, ItemFailure } from './batcher.js';
 import { dispatch, SqliteEngine, type SqliteRequest } from './sqlite-engine.js';
+import { lockSqliteDatabase, type SqliteLock } from './sqlite-lock.js';
 import { encodeBatch, type WireEventState, type WirePendingEvent, type WireWriteResult } from './sqlite-wire.js';
 import type { SqliteResponse } from './sqlite-worker.js';
 import {
@@ -48,6 +49,8 @@ const text = (payload: Uint8Array | string): string =>
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly appliesChanges = false;
+  #lock: SqliteLock | undefined;
   #worker: Worker | undefined;
   #nextId = 1;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -69,6 +72,12 @@ export class SqliteStore implements Store {
   }
 
   init(): Promise<void> {
+    try {
+      // Before the database is opened: a second process refuses here, having touched nothing.
+      this.#lock ??= lockSqliteDatabase(this.path);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     if (this.thread === 'main') {
       try {
         this.#engine = new SqliteEngine(this.path, this.synchronous);
@@ -206,15 +215,20 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#batcher.drain();
-    if (this.#engine) {
-      await this.#call('close', 'ping');
-      return;
+    try {
+      if (this.#engine) {
+        await this.#call('close', 'ping');
+        return;
+      }
+      const worker = this.#worker;
+      if (!worker) return;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      await this.#call('close', 'ping').catch(() => {});
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+      if (this.#worker) await worker.terminate();
+    } finally {
+      this.#lock?.release();
+      this.#lock = undefined;
     }
-    const worker = this.#worker;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    await this.#call('close', 'ping').catch(() => {});
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
-    if (this.#worker) await worker.terminate();
   }
 }

@@ -56,9 +56,30 @@ export function objectRecordFromRow<D>(r: ObjectRow<D>, data: (d: D) => Record<s
   };
 }
 
+/** What a handler made of an object record: the record without its id and update time. */
+export type ObjectUpdateOf = Omit<ObjectRecord, 'id' | 'updatedAt'>;
+
+/**
+ * A read-modify-write of one object record that the store applies inside the completing transaction, to the
+ * record as the database holds it under a lock (PostgreSQL, where replicas share the records).
+ */
+export interface ObjectChange {
+  readonly id: string;
+  /** Pure: the new record from the current one (undefined when none), or undefined to leave it as it is. */
+  readonly apply: (current: ObjectRecord | undefined) => ObjectUpdateOf | undefined;
+}
+
 export type WriteOp =
   | { readonly kind: 'insert'; readonly event: NewEvent }
-  | { readonly kind: 'complete'; readonly id: string; readonly at: number; readonly upserts: readonly ObjectRecord[] }
+  | {
+      readonly kind: 'complete';
+      readonly id: string;
+      readonly at: number;
+      /** Records computed by the caller (SQLite: one process, which serialises them itself). */
+      readonly upserts: readonly ObjectRecord[];
+      /** Changes the store applies under its locks, after `upserts` (stores with `appliesChanges` only). */
+      readonly changes?: readonly ObjectChange[];
+    }
   | {
       readonly kind: 'fail';
       readonly id: string;
@@ -69,8 +90,12 @@ export type WriteOp =
       readonly at: number;
     };
 
-/** For `insert`: true when the event is new, false when its id was already stored. Otherwise null. */
-export type WriteResult = boolean | null;
+/**
+ * For `insert`: true when the event is new, false when its id was already stored. For `complete` on a store
+ * with `appliesChanges`: false when the event was not this process's to complete (another replica completed it,
+ * or took it over when its lease ran out), else the records its changes wrote. Otherwise null.
+ */
+export type WriteResult = boolean | null | { readonly records: readonly ObjectRecord[] };
 
 export type EventStatus = 'pending' | 'processed' | 'dead_letter';
 
@@ -134,13 +159,27 @@ export type { StoreOperation };
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * True when several processes share the database (PostgreSQL): events are leased to one process at a time,
+   * and a completion's `changes` are applied under the database's locks. False: one process owns the
+   * database (SQLite, held by a lock for the process's lifetime) and serialises its own updates.
+   */
+  readonly appliesChanges: boolean;
   /** Create the schema if needed. */
   init(): Promise<void>;
   /** One write, group-committed with others submitted at the same time. */
   write(op: WriteOp): Promise<WriteResult>;
-  /** Pending events due at `now` (ms), oldest first (by due time; a new event is due when received). */
+  /**
+   * Pending events due at `now` (ms), oldest first (by due time; a new event is due when received). A store
+   * with `appliesChanges` returns only events leased to this process or whose lease ran out, and leases them.
+   */
   loadPending(now: number, limit: number): Promise<PendingEvent[]>;
   counts(): Promise<StoreCounts>;
+  /**
+   * Pending and dead-lettered events in the whole database, cheaply (partial indexes): what a replica reports
+   * as the queue, since its own bookkeeping sees only its share. Stores with `appliesChanges` only.
+   */
+  backlog?(): Promise<Omit<StoreCounts, 'processed'>>;
   getObject(id: string): Promise<ObjectRecord | undefined>;
   getEvent(id: string): Promise<StoredEventState | undefined>;
   /** Which of these event ids are stored (at most 1000 at a time). */
@@ -162,6 +201,14 @@ export type OperationTimer = (operation: StoreOperation, seconds: number) => voi
  * `permanent` when the database refused this one operation's values (tried alone, so it is not the
  * neighbours' fault): retrying can never store it.
  */
+/** A second process opened a database that one process owns (SQLite). */
+export class DatabaseInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseInUseError';
+  }
+}
+
 export class DatabaseError extends Error {
   readonly code: string | undefined;
   readonly permanent: boolean;

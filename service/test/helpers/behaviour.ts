@@ -9,7 +9,18 @@ import { createStore } from '../../src/store/index.js';
 import { loadConfig } from '../../src/config.js';
 import { pino } from 'pino';
 import { DatabaseError } from '../../src/store/types.js';
-import { event, post, sample, scrape, SECRET, startService, waitFor, type Fixture, type Running } from './service.js';
+import {
+  event,
+  insertOp,
+  post,
+  sample,
+  scrape,
+  SECRET,
+  startService,
+  waitFor,
+  type Fixture,
+  type Running,
+} from './service.js';
 
 export interface Backend {
   /** Environment for a fresh, empty database (and cache) per test. */
@@ -180,17 +191,7 @@ export function defineBehaviourSuite(name: string, backend: Backend): void {
       await store.init();
       const left = Array.from({ length: 5 }, () => event('checkout.session.completed', { customer: 'cus_resume' }));
       for (const e of left) {
-        await store.write({
-          kind: 'insert',
-          event: {
-            id: e.id,
-            type: e.type,
-            created: e.created,
-            livemode: false,
-            receivedAt: Date.now(),
-            payload: JSON.stringify(e),
-          },
-        });
+        await store.write(insertOp(e));
       }
       expect((await store.counts()).pending).toBe(5);
       await store.close();

@@ -101,3 +101,14 @@ export function postgresRedisBackend(): { env(): Promise<Record<string, string>>
     },
   };
 }
+
+/** Run one statement in `schema` on the test database (a connection of its own); its rows. */
+export async function querySchema<R extends pg.QueryResultRow>(schema: string, sql: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}

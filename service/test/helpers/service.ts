@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { createService, type Service, type ServiceOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { newEventId, signPayload } from '../../src/send.js';
+import type { WriteOp } from '../../src/store/types.js';
 
 export const SECRET = 'whsec_test_primary_0123456789abcdef';
 export const SECRET_2 = 'whsec_test_rotated_fedcba9876543210';
@@ -184,7 +185,10 @@ export async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/** The value of one sample in a Prometheus text exposition (0 when absent). */
+/**
+ * The value of one sample in a Prometheus text exposition (0 when absent). The `replica` label every series
+ * carries is matched only when `labels` names it.
+ */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
@@ -192,6 +196,7 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
     const labelPart = rest[0] === '{' ? rest.slice(1, rest.indexOf('}')) : '';
     const got = Object.fromEntries([...labelPart.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!('replica' in labels)) delete got.replica;
     if (
       Object.entries(labels).every(([k, v]) => got[k] === v) &&
       Object.keys(got).length === Object.keys(labels).length
@@ -217,4 +222,19 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The store's insert of a fixture, as the webhook route makes it (received now, a webhook delivery). */
+export function insertOp(e: Fixture): WriteOp {
+  return {
+    kind: 'insert',
+    event: {
+      id: e.id,
+      type: e.type,
+      created: e.created,
+      livemode: false,
+      receivedAt: Date.now(),
+      payload: JSON.stringify(e),
+    },
+  };
 }

@@ -150,3 +150,15 @@ export function processingSuccessRatio(window: string): string {
   const processed = `sum(rate(${series('eventsProcessed', { outcome: { not: 'duplicate' }, ...NOT_PROBE_MATCH })}[${window}]))`;
   return `sum(rate(${series('eventsProcessed', { outcome: 'success', ...NOT_PROBE_MATCH })}[${window}])) / (${processed} > 0)`;
 }
+
+/**
+ * The queue's backlog (`pending`, `dead_letter`) is a database-wide figure: every replica of the service on one
+ * database reports the same, so it is read with `max` (a `sum` would count it once per replica). `processing`
+ * is each replica's own, summed. One service (SQLite) reads the same either way.
+ */
+export const queueBacklog = (state: 'pending' | 'dead_letter'): string => `max(${series('queueSize', { state })})`;
+
+/** The queue by state, for a timeseries panel: the backlog's states by `max`, `processing` summed over replicas. */
+export const QUEUE_BY_STATE =
+  `max by (state) (${series('queueSize', { state: { not: 'processing' } })})` +
+  ` or sum by (state) (${series('queueSize', { state: 'processing' })})`;

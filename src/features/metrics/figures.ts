@@ -58,7 +58,7 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
   queuePending: {
     label: 'Queue pending',
     unit: 'count',
-    query: () => `sum(${Q.series('queueSize', { state: 'pending' })})`,
+    query: () => Q.queueBacklog('pending'),
     thresholds: (a) => ({ warning: a.queueBacklog.warning }),
   },
   queueProcessing: {
@@ -69,7 +69,7 @@ export const FIGURES: Readonly<Record<MetricFigureKey, FigureSpec>> = {
   queueDeadLetter: {
     label: 'Queue dead letters',
     unit: 'count',
-    query: () => `sum(${Q.series('queueSize', { state: 'dead_letter' })})`,
+    query: () => Q.queueBacklog('dead_letter'),
     thresholds: (a) => ({ warning: a.deadLetter.warning }),
   },
   memoryRss: { label: 'Memory (RSS)', unit: 'bytes', query: () => `sum(${Q.series('memoryUsage', { kind: 'rss' })})` },

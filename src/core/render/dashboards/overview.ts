@@ -1,6 +1,7 @@
 /** Overview: request rate and errors; response time percentiles; queue size and processing time; resource gauges. */
 import {
   METRIC,
+  QUEUE_BY_STATE,
   WEBHOOK_TRAFFIC_MATCH,
   errorRatio,
   histogramQuantile,
@@ -175,7 +176,7 @@ export function overviewDashboard(opts: DashboardOptions): Dashboard {
           description: 'Events in the queue, by state. Dashed line: the backlog alert threshold.',
           unit: 'short',
           thresholds: steps('green', [a.queueBacklog.warning, 'orange']),
-          queries: [{ expr: `sum by (state) (${METRIC.queueSize})`, legend: '{{state}}' }],
+          queries: [{ expr: QUEUE_BY_STATE, legend: '{{state}}' }],
           w: 12,
           h: 8,
         }),

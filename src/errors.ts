@@ -264,6 +264,11 @@ export const ERRORS = {
     meaning:
       "the webhook service's SQLite store cannot be copied out of or into its volume, or the copy fails SQLite's integrity check",
   },
+  EXTENSION_INVALID: {
+    exit: 'config',
+    meaning:
+      'a file wmon.yaml extends the stack with (`alerts.extraRuleFiles`, `grafana.extraDashboards`, a `configFragment`) is missing, too large or invalid, or a dashboard reuses a uid; the message names the file',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

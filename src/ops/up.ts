@@ -422,7 +422,7 @@ export const settledStep: Step<UpInput, object> = {
       io.skip('Prometheus is switched off');
       return {};
     }
-    const want = settledExpectation(ctx.config);
+    const want = settledExpectation(ctx.config, ctx.rendered());
     await ctx.deps.waitSettled(() => prometheusPending(prom, want), {
       name: 'Prometheus',
       timeoutMs: opts.timeoutMs,

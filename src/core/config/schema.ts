@@ -5,6 +5,13 @@ import { SERVICE_LISTENERS } from '@wmon/contract';
 
 import { durationSeconds } from '../vocab/durations.js';
 import { alertsSchema, promDuration } from './alerts.js';
+import {
+  handlerSchema,
+  MAX_EXTRA_SCRAPE_CONFIGS,
+  scrapeConfigSchema,
+  type ExtraScrapeConfig,
+  type HandlerConfig,
+} from './scrape.js';
 
 /**
  * wmon.yaml, as one zod schema: the single source of the Config type. Every field has a default, so an
@@ -201,6 +208,8 @@ const notificationsSchema = z
     msteams: msteamsSchema.optional(),
     opsgenie: opsgenieSchema.optional(),
     heartbeat: heartbeatSchema.optional(),
+    /** A YAML file (relative to wmon.yaml) of Alertmanager routes, receivers, inhibit rules merged into wmon's. */
+    configFragment: z.string().min(1, 'must be a file path').optional(),
   })
   .prefault({});
 
@@ -302,6 +311,13 @@ const prometheusSchema = z
       .prefault({}),
     scrapeInterval: promDuration.default('15s'),
     evaluationInterval: promDuration.default('15s'),
+    /** More scrape jobs, in Prometheus's own scrape_config fields (see scrape.ts). */
+    extraScrapeConfigs: z
+      .array(scrapeConfigSchema)
+      .max(MAX_EXTRA_SCRAPE_CONFIGS, `at most ${MAX_EXTRA_SCRAPE_CONFIGS} extra scrape jobs`)
+      .default([]),
+    /** A YAML file (relative to wmon.yaml) with a `global:` section merged into prometheus.yml's. */
+    configFragment: z.string().min(1, 'must be a file path').optional(),
   })
   .prefault({});
 
@@ -375,6 +391,8 @@ const grafanaSchema = z
     adminPassword: secretRefSchema.optional(),
     /** The URL people open Grafana at (for dashboard links in alerts); defaults to http://bind:port. */
     externalUrl: z.url({ error: 'must be an absolute URL such as https://grafana.example.com' }).optional(),
+    /** A folder (relative to wmon.yaml) of dashboard JSON files, provisioned into their own Grafana folder. */
+    extraDashboards: z.string().min(1, 'must be a folder path').optional(),
   })
   .prefault({});
 
@@ -407,6 +425,8 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     notifications: notificationsSchema,
     service: serviceSchema,
+    /** Your own webhook handler, monitored like the bundled service (components.webhook off). */
+    handler: handlerSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // Two enabled components cannot share a host port on the same address.
@@ -472,7 +492,55 @@ export const configSchema = z
           'Grafana needs Prometheus (its default datasource): enable components.prometheus or switch Grafana off',
       });
     }
+    checkExtensions(config, ctx);
   });
+
+/** The handler replaces the bundled service (and service.scrapeTarget); extra jobs have names of their own. */
+function checkExtensions(
+  config: {
+    readonly handler?: HandlerConfig | undefined;
+    readonly components: { readonly webhook: { readonly enabled: boolean } };
+    readonly service: { readonly scrapeTarget?: string | undefined; readonly publicUrl?: string | undefined };
+    readonly prometheus: { readonly extraScrapeConfigs: readonly ExtraScrapeConfig[] };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.handler) {
+    if (config.components.webhook.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['handler'],
+        message:
+          'monitors your own handler instead of the bundled webhook service: set components.webhook.enabled: false',
+      });
+    }
+    if (config.service.scrapeTarget !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['service', 'scrapeTarget'],
+        message: 'is the older form of handler.targets: move it there (handler: {targets: [host:port]})',
+      });
+    }
+    if (config.service.publicUrl !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['service', 'publicUrl'],
+        message: "is the bundled service's public URL: with handler, set handler.publicUrl instead",
+      });
+    }
+  }
+  const seen = new Set<string>();
+  config.prometheus.extraScrapeConfigs.forEach((job, i) => {
+    if (seen.has(job.job_name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prometheus', 'extraScrapeConfigs', i, 'job_name'],
+        message: `job ${job.job_name} is listed twice: give each job its own name`,
+      });
+    }
+    seen.add(job.job_name);
+  });
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -378,6 +378,25 @@ function loadFragment<S extends z.ZodType>(key: string, rel: string | undefined,
   return validated(key, file, schema, parseYaml(key, file, text) ?? {});
 }
 
+/** Each route of a fragment names a receiver the fragment defines (or wmon's no-op `default`). */
+function checkReceivers(file: string, fragment: AlertmanagerFragment): void {
+  const known = new Set(['default', ...(fragment.receivers ?? []).map((r) => r.name)]);
+  const walk = (routes: readonly Route[]): void => {
+    for (const r of routes) {
+      if (r.receiver !== undefined && !known.has(r.receiver)) {
+        throw invalid(
+          'notifications.configFragment',
+          file,
+          `routes to receiver ${r.receiver}, which it does not define (it defines ${[...known].join(', ')})`,
+          'Add the receiver to the fragment, or route to one it has.',
+        );
+      }
+      walk(r.routes ?? []);
+    }
+  };
+  walk(fragment.route?.routes ?? []);
+}
+
 /**
  * Read and check every file wmon.yaml extends the stack with (relative paths against `baseDir`, wmon.yaml's
  * folder). Nothing is read when wmon.yaml names none.
@@ -395,6 +414,9 @@ export function loadExtensions(config: Config, baseDir: string): Extensions {
     baseDir,
     alertmanagerFragmentSchema,
   );
+  if (alertmanager && config.notifications.configFragment !== undefined) {
+    checkReceivers(path.resolve(baseDir, config.notifications.configFragment), alertmanager);
+  }
   return {
     ruleFiles: loadRuleFiles(config, baseDir),
     dashboards: loadDashboards(config, baseDir),

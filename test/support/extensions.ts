@@ -41,23 +41,31 @@ export const PROMETHEUS_FRAGMENT = `global:
   external_labels: {region: eu-west-1}
 `;
 
+/** The wmon.yaml lines that use the extension files: inside `prometheus:`, and the other top-level sections. */
+export interface ExtensionYaml {
+  /** Lines of the `prometheus:` section (indented two spaces), for a wmon.yaml that has its own. */
+  readonly prometheusLines: string;
+  /** `alerts:`, `grafana:` and `notifications:` sections. */
+  readonly sections: string;
+  /** Both, for a wmon.yaml without those sections. */
+  readonly all: string;
+}
+
 /**
  * Write every extension file into `dir` (rules/, dashboards/, fragments) and return the wmon.yaml lines that
- * use them (to be appended to a wmon.yaml that has no `prometheus:`, `alerts:`, `grafana:` or `notifications:`).
- * `job` is the extra scrape job: its targets and the settings a test wants on it.
+ * use them, with an extra scrape job `orders-api` of `extraTargets`.
  */
 export async function writeExtensions(
   dir: string,
-  opts: { readonly extraTargets: readonly string[]; readonly receiverUrl: string; readonly prometheus?: string },
-): Promise<string> {
+  opts: { readonly extraTargets: readonly string[]; readonly receiverUrl: string },
+): Promise<ExtensionYaml> {
   await mkdir(path.join(dir, 'rules'), { recursive: true });
   await mkdir(path.join(dir, 'dashboards'), { recursive: true });
   await writeFile(path.join(dir, 'rules/orders.rules.yml'), EXTRA_RULES);
   await writeFile(path.join(dir, 'dashboards/orders.json'), extraDashboard('orders-main'));
   await writeFile(path.join(dir, 'am-fragment.yml'), ALERTMANAGER_FRAGMENT(opts.receiverUrl));
   await writeFile(path.join(dir, 'prom-fragment.yml'), PROMETHEUS_FRAGMENT);
-  return `prometheus:
-${opts.prometheus ?? ''}  configFragment: prom-fragment.yml
+  const prometheusLines = `  configFragment: prom-fragment.yml
   extraScrapeConfigs:
     - job_name: orders-api
       metrics_path: /metrics
@@ -70,11 +78,13 @@ ${opts.prometheus ?? ''}  configFragment: prom-fragment.yml
           regex: '([^:]+):\\d+'
           target_label: host
           replacement: '$1'
-alerts:
+`;
+  const sections = `alerts:
   extraRuleFiles: [rules/orders.rules.yml]
 grafana:
   extraDashboards: dashboards
 notifications:
   configFragment: am-fragment.yml
 `;
+  return { prometheusLines, sections, all: `prometheus:\n${prometheusLines}${sections}` };
 }

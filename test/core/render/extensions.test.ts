@@ -33,7 +33,7 @@ async function extended(yaml = HANDLER) {
     extraTargets: ['orders.internal:9100', '10.0.0.7:9100'],
     receiverUrl: 'http://orders.internal:9000/alerts',
   });
-  const config = parseConfigText(yaml + more, path.join(dir, 'wmon.yaml'));
+  const config = parseConfigText(yaml + more.all, path.join(dir, 'wmon.yaml'));
   return { dir, config, result: renderStack(config, loadExtensions(config, dir)) };
 }
 

@@ -37,7 +37,7 @@ beforeAll(async () => {
   const dir = await tempDir('wmon-ext-drift-');
   const yaml =
     'components:\n  webhook: {enabled: false}\nhandler:\n  targets: ["127.0.0.1:1"]\n  metricsPrefix: payments_\n' +
-    (await writeExtensions(dir, { extraTargets: ['127.0.0.1:2'], receiverUrl: 'http://127.0.0.1:3/alerts' }));
+    (await writeExtensions(dir, { extraTargets: ['127.0.0.1:2'], receiverUrl: 'http://127.0.0.1:3/alerts' })).all;
   const config = parseConfigText(yaml, path.join(dir, 'wmon.yaml'));
   files = renderStack(config, loadExtensions(config, dir)).files;
   plain = renderStack(config).files;
@@ -69,18 +69,20 @@ describe('drift with extensions, against the real dumps', () => {
 
     // Compared with wmon's own rule file alone, the user's would be drift: the merge is what hides it.
     expect(diffRules(mergedRules(plain), groups)).toEqual([
-      expect.stringMatching(/^rule group orders-api \(.*extra-orders-rules\.yml\): loaded, but wmon\.yaml does not render it$/),
+      expect.stringMatching(
+        /^rule group orders-api \(.*extra-orders-rules\.yml\): loaded, but wmon\.yaml does not render it$/,
+      ),
     ]);
   });
 
   it('finds none in Alertmanager: the fragment’s route, receiver and inhibit rule are what wmon renders', async () => {
     const status = await createAlertmanagerClient({ baseUrl: alertmanager!.url, timeoutMs: 5000 }).status();
     const running = parse(status.configYaml) as Record<string, unknown>;
-    expect(diffAlertmanagerConfig(parse(text('alertmanager/alertmanager.yml')) as Record<string, unknown>, running)).toEqual(
-      [],
-    );
-    expect(diffAlertmanagerConfig(parse(text('alertmanager/alertmanager.yml', plain)) as Record<string, unknown>, running)).not.toEqual(
-      [],
-    );
+    expect(
+      diffAlertmanagerConfig(parse(text('alertmanager/alertmanager.yml')) as Record<string, unknown>, running),
+    ).toEqual([]);
+    expect(
+      diffAlertmanagerConfig(parse(text('alertmanager/alertmanager.yml', plain)) as Record<string, unknown>, running),
+    ).not.toEqual([]);
   });
 });

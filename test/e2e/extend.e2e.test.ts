@@ -77,7 +77,7 @@ describe.sequential('your own handler and targets on a real engine', () => {
   it('starts the stack around them', async ({ skip }) => {
     if (!p) return skip();
     const init = await cli(['init', '--json']);
-    expect(init.exitCode, init.stderr).toBe(0);
+    expect(init.exitCode, `${init.stdout}\n${init.stderr}`).toBe(0);
     // Half the deliveries fail: bounded, stopped in afterAll.
     let sent = 0;
     traffic = setInterval(() => {

@@ -37,7 +37,7 @@ inhibit_rules:
 `;
 
 export const PROMETHEUS_FRAGMENT = `global:
-  scrape_timeout: 5s
+  scrape_timeout: 2s
   external_labels: {region: eu-west-1}
 `;
 

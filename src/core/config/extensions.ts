@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { WmonError } from '../../errors.js';
 import { DASHBOARD_UIDS } from '../render/dashboards/uids.js';
 import { analyzePromql } from '../render/promql.js';
+import { durationSeconds } from '../vocab/durations.js';
 import { promDuration } from './alerts.js';
 import { metricName } from './scrape.js';
 import type { Config } from './schema.js';
@@ -414,6 +415,16 @@ export function loadExtensions(config: Config, baseDir: string): Extensions {
     baseDir,
     alertmanagerFragmentSchema,
   );
+  const timeout = prometheus?.global.scrape_timeout;
+  const interval = config.prometheus.scrapeInterval;
+  if (timeout !== undefined && (durationSeconds(timeout) ?? 0) > (durationSeconds(interval) ?? 0)) {
+    throw invalid(
+      'prometheus.configFragment',
+      path.resolve(baseDir, config.prometheus.configFragment ?? ''),
+      `sets scrape_timeout ${timeout}, longer than prometheus.scrapeInterval (${interval}): Prometheus refuses that`,
+      `Set scrape_timeout to at most ${interval}.`,
+    );
+  }
   if (alertmanager && config.notifications.configFragment !== undefined) {
     checkReceivers(path.resolve(baseDir, config.notifications.configFragment), alertmanager);
   }

@@ -501,7 +501,7 @@ function checkExtensions(
     readonly handler?: HandlerConfig | undefined;
     readonly components: { readonly webhook: { readonly enabled: boolean } };
     readonly service: { readonly scrapeTarget?: string | undefined; readonly publicUrl?: string | undefined };
-    readonly prometheus: { readonly extraScrapeConfigs: readonly ExtraScrapeConfig[] };
+    readonly prometheus: { readonly extraScrapeConfigs: readonly ExtraScrapeConfig[]; readonly scrapeInterval: string };
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -530,7 +530,16 @@ function checkExtensions(
     }
   }
   const seen = new Set<string>();
+  const seconds = (d: string) => durationSeconds(d) ?? 0;
   config.prometheus.extraScrapeConfigs.forEach((job, i) => {
+    const interval = job.scrape_interval ?? config.prometheus.scrapeInterval;
+    if (job.scrape_timeout !== undefined && seconds(job.scrape_timeout) > seconds(interval)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prometheus', 'extraScrapeConfigs', i, 'scrape_timeout'],
+        message: `is longer than the job's scrape interval (${interval}): Prometheus refuses that`,
+      });
+    }
     if (seen.has(job.job_name)) {
       ctx.addIssue({
         code: 'custom',

@@ -85,7 +85,7 @@ describe('extending the stack', () => {
     // The fragment's global settings beside wmon's; its labels cannot replace project and environment.
     expect(prom.global).toMatchObject({
       scrape_interval: '15s',
-      scrape_timeout: '5s',
+      scrape_timeout: '2s',
       external_labels: { region: 'eu-west-1', project: 'wmon', environment: 'development' },
     });
     const jobs = new Map(prom.scrape_configs.map((j) => [j.job_name, j]));
@@ -182,6 +182,11 @@ describe('extending the stack', () => {
       'basic_auth.password: unknown key',
     ],
     [
+      'a scrape timeout longer than the interval',
+      'prometheus:\n  extraScrapeConfigs: [{job_name: a, static_configs: [{targets: ["h:1"]}], scrape_interval: 5s, scrape_timeout: 10s}]\n',
+      "prometheus.extraScrapeConfigs[0].scrape_timeout: is longer than the job's scrape interval (5s)",
+    ],
+    [
       'a metric name the contract does not have',
       'components: {webhook: {enabled: false}}\nhandler: {targets: ["h:1"], metricNames: {webhook_requests: reqs}}\n',
       'handler.metricNames.webhook_requests',
@@ -247,5 +252,9 @@ describe('extending the stack', () => {
     const prom = parseConfigText('prometheus:\n  configFragment: p.yml\n', path.join(dir, 'wmon.yaml'));
     await writeFile(path.join(dir, 'p.yml'), 'global: {scrape_interval: 1s}\n');
     expect(refusal(() => loadExtensions(prom, dir)).message).toContain('.global: Unrecognized key: "scrape_interval"');
+    await writeFile(path.join(dir, 'p.yml'), 'global: {scrape_timeout: 20s}\n');
+    expect(refusal(() => loadExtensions(prom, dir)).message).toBe(
+      `prometheus.configFragment: ${path.join(dir, 'p.yml')} sets scrape_timeout 20s, longer than prometheus.scrapeInterval (15s): Prometheus refuses that`,
+    );
   });
 });

@@ -157,8 +157,10 @@ describe('diffRules with your own rule files', () => {
     const [record, alert] = groups[0]!.rules as unknown as Array<{ query: string; durationSeconds: number }>;
     record!.query = 'sum(up)';
     alert!.durationSeconds = 0;
-    groups[0]!.rules = [...groups[0]!.rules, { ...groups[0]!.rules[0]!, name: 'orders:other' }];
-    expect(diffRules(mine, groups)).toEqual([
+    const withExtra = [
+      { ...groups[0]!, rules: [...groups[0]!.rules, { ...groups[0]!.rules[0]!, name: 'orders:other' }] },
+    ];
+    expect(diffRules(mine, withExtra)).toEqual([
       'recording rule orders:up:sum: expr differs: running sum(up); wmon.yaml renders sum(up{job="orders-api"})',
       'alert OrdersApiDown: for differs: running 0s, wmon.yaml renders 1m',
       'recording rule orders:other: loaded in group orders-api, but wmon.yaml does not render it',

@@ -4,9 +4,12 @@
  * `handler:` pointing the stack at it (its `payments_` names mapped onto the contract's), and a second
  * instance of it as an extra scrape job. `wmon check` shows both targets up and no drift though the stack
  * carries the user's rule file, dashboards and fragments; `wmon metrics` shows the handler's figures; its
- * errors fire WebhookHighErrorRate, and the user's own rule loads and evaluates.
+ * errors fire WebhookHighErrorRate, and the user's own rule loads and evaluates. A rule file promtool refuses is
+ * refused at `wmon update`, naming it, before Prometheus is asked to load it.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -142,4 +145,27 @@ describe.sequential('your own handler and targets on a real engine', () => {
     );
     expect(firing.labels).toMatchObject({ job: 'webhook', severity: 'critical' });
   }, 120_000);
+
+  it('refuses at `wmon update` a rule file promtool refuses, naming it', async ({ skip }) => {
+    if (!p) return skip();
+    const file = path.join(p.dir, 'rules/orders.rules.yml');
+    const good = await readFile(file, 'utf8');
+    // Valid PromQL syntax, a type error only promtool sees: rate() of an instant vector.
+    await writeFile(file, good.replace('sum(up{job="orders-api"})', 'rate(up{job="orders-api"})'));
+    try {
+      const r = await wmonJson<{ error: { code: string; message: string; exit: number } }>(['update'], {
+        cwd: p.dir,
+        timeout: 300_000,
+      });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(78);
+      expect(r.json.error.code).toBe('EXTENSION_INVALID');
+      expect(r.json.error.message).toContain('promtool (in the Prometheus container) refuses a rule file');
+      expect(r.json.error.message).toContain(file);
+      expect(r.json.error.message).toMatch(/range vector/);
+    } finally {
+      await writeFile(file, good);
+    }
+    const again = await cli(['update', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+  }, 600_000);
 });

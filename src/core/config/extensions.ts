@@ -273,6 +273,11 @@ function slug(file: string): string {
   return base.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'file';
 }
 
+/** Where a rule file of yours goes under the stack directory's prometheus/ folder. */
+export function extraRuleFileName(source: string): string {
+  return `rules/extra-${slug(source)}.yml`;
+}
+
 function loadRuleFiles(config: Config, baseDir: string): ExtraRuleFile[] {
   const key = 'alerts.extraRuleFiles';
   const out: ExtraRuleFile[] = [];
@@ -282,7 +287,7 @@ function loadRuleFiles(config: Config, baseDir: string): ExtraRuleFile[] {
     const source = path.resolve(baseDir, rel);
     const text = readText(key, source, EXTENSION_LIMITS.ruleFileBytes);
     const contents = validated(key, source, extraRuleFileSchema, parseYaml(key, source, text) ?? {});
-    const fileName = `rules/extra-${slug(source)}.yml`;
+    const fileName = extraRuleFileName(source);
     const same = names.get(fileName);
     if (same) {
       throw invalid(key, source, `and ${same} would both be copied to ${fileName}`, 'Rename one of the two files.');

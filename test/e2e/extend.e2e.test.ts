@@ -4,7 +4,7 @@
  * `handler:` pointing the stack at it (its `payments_` names mapped onto the contract's), and a second
  * instance of it as an extra scrape job. `wmon check` shows both targets up and no drift though the stack
  * carries the user's rule file, dashboards and fragments; `wmon metrics` shows the handler's figures; its
- * errors fire WebhookHighErrorRate, and the user's own rule loads and evaluates. A rule file promtool refuses is
+ * errors fire WebhookHighErrorRate and fail `wmon report`'s error-rate SLO, and the user's own rule loads. A rule file promtool refuses is
  * refused at `wmon update`, naming it, before Prometheus is asked to load it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { CheckReportJson, MetricsResultJson } from '../../src/results.js';
+import type { CheckReportJson, MetricsResultJson, ReportJson } from '../../src/results.js';
 import { wmon, wmonJson } from '../support/cli.js';
 import { instrumentedApp } from '../support/express-handler.js';
 import { writeExtensions } from '../support/extensions.js';
@@ -133,7 +133,7 @@ describe.sequential('your own handler and targets on a real engine', () => {
     expect(m.figures.errorRate.value).toBeGreaterThan(0.1);
   }, 120_000);
 
-  it('fires WebhookHighErrorRate from the handler’s errors', async ({ skip }) => {
+  it('fires WebhookHighErrorRate from the handler’s errors, and fails ’s error-rate SLO', async ({ skip }) => {
     if (!p) return skip();
     const firing = await eventually(
       'WebhookHighErrorRate firing',
@@ -144,7 +144,22 @@ describe.sequential('your own handler and targets on a real engine', () => {
       E2E_WAIT,
     );
     expect(firing.labels).toMatchObject({ job: 'webhook', severity: 'critical' });
-  }, 120_000);
+
+    // `wmon report` reads the same series: the handler's errors fail its error-rate SLO, the alert is listed.
+    const report = await eventually(
+      'WebhookHighErrorRate in the report',
+      async () => {
+        const r = await wmonJson<ReportJson>(['report', '--window', '10m', '--fail-on', 'never'], {
+          cwd: p!.dir,
+        });
+        return r.json?.alerts.some((a) => a.name === 'WebhookHighErrorRate') ? r.json : undefined;
+      },
+      E2E_WAIT,
+    );
+    expect(report.errors.total).toBeGreaterThan(0);
+    expect(report.errors.ratePercent).toBeGreaterThan(10);
+    expect(report.testCases.find((t) => t.id === 'slo.error-rate.critical')?.status).toBe('failed');
+  }, 180_000);
 
   it('refuses at `wmon update` a rule file promtool refuses, naming it', async ({ skip }) => {
     if (!p) return skip();

@@ -133,9 +133,7 @@ describe.sequential('your own handler and targets on a real engine', () => {
     expect(m.figures.errorRate.value).toBeGreaterThan(0.1);
   }, 120_000);
 
-  it('fires WebhookHighErrorRate from the handler’s errors, which fail `wmon report`’s error-rate SLO', async ({
-    skip,
-  }) => {
+  it('fires WebhookHighErrorRate from its errors, which fail `wmon report`’s SLO', async ({ skip }) => {
     if (!p) return skip();
     const firing = await eventually(
       'WebhookHighErrorRate firing',

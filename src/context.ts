@@ -29,6 +29,7 @@ import type { ContainerRuntime } from './adapters/runtime/container-runtime.js';
 import { waitContainerReady, waitUntilSettled, type SettleOptions } from './adapters/runtime/readiness.js';
 import type { ClientTls, ContainerSpec } from './core/model/container-types.js';
 import { GENERATED_SECRET_FILES, readKeptSecret, readKeptSecretSync } from './adapters/stack-dir/secrets.js';
+import { loadExtensions } from './core/config/extensions.js';
 import { loadConfig, type LoadedConfig } from './core/config/load.js';
 import type { ComponentId, Config } from './core/config/schema.js';
 import { readSecret } from './core/config/secrets.js';
@@ -291,7 +292,8 @@ function contextOf(loaded: LoadedConfig, deps: StackDeps, timeoutMs: number, con
       const value = kept ?? readSecret(config, 'stripeWebhookSecret', secretCtx);
       return value?.split(',')[0]?.trim() || undefined;
     },
-    rendered: () => (rendered ??= renderStack(config)),
+    // The files wmon.yaml extends the stack with are read (bounded, checked) once, when first rendered.
+    rendered: () => (rendered ??= renderStack(config, loadExtensions(config, loaded.dir))),
     withConfig: (other) => contextOf(other, deps, timeoutMs),
   };
   return ctx;

@@ -275,6 +275,11 @@ export const ERRORS = {
     meaning:
       '`wmon render --target kubernetes` and `--target compose` need --out: a folder other than the stack directory',
   },
+  EXTENSION_INVALID: {
+    exit: 'config',
+    meaning:
+      'a file wmon.yaml extends the stack with (`alerts.extraRuleFiles`, `grafana.extraDashboards`, a `configFragment`) is missing, too large or invalid, or a dashboard reuses a uid; the message names the file',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -310,3 +310,13 @@ export function seriesNamesWithLabel(label: string): ReadonlySet<string> {
   }
   return names;
 }
+
+/**
+ * What a handler of your own (wmon.yaml `handler:`) must export for the traffic alerts (error rate, latency,
+ * silence) and `wmon metrics`: the rest of SERVICE_METRICS is optional, each adding its panels and alerts.
+ */
+export const HANDLER_REQUIRED_METRICS = [
+  'requestsTotal',
+  'errorsTotal',
+  'requestDuration',
+] as const satisfies readonly ServiceMetricKey[];

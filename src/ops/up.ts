@@ -15,7 +15,9 @@ import { diffRenderedFiles, writeRenderedFiles } from '../adapters/stack-dir/fil
 import { materializeSecrets, type StackSecrets } from '../adapters/stack-dir/secrets.js';
 import { appliedHashes, readState, writeState, type StackState } from '../adapters/stack-dir/state.js';
 import { requireGrafana, type StackContext } from '../context.js';
+import { extraRuleFileName } from '../core/config/extensions.js';
 import type { ComponentId } from '../core/config/schema.js';
+import { containerName } from '../core/model/stack.js';
 import { containerSpecs, stackLabels, volumeName } from '../core/model/containers.js';
 import { isNoop, planContainers, type ComponentPlan, type ContainerPlan } from '../core/model/plan.js';
 import { filesHash, type RenderedFile } from '../core/render/index.js';
@@ -129,6 +131,53 @@ export const engineStep: Step<UpInput & { readonly warnings: readonly string[] }
         warnings: [...warnings, `No container engine answers, so the plan assumes nothing runs yet: ${why}`],
       };
     }
+  },
+};
+
+/** Where Prometheus's rendered folder is mounted in its container (prometheus.yml, rules/). */
+const PROMETHEUS_CONFIG_MOUNT = '/etc/prometheus';
+
+/**
+ * Your rule files (alerts.extraRuleFiles), checked by promtool before Prometheus is asked to load them: the
+ * promtool of the running Prometheus's own image, run in its container, where the rendered folder is mounted
+ * (type errors that the PromQL grammar cannot see, e.g. rate() of an instant vector). Before the first start
+ * there is no container yet: Prometheus checks them itself when it starts, and its log names the file.
+ */
+export const extraRulesStep: Step<UpInput & Engine & Rendered, object> = {
+  title: 'Check your rule files with promtool',
+  async run({ ctx, opts, runtime }, io) {
+    const extra = ctx.config.alerts.extraRuleFiles.map((rel) => {
+      const source = path.resolve(ctx.loaded.dir, rel);
+      return { source, file: `${PROMETHEUS_CONFIG_MOUNT}/${extraRuleFileName(source)}` };
+    });
+    const prom = ctx.component('prometheus');
+    if (extra.length === 0 || !prom) {
+      io.skip('no alerts.extraRuleFiles');
+      return {};
+    }
+    const name = containerName(ctx.stack, prom);
+    const running = runtime && !opts.dryRun ? await runtime.inspectContainer(name) : null;
+    if (!runtime || !running?.running) {
+      io.skip('Prometheus is not running yet: it checks them when it starts');
+      return {};
+    }
+    const r = await runtime.exec(name, ['promtool', 'check', 'rules', ...extra.map((e) => e.file)], {
+      timeoutMs: 60_000,
+    });
+    if (r.exitCode !== 0) {
+      // promtool names each file by its path in the container: shown with the user's own path.
+      let output = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(0, 20).join('\n');
+      for (const e of extra) output = output.replaceAll(e.file, e.source);
+      throw new WmonError(
+        `alerts.extraRuleFiles: promtool (in the Prometheus container) refuses a rule file:\n${output}`,
+        {
+          code: 'EXTENSION_INVALID',
+          suggestions: ['Fix the rule file, then run the command again (the running Prometheus keeps its rules).'],
+        },
+      );
+    }
+    io.output(`promtool: ${extra.length} rule file(s) checked`);
+    return {};
   },
 };
 
@@ -423,7 +472,7 @@ export const settledStep: Step<UpInput, object> = {
       io.skip('Prometheus is switched off');
       return {};
     }
-    const want = settledExpectation(ctx.config);
+    const want = settledExpectation(ctx.config, ctx.rendered());
     await ctx.deps.waitSettled(() => prometheusPending(prom, want), {
       name: 'Prometheus',
       timeoutMs: opts.timeoutMs,
@@ -442,6 +491,7 @@ export function thenPlan<In extends object, S extends UpInput>(p: Pipeline<In, S
     .then(renderStep)
     .then(secretsStep)
     .then(engineStep)
+    .then(extraRulesStep)
     .then(portsStep)
     .then(imagesStep)
     .then(planStep);

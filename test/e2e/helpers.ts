@@ -28,8 +28,8 @@ export interface E2eProject {
     blackboxExporter: number;
   };
   readonly runtime: ContainerRuntime;
-  /** Write wmon.yaml for this project (the base settings plus `extra` YAML appended). */
-  writeConfig(extra?: string): Promise<void>;
+  /** Write wmon.yaml for this project (the base settings plus `extra` YAML appended, `prometheus` lines in its section). */
+  writeConfig(extra?: string, prometheus?: string): Promise<void>;
   /** Remove every container, volume and network carrying the project's label, and the folder. */
   cleanup(): Promise<void>;
 }
@@ -47,6 +47,10 @@ export async function e2eProject(
      * costs CI time.
      */
     readonly blackbox?: boolean;
+    /**
+     * Without the bundled service (`components.webhook` off, no image built): for a handler of the test's own.
+     */
+    readonly bundledService?: false;
   } = {},
 ): Promise<E2eProject | undefined> {
   const runtime = await runtimeForTests(suite, [
@@ -68,23 +72,23 @@ export async function e2eProject(
     webhookMetrics: await freePort(),
     blackboxExporter: await freePort(),
   };
-  const base = `project: ${project}
+  const base = (prometheus: string) => `project: ${project}
 pullPolicy: never
 prometheus:
   scrapeInterval: 2s
   evaluationInterval: 2s
-components:
+${prometheus}components:
   prometheus: {image: ${TEST_IMAGES.prometheus}, port: ${ports.prometheus}}
   alertmanager: {image: ${TEST_IMAGES.alertmanager}, port: ${ports.alertmanager}}
   nodeExporter: {image: ${TEST_IMAGES.nodeExporter}, port: ${ports.nodeExporter}}
-  webhook: {image: localhost/wmon/webhook-${project}:latest, port: ${ports.webhook}, metricsPort: ${ports.webhookMetrics}}
+  webhook: {${opts.bundledService === false ? 'enabled: false, ' : ''}image: localhost/wmon/webhook-${project}:latest, port: ${ports.webhook}, metricsPort: ${ports.webhookMetrics}}
   grafana: {enabled: false}
   loki: {enabled: false}
   jaeger: {enabled: false}
   blackboxExporter: ${opts.blackbox ? `{image: ${TEST_IMAGES.blackboxExporter}, port: ${ports.blackboxExporter}}` : '{enabled: false}'}
 service:
   rateLimit: {perClient: 0, global: 0}
-${opts.blackbox ? `  publicUrl: http://${project}-webhook:8080/webhooks/stripe\n` : ''}  build:
+${opts.blackbox && opts.bundledService !== false ? `  publicUrl: http://${project}-webhook:8080/webhooks/stripe\n` : ''}  build:
     baseImage: ${SERVICE_BUILD_IMAGES.base}
     builderImage: ${SERVICE_BUILD_IMAGES.builder}
 `;
@@ -93,7 +97,7 @@ ${opts.blackbox ? `  publicUrl: http://${project}-webhook:8080/webhooks/stripe\n
     dir,
     ports,
     runtime,
-    writeConfig: (extra = '') => writeFile(path.join(dir, 'wmon.yaml'), base + extra),
+    writeConfig: (extra = '', prometheus = '') => writeFile(path.join(dir, 'wmon.yaml'), base(prometheus) + extra),
     cleanup: async () => {
       const filter = { [LABELS.project]: project };
       for (const c of await runtime.listContainers(filter)) await runtime.removeContainer(c.id, { force: true });

@@ -85,6 +85,8 @@ export const alertsSchema = z
      * `<runbookBaseUrl>/<alert>.md`. Absent (the default): no runbook_url at all, never a placeholder link.
      */
     runbookBaseUrl: z.url({ message: 'must be an absolute URL such as https://wiki.example.com/runbooks' }).optional(),
+    /** Your own Prometheus rule files (relative to wmon.yaml), copied into the stack beside wmon's rules. */
+    extraRuleFiles: z.array(z.string().min(1, 'must be a file path')).max(20, 'at most 20 rule files').default([]),
   })
   .superRefine((a, ctx) => {
     if (a.errorRatePercent.critical <= a.errorRatePercent.warning) {

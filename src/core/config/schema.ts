@@ -7,6 +7,13 @@ import { durationSeconds } from '../vocab/durations.js';
 import { alertsSchema, promDuration } from './alerts.js';
 import { secretRefSchema } from './secret-ref.js';
 import { alertmanagerSchema, externalLabelsSchema, remoteWriteListSchema } from './storage.js';
+import {
+  handlerSchema,
+  MAX_EXTRA_SCRAPE_CONFIGS,
+  scrapeConfigSchema,
+  type ExtraScrapeConfig,
+  type HandlerConfig,
+} from './scrape.js';
 
 /**
  * wmon.yaml, as one zod schema: the single source of the Config type. Every field has a default, so an
@@ -188,6 +195,8 @@ const notificationsSchema = z
     msteams: msteamsSchema.optional(),
     opsgenie: opsgenieSchema.optional(),
     heartbeat: heartbeatSchema.optional(),
+    /** A YAML file (relative to wmon.yaml) of Alertmanager routes, receivers, inhibit rules merged into wmon's. */
+    configFragment: z.string().min(1, 'must be a file path').optional(),
   })
   .prefault({});
 
@@ -298,6 +307,13 @@ const prometheusSchema = z
     replicaLabel: z.string().min(1).optional(),
     /** Endpoints Prometheus sends every series to: Mimir, Thanos Receive, Cortex, VictoriaMetrics… */
     remoteWrite: remoteWriteListSchema,
+    /** More scrape jobs, in Prometheus's own scrape_config fields (see scrape.ts). */
+    extraScrapeConfigs: z
+      .array(scrapeConfigSchema)
+      .max(MAX_EXTRA_SCRAPE_CONFIGS, `at most ${MAX_EXTRA_SCRAPE_CONFIGS} extra scrape jobs`)
+      .default([]),
+    /** A YAML file (relative to wmon.yaml) with a `global:` section merged into prometheus.yml's. */
+    configFragment: z.string().min(1, 'must be a file path').optional(),
   })
   .refine((p) => p.replicaLabel === undefined || p.replicaLabel in p.externalLabels, {
     message: 'must be one of the labels in prometheus.externalLabels (the one that differs between replicas)',
@@ -375,6 +391,8 @@ const grafanaSchema = z
     adminPassword: secretRefSchema.optional(),
     /** The URL people open Grafana at (for dashboard links in alerts); defaults to http://bind:port. */
     externalUrl: z.url({ error: 'must be an absolute URL such as https://grafana.example.com' }).optional(),
+    /** A folder (relative to wmon.yaml) of dashboard JSON files, provisioned into their own Grafana folder. */
+    extraDashboards: z.string().min(1, 'must be a folder path').optional(),
   })
   .prefault({});
 
@@ -480,6 +498,8 @@ export const configSchema = z
     service: serviceSchema,
     kubernetes: kubernetesSchema,
     alertmanager: alertmanagerSchema,
+    /** Your own webhook handler, monitored like the bundled service (components.webhook off). */
+    handler: handlerSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // Two enabled components cannot share a host port on the same address.
@@ -549,7 +569,64 @@ export const configSchema = z
           'Grafana needs Prometheus (its default datasource): enable components.prometheus or switch Grafana off',
       });
     }
+    checkExtensions(config, ctx);
   });
+
+/** The handler replaces the bundled service (and service.scrapeTarget); extra jobs have names of their own. */
+function checkExtensions(
+  config: {
+    readonly handler?: HandlerConfig | undefined;
+    readonly components: { readonly webhook: { readonly enabled: boolean } };
+    readonly service: { readonly scrapeTarget?: string | undefined; readonly publicUrl?: string | undefined };
+    readonly prometheus: { readonly extraScrapeConfigs: readonly ExtraScrapeConfig[]; readonly scrapeInterval: string };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.handler) {
+    if (config.components.webhook.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['handler'],
+        message:
+          'monitors your own handler instead of the bundled webhook service: set components.webhook.enabled: false',
+      });
+    }
+    if (config.service.scrapeTarget !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['service', 'scrapeTarget'],
+        message: 'is the older form of handler.targets: move it there (handler: {targets: [host:port]})',
+      });
+    }
+    if (config.service.publicUrl !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['service', 'publicUrl'],
+        message: "is the bundled service's public URL: with handler, set handler.publicUrl instead",
+      });
+    }
+  }
+  const seen = new Set<string>();
+  const seconds = (d: string) => durationSeconds(d) ?? 0;
+  config.prometheus.extraScrapeConfigs.forEach((job, i) => {
+    const interval = job.scrape_interval ?? config.prometheus.scrapeInterval;
+    if (job.scrape_timeout !== undefined && seconds(job.scrape_timeout) > seconds(interval)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prometheus', 'extraScrapeConfigs', i, 'scrape_timeout'],
+        message: `is longer than the job's scrape interval (${interval}): Prometheus refuses that`,
+      });
+    }
+    if (seen.has(job.job_name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prometheus', 'extraScrapeConfigs', i, 'job_name'],
+        message: `job ${job.job_name} is listed twice: give each job its own name`,
+      });
+    }
+    seen.add(job.job_name);
+  });
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,5 +1,6 @@
 import { secretPath } from '@wmon/contract';
 
+import type { AlertmanagerFragment } from '../config/extensions.js';
 import type { Config } from '../config/schema.js';
 import { ALERT_INHIBIT_EQUAL, WATCHDOG_ALERT } from './rules.js';
 
@@ -50,7 +51,11 @@ export function configuredChannels(config: Config): Channel[] {
  * info → Slack), leaves out channels that are not configured (with a warning), always has a no-op default
  * receiver, and inhibits a warning while the critical alert of the same signal fires.
  */
-export function buildAlertmanagerConfig(config: Config, grafanaUrl?: string): AlertmanagerRender {
+export function buildAlertmanagerConfig(
+  config: Config,
+  grafanaUrl?: string,
+  fragment?: AlertmanagerFragment,
+): AlertmanagerRender {
   const n = config.notifications;
   const channels = configuredChannels(config);
   const warnings: string[] = [];
@@ -164,6 +169,10 @@ export function buildAlertmanagerConfig(config: Config, grafanaUrl?: string): Al
     });
   }
 
+  // notifications.configFragment: its routes after Watchdog's and before the severities' (so a route of yours
+  // without `continue: true` takes what it matches), its receivers, inhibit rules and time intervals after wmon's.
+  routes.splice(1, 0, ...((fragment?.route?.routes ?? []) as Array<Record<string, unknown>>));
+  receivers.push(...((fragment?.receivers ?? []) as Array<Record<string, unknown>>));
   const global: Record<string, unknown> = { resolve_timeout: '5m' };
   return {
     warnings,
@@ -185,8 +194,10 @@ export function buildAlertmanagerConfig(config: Config, grafanaUrl?: string): Al
           target_matchers: ['severity="warning"'],
           equal: [...ALERT_INHIBIT_EQUAL],
         },
+        ...((fragment?.inhibit_rules ?? []) as Array<Record<string, unknown>>),
       ],
       receivers,
+      ...(fragment?.time_intervals ? { time_intervals: fragment.time_intervals } : {}),
     },
   };
 }

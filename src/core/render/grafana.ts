@@ -116,8 +116,12 @@ export function buildDatasources(config: Config): Record<string, unknown> {
   return { apiVersion: 1, datasources };
 }
 
-/** provisioning/dashboards: one file provider for the "Webhook" folder. */
-export function buildDashboardProvider(): Record<string, unknown> {
+/** The Grafana folder of `grafana.extraDashboards`, and where its files go under the stack directory. */
+export const EXTRA_DASHBOARD_FOLDER = { uid: 'wmon-extra', title: 'Extra dashboards' } as const;
+export const EXTRA_DASHBOARDS_DIR = 'grafana/dashboards-extra';
+
+/** provisioning/dashboards: one file provider for the "Webhook" folder, and one for the user's dashboards. */
+export function buildDashboardProvider(extra = false): Record<string, unknown> {
   return {
     apiVersion: 1,
     providers: [
@@ -132,6 +136,24 @@ export function buildDashboardProvider(): Record<string, unknown> {
         updateIntervalSeconds: 30,
         options: { path: `${GRAFANA_MOUNT}/dashboards`, foldersFromFilesStructure: false },
       },
+      ...(extra
+        ? [
+            {
+              name: 'wmon-extra',
+              orgId: 1,
+              folder: EXTRA_DASHBOARD_FOLDER.title,
+              folderUid: EXTRA_DASHBOARD_FOLDER.uid,
+              type: 'file',
+              disableDeletion: true,
+              allowUiUpdates: false,
+              updateIntervalSeconds: 30,
+              options: {
+                path: `${GRAFANA_MOUNT}/${EXTRA_DASHBOARDS_DIR.slice('grafana/'.length)}`,
+                foldersFromFilesStructure: false,
+              },
+            },
+          ]
+        : []),
     ],
   };
 }

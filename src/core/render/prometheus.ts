@@ -1,16 +1,18 @@
 import { SECRETS_MOUNT_DIR, secretPath } from '@wmon/contract';
 
+import { NO_EXTENSIONS, type Extensions } from '../config/extensions.js';
+import { handlerOf, type HandlerConfig } from '../config/scrape.js';
 import type { Config } from '../config/schema.js';
 import { remoteWriteName, remoteWriteSecretFile, type RemoteWrite } from '../config/storage.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
-import { BLACKBOX_JOB, REACHABILITY_MODULE, probeTargets, type ProbeTarget } from './blackbox.js';
+import { BLACKBOX_JOB, probeModule, probeTargets, type ProbeTarget } from './blackbox.js';
 import { clientTlsConfig } from './web-config.js';
 
 /** Folder (relative to prometheus.yml) holding the rendered rule files. */
 export const RULES_DIR = 'rules';
 export const ALERT_RULES_FILE = `${RULES_DIR}/webhook-alerts.yml`;
 
-/** The scrape job of the webhook service (bundled, or service.scrapeTarget). */
+/** The scrape job of the webhook service (bundled, or your own handler: `handler`, service.scrapeTarget). */
 export const WEBHOOK_JOB = 'webhook';
 /** The scrape job of node exporter (the host alerts). */
 export const NODE_EXPORTER_JOB = 'node-exporter';
@@ -18,12 +20,13 @@ export const NODE_EXPORTER_JOB = 'node-exporter';
 interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
-  scheme?: 'https';
+  scheme?: 'http' | 'https';
   params?: Record<string, string[]>;
   basic_auth?: BasicAuth;
   tls_config?: { ca_file: string; server_name: string };
   static_configs: Array<{ targets: string[]; labels: { component: string; probe?: string } }>;
   relabel_configs?: Array<Record<string, unknown>>;
+  metric_relabel_configs?: Array<Record<string, unknown>>;
 }
 
 interface BasicAuth {
@@ -54,11 +57,11 @@ function job(name: string, target: string, component: string, auth?: WebClient):
  * to the exporter, and kept as the series' `instance`. `up` of this job says the exporter answers;
  * `probe_success` says the URL does.
  */
-function probeJob(targets: readonly ProbeTarget[], exporter: string, auth?: WebClient): ScrapeJob {
+function probeJob(targets: readonly ProbeTarget[], module: string, exporter: string, auth?: WebClient): ScrapeJob {
   return {
     job_name: BLACKBOX_JOB,
     metrics_path: '/probe',
-    params: { module: [REACHABILITY_MODULE] },
+    params: { module: [module] },
     // The exporter serves wmon's web configuration like the other exporters: auth, and TLS with auth.tls.
     ...auth,
     static_configs: targets.map((t) => ({
@@ -73,8 +76,48 @@ function probeJob(targets: readonly ProbeTarget[], exporter: string, auth?: WebC
   };
 }
 
+/**
+ * The handler's names onto the contract's (what the rules and dashboards query), at scrape time: each
+ * `metricNames` entry (with a histogram's `_bucket`, `_sum`, `_count`), then `metricsPrefix` → `webhook_`.
+ * Prometheus anchors the regular expressions at both ends.
+ */
+export function handlerRenames(h: HandlerConfig): Array<Record<string, unknown>> {
+  const renames: Array<Record<string, unknown>> = Object.entries(h.metricNames ?? {}).flatMap(([to, from]) =>
+    from === undefined || from === to
+      ? []
+      : [
+          {
+            source_labels: ['__name__'],
+            regex: `${from}(_bucket|_sum|_count)?`,
+            target_label: '__name__',
+            replacement: `${to}$1`,
+          },
+        ],
+  );
+  if (h.metricsPrefix !== undefined && h.metricsPrefix !== 'webhook_') {
+    renames.push({
+      source_labels: ['__name__'],
+      regex: `${h.metricsPrefix}(.+)`,
+      target_label: '__name__',
+      replacement: 'webhook_$1',
+    });
+  }
+  return renames;
+}
+
+function handlerJob(h: HandlerConfig): ScrapeJob {
+  const renames = handlerRenames(h);
+  return {
+    job_name: WEBHOOK_JOB,
+    ...(h.metricsPath === '/metrics' ? {} : { metrics_path: h.metricsPath }),
+    ...(h.scheme === 'http' ? {} : { scheme: h.scheme }),
+    static_configs: [{ targets: [...h.targets], labels: { component: 'webhook' } }],
+    ...(renames.length > 0 ? { metric_relabel_configs: renames } : {}),
+  };
+}
+
 /** prometheus.yml: scrapes itself and every enabled component that exports metrics; loads the rules. */
-export function buildPrometheusConfig(config: Config): Record<string, unknown> {
+export function buildPrometheusConfig(config: Config, ext: Extensions = NO_EXTENSIONS): Record<string, unknown> {
   const on = (id: Parameters<typeof isEnabled>[1]) => isEnabled(config, id);
   const at = (id: keyof typeof DNS_NAMES) => `${DNS_NAMES[id]}:${CONTAINER_PORTS[id]}`;
 
@@ -90,20 +133,31 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
   if (on('nodeExporter')) jobs.push(job(NODE_EXPORTER_JOB, at('nodeExporter'), 'node-exporter', auth));
   // The service's internal listener: its public port (the one Stripe reaches) serves no metrics.
   if (on('webhook')) jobs.push(job(WEBHOOK_JOB, `${DNS_NAMES.webhook}:${CONTAINER_PORTS.webhookInternal}`, 'webhook'));
-  else if (config.service.scrapeTarget) jobs.push(job(WEBHOOK_JOB, config.service.scrapeTarget, 'webhook'));
+  const handler = handlerOf(config);
+  if (handler) jobs.push(handlerJob(handler));
   if (on('grafana')) jobs.push(job('grafana', at('grafana'), 'grafana'));
   if (on('loki')) jobs.push(job('loki', at('loki'), 'loki'));
   // Jaeger 2 serves its own metrics (OpenTelemetry collector telemetry) on its metrics port.
   if (on('jaeger')) jobs.push(job('jaeger', `${DNS_NAMES.jaeger}:${CONTAINER_PORTS.jaegerMetrics}`, 'jaeger'));
   const probes = on('blackboxExporter') ? probeTargets(config) : [];
-  if (probes.length > 0) jobs.push(probeJob(probes, at('blackboxExporter'), auth));
+  if (probes.length > 0) jobs.push(probeJob(probes, probeModule(config), at('blackboxExporter'), auth));
+  // The user's own jobs, as written (validated against Prometheus's fields by the schema), after wmon's.
+  const extra = config.prometheus.extraScrapeConfigs as unknown as ScrapeJob[];
+  const extraGlobal = ext.prometheus?.global ?? {};
+  const { external_labels: extraLabels, ...otherGlobal } = extraGlobal;
 
   const p = config.prometheus;
   return {
     global: {
       scrape_interval: p.scrapeInterval,
       evaluation_interval: p.evaluationInterval,
-      external_labels: { project: config.project, environment: config.environment, ...p.externalLabels },
+      ...otherGlobal,
+      external_labels: {
+        ...extraLabels,
+        project: config.project,
+        environment: config.environment,
+        ...p.externalLabels,
+      },
     },
     // Relative to this file: the same config works in the container and with promtool on the host.
     rule_files: [`${RULES_DIR}/*.yml`],
@@ -116,7 +170,7 @@ export function buildPrometheusConfig(config: Config): Record<string, unknown> {
           },
         }
       : {}),
-    scrape_configs: jobs,
+    scrape_configs: [...jobs, ...extra],
     ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map(remoteWrite) } : {}),
   };
 }

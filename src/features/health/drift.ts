@@ -6,9 +6,34 @@
  * jobs, receivers, rule groups, alerts) must be the same set. Extra keys in the dump are defaults.
  * Each difference is one line a person can act on.
  */
+import { parse } from 'yaml';
+
 import type { RuleGroup as LoadedRuleGroup } from '../../adapters/clients/index.js';
-import type { RuleFile } from '../../core/render/rules.js';
+import { renderedRuleFiles, type RenderedFile } from '../../core/render/index.js';
 import { durationSeconds } from '../../core/vocab/durations.js';
+
+/** A rule as a rule file has it: wmon's alerts, or the user's (alerting or recording, optional parts). */
+export interface FileRule {
+  readonly alert?: string;
+  readonly record?: string;
+  readonly expr: string;
+  readonly for?: string;
+  /** Label and annotation names to values (wmon's typed interfaces, or a file's mappings). */
+  readonly labels?: object;
+  readonly annotations?: object;
+}
+
+const asRecord = (o: object | undefined) => (o ?? {}) as Readonly<Record<string, string>>;
+
+/** Rule groups as rule files have them. */
+export interface RuleFile {
+  readonly groups: ReadonlyArray<{ readonly name: string; readonly rules: readonly FileRule[] }>;
+}
+
+/** Every rendered rule file's groups together (wmon's and the user's): what Prometheus should have loaded. */
+export function mergedRules(files: readonly RenderedFile[]): RuleFile {
+  return { groups: renderedRuleFiles(files).flatMap((f) => (parse(f.contents) as RuleFile | null)?.groups ?? []) };
+}
 
 type Json = unknown;
 
@@ -41,6 +66,9 @@ function show(v: unknown): string {
 function join(path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
 }
+
+/** How Prometheus and Alertmanager show a secret in their dumps. */
+const SECRET_MASK = '<secret>';
 
 /** What `want` (rendered) sets that `have` (running) lacks or sets otherwise. */
 export function subsetDiff(want: Json, have: Json, path = '', out: string[] = []): string[] {
@@ -91,6 +119,8 @@ export function subsetDiff(want: Json, have: Json, path = '', out: string[] = []
     for (const [k, w] of Object.entries(want)) subsetDiff(w, have[k], join(path, k), out);
     return out;
   }
+  // Prometheus and Alertmanager print a secret they were given inline (a URL in a fragment's receiver) masked.
+  if (have === SECRET_MASK && typeof want === 'string' && want !== '') return out;
   const a = normaliseScalar(want);
   const b = normaliseScalar(have);
   if (a !== b) out.push(`${path}: running has ${show(have)}, wmon.yaml renders ${show(want)}`);
@@ -192,7 +222,7 @@ function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   return keys.filter((k) => (a[k] ?? '').trim() !== (b[k] ?? '').trim());
 }
 
-/** The rendered rule file against the groups Prometheus loaded (`/api/v1/rules`). */
+/** The rendered rule files (merged) against the groups Prometheus loaded (`/api/v1/rules`). */
 export function diffRules(rendered: RuleFile, loaded: readonly LoadedRuleGroup[]): string[] {
   const out: string[] = [];
   const loadedByName = new Map(loaded.map((g) => [g.name, g]));
@@ -205,35 +235,50 @@ export function diffRules(rendered: RuleFile, loaded: readonly LoadedRuleGroup[]
     }
     // An alert may have a rule per severity (WebhookCertificateExpiringSoon): match by name, then severity.
     const runningAlerts = new Map<string, Array<(typeof running.rules)[number] & { type: 'alerting' }>>();
+    const runningRecords = new Map<string, Array<(typeof running.rules)[number] & { type: 'recording' }>>();
     for (const r of running.rules) {
       if (r.type === 'alerting') runningAlerts.set(r.name, [...(runningAlerts.get(r.name) ?? []), r]);
+      else runningRecords.set(r.name, [...(runningRecords.get(r.name) ?? []), r]);
     }
     for (const rule of group.rules) {
-      const candidates = runningAlerts.get(rule.alert) ?? [];
-      const same = candidates.findIndex((c) => c.labels.severity === rule.labels.severity);
-      const r = candidates.splice(same === -1 ? 0 : same, 1)[0];
-      if (!r) {
-        out.push(`alert ${rule.alert}: not loaded`);
+      const labels = asRecord(rule.labels);
+      if (rule.record !== undefined) {
+        const candidates = runningRecords.get(rule.record) ?? [];
+        const r = candidates.shift();
+        if (!r) {
+          out.push(`recording rule ${rule.record}: not loaded`);
+          continue;
+        }
+        if (candidates.length === 0) runningRecords.delete(rule.record);
+        if (!samePromql(rule.expr, r.query))
+          out.push(
+            `recording rule ${rule.record}: expr differs: running ${oneLine(r.query)}; wmon.yaml renders ${oneLine(rule.expr)}`,
+          );
         continue;
       }
-      if (candidates.length === 0) runningAlerts.delete(rule.alert);
+      const name = rule.alert ?? '';
+      const candidates = runningAlerts.get(name) ?? [];
+      const same = candidates.findIndex((c) => c.labels.severity === labels.severity);
+      const r = candidates.splice(same === -1 ? 0 : same, 1)[0];
+      if (!r) {
+        out.push(`alert ${name}: not loaded`);
+        continue;
+      }
+      if (candidates.length === 0) runningAlerts.delete(name);
       if (!samePromql(rule.expr, r.query))
-        out.push(
-          `alert ${rule.alert}: expr differs: running ${oneLine(r.query)}; wmon.yaml renders ${oneLine(rule.expr)}`,
-        );
-      const wantFor = durationSeconds(rule.for) ?? 0;
+        out.push(`alert ${name}: expr differs: running ${oneLine(r.query)}; wmon.yaml renders ${oneLine(rule.expr)}`);
+      const wantFor = durationSeconds(rule.for ?? '0s') ?? 0;
       if (Math.abs(wantFor - r.durationSeconds) > 0.001)
-        out.push(`alert ${rule.alert}: for differs: running ${r.durationSeconds}s, wmon.yaml renders ${rule.for}`);
-      const labels = sameRecord(rule.labels as unknown as Record<string, string>, r.labels);
-      if (labels.length > 0) out.push(`alert ${rule.alert}: labels differ (${labels.join(', ')})`);
-      const annotations = sameRecord(rule.annotations as unknown as Record<string, string>, r.annotations);
-      if (annotations.length > 0) out.push(`alert ${rule.alert}: annotations differ (${annotations.join(', ')})`);
+        out.push(`alert ${name}: for differs: running ${r.durationSeconds}s, wmon.yaml renders ${rule.for ?? '0s'}`);
+      const labelDiff = sameRecord(labels, r.labels);
+      if (labelDiff.length > 0) out.push(`alert ${name}: labels differ (${labelDiff.join(', ')})`);
+      const annotations = sameRecord(asRecord(rule.annotations), r.annotations);
+      if (annotations.length > 0) out.push(`alert ${name}: annotations differ (${annotations.join(', ')})`);
     }
     for (const extra of runningAlerts.keys())
       out.push(`alert ${extra}: loaded in group ${group.name}, but wmon.yaml does not render it`);
-    const recording = running.rules.filter((r) => r.type === 'recording');
-    for (const r of recording)
-      out.push(`recording rule ${r.name}: loaded in group ${group.name}, but wmon.yaml does not render it`);
+    for (const extra of runningRecords.keys())
+      out.push(`recording rule ${extra}: loaded in group ${group.name}, but wmon.yaml does not render it`);
   }
   for (const g of loaded) {
     if (!renderedNames.has(g.name))

@@ -7,31 +7,38 @@
 import { parse } from 'yaml';
 
 import type { PrometheusClient, ScrapeTarget } from '../../adapters/clients/index.js';
+import { handlerOf } from '../../core/config/scrape.js';
 import type { Config } from '../../core/config/schema.js';
 import { isEnabled } from '../../core/model/stack.js';
-import { buildPrometheusConfig } from '../../core/render/prometheus.js';
-import { ALERT_RULES_FILE } from '../../core/render/prometheus.js';
-import type { RuleFile } from '../../core/render/rules.js';
-import { renderStack } from '../../core/render/index.js';
-import { diffRules } from './drift.js';
+import { renderStack, type RenderResult } from '../../core/render/index.js';
+import { WEBHOOK_JOB } from '../../core/render/prometheus.js';
+import { diffRules, mergedRules, type RuleFile } from './drift.js';
 
 /** What a settled Prometheus has, as wmon.yaml renders it. */
 export interface SettledExpectation {
   /** The scrape jobs of prometheus.yml. */
   readonly jobs: readonly string[];
-  /** Jobs that scrape something wmon does not run (service.scrapeTarget): scraped once is enough, up or not. */
+  /**
+   * Jobs that scrape something wmon does not run (your own handler, prometheus.extraScrapeConfigs): scraped
+   * once is enough, up or not.
+   */
   readonly external: readonly string[];
   readonly rules: RuleFile;
   readonly alertmanager: boolean;
 }
 
-export function settledExpectation(config: Config): SettledExpectation {
-  const prom = buildPrometheusConfig(config) as { scrape_configs: Array<{ job_name: string }> };
-  const rulesFile = renderStack(config).files.find((f) => f.path === `prometheus/${ALERT_RULES_FILE}`);
+export function settledExpectation(config: Config, rendered: RenderResult = renderStack(config)): SettledExpectation {
+  const promFile = rendered.files.find((f) => f.path === 'prometheus/prometheus.yml');
+  const prom = (promFile ? parse(promFile.contents) : { scrape_configs: [] }) as {
+    scrape_configs: Array<{ job_name: string }>;
+  };
   return {
     jobs: prom.scrape_configs.map((j) => j.job_name),
-    external: !isEnabled(config, 'webhook') && config.service.scrapeTarget ? ['webhook'] : [],
-    rules: rulesFile ? (parse(rulesFile.contents) as RuleFile) : { groups: [] },
+    external: [
+      ...(handlerOf(config) ? [WEBHOOK_JOB] : []),
+      ...config.prometheus.extraScrapeConfigs.map((j) => j.job_name),
+    ],
+    rules: mergedRules(rendered.files),
     alertmanager: isEnabled(config, 'alertmanager'),
   };
 }

@@ -62,7 +62,7 @@ describe('loading wmon.yaml', () => {
   it('lists the known keys when nothing is close', async () => {
     const e = await problems('prometheus:\n  zzz: 1\n');
     expect(e.issues[0]?.message).toMatch(
-      /^unknown key; known keys here: evaluationInterval, externalLabels, remoteWrite, replicaLabel, retention, scrapeInterval/,
+      /^unknown key; known keys here: configFragment, evaluationInterval, externalLabels, extraScrapeConfigs, remoteWrite, replicaLabel, retention, scrapeInterval/,
     );
   });
 

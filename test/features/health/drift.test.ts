@@ -12,6 +12,7 @@ import {
 } from '../../../src/features/health/drift.js';
 import { renderStack } from '../../../src/core/render/index.js';
 import type { RuleFile } from '../../../src/core/render/rules.js';
+import { EXTRA_RULES } from '../../support/extensions.js';
 import { loadedRuleGroups } from '../../support/loaded-rules.js';
 import type { RuleGroup } from '../../../src/adapters/clients/index.js';
 
@@ -143,6 +144,26 @@ describe('diffRules', () => {
       'alert WebhookDatabaseDown: labels differ (severity)',
       'alert WebhookCacheDown: not loaded',
       'rule group mine (/etc/prometheus/rules/mine.yml): loaded, but wmon.yaml does not render it',
+    ]);
+  });
+});
+
+describe('diffRules with your own rule files', () => {
+  const mine = parse(EXTRA_RULES) as RuleFile;
+
+  it('compares your recording and alerting rules too: a changed one is drift, as wmon’s are', () => {
+    expect(diffRules(mine, loadedRuleGroups(mine))).toEqual([]);
+    const groups = loadedRuleGroups(mine);
+    const [record, alert] = groups[0]!.rules as unknown as Array<{ query: string; durationSeconds: number }>;
+    record!.query = 'sum(up)';
+    alert!.durationSeconds = 0;
+    const withExtra = [
+      { ...groups[0]!, rules: [...groups[0]!.rules, { ...groups[0]!.rules[0]!, name: 'orders:other' }] },
+    ];
+    expect(diffRules(mine, withExtra)).toEqual([
+      'recording rule orders:up:sum: expr differs: running sum(up); wmon.yaml renders sum(up{job="orders-api"})',
+      'alert OrdersApiDown: for differs: running 0s, wmon.yaml renders 1m',
+      'recording rule orders:other: loaded in group orders-api, but wmon.yaml does not render it',
     ]);
   });
 });

@@ -5,12 +5,10 @@
 import { parse } from 'yaml';
 
 import type { PrometheusAlert } from '../../../adapters/clients/index.js';
-import { ALERT_RULES_FILE } from '../../../core/render/prometheus.js';
-import type { RuleFile } from '../../../core/render/rules.js';
 import type { CheckAlertJson, CheckStatus } from '../../../results.js';
 import { DNS_NAMES, isEnabled } from '../../../core/model/stack.js';
 import type { HealthContext } from '../context.js';
-import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules } from '../drift.js';
+import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules, mergedRules, type RuleFile } from '../drift.js';
 import { ago, componentFailure, prometheusFailure } from '../failure.js';
 import { firedAt } from '../firing.js';
 import { humanDuration } from '../../../core/vocab/durations.js';
@@ -238,8 +236,9 @@ function renderedFile(ctx: HealthContext, file: string): Record<string, unknown>
   return parse(f.contents) as Record<string, unknown>;
 }
 
+/** wmon's rules and the user's (alerts.extraRuleFiles): what Prometheus should have loaded. */
 function renderedRules(ctx: HealthContext): RuleFile {
-  return renderedFile(ctx, `prometheus/${ALERT_RULES_FILE}`) as unknown as RuleFile;
+  return mergedRules(ctx.rendered().files);
 }
 
 function toAlertJson(a: PrometheusAlert, forSeconds: number): CheckAlertJson {

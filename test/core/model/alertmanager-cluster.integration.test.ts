@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { buildStack, CONTAINER_PORTS } from '../../../src/core/model/stack.js';
 import { startAlertmanager, type Daemon } from '../../support/debian-daemons.js';
-import { freePort } from '../../support/ports.js';
+import { freePorts } from '../../support/ports.js';
 import { eventually } from '../../support/wait.js';
 
 const CONFIG = 'route: {receiver: none}\nreceivers: [{name: none}]\n';
@@ -32,7 +32,7 @@ function clusterFlags(yaml: string, port: number): string[] {
 
 describe('an Alertmanager HA pair from alertmanager.peers', () => {
   it('the two members join one cluster and say so in their status', async () => {
-    const [a, b] = [await freePort(), await freePort()];
+    const [a, b] = (await freePorts(2)) as [number, number];
     const member = (self: number, peer: number) =>
       `alertmanager:\n  peers: ['127.0.0.1:${peer}']\n  advertiseAddress: '127.0.0.1:${self}'\n  clusterPort: ${self}\n`;
     started.push(await startAlertmanager(CONFIG, clusterFlags(member(a, b), a)));

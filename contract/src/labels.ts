@@ -104,11 +104,11 @@ export const EVENT_SOURCES = ['webhook', 'reconcile'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /**
- * `replica`: on every series the service exports (prom-client's default labels), the name of the process
+ * `service_replica`: on every series the service exports (prom-client's default labels), the name of the process
  * that exported it: its `REPLICA` variable, else its host name (a container's or pod's own). Several replicas
  * of the service on one database are scraped as one job; this label keeps their series apart. Counters and
  * queue figures are per replica: wmon's rules and dashboards aggregate with `sum` (or `max` for the
- * database-wide gauges) without `replica` in their `by` clauses, so one replica or many read the same, and a
+ * database-wide gauges) without `service_replica` in their `by` clauses, so one replica or many read the same, and a
  * series without the label (an older service) matches too. Its values are not fixed here.
  */
-export const REPLICA_LABEL = 'replica';
+export const REPLICA_LABEL = 'service_replica';

@@ -5,7 +5,7 @@
  * renderer's tests check that every PromQL expression in the rules and dashboards refers only to names
  * listed here (service metrics, node exporter metrics, and Prometheus's own synthetic series). Each
  * metric names the value set of every label that has one (labels.ts, routes.ts). Besides the labels listed here,
- * every series the service exports carries `replica` (REPLICA_LABEL, labels.ts): which process exported it.
+ * every series the service exports carries `service_replica` (REPLICA_LABEL, labels.ts): which process exported it.
  */
 import {
   CACHE_NAMES,

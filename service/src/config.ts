@@ -232,7 +232,7 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** The reconcile with Stripe's List Events API; undefined when no STRIPE_API_KEY is set. */
   readonly reconcile: ReconcileConfig | undefined;
-  /** This process's name among replicas: the `replica` label of its metrics (REPLICA, else the host name). */
+  /** This process's name among replicas: the `service_replica` label of its metrics (REPLICA, else the host name). */
   readonly replica: string;
   /** How long an event stays leased to a replica that stopped renewing it (PostgreSQL). */
   readonly leaseMs: number;

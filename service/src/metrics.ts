@@ -83,7 +83,7 @@ export interface MetricsHandle {
 }
 
 /**
- * `replica`: this process's name, a label on every series it exports, so that replicas scraped as one job
+ * `service_replica`: this process's name, a label on every series it exports, so that replicas scraped as one job
  * stay apart (dashboards sum over it, or show it).
  */
 export function createMetrics(replica?: string): MetricsHandle {

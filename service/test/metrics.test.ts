@@ -140,7 +140,7 @@ describe('/metrics', () => {
   it('uses the shared request-duration buckets', () => {
     for (const le of REQUEST_DURATION_BUCKETS) {
       expect(text).toContain(
-        `webhook_request_duration_seconds_bucket{le="${le}",replica="replica-7",route="/webhooks/stripe",status="200",source="external"}`,
+        `webhook_request_duration_seconds_bucket{le="${le}",service_replica="replica-7",route="/webhooks/stripe",status="200",source="external"}`,
       );
     }
   });

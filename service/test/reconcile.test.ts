@@ -96,7 +96,7 @@ describe('the reconcile route without an API key', () => {
     const last = await fetch(`${running.internalUrl}/reconcile`);
     expect(((await last.json()) as { status: string }).status).toBe('disabled');
     const text = await scrape(running.internalUrl);
-    expect(text).toMatch(/^webhook_reconcile_missing_events\{replica="[^"]+"\} 0$/m);
+    expect(text).toMatch(/^webhook_reconcile_missing_events\{service_replica="[^"]+"\} 0$/m);
     expect(sample(text, 'webhook_reconcile_errors_total', { reason: 'authentication' })).toBe(0);
     // Not on the public listener.
     expect((await fetch(`${running.url}/reconcile`, { method: 'POST' })).status).toBe(404);

@@ -6,6 +6,7 @@
  * per-customer records the handlers keep are exact.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { REPLICA_LABEL } from '@wmon/contract';
 import { killChildren, signedPost, startChild, type Child } from './helpers/child.js';
 import { postgresRedisBackend, querySchema, requirePostgres, requireRedis } from './helpers/deps.js';
 import { event, sample, scrape, waitFor, type Fixture } from './helpers/service.js';
@@ -119,7 +120,7 @@ async function runReplicas(withRedis: boolean): Promise<void> {
     const n = sample(text, 'webhook_events_processed_total', {
       outcome: 'success',
       source: 'external',
-      replica: names[i]!,
+      [REPLICA_LABEL]: names[i]!,
     });
     expect(n, `${names[i]}'s success counter`).toBe(byReplica.get(names[i]!) ?? 0);
     successes += n;

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { REPLICA_LABEL } from '@wmon/contract';
 import { createService, type Service, type ServiceOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { newEventId, signPayload } from '../../src/send.js';
@@ -186,7 +187,7 @@ export async function scrape(url: string): Promise<string> {
 }
 
 /**
- * The value of one sample in a Prometheus text exposition (0 when absent). The `replica` label every series
+ * The value of one sample in a Prometheus text exposition (0 when absent). The `service_replica` label every series
  * carries is matched only when `labels` names it.
  */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -196,7 +197,7 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
     const labelPart = rest[0] === '{' ? rest.slice(1, rest.indexOf('}')) : '';
     const got = Object.fromEntries([...labelPart.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!('replica' in labels)) delete got.replica;
+    if (!(REPLICA_LABEL in labels)) delete got[REPLICA_LABEL];
     if (
       Object.entries(labels).every(([k, v]) => got[k] === v) &&
       Object.keys(got).length === Object.keys(labels).length

@@ -122,7 +122,11 @@ describe.sequential('your own handler and targets on a real engine', () => {
       'the handler’s requests and errors counted',
       async () => {
         const r = await wmonJson<MetricsResultJson>(['metrics', '--window', '1m'], { cwd: p!.dir });
-        return r.exitCode !== undefined && (r.json?.counts.errors.total ?? 0) > 0 ? r.json : undefined;
+        // Both statuses' series counted: each needs two scrapes in the window, and the 500s' series came first.
+        const byStatus = r.json?.counts.requests.byStatus ?? {};
+        return (r.json?.counts.errors.total ?? 0) > 0 && (byStatus['200'] ?? 0) > 0 && (byStatus['500'] ?? 0) > 0
+          ? r.json
+          : undefined;
       },
       E2E_WAIT,
     );

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 
 import type { ComponentId, Config } from '../config/schema.js';
-import { grafanaUrl, isEnabled } from '../model/stack.js';
+import { grafanaUrl, isEnabled, JAEGER_CONFIG_FILE } from '../model/stack.js';
 import { buildAlertmanagerConfig } from './alertmanager.js';
 import { BLACKBOX_CONFIG_FILE, buildBlackboxConfig, probeTargets } from './blackbox.js';
 import { buildDashboards } from './dashboards/index.js';
 import { buildDashboardProvider, buildDatasources } from './grafana.js';
+import { buildJaegerConfig } from './jaeger.js';
 import { buildLokiConfig } from './loki.js';
 import { ALERT_RULES_FILE, buildPrometheusConfig } from './prometheus.js';
 import { buildAlertRules } from './rules.js';
@@ -71,6 +72,7 @@ export function renderStack(config: Config): RenderResult {
     for (const d of dashboards) add('grafana', `grafana/dashboards/${d.fileName}`, toJson(d.dashboard));
   }
   if (on('loki')) add('loki', 'loki/loki.yaml', toYaml(buildLokiConfig(config)));
+  if (on('jaeger')) add('jaeger', JAEGER_CONFIG_FILE, toYaml(buildJaegerConfig()));
   if (on('blackboxExporter')) {
     add('blackboxExporter', BLACKBOX_CONFIG_FILE, toYaml(buildBlackboxConfig()));
     if (probeTargets(config).length === 0) {

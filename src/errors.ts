@@ -264,6 +264,10 @@ export const ERRORS = {
     meaning:
       "the webhook service's SQLite store cannot be copied out of or into its volume, or the copy fails SQLite's integrity check",
   },
+  VOLUME_DATA_FAILED: {
+    exit: 'unavailable',
+    meaning: "Loki's or Jaeger's volume (`--include logs,traces`) cannot be copied out of or into its volume",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

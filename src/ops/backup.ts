@@ -421,9 +421,7 @@ export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: re
   title: 'Logs and traces',
   async run({ ctx, opts, runtime, components }, io) {
     const dataPlan: DataPlan[] = [];
-    const volumes = new Set(
-      (await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).map((v) => v.name),
-    );
+    const volumes = new Set((await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).map((v) => v.name));
     for (const kind of DATA_KINDS) {
       const included = opts.include?.includes(kind) ?? false;
       const v = await dataVolumeOf(ctx, runtime, kind);

@@ -755,8 +755,7 @@ export async function restoreStack(
   } catch (error) {
     // Nothing was restored: put back what was stopped.
     const st = stopTrace.state as
-      | { stopped?: string | null; stoppedWebhook?: string | null; stoppedData?: readonly string[] }
-      | undefined;
+      { stopped?: string | null; stoppedWebhook?: string | null; stoppedData?: readonly string[] } | undefined;
     const stopped = st?.stopped;
     if (stopped) await prep.runtime!.startContainer(stopped).catch(() => undefined);
     if (st?.stoppedWebhook) await prep.runtime!.startContainer(st.stoppedWebhook).catch(() => undefined);

@@ -154,7 +154,10 @@ export const manifestSchema = z.object({
         /** stopped: stopped for the copy and started again; not-running: it was not running. */
         mode: z.enum(['stopped', 'not-running']),
         /** Owner ("uid:gid") of the files in the volume, given back to them by a restore. */
-        owner: z.string().regex(/^\d+:\d+$/).nullable(),
+        owner: z
+          .string()
+          .regex(/^\d+:\d+$/)
+          .nullable(),
         files: count,
         bytes: count,
       }),

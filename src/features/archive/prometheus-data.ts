@@ -118,9 +118,7 @@ async function transcode(
     }
   });
   await copying.catch((error: unknown) => {
-    throw error instanceof TarReadError
-      ? failed(doing, `the engine's archive: ${error.message}`, d)
-      : error;
+    throw error instanceof TarReadError ? failed(doing, `the engine's archive: ${error.message}`, d) : error;
   });
   blocks.sort((a, b) => a.minTime - b.minTime);
   return { files, bytes, blocks, owner };
@@ -333,15 +331,7 @@ export async function restoreVolume(
         throw error;
       }
       await put;
-      const [count, size] = (
-        await sh(
-          d,
-          helper,
-          'check the restored data',
-          COUNT_FILES,
-          incoming,
-        )
-      )
+      const [count, size] = (await sh(d, helper, 'check the restored data', COUNT_FILES, incoming))
         .split(' ')
         .map(Number);
       if (count !== files || size !== bytes) {

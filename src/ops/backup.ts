@@ -441,7 +441,6 @@ export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: re
           : running
             ? `${head}: included; ${v.what} is stopped for the copy and started again`
             : `${head}: included (${v.what} is not running)`;
-      io.output(line);
       dataPlan.push({ kind, included, running, volume: v, exists, usage, line });
       if (included && exists && !v.image)
         throw new WmonError(
@@ -449,6 +448,8 @@ export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: re
           { code: 'VOLUME_DATA_FAILED', suggestions: ['Pull or build one of those images, then back up again.'] },
         );
     }
+    // One output, a line per kind: reporters that show a step's last line show them all.
+    if (dataPlan.length > 0) io.output(dataPlan.map((p) => p.line).join('\n'));
     return { dataPlan };
   },
 };

@@ -995,14 +995,21 @@ async function planRestore(
     m.webhook?.store === 'sqlite' && hookContainer && runtime
       ? (await runtime.inspectContainer(hookContainer))?.running === true
       : false;
+  const stoppingData: string[] = [];
+  for (const v of archivedDataVolumes(archive)) {
+    const model = restored.component(v.component);
+    const container = model ? containerName(restored.stack, model) : undefined;
+    if (container && runtime && (await runtime.inspectContainer(container))?.running) stoppingData.push(container);
+  }
   const stopping = [
     ...(m.prometheus && prom && running ? [prom.container] : []),
     ...(hookRunning ? [hookContainer!] : []),
+    ...stoppingData,
   ];
   if (stopping.length > 0)
     steps.push({
       step: 'stop',
-      detail: `stop ${stopping.join(' and ')} (${stopping.length === 1 ? 'its data is' : 'their data are'} replaced; a stopped service acknowledges nothing, so Stripe retries meanwhile); nothing else stops`,
+      detail: `stop ${stopping.length > 2 ? `${stopping.slice(0, -1).join(', ')} and ${stopping.at(-1)}` : stopping.join(' and ')} (${stopping.length === 1 ? 'its data is' : 'their data are'} replaced; a stopped service acknowledges nothing, so Stripe retries meanwhile); nothing else stops`,
     });
   if (opts.safetyBackup && current) {
     steps.push({

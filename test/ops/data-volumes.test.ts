@@ -47,8 +47,8 @@ describe('logs and traces in backups (in-memory engine)', () => {
       expect.objectContaining({ kind: 'traces', component: 'jaeger', included: false, files: 2, bytes: 8_000 }),
     ]);
     const said = reporter.events.filter((e) => e.startsWith('  '));
-    expect(said).toContain(
-      `  logs (Loki, volume ${project}-loki-data, 11.7 KiB): not included (--include logs adds it)`,
+    expect(said.join('\n')).toContain(
+      `logs (Loki, volume ${project}-loki-data, 11.7 KiB): not included (--include logs adds it)\ntraces (Jaeger, volume ${project}-jaeger-data, 7.8 KiB): not included (--include traces adds it)`,
     );
     expect(b.components.find((c) => c.component === 'jaeger')!.detail).toMatch(/--include traces adds it/);
     expect(lifecycle(s.runtime.calls.slice(calls), project)).toEqual([]);
@@ -65,8 +65,10 @@ describe('logs and traces in backups (in-memory engine)', () => {
     const calls = s.runtime.calls.length;
     const b = await createBackup(ctx, { include: ['logs', 'traces'] }, reporter);
     const said = reporter.events.filter((e) => e.startsWith('  '));
-    const announced = said.indexOf(
-      `  traces (Jaeger, volume ${project}-jaeger-data, 7.8 KiB): included; Jaeger is stopped for the copy and started again`,
+    const announced = said.findIndex((e) =>
+      e.endsWith(
+        `\ntraces (Jaeger, volume ${project}-jaeger-data, 7.8 KiB): included; Jaeger is stopped for the copy and started again`,
+      ),
     );
     expect(announced).toBeGreaterThanOrEqual(0);
     // Said before anything is written, and before anything stops.

@@ -53,7 +53,7 @@ export interface DataCopy {
   readonly files: number;
   readonly bytes: number;
   readonly blocks: BlockRecord[];
-  /** "uid:gid" of the first file copied (null when there was none). */
+  /** "uid:gid" of a file in the volume (a volume copy; null for a snapshot, or a volume without files). */
   readonly owner: string | null;
 }
 
@@ -84,7 +84,6 @@ async function transcode(
   let root: string | undefined;
   let files = 0;
   let bytes = 0;
-  let owner: string | null = null;
   const blocks: BlockRecord[] = [];
   const copying = readTar(stream, { gunzip: false, source: 'engine' }, async (h, body) => {
     if (root === undefined) {
@@ -105,7 +104,6 @@ async function transcode(
     if (problem) throw failed(doing, `${JSON.stringify(rel)} has ${problem}`, d);
     const isMeta = /^[0-9A-HJKMNP-TV-Z]{26}\/meta\.json$/.test(rel) && h.size < 1024 * 1024;
     const meta: Buffer[] = [];
-    owner ??= `${h.uid}:${h.gid}`;
     await tar.addStream(`${prefix}${rel}`, h.size, body, {
       ...(h.mtime ? { mtime: h.mtime } : {}),
       ...(isMeta ? { onChunk: (c: Buffer) => meta.push(Buffer.from(c)) } : {}),
@@ -121,7 +119,7 @@ async function transcode(
     throw error instanceof TarReadError ? failed(doing, `the engine's archive: ${error.message}`, d) : error;
   });
   blocks.sort((a, b) => a.minTime - b.minTime);
-  return { files, bytes, blocks, owner };
+  return { files, bytes, blocks, owner: null };
 }
 
 function parseBlockMeta(text: string): BlockRecord | undefined {
@@ -167,10 +165,17 @@ export async function copyVolume(
   tar: TarWriter,
   exclude: (rel: string) => boolean = excludedFromVolumeCopy,
 ): Promise<DataCopy> {
-  return withHelper(d, { readOnly: true }, async (helper) =>
-    transcode(d, await d.runtime.getArchive(helper, d.dataDir), tar, exclude),
-  );
+  return withHelper(d, { readOnly: true }, async (helper) => {
+    // The engine's archive API does not keep owners (Podman gives root): asked in the volume itself.
+    const owner = await sh(d, helper, `read ${d.what ?? 'Prometheus'}'s volume`, FIRST_FILE_OWNER, d.dataDir);
+    const copy = await transcode(d, await d.runtime.getArchive(helper, d.dataDir), tar, exclude);
+    return { ...copy, owner: /^\d+:\d+$/.test(owner) ? owner : null };
+  });
 }
+
+/** Prints "uid:gid" of a file in the folder $1 (wmon's own work folders apart), nothing when it has none. */
+const FIRST_FILE_OWNER =
+  'f=$(find "$1" -type f ! -path "*/.wmon-*" | head -n 1); if [ -n "$f" ]; then stat -c %u:%g "$f"; fi';
 
 /** Files and bytes in a volume (its size in a plan), read through a helper container (read-only mount). */
 export async function volumeUsage(d: PrometheusData): Promise<{ files: number; bytes: number }> {

@@ -5,13 +5,13 @@
  * kept in its volume), so what is tested is wmon's part: the plan's wording, the components stopped for the
  * copy and running after, the volumes' files in the archive, and put back by a restore after a reset.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Manifest } from '../../src/features/archive/manifest.js';
-import type { BackupResultJson, RestoreResultJson } from '../../src/results.js';
+import type { RestoreResultJson } from '../../src/results.js';
 import { readEntries } from '../support/archives.js';
 import { wmon, wmonJson } from '../support/cli.js';
 import { e2eProject, STAND_IN_LOG, type E2eProject } from './helpers.js';
@@ -49,7 +49,6 @@ beforeAll(async () => {
   if (!p) return;
   await p.writeConfig();
   const file = path.join(p.dir, 'wmon.yaml');
-  const { readFile, writeFile } = await import('node:fs/promises');
   // The bundled service is not needed here, and building its image takes minutes.
   await writeFile(file, (await readFile(file, 'utf8')).replace(/webhook: \{[^}]+\}/, 'webhook: {enabled: false}'));
   const init = await wmon(['init', '--json'], { cwd: p.dir, timeout: 600_000 });

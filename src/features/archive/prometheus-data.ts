@@ -166,8 +166,11 @@ export async function copyVolume(
   exclude: (rel: string) => boolean = excludedFromVolumeCopy,
 ): Promise<DataCopy> {
   return withHelper(d, { readOnly: true }, async (helper) => {
-    // The engine's archive API does not keep owners (Podman gives root): asked in the volume itself.
-    const owner = await sh(d, helper, `read ${d.what ?? 'Prometheus'}'s volume`, FIRST_FILE_OWNER, d.dataDir);
+    // The engine's archive API does not keep owners (Podman gives root): asked in the volume itself, for the
+    // volumes a restore gives back to their owner (Prometheus's takes its folder's owner).
+    const owner = d.archiveDir
+      ? await sh(d, helper, `read ${d.what ?? 'Prometheus'}'s volume`, FIRST_FILE_OWNER, d.dataDir)
+      : '';
     const copy = await transcode(d, await d.runtime.getArchive(helper, d.dataDir), tar, exclude);
     return { ...copy, owner: /^\d+:\d+$/.test(owner) ? owner : null };
   });

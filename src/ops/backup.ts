@@ -421,12 +421,13 @@ export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: re
   title: 'Logs and traces',
   async run({ ctx, opts, runtime, components }, io) {
     const dataPlan: DataPlan[] = [];
+    const lines: string[] = [];
     const volumes = new Set((await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).map((v) => v.name));
     for (const kind of DATA_KINDS) {
       const included = opts.include?.includes(kind) ?? false;
       const v = await dataVolumeOf(ctx, runtime, kind);
       if (!v) {
-        if (included) io.output(`${kind}: not included, ${kind === 'logs' ? 'Loki' : 'Jaeger'} is switched off`);
+        if (included) lines.push(`${kind}: not included, ${kind === 'logs' ? 'Loki' : 'Jaeger'} is switched off`);
         continue;
       }
       const running = components[v.component]?.running ?? false;
@@ -442,6 +443,7 @@ export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: re
             ? `${head}: included; ${v.what} is stopped for the copy and started again`
             : `${head}: included (${v.what} is not running)`;
       dataPlan.push({ kind, included, running, volume: v, exists, usage, line });
+      lines.push(line);
       if (included && exists && !v.image)
         throw new WmonError(
           `Cannot copy ${v.what}'s volume ${v.volume}: neither Prometheus's image nor ${v.what}'s is here to reach it`,
@@ -449,7 +451,8 @@ export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: re
         );
     }
     // One output, a line per kind: reporters that show a step's last line show them all.
-    if (dataPlan.length > 0) io.output(dataPlan.map((p) => p.line).join('\n'));
+    if (lines.length > 0) io.output(lines.join('\n'));
+    else io.skip('Loki and Jaeger are switched off');
     return { dataPlan };
   },
 };

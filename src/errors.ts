@@ -280,6 +280,10 @@ export const ERRORS = {
     meaning:
       'a file wmon.yaml extends the stack with (`alerts.extraRuleFiles`, `grafana.extraDashboards`, a `configFragment`) is missing, too large or invalid, or a dashboard reuses a uid; the message names the file',
   },
+  VOLUME_DATA_FAILED: {
+    exit: 'unavailable',
+    meaning: "Loki's or Jaeger's volume (`--include logs,traces`) cannot be copied out of or into its volume",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

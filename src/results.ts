@@ -433,6 +433,22 @@ export interface BackupResultJson {
   readonly pruned: readonly string[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
+  /** Loki's logs and Jaeger's traces (their components switched on): included with --include, else their size. */
+  readonly dataVolumes: readonly BackupDataVolumeJson[];
+}
+
+/** A volume of logs (Loki) or traces (Jaeger) in a backup: copied whole, or left out with its size. */
+export interface BackupDataVolumeJson {
+  readonly kind: 'logs' | 'traces';
+  readonly component: 'loki' | 'jaeger';
+  readonly volume: string;
+  readonly included: boolean;
+  /** What it holds (null: not measured, or no volume yet). */
+  readonly files: number | null;
+  readonly bytes: number | null;
+  /** The component was running, stopped for the copy and started again (and awaited). */
+  readonly stopped: boolean;
+  readonly pausedMs: number | null;
 }
 
 export type WebhookStoreJson =
@@ -486,7 +502,7 @@ export interface VerifyBackupJson extends ArchiveSummaryJson {
 
 /** One step of a restore: planned (dry run) or done. */
 export interface RestoreStepJson {
-  /** verify | safety-backup | stop | config | prometheus-data | start | silences | grafana | check */
+  /** verify | safety-backup | stop | config | prometheus-data | webhook-data | start | silences | grafana | check | logs-data | traces-data */
   readonly step: string;
   readonly detail: string;
 }
@@ -524,6 +540,13 @@ export interface RestoreResultJson {
       readonly bytes: number;
       readonly events: EventCountsJson;
     } | null;
+    /** Loki's and Jaeger's volumes put back (`wmon backup --include logs,traces`); empty when the archive has none. */
+    readonly dataVolumes: ReadonlyArray<{
+      readonly kind: 'logs' | 'traces';
+      readonly volume: string;
+      readonly files: number;
+      readonly bytes: number;
+    }>;
   } | null;
   readonly checks: readonly RestoreCheckJson[];
   readonly warnings: readonly string[];

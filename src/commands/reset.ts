@@ -18,7 +18,7 @@ export default class Reset extends WmonCommand {
 
 The webhook service's data volume holds events Stripe was told were received (it will not send them again), dead letters and the handlers' records: it is kept, and the service starts again on it, unless --delete-events (--force alone never deletes them). With PostgreSQL (service.databaseUrl) the events are not in a volume and reset does not touch them.
 
-The safety backup holds Prometheus's data, the silences, Grafana's content, wmon.yaml and the rendered files, and the service's SQLite events: \`wmon restore\` of it undoes a reset, but for Loki's logs and Jaeger's traces, which no backup holds.
+The safety backup holds Prometheus's data, the silences, Grafana's content, wmon.yaml and the rendered files, and the service's SQLite events: \`wmon restore\` of it undoes a reset, but for Loki's logs and Jaeger's traces, which it does not hold (take \`wmon backup --include logs,traces\` first to keep them).
 
 Exit codes: 0 done; 2 no confirmation (not a terminal and no --force); 69 the engine does not answer or the safety backup could not read a component; 73 the backup cannot be written; 75 a host port is taken or a component did not become ready in time; 78 wmon.yaml is missing or invalid.`;
 

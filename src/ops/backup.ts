@@ -22,9 +22,16 @@ import { formatBytes } from '../core/vocab/bytes.js';
 import { WmonError } from '../errors.js';
 import { pipeline, silentReporter, type PipelineTrace, type Reporter, type StateOf, type Step } from './steps.js';
 import { wmonVersion } from '../package.js';
-import type { BackupComponentJson, BackupResultJson, BackupSecretJson, WebhookStoreJson } from '../results.js';
+import type {
+  BackupComponentJson,
+  BackupDataVolumeJson,
+  BackupResultJson,
+  BackupSecretJson,
+  WebhookStoreJson,
+} from '../results.js';
 import {
   backupFileName,
+  BASE_FORMAT_VERSION,
   CONFIG_DIR,
   CONFIG_ENTRY,
   FORMAT_NAME,
@@ -35,12 +42,14 @@ import {
 } from '../features/archive/format.js';
 import { backupServiceDb, countsOf, serviceDbExists, type ServiceData } from '../features/archive/service-db.js';
 import { collectGrafana, type GrafanaCollected } from '../features/archive/grafana-content.js';
-import type { ComponentRecord, Manifest, Probe } from '../features/archive/manifest.js';
+import type { ComponentRecord, DataVolumeRecord, Manifest, Probe } from '../features/archive/manifest.js';
+import { DATA_KINDS, dataVolumeOf, notOurs, type DataKind, type DataVolume } from '../features/archive/data-volumes.js';
 import {
   copySnapshot,
   copyVolume,
   keepStopped,
   takeProbes,
+  volumeUsage,
   type DataCopy,
   type PrometheusData,
 } from '../features/archive/prometheus-data.js';
@@ -63,6 +72,8 @@ export interface BackupOptions {
   readonly probes?: readonly Probe[];
   /** gzip level (default: zlib's default, as `gzip`/`tar czf`). */
   readonly level?: number;
+  /** Loki's and Jaeger's volumes to add (`--include logs,traces`): each component is stopped for the copy. */
+  readonly include?: readonly DataKind[];
 }
 
 /** Safety backups kept per stack (older ones are pruned). */
@@ -390,8 +401,124 @@ export const webhookStep: Step<BackupInput & Inventory & OpenedArchive, { readon
   },
 };
 
+/** A kind of data (logs, traces) as the backup found it: its volume, its size, whether it is copied. */
+export interface DataPlan {
+  readonly kind: DataKind;
+  readonly included: boolean;
+  readonly running: boolean;
+  /** Its image null when neither Prometheus's nor the component's image is here (it cannot be measured). */
+  readonly volume: Omit<DataVolume, 'image'> & { readonly image: string | null };
+  readonly exists: boolean;
+  readonly usage: { readonly files: number; readonly bytes: number } | null;
+  readonly line: string;
+}
+
+/**
+ * Says up front what happens to Loki's logs and Jaeger's traces: their volumes and sizes, and, when
+ * included, that the component is stopped for the copy and started again.
+ */
+export const dataPlanStep: Step<BackupInput & Inventory, { readonly dataPlan: readonly DataPlan[] }> = {
+  title: 'Logs and traces',
+  async run({ ctx, opts, runtime, components }, io) {
+    const dataPlan: DataPlan[] = [];
+    const lines: string[] = [];
+    const volumes = new Set((await runtime.listVolumes({ [LABELS.project]: ctx.stack.project })).map((v) => v.name));
+    for (const kind of DATA_KINDS) {
+      const included = opts.include?.includes(kind) ?? false;
+      const v = await dataVolumeOf(ctx, runtime, kind);
+      if (!v) {
+        if (included) lines.push(`${kind}: not included, ${kind === 'logs' ? 'Loki' : 'Jaeger'} is switched off`);
+        continue;
+      }
+      const running = components[v.component]?.running ?? false;
+      const exists = volumes.has(v.volume);
+      const usage = exists && v.image ? await volumeUsage({ ...v, image: v.image }) : null;
+      const size = !exists ? 'no volume yet' : usage ? formatBytes(usage.bytes) : 'size unknown';
+      const head = `${kind} (${v.what}, volume ${v.volume}, ${size})`;
+      const line = !included
+        ? `${head}: not included (--include ${kind} adds it)`
+        : !exists
+          ? `${head}: nothing to copy`
+          : running
+            ? `${head}: included; ${v.what} is stopped for the copy and started again`
+            : `${head}: included (${v.what} is not running)`;
+      dataPlan.push({ kind, included, running, volume: v, exists, usage, line });
+      lines.push(line);
+      if (included && exists && !v.image)
+        throw new WmonError(
+          `Cannot copy ${v.what}'s volume ${v.volume}: neither Prometheus's image nor ${v.what}'s is here to reach it`,
+          { code: 'VOLUME_DATA_FAILED', suggestions: ['Pull or build one of those images, then back up again.'] },
+        );
+    }
+    // One output, a line per kind: reporters that show a step's last line show them all.
+    if (lines.length > 0) io.output(lines.join('\n'));
+    else io.skip('Loki and Jaeger are switched off');
+    return { dataPlan };
+  },
+};
+
+type DataPart = Part<DataVolumeRecord, BackupDataVolumeJson>;
+
+/** The included volumes, each copied whole while its component is stopped (started again and awaited after). */
+export const dataVolumesStep: Step<
+  BackupInput & Inventory & OpenedArchive & { readonly dataPlan: readonly DataPlan[] },
+  { readonly logs: DataPart; readonly traces: DataPart }
+> = {
+  title: 'Copy logs and traces',
+  async run({ ctx, runtime, writer, dataPlan, components }, io) {
+    const parts: Record<DataKind, DataPart> = { logs: part(), traces: part() };
+    if (!dataPlan.some((p) => p.included)) io.skip('not asked (--include logs,traces)');
+    for (const p of dataPlan) {
+      const component = p.volume.component;
+      const json = (included: boolean, extra: Partial<BackupDataVolumeJson> = {}): BackupDataVolumeJson => ({
+        kind: p.kind,
+        component,
+        volume: p.volume.volume,
+        included,
+        files: p.usage?.files ?? null,
+        bytes: p.usage?.bytes ?? null,
+        stopped: false,
+        pausedMs: null,
+        ...extra,
+      });
+      const recorded = components[component]?.running ?? false;
+      if (!p.included || !p.exists) {
+        parts[p.kind] = part({
+          row: { component, included: recorded, detail: `image and container recorded; ${p.line}` },
+          json: json(false),
+        });
+        continue;
+      }
+      // The plan refused an included volume that no image can reach.
+      const v: DataVolume = { ...p.volume, image: p.volume.image! };
+      const pausedAt = Date.now();
+      const copy = p.running
+        ? await pausedCopy(ctx, runtime, component, v, () => copyVolume(v, writer.tar, notOurs))
+        : await copyVolume(v, writer.tar, notOurs);
+      const pausedMs = p.running ? Date.now() - pausedAt : null;
+      const detail = `${p.kind}: ${copy.files} files, ${formatBytes(copy.bytes)} from ${v.volume}${pausedMs === null ? ` (${v.what} was not running)` : ` (${v.what} stopped for ${(pausedMs / 1000).toFixed(1)} s, running again)`}`;
+      io.output(detail);
+      parts[p.kind] = part({
+        row: { component, included: true, detail },
+        manifest: {
+          kind: p.kind,
+          component,
+          volume: v.volume,
+          mountPath: v.dataDir,
+          mode: p.running ? 'stopped' : 'not-running',
+          owner: copy.owner,
+          files: copy.files,
+          bytes: copy.bytes,
+        },
+        json: json(true, { files: copy.files, bytes: copy.bytes, stopped: p.running, pausedMs }),
+      });
+    }
+    return parts;
+  },
+};
+
 type Parts = { readonly config: Part<Manifest['config'], never> } & Record<
-  'alertmanager' | 'grafana' | 'prometheus' | 'webhook',
+  'alertmanager' | 'grafana' | 'prometheus' | 'webhook' | 'logs' | 'traces',
   Part<unknown, unknown>
 >;
 
@@ -399,11 +526,14 @@ type Parts = { readonly config: Part<Manifest['config'], never> } & Record<
 export const manifestStep: Step<BackupInput & Inventory & OpenedArchive & Parts, { readonly finished: ArchiveResult }> =
   {
     title: 'Manifest',
-    async run({ ctx, components, writer, createdAt, config, alertmanager, grafana, prometheus, webhook }) {
+    async run(s) {
+      const { ctx, components, writer, createdAt, config, alertmanager, grafana, prometheus, webhook } = s;
       const files = writer.tar.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }));
+      const dataVolumes = [s.logs, s.traces].flatMap((p) => (p.manifest ? [p.manifest as DataVolumeRecord] : []));
       const manifest: Manifest = {
         format: FORMAT_NAME,
-        formatVersion: FORMAT_VERSION,
+        // Without logs and traces, the version older wmon versions read.
+        formatVersion: dataVolumes.length > 0 ? FORMAT_VERSION : BASE_FORMAT_VERSION,
         wmonVersion: wmonVersion(),
         createdAt: createdAt.toISOString(),
         project: ctx.stack.project,
@@ -419,6 +549,7 @@ export const manifestStep: Step<BackupInput & Inventory & OpenedArchive & Parts,
         secrets: [...config.secrets, ...grafana.secrets],
         files,
         totalBytes: files.reduce((sum, f) => sum + f.size, 0),
+        ...(dataVolumes.length > 0 ? { dataVolumes } : {}),
       };
       const finished = await writer.finish({
         path: MANIFEST_ENTRY,
@@ -453,12 +584,14 @@ export const pruneStep: Step<
 export function backupSteps() {
   return pipeline<BackupInput>()
     .then(inventoryStep)
+    .then(dataPlanStep)
     .then(openArchiveStep)
     .then(configStep)
     .then(silencesStep)
     .then(grafanaStep)
     .then(prometheusStep)
     .then(webhookStep)
+    .then(dataVolumesStep)
     .then(manifestStep)
     .then(pruneStep);
 }
@@ -478,7 +611,7 @@ export async function createBackup(
     await (trace.state as Partial<OpenedArchive> | undefined)?.writer?.abort();
     throw error;
   }
-  const parts = [s.config, s.alertmanager, s.grafana, s.prometheus, s.webhook];
+  const parts = [s.config, s.alertmanager, s.grafana, s.prometheus, s.webhook, s.logs, s.traces];
   const rows = parts.flatMap((p) => (p.row ? [p.row] : []));
   const components = COMPONENT_IDS.map((id): BackupComponentJson => {
     const row = rows.find((r) => r.component === id);
@@ -510,6 +643,7 @@ export async function createBackup(
     pruned: [...s.pruned],
     warnings: parts.flatMap((p) => p.warnings),
     durationMs: Date.now() - started,
+    dataVolumes: [s.logs.json, s.traces.json].flatMap((j) => (j ? [j] : [])),
   };
 }
 
@@ -570,7 +704,7 @@ async function backupPrometheus(
       output(`Prometheus is published beyond loopback (its admin API is off): stopping it to copy its data folder`);
       const pausedAt = Date.now();
       mode = 'volume';
-      copy = await pausedCopy(ctx, runtime, d, () => copyVolume(d, writer.tar));
+      copy = await pausedCopy(ctx, runtime, 'prometheus', d, () => copyVolume(d, writer.tar));
       pausedMs = Date.now() - pausedAt;
       output(`Prometheus is running again after ${(pausedMs / 1000).toFixed(1)} s`);
     } else {
@@ -601,12 +735,13 @@ async function backupPrometheus(
 }
 
 /**
- * Run `copy` while the running Prometheus is stopped (kept stopped: its restart policy may start it again),
- * then start it and wait until it is ready, whether the copy worked or not.
+ * Run `copy` while the running component (Prometheus, Loki, Jaeger) is stopped (kept stopped: its restart
+ * policy may start it again), then start it and wait until it is ready, whether the copy worked or not.
  */
 async function pausedCopy<T>(
   ctx: StackContext,
   runtime: ContainerRuntime,
+  component: ComponentId,
   d: PrometheusData,
   copy: () => Promise<T>,
 ): Promise<T> {
@@ -615,8 +750,8 @@ async function pausedCopy<T>(
     secretMounts: {},
     ...(ctx.webAuth() ? { auth: ctx.webAuth()! } : {}),
     ...(ctx.webTls() ? { tls: ctx.webTls()! } : {}),
-  }).find((x) => x.component === 'prometheus')!;
-  await keepStopped(runtime, d.container);
+  }).find((x) => x.component === component)!;
+  await keepStopped(runtime, d.container, 5, d.what);
   let result: T;
   try {
     result = await copy();

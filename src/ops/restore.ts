@@ -29,7 +29,8 @@ import { formatBytes } from '../core/vocab/bytes.js';
 import { ConfigError, WmonError } from '../errors.js';
 import { CONFIG_DIR, CONFIG_ENTRY, SILENCES_ENTRY, type ArchiveLimits } from '../features/archive/format.js';
 import { checkGrafana, restoreGrafana } from '../features/archive/grafana-content.js';
-import { silencesFileSchema, type Probe } from '../features/archive/manifest.js';
+import { silencesFileSchema, type DataVolumeRecord, type Probe } from '../features/archive/manifest.js';
+import { dataVolumeOf } from '../features/archive/data-volumes.js';
 import {
   checkProbes,
   keepStopped,
@@ -243,12 +244,39 @@ export const stopWebhookStep: Step<Prepared, { readonly stoppedWebhook: string |
   },
 };
 
+/** The archive's logs and traces (in its wmon.yaml's stack): each with its volume, and its container here. */
+function archivedDataVolumes(archive: VerifiedArchive): readonly DataVolumeRecord[] {
+  return archive.manifest.dataVolumes ?? [];
+}
+
+/**
+ * Loki and Jaeger stop before the safety backup when their volumes are to be replaced: the safety copy of
+ * their data is then exact, and nothing writes into a volume being swapped.
+ */
+export const stopDataStep: Step<Prepared, { readonly stoppedData: readonly string[] }> = {
+  title: 'Stop Loki and Jaeger',
+  async run({ archive, restored, runtime }, io) {
+    const stoppedData: string[] = [];
+    for (const m of archivedDataVolumes(archive)) {
+      const v = await dataVolumeOf(restored, runtime!, m.kind);
+      if (!v) continue;
+      const found = await runtime!.inspectContainer(v.container);
+      if (!found) continue;
+      await keepStopped(runtime!, v.container, 5, v.what);
+      io.output(found.running ? `${v.container} stopped` : `${v.container} was not running; kept stopped`);
+      if (found.running) stoppedData.push(v.container);
+    }
+    if (archivedDataVolumes(archive).length === 0) io.skip('no logs or traces in the archive');
+    return { stoppedData };
+  },
+};
+
 export const safetyBackupStep: Step<
   Prepared & { readonly probes: readonly Probe[] },
   { readonly safety: string | null; readonly warnings: readonly string[] }
 > = {
   title: 'Safety backup of the current state',
-  async run({ target, opts, probes, warnings }, io) {
+  async run({ target, opts, probes, warnings, archive }, io) {
     if (!opts.safetyBackup || !target.current) {
       io.skip(!opts.safetyBackup ? '--no-safety-backup' : 'no wmon.yaml here: nothing to keep');
       return { safety: null, warnings };
@@ -257,6 +285,8 @@ export const safetyBackupStep: Step<
       kind: 'safety',
       tolerant: true,
       probes,
+      // What the restore replaces, the rollback can put back.
+      include: archivedDataVolumes(archive).map((v) => v.kind),
       ...(opts.backupDir ? { outputDir: opts.backupDir } : {}),
     });
     io.output(`${b.file} (${formatBytes(b.bytes)})`);
@@ -364,6 +394,64 @@ export const webhookDataStep: Step<
     );
     io.output(`${formatBytes(r.bytes)} in ${volume}${r.checked ? ' (integrity and counts checked in place)' : ''}`);
     return { webhookData: r };
+  },
+};
+
+type DataRestoredJson = NonNullable<RestoreResultJson['restored']>['dataVolumes'];
+
+/**
+ * Loki's and Jaeger's volumes (when the archive has them and the component is on): each swapped in while the
+ * component is stopped (it starts with the stack), the files given back to their owner.
+ */
+export const dataVolumesRestoreStep: Step<ApplyInput & UpInput, { readonly dataVolumes: DataRestoredJson }> = {
+  title: 'Restore logs and traces',
+  async run({ ctx, archive }, io) {
+    const dataVolumes: Array<DataRestoredJson[number]> = [];
+    if (archivedDataVolumes(archive).length === 0) io.skip('not in the archive');
+    const runtime = await ctx.runtime();
+    for (const m of archivedDataVolumes(archive)) {
+      const v = await dataVolumeOf(ctx, runtime, m.kind);
+      if (!v) {
+        io.output(`${m.kind}: not restored, ${m.component} is switched off in the archive's wmon.yaml`);
+        continue;
+      }
+      if (!v.image)
+        throw new WmonError(
+          `Cannot restore ${v.what}'s volume ${v.volume}: neither Prometheus's image nor ${v.what}'s is here to reach it`,
+          { code: 'VOLUME_DATA_FAILED', suggestions: ['Pull or build one of those images, then restore again.'] },
+        );
+      await runtime.ensureVolume(v.volume, stackLabels(ctx.stack, m.component));
+      const r = await restoreVolume({ ...v, image: v.image, owner: m.owner }, archive);
+      io.output(`${m.kind}: ${r.files} files, ${formatBytes(r.bytes)} in ${v.volume}`);
+      dataVolumes.push({ kind: m.kind, volume: v.volume, files: r.files, bytes: r.bytes });
+    }
+    return { dataVolumes };
+  },
+};
+
+/** Loki and Jaeger answer on their restored volumes (the up steps awaited them): said per volume. */
+export const checkDataStep: Step<
+  ApplyInput & UpInput & { readonly dataVolumes: DataRestoredJson },
+  { readonly checks: readonly RestoreCheckJson[] }
+> = {
+  title: 'Check logs and traces',
+  async run({ ctx, dataVolumes, checks }, io) {
+    if (dataVolumes.length === 0) {
+      io.skip('not in the archive');
+      return { checks };
+    }
+    const runtime = await ctx.runtime();
+    const out = [...checks];
+    for (const d of dataVolumes) {
+      const v = (await dataVolumeOf(ctx, runtime, d.kind))!;
+      const running = (await runtime.inspectContainer(v.container))?.running === true;
+      if (!running)
+        throw new WmonError(`${v.what} does not run on its restored volume ${v.volume}`, {
+          code: 'RESTORE_CHECK_FAILED',
+        });
+      out.push({ check: d.kind, ok: true, detail: `${d.files} files back in ${d.volume}; ${v.what} ready` });
+    }
+    return { checks: out };
   },
 };
 
@@ -579,13 +667,20 @@ export const compareFilesStep: Step<
 
 /** Every step that puts an archive in place, the stack's up steps among them, then the checks. */
 export function applySteps() {
-  return thenUp(pipeline<ApplyInput>().then(writeConfigStep).then(prometheusDataStep).then(webhookDataStep))
+  return thenUp(
+    pipeline<ApplyInput>()
+      .then(writeConfigStep)
+      .then(prometheusDataStep)
+      .then(webhookDataStep)
+      .then(dataVolumesRestoreStep),
+  )
     .then(checkWebhookStep)
     .then(checkSeriesStep)
     .then(silencesStep)
     .then(checkSilencesStep)
     .then(grafanaStep)
-    .then(compareFilesStep);
+    .then(compareFilesStep)
+    .then(checkDataStep);
 }
 
 type Applied = StateOf<ReturnType<typeof applySteps>>;
@@ -659,10 +754,12 @@ export async function restoreStack(
     ready = await stopSteps().run(prep, reporter, stopTrace);
   } catch (error) {
     // Nothing was restored: put back what was stopped.
-    const st = stopTrace.state as { stopped?: string | null; stoppedWebhook?: string | null } | undefined;
+    const st = stopTrace.state as
+      { stopped?: string | null; stoppedWebhook?: string | null; stoppedData?: readonly string[] } | undefined;
     const stopped = st?.stopped;
     if (stopped) await prep.runtime!.startContainer(stopped).catch(() => undefined);
     if (st?.stoppedWebhook) await prep.runtime!.startContainer(st.stoppedWebhook).catch(() => undefined);
+    for (const c of st?.stoppedData ?? []) await prep.runtime!.startContainer(c).catch(() => undefined);
     throw new WmonError(
       `${(error as Error).message}\nNothing was restored${startedAgain(stopped, st?.stoppedWebhook)}.`,
       {
@@ -696,6 +793,7 @@ export async function restoreStack(
       silences: run.silences,
       grafana: run.grafana,
       webhook: run.webhook,
+      dataVolumes: [...run.dataVolumes],
     },
     checks: [...run.checks],
     warnings: [...ready.warnings, ...run.warnings, ...run.applyWarnings],
@@ -712,6 +810,7 @@ function stopSteps() {
   return pipeline<StateOf<ReturnType<typeof prepareSteps>>>()
     .then(stopPrometheusStep)
     .then(stopWebhookStep)
+    .then(stopDataStep)
     .then(safetyBackupStep);
 }
 
@@ -866,6 +965,7 @@ function archiveSummary(a: VerifiedArchive): RestoreResultJson['archive'] {
       ...(m.grafana ? ['grafana'] : []),
       ...(m.webhook?.store === 'sqlite' ? ['webhook'] : []),
       'config',
+      ...(m.dataVolumes ?? []).map((v) => v.component),
     ],
   };
 }
@@ -895,14 +995,21 @@ async function planRestore(
     m.webhook?.store === 'sqlite' && hookContainer && runtime
       ? (await runtime.inspectContainer(hookContainer))?.running === true
       : false;
+  const stoppingData: string[] = [];
+  for (const v of archivedDataVolumes(archive)) {
+    const model = restored.component(v.component);
+    const container = model ? containerName(restored.stack, model) : undefined;
+    if (container && runtime && (await runtime.inspectContainer(container))?.running) stoppingData.push(container);
+  }
   const stopping = [
     ...(m.prometheus && prom && running ? [prom.container] : []),
     ...(hookRunning ? [hookContainer!] : []),
+    ...stoppingData,
   ];
   if (stopping.length > 0)
     steps.push({
       step: 'stop',
-      detail: `stop ${stopping.join(' and ')} (${stopping.length === 1 ? 'its data is' : 'their data are'} replaced; a stopped service acknowledges nothing, so Stripe retries meanwhile); nothing else stops`,
+      detail: `stop ${stopping.length > 2 ? `${stopping.slice(0, -1).join(', ')} and ${stopping.at(-1)}` : stopping.join(' and ')} (${stopping.length === 1 ? 'its data is' : 'their data are'} replaced; a stopped service acknowledges nothing, so Stripe retries meanwhile); nothing else stops`,
     });
   if (opts.safetyBackup && current) {
     steps.push({
@@ -956,6 +1063,16 @@ async function planRestore(
         m.webhook?.store === 'external'
           ? "none: the service's events were in PostgreSQL (external, not in the archive); left as they are"
           : "none: the archive holds no service database; the service's events are left as they are",
+    });
+  }
+  for (const v of archivedDataVolumes(archive)) {
+    const model = restored.component(v.component);
+    const name = v.component === 'loki' ? 'Loki' : 'Jaeger';
+    steps.push({
+      step: `${v.kind}-data`,
+      detail: model
+        ? `replace the ${v.kind} in the volume ${volumeName(restored.stack, model.volumes[0]!.name)}: ${v.files} files, ${formatBytes(v.bytes)}; ${name} is stopped first and started with the stack`
+        : `none: ${name} is switched off in the archive's wmon.yaml`,
     });
   }
   steps.push({

@@ -57,7 +57,7 @@ describe('wmon render', () => {
     const r = await wmon(['render'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain(
-      `Rendered 9 files for jaeger, webhook, nodeExporter, blackboxExporter, alertmanager, prometheus, grafana into ${path.join(dir, 'monitoring')}`,
+      `Rendered 10 files for jaeger, webhook, nodeExporter, blackboxExporter, alertmanager, prometheus, grafana into ${path.join(dir, 'monitoring')}`,
     );
     expect(r.stdout).toContain('+ prometheus/prometheus.yml');
     expect(r.stdout).not.toContain('\u001b['); // NO_COLOR

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +26,9 @@ export interface E2eProject {
     webhook: number;
     webhookMetrics: number;
     blackboxExporter: number;
+    loki: number;
+    jaeger: number;
+    jaegerOtlp: number;
   };
   readonly runtime: ContainerRuntime;
   /** Write wmon.yaml for this project (the base settings plus `extra` YAML appended, `prometheus` lines in its section). */
@@ -51,6 +54,12 @@ export async function e2eProject(
      * Without the bundled service (`components.webhook` off, no image built): for a handler of the test's own.
      */
     readonly bundledService?: false;
+    /**
+     * Run Loki and Jaeger as stand-ins (their images cannot be pulled here): one tiny local image built from
+     * Prometheus's (busybox), run as Loki's and Jaeger's user 10001, answering their readiness paths and
+     * keeping a log of its starts and stops in its volume (/loki, /tmp: where the stack mounts them).
+     */
+    readonly logsTraces?: boolean;
   } = {},
 ): Promise<E2eProject | undefined> {
   const runtime = await runtimeForTests(suite, [
@@ -71,7 +80,12 @@ export async function e2eProject(
     webhook: await freePort(),
     webhookMetrics: await freePort(),
     blackboxExporter: await freePort(),
+    loki: await freePort(),
+    jaeger: await freePort(),
+    jaegerOtlp: await freePort(),
   };
+  const standIn = `localhost/wmon/standin-${project}:latest`;
+  if (opts.logsTraces) await buildStandIn(runtime, standIn, dir);
   const base = (prometheus: string) => `project: ${project}
 pullPolicy: never
 prometheus:
@@ -83,8 +97,8 @@ ${prometheus}components:
   nodeExporter: {image: ${TEST_IMAGES.nodeExporter}, port: ${ports.nodeExporter}}
   webhook: {${opts.bundledService === false ? 'enabled: false, ' : ''}image: localhost/wmon/webhook-${project}:latest, port: ${ports.webhook}, metricsPort: ${ports.webhookMetrics}}
   grafana: {enabled: false}
-  loki: {enabled: false}
-  jaeger: {enabled: false}
+  loki: ${opts.logsTraces ? `{image: ${standIn}, port: ${ports.loki}}` : '{enabled: false}'}
+  jaeger: ${opts.logsTraces ? `{image: ${standIn}, port: ${ports.jaeger}, otlpHttpPort: ${ports.jaegerOtlp}}` : '{enabled: false}'}
   blackboxExporter: ${opts.blackbox ? `{image: ${TEST_IMAGES.blackboxExporter}, port: ${ports.blackboxExporter}}` : '{enabled: false}'}
 service:
   rateLimit: {perClient: 0, global: 0}
@@ -104,6 +118,7 @@ ${opts.blackbox && opts.bundledService !== false ? `  publicUrl: http://${projec
       for (const v of await runtime.listVolumes(filter)) await runtime.removeVolume(v.name).catch(() => false);
       for (const n of await runtime.listNetworks(filter)) await runtime.removeNetwork(n.name).catch(() => false);
       await runtime.removeImage(`localhost/wmon/webhook-${project}:latest`, { force: true }).catch(() => false);
+      if (opts.logsTraces) await runtime.removeImage(standIn, { force: true }).catch(() => false);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -111,3 +126,55 @@ ${opts.blackbox && opts.bundledService !== false ? `  publicUrl: http://${projec
 
 /** How long the end-to-end tests wait for a real stack to get somewhere (a minute, looked at twice a second). */
 export const E2E_WAIT = { timeoutMs: 60_000, intervalMs: 500 } as const;
+
+/** Where the stand-in's lifecycle log is, in Loki's and Jaeger's volumes. */
+export const STAND_IN_LOG = { loki: '/loki/lifecycle.log', jaeger: '/tmp/lifecycle.log' } as const;
+
+/**
+ * The Loki/Jaeger stand-in: its arguments ignored (the stack passes Loki's and Jaeger's flags), busybox's nc
+ * on Loki's and Jaeger's query and metrics ports answering every request with 200 and one metric (readiness,
+ * Prometheus's scrapes), and "started"/"stopped" lines appended to the log in whichever of /loki and /tmp it
+ * can write (its volume): a stop is logged at SIGTERM.
+ */
+async function buildStandIn(runtime: ContainerRuntime, tag: string, dir: string): Promise<void> {
+  const context = path.join(dir, 'standin');
+  await mkdir(context, { recursive: true });
+  const log = `for f in ${Object.values(STAND_IN_LOG).join(' ')}; do [ -w "$(dirname $f)" ] && echo "$1 $(date +%s)" >> $f; done`;
+  await writeFile(
+    path.join(context, 'standin.sh'),
+    [
+      '#!/bin/sh',
+      `note() { ${log}; }`,
+      'note started',
+      "trap 'note stopped; exit 0' TERM INT",
+      'for port in 3100 16686 8888; do busybox nc -ll -p $port -e /answer.sh & done',
+      'while :; do sleep 1 & wait $!; done',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  await writeFile(
+    path.join(context, 'answer.sh'),
+    [
+      '#!/bin/sh',
+      'while read -r line; do [ "$(printf %s "$line" | tr -d "\\r")" = "" ] && break; done',
+      "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nConnection: close\\r\\n\\r\\nstandin_up 1\\n'",
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  await writeFile(
+    path.join(context, 'Dockerfile'),
+    [
+      `FROM ${TEST_IMAGES.prometheus}`,
+      'USER 0',
+      // Loki's image has /loki owned by its user; Jaeger's keeps its data in /tmp (world-writable).
+      'RUN mkdir -p /loki && chown 10001:10001 /loki',
+      'COPY standin.sh answer.sh /',
+      'USER 10001',
+      'ENTRYPOINT ["/standin.sh"]',
+      '',
+    ].join('\n'),
+  );
+  await runtime.buildImage({ context: { dir: context }, tag });
+}

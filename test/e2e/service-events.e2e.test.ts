@@ -9,9 +9,12 @@
  *               volume) → `reset --force` keeps them (said first; the service processes them) →
  *               `reset --force --delete-events` deletes them (said first, with the numbers) → restore →
  *               the same event ids, each pending one processed exactly once after the restore
+ *   new host    disaster recovery from the archive alone: the stack's containers, volumes and folder gone,
+ *               `wmon restore FILE` in a new empty folder (only the secret file wmon.yaml names, which no
+ *               backup holds) brings back Prometheus's series, the silence and every event
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +23,8 @@ import { ROUTES } from '@wmon/contract';
 
 import type { Manifest } from '../../src/features/archive/manifest.js';
 import { SERVICE_DB_PATH, withServiceHelper } from '../../src/features/archive/service-db.js';
+import { createAlertmanagerClient, createPrometheusClient } from '../../src/adapters/clients/index.js';
+import { LABELS } from '../../src/core/model/container-types.js';
 import type { Stack } from '../../src/core/model/stack.js';
 import type { BackupResultJson, ResetResultJson, RestoreResultJson } from '../../src/results.js';
 import { readEntries } from '../support/archives.js';
@@ -103,7 +108,13 @@ beforeAll(async () => {
   expect(init.exitCode, init.stderr).toBe(0);
 }, 1_000_000);
 
-afterAll(() => p?.cleanup(), 180_000);
+/** The new host's stack folder (the disaster-recovery test). */
+const newHost = () => `${p!.dir}-new-host`;
+
+afterAll(async () => {
+  await p?.cleanup();
+  if (p) await rm(newHost(), { recursive: true, force: true });
+}, 180_000);
 
 describe.sequential("the webhook service's events through backup, reset and restore", () => {
   it('backs up the running service with SQLite online backup, and --verify passes', async ({ skip }) => {
@@ -205,5 +216,70 @@ describe.sequential("the webhook service's events through backup, reset and rest
     // This service process (started on the restored database) processed exactly the three pending ones.
     await new Promise((res) => setTimeout(res, 6000)); // a sweep or more later, still three
     expect(await processedByThisProcess()).toBe(PENDING.length);
+  }, 1_800_000);
+
+  it('disaster recovery on a new host: from the archive alone, with no containers, volumes or folder, restore brings back the series, the silence and the events', async ({
+    skip,
+  }) => {
+    if (!p) return skip();
+    const prom = createPrometheusClient({ baseUrl: `http://127.0.0.1:${p.ports.prometheus}` });
+    const am = createAlertmanagerClient({ baseUrl: `http://127.0.0.1:${p.ports.alertmanager}` });
+    const comment = `disaster drill ${p.project}`;
+    await am.createSilence({
+      matchers: [{ name: 'alertname', value: 'WebhookDown', isRegex: false }],
+      endsAt: new Date(Date.now() + 3 * 3600_000),
+      createdBy: 'e2e',
+      comment,
+    });
+    // A few scrapes in (the backup's probes look 30 s back): the series the recovery must bring back.
+    await eventually(
+      'a minute of scrapes',
+      async () => {
+        const r = await prom.query('count_over_time(up{job="prometheus"}[5m])');
+        return r.resultType === 'vector' && Number(r.result[0]?.sample.value ?? 0) >= 30 ? true : undefined;
+      },
+      { ...E2E_WAIT, timeoutMs: 180_000 },
+    );
+    const b = await json<BackupResultJson>(['backup']);
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect(b.json.webhook).toMatchObject({ store: 'sqlite', events: { processed: 5, deadLetter: 1 } });
+    const m = JSON.parse(
+      (await readEntries(b.json.file)).find((e) => e.path === 'manifest.json')!.data!.toString('utf8'),
+    ) as Manifest;
+    const probe = m.prometheus!.probes.find((q) => q.query === 'up')!;
+    const before = await prom.query('up', { time: probe.time });
+    expect(before.resultType === 'vector' && before.result.length).toBeGreaterThan(0);
+
+    // The disaster: every container, volume and network of the stack gone, and its folder. Only the archive
+    // is kept, and the Stripe signing secret file that wmon.yaml names (secrets are never in a backup).
+    await mkdir(newHost());
+    const archive = path.join(newHost(), path.basename(b.json.file));
+    await copyFile(b.json.file, archive);
+    await copyFile(path.join(p.dir, 'whsec.txt'), path.join(newHost(), 'whsec.txt'));
+    const filter = { [LABELS.project]: p.project };
+    for (const c of await p.runtime.listContainers(filter)) await p.runtime.removeContainer(c.id, { force: true });
+    for (const v of await p.runtime.listVolumes(filter)) await p.runtime.removeVolume(v.name);
+    for (const n of await p.runtime.listNetworks(filter)) await p.runtime.removeNetwork(n.name).catch(() => false);
+    await rm(p.dir, { recursive: true, force: true });
+    expect(await p.runtime.listVolumes(filter)).toEqual([]);
+
+    const r = await wmonJson<RestoreResultJson>(['restore', archive], { cwd: newHost(), timeout: 900_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.safetyBackup).toBeNull();
+    expect(r.json.restored!.config.wmonYaml).toBe('restored');
+    expect(await readFile(path.join(newHost(), 'wmon.yaml'), 'utf8')).toContain(`project: ${p.project}`);
+
+    // Prometheus's series: the same values at the moment the backup recorded, asked over its API.
+    const after = await prom.query('up', { time: probe.time });
+    const values = (x: typeof before) =>
+      x.resultType === 'vector' ? x.result.map((s) => `${JSON.stringify(s.metric)} ${s.sample.value}`).sort() : [];
+    expect(values(after)).toEqual(values(before));
+    // The silence, over Alertmanager's API.
+    expect((await am.silences()).filter((x) => x.comment === comment && x.state === 'active')).toHaveLength(1);
+    // Every event, with its state, in the service's database.
+    const restored = await states();
+    expect(Object.keys(restored).sort()).toEqual([...ids].sort());
+    expect(restored[DEAD]).toBe('dead_letter');
+    expect(ids.filter((id) => id !== DEAD).every((id) => restored[id] === 'processed')).toBe(true);
   }, 1_800_000);
 });

@@ -43,12 +43,14 @@ describe('backup steps on the in-memory engine', () => {
     expect(result.components.find((c) => c.component === 'prometheus')).toMatchObject({ included: true });
     expect(reporter.events.filter((e) => e.startsWith('start '))).toEqual([
       'start Connect to the container engine',
+      'start Logs and traces',
       'start Open the archive',
       'start Configuration',
       'start Alertmanager silences',
       'start Grafana folders, dashboards and data sources',
       'start Prometheus data',
       "start The webhook service's events (SQLite)",
+      'start Copy logs and traces',
       'start Manifest',
       'start Prune older backups',
     ]);

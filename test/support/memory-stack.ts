@@ -21,6 +21,12 @@ export const IMAGES = {
   nodeExporter: 'docker.io/prom/node-exporter:v1.9.1',
 } as const;
 
+/** Loki and Jaeger (their volumes: `wmon backup --include logs,traces`), in a stack made with `dataVolumes`. */
+export const DATA_IMAGES = {
+  loki: 'docker.io/grafana/loki:3.5.3',
+  jaeger: 'docker.io/jaegertracing/jaeger:2.8.0',
+} as const;
+
 export interface MemoryStack {
   readonly dir: string;
   readonly configFile: string;
@@ -33,12 +39,15 @@ export interface MemoryStack {
   open(clients?: Partial<ClientFactories>): Promise<StackContext>;
 }
 
-export async function memoryStack(opts: { runtime?: MemoryRuntime; webhook?: boolean } = {}): Promise<MemoryStack> {
+export async function memoryStack(
+  opts: { runtime?: MemoryRuntime; webhook?: boolean; dataVolumes?: boolean } = {},
+): Promise<MemoryStack> {
   const dir = await tempDir('wmon-ops-');
   const configFile = path.join(dir, 'wmon.yaml');
   const runtime = opts.runtime ?? new MemoryRuntime();
   for (const ref of Object.values(IMAGES)) runtime.addImage(ref);
-  const [prometheus, alertmanager, nodeExporter] = await freePorts(3);
+  if (opts.dataVolumes) for (const ref of Object.values(DATA_IMAGES)) runtime.addImage(ref);
+  const [prometheus, alertmanager, nodeExporter, loki, jaeger, otlp] = await freePorts(6);
   const ports = { prometheus, alertmanager, nodeExporter };
   const awaited: string[] = [];
   const base = `project: ops${path
@@ -52,8 +61,8 @@ components:
   nodeExporter: {image: ${IMAGES.nodeExporter}, port: ${ports.nodeExporter}}
   webhook: {enabled: ${opts.webhook ?? false}}
   grafana: {enabled: false}
-  loki: {enabled: false}
-  jaeger: {enabled: false}
+  loki: ${opts.dataVolumes ? `{image: ${DATA_IMAGES.loki}, port: ${loki}}` : '{enabled: false}'}
+  jaeger: ${opts.dataVolumes ? `{image: ${DATA_IMAGES.jaeger}, port: ${jaeger}, otlpHttpPort: ${otlp}}` : '{enabled: false}'}
   blackboxExporter: {enabled: false}
 `;
   const writeConfig = (extra = '') => writeFile(configFile, base + extra);

@@ -34,6 +34,8 @@ export function formatRestore(r: RestoreResultJson): string {
       lines.push(
         `  Grafana            ${x.grafana.dashboards} dashboards, ${x.grafana.folders} folders created, ${x.grafana.datasources} data sources`,
       );
+    for (const v of x.dataVolumes)
+      lines.push(`  ${v.kind.padEnd(17)}  ${v.files} files, ${formatBytes(v.bytes)} in ${v.volume}`);
     lines.push('Checked:');
     for (const c of r.checks) lines.push(`  ${c.ok ? chalk.green('✓') : chalk.red('✗')} ${c.check}: ${c.detail}`);
     lines.push(

@@ -111,6 +111,11 @@ export const DNS_NAMES: Record<ComponentId, string> = {
   blackboxExporter: 'blackbox-exporter',
 };
 
+/** Where Jaeger's volume is mounted: the image's own data folder (VOLUME /tmp, writable by its user 10001). */
+export const JAEGER_DATA_DIR = '/tmp';
+/** Jaeger's configuration (Badger on its volume), relative to the stack directory. */
+export const JAEGER_CONFIG_FILE = 'jaeger/jaeger.yaml';
+
 /** Ports inside the containers (fixed; only host ports are configurable). */
 export const CONTAINER_PORTS = {
   prometheus: 9090,
@@ -311,10 +316,13 @@ export function buildStack(config: Config): Stack {
       ...base('jaeger', [
         { name: 'otlp-http', containerPort: CONTAINER_PORTS.jaegerOtlpHttp, hostPort: j.otlpHttpPort, hostIp },
       ]),
-      volumes: [],
-      cmd: [],
-      // Jaeger 2's default configuration listens on JAEGER_LISTEN_HOST (localhost unless set): other
-      // containers must reach its OTLP receiver.
+      // Traces in Badger on a volume (render/jaeger.ts), mounted where the image keeps its data (VOLUME /tmp,
+      // writable by the image's user): a new volume takes that folder's owner and mode from the image.
+      volumes: [{ name: 'jaeger-data', target: JAEGER_DATA_DIR }],
+      config: { dir: 'jaeger', target: '/etc/jaeger/wmon' },
+      cmd: [`--config=/etc/jaeger/wmon/${JAEGER_CONFIG_FILE.split('/')[1]}`],
+      // Its configuration listens on JAEGER_LISTEN_HOST (localhost unless set), as Jaeger 2's built-in one
+      // does: other containers must reach its OTLP receiver.
       env: { JAEGER_LISTEN_HOST: '0.0.0.0' },
       readiness: { path: '/api/services' },
       dependsOn: [],

@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { NO_EXTENSIONS, type Extensions } from '../config/extensions.js';
 import { handlerOf } from '../config/scrape.js';
 import type { ComponentId, Config } from '../config/schema.js';
-import { grafanaUrl, isEnabled } from '../model/stack.js';
+import { grafanaUrl, isEnabled, JAEGER_CONFIG_FILE } from '../model/stack.js';
 import { buildAlertmanagerConfig } from './alertmanager.js';
 import { BLACKBOX_CONFIG_FILE, buildBlackboxConfig, probeTargets } from './blackbox.js';
 import { buildDashboards } from './dashboards/index.js';
 import { buildDashboardProvider, buildDatasources, EXTRA_DASHBOARDS_DIR } from './grafana.js';
+import { buildJaegerConfig } from './jaeger.js';
 import { buildLokiConfig } from './loki.js';
 import { ALERT_RULES_FILE, buildPrometheusConfig, RULES_DIR } from './prometheus.js';
 import { buildAlertRules, type RuleFile } from './rules.js';
@@ -60,6 +61,7 @@ export function renderStack(config: Config, ext: Extensions = NO_EXTENSIONS): Re
     for (const d of ext.dashboards) add('grafana', `${EXTRA_DASHBOARDS_DIR}/${d.fileName}`, d.text);
   }
   if (on('loki')) add('loki', 'loki/loki.yaml', toYaml(buildLokiConfig(config)));
+  if (on('jaeger')) add('jaeger', JAEGER_CONFIG_FILE, toYaml(buildJaegerConfig()));
   if (on('blackboxExporter')) {
     add('blackboxExporter', BLACKBOX_CONFIG_FILE, toYaml(buildBlackboxConfig(config)));
     if (probeTargets(config).length === 0) {

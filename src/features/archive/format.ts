@@ -1,5 +1,6 @@
 /**
- * The backup archive format, version 2 (version 1 had no webhook/): one gzip-compressed tar (`backup_YYYYMMDD_HHMMSS.tar.gz`, UTC) holding
+ * The backup archive format, version 3 (version 1 had no webhook/, version 2 no loki/ and jaeger/: an archive
+ * without them is still written as version 2, so that an older wmon reads it): one gzip-compressed tar (`backup_YYYYMMDD_HHMMSS.tar.gz`, UTC) holding
  * only regular files, every path relative and inside one of the folders below:
  *
  *   wmon.yaml                          the configuration, as it was
@@ -12,6 +13,8 @@
  *   grafana/dashboards/<uid>.json      each dashboard with its folder
  *   webhook/webhooks.db                the bundled service's SQLite store (events, their state, dead letters,
  *                                      the handlers' records): an online backup, one self-contained file
+ *   loki/data/<path>                   with --include logs: Loki's volume, copied whole while Loki was stopped
+ *   jaeger/data/<path>                 with --include traces: Jaeger's volume (Badger), the same way
  *   manifest.json                      last: format, versions, components, images, and the size and sha256
  *                                      of every other file
  *
@@ -20,7 +23,10 @@
  */
 
 export const FORMAT_NAME = 'wmon-backup';
-export const FORMAT_VERSION = 2;
+/** The newest version this wmon reads, and writes when an archive holds logs or traces. */
+export const FORMAT_VERSION = 3;
+/** The version of an archive without logs and traces (older wmon versions read it). */
+export const BASE_FORMAT_VERSION = 2;
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const CONFIG_ENTRY = 'wmon.yaml';
@@ -31,9 +37,19 @@ export const GRAFANA_FOLDERS_ENTRY = 'grafana/folders.json';
 export const GRAFANA_DATASOURCES_ENTRY = 'grafana/datasources.json';
 export const GRAFANA_DASHBOARDS_DIR = 'grafana/dashboards/';
 export const SERVICE_DB_ENTRY = 'webhook/webhooks.db';
+/** Loki's and Jaeger's volumes (`wmon backup --include logs,traces`). */
+export const DATA_VOLUME_DIRS = { logs: 'loki/data/', traces: 'jaeger/data/' } as const;
 
 /** Top-level places an entry may be. Anything else in an archive is refused. */
-export const ALLOWED_ROOTS = [CONFIG_DIR, PROMETHEUS_DATA_DIR, 'alertmanager/', 'grafana/', 'webhook/'] as const;
+export const ALLOWED_ROOTS = [
+  CONFIG_DIR,
+  PROMETHEUS_DATA_DIR,
+  'alertmanager/',
+  'grafana/',
+  'webhook/',
+  DATA_VOLUME_DIRS.logs,
+  DATA_VOLUME_DIRS.traces,
+] as const;
 export const ALLOWED_FILES = [MANIFEST_ENTRY, CONFIG_ENTRY] as const;
 
 /** Limits a restore enforces while reading an archive it does not trust yet. */
@@ -89,9 +105,13 @@ export function isAllowedDirectory(p: string): boolean {
   return ALLOWED_ROOTS.some((root) => root.startsWith(dir) || dir.startsWith(root));
 }
 
-/** Files read into memory during verification (everything but Prometheus's data and the service's store). */
+/** Files read into memory during verification (everything but the data of Prometheus, the service, Loki, Jaeger). */
 export function isSmallEntry(p: string): boolean {
-  return !p.startsWith(PROMETHEUS_DATA_DIR) && !p.startsWith('webhook/');
+  return (
+    !p.startsWith(PROMETHEUS_DATA_DIR) &&
+    !p.startsWith('webhook/') &&
+    !Object.values(DATA_VOLUME_DIRS).some((dir) => p.startsWith(dir))
+  );
 }
 
 /** Grafana dashboard uids become file names: only what Grafana itself allows, else a numbered name. */

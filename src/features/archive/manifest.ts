@@ -138,6 +138,32 @@ export const manifestSchema = z.object({
   /** Every other file of the archive. */
   files: z.array(manifestFileSchema),
   totalBytes: count,
+  /**
+   * Loki's and Jaeger's volumes (`wmon backup --include logs,traces`), each copied whole under its folder
+   * (loki/data/, jaeger/data/) while the component was stopped. Absent in archives without them (and before
+   * format version 3).
+   */
+  dataVolumes: z
+    .array(
+      z.object({
+        kind: z.enum(['logs', 'traces']),
+        component: z.enum(['loki', 'jaeger']),
+        volume: z.string(),
+        /** Where the volume is mounted in the component's container. */
+        mountPath: z.string(),
+        /** stopped: stopped for the copy and started again; not-running: it was not running. */
+        mode: z.enum(['stopped', 'not-running']),
+        /** Owner ("uid:gid") of the files in the volume, given back to them by a restore. */
+        owner: z
+          .string()
+          .regex(/^\d+:\d+$/)
+          .nullable(),
+        files: count,
+        bytes: count,
+      }),
+    )
+    .max(2)
+    .optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -145,6 +171,7 @@ export type ManifestFile = z.infer<typeof manifestFileSchema>;
 export type ComponentRecord = z.infer<typeof componentRecordSchema>;
 export type Probe = z.infer<typeof probeSchema>;
 export type BlockRecord = z.infer<typeof blockSchema>;
+export type DataVolumeRecord = NonNullable<Manifest['dataVolumes']>[number];
 
 export const silenceRecordSchema = z.object({
   id: z.string(),

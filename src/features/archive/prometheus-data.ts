@@ -27,7 +27,10 @@ import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
 import { ArchiveError, openArchiveFile, type VerifiedArchive } from './verify.js';
 
-/** Where Prometheus's data is: its volume and the folder it is mounted at. */
+/**
+ * Where Prometheus's data is: its volume and the folder it is mounted at. The same copy serves Loki's and
+ * Jaeger's volumes (data-volumes.ts), with their own folder in the archive, owner and name.
+ */
 export interface PrometheusData {
   readonly runtime: ContainerRuntime;
   readonly stack: Stack;
@@ -38,12 +41,20 @@ export interface PrometheusData {
   readonly dataDir: string;
   /** Image used for helper containers (Prometheus's own: it has a shell, also the official one). */
   readonly image: string;
+  /** Where its files are in the archive (default prometheus/data/). */
+  readonly archiveDir?: string;
+  /** Owner ("uid:gid") of the restored files (default: the owner of the volume's folder). */
+  readonly owner?: string | null;
+  /** Whose data it is, in messages (default Prometheus). */
+  readonly what?: string;
 }
 
 export interface DataCopy {
   readonly files: number;
   readonly bytes: number;
   readonly blocks: BlockRecord[];
+  /** "uid:gid" of a file in the volume (a volume copy; null for a snapshot, or a volume without files). */
+  readonly owner: string | null;
 }
 
 /** Top-level names of a data folder never backed up: the lock, the active-query log, old snapshots, our own. */
@@ -52,15 +63,24 @@ function excludedFromVolumeCopy(rel: string): boolean {
   return top === 'lock' || top === 'queries.active' || top === 'snapshots' || top.startsWith('.wmon-');
 }
 
-const failed = (what: string, detail: string) =>
-  new WmonError(`Cannot ${what}: ${detail}`, { code: 'PROMETHEUS_DATA_FAILED' });
+const failed = (what: string, detail: string, d?: PrometheusData) =>
+  new WmonError(`Cannot ${what}: ${detail}`, {
+    code: d?.archiveDir && d.archiveDir !== PROMETHEUS_DATA_DIR ? 'VOLUME_DATA_FAILED' : 'PROMETHEUS_DATA_FAILED',
+  });
 
 /**
- * Copy an engine archive stream of a folder into the backup under prometheus/data/. The first entry is the
- * folder itself (Docker names it by its base name, Podman `/` for a mount point): everything is taken
- * relative to it.
+ * Copy an engine archive stream of a folder into the backup under `d`'s folder (prometheus/data/). The first
+ * entry is the folder itself (Docker names it by its base name, Podman `/` for a mount point): everything is
+ * taken relative to it.
  */
-async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string) => boolean): Promise<DataCopy> {
+async function transcode(
+  d: PrometheusData,
+  stream: Readable,
+  tar: TarWriter,
+  exclude: (rel: string) => boolean,
+): Promise<DataCopy> {
+  const prefix = d.archiveDir ?? PROMETHEUS_DATA_DIR;
+  const doing = `copy ${d.what ?? 'Prometheus'} data`;
   let root: string | undefined;
   let files = 0;
   let bytes = 0;
@@ -68,23 +88,23 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
   const copying = readTar(stream, { gunzip: false, source: 'engine' }, async (h, body) => {
     if (root === undefined) {
       if (h.type !== 'Directory')
-        throw failed('copy Prometheus data', `the engine's archive does not start with a folder (${h.path})`);
+        throw failed(doing, `the engine's archive does not start with a folder (${h.path})`, d);
       root = h.path.endsWith('/') ? h.path : `${h.path}/`;
       return;
     }
     if (!h.path.startsWith(root))
-      throw failed('copy Prometheus data', `an entry outside the folder in the engine's archive (${h.path})`);
+      throw failed(doing, `an entry outside the folder in the engine's archive (${h.path})`, d);
     const rel = h.path.slice(root.length).replace(/\/$/, '');
     if (rel === '' || exclude(rel)) return;
     if (h.type === 'Directory') return;
     if (h.type !== 'File' && h.type !== 'OldFile') {
-      throw failed('copy Prometheus data', `${rel} is a ${h.type}, not a regular file`);
+      throw failed(doing, `${rel} is a ${h.type}, not a regular file`, d);
     }
     const problem = entryPathProblem(rel);
-    if (problem) throw failed('copy Prometheus data', `${JSON.stringify(rel)} has ${problem}`);
+    if (problem) throw failed(doing, `${JSON.stringify(rel)} has ${problem}`, d);
     const isMeta = /^[0-9A-HJKMNP-TV-Z]{26}\/meta\.json$/.test(rel) && h.size < 1024 * 1024;
     const meta: Buffer[] = [];
-    await tar.addStream(`${PROMETHEUS_DATA_DIR}${rel}`, h.size, body, {
+    await tar.addStream(`${prefix}${rel}`, h.size, body, {
       ...(h.mtime ? { mtime: h.mtime } : {}),
       ...(isMeta ? { onChunk: (c: Buffer) => meta.push(Buffer.from(c)) } : {}),
     });
@@ -96,12 +116,10 @@ async function transcode(stream: Readable, tar: TarWriter, exclude: (rel: string
     }
   });
   await copying.catch((error: unknown) => {
-    throw error instanceof TarReadError
-      ? failed('copy Prometheus data', `the engine's archive: ${error.message}`)
-      : error;
+    throw error instanceof TarReadError ? failed(doing, `the engine's archive: ${error.message}`, d) : error;
   });
   blocks.sort((a, b) => a.minTime - b.minTime);
-  return { files, bytes, blocks };
+  return { files, bytes, blocks, owner: null };
 }
 
 function parseBlockMeta(text: string): BlockRecord | undefined {
@@ -134,7 +152,7 @@ export async function copySnapshot(
   const snapshot = await prom.snapshot();
   const dir = `${d.dataDir}/snapshots/${snapshot}`;
   try {
-    const copy = await transcode(await d.runtime.getArchive(d.container, dir), tar, () => false);
+    const copy = await transcode(d, await d.runtime.getArchive(d.container, dir), tar, () => false);
     return { ...copy, snapshot };
   } finally {
     await d.runtime.exec(d.container, ['rm', '-rf', dir]).catch(() => undefined);
@@ -142,11 +160,36 @@ export async function copySnapshot(
 }
 
 /** The whole data folder of a stopped server, read through a helper container (read-only mount). */
-export async function copyVolume(d: PrometheusData, tar: TarWriter): Promise<DataCopy> {
-  return withHelper(d, { readOnly: true }, async (helper) =>
-    transcode(await d.runtime.getArchive(helper, d.dataDir), tar, excludedFromVolumeCopy),
-  );
+export async function copyVolume(
+  d: PrometheusData,
+  tar: TarWriter,
+  exclude: (rel: string) => boolean = excludedFromVolumeCopy,
+): Promise<DataCopy> {
+  return withHelper(d, { readOnly: true }, async (helper) => {
+    // The engine's archive API does not keep owners (Podman gives root): asked in the volume itself, for the
+    // volumes a restore gives back to their owner (Prometheus's takes its folder's owner).
+    const owner = d.archiveDir
+      ? await sh(d, helper, `read ${d.what ?? 'Prometheus'}'s volume`, FIRST_FILE_OWNER, d.dataDir)
+      : '';
+    const copy = await transcode(d, await d.runtime.getArchive(helper, d.dataDir), tar, exclude);
+    return { ...copy, owner: /^\d+:\d+$/.test(owner) ? owner : null };
+  });
 }
+
+/** Prints "uid:gid" of a file in the folder $1 (wmon's own work folders apart), nothing when it has none. */
+const FIRST_FILE_OWNER =
+  'f=$(find "$1" -type f ! -path "*/.wmon-*" | head -n 1); if [ -n "$f" ]; then stat -c %u:%g "$f"; fi';
+
+/** Files and bytes in a volume (its size in a plan), read through a helper container (read-only mount). */
+export async function volumeUsage(d: PrometheusData): Promise<{ files: number; bytes: number }> {
+  return withHelper(d, { readOnly: true }, async (helper) => {
+    const [files, bytes] = (await sh(d, helper, 'measure the volume', COUNT_FILES, d.dataDir)).split(' ').map(Number);
+    return { files: files ?? 0, bytes: bytes ?? 0 };
+  });
+}
+
+/** Prints "<files> <bytes>" of the folder $1. */
+const COUNT_FILES = 'find "$1" -type f -exec stat -c %s {} + | awk \'{s+=$1} END {print NR" "s+0}\'';
 
 /**
  * Run `fn` with a helper container that mounts Prometheus's volume (as root, so it may write any file of
@@ -158,7 +201,7 @@ function withHelper<T>(d: PrometheusData, opts: { readOnly: boolean }, fn: (help
 
 async function sh(d: PrometheusData, helper: string, what: string, script: string, ...args: string[]): Promise<string> {
   const r = await d.runtime.exec(helper, ['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 600_000 });
-  if (r.exitCode !== 0) throw failed(what, (r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`);
+  if (r.exitCode !== 0) throw failed(what, (r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`, d);
   return r.stdout.trim();
 }
 
@@ -167,14 +210,19 @@ async function sh(d: PrometheusData, helper: string, what: string, script: strin
  * again by the engine right after a stop (Podman restarts it from its exit handler), under the data about to
  * be swapped.
  */
-export async function keepStopped(runtime: ContainerRuntime, container: string, attempts = 5): Promise<void> {
+export async function keepStopped(
+  runtime: ContainerRuntime,
+  container: string,
+  attempts = 5,
+  what = 'Prometheus',
+): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     await runtime.stopContainer(container, 30);
     await new Promise((r) => setTimeout(r, 1000));
     const now = await runtime.inspectContainer(container);
     if (!now || (!now.running && now.state !== 'restarting')) return;
   }
-  throw failed('stop Prometheus', `${container} was started again by the engine after ${attempts} stops`);
+  throw failed(`stop ${what}`, `${container} was started again by the engine after ${attempts} stops`);
 }
 
 export interface RestoreProgress {
@@ -182,7 +230,8 @@ export interface RestoreProgress {
 }
 
 /**
- * Replace the data in Prometheus's volume with the archive's prometheus/data/ (Prometheus must be stopped).
+ * Replace the data in Prometheus's volume with the archive's prometheus/data/ (Prometheus must be stopped);
+ * or another component's volume with its folder of the archive (`d.archiveDir`).
  * Streams from the archive file into a new folder inside the volume, every file checked against the
  * verified manifest as it passes (and the archive against the sha256 it had when verified), counts and
  * sizes checked inside the volume, then swapped in by renames. Before the swap, any failure leaves the old
@@ -195,10 +244,10 @@ export async function restoreVolume(
 ): Promise<{ files: number; bytes: number }> {
   // Stopped by the caller; stopped again if the engine restarted it meanwhile (its restart policy).
   const running = await d.runtime.inspectContainer(d.container);
-  if (running?.running || running?.state === 'restarting') await keepStopped(d.runtime, d.container);
-  const expected = new Map(
-    archive.manifest.files.filter((f) => f.path.startsWith(PROMETHEUS_DATA_DIR)).map((f) => [f.path, f]),
-  );
+  const what = d.what ?? 'Prometheus';
+  if (running?.running || running?.state === 'restarting') await keepStopped(d.runtime, d.container, 5, what);
+  const prefix = d.archiveDir ?? PROMETHEUS_DATA_DIR;
+  const expected = new Map(archive.manifest.files.filter((f) => f.path.startsWith(prefix)).map((f) => [f.path, f]));
   const total = [...expected.values()].reduce((s, f) => s + f.size, 0);
   const id = randomBytes(4).toString('hex');
   const incoming = `${d.dataDir}/.wmon-restore-${id}`;
@@ -207,12 +256,12 @@ export async function restoreVolume(
       await sh(
         d,
         helper,
-        'inspect Prometheus volume',
+        `inspect ${what}'s volume`,
         'stat -c %u:%g "$1" && df -Pk "$1" | tail -1 | awk \'{print $4}\'',
         d.dataDir,
       )
     ).split('\n');
-    const [uid, gid] = (owner ?? '0:0').split(':').map(Number) as [number, number];
+    const [uid, gid] = (d.owner ?? owner ?? '0:0').split(':').map(Number) as [number, number];
     const free = Number(available) * 1024;
     if (Number.isFinite(free) && free < total * 1.05 + 16 * 1024 * 1024) {
       throw new WmonError(
@@ -256,11 +305,11 @@ export async function restoreVolume(
           handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 }).pipe(tap),
           { gunzip: true },
           async (h, body) => {
-            if (!h.path.startsWith(PROMETHEUS_DATA_DIR) || h.type === 'Directory') return;
+            if (!h.path.startsWith(prefix) || h.type === 'Directory') return;
             const want = expected.get(h.path);
             if (!want || want.size !== h.size || (h.type !== 'File' && h.type !== 'OldFile'))
               throw changed(`${h.path} is not what the manifest lists`);
-            const rel = h.path.slice(PROMETHEUS_DATA_DIR.length);
+            const rel = h.path.slice(prefix.length);
             const parts = rel.split('/');
             for (let i = 1; i < parts.length; i++) {
               const dir = parts.slice(0, i).join('/');
@@ -280,7 +329,7 @@ export async function restoreVolume(
             onProgress?.(bytes, total);
           },
         );
-        if (files !== expected.size) throw changed(`${expected.size - files} of Prometheus's files are missing`);
+        if (files !== expected.size) throw changed(`${expected.size - files} of ${what}'s files are missing`);
         if (archiveHash.digest('hex') !== archive.sha256) throw changed('its sha256 differs');
         await tar.end();
       } catch (error) {
@@ -290,21 +339,14 @@ export async function restoreVolume(
         throw error;
       }
       await put;
-      const [count, size] = (
-        await sh(
-          d,
-          helper,
-          'check the restored data',
-          'find "$1" -type f -exec stat -c %s {} + | awk \'{s+=$1} END {print NR" "s+0}\'',
-          incoming,
-        )
-      )
+      const [count, size] = (await sh(d, helper, 'check the restored data', COUNT_FILES, incoming))
         .split(' ')
         .map(Number);
       if (count !== files || size !== bytes) {
         throw failed(
-          'restore Prometheus data',
+          `restore ${what} data`,
           `the volume holds ${count} files (${size} bytes) after the copy, ${files} (${bytes} bytes) were sent`,
+          d,
         );
       }
       // Swap: the old data moves aside, the new data moves up, the old data goes.

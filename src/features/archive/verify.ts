@@ -33,6 +33,7 @@ import {
   isSmallEntry,
   MANIFEST_ENTRY,
   PROMETHEUS_DATA_DIR,
+  DATA_VOLUME_DIRS,
   SERVICE_DB_ENTRY,
   SILENCES_ENTRY,
   type ArchiveLimits,
@@ -399,8 +400,31 @@ function checkContents(
   } else if (manifest.files.some((f) => f.path.startsWith(PROMETHEUS_DATA_DIR))) {
     problems.push('the archive has Prometheus data, but the manifest does not describe it');
   }
+  problems.push(...dataVolumeProblems(manifest));
   if (problems.length > 0) refuse(...problems);
   return config!;
+}
+
+/** Loki's and Jaeger's volumes: each described once, as many files as the manifest says, none undescribed. */
+function dataVolumeProblems(manifest: Manifest): string[] {
+  const problems: string[] = [];
+  const volumes = manifest.dataVolumes ?? [];
+  for (const kind of Object.keys(DATA_VOLUME_DIRS) as (keyof typeof DATA_VOLUME_DIRS)[]) {
+    const dir = DATA_VOLUME_DIRS[kind];
+    const described = volumes.filter((v) => v.kind === kind);
+    const files = manifest.files.filter((f) => f.path.startsWith(dir));
+    if (described.length > 1) problems.push(`the manifest describes the ${kind} volume twice`);
+    else if (described.length === 0 && files.length > 0)
+      problems.push(`the archive has ${dir} files, but the manifest does not describe them`);
+    const v = described[0];
+    if (v && v.component !== (kind === 'logs' ? 'loki' : 'jaeger'))
+      problems.push(`the manifest says the ${kind} volume is ${v.component}'s`);
+    if (v && (files.length !== v.files || files.reduce((s, f) => s + f.size, 0) !== v.bytes))
+      problems.push(
+        `the manifest says the ${kind} volume has ${v.files} files (${v.bytes} bytes), the archive has ${files.length}`,
+      );
+  }
+  return problems;
 }
 
 /**

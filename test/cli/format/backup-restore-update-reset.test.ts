@@ -39,6 +39,7 @@ const backup: BackupResultJson = {
   pruned: [here('backups/wmon-demo-20261101-100000.tar.gz')],
   warnings: ['Prometheus answered slowly: the snapshot took 12 s'],
   durationMs: 3_456,
+  dataVolumes: [],
 };
 
 describe('wmon backup, for people', () => {
@@ -119,6 +120,7 @@ describe('wmon restore, for people', () => {
         silences: { restored: 1, present: 0, expired: 1 },
         grafana: null,
         webhook: null,
+        dataVolumes: [],
       },
       checks: [
         { check: 'prometheus series', ok: true, detail: '2 probes give the values the backup recorded' },

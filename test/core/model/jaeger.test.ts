@@ -1,20 +1,23 @@
 /**
  * What wmon sets for Jaeger, checked against Jaeger 2.8's documentation. Jaeger cannot run here; wmon gives
- * it no configuration file, so it runs its built-in all-in-one configuration (cmd/jaeger/internal/
- * all-in-one.yaml at v2.8.0) with what the stack model sets: environment, ports, the readiness probe, and
- * the OTLP endpoint the webhook service sends to.
+ * it a configuration file: its built-in all-in-one configuration (cmd/jaeger/internal/all-in-one.yaml at
+ * v2.8.0) with Badger on a volume in place of memory (cmd/jaeger/config-badger.yaml at v2.8.0), and what the
+ * stack model sets: environment, ports, the readiness probe, and the OTLP endpoint the webhook service sends to.
  *   - https://www.jaegertracing.io/docs/2.8/deployment/configuration/ ("Environment Variables")
  *   - https://www.jaegertracing.io/docs/2.8/architecture/apis/ ("Default Ports")
  */
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { buildStack, type ComponentModel } from '../../../src/core/model/stack.js';
+import { renderStack } from '../../../src/core/render/index.js';
 
 const CONFIGURATION = 'https://www.jaegertracing.io/docs/2.8/deployment/configuration/';
 const APIS = 'https://www.jaegertracing.io/docs/2.8/architecture/apis/';
 
-const stack = buildStack(parseConfigText('', 'wmon.yaml'));
+const config = parseConfigText('', 'wmon.yaml');
+const stack = buildStack(config);
 const component = (id: string): ComponentModel => {
   const c = stack.components.find((m) => m.id === id);
   if (!c) throw new Error(`no ${id} in the stack`);
@@ -32,9 +35,40 @@ describe('Jaeger as wmon runs it, against the Jaeger 2.8 documentation', () => {
     expect(Object.keys(jaeger.env).filter((name) => !documented(name))).toEqual([]);
     // The other containers reach its receivers: it must listen on every interface, not localhost.
     expect(jaeger.env).toEqual({ JAEGER_LISTEN_HOST: '0.0.0.0' });
-    // No configuration file and no flags: the built-in all-in-one configuration.
-    expect(jaeger.cmd).toEqual([]);
-    expect(jaeger.config).toBeUndefined();
+    // One flag: the rendered configuration, from its mounted folder.
+    expect(jaeger.cmd).toEqual(['--config=/etc/jaeger/wmon/jaeger.yaml']);
+    expect(jaeger.config).toEqual({ dir: 'jaeger', target: '/etc/jaeger/wmon' });
+  });
+
+  it('keeps traces in Badger on a volume where the image lets its user write (v2.8 config-badger.yaml, Dockerfile)', () => {
+    const file = renderStack(config).files.find((f) => f.path === 'jaeger/jaeger.yaml')!;
+    const cfg = YAML.parse(file.contents) as {
+      service: { extensions: string[]; pipelines: { traces: { exporters: string[] } } };
+      extensions: {
+        jaeger_query: { storage: { traces: string } };
+        jaeger_storage: {
+          backends: Record<string, { badger?: { directories: Record<string, string>; ephemeral: boolean } }>;
+        };
+      };
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+      exporters: { jaeger_storage_exporter: { trace_storage: string } };
+    };
+    // config-badger.yaml: `badger: {directories: {keys, values}, ephemeral: false}`, named by jaeger_query's
+    // storage.traces and jaeger_storage_exporter's trace_storage.
+    const store = cfg.extensions.jaeger_query.storage.traces;
+    expect(cfg.exporters.jaeger_storage_exporter.trace_storage).toBe(store);
+    const badger = cfg.extensions.jaeger_storage.backends[store]!.badger!;
+    expect(badger.ephemeral).toBe(false);
+    // Both folders on the volume; the image (cmd/jaeger/Dockerfile: `VOLUME ["/tmp"]`, `USER 10001`, alpine's
+    // /tmp is world-writable) lets its user write there, and a new volume takes the folder's mode.
+    const mount = jaeger.volumes[0]!;
+    expect(mount).toEqual({ name: 'jaeger-data', target: '/tmp' });
+    for (const dir of Object.values(badger.directories)) expect(dir.startsWith(`${mount.target}/`)).toBe(true);
+    expect(Object.keys(badger.directories).sort()).toEqual(['keys', 'values']);
+    expect(cfg.service.pipelines.traces.exporters).toEqual(['jaeger_storage_exporter']);
+    expect(cfg.service.extensions).toEqual(expect.arrayContaining(['jaeger_storage', 'jaeger_query']));
+    // The OTLP/HTTP receiver listens where the stack sends (JAEGER_LISTEN_HOST is 0.0.0.0 in the container).
+    expect(cfg.receivers.otlp.protocols.http.endpoint).toBe('${env:JAEGER_LISTEN_HOST:-localhost}:4318');
   });
 
   it(`ports: the query port and the OTLP/HTTP port of ${APIS} ("Default Ports")`, () => {

@@ -51,6 +51,7 @@ describe('rendering the stack', () => {
       'grafana/dashboards/performance.json',
       'grafana/provisioning/dashboards/wmon.yaml',
       'grafana/provisioning/datasources/wmon.yaml',
+      'jaeger/jaeger.yaml',
       'loki/loki.yaml',
       'prometheus/prometheus.yml',
       'prometheus/rules/webhook-alerts.yml',
@@ -175,11 +176,11 @@ describe('writing rendered files', () => {
     const dir = await tempDir('wmon-write-');
     await writeFile(path.join(dir, 'notes.txt'), 'mine');
     const first = await writeRenderedFiles(dir, renderStack(config()).files);
-    expect(first.created).toHaveLength(10);
+    expect(first.created).toHaveLength(11);
     const again = await writeRenderedFiles(dir, renderStack(config()).files);
     expect(again.created).toEqual([]);
     expect(again.changed).toEqual([]);
-    expect(again.unchanged).toHaveLength(10);
+    expect(again.unchanged).toHaveLength(11);
     const lokiOff = await writeRenderedFiles(dir, renderStack(off('loki')).files);
     expect(lokiOff.removed).toEqual(['loki/loki.yaml']);
     expect(lokiOff.changed).toContain('grafana/provisioning/datasources/wmon.yaml');

@@ -168,9 +168,9 @@ describe('verifyArchive', () => {
     ],
     [
       'a newer format version',
-      () => variant('future', (e) => withFreshManifest(e, (m) => (m.formatVersion = 3))),
+      () => variant('future', (e) => withFreshManifest(e, (m) => (m.formatVersion = 4))),
       'ARCHIVE_MANIFEST_INVALID',
-      /format version 3; this wmon reads version 2/,
+      /format version 4; this wmon reads version 3/,
     ],
     [
       'an invalid wmon.yaml',

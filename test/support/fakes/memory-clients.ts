@@ -127,6 +127,8 @@ export function handlePrometheusDataShell(runtime: MemoryRuntime): void {
     const [script, , ...args] = cmd.slice(2) as [string, string, ...string[]];
     const [a1, a2] = args;
     if (script.startsWith('stat -c %u:%g')) return { stdout: '65534:65534\n1048576\n' };
+    // The in-memory engine keeps no owners: a volume's files are said to be its component's user's.
+    if (script.startsWith('f=$(find "$1" -type f')) return { stdout: '10001:10001\n' };
     if (script.startsWith('rm -rf "$1" && mkdir "$1"')) {
       await files.rm(a1!, { recursive: true, force: true });
       await files.mkdir(a1!);

@@ -140,9 +140,8 @@ async function buildStandIn(runtime: ContainerRuntime, tag: string, dir: string)
   const context = path.join(dir, 'standin');
   await mkdir(context, { recursive: true });
   const log = `for f in ${Object.values(STAND_IN_LOG).join(' ')}; do [ -w "$(dirname $f)" ] && echo "$1 $(date +%s)" >> $f; done`;
-  await writeFile(
-    path.join(context, 'standin.sh'),
-    [
+  const files: Record<string, readonly string[]> = {
+    'standin.sh': [
       '#!/bin/sh',
       `note() { ${log}; }`,
       'note started',
@@ -150,22 +149,14 @@ async function buildStandIn(runtime: ContainerRuntime, tag: string, dir: string)
       'for port in 3100 16686 8888; do busybox nc -ll -p $port -e /answer.sh & done',
       'while :; do sleep 1 & wait $!; done',
       '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  await writeFile(
-    path.join(context, 'answer.sh'),
-    [
+    ],
+    'answer.sh': [
       '#!/bin/sh',
       'while read -r line; do [ "$(printf %s "$line" | tr -d "\\r")" = "" ] && break; done',
       "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nConnection: close\\r\\n\\r\\nstandin_up 1\\n'",
       '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  await writeFile(
-    path.join(context, 'Dockerfile'),
-    [
+    ],
+    Dockerfile: [
       `FROM ${TEST_IMAGES.prometheus}`,
       'USER 0',
       // Loki's image has /loki owned by its user; Jaeger's keeps its data in /tmp (world-writable).
@@ -174,7 +165,11 @@ async function buildStandIn(runtime: ContainerRuntime, tag: string, dir: string)
       'USER 10001',
       'ENTRYPOINT ["/standin.sh"]',
       '',
-    ].join('\n'),
-  );
+    ],
+  };
+  for (const [name, lines] of Object.entries(files)) {
+    // The scripts are the image's programs; the Dockerfile is read by the build.
+    await writeFile(path.join(context, name), lines.join('\n'), { mode: name.endsWith('.sh') ? 0o755 : 0o644 });
+  }
   await runtime.buildImage({ context: { dir: context }, tag });
 }

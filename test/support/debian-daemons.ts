@@ -204,3 +204,23 @@ export function startAlertmanager(
     wrap: needsOverlay ? (command, args) => inNamespace(command, args, [], pkgShare) : undefined,
   });
 }
+
+/**
+ * Prometheus and Alertmanager as wmon renders them: Prometheus with the rendered prometheus.yml (or `prometheusYml`)
+ * and every rule file under prometheus/rules/, Alertmanager with the rendered alertmanager.yml.
+ */
+export async function startRenderedDaemons(
+  files: readonly { readonly path: string; readonly contents: string }[],
+  prometheusYml?: string,
+): Promise<{ prometheus: Daemon; alertmanager: Daemon }> {
+  const text = (p: string) => files.find((f) => f.path === p)!.contents;
+  const rules = files.filter((f) => f.path.startsWith('prometheus/rules/'));
+  const [prometheus, alertmanager] = await Promise.all([
+    startPrometheus(() => ({
+      'prometheus.yml': prometheusYml ?? text('prometheus/prometheus.yml'),
+      ...Object.fromEntries(rules.map((f) => [f.path.replace(/^prometheus\//, ''), f.contents])),
+    })),
+    startAlertmanager(text('alertmanager/alertmanager.yml')),
+  ]);
+  return { prometheus, alertmanager };
+}

@@ -64,15 +64,22 @@ const ruleSchema = z
     'a recording rule takes no for or annotations',
   );
 
+/** A name of 1 to 200 characters that is not one of wmon's own (`taken`), refused with `message`. */
+const nameNot = (taken: (name: string) => boolean, message: string) =>
+  z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((n) => !taken(n), { message });
+
 export const extraRuleFileSchema = z.strictObject({
   groups: z
     .array(
       z.strictObject({
-        name: z
-          .string()
-          .min(1)
-          .max(200)
-          .refine((n) => !n.startsWith(RESERVED_GROUP_PREFIX), `must not start with ${RESERVED_GROUP_PREFIX} (wmon's)`),
+        name: nameNot(
+          (n) => n.startsWith(RESERVED_GROUP_PREFIX),
+          `must not start with ${RESERVED_GROUP_PREFIX} (wmon's)`,
+        ),
         interval: promDuration.optional(),
         query_offset: promDuration.optional(),
         limit: z.number().int().min(0).optional(),
@@ -159,13 +166,10 @@ export const alertmanagerFragmentSchema = z.strictObject({
   receivers: z
     .array(
       z.strictObject({
-        name: z
-          .string()
-          .min(1)
-          .max(200)
-          .refine((n) => !(WMON_RECEIVERS as readonly string[]).includes(n), {
-            message: `is a receiver wmon renders (${WMON_RECEIVERS.join(', ')}): choose another name`,
-          }),
+        name: nameNot(
+          (n) => (WMON_RECEIVERS as readonly string[]).includes(n),
+          `is a receiver wmon renders (${WMON_RECEIVERS.join(', ')}): choose another name`,
+        ),
         email_configs: integrations,
         slack_configs: integrations,
         pagerduty_configs: integrations,

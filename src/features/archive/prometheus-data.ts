@@ -12,20 +12,20 @@
  * checked there, and only then swapped with the old data by renames; until the swap the old data is intact.
  */
 import { randomBytes } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 
 import type { PrometheusClient, QueryResult } from '../../adapters/clients/index.js';
 import { WmonError } from '../../errors.js';
 import type { ContainerRuntime } from '../../adapters/runtime/index.js';
 import type { Stack } from '../../core/model/stack.js';
+import { archiveChanged, copyFromArchive } from './archive-copy.js';
 import { entryPathProblem } from './entry-path.js';
 import { PROMETHEUS_DATA_DIR } from './format.js';
 import { withHelperContainer } from './helper-container.js';
 import type { BlockRecord, Probe } from './manifest.js';
 import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
-import { ArchiveError, openArchiveFile, type VerifiedArchive } from './verify.js';
+import type { VerifiedArchive } from './verify.js';
 
 /**
  * Where Prometheus's data is: its volume and the folder it is mounted at. The same copy serves Loki's and
@@ -281,64 +281,43 @@ export async function restoreVolume(
       `${uid}:${gid}`,
     );
     try {
-      const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const put = d.runtime.putArchive(helper, incoming, stream);
-      put.catch(() => undefined);
-      const tar = new TarWriter(stream);
-      const archiveHash = createHash('sha256');
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          archiveHash.update(chunk);
-          done(null, chunk);
-        },
-      });
-      const changed = (problem: string) =>
-        new ArchiveError(archive.file, 'ARCHIVE_CHANGED', [`it changed after it was verified: ${problem}`]);
       const dirs = new Set<string>();
       let files = 0;
       let bytes = 0;
-      try {
-        const { handle } = await openArchiveFile(archive.file, (problem) => {
-          throw changed(problem);
-        });
-        await readTar(
-          handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 }).pipe(tap),
-          { gunzip: true },
-          async (h, body) => {
-            if (!h.path.startsWith(prefix) || h.type === 'Directory') return;
-            const want = expected.get(h.path);
-            if (!want || want.size !== h.size || (h.type !== 'File' && h.type !== 'OldFile'))
-              throw changed(`${h.path} is not what the manifest lists`);
-            const rel = h.path.slice(prefix.length);
-            const parts = rel.split('/');
-            for (let i = 1; i < parts.length; i++) {
-              const dir = parts.slice(0, i).join('/');
-              if (!dirs.has(dir)) {
-                dirs.add(dir);
-                await tar.addDirectory(dir, { uid, gid, mode: 0o755 });
-              }
+      await copyFromArchive(
+        d.runtime,
+        helper,
+        incoming,
+        archive,
+        async (tar, h, body) => {
+          if (!h.path.startsWith(prefix) || h.type === 'Directory') return;
+          const want = expected.get(h.path);
+          if (!want || want.size !== h.size || (h.type !== 'File' && h.type !== 'OldFile'))
+            throw archiveChanged(archive, `${h.path} is not what the manifest lists`);
+          const rel = h.path.slice(prefix.length);
+          const parts = rel.split('/');
+          for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            if (!dirs.has(dir)) {
+              dirs.add(dir);
+              await tar.addDirectory(dir, { uid, gid, mode: 0o755 });
             }
-            const written = await tar.addStream(rel, h.size, body, {
-              uid,
-              gid,
-              ...(h.mtime ? { mtime: h.mtime } : {}),
-            });
-            if (written.sha256 !== want.sha256) throw changed(`${h.path} does not match its checksum`);
-            files += 1;
-            bytes += h.size;
-            onProgress?.(bytes, total);
-          },
-        );
-        if (files !== expected.size) throw changed(`${expected.size - files} of ${what}'s files are missing`);
-        if (archiveHash.digest('hex') !== archive.sha256) throw changed('its sha256 differs');
-        await tar.end();
-      } catch (error) {
-        stream.destroy(error as Error);
-        // The archive passed the same reader when it was verified: failing now means it changed since.
-        if (error instanceof TarReadError) throw changed(error.message);
-        throw error;
-      }
-      await put;
+          }
+          const written = await tar.addStream(rel, h.size, body, {
+            uid,
+            gid,
+            ...(h.mtime ? { mtime: h.mtime } : {}),
+          });
+          if (written.sha256 !== want.sha256) throw archiveChanged(archive, `${h.path} does not match its checksum`);
+          files += 1;
+          bytes += h.size;
+          onProgress?.(bytes, total);
+        },
+        () => {
+          if (files !== expected.size)
+            throw archiveChanged(archive, `${expected.size - files} of ${what}'s files are missing`);
+        },
+      );
       const [count, size] = (await sh(d, helper, 'check the restored data', COUNT_FILES, incoming))
         .split(' ')
         .map(Number);

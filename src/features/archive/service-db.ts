@@ -15,8 +15,8 @@
  * the old database's WAL and shared-memory files are moved aside with it (a stale WAL must never be applied
  * to another database).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 
 import { SQLITE_DATA_DIR, SQLITE_FILE_NAME, SQLITE_SCHEMA_VERSION, STORE_TABLES } from '@wmon/contract';
 import { z } from 'zod';
@@ -24,12 +24,13 @@ import { z } from 'zod';
 import type { ContainerRuntime } from '../../adapters/runtime/index.js';
 import type { Stack } from '../../core/model/stack.js';
 import { WmonError } from '../../errors.js';
+import { archiveChanged, copyFromArchive } from './archive-copy.js';
 import { SERVICE_DB_ENTRY } from './format.js';
 import { withHelperContainer } from './helper-container.js';
 import type { Manifest } from './manifest.js';
 import { readTar, TarReadError } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
-import { ArchiveError, openArchiveFile, type VerifiedArchive } from './verify.js';
+import type { VerifiedArchive } from './verify.js';
 
 export { readDbHeader } from './service-db-header.js';
 
@@ -293,49 +294,28 @@ async function putFromArchive(
   owner: { uid: number; gid: number },
 ): Promise<void> {
   const want = archive.manifest.files.find((f) => f.path === SERVICE_DB_ENTRY);
-  const changed = (problem: string) =>
-    new ArchiveError(archive.file, 'ARCHIVE_CHANGED', [`it changed after it was verified: ${problem}`]);
-  if (!want) throw changed(`${SERVICE_DB_ENTRY} is not in its manifest`);
-  const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const put = runtime.putArchive(container, dir, stream);
-  // The engine refusing the copy stops the writing (else it waits on a stream nobody reads).
-  put.catch((error: unknown) => stream.destroy(error as Error));
-  const out = new TarWriter(stream);
-  const archiveHash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      archiveHash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  if (!want) throw archiveChanged(archive, `${SERVICE_DB_ENTRY} is not in its manifest`);
   let found = false;
-  try {
-    const { handle } = await openArchiveFile(archive.file, (problem) => {
-      throw changed(problem);
-    });
-    await readTar(
-      handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 }).pipe(tap),
-      { gunzip: true },
-      async (h, body) => {
-        if (h.path !== SERVICE_DB_ENTRY) {
-          for await (const _ of body) void _;
-          return;
-        }
-        if (h.size !== want.size) throw changed(`${SERVICE_DB_ENTRY} is not what the manifest lists`);
-        const written = await out.addStream(name, h.size, body, { ...owner, mode: 0o644 });
-        if (written.sha256 !== want.sha256) throw changed(`${SERVICE_DB_ENTRY} does not match its checksum`);
-        found = true;
-      },
-    );
-    if (!found) throw changed(`${SERVICE_DB_ENTRY} is missing`);
-    if (archiveHash.digest('hex') !== archive.sha256) throw changed('its sha256 differs');
-    await out.end();
-  } catch (error) {
-    stream.destroy(error as Error);
-    if (error instanceof TarReadError) throw changed(error.message);
-    throw error;
-  }
-  await put;
+  await copyFromArchive(
+    runtime,
+    container,
+    dir,
+    archive,
+    async (out, h, body) => {
+      if (h.path !== SERVICE_DB_ENTRY) {
+        for await (const _ of body) void _;
+        return;
+      }
+      if (h.size !== want.size) throw archiveChanged(archive, `${SERVICE_DB_ENTRY} is not what the manifest lists`);
+      const written = await out.addStream(name, h.size, body, { ...owner, mode: 0o644 });
+      if (written.sha256 !== want.sha256)
+        throw archiveChanged(archive, `${SERVICE_DB_ENTRY} does not match its checksum`);
+      found = true;
+    },
+    () => {
+      if (!found) throw archiveChanged(archive, `${SERVICE_DB_ENTRY} is missing`);
+    },
+  );
 }
 
 /** The archive's database checked in a helper container of `image` (no volume): nothing of the stack changes. */

@@ -19,7 +19,7 @@ import { parseConfigText } from '../../../src/core/config/load.js';
 import { renderStack } from '../../../src/core/render/index.js';
 import type { RuleFile } from '../../../src/core/render/rules.js';
 import { diffAlertmanagerConfig, diffPrometheusConfig, diffRules } from '../../../src/features/health/drift.js';
-import { startAlertmanager, startPrometheus, type Daemon } from '../../support/debian-daemons.js';
+import { startRenderedDaemons, type Daemon } from '../../support/debian-daemons.js';
 
 // Every channel, so every receiver and route is rendered.
 const config = parseConfigText(
@@ -40,13 +40,7 @@ let alertmanager: Daemon | undefined;
 let prom: PrometheusClient;
 
 beforeAll(async () => {
-  [prometheus, alertmanager] = await Promise.all([
-    startPrometheus(() => ({
-      'prometheus.yml': prometheusYml,
-      [rulesPath.replace(/^prometheus\//, '')]: text(rulesPath),
-    })),
-    startAlertmanager(text('alertmanager/alertmanager.yml')),
-  ]);
+  ({ prometheus, alertmanager } = await startRenderedDaemons(files, prometheusYml));
   prom = createPrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
 });
 

@@ -22,7 +22,7 @@ import {
   diffRules,
   mergedRules,
 } from '../../../src/features/health/drift.js';
-import { startAlertmanager, startPrometheus, type Daemon } from '../../support/debian-daemons.js';
+import { startRenderedDaemons, type Daemon } from '../../support/debian-daemons.js';
 import { writeExtensions } from '../../support/extensions.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -41,14 +41,7 @@ beforeAll(async () => {
   const config = parseConfigText(yaml, path.join(dir, 'wmon.yaml'));
   files = renderStack(config, loadExtensions(config, dir)).files;
   plain = renderStack(config).files;
-  const rules = files.filter((f) => f.path.startsWith('prometheus/rules/'));
-  [prometheus, alertmanager] = await Promise.all([
-    startPrometheus(() => ({
-      'prometheus.yml': text('prometheus/prometheus.yml'),
-      ...Object.fromEntries(rules.map((f) => [f.path.replace(/^prometheus\//, ''), f.contents])),
-    })),
-    startAlertmanager(text('alertmanager/alertmanager.yml')),
-  ]);
+  ({ prometheus, alertmanager } = await startRenderedDaemons(files));
   prom = createPrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
 });
 

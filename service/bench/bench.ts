@@ -24,7 +24,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ROUTES, SERVICE_METRICS, type ProcessingOutcome, type QueueState } from '@wmon/contract';
+import { REPLICA_LABEL, ROUTES, SERVICE_METRICS, type ProcessingOutcome, type QueueState } from '@wmon/contract';
 import autocannon from 'autocannon';
 import { loadFixtures } from '../src/send.js';
 
@@ -269,13 +269,15 @@ async function service(): Promise<Target> {
     args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
   );
   const scrape = async () => (await fetch(`${t.internalUrl}${ROUTES.metrics}`)).text();
-  const value = (text: string, line: string) =>
-    Number(
-      text
-        .split('\n')
-        .find((l) => l.startsWith(`${line} `))
-        ?.slice(line.length + 1) ?? NaN,
-    );
+  // A sample's value by its name and labels; the service_replica label every series carries is not compared.
+  const value = (text: string, line: string) => {
+    const wanted = line.replace(/}$/, '');
+    const sample = text
+      .split('\n')
+      .map((l) => l.replace(new RegExp(`,?${REPLICA_LABEL}="[^"]*"`), '').replace('{,', '{'))
+      .find((l) => l.startsWith(`${wanted}} `));
+    return Number(sample?.slice(wanted.length + 2) ?? NaN);
+  };
   const queued = (text: string, state: QueueState) =>
     value(text, `${SERVICE_METRICS.queueSize.name}{state="${state}"}`);
   const processed = (text: string, outcome: ProcessingOutcome) =>
@@ -400,7 +402,8 @@ async function main(): Promise<void> {
     rate?: number,
   ): Promise<Result> {
     const pool = fresh ? signedPool(Math.ceil(Math.max(expectedRps, 2000) * (seconds + 1) * 1.6) + 1000) : warmPool;
-    await drive(t, fresh ? pool.splice(0, 1000) : pool, 1, rate); // warm-up, ids not reused below
+    // Warm-up: a second's worth of ids of their own (a smaller pool would send some twice), not reused below.
+    await drive(t, fresh ? pool.splice(0, Math.ceil(Math.max(expectedRps, 2000) * 1.6)) : pool, 1, rate);
     return drive(t, pool, seconds, rate);
   }
   /** One maximum-throughput run of a server that needs nothing but its result. */

@@ -17,8 +17,8 @@ import {
 } from '../../core/render/web-config.js';
 import { loadTls } from '../../core/config/tls.js';
 import { toYaml } from '../../core/render/yaml.js';
-import { readSecret, remoteWriteSecrets, secretSlots, type SecretName } from '../../core/config/secrets.js';
-import { REMOTE_WRITE_SECRET_FILE } from '../../core/config/storage.js';
+import { prometheusSecrets, readSecret, secretSlots, type SecretName } from '../../core/config/secrets.js';
+import { PROMETHEUS_SECRET_FILE } from '../../core/config/storage.js';
 import { ConfigError, WmonError } from '../../errors.js';
 import { isEnabled } from '../../core/model/stack.js';
 
@@ -36,6 +36,7 @@ import { isEnabled } from '../../core/model/stack.js';
  *                                                                          HTTPS (cert, key); Prometheus and
  *                                                                          Grafana trust it (ca)
  *   <stackDir>/secrets/prometheus/remote_write_<n>_{password,bearer_token} prometheus.remoteWrite's credentials
+ *   <stackDir>/secrets/prometheus/scrape_<n>_{password,bearer_token}       prometheus.extraScrapeConfigs' ones
  * Containers run as their own users (nobody, grafana, node), so the mounted copies are 0644 inside 0755
  * folders: the 0700 folder above them is what keeps other host users out.
  *
@@ -170,7 +171,7 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
       mounts[component] = dir;
     }
     if (isEnabled(config, 'prometheus')) {
-      mounts.prometheus = await writeRemoteWriteSecrets(loaded, path.join(stackDir, SECRETS_DIR, 'prometheus'));
+      mounts.prometheus = await writePrometheusSecrets(loaded, path.join(stackDir, SECRETS_DIR, 'prometheus'));
     }
     for (const component of WEB_AUTH_COMPONENTS) {
       if (!isEnabled(config, component)) continue;
@@ -221,20 +222,20 @@ export async function materializeSecrets(loaded: LoadedConfig, stackDir: string)
 }
 
 /**
- * The remote-write endpoints' passwords and bearer tokens, each in the file prometheus.yml names (and those
- * of endpoints no longer configured removed). Returns the folder.
+ * The remote-write endpoints' and extra scrape jobs' passwords and bearer tokens, each in the file
+ * prometheus.yml names (and those no longer configured removed). Returns the folder.
  */
-async function writeRemoteWriteSecrets(loaded: LoadedConfig, dir: string): Promise<string> {
+async function writePrometheusSecrets(loaded: LoadedConfig, dir: string): Promise<string> {
   const ctx = { env: process.env, baseDir: loaded.dir };
   const wanted = new Set<string>();
   await mkdir(dir, { recursive: true, mode: 0o755 });
   await chmod(dir, 0o755);
-  for (const slot of remoteWriteSecrets(loaded.config)) {
+  for (const slot of prometheusSecrets(loaded.config)) {
     wanted.add(slot.file);
     await writeSecretFile(path.join(dir, slot.file), readSecret(loaded.config, slot.name, ctx) ?? '', 0o644);
   }
   for (const name of await readdir(dir)) {
-    if (REMOTE_WRITE_SECRET_FILE.test(name) && !wanted.has(name)) await rm(path.join(dir, name), { force: true });
+    if (PROMETHEUS_SECRET_FILE.test(name) && !wanted.has(name)) await rm(path.join(dir, name), { force: true });
   }
   return dir;
 }

@@ -3,6 +3,7 @@ import { SERVICE_METRICS } from '@wmon/contract';
 
 import { promDuration } from './alerts.js';
 import type { Config } from './schema.js';
+import { basicAuthSchema, secretRefSchema } from './secret-ref.js';
 
 /**
  * The parts of Prometheus's `scrape_config` that wmon.yaml's `prometheus.extraScrapeConfigs` accepts, with
@@ -80,57 +81,85 @@ export const RESERVED_JOB_NAMES = [
 
 export const MAX_EXTRA_SCRAPE_CONFIGS = 50;
 
-export const scrapeConfigSchema = z.strictObject({
-  job_name: z
-    .string()
-    .regex(/^[a-zA-Z_][a-zA-Z0-9_.-]{0,62}$/, 'must be a job name such as orders-api (letters, digits, . _ -)')
-    .refine((n) => !(RESERVED_JOB_NAMES as readonly string[]).includes(n), {
-      message: `is a job wmon renders itself (${RESERVED_JOB_NAMES.join(', ')}): choose another name`,
-    }),
-  static_configs: z
-    .array(
-      z.strictObject({
-        targets: z.array(hostPort).min(1, 'list at least one host:port').max(100),
-        labels: z.record(labelName, labelValue).optional(),
+export const scrapeConfigSchema = z
+  .strictObject({
+    job_name: z
+      .string()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_.-]{0,62}$/, 'must be a job name such as orders-api (letters, digits, . _ -)')
+      .refine((n) => !(RESERVED_JOB_NAMES as readonly string[]).includes(n), {
+        message: `is a job wmon renders itself (${RESERVED_JOB_NAMES.join(', ')}): choose another name`,
       }),
-    )
-    .min(1, 'list at least one static_configs entry with targets')
-    .max(20),
-  metrics_path: z
-    .string()
-    .regex(/^\/[\x21-\x7e]{0,255}$/, 'must be a path such as /metrics')
-    .optional(),
-  scheme: z.enum(['http', 'https']).optional(),
-  params: z.record(z.string().max(128), z.array(z.string().max(1024)).max(16)).optional(),
-  scrape_interval: promDuration.optional(),
-  scrape_timeout: promDuration.optional(),
-  honor_labels: z.boolean().optional(),
-  honor_timestamps: z.boolean().optional(),
-  /** Passwords and tokens come from files in the container: wmon.yaml never holds them. */
-  basic_auth: z.strictObject({ username: z.string().min(1).max(256), password_file: containerPath }).optional(),
-  authorization: z
-    .strictObject({
-      type: z
-        .string()
-        .regex(/^[A-Za-z]{1,32}$/)
-        .optional(),
-      credentials_file: containerPath,
-    })
-    .optional(),
-  tls_config: z
-    .strictObject({
-      ca_file: containerPath.optional(),
-      cert_file: containerPath.optional(),
-      key_file: containerPath.optional(),
-      server_name: z.string().max(253).optional(),
-      insecure_skip_verify: z.boolean().optional(),
-    })
-    .optional(),
-  relabel_configs: z.array(relabelSchema).max(50).optional(),
-  metric_relabel_configs: z.array(relabelSchema).max(50).optional(),
-  sample_limit: z.number().int().min(0).optional(),
-  label_limit: z.number().int().min(0).optional(),
-});
+    static_configs: z
+      .array(
+        z.strictObject({
+          targets: z.array(hostPort).min(1, 'list at least one host:port').max(100),
+          labels: z.record(labelName, labelValue).optional(),
+        }),
+      )
+      .min(1, 'list at least one static_configs entry with targets')
+      .max(20),
+    metrics_path: z
+      .string()
+      .regex(/^\/[\x21-\x7e]{0,255}$/, 'must be a path such as /metrics')
+      .optional(),
+    scheme: z.enum(['http', 'https']).optional(),
+    params: z.record(z.string().max(128), z.array(z.string().max(1024)).max(16)).optional(),
+    scrape_interval: promDuration.optional(),
+    scrape_timeout: promDuration.optional(),
+    honor_labels: z.boolean().optional(),
+    honor_timestamps: z.boolean().optional(),
+    /** Passwords and tokens already in the container (absolute paths there): wmon does not copy these. */
+    basic_auth: z.strictObject({ username: z.string().min(1).max(256), password_file: containerPath }).optional(),
+    authorization: z
+      .strictObject({
+        type: z
+          .string()
+          .regex(/^[A-Za-z]{1,32}$/)
+          .optional(),
+        credentials_file: containerPath,
+      })
+      .optional(),
+    tls_config: z
+      .strictObject({
+        ca_file: containerPath.optional(),
+        cert_file: containerPath.optional(),
+        key_file: containerPath.optional(),
+        server_name: z.string().max(253).optional(),
+        insecure_skip_verify: z.boolean().optional(),
+      })
+      .optional(),
+    relabel_configs: z.array(relabelSchema).max(50).optional(),
+    metric_relabel_configs: z.array(relabelSchema).max(50).optional(),
+    sample_limit: z.number().int().min(0).optional(),
+    label_limit: z.number().int().min(0).optional(),
+    /**
+     * wmon's own credential keys, as prometheus.remoteWrite takes them: the password or token from a file
+     * (relative to wmon.yaml) or an environment variable, copied into Prometheus's secrets folder.
+     */
+    basicAuth: basicAuthSchema.optional(),
+    bearerToken: secretRefSchema.optional(),
+  })
+  .superRefine((job, ctx) => {
+    const refuse = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+    if (job.basicAuth && job.basic_auth) {
+      refuse(
+        'basicAuth',
+        'give basicAuth (wmon copies the password in) or basic_auth (a file already in the container), not both',
+      );
+    }
+    if (job.bearerToken && job.authorization) {
+      refuse(
+        'bearerToken',
+        'give bearerToken (wmon copies the token in) or authorization (a file already in the container), not both',
+      );
+    }
+    if ((job.basicAuth ?? job.basic_auth) && (job.bearerToken ?? job.authorization)) {
+      refuse(
+        job.bearerToken ? 'bearerToken' : 'authorization',
+        'give basic auth or a bearer token, not both (Prometheus sends one Authorization header)',
+      );
+    }
+  });
 export type ExtraScrapeConfig = z.output<typeof scrapeConfigSchema>;
 
 /** The metric names the alerts and dashboards read from a webhook handler (the contract's list). */

@@ -16,3 +16,18 @@ export const secretRefSchema = z
     message: 'give exactly one of env (an environment variable name) or file (a path)',
   });
 export type SecretRef = z.output<typeof secretRefSchema>;
+
+/**
+ * `basicAuth`: a user name (written into the rendered file) and its password as a secret reference (written
+ * only into a file in the component's secrets folder).
+ */
+export const basicAuthSchema = z.strictObject({
+  username: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .regex(/^[\x20-\x7e\x80-\uffff]*$/, 'must be one line of text')
+    .refine((u) => !u.includes(':'), 'must not hold a colon (basic auth separates the user from the password by one)'),
+  password: secretRefSchema,
+});
+export type BasicAuth = z.output<typeof basicAuthSchema>;

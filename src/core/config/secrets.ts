@@ -1,10 +1,10 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { WmonError, type ConfigIssue } from '../../errors.js';
 import type { Config, SecretRef } from './schema.js';
-import { MAX_PEM_FILE_BYTES, readSmallFileSync } from './small-file.js';
-import { remoteWriteSecretFile } from './storage.js';
+import { MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, readSmallFileSync } from './small-file.js';
+import type { BasicAuth } from './secret-ref.js';
+import { prometheusSecretFile, type PrometheusSecretOwner } from './storage.js';
 import { checkTls } from './tls.js';
 
 export interface SecretContext {
@@ -68,11 +68,11 @@ export type SecretName =
   | 'authPassword'
   | 'stripeApiKey';
 
-/** A secret of `prometheus.remoteWrite[i]`, named by its endpoint's index. */
-export type RemoteWriteSecretName = `remoteWrite.${number}.${'password' | 'bearerToken'}`;
+/** A secret of `prometheus.remoteWrite[i]` or `prometheus.extraScrapeConfigs[i]`, named by its index. */
+export type PrometheusSecretName = `${'remoteWrite' | 'extraScrapeConfigs'}.${number}.${'password' | 'bearerToken'}`;
 
 interface SecretSlot {
-  readonly name: SecretName | RemoteWriteSecretName;
+  readonly name: SecretName | PrometheusSecretName;
   readonly path: string;
   readonly ref: SecretRef;
   readonly kind: SecretKind;
@@ -98,29 +98,52 @@ export function secretSlots(config: Config): SecretSlot[] {
   add('redisUrl', 'service.redisUrl', config.service.redisUrl, KINDS.redisUrl);
   add('authPassword', 'auth.password', config.auth?.password, KINDS.authPassword);
   add('stripeApiKey', 'service.stripeApiKey', config.service.stripeApiKey, KINDS.stripeApiKey);
-  for (const s of remoteWriteSecrets(config)) slots.push(s);
+  for (const s of prometheusSecrets(config)) slots.push(s);
   return slots;
 }
 
-/** The remote-write endpoints' secrets, each with the file (in Prometheus's secrets folder) it is written to. */
-export function remoteWriteSecrets(config: Config): Array<SecretSlot & { readonly file: string }> {
-  return config.prometheus.remoteWrite.flatMap((r, i): Array<SecretSlot & { readonly file: string }> => {
-    const secret = r.basicAuth
-      ? { kind: 'password' as const, path: 'basicAuth.password', ref: r.basicAuth.password, what: KINDS.password }
-      : r.bearerToken
-        ? { kind: 'bearerToken' as const, path: 'bearerToken', ref: r.bearerToken, what: KINDS.bearerToken }
-        : undefined;
-    if (!secret) return [];
-    return [
-      {
-        name: `remoteWrite.${i}.${secret.kind}`,
-        path: `prometheus.remoteWrite[${i}].${secret.path}`,
-        ref: secret.ref,
-        kind: secret.what,
-        file: remoteWriteSecretFile(i, secret.kind),
-      },
-    ];
-  });
+/** A secret Prometheus reads, with the file (in its secrets folder) it is written to. */
+export type PrometheusSecretSlot = SecretSlot & { readonly file: string };
+
+/**
+ * The secrets of the remote-write endpoints and of the extra scrape jobs (their `basicAuth` password or
+ * `bearerToken`), each with the file in Prometheus's secrets folder prometheus.yml names.
+ */
+export function prometheusSecrets(config: Config): PrometheusSecretSlot[] {
+  const p = config.prometheus;
+  return [
+    ...p.remoteWrite.flatMap((r, i) => credentialSecret('remote_write', 'remoteWrite', i, r)),
+    ...p.extraScrapeConfigs.flatMap((j, i) => credentialSecret('scrape', 'extraScrapeConfigs', i, j)),
+  ];
+}
+
+/** The secret of one remote-write endpoint or scrape job: its basicAuth password or its bearerToken, if any. */
+function credentialSecret(
+  owner: PrometheusSecretOwner,
+  key: 'remoteWrite' | 'extraScrapeConfigs',
+  index: number,
+  credentials: { readonly basicAuth?: BasicAuth | undefined; readonly bearerToken?: SecretRef | undefined },
+): PrometheusSecretSlot[] {
+  const secret = credentials.basicAuth
+    ? {
+        kind: 'password' as const,
+        path: 'basicAuth.password',
+        ref: credentials.basicAuth.password,
+        what: KINDS.password,
+      }
+    : credentials.bearerToken
+      ? { kind: 'bearerToken' as const, path: 'bearerToken', ref: credentials.bearerToken, what: KINDS.bearerToken }
+      : undefined;
+  if (!secret) return [];
+  return [
+    {
+      name: `${key}.${index}.${secret.kind}`,
+      path: `prometheus.${key}[${index}].${secret.path}`,
+      ref: secret.ref,
+      kind: secret.what,
+      file: prometheusSecretFile(owner, index, secret.kind),
+    },
+  ];
 }
 
 type Resolution = { ok: true; value: string } | { ok: false; problem: string };
@@ -134,16 +157,8 @@ function resolve(ref: SecretRef, ctx: SecretContext): Resolution {
     return { ok: true, value: value.trim() };
   }
   const file = path.resolve(ctx.baseDir, ref.file ?? '');
-  try {
-    if (!statSync(file).isFile()) return { ok: false, problem: `${file} is not a file` };
-    accessSync(file, constants.R_OK);
-    return { ok: true, value: readFileSync(file, 'utf8').trim() };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: false, problem: `secret file ${file} does not exist` };
-    if (code === 'EACCES') return { ok: false, problem: `secret file ${file} cannot be read (permission denied)` };
-    return { ok: false, problem: `secret file ${file} cannot be read (${code ?? 'error'})` };
-  }
+  const r = readSmallFileSync(file, MAX_SECRET_FILE_BYTES, 'secret file');
+  return r.ok ? { ok: true, value: r.bytes.toString('utf8').trim() } : r;
 }
 
 /** Check that every referenced secret (and file) exists and looks right. Never includes values. */
@@ -175,7 +190,7 @@ export function checkSecrets(config: Config, ctx: SecretContext): ConfigIssue[] 
 /** The value of one configured secret; undefined when the configuration does not reference it. */
 export function readSecret(
   config: Config,
-  name: SecretName | RemoteWriteSecretName,
+  name: SecretName | PrometheusSecretName,
   ctx: SecretContext,
 ): string | undefined {
   const slot = secretSlots(config).find((s) => s.name === name);

@@ -5,6 +5,9 @@ import { nonRegularKind } from '../vocab/file-kind.js';
 /** At most this many bytes of a PEM file named in wmon.yaml (certificates, keys, CA bundles) are read. */
 export const MAX_PEM_FILE_BYTES = 1024 * 1024;
 
+/** At most this many bytes of a secret file wmon.yaml names (a password, token, key or URL) are read. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
 export type SmallFile =
   { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly problem: string };
 

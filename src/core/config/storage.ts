@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 import { promDuration } from './alerts.js';
-import { secretRefSchema } from './secret-ref.js';
+import { basicAuthSchema, secretRefSchema } from './secret-ref.js';
 
 /**
  * wmon.yaml's long-term storage and high-availability keys: `prometheus.remoteWrite` (Prometheus's
@@ -151,20 +151,7 @@ export const remoteWriteSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
       .optional(),
-    basicAuth: z
-      .strictObject({
-        username: z
-          .string()
-          .min(1, 'must not be empty')
-          .max(256, 'must be at most 256 characters')
-          .regex(/^[\x20-\x7e\x80-\uffff]*$/, 'must be one line of text')
-          .refine(
-            (u) => !u.includes(':'),
-            'must not hold a colon (basic auth separates the user from the password by one)',
-          ),
-        password: secretRefSchema,
-      })
-      .optional(),
+    basicAuth: basicAuthSchema.optional(),
     /** Sent as `Authorization: Bearer <token>`. */
     bearerToken: secretRefSchema.optional(),
     /** Plain headers, e.g. the tenant: `X-Scope-OrgID: team-a`. Written into prometheus.yml: never secrets. */
@@ -205,16 +192,23 @@ export function remoteWriteName(r: Pick<RemoteWrite, 'name'>, index: number): st
   return r.name ?? `remote-write-${index + 1}`;
 }
 
+/** What owns a credential Prometheus reads from its secrets folder: a remote-write endpoint or an extra scrape job. */
+export type PrometheusSecretOwner = 'remote_write' | 'scrape';
+
 /**
  * The file (in Prometheus's secrets folder) holding the password or bearer token of the remote-write endpoint
- * at `index`. Only the file's path is in prometheus.yml; the value never is.
+ * or extra scrape job at `index`. Only the file's path is in prometheus.yml; the value never is.
  */
-export function remoteWriteSecretFile(index: number, kind: 'password' | 'bearerToken'): string {
-  return `remote_write_${index + 1}_${kind === 'password' ? 'password' : 'bearer_token'}`;
+export function prometheusSecretFile(
+  owner: PrometheusSecretOwner,
+  index: number,
+  kind: 'password' | 'bearerToken',
+): string {
+  return `${owner}_${index + 1}_${kind === 'password' ? 'password' : 'bearer_token'}`;
 }
 
-/** Matches every file remoteWriteSecretFile names (to remove those of endpoints no longer configured). */
-export const REMOTE_WRITE_SECRET_FILE = /^remote_write_[0-9]+_(password|bearer_token)$/;
+/** Matches every file prometheusSecretFile names (to remove those no longer configured). */
+export const PROMETHEUS_SECRET_FILE = /^(remote_write|scrape)_[0-9]+_(password|bearer_token)$/;
 
 /** Labels wmon itself puts on every series and alert (from `project` and `environment`). */
 export const WMON_EXTERNAL_LABELS = ['project', 'environment'] as const;

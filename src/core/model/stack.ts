@@ -1,7 +1,7 @@
 import { ROUTES, SECRETS_MOUNT_DIR, SERVICE_LISTENERS, SERVICE_SECRET_ENV, secretPath } from '@wmon/contract';
 
 import { isLoopback, WEB_AUTH_COMPONENTS, type ComponentId, type Config } from '../config/schema.js';
-import { remoteWriteSecrets } from '../config/secrets.js';
+import { prometheusSecrets } from '../config/secrets.js';
 import { webConfigPath } from '../render/web-config.js';
 
 /** Where the blackbox exporter's rendered configuration is mounted (render/blackbox.ts writes blackbox.yml). */
@@ -213,7 +213,7 @@ export function buildStack(config: Config): Stack {
       volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
       config: { dir: 'prometheus', target: '/etc/prometheus' },
       // Its secrets folder: the auth password, and the remote-write endpoints' credentials.
-      ...(webAuth.secretsTarget || remoteWriteSecrets(config).length > 0 ? { secretsTarget: SECRETS_MOUNT_DIR } : {}),
+      ...(webAuth.secretsTarget || prometheusSecrets(config).length > 0 ? { secretsTarget: SECRETS_MOUNT_DIR } : {}),
       cmd: [
         '--config.file=/etc/prometheus/prometheus.yml',
         '--storage.tsdb.path=/prometheus',

@@ -3,7 +3,13 @@ import { SECRETS_MOUNT_DIR, secretPath } from '@wmon/contract';
 import { NO_EXTENSIONS, type Extensions } from '../config/extensions.js';
 import { handlerOf, type HandlerConfig } from '../config/scrape.js';
 import type { Config } from '../config/schema.js';
-import { remoteWriteName, remoteWriteSecretFile, type RemoteWrite } from '../config/storage.js';
+import type { BasicAuth as BasicAuthRef, SecretRef } from '../config/secret-ref.js';
+import {
+  prometheusSecretFile,
+  remoteWriteName,
+  type PrometheusSecretOwner,
+  type RemoteWrite,
+} from '../config/storage.js';
 import { CONTAINER_PORTS, DNS_NAMES, isEnabled } from '../model/stack.js';
 import { BLACKBOX_JOB, probeModule, probeTargets, type ProbeTarget } from './blackbox.js';
 import { clientTlsConfig } from './web-config.js';
@@ -141,8 +147,12 @@ export function buildPrometheusConfig(config: Config, ext: Extensions = NO_EXTEN
   if (on('jaeger')) jobs.push(job('jaeger', `${DNS_NAMES.jaeger}:${CONTAINER_PORTS.jaegerMetrics}`, 'jaeger'));
   const probes = on('blackboxExporter') ? probeTargets(config) : [];
   if (probes.length > 0) jobs.push(probeJob(probes, probeModule(config), at('blackboxExporter'), auth));
-  // The user's own jobs, as written (validated against Prometheus's fields by the schema), after wmon's.
-  const extra = config.prometheus.extraScrapeConfigs as unknown as ScrapeJob[];
+  // The user's own jobs, as written (validated against Prometheus's fields by the schema), after wmon's; their
+  // basicAuth and bearerToken become the files wmon writes into Prometheus's secrets folder.
+  const extra = config.prometheus.extraScrapeConfigs.map(({ basicAuth, bearerToken, ...rest }, i) => ({
+    ...rest,
+    ...credentialFiles('scrape', i, { basicAuth, bearerToken }),
+  }));
   const extraGlobal = ext.prometheus?.global ?? {};
   const { external_labels: extraLabels, ...otherGlobal } = extraGlobal;
 
@@ -193,22 +203,7 @@ function remoteWrite(r: RemoteWrite, index: number): Record<string, unknown> {
     url: r.url,
     name: remoteWriteName(r, index),
     ...(Object.keys(r.headers).length > 0 ? { headers: r.headers } : {}),
-    ...(r.basicAuth
-      ? {
-          basic_auth: {
-            username: r.basicAuth.username,
-            password_file: `${SECRETS_MOUNT_DIR}/${remoteWriteSecretFile(index, 'password')}`,
-          },
-        }
-      : {}),
-    ...(r.bearerToken
-      ? {
-          authorization: {
-            type: 'Bearer',
-            credentials_file: `${SECRETS_MOUNT_DIR}/${remoteWriteSecretFile(index, 'bearerToken')}`,
-          },
-        }
-      : {}),
+    ...credentialFiles('remote_write', index, r),
     ...(queue.length > 0
       ? { queue_config: Object.fromEntries(queue.map(([k, v]) => [QUEUE_KEYS[k as keyof typeof QUEUE_KEYS], v])) }
       : {}),
@@ -222,4 +217,21 @@ function remoteWrite(r: RemoteWrite, index: number): Record<string, unknown> {
         }
       : {}),
   };
+}
+
+/**
+ * The basic_auth or authorization of a remote-write endpoint or scrape job whose password or bearer token
+ * wmon.yaml references: the file wmon writes it to in Prometheus's secrets folder, never the value.
+ */
+function credentialFiles(
+  owner: PrometheusSecretOwner,
+  index: number,
+  credentials: { readonly basicAuth?: BasicAuthRef | undefined; readonly bearerToken?: SecretRef | undefined },
+): { basic_auth?: BasicAuth; authorization?: { type: 'Bearer'; credentials_file: string } } {
+  const file = (kind: 'password' | 'bearerToken') => `${SECRETS_MOUNT_DIR}/${prometheusSecretFile(owner, index, kind)}`;
+  if (credentials.basicAuth) {
+    return { basic_auth: { username: credentials.basicAuth.username, password_file: file('password') } };
+  }
+  if (credentials.bearerToken) return { authorization: { type: 'Bearer', credentials_file: file('bearerToken') } };
+  return {};
 }

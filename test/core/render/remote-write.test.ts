@@ -6,19 +6,15 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { execa } from 'execa';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
-import { writeRenderedFiles } from '../../../src/adapters/stack-dir/files.js';
 import { materializeSecrets } from '../../../src/adapters/stack-dir/secrets.js';
 import { parseConfigText } from '../../../src/core/config/load.js';
 import { RESERVED_HEADERS } from '../../../src/core/config/storage.js';
 import { containerSpecs } from '../../../src/core/model/containers.js';
 import { buildStack } from '../../../src/core/model/stack.js';
-import { renderStack } from '../../../src/core/render/index.js';
 import { tempDir } from '../../support/tmp.js';
-import { promTool } from '../../support/tools.js';
+import { expectOnlyInSecretsFolder, promtoolCheck, renderedWithSecrets } from '../../support/rendered-secrets.js';
 
 const MIMIR_PASSWORD = 'mimir-password-4f1c2a';
 const THANOS_TOKEN = 'thanos-token-9b7e3d';
@@ -41,38 +37,12 @@ const ENDPOINTS = `prometheus:
 `;
 
 /** wmon.yaml's folder with the password files (Mimir's, and the README example's auth), the stack rendered and its secrets laid out under .wmon. */
-async function rendered(yaml: string) {
-  const dir = await tempDir('wmon-remote-write-');
-  await writeFile(path.join(dir, 'mimir-password'), `${MIMIR_PASSWORD}\n`, { mode: 0o600 });
-  await writeFile(path.join(dir, 'auth-password'), 'auth-password-of-the-example\n', { mode: 0o600 });
-  const config = parseConfigText(yaml, 'wmon.yaml');
-  const loaded = { file: path.join(dir, 'wmon.yaml'), dir, exists: true, config };
-  const stackDir = path.join(dir, '.wmon');
+function rendered(yaml: string) {
   process.env.WMON_TEST_THANOS_TOKEN = THANOS_TOKEN;
-  const secrets = await materializeSecrets(loaded, stackDir);
-  const { files } = renderStack(config);
-  await writeRenderedFiles(stackDir, files);
-  const promYml = path.join(stackDir, 'prometheus/prometheus.yml');
-  const prometheus = parse(await readFile(promYml, 'utf8')) as {
-    global: { external_labels: Record<string, string> };
-    alerting: { alert_relabel_configs?: unknown };
-    remote_write?: unknown;
-  };
-  const specs = containerSpecs(buildStack(config), { stackDir, secretMounts: secrets.mounts });
-  return {
-    stackDir,
-    files,
-    secrets,
-    prometheus,
-    promYml,
-    specs,
-    spec: (id: string) => specs.find((s) => s.component === id)!,
-  };
-}
-
-async function promtoolCheck(file: string) {
-  const r = await execa(promTool('promtool'), ['check', 'config', file], { reject: false, all: true });
-  return { exitCode: r.exitCode, output: r.all ?? '' };
+  return renderedWithSecrets('wmon-remote-write-', yaml, {
+    'mimir-password': `${MIMIR_PASSWORD}\n`,
+    'auth-password': 'auth-password-of-the-example\n',
+  });
 }
 
 describe('remote write, external labels and Alertmanager peers, rendered', () => {
@@ -119,17 +89,10 @@ describe('remote write, external labels and Alertmanager peers, rendered', () =>
 
   it('writes the credentials into files Prometheus reads, never into a rendered file, and mounts them', async () => {
     const r = await rendered(ENDPOINTS);
-    const folder = r.secrets.mounts.prometheus!;
-    expect(folder).toBe(path.join(r.stackDir, 'secrets/prometheus'));
-    expect(await readFile(path.join(folder, 'remote_write_1_password'), 'utf8')).toBe(MIMIR_PASSWORD);
-    expect(await readFile(path.join(folder, 'remote_write_2_bearer_token'), 'utf8')).toBe(THANOS_TOKEN);
-    for (const f of r.files) {
-      expect(f.contents, f.path).not.toContain(MIMIR_PASSWORD);
-      expect(f.contents, f.path).not.toContain(THANOS_TOKEN);
-    }
-    const prometheus = r.spec('prometheus');
-    expect(prometheus.binds).toContainEqual({ source: folder, target: '/run/secrets/wmon', readOnly: true });
-    expect(JSON.stringify(prometheus)).not.toContain(MIMIR_PASSWORD);
+    const folder = await expectOnlyInSecretsFolder(r, {
+      remote_write_1_password: MIMIR_PASSWORD,
+      remote_write_2_bearer_token: THANOS_TOKEN,
+    });
 
     // An endpoint removed takes its file with it; one without credentials needs no secrets folder at all.
     const after = await rendered('prometheus:\n  remoteWrite: [{url: "http://victoria:8428/api/v1/write"}]\n');

@@ -62,7 +62,7 @@ export type SqliteRequest =
   | { op: 'write'; args: [WireBatch] }
   | { op: 'loadPending'; args: [number, number] }
   | { op: 'counts'; args: [] }
-  | { op: 'getObject'; args: [string] }
+  | { op: 'getObjects'; args: [string[]] }
   | { op: 'getEvent'; args: [string] }
   | { op: 'knownIds'; args: [string[]] }
   | { op: 'ping'; args: [] }
@@ -76,8 +76,8 @@ export function dispatch(engine: SqliteEngine, req: SqliteRequest): unknown {
       return engine.loadPending(req.args[0], req.args[1]);
     case 'counts':
       return engine.counts();
-    case 'getObject':
-      return engine.getObject(req.args[0]);
+    case 'getObjects':
+      return req.args[0].map((id) => engine.getObject(id));
     case 'getEvent':
       return engine.getEvent(req.args[0]);
     case 'knownIds':

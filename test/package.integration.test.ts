@@ -83,7 +83,7 @@ describe('the published package', () => {
       reject: false,
     });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^Rendered 10 files /m);
+    expect(r.stdout).toMatch(/^Rendered 11 files /m);
 
     const reference = path.join(dir, 'reference');
     const ours = await wmon(['render', '--out', reference], { cwd: installed });

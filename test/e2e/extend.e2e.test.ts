@@ -124,7 +124,11 @@ describe.sequential('your own handler and targets on a real engine', () => {
         const r = await wmonJson<MetricsResultJson>(['metrics', '--window', '1m'], { cwd: p!.dir });
         // Both statuses' series counted: each needs two scrapes in the window, and the 500s' series came first.
         const byStatus = r.json?.counts.requests.byStatus ?? {};
-        return (r.json?.counts.errors.total ?? 0) > 0 && (byStatus['200'] ?? 0) > 0 && (byStatus['500'] ?? 0) > 0
+        // …and the error rate, a rate over the window: it needs two scrapes of both series too.
+        return (r.json?.counts.errors.total ?? 0) > 0 &&
+          (byStatus['200'] ?? 0) > 0 &&
+          (byStatus['500'] ?? 0) > 0 &&
+          typeof r.json?.figures.errorRate.value === 'number'
           ? r.json
           : undefined;
       },

@@ -161,9 +161,17 @@ describe('wmon check --probe', () => {
 
 describe('wmon report', () => {
   it('writes JSON in the documented shape, JUnit a parser accepts, Markdown, HTML and the step summary', async () => {
-    const r = await cli(['report', '--window', '1h', '--format', 'json', '--fail-on', 'never']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const report = jsonOutput(r, reportJsonSchema);
+    // The test before sent a probe signed with the wrong secret: counted once Prometheus has scraped since.
+    const report = await eventually(
+      'the report counting the wrongly signed probe',
+      async () => {
+        const r = await cli(['report', '--window', '1h', '--format', 'json', '--fail-on', 'never']);
+        expect(r.exitCode, r.stderr).toBe(0);
+        const got = jsonOutput(r, reportJsonSchema);
+        return got.signatureFailures.total === traffic.badSignatures + 1 ? got : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
     const requests = traffic.valid + traffic.duplicates + traffic.badSignatures;
     expect(report.requests.total).toBeGreaterThanOrEqual(requests);
     // The traffic's bad signatures, and the probe signed with the wrong secret above.

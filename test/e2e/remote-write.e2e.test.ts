@@ -151,8 +151,18 @@ describe.sequential('remote write to a second Prometheus on a real engine', () =
 
   it('wmon check has a line for the endpoint: sending', async ({ skip }) => {
     if (!p) return skip();
-    const r = jsonOutput(await wmon(['check', '--json'], { cwd: p.dir, timeout: 120_000 }), checkJsonSchema);
-    expect(r.checks.find((c) => c.id === 'remote-write.receiver')).toMatchObject({
+    // Samples retried while the receiver was starting count for five minutes: the line says "sending" once
+    // Prometheus has sent since (it warns before, as it should).
+    const row = await eventually(
+      'the remote-write line saying sending',
+      async () => {
+        const r = jsonOutput(await wmon(['check', '--json'], { cwd: p!.dir, timeout: 120_000 }), checkJsonSchema);
+        const line = r.checks.find((c) => c.id === 'remote-write.receiver');
+        return line?.status === 'OK' ? line : undefined;
+      },
+      E2E_WAIT,
+    );
+    expect(row).toMatchObject({
       status: 'OK',
       detail: expect.stringMatching(new RegExp(`^sending to http://${receiverName()}:9090/api/v1/write, `)),
     });

@@ -153,15 +153,11 @@ describe.sequential('remote write to a second Prometheus on a real engine', () =
     if (!p) return skip();
     // Samples retried while the receiver was starting count for five minutes: the line says "sending" once
     // Prometheus has sent since (it warns before, as it should).
-    const row = await eventually(
-      'the remote-write line saying sending',
-      async () => {
-        const r = jsonOutput(await wmon(['check', '--json'], { cwd: p!.dir, timeout: 120_000 }), checkJsonSchema);
-        const line = r.checks.find((c) => c.id === 'remote-write.receiver');
-        return line?.status === 'OK' ? line : undefined;
-      },
-      E2E_WAIT,
-    );
+    const line = async () =>
+      jsonOutput(await wmon(['check', '--json'], { cwd: p!.dir, timeout: 120_000 }), checkJsonSchema).checks.find(
+        (c) => c.id === 'remote-write.receiver' && c.status === 'OK',
+      );
+    const row = await eventually('the remote-write line saying sending', line, E2E_WAIT);
     expect(row).toMatchObject({
       status: 'OK',
       detail: expect.stringMatching(new RegExp(`^sending to http://${receiverName()}:9090/api/v1/write, `)),
